@@ -1,0 +1,136 @@
+using System.Runtime.InteropServices;
+
+namespace AkkaPortShare.Interop;
+
+/// <summary>
+/// The few glibc entry points and constants <see cref="UnixHandover"/> needs.
+/// </summary>
+/// <remarks>
+/// Values and layouts are for Linux on x64 and arm64 with glibc (LP64; both use the
+/// asm-generic constants for everything below). musl and 32-bit targets are not supported:
+/// <c>msghdr</c> differs there. "libc" is mapped to libc.so.6 by the .NET runtime on Linux.
+/// </remarks>
+internal static unsafe partial class LibC
+{
+    // errno
+    public const int EINTR = 4;
+    public const int EBADF = 9;
+    public const int EAGAIN = 11; // == EWOULDBLOCK on Linux
+    public const int ENOMEM = 12;
+    public const int EACCES = 13;
+    public const int EINVAL = 22;
+    public const int EPIPE = 32;
+    public const int ENOTSOCK = 88;
+    public const int EMSGSIZE = 90;
+    public const int ECONNRESET = 104;
+    public const int ENOBUFS = 105;
+    public const int ENOTCONN = 107;
+
+    // sockets
+    public const int SOL_SOCKET = 1;
+    public const int SCM_RIGHTS = 1;
+    public const int SO_LINGER = 13;
+    public const int SO_PEERCRED = 17;
+    public const int MSG_CTRUNC = 0x8;
+    public const int MSG_TRUNC = 0x20;
+    public const int MSG_DONTWAIT = 0x40;
+    public const int MSG_NOSIGNAL = 0x4000;
+    public const int MSG_CMSG_CLOEXEC = 0x40000000;
+
+    // poll
+    public const short POLLIN = 0x1;
+    public const short POLLOUT = 0x4;
+    public const short POLLERR = 0x8;
+    public const short POLLHUP = 0x10;
+    public const short POLLNVAL = 0x20;
+
+    // fcntl
+    public const int F_GETFL = 3;
+    public const int F_DUPFD_CLOEXEC = 1030;
+    public const int O_NONBLOCK = 0x800;
+
+    /// <summary>struct iovec.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct IoVec
+    {
+        public void* Base;
+        public nuint Length;
+    }
+
+    /// <summary>struct msghdr (glibc, 64-bit: 56 bytes; the int after msg_name is padded to 8).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct MsgHdr
+    {
+        public void* Name;
+        public uint NameLength;
+        public IoVec* Iov;
+        public nuint IovLength;
+        public void* Control;
+        public nuint ControlLength;
+        public int Flags;
+    }
+
+    /// <summary>struct cmsghdr (64-bit: 16 bytes, so the data starts at offset 16).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct CMsgHdr
+    {
+        public nuint Length;
+        public int Level;
+        public int Type;
+    }
+
+    /// <summary>struct pollfd.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short REvents;
+    }
+
+    /// <summary>struct linger.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Linger
+    {
+        public int OnOff;
+        public int Seconds;
+    }
+
+    // CMSG_* are macros in C, so they are re-implemented here. Alignment is sizeof(size_t) = 8.
+    public static int CMsgAlign(int length) => (length + sizeof(nuint) - 1) & ~(sizeof(nuint) - 1);
+
+    /// <summary>CMSG_SPACE: bytes a control message with <paramref name="dataLength"/> data bytes occupies.</summary>
+    public static int CMsgSpace(int dataLength) => CMsgAlign(sizeof(CMsgHdr)) + CMsgAlign(dataLength);
+
+    /// <summary>CMSG_LEN: the value for cmsg_len (header plus unpadded data).</summary>
+    public static int CMsgLen(int dataLength) => CMsgAlign(sizeof(CMsgHdr)) + dataLength;
+
+    /// <summary>CMSG_DATA.</summary>
+    public static byte* CMsgData(CMsgHdr* header) => (byte*)header + CMsgAlign(sizeof(CMsgHdr));
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint sendmsg(int socket, MsgHdr* message, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint recvmsg(int socket, MsgHdr* message, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int poll(PollFd* fds, nuint count, int timeoutMilliseconds);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int close(int fd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int getsockopt(int socket, int level, int name, void* value, uint* length);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int setsockopt(int socket, int level, int name, void* value, uint length);
+
+    // fcntl is variadic in C; passing the optional int like a named one is correct for the
+    // Linux x64 and arm64 calling conventions (it is not on Apple arm64, which is unsupported).
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int fcntl(int fd, int command, int argument);
+
+    [LibraryImport("libc")]
+    public static partial uint geteuid();
+}

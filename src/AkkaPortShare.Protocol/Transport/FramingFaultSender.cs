@@ -1,0 +1,46 @@
+using System.Buffers;
+using System.Net.Sockets;
+using AkkaPortShare.Framing;
+
+namespace AkkaPortShare.Transport;
+
+/// <summary>
+/// Sends a framing fault the way WCF servers do: write the Fault record, half-close, then read and discard what
+/// the client still sends (bounded) before closing. Without the drain the client may see a reset instead of the
+/// fault and report a less useful exception.
+/// </summary>
+public static class FramingFaultSender
+{
+    /// <summary>WCF's MaxDrainSize: how much a server reads and discards after a fault before closing.</summary>
+    public const int MaxDrainSize = 65536;
+
+    /// <summary>Bound on sending a fault and draining, so a silent client cannot hold the socket.</summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(5);
+
+    public static async Task SendAndCloseAsync(Socket socket, string faultUri, int drainLimit, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        var buffer = ArrayPool<byte>.Shared.Rent(4096);
+        try
+        {
+            await socket.SendAsync(FramingWriter.Fault(faultUri), SocketFlags.None, cts.Token).ConfigureAwait(false);
+            socket.Shutdown(SocketShutdown.Send);
+            for (var drained = 0; drained < drainLimit;)
+            {
+                var n = await socket.ReceiveAsync(buffer.AsMemory(0, Math.Min(buffer.Length, drainLimit - drained)),
+                    SocketFlags.None, cts.Token).ConfigureAwait(false);
+                if (n == 0) break;
+                drained += n;
+            }
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The client went away or was too slow: closing is all that is left to do.
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            socket.Dispose();
+        }
+    }
+}

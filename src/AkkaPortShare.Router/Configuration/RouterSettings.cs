@@ -1,0 +1,69 @@
+using System.Net;
+using Akka.Actor;
+using Akka.Configuration;
+
+namespace AkkaPortShare.Router.Configuration;
+
+public enum HandoverMode { Auto, Fd, Relay }
+
+/// <summary>The router's settings, read from <c>akka-port-share.router</c>. Defaults live in reference.conf only.</summary>
+public sealed record RouterSettings
+{
+    public const string ConfigPath = "akka-port-share.router";
+
+    public required int Port { get; init; }
+    public required IPAddress ListenAddress { get; init; }
+    public required int ListenBacklog { get; init; }
+    public required int MaxPendingAccepts { get; init; }
+    public required int MaxPendingConnections { get; init; }
+    public required TimeSpan ReceiveTimeout { get; init; }
+    public required int MaxViaSize { get; init; }
+    public required int MaxContentTypeSize { get; init; }
+    public required HandoverMode HandoverMode { get; init; }
+    public required int FaultDrainLimit { get; init; }
+    public required TimeSpan FaultTimeout { get; init; }
+    public required int RelayBufferSize { get; init; }
+
+    private RouterSettings() { }
+
+    public static Config DefaultConfig() =>
+        ConfigurationFactory.FromResource<RouterSettings>("AkkaPortShare.Router.reference.conf");
+
+    public static RouterSettings Create(ActorSystem system) => Create(system.Settings.Config);
+
+    public static RouterSettings Create(Config root)
+    {
+        var c = root.WithFallback(DefaultConfig()).GetConfig(ConfigPath);
+        var settings = new RouterSettings
+        {
+            Port = c.GetInt("port"),
+            ListenAddress = IPAddress.Parse(c.GetString("listen-address")),
+            ListenBacklog = c.GetInt("listen-backlog"),
+            MaxPendingAccepts = c.GetInt("max-pending-accepts"),
+            MaxPendingConnections = c.GetInt("max-pending-connections"),
+            ReceiveTimeout = c.GetTimeSpan("receive-timeout"),
+            MaxViaSize = c.GetInt("max-via-size"),
+            MaxContentTypeSize = c.GetInt("max-content-type-size"),
+            HandoverMode = Enum.Parse<HandoverMode>(c.GetString("handover-mode"), ignoreCase: true),
+            FaultDrainLimit = (int)c.GetByteSize("fault-drain-limit")!.Value,
+            FaultTimeout = c.GetTimeSpan("fault-timeout"),
+            RelayBufferSize = (int)c.GetByteSize("relay-buffer-size")!.Value,
+        };
+        settings.Validate();
+        return settings;
+    }
+
+    private void Validate()
+    {
+        var errors = new List<string>();
+        if (Port is < 0 or > 65535) errors.Add($"port must be 0-65535, not {Port}");
+        if (ListenBacklog < 1) errors.Add("listen-backlog must be at least 1");
+        if (MaxPendingAccepts < 1) errors.Add("max-pending-accepts must be at least 1");
+        if (MaxPendingConnections < 1) errors.Add("max-pending-connections must be at least 1");
+        if (ReceiveTimeout <= TimeSpan.Zero) errors.Add("receive-timeout must be positive");
+        if (MaxViaSize < 16) errors.Add("max-via-size must be at least 16");
+        if (RelayBufferSize < 1024) errors.Add("relay-buffer-size must be at least 1k");
+        if (errors.Count > 0)
+            throw new ConfigurationException($"Invalid {ConfigPath}: {string.Join("; ", errors)}");
+    }
+}

@@ -1,0 +1,27 @@
+using System.Net;
+
+namespace AkkaPortShare.Router;
+
+/// <summary>Questions an operator, a host or a test may ask the router's actors.</summary>
+public static class RouterProtocol
+{
+    /// <summary>Ask the listener where it listens and how many connections wait to be routed.</summary>
+    public sealed class GetListenerStatus
+    {
+        public static readonly GetListenerStatus Instance = new();
+        private GetListenerStatus() { }
+    }
+
+    public sealed record ListenerStatus(IPEndPoint LocalEndPoint, int PendingConnections);
+
+    /// <summary>Ask the registry for every registered address and its worker's pid.</summary>
+    public sealed class GetRegistrations
+    {
+        public static readonly GetRegistrations Instance = new();
+        private GetRegistrations() { }
+    }
+
+    public sealed record Registrations(IReadOnlyList<RegisteredAddress> Addresses);
+
+    public sealed record RegisteredAddress(string BaseAddress, int ProcessId, string HandoverMode);
+}

@@ -1,0 +1,47 @@
+using System.Net;
+using System.Net.Sockets;
+using Akka.Actor;
+using AkkaPortShare.Registration;
+
+namespace AkkaPortShare.Router;
+
+/// <summary>Messages inside the router process. Those carrying a <see cref="Socket"/> never leave it.</summary>
+internal static class RoutingProtocol
+{
+    /// <summary>Connection to registry: who serves this via on this local end point?</summary>
+    public sealed record Resolve(string Via, IPEndPoint LocalEndPoint);
+
+    /// <summary>Gateway is the worker's hand-over channel, or null when the connection must be relayed.</summary>
+    public sealed record RouteFound(string BaseAddress, WorkerEndpoint Worker, IActorRef? Gateway);
+
+    public sealed record RouteNotFound(string Via);
+
+    /// <summary>Connection to gateway: pass this socket, with the bytes already read from it, to the worker.</summary>
+    public sealed record HandOver(Socket Socket, byte[] AlreadyRead, string Via) : INoSerializationVerificationNeeded
+    {
+        public override string ToString() => $"HandOver({Via}, {AlreadyRead.Length} bytes read)";
+    }
+
+    /// <summary>Gateway to registry: a worker handed a connection back for a fresh routing decision.</summary>
+    public sealed record Reroute(Socket Socket, byte[] AlreadyRead) : INoSerializationVerificationNeeded
+    {
+        public override string ToString() => $"Reroute({AlreadyRead.Length} bytes read)";
+    }
+
+    /// <summary>Gateway to registry: the worker's hand-over channel closed, so the worker process is gone.</summary>
+    public sealed record WorkerChannelClosed(IActorRef Worker, string Reason);
+
+    /// <summary>Listener to connection: too many unrouted connections and this is the oldest; close now.</summary>
+    public sealed class Shed
+    {
+        public static readonly Shed Instance = new();
+        private Shed() { }
+    }
+
+    /// <summary>Connection to listener: routed (or answered); it no longer counts as pending.</summary>
+    public sealed class ConnectionRouted
+    {
+        public static readonly ConnectionRouted Instance = new();
+        private ConnectionRouted() { }
+    }
+}

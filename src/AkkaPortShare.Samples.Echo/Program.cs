@@ -1,0 +1,26 @@
+using Akka.Actor;
+using Akka.Hosting;
+using AkkaPortShare.Samples.Echo;
+using AkkaPortShare.Worker.Hosting;
+using Microsoft.Extensions.Hosting;
+
+// echo-worker [--address net.tcp://+:8808/echo/]... [--router akka.tcp://akkaportshare@127.0.0.1:8809] [--config FILE]
+var addresses = Values(args, "--address");
+if (addresses.Count == 0) addresses.Add("net.tcp://+:8808/echo/");
+var router = Values(args, "--router").LastOrDefault();
+var config = Values(args, "--config").LastOrDefault();
+
+var builder = Host.CreateApplicationBuilder();
+builder.Services.AddAkka("akkaportshare-worker", akka =>
+{
+    akka.WithPortShareWorker(worker =>
+    {
+        worker.Router = router;
+        foreach (var address in addresses) worker.Serve(address, Props.Create<EchoService>());
+    });
+    if (config is not null) akka.AddHoconFile(config, HoconAddMode.Prepend);
+});
+await builder.Build().RunAsync();
+
+static List<string> Values(string[] args, string name) =>
+    args.Select((a, i) => (a, i)).Where(p => p.a == name && p.i + 1 < args.Length).Select(p => args[p.i + 1]).ToList();

@@ -1,0 +1,32 @@
+using Akka.Actor;
+
+namespace AkkaPortShare.Worker;
+
+/// <summary>
+/// What a service actor sees of a net.tcp framing session, and what it may say back. The worker runs the
+/// framing itself (PreambleAck, sized envelopes, End, faults); a service only handles whole messages.
+/// Tests can stand a TestKit probe in for <c>Session</c> and talk to a service actor without any socket.
+/// </summary>
+public static class FramingSession
+{
+    /// <summary>A client opened a session on one of the service's addresses. Replies go to <paramref name="Session"/>.</summary>
+    public sealed record SessionOpened(IActorRef Session, string Via, string ContentType, string? RemoteAddress);
+
+    /// <summary>One message (the payload of a sized envelope, or of the unsized envelope in streamed mode).</summary>
+    public sealed record MessageReceived(IActorRef Session, byte[] Payload)
+    {
+        public override string ToString() => $"MessageReceived({Payload.Length} bytes)";
+    }
+
+    /// <summary>The session ended: Graceful when the client sent End, otherwise it dropped or faulted.</summary>
+    public sealed record SessionClosed(IActorRef Session, bool Graceful);
+
+    /// <summary>Send a message to the client (written as a sized envelope).</summary>
+    public sealed record Send(byte[] Payload)
+    {
+        public override string ToString() => $"Send({Payload.Length} bytes)";
+    }
+
+    /// <summary>Answer the session with a framing fault and close the connection.</summary>
+    public sealed record Fault(string FaultUri);
+}

@@ -1,0 +1,109 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using AkkaPortShare.Handover;
+using AkkaPortShare.Interop;
+
+namespace AkkaPortShare.Worker.Listening;
+
+/// <summary>Where a worker's connections come from: passed sockets from the router, and its own listener.</summary>
+internal static class ConnectionSources
+{
+    /// <summary>An arrived connection; Channel is null for direct (or relayed) connections.</summary>
+    public sealed record Arrived(Socket Socket, byte[] AlreadyRead, RouterChannel? Channel);
+
+    /// <summary>Accepts on the worker's own net.tcp listener until cancelled.</summary>
+    public static async Task AcceptDataConnections(Socket listener, Action<Arrived> onArrived, CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                var socket = await listener.AcceptAsync(stopping).ConfigureAwait(false);
+                socket.NoDelay = true;
+                onArrived(new Arrived(socket, [], null));
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException)
+            {
+                // One connection failed while being accepted; the listener is fine.
+            }
+        }
+    }
+
+    /// <summary>Accepts router channels on the hand-over socket; each gets a receiving thread.</summary>
+    public static async Task AcceptRouterChannels(Socket handoverListener, Action<Arrived> onArrived,
+        Action<RouterChannel, string> onClosed, CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                var socket = await handoverListener.AcceptAsync(stopping).ConfigureAwait(false);
+                var channel = new RouterChannel(socket);
+                new Thread(() => ReceivePassedSockets(channel, onArrived, onClosed, stopping))
+                {
+                    IsBackground = true, Name = "handover-recv",
+                }.Start();
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException)
+            {
+            }
+        }
+    }
+
+    // A dedicated thread: recvmsg with SCM_RIGHTS has no managed async API, and this must not hold an actor thread.
+    private static void ReceivePassedSockets(RouterChannel channel, Action<Arrived> onArrived,
+        Action<RouterChannel, string> onClosed, CancellationToken stopping)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(UnixHandover.MaxMessageSize);
+        var reason = "the router closed the hand-over channel";
+        try
+        {
+            while (true)
+            {
+                var length = UnixHandover.Receive(channel.Socket, buffer, out var socket, stopping);
+                if (length == 0)
+                {
+                    socket?.Dispose();
+                    return;
+                }
+                if (socket is not null && HandoverFrame.TryRead(buffer.AsSpan(0, length), out var alreadyRead))
+                    onArrived(new Arrived(socket, alreadyRead.ToArray(), channel));
+                else
+                    socket?.Dispose();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            reason = "the worker is stopping";
+        }
+        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
+        {
+            reason = $"the hand-over channel failed: {e.Message}";
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            channel.Dispose();
+            onClosed(channel, reason);
+        }
+    }
+
+    public static Socket ListenTcp(string hostname, int port)
+    {
+        var address = hostname is "localhost" ? IPAddress.Loopback : IPAddress.Parse(hostname);
+        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        if (address.Equals(IPAddress.IPv6Any)) socket.DualMode = true;
+        socket.Bind(new IPEndPoint(address, port));
+        socket.Listen(512);
+        return socket;
+    }
+}

@@ -1,0 +1,31 @@
+using System.Net.Sockets;
+using AkkaPortShare.Handover;
+using AkkaPortShare.Interop;
+
+namespace AkkaPortShare.Worker.Listening;
+
+/// <summary>
+/// The worker's end of the router's hand-over channel. Sockets arrive through it; a socket whose next session
+/// belongs elsewhere goes back through it, with the bytes already read, for a fresh routing decision.
+/// </summary>
+public sealed class RouterChannel(Socket socket) : IDisposable
+{
+    private readonly Lock _sendLock = new();
+
+    public Socket Socket { get; } = socket;
+
+    /// <summary>Passes the connection back to the router and releases this process's copy.</summary>
+    public void HandBack(Socket connection, ReadOnlySpan<byte> alreadyRead)
+    {
+        var payload = new byte[alreadyRead.Length + 1];
+        var length = HandoverFrame.Write(payload, alreadyRead);
+        lock (_sendLock) UnixHandover.Send(Socket, payload.AsSpan(0, length), connection);
+        UnixHandover.ReleaseAfterHandover(connection);
+    }
+
+    public void Dispose()
+    {
+        try { Socket.Shutdown(SocketShutdown.Both); } catch (SocketException) { }
+        Socket.Dispose();
+    }
+}

@@ -1,0 +1,149 @@
+using System.Collections.Immutable;
+using System.Net;
+using System.Net.Sockets;
+using Akka.Actor;
+using Akka.Event;
+using AkkaPortShare.Addressing;
+using AkkaPortShare.Interop;
+using AkkaPortShare.Registration;
+using AkkaPortShare.Worker.Configuration;
+using AkkaPortShare.Worker.Listening;
+using AkkaPortShare.Worker.Sessions;
+using static AkkaPortShare.Registration.RegistryProtocol;
+using static AkkaPortShare.Worker.WorkerProtocol;
+
+namespace AkkaPortShare.Worker.Registration;
+
+/// <summary>
+/// A worker process's presence at the router. It opens the worker's own listener and its hand-over socket,
+/// registers every configured base address with the router's registry (retrying with back-off until answered),
+/// and starts a <see cref="SessionConnectionActor"/> for each connection that arrives. When the router goes away
+/// (its hand-over channel closes, or DeathWatch fires) registrations go back to pending and are retried, so a
+/// restarted router gets them again without anyone restarting the worker.
+/// </summary>
+internal sealed class WorkerActor : ReceiveActor, IWithTimers
+{
+    private sealed class RetryRegistrations { public static readonly RetryRegistrations Instance = new(); }
+    private sealed record RouterLost(string Reason);
+
+    /// <summary>The whole mutable state: where each address stands, and the current retry interval.</summary>
+    private readonly record struct State(ImmutableDictionary<string, AddressStatus> Addresses, TimeSpan Backoff);
+
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly WorkerSettings _settings;
+    private readonly IReadOnlyList<(string Address, Props Service)> _services;
+    private readonly ServiceRoutes _routes = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly ActorSelection _registry;
+    private State _state;
+    private Socket? _dataListener;
+    private Socket? _handoverListener;
+    private string? _handoverPath;
+    private WorkerEndpoint? _endpoint;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(WorkerSettings settings, IReadOnlyList<(string Address, Props Service)> services) =>
+        Akka.Actor.Props.Create(() => new WorkerActor(settings, services));
+
+    public WorkerActor(WorkerSettings settings, IReadOnlyList<(string Address, Props Service)> services)
+    {
+        _settings = settings;
+        _services = services;
+        _registry = Context.ActorSelection($"{settings.Router}/user/port-share-registry");
+        _state = new State(
+            services.ToImmutableDictionary(s => s.Address, s => new AddressStatus(s.Address, RegistrationState.Pending, null)),
+            settings.RetryMinBackoff);
+
+        Receive<ConnectionSources.Arrived>(a =>
+            Context.ActorOf(SessionConnectionActor.Props(a.Socket, a.AlreadyRead, a.Channel, _routes, _settings)));
+        Receive<Registered>(OnRegistered);
+        Receive<RegistrationRefused>(OnRefused);
+        Receive<RetryRegistrations>(_ => SendPendingRegistrations());
+        Receive<RouterLost>(l => OnRouterLost(l.Reason));
+        Receive<Terminated>(_ => OnRouterLost("the router's registry terminated"));
+        Receive<GetStatus>(_ => Sender.Tell(new WorkerStatus(_state.Addresses.Values.ToList(),
+            ((IPEndPoint)_dataListener!.LocalEndPoint!).Port, _handoverPath)));
+    }
+
+    // Sessions are per connection: one that fails is closed, never restarted on the same socket.
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(ex =>
+        Sender.Path.Name.StartsWith("service-", StringComparison.Ordinal) ? Directive.Restart : Directive.Stop);
+
+    protected override void PreStart()
+    {
+        for (var i = 0; i < _services.Count; i++)
+            _routes.Add(BaseAddress.Parse(_services[i].Address), Context.ActorOf(_services[i].Service, $"service-{i}"));
+
+        var self = Self;
+        _dataListener = ConnectionSources.ListenTcp(_settings.DataHostname, _settings.DataPort);
+        _ = ConnectionSources.AcceptDataConnections(_dataListener, a => self.Tell(a), _stopping.Token);
+
+        if (UnixHandover.IsSupported)
+        {
+            _handoverPath = Path.Combine(_settings.HandoverDirectory, $"worker-{Environment.ProcessId}-{Guid.NewGuid():N}.sock");
+            _handoverListener = UnixHandover.Listen(_handoverPath);
+            _ = ConnectionSources.AcceptRouterChannels(_handoverListener, a => self.Tell(a),
+                (_, reason) => self.Tell(new RouterLost(reason)), _stopping.Token);
+        }
+
+        var dataPort = ((IPEndPoint)_dataListener.LocalEndPoint!).Port;
+        _endpoint = new WorkerEndpoint(Environment.ProcessId, Dns.GetHostName(), _handoverPath, _settings.DataHostname, dataPort);
+        _log.Info("Worker pid {0} listening on {1}:{2}, hand-over socket {3}", Environment.ProcessId,
+            _settings.DataHostname, dataPort, _handoverPath ?? "(none: relay only)");
+        SendPendingRegistrations();
+    }
+
+    private void SendPendingRegistrations()
+    {
+        var pending = _state.Addresses.Values.Where(a => a.State == RegistrationState.Pending).ToList();
+        if (pending.Count == 0) return;
+        foreach (var address in pending) _registry.Tell(new Register(address.BaseAddress, _endpoint!));
+        Timers.StartSingleTimer(RetryRegistrations.Instance, RetryRegistrations.Instance, _state.Backoff);
+        var next = TimeSpan.FromTicks(Math.Min(_state.Backoff.Ticks * 2, _settings.RetryMaxBackoff.Ticks));
+        _state = _state with { Backoff = next };
+    }
+
+    private void OnRegistered(Registered registered)
+    {
+        if (!_state.Addresses.ContainsKey(registered.BaseAddress)) return;
+        if (_state.Addresses[registered.BaseAddress].State != RegistrationState.Registered)
+            _log.Info("Registered {0} with the router ({1})", registered.BaseAddress, registered.HandoverMode);
+        SetState(registered.BaseAddress, RegistrationState.Registered, registered.HandoverMode);
+        Context.Watch(Sender);
+        if (_state.Addresses.Values.All(a => a.State != RegistrationState.Pending))
+        {
+            Timers.Cancel(RetryRegistrations.Instance);
+            _state = _state with { Backoff = _settings.RetryMinBackoff };
+        }
+    }
+
+    private void OnRefused(RegistrationRefused refused)
+    {
+        if (!_state.Addresses.ContainsKey(refused.BaseAddress)) return;
+        _log.Error("Registration of {0} refused ({1}): {2}", refused.BaseAddress, refused.Reason, refused.Message);
+        SetState(refused.BaseAddress, RegistrationState.Refused, refused.Message);
+    }
+
+    private void OnRouterLost(string reason)
+    {
+        if (_stopping.IsCancellationRequested) return;
+        var registered = _state.Addresses.Values.Where(a => a.State == RegistrationState.Registered).ToList();
+        if (registered.Count == 0) return;
+        _log.Warning("Lost the router ({0}); registering {1} address(es) again", reason, registered.Count);
+        foreach (var address in registered) SetState(address.BaseAddress, RegistrationState.Pending, reason);
+        _state = _state with { Backoff = _settings.RetryMinBackoff };
+        Timers.StartSingleTimer(RetryRegistrations.Instance, RetryRegistrations.Instance, _state.Backoff);
+    }
+
+    private void SetState(string address, RegistrationState state, string? detail) =>
+        _state = _state with { Addresses = _state.Addresses.SetItem(address, new AddressStatus(address, state, detail)) };
+
+    protected override void PostStop()
+    {
+        _stopping.Cancel();
+        _dataListener?.Dispose();
+        _handoverListener?.Dispose();
+        if (_handoverPath is not null) File.Delete(_handoverPath);
+    }
+}

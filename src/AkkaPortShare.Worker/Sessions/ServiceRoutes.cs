@@ -1,0 +1,33 @@
+using System.Net;
+using Akka.Actor;
+using AkkaPortShare.Addressing;
+
+namespace AkkaPortShare.Worker.Sessions;
+
+/// <summary>
+/// Which of this worker's service actors serves a via. The router already chose this worker by host and port,
+/// and direct or relayed connections arrive on the worker's own port, so here only the path counts: every
+/// registration is keyed as a strong wildcard on one fixed port and looked up on that port, which reuses the
+/// router's tested longest-prefix rules. Built once at start-up and only read afterwards.
+/// </summary>
+internal sealed class ServiceRoutes
+{
+    private const int PathOnlyPort = 1;
+    private static readonly IPEndPoint PathOnlyEndPoint = new(IPAddress.Loopback, PathOnlyPort);
+    private readonly AddressTable<IActorRef> _table = new();
+
+    public void Add(BaseAddress registered, IActorRef service)
+    {
+        var key = BaseAddress.Parse($"net.tcp://+:{PathOnlyPort}/{string.Join('/', registered.PathSegments)}");
+        if (_table.TryAdd(key, service, out _) != RegistrationStatus.Success)
+            throw new ArgumentException($"Two services of this worker share the path of {registered}.");
+    }
+
+    public bool TryMatch(string via, out IActorRef? service)
+    {
+        service = null;
+        if (!Uri.TryCreate(via, UriKind.Absolute, out var uri)) return false;
+        var pathOnlyVia = $"{uri.Scheme}://localhost:{PathOnlyPort}{uri.AbsolutePath}";
+        return _table.TryMatch(pathOnlyVia, PathOnlyEndPoint, out _, out service);
+    }
+}

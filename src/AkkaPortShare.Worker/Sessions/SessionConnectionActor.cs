@@ -1,0 +1,356 @@
+using System.Buffers;
+using System.Net.Sockets;
+using Akka.Actor;
+using Akka.Event;
+using AkkaPortShare.Framing;
+using AkkaPortShare.Transport;
+using AkkaPortShare.Worker.Configuration;
+using AkkaPortShare.Worker.Listening;
+using static AkkaPortShare.Worker.FramingSession;
+
+namespace AkkaPortShare.Worker.Sessions;
+
+/// <summary>
+/// The server side of .NET Message Framing for one connection in a worker. It first replays the bytes the
+/// router already read, then reads the socket itself: preamble, PreambleAck, envelopes delivered to the
+/// service actor as whole messages, End answered with End, faults. A pooled client may start a new preamble
+/// on the same socket after End; if its via belongs elsewhere the socket goes back to the router.
+/// </summary>
+internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
+{
+    private const int ReadBufferSize = 64 * 1024;
+
+    private sealed record BytesRead(int Count);
+    private sealed record ReadFailed(Exception Cause);
+    private sealed record WriteDone(Exception? Error);
+    private sealed class PreambleTimeout { public static readonly PreambleTimeout Instance = new(); }
+    private sealed class IdleTimeout { public static readonly IdleTimeout Instance = new(); }
+
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Socket _socket;
+    private readonly RouterChannel? _routerChannel;
+    private readonly ServiceRoutes _routes;
+    private readonly WorkerSettings _settings;
+    private readonly string _peer;
+    private readonly PreambleDecoder _preamble;
+    private readonly SessionDecoder _records = new(FramingMode.Duplex);
+    private readonly List<ArraySegment<byte>> _outbox = [];
+    private byte[] _buffer;
+    private int _offset;        // first byte not yet decoded
+    private int _filled;        // end of the bytes read
+    private int _preambleStart; // where the current preamble began (handed back as is)
+    private IActorRef? _service;
+    private string? _lastVia;
+    private FramingMode _mode;
+    private MessageAssembly? _message;
+    private bool _readPending;
+    private bool _writing;
+    private bool _closeAfterWrites;
+    private bool _socketGivenAway;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(Socket socket, byte[] alreadyRead, RouterChannel? routerChannel, ServiceRoutes routes,
+        WorkerSettings settings) =>
+        Akka.Actor.Props.Create(() => new SessionConnectionActor(socket, alreadyRead, routerChannel, routes, settings));
+
+    public SessionConnectionActor(Socket socket, byte[] alreadyRead, RouterChannel? routerChannel, ServiceRoutes routes,
+        WorkerSettings settings)
+    {
+        _socket = socket;
+        _routerChannel = routerChannel;
+        _routes = routes;
+        _settings = settings;
+        _peer = socket.RemoteEndPoint?.ToString() ?? "unknown peer";
+        _preamble = new PreambleDecoder(settings.MaxViaSize, settings.MaxContentTypeSize);
+        _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(ReadBufferSize, alreadyRead.Length));
+        alreadyRead.CopyTo(_buffer, 0);
+        _filled = alreadyRead.Length;
+        AwaitingPreamble();
+    }
+
+    protected override void PreStart()
+    {
+        Timers.StartSingleTimer(PreambleTimeout.Instance, PreambleTimeout.Instance, _settings.ReceiveTimeout);
+        if (ProcessBuffer()) ReadMore();
+    }
+
+    private void AwaitingPreamble()
+    {
+        Receive<PreambleTimeout>(_ => Abort($"no complete preamble within receive-timeout {_settings.ReceiveTimeout}"));
+        Receive<IdleTimeout>(_ => Abort(null));
+        ReceiveIo();
+    }
+
+    private void InSession()
+    {
+        Receive<Send>(s => Enqueue(s.Payload));
+        Receive<FramingSession.Fault>(f =>
+        {
+            _log.Info("Service faulted the session from {0} with {1}", _peer, f.FaultUri);
+            EndSession(graceful: false);
+            QueueRecord(FramingWriter.Fault(f.FaultUri));
+            _closeAfterWrites = true;
+            Flush();
+        });
+        ReceiveIo();
+    }
+
+    private void ReceiveIo()
+    {
+        Receive<BytesRead>(r =>
+        {
+            _readPending = false;
+            if (r.Count == 0)
+            {
+                OnEndOfStream();
+                return;
+            }
+            _filled += r.Count;
+            if (ProcessBuffer()) ReadMore();
+        });
+        Receive<ReadFailed>(f =>
+        {
+            _readPending = false;
+            EndSession(graceful: false);
+            Abort($"read failed: {f.Cause.Message}");
+        });
+        Receive<WriteDone>(OnWriteDone);
+    }
+
+    /// <summary>Decodes everything buffered. False when the connection is finished here (closed, faulted, handed back).</summary>
+    private bool ProcessBuffer()
+    {
+        while (true)
+        {
+            var input = _buffer.AsSpan(_offset, _filled - _offset);
+            if (_service is null && _preamble.Stage != PreambleStage.Complete)
+            {
+                if (input.IsEmpty) break;
+                _offset += _preamble.Decode(input);
+                if (_preamble.Stage == PreambleStage.Failed)
+                    return Fault(_preamble.FaultFor, $"bad preamble ({_preamble.Error})");
+                if (_preamble.UpgradeRequested is { } upgrade)
+                    return Fault(FramingFaults.UpgradeInvalid, $"stream upgrade {upgrade} requested; security is off");
+                if (_preamble.Stage != PreambleStage.Complete) break;
+                if (!OpenSession()) return false;
+                continue;
+            }
+
+            // The record decoder runs even on empty input: the end of a sized envelope needs no further byte.
+            var record = _records.Decode(input, out var consumed);
+            if (!OnRecord(record, input)) return false;
+            _offset += consumed;
+            if (record.Kind == SessionEventKind.NeedMoreData) break;
+        }
+        Compact();
+        return true;
+    }
+
+    private bool OpenSession()
+    {
+        var via = _preamble.Via!;
+        if (_preamble.Mode is not (FramingMode.Duplex or FramingMode.Singleton))
+            return Fault(FramingFaults.UnsupportedMode, $"mode {_preamble.Mode} is not served");
+
+        // A later session on a pooled connection may name an address another worker owns: only the router knows.
+        if (_lastVia is not null && _routerChannel is not null && !string.Equals(via, _lastVia, StringComparison.OrdinalIgnoreCase))
+            return HandBack(via);
+
+        if (!_routes.TryMatch(via, out var service))
+            return Fault(FramingFaults.EndpointNotFound, $"no service of this worker serves {via}");
+
+        Timers.Cancel(PreambleTimeout.Instance);
+        Timers.Cancel(IdleTimeout.Instance);
+        _service = service;
+        _lastVia = via;
+        _mode = _preamble.Mode;
+        _records.Reset(_mode);
+        QueueRecord(FramingWriter.PreambleAck.ToArray());
+        Flush();
+        service!.Tell(new SessionOpened(Self, via, _preamble.ContentType!, _peer));
+        Become(InSession);
+        return true;
+    }
+
+    private bool OnRecord(SessionEvent record, ReadOnlySpan<byte> input)
+    {
+        switch (record.Kind)
+        {
+            case SessionEventKind.EnvelopeStart:
+                if (record.Size > _settings.MaxMessageSize)
+                    return Fault(FramingFaults.MaxMessageSizeExceeded,
+                        $"a message of {record.Size} bytes exceeds max-message-size {_settings.MaxMessageSize}");
+                _message = new MessageAssembly(record.Size);
+                return true;
+            case SessionEventKind.EnvelopeData:
+                if (!_message!.Append(input.Slice(record.DataOffset, record.DataLength), _settings.MaxMessageSize))
+                    return Fault(FramingFaults.MaxMessageSizeExceeded,
+                        $"a streamed message exceeds max-message-size {_settings.MaxMessageSize}");
+                return true;
+            case SessionEventKind.EnvelopeEnd:
+                _service!.Tell(new MessageReceived(Self, _message!.ToArray()));
+                _message = null;
+                return true;
+            case SessionEventKind.End:
+                EndSession(graceful: true);
+                QueueRecord(FramingWriter.End.ToArray());
+                Flush();
+                Timers.StartSingleTimer(IdleTimeout.Instance, IdleTimeout.Instance, _settings.ConnectionIdleTimeout);
+                return true;
+            case SessionEventKind.PreambleStart:
+                // Connection reuse: the same socket now carries a new preamble, possibly for another address.
+                _preamble.Reset();
+                _preambleStart = _offset;
+                Timers.StartSingleTimer(PreambleTimeout.Instance, PreambleTimeout.Instance, _settings.ReceiveTimeout);
+                return true;
+            case SessionEventKind.Fault:
+                EndSession(graceful: false);
+                Abort($"the client sent fault {record.FaultUri}");
+                return false;
+            case SessionEventKind.Invalid:
+                EndSession(graceful: false);
+                Abort("the client sent bytes that are not a framing record");
+                return false;
+            default:
+                return true;
+        }
+    }
+
+    private void EndSession(bool graceful)
+    {
+        if (_service is null) return;
+        _service.Tell(new SessionClosed(Self, graceful));
+        _service = null;
+        Become(AwaitingPreamble);
+    }
+
+    private void OnEndOfStream()
+    {
+        // EOF between sessions is a client closing its pooled connection: nothing to report.
+        if (_service is not null)
+        {
+            EndSession(graceful: false);
+            Abort("the client closed the connection inside a session");
+        }
+        else if (_filled > _offset) Abort("the client closed the connection inside a preamble");
+        else Abort(null);
+    }
+
+    private bool HandBack(string via)
+    {
+        _log.Debug("Pooled connection from {0} moves on to {1}: handing it back to the router", _peer, via);
+        _socketGivenAway = true;
+        try
+        {
+            _routerChannel!.HandBack(_socket, _buffer.AsSpan(_preambleStart, _filled - _preambleStart));
+        }
+        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
+        {
+            _log.Warning("Could not hand {0} back to the router ({1}): ConnectionDispatchFailed", _peer, e.Message);
+            _ = FramingFaultSender.SendAndCloseAsync(_socket, FramingFaults.ConnectionDispatchFailed,
+                FramingFaultSender.MaxDrainSize, FramingFaultSender.DefaultTimeout);
+        }
+        Context.Stop(Self);
+        return false;
+    }
+
+    private void Enqueue(byte[] payload)
+    {
+        if (_mode == FramingMode.Singleton)
+        {
+            // Streamed (singleton) mode: the reply is one unsized envelope, then End.
+            var header = new byte[1 + MultiByteInt.MaxEncodedSize];
+            header[0] = (byte)FramingRecordType.UnsizedEnvelope;
+            var n = 1 + FramingWriter.WriteUnsizedChunkHeader(header.AsSpan(1), payload.Length);
+            QueueRecord(header[..n]);
+            if (payload.Length > 0) _outbox.Add(payload);
+            QueueRecord([0]);
+        }
+        else
+        {
+            var header = new byte[1 + MultiByteInt.MaxEncodedSize];
+            var n = FramingWriter.WriteSizedEnvelopeHeader(header, payload.Length);
+            _outbox.Add(new ArraySegment<byte>(header, 0, n));
+            _outbox.Add(payload);
+        }
+        Flush();
+    }
+
+    private void QueueRecord(byte[] record) => _outbox.Add(record);
+
+    // One write in flight; everything queued meanwhile goes out together in the next one.
+    private void Flush()
+    {
+        if (_writing || _outbox.Count == 0) return;
+        var batch = _outbox.ToArray();
+        _outbox.Clear();
+        _writing = true;
+        _socket.SendAsync(batch, SocketFlags.None)
+            .PipeTo(Self, success: _ => new WriteDone(null), failure: e => new WriteDone(e));
+    }
+
+    private void OnWriteDone(WriteDone done)
+    {
+        _writing = false;
+        if (done.Error is not null)
+        {
+            EndSession(graceful: false);
+            Abort($"write failed: {done.Error.Message}");
+            return;
+        }
+        if (_outbox.Count > 0) Flush();
+        else if (_closeAfterWrites) Abort(null);
+    }
+
+    private bool Fault(string? faultUri, string reason)
+    {
+        EndSession(graceful: false);
+        if (faultUri is null)
+        {
+            Abort(reason);
+            return false;
+        }
+        _log.Info("Connection from {0}: {1}; answering {2}", _peer, reason, faultUri);
+        _socketGivenAway = true;
+        _ = FramingFaultSender.SendAndCloseAsync(_socket, faultUri, FramingFaultSender.MaxDrainSize, FramingFaultSender.DefaultTimeout);
+        Context.Stop(Self);
+        return false;
+    }
+
+    private void Abort(string? reason)
+    {
+        if (reason is not null) _log.Info("Closing connection from {0}: {1}", _peer, reason);
+        Context.Stop(Self);
+    }
+
+    private void ReadMore()
+    {
+        if (_filled == _buffer.Length)
+        {
+            Abort("a preamble does not fit the read buffer");
+            return;
+        }
+        _readPending = true;
+        _socket.ReceiveAsync(_buffer.AsMemory(_filled), SocketFlags.None).AsTask()
+            .PipeTo(Self, success: n => new BytesRead(n), failure: e => new ReadFailed(e));
+    }
+
+    // Keeps the undecoded tail (and a preamble being read, which may have to be handed back whole) at the front.
+    private void Compact()
+    {
+        var keepFrom = _service is null && _lastVia is not null ? Math.Min(_preambleStart, _offset) : _offset;
+        if (keepFrom == 0) return;
+        _buffer.AsSpan(keepFrom, _filled - keepFrom).CopyTo(_buffer);
+        _filled -= keepFrom;
+        _offset -= keepFrom;
+        _preambleStart = Math.Max(0, _preambleStart - keepFrom);
+    }
+
+    protected override void PostStop()
+    {
+        _service?.Tell(new SessionClosed(Self, false));
+        if (!_socketGivenAway) _socket.Dispose();
+        if (!_readPending) ArrayPool<byte>.Shared.Return(_buffer);
+    }
+}
