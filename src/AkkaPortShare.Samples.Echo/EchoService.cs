@@ -1,15 +1,23 @@
+using System.Text;
 using Akka.Actor;
 using AkkaPortShare.Worker;
 
 namespace AkkaPortShare.Samples.Echo;
 
-/// <summary>Echoes every message of every session back on the same connection.</summary>
+/// <summary>
+/// Echoes every message of every session back on the same connection. One exception, for operators and tests
+/// who need to see which worker answered: the message "whoami" is answered with this worker's identity.
+/// </summary>
 public sealed class EchoService : ReceiveActor
 {
-    public EchoService()
+    private static readonly byte[] WhoAmI = "whoami"u8.ToArray();
+
+    public EchoService(string identity)
     {
+        var identityBytes = Encoding.UTF8.GetBytes(identity);
         Receive<FramingSession.SessionOpened>(_ => { });
-        Receive<FramingSession.MessageReceived>(m => m.Session.Tell(new FramingSession.Send(m.Payload)));
+        Receive<FramingSession.MessageReceived>(m => m.Session.Tell(
+            new FramingSession.Send(m.Payload.AsSpan().SequenceEqual(WhoAmI) ? identityBytes : m.Payload)));
         Receive<FramingSession.SessionClosed>(_ => { });
     }
 }

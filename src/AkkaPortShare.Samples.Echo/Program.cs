@@ -4,11 +4,13 @@ using AkkaPortShare.Samples.Echo;
 using AkkaPortShare.Worker.Hosting;
 using Microsoft.Extensions.Hosting;
 
-// echo-worker [--address net.tcp://+:8808/echo/]... [--router akka.tcp://akkaportshare@127.0.0.1:8809] [--config FILE]
+// echo-worker [--address net.tcp://+:8808/echo/]... [--router akka.tcp://akkaportshare@127.0.0.1:8809]
+//             [--identity NAME] [--config FILE]
 var addresses = Values(args, "--address");
 if (addresses.Count == 0) addresses.Add("net.tcp://+:8808/echo/");
 var router = Values(args, "--router").LastOrDefault();
 var config = Values(args, "--config").LastOrDefault();
+var identity = Values(args, "--identity").LastOrDefault() ?? $"echo-worker pid {Environment.ProcessId}";
 
 var builder = Host.CreateApplicationBuilder();
 builder.Services.AddAkka("akkaportshare-worker", akka =>
@@ -16,7 +18,7 @@ builder.Services.AddAkka("akkaportshare-worker", akka =>
     akka.WithPortShareWorker(worker =>
     {
         worker.Router = router;
-        foreach (var address in addresses) worker.Serve(address, Props.Create<EchoService>());
+        foreach (var address in addresses) worker.Serve(address, Props.Create(() => new EchoService(identity)));
     });
     if (config is not null) akka.AddHoconFile(config, HoconAddMode.Prepend);
 });

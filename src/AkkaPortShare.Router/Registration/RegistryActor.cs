@@ -75,8 +75,8 @@ internal sealed class RegistryActor : ReceiveActor
             admittedNow = true;
         }
 
-        if (_table.TryAdd(address!, workerRef, out var owner) == RegistrationStatus.ConflictingRegistration
-            && !owner!.Equals(workerRef))
+        var added = _table.TryAdd(address!, workerRef, out var owner) == RegistrationStatus.Success;
+        if (!added && !owner!.Equals(workerRef))
         {
             var holder = _workers.TryGetValue(owner, out var w) ? $"worker pid {w.Endpoint.ProcessId}" : "another worker";
             Refuse(requested, RefusalReason.AddressAlreadyInUse,
@@ -85,8 +85,9 @@ internal sealed class RegistryActor : ReceiveActor
             return;
         }
 
-        _log.Info("Registered {0} for worker pid {1} ({2})", address, worker!.Endpoint.ProcessId, worker.HandoverMode);
-        workerRef.Tell(new Registered(requested, worker.HandoverMode));
+        // A worker resends registrations until answered; only the first one is news.
+        if (added) _log.Info("Registered {0} for worker pid {1} ({2})", address, worker!.Endpoint.ProcessId, worker.HandoverMode);
+        workerRef.Tell(new Registered(requested, worker!.HandoverMode));
     }
 
     // Opens the hand-over channel of a worker seen for the first time and checks that the process behind it is

@@ -1,0 +1,24 @@
+namespace AkkaPortShare.IntegrationTests.Harness;
+
+/// <summary>Finds the router and sample worker built alongside this test assembly (same configuration).</summary>
+public static class Binaries
+{
+    private static readonly string RepoRoot = FindRepoRoot();
+    private static readonly string Configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+
+    public static string Router => Output("AkkaPortShare.Host", "akkaportshare.dll");
+    public static string EchoWorker => Output("AkkaPortShare.Samples.Echo", "echo-worker.dll");
+
+    private static string Output(string project, string dll)
+    {
+        var path = Path.Combine(RepoRoot, "src", project, "bin", Configuration, "net10.0", dll);
+        return File.Exists(path) ? path : throw new FileNotFoundException($"Build {project} first: {path} is missing.");
+    }
+
+    private static string FindRepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "AkkaPortShare.sln"))) return dir.FullName;
+        throw new DirectoryNotFoundException("AkkaPortShare.sln not found above the test assembly.");
+    }
+}

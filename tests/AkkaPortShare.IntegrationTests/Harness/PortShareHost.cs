@@ -1,0 +1,59 @@
+namespace AkkaPortShare.IntegrationTests.Harness;
+
+/// <summary>A router process and its workers on fresh ports, as an operator would run them.</summary>
+public sealed class PortShareHost : IDisposable
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    private readonly List<ManagedProcess> _processes = [];
+    private readonly string _configFile = Path.Combine(Path.GetTempPath(), $"aps-router-{Guid.NewGuid():N}.conf");
+
+    public int Port { get; } = FreePort.Next();
+    public int RemotingPort { get; } = FreePort.Next();
+    public string RouterAddress => $"akka.tcp://akkaportshare@127.0.0.1:{RemotingPort}";
+    public ManagedProcess? Router { get; private set; }
+
+    public string Via(string path) => $"net.tcp://localhost:{Port}/{path}";
+    public string Address(string path) => $"net.tcp://+:{Port}/{path}";
+
+    public async Task<ManagedProcess> StartRouterAsync(string handoverMode = "auto", string extraHocon = "")
+    {
+        await File.WriteAllTextAsync(_configFile, $$"""
+            akka-port-share.router { port = {{Port}}, listen-address = "127.0.0.1", handover-mode = {{handoverMode}} }
+            akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = {{RemotingPort}} }
+            {{extraHocon}}
+            """);
+        Router = Track(ManagedProcess.StartDll("router", Binaries.Router, "--config", _configFile));
+        await Router.WaitForLineAsync("Listening on", StartTimeout);
+        return Router;
+    }
+
+    /// <summary>Starts an echo worker and waits until the router answered each of its registrations.</summary>
+    public async Task<ManagedProcess> StartWorkerAsync(string identity, params string[] paths)
+    {
+        var worker = StartWorkerProcess(identity, paths);
+        foreach (var path in paths)
+            await worker.WaitForLineAsync($"Registered {Regex(Address(path))} with the router", StartTimeout);
+        return worker;
+    }
+
+    public ManagedProcess StartWorkerProcess(string identity, params string[] paths)
+    {
+        var args = new List<string> { "--router", RouterAddress, "--identity", identity };
+        foreach (var path in paths) args.AddRange(["--address", Address(path)]);
+        return Track(ManagedProcess.StartDll(identity, Binaries.EchoWorker, [.. args]));
+    }
+
+    public static string Regex(string text) => System.Text.RegularExpressions.Regex.Escape(text);
+
+    private ManagedProcess Track(ManagedProcess process)
+    {
+        _processes.Add(process);
+        return process;
+    }
+
+    public void Dispose()
+    {
+        foreach (var process in _processes) process.Dispose();
+        File.Delete(_configFile);
+    }
+}
