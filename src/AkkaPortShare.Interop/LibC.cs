@@ -13,6 +13,7 @@ namespace AkkaPortShare.Interop;
 internal static unsafe partial class LibC
 {
     // errno
+    public const int ENOENT = 2;
     public const int EINTR = 4;
     public const int EBADF = 9;
     public const int EAGAIN = 11; // == EWOULDBLOCK on Linux
@@ -43,6 +44,9 @@ internal static unsafe partial class LibC
     public const short POLLERR = 0x8;
     public const short POLLHUP = 0x10;
     public const short POLLNVAL = 0x20;
+
+    // epoll
+    public const int EPOLL_CTL_DEL = 2;
 
     // fcntl
     public const int F_GETFL = 3;
@@ -133,4 +137,11 @@ internal static unsafe partial class LibC
 
     [LibraryImport("libc")]
     public static partial uint geteuid();
+
+    /// <summary>Only used with EPOLL_CTL_DEL, where the event may be null (Linux 2.6.9+).</summary>
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int epoll_ctl(int epollFd, int operation, int fd, void* @event);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint readlink(byte* path, byte* buffer, nuint size);
 }
