@@ -13,7 +13,6 @@ namespace AkkaPortShare.Interop;
 internal static unsafe partial class LibC
 {
     // errno
-    public const int ENOENT = 2;
     public const int EINTR = 4;
     public const int EBADF = 9;
     public const int EAGAIN = 11; // == EWOULDBLOCK on Linux
@@ -141,7 +140,4 @@ internal static unsafe partial class LibC
     /// <summary>Only used with EPOLL_CTL_DEL, where the event may be null (Linux 2.6.9+).</summary>
     [LibraryImport("libc", SetLastError = true)]
     public static partial int epoll_ctl(int epollFd, int operation, int fd, void* @event);
-
-    [LibraryImport("libc", SetLastError = true)]
-    public static partial nint readlink(byte* path, byte* buffer, nuint size);
 }

@@ -375,6 +375,11 @@ public static unsafe class UnixHandover
     /// process's eventual close would send RST instead of FIN. We therefore keep a duplicate of the
     /// descriptor across the Dispose and put SO_LINGER back if it was changed.
     /// </para>
+    /// <para>
+    /// It also takes the descriptor out of this process's epoll sets first: .NET does not, and the
+    /// kernel drops the entry only when the last copy of the socket closes, so a stale entry would
+    /// make .NET's registration fail (EEXIST) if the connection is handed back to this process later.
+    /// </para>
     /// </remarks>
     public static void ReleaseAfterHandover(Socket handedOver)
     {
@@ -388,7 +393,12 @@ public static unsafe class UnixHandover
         try
         {
             handle.DangerousAddRef(ref added);
-            keep = LibC.fcntl((int)handle.DangerousGetHandle(), LibC.F_DUPFD_CLOEXEC, 0);
+            int fd = (int)handle.DangerousGetHandle();
+
+            // Dispose leaves the socket in .NET's epoll set (the file lives on elsewhere), which would
+            // break async I/O if the connection ever came back to this process; see EpollSets.
+            EpollSets.Remove(fd);
+            keep = LibC.fcntl(fd, LibC.F_DUPFD_CLOEXEC, 0);
             if (keep >= 0 && !TryGetLinger(keep, out before))
             {
                 CloseQuietly(keep);
@@ -484,6 +494,12 @@ public static unsafe class UnixHandover
 
     private static Socket WrapReceived(int fd)
     {
+        // If this connection was in this process before (handed away, now handed back) and the old
+        // Socket was closed without ReleaseAfterHandover, its epoll entry may still be there under
+        // this same number; .NET's registration would then fail with EEXIST. Nobody can have
+        // registered the new number yet, so any entry for it is stale. See EpollSets.
+        EpollSets.Remove(fd);
+
         int statusFlags = LibC.fcntl(fd, LibC.F_GETFL, 0);
         bool nonBlocking = statusFlags >= 0 && (statusFlags & LibC.O_NONBLOCK) != 0;
         var handle = new SafeSocketHandle(fd, ownsHandle: true);

@@ -210,7 +210,7 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
     private void ReadMore()
     {
         _readPending = true;
-        _socket.ReceiveAsync(_buffer.AsMemory(_filled), SocketFlags.None).AsTask()
+        SocketTasks.Receive(_socket, _buffer.AsMemory(_filled))
             .PipeTo(Self, success: n => new BytesRead(n), failure: e => new ReadFailed(e));
     }
 

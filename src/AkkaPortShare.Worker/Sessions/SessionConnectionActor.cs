@@ -286,7 +286,7 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
         var batch = _outbox.ToArray();
         _outbox.Clear();
         _writing = true;
-        _socket.SendAsync(batch, SocketFlags.None)
+        SocketTasks.Send(_socket, batch)
             .PipeTo(Self, success: _ => new WriteDone(null), failure: e => new WriteDone(e));
     }
 
@@ -332,7 +332,7 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
             return;
         }
         _readPending = true;
-        _socket.ReceiveAsync(_buffer.AsMemory(_filled), SocketFlags.None).AsTask()
+        SocketTasks.Receive(_socket, _buffer.AsMemory(_filled))
             .PipeTo(Self, success: n => new BytesRead(n), failure: e => new ReadFailed(e));
     }
 
