@@ -1,13 +1,18 @@
 using Akka.Actor;
 using Akka.Hosting;
 using AkkaPortShare.Samples.Echo;
+using AkkaPortShare.ServiceModel.Hosting;
 using AkkaPortShare.Worker.Hosting;
 using Microsoft.Extensions.Hosting;
 
-// echo-worker [--address net.tcp://+:8808/echo/]... [--router akka.tcp://akkaportshare@127.0.0.1:8809]
-//             [--identity NAME] [--config FILE]
+// echo-worker [--address net.tcp://+:8808/echo/]...       raw framing echo (the default when no address is given)
+//             [--wcf-address net.tcp://+:8808/wcf/echo/]...  the IEchoService WCF contract
+//             [--duplex-address ADDRESS]...               the IEchoDuplexService WCF contract (callbacks)
+//             [--router akka.tcp://akkaportshare@127.0.0.1:8809] [--identity NAME] [--config FILE]
 var addresses = Values(args, "--address");
-if (addresses.Count == 0) addresses.Add("net.tcp://+:8808/echo/");
+var wcfAddresses = Values(args, "--wcf-address");
+var duplexAddresses = Values(args, "--duplex-address");
+if (addresses.Count + wcfAddresses.Count + duplexAddresses.Count == 0) addresses.Add("net.tcp://+:8808/echo/");
 var router = Values(args, "--router").LastOrDefault();
 var config = Values(args, "--config").LastOrDefault();
 var identity = Values(args, "--identity").LastOrDefault() ?? $"echo-worker pid {Environment.ProcessId}";
@@ -19,6 +24,9 @@ builder.Services.AddAkka("akkaportshare-worker", akka =>
     {
         worker.Router = router;
         foreach (var address in addresses) worker.Serve(address, Props.Create(() => new EchoService(identity)));
+        foreach (var address in wcfAddresses) worker.ServeContract<IEchoService>(address, Props.Create<WcfEchoService>());
+        foreach (var address in duplexAddresses)
+            worker.ServeContract<IEchoDuplexService>(address, Props.Create<WcfEchoDuplexService>());
     });
     if (config is not null) akka.AddHoconFile(config, HoconAddMode.Prepend);
 });

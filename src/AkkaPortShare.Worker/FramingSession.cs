@@ -29,4 +29,7 @@ public static class FramingSession
 
     /// <summary>Answer the session with a framing fault and close the connection.</summary>
     public sealed record Fault(string FaultUri);
+
+    /// <summary>Close the connection at once, without a framing record (what WCF does with undecodable input).</summary>
+    public sealed record Abort(string Reason);
 }

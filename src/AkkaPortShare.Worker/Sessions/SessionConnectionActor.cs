@@ -85,6 +85,11 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
     private void InSession()
     {
         Receive<Send>(s => Enqueue(s.Payload));
+        Receive<FramingSession.Abort>(a =>
+        {
+            EndSession(graceful: false);
+            Abort($"the service aborted the session: {a.Reason}");
+        });
         Receive<FramingSession.Fault>(f =>
         {
             _log.Info("Service faulted the session from {0} with {1}", _peer, f.FaultUri);

@@ -1,0 +1,64 @@
+using Akka.Actor;
+using Akka.Event;
+using AkkaPortShare.Framing;
+using AkkaPortShare.ServiceModel.Contracts;
+using AkkaPortShare.Worker;
+using static AkkaPortShare.ServiceModel.ServiceOperations;
+
+namespace AkkaPortShare.ServiceModel.Dispatch;
+
+/// <summary>
+/// Serves one WCF contract at one base address: the framing layer's service actor. It owns the actor that
+/// implements the contract and starts a <see cref="SoapSessionActor"/> per framing session.
+/// </summary>
+internal sealed class SoapServiceActor : ReceiveActor
+{
+    private const string BinarySessionContentType = "application/soap+msbinsession1";
+
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly ContractMap _contract;
+    private readonly Dictionary<IActorRef, (IActorRef Soap, string Id)> _sessions = new();
+    private readonly ServiceModelSettings _settings;
+    private IActorRef _implementation = ActorRefs.Nobody;
+    private readonly Props _implementationProps;
+    private long _nextSessionId;
+
+    public static Props Props(Type contractType, Props implementation) =>
+        Akka.Actor.Props.Create(() => new SoapServiceActor(ContractMap.For(contractType), implementation));
+
+    public SoapServiceActor(ContractMap contract, Props implementation)
+    {
+        _contract = contract;
+        _implementationProps = implementation;
+        _settings = ServiceModelSettings.Create(Context.System);
+
+        Receive<FramingSession.SessionOpened>(OnOpened);
+        Receive<FramingSession.MessageReceived>(m =>
+        {
+            if (_sessions.TryGetValue(m.Session, out var session)) session.Soap.Forward(m);
+        });
+        Receive<FramingSession.SessionClosed>(c =>
+        {
+            if (!_sessions.Remove(c.Session, out var session)) return;
+            Context.Stop(session.Soap);
+            _implementation.Tell(new SessionEnded(session.Id));
+        });
+    }
+
+    protected override void PreStart() => _implementation = Context.ActorOf(_implementationProps, "implementation");
+
+    private void OnOpened(FramingSession.SessionOpened opened)
+    {
+        if (opened.ContentType != BinarySessionContentType)
+        {
+            // NetTcpBinding always uses the binary session encoder; anything else is another binding's client.
+            _log.Info("Session from {0} uses content type {1}: ContentTypeInvalid", opened.RemoteAddress, opened.ContentType);
+            opened.Session.Tell(new FramingSession.Fault(FramingFaults.ContentTypeInvalid));
+            return;
+        }
+        var id = $"{_contract.ContractName}-{++_nextSessionId}";
+        var soap = Context.ActorOf(SoapSessionActor.Props(opened.Session, _contract, _implementation, _settings, id), id);
+        _sessions[opened.Session] = (soap, id);
+        _implementation.Tell(new SessionStarted(id, soap));
+    }
+}

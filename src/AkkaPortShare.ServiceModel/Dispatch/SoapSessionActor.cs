@@ -1,0 +1,183 @@
+using System.Runtime.Serialization;
+using System.ServiceModel.Channels;
+using System.Xml;
+using Akka.Actor;
+using Akka.Event;
+using AkkaPortShare.ServiceModel.Contracts;
+using AkkaPortShare.Worker;
+using static AkkaPortShare.ServiceModel.ServiceOperations;
+
+namespace AkkaPortShare.ServiceModel.Dispatch;
+
+/// <summary>
+/// One WCF session on one framing session. Messages are decoded and encoded with WCF's binary session encoder,
+/// one instance per session because it keeps a per-session string dictionary. Each request's action picks the
+/// operation; the implementation actor's answer goes back with RelatesTo = the request's MessageID. Requests are
+/// asked concurrently, so a slow operation does not hold up the session's other calls.
+/// </summary>
+internal sealed class SoapSessionActor : ReceiveActor
+{
+    private const string AnonymousAddress = "http://www.w3.org/2005/08/addressing/anonymous";
+
+    private sealed record Completed(OperationMap Operation, UniqueId MessageId, object Answer);
+
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly IActorRef _framing;
+    private readonly ContractMap _contract;
+    private readonly IActorRef _implementation;
+    private readonly ServiceModelSettings _settings;
+    private readonly string _sessionId;
+    private readonly MessageEncoder _encoder;
+    private readonly BufferManager _buffers = BufferManager.CreateBufferManager(0, int.MaxValue);
+    private readonly Dictionary<UniqueId, (IActorRef Caller, OperationMap Operation)> _pendingCallbacks = new();
+
+    public static Props Props(IActorRef framing, ContractMap contract, IActorRef implementation,
+        ServiceModelSettings settings, string sessionId) =>
+        Akka.Actor.Props.Create(() => new SoapSessionActor(framing, contract, implementation, settings, sessionId));
+
+    public SoapSessionActor(IActorRef framing, ContractMap contract, IActorRef implementation,
+        ServiceModelSettings settings, string sessionId)
+    {
+        _framing = framing;
+        _contract = contract;
+        _implementation = implementation;
+        _settings = settings;
+        _sessionId = sessionId;
+        var encoding = new BinaryMessageEncodingBindingElement();
+        // Incoming size is already bounded by the framing layer (max-message-size); no second, smaller limit.
+        XmlDictionaryReaderQuotas.Max.CopyTo(encoding.ReaderQuotas);
+        _encoder = encoding.CreateMessageEncoderFactory().CreateSessionEncoder();
+
+        Receive<FramingSession.MessageReceived>(m => OnMessage(m.Payload));
+        Receive<Completed>(OnCompleted);
+        Receive<InvokeCallback>(OnInvokeCallback);
+    }
+
+    private void OnMessage(byte[] payload)
+    {
+        Message message;
+        try
+        {
+            message = _encoder.ReadMessage(new ArraySegment<byte>(payload), _buffers, _encoder.ContentType);
+        }
+        catch (Exception e) when (e is XmlException or System.ServiceModel.CommunicationException or InvalidOperationException)
+        {
+            _log.Warning("Session {0}: undecodable message ({1}); closing the connection", _sessionId, e.Message);
+            _framing.Tell(new FramingSession.Abort($"undecodable SOAP message: {e.Message}"));
+            return;
+        }
+
+        using (message)
+        {
+            if (message.Headers.RelatesTo is { } relatesTo && _pendingCallbacks.Remove(relatesTo, out var pending))
+            {
+                AnswerCallback(message, pending.Caller, pending.Operation);
+                return;
+            }
+
+            var action = message.Headers.Action ?? "";
+            var messageId = message.Headers.MessageId;
+            if (!_contract.TryGetOperation(action, out var operation))
+            {
+                _log.Info("Session {0}: no operation of {1} has action {2}", _sessionId, _contract.ContractName, action);
+                if (messageId is not null) Reply(SoapFaults.ActionNotSupported(_encoder.MessageVersion, action), messageId);
+                return;
+            }
+
+            object?[] arguments;
+            try
+            {
+                arguments = OperationBody.ReadArguments(message.GetReaderAtBodyContents(), operation!.WrapperName,
+                    operation.WrapperNamespace, operation.Parts);
+            }
+            catch (Exception e) when (e is SerializationException or XmlException)
+            {
+                _log.Warning("Session {0}: cannot read the arguments of {1}: {2}", _sessionId, operation!.Name, e.Message);
+                if (messageId is not null && !operation.IsOneWay)
+                    Reply(SoapFaults.FromService(_encoder.MessageVersion, operation,
+                        new OperationFault($"The formatter threw an exception while trying to deserialize the message: {e.Message}")), messageId);
+                return;
+            }
+
+            var invoked = new OperationInvoked(operation.Name, arguments, Self, _sessionId);
+            if (operation.IsOneWay || messageId is null)
+            {
+                _implementation.Tell(invoked, Self);
+                return;
+            }
+            _implementation.Ask<object>(invoked, _settings.OperationTimeout)
+                .PipeTo(Self, success: answer => new Completed(operation, messageId, answer),
+                    failure: e => new Completed(operation, messageId, e));
+        }
+    }
+
+    private void OnCompleted(Completed completed)
+    {
+        var version = _encoder.MessageVersion;
+        var reply = completed.Answer switch
+        {
+            OperationResult result => Message.CreateMessage(version, completed.Operation.ReplyAction,
+                OperationBody.Reply(completed.Operation, result.ReturnValue)),
+            OperationFault fault => SoapFaults.FromService(version, completed.Operation, fault),
+            Exception e => SoapFaults.Internal(version, $"The service did not answer {completed.Operation.Name}: {e.Message}"),
+            var other => SoapFaults.Internal(version, $"The service answered {completed.Operation.Name} with {other.GetType().Name}, " +
+                "not OperationResult or OperationFault."),
+        };
+        Reply(reply, completed.MessageId);
+    }
+
+    private void OnInvokeCallback(InvokeCallback callback)
+    {
+        if (!_contract.TryGetCallback(callback.Operation, out var operation))
+        {
+            Sender.Tell(new Status.Failure(new ArgumentException(
+                $"{callback.Operation} is not an operation of {_contract.ContractName}'s callback contract.")));
+            return;
+        }
+        var message = Message.CreateMessage(_encoder.MessageVersion, operation!.Action, OperationBody.Request(operation, callback.Arguments));
+        if (!operation.IsOneWay)
+        {
+            var id = new UniqueId();
+            message.Headers.MessageId = id;
+            message.Headers.ReplyTo = new System.ServiceModel.EndpointAddress(AnonymousAddress);
+            _pendingCallbacks[id] = (Sender, operation);
+        }
+        Send(message);
+    }
+
+    private void AnswerCallback(Message reply, IActorRef caller, OperationMap operation)
+    {
+        if (reply.IsFault)
+        {
+            caller.Tell(new OperationFault(MessageFault.CreateFault(reply, int.MaxValue).Reason.ToString()));
+            return;
+        }
+        caller.Tell(new OperationResult(OperationBody.ReadResult(reply.GetReaderAtBodyContents(), operation)));
+    }
+
+    private void Reply(Message reply, UniqueId relatesTo)
+    {
+        reply.Headers.RelatesTo = relatesTo;
+        Send(reply);
+    }
+
+    private void Send(Message message)
+    {
+        using (message)
+        {
+            ArraySegment<byte> encoded;
+            try
+            {
+                encoded = _encoder.WriteMessage(message, _settings.MaxReplySize, _buffers);
+            }
+            catch (System.ServiceModel.QuotaExceededException e)
+            {
+                _log.Warning("Session {0}: a reply exceeds max-reply-size ({1})", _sessionId, e.Message);
+                if (message.Headers.RelatesTo is { } relatesTo)
+                    Reply(SoapFaults.Internal(_encoder.MessageVersion, "The reply exceeds the service's max-reply-size."), relatesTo);
+                return;
+            }
+            _framing.Tell(new FramingSession.Send(encoded.AsSpan().ToArray()));
+        }
+    }
+}

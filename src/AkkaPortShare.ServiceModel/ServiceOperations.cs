@@ -1,0 +1,34 @@
+using Akka.Actor;
+
+namespace AkkaPortShare.ServiceModel;
+
+/// <summary>
+/// What the actor implementing a WCF service contract receives and answers. The worker decodes SOAP with WCF's
+/// own binary session encoder and maps each action to an operation of the contract, so the actor deals in
+/// operation names and .NET values only.
+/// </summary>
+public static class ServiceOperations
+{
+    /// <summary>
+    /// An operation call. For a request/reply operation answer the sender with <see cref="OperationResult"/> or
+    /// <see cref="OperationFault"/>; one-way operations expect no answer. <paramref name="Callback"/> reaches the
+    /// client's callback contract on the same session (duplex contracts).
+    /// </summary>
+    public sealed record OperationInvoked(string Operation, object?[] Arguments, IActorRef Callback, string SessionId);
+
+    public sealed record OperationResult(object? ReturnValue);
+
+    /// <summary>
+    /// Answers with a SOAP fault. With <paramref name="Detail"/> of a type named in the operation's
+    /// [FaultContract], the client throws <c>FaultException&lt;TDetail&gt;</c>; otherwise <c>FaultException</c>.
+    /// </summary>
+    public sealed record OperationFault(string Reason, string? Code = null, object? Detail = null);
+
+    /// <summary>Calls an operation of the client's callback contract (one-way, or request/reply answered to the sender).</summary>
+    public sealed record InvokeCallback(string Operation, params object?[] Arguments);
+
+    /// <summary>A session of the contract began or ended (for services that keep per-session state).</summary>
+    public sealed record SessionStarted(string SessionId, IActorRef Callback);
+
+    public sealed record SessionEnded(string SessionId);
+}
