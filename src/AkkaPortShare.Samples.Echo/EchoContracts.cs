@@ -10,6 +10,10 @@ public interface IEchoService
     [OperationContract]
     string Echo(string text);
 
+    /// <summary>Which worker answered (its --identity).</summary>
+    [OperationContract]
+    string Identity();
+
     /// <summary>One-way: the client does not wait. <see cref="PostedCount"/> tells how many arrived.</summary>
     [OperationContract(IsOneWay = true)]
     void Post(string text);

@@ -24,7 +24,7 @@ builder.Services.AddAkka("akkaportshare-worker", akka =>
     {
         worker.Router = router;
         foreach (var address in addresses) worker.Serve(address, Props.Create(() => new EchoService(identity)));
-        foreach (var address in wcfAddresses) worker.ServeContract<IEchoService>(address, Props.Create<WcfEchoService>());
+        foreach (var address in wcfAddresses) worker.ServeContract<IEchoService>(address, Props.Create(() => new WcfEchoService(identity)));
         foreach (var address in duplexAddresses)
             worker.ServeContract<IEchoDuplexService>(address, Props.Create<WcfEchoDuplexService>());
     });

@@ -9,8 +9,10 @@ public sealed class WcfEchoService : ReceiveActor
 {
     private int _posted;
 
-    public WcfEchoService()
+    public WcfEchoService(string identity)
     {
+        Receive<OperationInvoked>(op => op.Operation == nameof(IEchoService.Identity),
+            _ => Sender.Tell(new OperationResult(identity)));
         Receive<OperationInvoked>(op => op.Operation == nameof(IEchoService.Echo),
             op => Sender.Tell(new OperationResult(op.Arguments[0])));
         Receive<OperationInvoked>(op => op.Operation == nameof(IEchoService.Post), _ => _posted++);

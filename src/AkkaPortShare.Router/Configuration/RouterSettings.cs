@@ -14,6 +14,7 @@ public sealed record RouterSettings
     public required int Port { get; init; }
     public required IPAddress ListenAddress { get; init; }
     public required int ListenBacklog { get; init; }
+    public required int TcpMaxSegmentSize { get; init; }
     public required int MaxPendingAccepts { get; init; }
     public required int MaxPendingConnections { get; init; }
     public required TimeSpan ReceiveTimeout { get; init; }
@@ -39,6 +40,7 @@ public sealed record RouterSettings
             Port = c.GetInt("port"),
             ListenAddress = IPAddress.Parse(c.GetString("listen-address")),
             ListenBacklog = c.GetInt("listen-backlog"),
+            TcpMaxSegmentSize = (int)c.GetByteSize("tcp-max-segment-size")!.Value,
             MaxPendingAccepts = c.GetInt("max-pending-accepts"),
             MaxPendingConnections = c.GetInt("max-pending-connections"),
             ReceiveTimeout = c.GetTimeSpan("receive-timeout"),

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Event;
+using AkkaPortShare.Interop;
 using AkkaPortShare.Router.Configuration;
 using AkkaPortShare.Router.Connections;
 using static AkkaPortShare.Router.RoutingProtocol;
@@ -48,6 +49,7 @@ internal sealed class ListenerActor : ReceiveActor
         var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         if (address.Equals(IPAddress.IPv6Any)) socket.DualMode = true;
         socket.Bind(new IPEndPoint(address, _settings.Port));
+        TcpSegmentSize.Cap(socket, _settings.TcpMaxSegmentSize);
         socket.Listen(_settings.ListenBacklog);
         _listenSocket = socket;
         _log.Info("Listening on {0} (backlog {1}, {2} pending accepts, at most {3} unrouted connections)",

@@ -55,7 +55,13 @@ internal sealed class RegistryActor : ReceiveActor
 
     private void OnRegister(Register register)
     {
+        // Registrations arrive over the network: a malformed one is refused, never a reason to fail.
         var requested = register.BaseAddress;
+        if (requested is null || register.Worker is null)
+        {
+            Refuse(requested ?? "", RefusalReason.InvalidAddress, "A registration needs a base address and a worker endpoint.");
+            return;
+        }
         if (Encoding.UTF8.GetByteCount(requested) > MaxAddressBytes)
         {
             Refuse(requested, RefusalReason.PathTooLong, $"The address is longer than {MaxAddressBytes} bytes.");
@@ -116,6 +122,13 @@ internal sealed class RegistryActor : ReceiveActor
                 channel?.Dispose();
                 channel = null;
                 channelProblem = $"its hand-over socket {path} cannot be reached ({e.SocketErrorCode})";
+            }
+            catch (ArgumentException e)
+            {
+                // An empty path, or one longer than a Unix socket address holds (107 bytes).
+                channel?.Dispose();
+                channel = null;
+                channelProblem = $"its hand-over socket path is not usable ({e.Message})";
             }
         }
 

@@ -12,6 +12,7 @@ public sealed record WorkerSettings
     public required string HandoverDirectory { get; init; }
     public required string DataHostname { get; init; }
     public required int DataPort { get; init; }
+    public required int TcpMaxSegmentSize { get; init; }
     public required TimeSpan ReceiveTimeout { get; init; }
     public required TimeSpan ConnectionIdleTimeout { get; init; }
     public required int MaxMessageSize { get; init; }
@@ -37,6 +38,7 @@ public sealed record WorkerSettings
             HandoverDirectory = string.IsNullOrEmpty(directory) ? Path.Combine(Path.GetTempPath(), "akkaportshare") : directory,
             DataHostname = c.GetString("data-endpoint.hostname"),
             DataPort = c.GetInt("data-endpoint.port"),
+            TcpMaxSegmentSize = (int)c.GetByteSize("data-endpoint.tcp-max-segment-size")!.Value,
             ReceiveTimeout = c.GetTimeSpan("receive-timeout"),
             ConnectionIdleTimeout = c.GetTimeSpan("connection-idle-timeout"),
             MaxMessageSize = (int)c.GetByteSize("max-message-size")!.Value,

@@ -11,9 +11,10 @@ internal sealed class MessageAssembly(int size)
 
     public bool Append(ReadOnlySpan<byte> data, int maxSize)
     {
+        if (_length + data.Length > maxSize) return false;
         if (_length + data.Length > _bytes.Length)
         {
-            if (size >= 0 || _length + data.Length > maxSize) return false;
+            if (size >= 0) return false;
             Array.Resize(ref _bytes, Math.Min(maxSize, Math.Max(_bytes.Length * 2, _length + data.Length)));
         }
         data.CopyTo(_bytes.AsSpan(_length));

@@ -207,6 +207,8 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
                 // Connection reuse: the same socket now carries a new preamble, possibly for another address.
                 _preamble.Reset();
                 _preambleStart = _offset;
+                // From here the preamble deadline applies, not the idle one.
+                Timers.Cancel(IdleTimeout.Instance);
                 Timers.StartSingleTimer(PreambleTimeout.Instance, PreambleTimeout.Instance, _settings.ReceiveTimeout);
                 return true;
             case SessionEventKind.Fault:

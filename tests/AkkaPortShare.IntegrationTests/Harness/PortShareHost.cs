@@ -5,6 +5,7 @@ public sealed class PortShareHost : IDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private readonly List<ManagedProcess> _processes = [];
+    private readonly List<string> _extraFiles = [];
     private readonly string _configFile = Path.Combine(Path.GetTempPath(), $"aps-router-{Guid.NewGuid():N}.conf");
 
     public int Port { get; } = FreePort.Next();
@@ -36,11 +37,29 @@ public sealed class PortShareHost : IDisposable
         return worker;
     }
 
-    public ManagedProcess StartWorkerProcess(string identity, params string[] paths)
+    public ManagedProcess StartWorkerProcess(string identity, params string[] paths) =>
+        StartWorkerProcess(identity, paths.SelectMany(p => new[] { "--address", Address(p) }));
+
+    /// <summary>Starts an echo worker with any sample arguments (e.g. --wcf-address) and waits for its registrations.</summary>
+    public async Task<ManagedProcess> StartWorkerAsync(string identity, IEnumerable<string> args, params string[] registeredPaths)
     {
-        var args = new List<string> { "--router", RouterAddress, "--identity", identity };
-        foreach (var path in paths) args.AddRange(["--address", Address(path)]);
-        return Track(ManagedProcess.StartDll(identity, Binaries.EchoWorker, [.. args]));
+        var worker = StartWorkerProcess(identity, args);
+        foreach (var path in registeredPaths)
+            await worker.WaitForLineAsync($"Registered {Regex(Address(path))} with the router", StartTimeout);
+        return worker;
+    }
+
+    private ManagedProcess StartWorkerProcess(string identity, IEnumerable<string> args) =>
+        Track(ManagedProcess.StartDll(identity, Binaries.EchoWorker,
+            ["--router", RouterAddress, "--identity", identity, .. args]));
+
+    /// <summary>Writes a HOCON file that lives as long as this host (for --config).</summary>
+    public string WriteConfig(string hocon)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"aps-{Guid.NewGuid():N}.conf");
+        File.WriteAllText(path, hocon);
+        _extraFiles.Add(path);
+        return path;
     }
 
     public static string Regex(string text) => System.Text.RegularExpressions.Regex.Escape(text);
@@ -55,5 +74,6 @@ public sealed class PortShareHost : IDisposable
     {
         foreach (var process in _processes) process.Dispose();
         File.Delete(_configFile);
+        foreach (var file in _extraFiles) File.Delete(file);
     }
 }

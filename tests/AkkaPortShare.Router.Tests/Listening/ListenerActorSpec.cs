@@ -1,0 +1,166 @@
+using System.Net;
+using System.Net.Sockets;
+using Akka.Actor;
+using Akka.TestKit;
+using AkkaPortShare.Framing;
+using AkkaPortShare.Router.Configuration;
+using AkkaPortShare.Router.Listening;
+using AkkaPortShare.Router.Tests.TestSupport;
+using static AkkaPortShare.Router.RouterProtocol;
+using static AkkaPortShare.Router.RoutingProtocol;
+
+namespace AkkaPortShare.Router.Tests.Listening;
+
+/// <summary>
+/// The shared port: binds, accepts, starts a ConnectionActor per connection and sheds the oldest unrouted one when
+/// max-pending-connections is reached. A probe is the registry; clients are real loopback sockets.
+/// </summary>
+public sealed class ListenerActorSpec : Akka.TestKit.Xunit2.TestKit
+{
+    // receive-timeout is long on purpose: only shedding (or routing) may end a silent connection here.
+    private const string Config = """
+        akka.actor.provider = local
+        akka-port-share.router {
+          port = 0
+          listen-address = "127.0.0.1"
+          max-pending-accepts = 1
+          max-pending-connections = 2
+          receive-timeout = 30s
+          fault-timeout = 2s
+        }
+        """;
+
+    private readonly RouterSettings _settings;
+    private readonly TestProbe _registry;
+    private readonly List<Socket> _clients = [];
+
+    public ListenerActorSpec() : base(Config, "ListenerActorSpec")
+    {
+        _settings = RouterSettings.Create(Sys);
+        _registry = CreateTestProbe("registry");
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        foreach (var client in _clients) client.DisposeQuietly();
+        base.Dispose(disposing);
+    }
+
+    private async Task<(IActorRef Listener, IPEndPoint EndPoint)> StartListenerAsync()
+    {
+        var listener = Sys.ActorOf(ListenerActor.Props(_settings, _registry.Ref));
+        var status = await StatusAsync(listener);
+        return (listener, status.LocalEndPoint);
+    }
+
+    private static Task<ListenerStatus> StatusAsync(IActorRef listener) =>
+        listener.Ask<ListenerStatus>(GetListenerStatus.Instance, TimeSpan.FromSeconds(3));
+
+    private async Task<Socket> ConnectAsync(IPEndPoint endPoint)
+    {
+        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        _clients.Add(client);
+        using var cts = new CancellationTokenSource(Loopback.IoTimeout);
+        await client.ConnectAsync(endPoint, cts.Token);
+        return client;
+    }
+
+    private Task AwaitPendingAsync(IActorRef listener, int expected) =>
+        AwaitAssertAsync(async () => Assert.Equal(expected, (await StatusAsync(listener)).PendingConnections),
+            TimeSpan.FromSeconds(3), TimeSpan.FromMilliseconds(20));
+
+    [Fact]
+    public async Task ListenerActor_must_report_the_bound_end_point_of_port_0()
+    {
+        var (listener, endPoint) = await StartListenerAsync();
+
+        Assert.Equal(IPAddress.Loopback, endPoint.Address);
+        Assert.NotEqual(0, endPoint.Port);
+        Assert.Equal(0, (await StatusAsync(listener)).PendingConnections);
+
+        // It really listens there.
+        await ConnectAsync(endPoint);
+        await AwaitPendingAsync(listener, 1);
+    }
+
+    [Fact]
+    public async Task ListenerActor_must_shed_the_oldest_unrouted_connection_at_max_pending_connections()
+    {
+        var (listener, endPoint) = await StartListenerAsync();
+        var first = await ConnectAsync(endPoint);
+        await AwaitPendingAsync(listener, 1);
+        var second = await ConnectAsync(endPoint);
+        await AwaitPendingAsync(listener, 2);
+
+        var third = await ConnectAsync(endPoint);
+
+        var read = await Loopback.ReadToEndAsync(first);
+        Assert.Empty(read.Bytes); // closed without a fault (EOF, or a reset: its read was pending)
+        await AwaitPendingAsync(listener, 2);
+        await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
+        Assert.True(Loopback.IsOpenAndSilent(second), "the second connection must stay open");
+        Assert.True(Loopback.IsOpenAndSilent(third), "the newest connection must stay open");
+    }
+
+    [Fact]
+    public async Task ListenerActor_must_shed_in_arrival_order()
+    {
+        var (listener, endPoint) = await StartListenerAsync();
+        var clients = new List<Socket>();
+        for (var i = 0; i < 4; i++)
+        {
+            clients.Add(await ConnectAsync(endPoint));
+            await AwaitPendingAsync(listener, Math.Min(i + 1, _settings.MaxPendingConnections));
+        }
+
+        Assert.Empty((await Loopback.ReadToEndAsync(clients[0])).Bytes);
+        Assert.Empty((await Loopback.ReadToEndAsync(clients[1])).Bytes);
+        Assert.True(Loopback.IsOpenAndSilent(clients[2]));
+        Assert.True(Loopback.IsOpenAndSilent(clients[3]));
+    }
+
+    [Fact]
+    public async Task ListenerActor_must_hand_each_connection_to_a_ConnectionActor_that_asks_the_registry()
+    {
+        var (listener, endPoint) = await StartListenerAsync();
+        var client = await ConnectAsync(endPoint);
+        await AwaitPendingAsync(listener, 1);
+
+        await Loopback.SendAsync(client, FramingWriter.Preamble(FramingMode.Duplex, "net.tcp://localhost/svc"));
+
+        var resolve = await _registry.ExpectMsgAsync<Resolve>();
+        Assert.Equal("net.tcp://localhost/svc", resolve.Via);
+        Assert.Equal(endPoint, resolve.LocalEndPoint);
+
+        // Answered (here with a fault): it no longer counts as pending.
+        _registry.Reply(new RouteNotFound(resolve.Via));
+        var read = await Loopback.ReadToEndAsync(client);
+        Assert.Equal(FramingWriter.Fault(FramingFaults.EndpointNotFound), read.Bytes);
+        await AwaitPendingAsync(listener, 0);
+    }
+
+    [Fact]
+    public async Task ListenerActor_must_stop_counting_a_connection_the_client_closed()
+    {
+        var (listener, endPoint) = await StartListenerAsync();
+        var client = await ConnectAsync(endPoint);
+        await AwaitPendingAsync(listener, 1);
+
+        client.Shutdown(SocketShutdown.Send);
+
+        await AwaitPendingAsync(listener, 0);
+    }
+
+    [Fact]
+    public async Task ListenerActor_must_release_the_port_when_stopped()
+    {
+        var (listener, endPoint) = await StartListenerAsync();
+        Watch(listener);
+
+        Sys.Stop(listener);
+        await ExpectTerminatedAsync(listener);
+
+        using var again = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        again.Bind(endPoint); // would throw AddressAlreadyInUse if the listen socket were still open
+    }
+}
