@@ -48,3 +48,16 @@ public interface IEchoCallback
     [OperationContract(IsOneWay = true)]
     void Echoed(string text);
 }
+
+/// <summary>A streamed contract (TransferMode.Streamed): messages of any size, never held whole.</summary>
+[ServiceContract(Namespace = "urn:akkaportshare:samples")]
+public interface IStreamService
+{
+    /// <summary>Reads the whole stream and answers how many bytes it had.</summary>
+    [OperationContract]
+    long Upload(Stream data);
+
+    /// <summary>Answers a stream of <paramref name="length"/> bytes: byte i is (byte)(i % 251).</summary>
+    [OperationContract]
+    Stream Download(long length);
+}

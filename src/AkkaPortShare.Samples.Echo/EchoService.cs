@@ -18,6 +18,8 @@ public sealed class EchoService : ReceiveActor
         Receive<FramingSession.SessionOpened>(_ => { });
         Receive<FramingSession.MessageReceived>(m => m.Session.Tell(
             new FramingSession.Send(m.Payload.AsSpan().SequenceEqual(WhoAmI) ? identityBytes : m.Payload)));
+        // Streamed (singleton mode) sessions: the reply streams back while the request still arrives.
+        Receive<FramingSession.MessageStreamReceived>(m => m.Session.Tell(new FramingSession.SendStream(m.Body)));
         Receive<FramingSession.SessionClosed>(_ => { });
     }
 }

@@ -8,11 +8,13 @@ using Microsoft.Extensions.Hosting;
 // echo-worker [--address net.tcp://+:8808/echo/]...       raw framing echo (the default when no address is given)
 //             [--wcf-address net.tcp://+:8808/wcf/echo/]...  the IEchoService WCF contract
 //             [--duplex-address ADDRESS]...               the IEchoDuplexService WCF contract (callbacks)
+//             [--stream-address ADDRESS]...               the IStreamService WCF contract (TransferMode.Streamed)
 //             [--router akka.tcp://akkaportshare@127.0.0.1:8809] [--identity NAME] [--config FILE]
 var addresses = Values(args, "--address");
 var wcfAddresses = Values(args, "--wcf-address");
 var duplexAddresses = Values(args, "--duplex-address");
-if (addresses.Count + wcfAddresses.Count + duplexAddresses.Count == 0) addresses.Add("net.tcp://+:8808/echo/");
+var streamAddresses = Values(args, "--stream-address");
+if (addresses.Count + wcfAddresses.Count + duplexAddresses.Count + streamAddresses.Count == 0) addresses.Add("net.tcp://+:8808/echo/");
 var router = Values(args, "--router").LastOrDefault();
 var config = Values(args, "--config").LastOrDefault();
 var identity = Values(args, "--identity").LastOrDefault() ?? $"echo-worker pid {Environment.ProcessId}";
@@ -27,6 +29,7 @@ builder.Services.AddAkka("akkaportshare-worker", akka =>
         foreach (var address in wcfAddresses) worker.ServeContract<IEchoService>(address, Props.Create(() => new WcfEchoService(identity)));
         foreach (var address in duplexAddresses)
             worker.ServeContract<IEchoDuplexService>(address, Props.Create<WcfEchoDuplexService>());
+        foreach (var address in streamAddresses) worker.ServeContract<IStreamService>(address, Props.Create<WcfStreamService>());
     });
     if (config is not null) akka.AddHoconFile(config, HoconAddMode.Prepend);
 });

@@ -9,14 +9,25 @@ namespace AkkaPortShare.Worker;
 /// </summary>
 public static class FramingSession
 {
-    /// <summary>A client opened a session on one of the service's addresses. Replies go to <paramref name="Session"/>.</summary>
-    public sealed record SessionOpened(IActorRef Session, string Via, string ContentType, string? RemoteAddress);
+    /// <summary>
+    /// A client opened a session on one of the service's addresses. Replies go to <paramref name="Session"/>.
+    /// Streamed: the singleton framing mode (WCF's TransferMode.Streamed): one message, delivered as
+    /// <see cref="MessageStreamReceived"/>, answered once with <see cref="Send"/>, <see cref="SendStream"/> or
+    /// <see cref="NoReply"/>.
+    /// </summary>
+    public sealed record SessionOpened(IActorRef Session, string Via, string ContentType, string? RemoteAddress, bool Streamed = false);
 
     /// <summary>One message (the payload of a sized envelope, or of the unsized envelope in streamed mode).</summary>
     public sealed record MessageReceived(IActorRef Session, byte[] Payload)
     {
         public override string ToString() => $"MessageReceived({Payload.Length} bytes)";
     }
+
+    /// <summary>
+    /// A streamed message: read <paramref name="Body"/> (off the actor thread) as it arrives. Reading slowly slows
+    /// the client down; nothing is buffered beyond a small window.
+    /// </summary>
+    public sealed record MessageStreamReceived(IActorRef Session, Stream Body);
 
     /// <summary>The session ended: Graceful when the client sent End, otherwise it dropped or faulted.</summary>
     public sealed record SessionClosed(IActorRef Session, bool Graceful);
@@ -25,6 +36,16 @@ public static class FramingSession
     public sealed record Send(byte[] Payload)
     {
         public override string ToString() => $"Send({Payload.Length} bytes)";
+    }
+
+    /// <summary>Streamed mode: the reply, copied from <paramref name="Body"/> as it is read; the stream is disposed after.</summary>
+    public sealed record SendStream(Stream Body);
+
+    /// <summary>Streamed mode: the message needs no reply (a one-way operation); the session may end.</summary>
+    public sealed class NoReply
+    {
+        public static readonly NoReply Instance = new();
+        private NoReply() { }
     }
 
     /// <summary>Answer the session with a framing fault and close the connection.</summary>

@@ -30,6 +30,36 @@ internal static class OperationBody
         return arguments;
     }
 
+    /// <summary>
+    /// Streamed mode: reads the arguments in order, and a <see cref="Stream"/> part (which WCF allows only as the
+    /// last) as a stream over its content, left unread for the service.
+    /// </summary>
+    public static object?[] ReadStreamedArguments(XmlDictionaryReader reader, OperationMap operation)
+    {
+        var parts = operation.Parts;
+        var arguments = new object?[parts.Count];
+        reader.MoveToContent();
+        if (reader.IsEmptyElement) return arguments;
+        reader.ReadStartElement(operation.WrapperName, operation.WrapperNamespace);
+        for (var i = 0; i < parts.Count; i++)
+        {
+            reader.MoveToContent();
+            if (!reader.IsStartElement(parts[i].Name, parts[i].Namespace)) continue;
+            if (parts[i].Type == typeof(Stream))
+            {
+                var empty = reader.IsEmptyElement;
+                reader.ReadStartElement();
+                arguments[i] = empty ? Stream.Null : new Base64ContentStream(reader);
+                break;
+            }
+            arguments[i] = parts[i].Serializer.ReadObject(reader, verifyObjectName: false);
+        }
+        return arguments;
+    }
+
+    /// <summary>Streamed mode: a reply whose result is a stream, copied into the message as it is written.</summary>
+    public static BodyWriter StreamReply(OperationMap operation, Stream result) => new StreamWriter(operation, result);
+
     public static object? ReadResult(XmlDictionaryReader reader, OperationMap operation)
     {
         if (operation.Result is null) return null;
@@ -57,6 +87,22 @@ internal static class OperationBody
             for (var i = 0; i < parts.Count; i++)
                 parts[i].Serializer.WriteObject(writer, i < values.Length ? values[i] : null);
             writer.WriteEndElement();
+        }
+    }
+
+    private sealed class StreamWriter(OperationMap operation, Stream result) : BodyWriter(isBuffered: false)
+    {
+        protected override void OnWriteBodyContents(XmlDictionaryWriter writer)
+        {
+            var buffer = new byte[64 * 1024];
+            using (result)
+            {
+                writer.WriteStartElement(operation.ReplyWrapperName!, operation.ReplyWrapperNamespace!);
+                writer.WriteStartElement(operation.Result!.Name, operation.Result.Namespace);
+                for (int n; (n = result.Read(buffer, 0, buffer.Length)) > 0;) writer.WriteBase64(buffer, 0, n);
+                writer.WriteEndElement();
+                writer.WriteEndElement();
+            }
         }
     }
 }

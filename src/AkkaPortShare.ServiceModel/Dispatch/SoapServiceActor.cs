@@ -14,6 +14,7 @@ namespace AkkaPortShare.ServiceModel.Dispatch;
 internal sealed class SoapServiceActor : ReceiveActor
 {
     private const string BinarySessionContentType = "application/soap+msbinsession1";
+    private const string BinaryContentType = "application/soap+msbin1"; // streamed transfer mode: no session dictionary
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly ContractMap _contract;
@@ -37,6 +38,11 @@ internal sealed class SoapServiceActor : ReceiveActor
         {
             if (_sessions.TryGetValue(m.Session, out var session)) session.Soap.Forward(m);
         });
+        Receive<FramingSession.MessageStreamReceived>(m =>
+        {
+            if (_sessions.TryGetValue(m.Session, out var session)) session.Soap.Forward(m);
+            else m.Body.Dispose();
+        });
         Receive<FramingSession.SessionClosed>(c =>
         {
             if (!_sessions.Remove(c.Session, out var session)) return;
@@ -49,7 +55,8 @@ internal sealed class SoapServiceActor : ReceiveActor
 
     private void OnOpened(FramingSession.SessionOpened opened)
     {
-        if (opened.ContentType != BinarySessionContentType)
+        var expected = opened.Streamed ? BinaryContentType : BinarySessionContentType;
+        if (opened.ContentType != expected)
         {
             // NetTcpBinding always uses the binary session encoder; anything else is another binding's client.
             _log.Info("Session from {0} uses content type {1}: ContentTypeInvalid", opened.RemoteAddress, opened.ContentType);
@@ -57,7 +64,7 @@ internal sealed class SoapServiceActor : ReceiveActor
             return;
         }
         var id = $"{_contract.ContractName}-{++_nextSessionId}";
-        var soap = Context.ActorOf(SoapSessionActor.Props(opened.Session, _contract, _implementation, _settings, id), id);
+        var soap = Context.ActorOf(SoapSessionActor.Props(opened.Session, _contract, _implementation, _settings, id, opened.Streamed), id);
         _sessions[opened.Session] = (soap, id);
         _implementation.Tell(new SessionStarted(id, soap));
     }

@@ -32,11 +32,11 @@ internal sealed class SoapSessionActor : ReceiveActor
     private readonly Dictionary<UniqueId, (IActorRef Caller, OperationMap Operation)> _pendingCallbacks = new();
 
     public static Props Props(IActorRef framing, ContractMap contract, IActorRef implementation,
-        ServiceModelSettings settings, string sessionId) =>
-        Akka.Actor.Props.Create(() => new SoapSessionActor(framing, contract, implementation, settings, sessionId));
+        ServiceModelSettings settings, string sessionId, bool streamed = false) =>
+        Akka.Actor.Props.Create(() => new SoapSessionActor(framing, contract, implementation, settings, sessionId, streamed));
 
     public SoapSessionActor(IActorRef framing, ContractMap contract, IActorRef implementation,
-        ServiceModelSettings settings, string sessionId)
+        ServiceModelSettings settings, string sessionId, bool streamed)
     {
         _framing = framing;
         _contract = contract;
@@ -46,9 +46,14 @@ internal sealed class SoapSessionActor : ReceiveActor
         var encoding = new BinaryMessageEncodingBindingElement();
         // Incoming size is already bounded by the framing layer (max-message-size); no second, smaller limit.
         XmlDictionaryReaderQuotas.Max.CopyTo(encoding.ReaderQuotas);
-        _encoder = encoding.CreateMessageEncoderFactory().CreateSessionEncoder();
+        // Buffered sessions use the session encoder (NetTcpBinding's default); streamed ones the sessionless one.
+        var factory = encoding.CreateMessageEncoderFactory();
+        _encoder = streamed ? factory.Encoder : factory.CreateSessionEncoder();
 
         Receive<FramingSession.MessageReceived>(m => OnMessage(m.Payload));
+        Receive<FramingSession.MessageStreamReceived>(m =>
+            _ = new StreamedExchange(_encoder, _contract, _implementation, _framing, Self, _settings, _sessionId, _log)
+                .RunAsync(m.Body));
         Receive<Completed>(OnCompleted);
         Receive<InvokeCallback>(OnInvokeCallback);
     }
@@ -111,20 +116,8 @@ internal sealed class SoapSessionActor : ReceiveActor
         }
     }
 
-    private void OnCompleted(Completed completed)
-    {
-        var version = _encoder.MessageVersion;
-        var reply = completed.Answer switch
-        {
-            OperationResult result => Message.CreateMessage(version, completed.Operation.ReplyAction,
-                OperationBody.Reply(completed.Operation, result.ReturnValue)),
-            OperationFault fault => SoapFaults.FromService(version, completed.Operation, fault),
-            Exception e => SoapFaults.Internal(version, $"The service did not answer {completed.Operation.Name}: {e.Message}"),
-            var other => SoapFaults.Internal(version, $"The service answered {completed.Operation.Name} with {other.GetType().Name}, " +
-                "not OperationResult or OperationFault."),
-        };
-        Reply(reply, completed.MessageId);
-    }
+    private void OnCompleted(Completed completed) =>
+        Reply(SoapReplies.For(_encoder.MessageVersion, completed.Operation, completed.Answer), completed.MessageId);
 
     private void OnInvokeCallback(InvokeCallback callback)
     {

@@ -23,6 +23,7 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
     private sealed record BytesRead(int Count);
     private sealed record ReadFailed(Exception Cause);
     private sealed record WriteDone(Exception? Error);
+    private sealed record InboundDrained(bool ReaderGone);
     private sealed class PreambleTimeout { public static readonly PreambleTimeout Instance = new(); }
     private sealed class IdleTimeout { public static readonly IdleTimeout Instance = new(); }
 
@@ -34,7 +35,7 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
     private readonly string _peer;
     private readonly PreambleDecoder _preamble;
     private readonly SessionDecoder _records = new(FramingMode.Duplex);
-    private readonly List<ArraySegment<byte>> _outbox = [];
+    private readonly Outbox _outbox = new();
     private byte[] _buffer;
     private int _offset;        // first byte not yet decoded
     private int _filled;        // end of the bytes read
@@ -43,8 +44,11 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
     private string? _lastVia;
     private FramingMode _mode;
     private MessageAssembly? _message;
+    private InboundStream? _inbound;   // the streamed message being received (singleton mode)
+    private bool _drainPending;        // the inbound pipe is full: stop reading until the service catches up
+    private bool _replied;             // singleton mode: the service has answered this session's message
+    private bool _endPending;          // singleton mode: the client's End waits for that answer
     private bool _readPending;
-    private bool _writing;
     private bool _closeAfterWrites;
     private bool _socketGivenAway;
 
@@ -72,7 +76,15 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         Timers.StartSingleTimer(PreambleTimeout.Instance, PreambleTimeout.Instance, _settings.ReceiveTimeout);
-        if (ProcessBuffer()) ReadMore();
+        Pump();
+    }
+
+    private bool Paused => _drainPending || _endPending;
+
+    /// <summary>Decodes what is buffered, then reads on unless the connection is finished or paused.</summary>
+    private void Pump()
+    {
+        if (ProcessBuffer() && !Paused) ReadMore();
     }
 
     private void AwaitingPreamble()
@@ -84,7 +96,18 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
 
     private void InSession()
     {
-        Receive<Send>(s => Enqueue(s.Payload));
+        Receive<Send>(s =>
+        {
+            Enqueue(s.Payload);
+            OnReplied();
+        });
+        Receive<SendStream>(s =>
+        {
+            _outbox.Add(s.Body);
+            Flush();
+            OnReplied();
+        });
+        Receive<NoReply>(_ => OnReplied());
         Receive<FramingSession.Abort>(a =>
         {
             EndSession(graceful: false);
@@ -112,7 +135,13 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
                 return;
             }
             _filled += r.Count;
-            if (ProcessBuffer()) ReadMore();
+            Pump();
+        });
+        Receive<InboundDrained>(d =>
+        {
+            _drainPending = false;
+            if (d.ReaderGone) _inbound?.ReaderGone();
+            Pump();
         });
         Receive<ReadFailed>(f =>
         {
@@ -126,7 +155,7 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
     /// <summary>Decodes everything buffered. False when the connection is finished here (closed, faulted, handed back).</summary>
     private bool ProcessBuffer()
     {
-        while (true)
+        while (!Paused)
         {
             var input = _buffer.AsSpan(_offset, _filled - _offset);
             if (_service is null && _preamble.Stage != PreambleStage.Complete)
@@ -171,9 +200,10 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
         _lastVia = via;
         _mode = _preamble.Mode;
         _records.Reset(_mode);
+        _replied = false;
         QueueRecord(FramingWriter.PreambleAck.ToArray());
         Flush();
-        service!.Tell(new SessionOpened(Self, via, _preamble.ContentType!, _peer));
+        service!.Tell(new SessionOpened(Self, via, _preamble.ContentType!, _peer, Streamed: _mode == FramingMode.Singleton));
         Become(InSession);
         return true;
     }
@@ -182,26 +212,49 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
     {
         switch (record.Kind)
         {
+            case SessionEventKind.EnvelopeStart when _mode == FramingMode.Singleton:
+                // Streamed mode: the service reads the message while it arrives.
+                _inbound = new InboundStream();
+                _service!.Tell(new MessageStreamReceived(Self, _inbound.Body));
+                return true;
             case SessionEventKind.EnvelopeStart:
                 if (record.Size > _settings.MaxMessageSize)
                     return Fault(FramingFaults.MaxMessageSizeExceeded,
                         $"a message of {record.Size} bytes exceeds max-message-size {_settings.MaxMessageSize}");
                 _message = new MessageAssembly(record.Size);
                 return true;
+            case SessionEventKind.EnvelopeData when _inbound is not null:
+                if (_inbound.Length + record.DataLength > _settings.MaxMessageSize)
+                    return Fault(FramingFaults.MaxMessageSizeExceeded,
+                        $"a streamed message exceeds max-message-size {_settings.MaxMessageSize}");
+                var flush = _inbound.WriteAsync(input.Slice(record.DataOffset, record.DataLength));
+                if (!flush.IsCompleted)
+                {
+                    _drainPending = true;
+                    flush.AsTask().PipeTo(Self, success: f => new InboundDrained(f.IsCompleted),
+                        failure: _ => new InboundDrained(true));
+                }
+                else if (flush.Result.IsCompleted) _inbound.ReaderGone();
+                return true;
             case SessionEventKind.EnvelopeData:
                 if (!_message!.Append(input.Slice(record.DataOffset, record.DataLength), _settings.MaxMessageSize))
                     return Fault(FramingFaults.MaxMessageSizeExceeded,
-                        $"a streamed message exceeds max-message-size {_settings.MaxMessageSize}");
+                        $"a message exceeds max-message-size {_settings.MaxMessageSize}");
+                return true;
+            case SessionEventKind.EnvelopeEnd when _inbound is not null:
+                _inbound.Complete();
+                _inbound = null;
                 return true;
             case SessionEventKind.EnvelopeEnd:
                 _service!.Tell(new MessageReceived(Self, _message!.ToArray()));
                 _message = null;
                 return true;
+            case SessionEventKind.End when _mode == FramingMode.Singleton && !_replied:
+                // A streaming client sends End right after its message; End answers only after the reply.
+                _endPending = true;
+                return true;
             case SessionEventKind.End:
-                EndSession(graceful: true);
-                QueueRecord(FramingWriter.End.ToArray());
-                Flush();
-                Timers.StartSingleTimer(IdleTimeout.Instance, IdleTimeout.Instance, _settings.ConnectionIdleTimeout);
+                FinishSession();
                 return true;
             case SessionEventKind.PreambleStart:
                 // Connection reuse: the same socket now carries a new preamble, possibly for another address.
@@ -224,8 +277,30 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
         }
     }
 
+    private void FinishSession()
+    {
+        _endPending = false;
+        EndSession(graceful: true);
+        QueueRecord(FramingWriter.End.ToArray());
+        Flush();
+        Timers.StartSingleTimer(IdleTimeout.Instance, IdleTimeout.Instance, _settings.ConnectionIdleTimeout);
+    }
+
+    // Singleton mode: once the service answered (or said it will not), a waiting End can be answered.
+    private void OnReplied()
+    {
+        if (_mode != FramingMode.Singleton) return;
+        _replied = true;
+        if (!_endPending) return;
+        FinishSession();
+        Pump();
+    }
+
     private void EndSession(bool graceful)
     {
+        // A streamed message cut off here must not look complete to the service reading it.
+        _inbound?.Complete(new IOException("The connection ended before the streamed message was complete."));
+        _inbound = null;
         if (_service is null) return;
         _service.Tell(new SessionClosed(Self, graceful));
         _service = null;
@@ -272,41 +347,34 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
             var n = 1 + FramingWriter.WriteUnsizedChunkHeader(header.AsSpan(1), payload.Length);
             QueueRecord(header[..n]);
             if (payload.Length > 0) _outbox.Add(payload);
-            QueueRecord([0]);
+            QueueRecord(FramingWriter.UnsizedEnvelopeEnd.ToArray());
         }
         else
         {
             var header = new byte[1 + MultiByteInt.MaxEncodedSize];
             var n = FramingWriter.WriteSizedEnvelopeHeader(header, payload.Length);
             _outbox.Add(new ArraySegment<byte>(header, 0, n));
-            _outbox.Add(payload);
+            _outbox.Add(new ArraySegment<byte>(payload));
         }
         Flush();
     }
 
-    private void QueueRecord(byte[] record) => _outbox.Add(record);
+    private void QueueRecord(byte[] record) => _outbox.Add(new ArraySegment<byte>(record));
 
     // One write in flight; everything queued meanwhile goes out together in the next one.
-    private void Flush()
-    {
-        if (_writing || _outbox.Count == 0) return;
-        var batch = _outbox.ToArray();
-        _outbox.Clear();
-        _writing = true;
-        SocketTasks.Send(_socket, batch)
-            .PipeTo(Self, success: _ => new WriteDone(null), failure: e => new WriteDone(e));
-    }
+    private void Flush() =>
+        _outbox.StartNext(_socket)?.PipeTo(Self, success: _ => new WriteDone(null), failure: e => new WriteDone(e));
 
     private void OnWriteDone(WriteDone done)
     {
-        _writing = false;
+        _outbox.Completed();
         if (done.Error is not null)
         {
             EndSession(graceful: false);
             Abort($"write failed: {done.Error.Message}");
             return;
         }
-        if (_outbox.Count > 0) Flush();
+        if (!_outbox.IsIdle) Flush();
         else if (_closeAfterWrites) Abort(null);
     }
 
@@ -356,6 +424,8 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
 
     protected override void PostStop()
     {
+        _inbound?.Complete(new IOException("The connection closed before the streamed message was complete."));
+        _outbox.Discard();
         _service?.Tell(new SessionClosed(Self, false));
         if (!_socketGivenAway) _socket.Dispose();
         if (!_readPending) ArrayPool<byte>.Shared.Return(_buffer);

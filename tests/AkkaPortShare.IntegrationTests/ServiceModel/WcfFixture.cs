@@ -16,6 +16,8 @@ public sealed class WcfFixture : IAsyncLifetime
     public Uri EchoA => new(Host.Via("a/echo/"));
     public Uri EchoB => new(Host.Via("b/echo/"));
     public Uri DuplexA => new(Host.Via("a/duplex/"));
+    public Uri Streams => new(Host.Via("s/stream/"));
+    public ManagedProcess StreamWorker { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
@@ -28,11 +30,16 @@ public sealed class WcfFixture : IAsyncLifetime
             akka-port-share.worker.max-message-size = {{RaisedQuota}}b
             akka-port-share.service-model.max-reply-size = {{RaisedQuota}}b
             """);
+        var streamLimits = Host.WriteConfig("akka-port-share.worker.max-message-size = 300m");
+        var streamWorker = Host.StartWorkerAsync("worker-S", ["--stream-address", Host.Address("s/stream/"), "--config", streamLimits],
+            "s/stream/");
         await Task.WhenAll(
+            streamWorker,
             Host.StartWorkerAsync("worker-A",
                 ["--wcf-address", Host.Address("a/echo/"), "--duplex-address", Host.Address("a/duplex/"), "--config", quotas],
                 "a/echo/", "a/duplex/"),
             Host.StartWorkerAsync("worker-B", ["--wcf-address", Host.Address("b/echo/"), "--config", quotas], "b/echo/"));
+        StreamWorker = await streamWorker;
     }
 
     public Task DisposeAsync()

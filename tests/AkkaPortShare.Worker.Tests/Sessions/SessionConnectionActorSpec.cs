@@ -301,21 +301,19 @@ public sealed class SessionConnectionActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
-    public async Task SessionConnectionActor_must_deliver_a_Singleton_unsized_envelope_as_one_message_and_reply_unsized()
+    public async Task SessionConnectionActor_must_stream_a_Singleton_unsized_envelope_and_reply_unsized()
     {
         var (server, client) = await PairAsync();
         var session = StartSession(server, Preamble(FramingMode.Singleton));
         Assert.Equal(Ack, await Loopback.ReadExactlyAsync(client, 1));
-        await _service.ExpectMsgAsync<SessionOpened>();
+        Assert.True((await _service.ExpectMsgAsync<SessionOpened>()).Streamed);
 
         // 05, then chunks (mbint size + bytes), then the zero-size chunk; sent in two writes.
         byte[] envelope = [0x05, 0x03, 1, 2, 3, 0x02, 4, 5];
         await Loopback.SendAsync(client, envelope);
-        await _service.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(50));
+        var streamed = await _service.ExpectMsgAsync<MessageStreamReceived>();
         await Loopback.SendAsync(client, new byte[] { 0x01, 6, 0x00 });
-
-        var received = await _service.ExpectMsgAsync<MessageReceived>();
-        Assert.Equal(new byte[] { 1, 2, 3, 4, 5, 6 }, received.Payload);
+        Assert.Equal(new byte[] { 1, 2, 3, 4, 5, 6 }, await ReadToEndAsync(streamed.Body));
         await _service.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(50));
 
         session.Tell(new Send([9, 8, 7]));
@@ -327,22 +325,51 @@ public sealed class SessionConnectionActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public async Task SessionConnectionActor_must_answer_a_streaming_clients_early_End_only_after_the_streamed_reply()
+    {
+        var (server, client) = await PairAsync();
+        var session = StartSession(server, Preamble(FramingMode.Singleton));
+        Assert.Equal(Ack, await Loopback.ReadExactlyAsync(client, 1));
+        await _service.ExpectMsgAsync<SessionOpened>();
+
+        // As WCF's streaming client does: the whole message, then End at once, before any reply.
+        await Loopback.SendAsync(client, (byte[])[.. UnsizedEnvelope([1, 2]), .. End]);
+        var streamed = await _service.ExpectMsgAsync<MessageStreamReceived>();
+        Assert.Equal(new byte[] { 1, 2 }, await ReadToEndAsync(streamed.Body));
+        await _service.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100)); // no SessionClosed, no End yet
+
+        session.Tell(new SendStream(new MemoryStream([7, 7, 7])));
+        Assert.Equal(new byte[] { 0x05, 0x03, 7, 7, 7, 0x00, 0x07 }, await Loopback.ReadExactlyAsync(client, 7));
+        Assert.True((await _service.ExpectMsgAsync<SessionClosed>()).Graceful);
+    }
+
+    private static async Task<byte[]> ReadToEndAsync(Stream body)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        var copy = new MemoryStream();
+        await body.CopyToAsync(copy, cts.Token);
+        return copy.ToArray();
+    }
+
+    [Fact]
     public async Task SessionConnectionActor_must_fault_MaxMessageSizeExceeded_for_a_streamed_message_over_the_limit()
     {
-        // Over the 4 KiB the unsized assembly starts with, so the limit is met when it grows.
         var (server, client) = await PairAsync();
         StartSession(server, Preamble(FramingMode.Singleton));
         Assert.Equal(Ack, await Loopback.ReadExactlyAsync(client, 1));
         await _service.ExpectMsgAsync<SessionOpened>();
 
         await Loopback.SendAsync(client, UnsizedEnvelope(Payload(5000)));
+        var streamed = await _service.ExpectMsgAsync<MessageStreamReceived>();
 
         await ExpectFaultThenEofAsync(client, FramingFaults.MaxMessageSizeExceeded);
         Assert.False((await _service.ExpectMsgAsync<SessionClosed>()).Graceful);
+        // The service reading the cut-off message must not mistake it for a whole one.
+        await Assert.ThrowsAsync<IOException>(() => ReadToEndAsync(streamed.Body));
     }
 
     [Fact]
-    public async Task SessionConnectionActor_must_fault_MaxMessageSizeExceeded_for_a_streamed_message_under_4_KiB_but_over_the_limit()
+    public async Task SessionConnectionActor_must_fault_MaxMessageSizeExceeded_for_a_small_streamed_message_just_over_the_limit()
     {
         var (server, client) = await PairAsync();
         StartSession(server, Preamble(FramingMode.Singleton));
@@ -350,6 +377,7 @@ public sealed class SessionConnectionActorSpec : Akka.TestKit.Xunit2.TestKit
         await _service.ExpectMsgAsync<SessionOpened>();
 
         await Loopback.SendAsync(client, UnsizedEnvelope(Payload(_settings.MaxMessageSize + 1)));
+        await _service.ExpectMsgAsync<MessageStreamReceived>();
 
         await ExpectFaultThenEofAsync(client, FramingFaults.MaxMessageSizeExceeded);
         Assert.False((await _service.ExpectMsgAsync<SessionClosed>()).Graceful);
