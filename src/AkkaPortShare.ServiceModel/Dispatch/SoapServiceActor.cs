@@ -1,7 +1,9 @@
 using Akka.Actor;
 using Akka.Event;
 using AkkaPortShare.Framing;
+using AkkaPortShare.ReliableSessions;
 using AkkaPortShare.ServiceModel.Contracts;
+using AkkaPortShare.ServiceModel.ReliableMessaging;
 using AkkaPortShare.Worker;
 using static AkkaPortShare.ServiceModel.ServiceOperations;
 
@@ -21,15 +23,19 @@ internal sealed class SoapServiceActor : ReceiveActor
     private readonly Dictionary<IActorRef, (IActorRef Soap, string Id)> _sessions = new();
     private readonly ServiceModelSettings _settings;
     private IActorRef _implementation = ActorRefs.Nobody;
+    private IActorRef _reliable = ActorRefs.Nobody;
+    private readonly string? _reliableSessionPath;
     private readonly Props _implementationProps;
     private long _nextSessionId;
 
-    public static Props Props(Type contractType, Props implementation) =>
-        Akka.Actor.Props.Create(() => new SoapServiceActor(ContractMap.For(contractType), implementation));
+    /// <param name="reliableSessionPath">A HOCON block overriding akka-port-share.reliable-session for this endpoint.</param>
+    public static Props Props(Type contractType, Props implementation, string? reliableSessionPath = null) =>
+        Akka.Actor.Props.Create(() => new SoapServiceActor(ContractMap.For(contractType), implementation, reliableSessionPath));
 
-    public SoapServiceActor(ContractMap contract, Props implementation)
+    public SoapServiceActor(ContractMap contract, Props implementation, string? reliableSessionPath)
     {
         _contract = contract;
+        _reliableSessionPath = reliableSessionPath;
         _implementationProps = implementation;
         _settings = ServiceModelSettings.Create(Context.System);
 
@@ -51,7 +57,12 @@ internal sealed class SoapServiceActor : ReceiveActor
         });
     }
 
-    protected override void PreStart() => _implementation = Context.ActorOf(_implementationProps, "implementation");
+    protected override void PreStart()
+    {
+        _implementation = Context.ActorOf(_implementationProps, "implementation");
+        _reliable = Context.ActorOf(ReliableEndpointActor.Props(_contract, _implementation, _settings,
+            ReliableSessionSettings.Create(Context.System, _reliableSessionPath)), "reliable-sessions");
+    }
 
     private void OnOpened(FramingSession.SessionOpened opened)
     {
@@ -64,7 +75,7 @@ internal sealed class SoapServiceActor : ReceiveActor
             return;
         }
         var id = $"{_contract.ContractName}-{++_nextSessionId}";
-        var soap = Context.ActorOf(SoapSessionActor.Props(opened.Session, _contract, _implementation, _settings, id, opened.Streamed), id);
+        var soap = Context.ActorOf(SoapSessionActor.Props(opened.Session, _contract, _implementation, _reliable, _settings, id, opened.Streamed), id);
         _sessions[opened.Session] = (soap, id);
         _implementation.Tell(new SessionStarted(id, soap));
     }

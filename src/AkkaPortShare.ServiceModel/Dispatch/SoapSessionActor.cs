@@ -4,6 +4,7 @@ using System.Xml;
 using Akka.Actor;
 using Akka.Event;
 using AkkaPortShare.ServiceModel.Contracts;
+using AkkaPortShare.ServiceModel.ReliableMessaging;
 using AkkaPortShare.Worker;
 using static AkkaPortShare.ServiceModel.ServiceOperations;
 
@@ -19,7 +20,7 @@ internal sealed class SoapSessionActor : ReceiveActor
 {
     private const string AnonymousAddress = "http://www.w3.org/2005/08/addressing/anonymous";
 
-    private sealed record Completed(OperationMap Operation, UniqueId MessageId, object Answer);
+    private sealed record ReplyReady(Message? Reply);
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IActorRef _framing;
@@ -28,16 +29,20 @@ internal sealed class SoapSessionActor : ReceiveActor
     private readonly ServiceModelSettings _settings;
     private readonly string _sessionId;
     private readonly MessageEncoder _encoder;
+    private readonly OperationDispatcher _dispatcher;
+    private readonly IActorRef _reliable;
     private readonly BufferManager _buffers = BufferManager.CreateBufferManager(0, int.MaxValue);
     private readonly Dictionary<UniqueId, (IActorRef Caller, OperationMap Operation)> _pendingCallbacks = new();
 
-    public static Props Props(IActorRef framing, ContractMap contract, IActorRef implementation,
+    /// <param name="reliable">The endpoint's reliable-session listener: WS-RM messages go there.</param>
+    public static Props Props(IActorRef framing, ContractMap contract, IActorRef implementation, IActorRef reliable,
         ServiceModelSettings settings, string sessionId, bool streamed = false) =>
-        Akka.Actor.Props.Create(() => new SoapSessionActor(framing, contract, implementation, settings, sessionId, streamed));
+        Akka.Actor.Props.Create(() => new SoapSessionActor(framing, contract, implementation, reliable, settings, sessionId, streamed));
 
-    public SoapSessionActor(IActorRef framing, ContractMap contract, IActorRef implementation,
+    public SoapSessionActor(IActorRef framing, ContractMap contract, IActorRef implementation, IActorRef reliable,
         ServiceModelSettings settings, string sessionId, bool streamed)
     {
+        _reliable = reliable;
         _framing = framing;
         _contract = contract;
         _implementation = implementation;
@@ -49,13 +54,18 @@ internal sealed class SoapSessionActor : ReceiveActor
         // Buffered sessions use the session encoder (NetTcpBinding's default); streamed ones the sessionless one.
         var factory = encoding.CreateMessageEncoderFactory();
         _encoder = streamed ? factory.Encoder : factory.CreateSessionEncoder();
+        _dispatcher = new OperationDispatcher(contract, implementation, settings, _encoder.MessageVersion, sessionId, _log);
 
         Receive<FramingSession.MessageReceived>(m => OnMessage(m.Payload));
         Receive<FramingSession.MessageStreamReceived>(m =>
             _ = new StreamedExchange(_encoder, _contract, _implementation, _framing, Self, _settings, _sessionId, _log)
                 .RunAsync(m.Body));
-        Receive<Completed>(OnCompleted);
+        Receive<ReplyReady>(r =>
+        {
+            if (r.Reply is not null) Send(r.Reply);
+        });
         Receive<InvokeCallback>(OnInvokeCallback);
+        Receive<WsrmProtocol.SendSoap>(s => Send(s.Message.CreateMessage()));
     }
 
     private void OnMessage(byte[] payload)
@@ -74,50 +84,22 @@ internal sealed class SoapSessionActor : ReceiveActor
 
         using (message)
         {
+            // A reliable session's messages belong to its session actor, which outlives this connection.
+            if (ReliableVersionOf(message) is { } rm)
+            {
+                _reliable.Tell(new WsrmProtocol.RmReceived(message.CreateBufferedCopy(int.MaxValue), rm, Self));
+                return;
+            }
             if (message.Headers.RelatesTo is { } relatesTo && _pendingCallbacks.Remove(relatesTo, out var pending))
             {
                 AnswerCallback(message, pending.Caller, pending.Operation);
                 return;
             }
 
-            var action = message.Headers.Action ?? "";
-            var messageId = message.Headers.MessageId;
-            if (!_contract.TryGetOperation(action, out var operation))
-            {
-                _log.Info("Session {0}: no operation of {1} has action {2}", _sessionId, _contract.ContractName, action);
-                if (messageId is not null) Reply(SoapFaults.ActionNotSupported(_encoder.MessageVersion, action), messageId);
-                return;
-            }
-
-            object?[] arguments;
-            try
-            {
-                arguments = OperationBody.ReadArguments(message.GetReaderAtBodyContents(), operation!.WrapperName,
-                    operation.WrapperNamespace, operation.Parts);
-            }
-            catch (Exception e) when (e is SerializationException or XmlException)
-            {
-                _log.Warning("Session {0}: cannot read the arguments of {1}: {2}", _sessionId, operation!.Name, e.Message);
-                if (messageId is not null && !operation.IsOneWay)
-                    Reply(SoapFaults.FromService(_encoder.MessageVersion, operation,
-                        new OperationFault($"The formatter threw an exception while trying to deserialize the message: {e.Message}")), messageId);
-                return;
-            }
-
-            var invoked = new OperationInvoked(operation.Name, arguments, Self, _sessionId);
-            if (operation.IsOneWay || messageId is null)
-            {
-                _implementation.Tell(invoked, Self);
-                return;
-            }
-            _implementation.Ask<object>(invoked, _settings.OperationTimeout)
-                .PipeTo(Self, success: answer => new Completed(operation, messageId, answer),
-                    failure: e => new Completed(operation, messageId, e));
+            _dispatcher.DispatchAsync(message, Self).PipeTo(Self, success: reply => new ReplyReady(reply));
         }
     }
 
-    private void OnCompleted(Completed completed) =>
-        Reply(SoapReplies.For(_encoder.MessageVersion, completed.Operation, completed.Answer), completed.MessageId);
 
     private void OnInvokeCallback(InvokeCallback callback)
     {
@@ -147,6 +129,12 @@ internal sealed class SoapSessionActor : ReceiveActor
         }
         caller.Tell(new OperationResult(OperationBody.ReadResult(reply.GetReaderAtBodyContents(), operation)));
     }
+
+    private static WsrmVersion? ReliableVersionOf(Message message) =>
+        WsrmVersion.ForAction(message.Headers.Action)
+        ?? (message.Headers.FindHeader("Sequence", WsrmVersion.February2005.Namespace) >= 0 ? WsrmVersion.February2005
+            : message.Headers.FindHeader("Sequence", WsrmVersion.V11.Namespace) >= 0 ? WsrmVersion.V11
+            : null);
 
     private void Reply(Message reply, UniqueId relatesTo)
     {

@@ -11,6 +11,11 @@ public static class ServiceModelWorkerExtensions
     /// <paramref name="implementation"/> is the actor that implements the contract: it receives
     /// <see cref="ServiceOperations.OperationInvoked"/> and answers request/reply operations.
     /// </summary>
-    public static WorkerOptions ServeContract<TContract>(this WorkerOptions options, string baseAddress, Props implementation) =>
-        options.Serve(baseAddress, SoapServiceActor.Props(typeof(TContract), implementation));
+    /// <param name="reliableSessionPath">
+    /// Optional HOCON path of a block with this endpoint's own reliable-session settings (same keys as
+    /// akka-port-share.reliable-session, which it falls back to). Clients may open reliable sessions on any endpoint.
+    /// </param>
+    public static WorkerOptions ServeContract<TContract>(this WorkerOptions options, string baseAddress, Props implementation,
+        string? reliableSessionPath = null) =>
+        options.Serve(baseAddress, SoapServiceActor.Props(typeof(TContract), implementation, reliableSessionPath));
 }

@@ -1,0 +1,253 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Event;
+using AkkaPortShare.ReliableMessaging;
+using static AkkaPortShare.ReliableSessions.ReliableSessionProtocol;
+
+namespace AkkaPortShare.ReliableSessions;
+
+/// <summary>
+/// One end of a reliable session: an outgoing sequence (numbering, transfer window, retransmission with a doubling
+/// timeout, flow control from the peer's BufferRemaining) and an incoming one (receive window, duplicate and
+/// beyond-window drops, batched acknowledgements). It is keyed by its sequence identifiers, not by a connection:
+/// packets may arrive through any transport, and replies go to the one the last packet came through, so a session
+/// outlives a reconnect. The same actor serves a WCF service's sessions and any Akka code that wants one.
+/// </summary>
+public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
+{
+    private sealed class AckDue { public static readonly AckDue Instance = new(); }
+    private sealed class RetransmitDue { public static readonly RetransmitDue Instance = new(); }
+    private sealed class InactivityDue { public static readonly InactivityDue Instance = new(); }
+
+    /// <summary>Everything that changes; the windows themselves are mutable, owned by this actor only.</summary>
+    private sealed record State(IActorRef? Transport, int Demand, bool OutputClosing, bool OutputClosedSent, bool InputCompletedSent);
+
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly ReliableSessionSettings _settings;
+    private readonly string _outgoingId;
+    private readonly string _incomingId;
+    private readonly IActorRef _owner;
+    private readonly SendWindow<object?> _send;
+    private readonly ReceiveWindow<object?> _receive;
+    private readonly AcknowledgementPolicy _ackPolicy;
+    private readonly Queue<(object? Payload, bool Last)> _waiting = new();
+    private readonly List<long> _acked = [];
+    private State _state;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <param name="outgoingId">The sequence this end sends on.</param>
+    /// <param name="incomingId">The sequence this end receives on.</param>
+    /// <param name="owner">Gets <see cref="Deliver"/>, <see cref="OutputClosed"/>, <see cref="InputCompleted"/>, <see cref="SessionFaulted"/>.</param>
+    /// <param name="transport">Where packets go until one arrives through another transport; may be null.</param>
+    /// <param name="measuredRoundTrip">The handshake's round trip, which seeds the retransmission timeout.</param>
+    public static Props Props(ReliableSessionSettings settings, string outgoingId, string incomingId, IActorRef owner,
+        IActorRef? transport = null, TimeSpan? measuredRoundTrip = null) =>
+        Akka.Actor.Props.Create(() => new ReliableSessionActor(settings, outgoingId, incomingId, owner, transport, measuredRoundTrip));
+
+    public ReliableSessionActor(ReliableSessionSettings settings, string outgoingId, string incomingId, IActorRef owner,
+        IActorRef? transport, TimeSpan? measuredRoundTrip)
+    {
+        _settings = settings;
+        _outgoingId = outgoingId;
+        _incomingId = incomingId;
+        _owner = owner;
+        _send = new SendWindow<object?>(settings.MaxTransferWindowSize, settings.MaxRetryCount,
+            measuredRoundTrip ?? settings.InitialRoundTrip, settings.FlowControlEnabled);
+        _receive = new ReceiveWindow<object?>(settings.MaxTransferWindowSize, settings.Ordered);
+        _ackPolicy = new AcknowledgementPolicy(settings.MaxTransferWindowSize, settings.FlowControlEnabled);
+        _state = new State(transport, Demand: 0, OutputClosing: false, OutputClosedSent: false, InputCompletedSent: false);
+        Active();
+    }
+
+    private TimeSpan Now => _clock.Elapsed;
+
+    protected override void PreStart() => ResetInactivity();
+
+    private void Active()
+    {
+        Receive<Inbound>(OnInbound);
+        Receive<Send>(s =>
+        {
+            if (_state.OutputClosing)
+            {
+                _log.Warning("Session {0}: Send after CloseOutput ignored", _outgoingId);
+                return;
+            }
+            _waiting.Enqueue((s.Payload, false));
+            SendWhatFits();
+        });
+        Receive<CloseOutput>(_ =>
+        {
+            if (_state.OutputClosing) return;
+            _state = _state with { OutputClosing = true };
+            _waiting.Enqueue((null, true));
+            SendWhatFits();
+        });
+        Receive<RequestNext>(_ =>
+        {
+            _state = _state with { Demand = _state.Demand + 1 };
+            DeliverWhatIsAsked();
+        });
+        Receive<AckDue>(_ => SendAck());
+        Receive<RetransmitDue>(_ => OnRetransmitDue());
+        Receive<InactivityDue>(_ => Fault(FaultKind.SequenceTerminated,
+            $"The inactivity timeout of ({_settings.InactivityTimeout}) has been exceeded."));
+    }
+
+    private void OnInbound(Inbound inbound)
+    {
+        _state = _state with { Transport = inbound.Transport };
+        ResetInactivity();
+        switch (inbound.Packet)
+        {
+            case SequencePacket { SequenceId: var id } message when id == _incomingId:
+                OnSequenceMessage(message);
+                if (message.Ack is { } piggybacked) OnAck(piggybacked);
+                break;
+            case AckPacket { SequenceId: var id } ack when id == _outgoingId:
+                OnAck(ack);
+                break;
+            case AckRequestPacket { SequenceId: var id } when id == _incomingId:
+                // Always answered, even when nothing new arrived: the peer polls with it.
+                SendAck();
+                break;
+            default:
+                _log.Warning("Session {0}: a packet for unknown sequence {1} ignored", _outgoingId, inbound.Packet.SequenceId);
+                break;
+        }
+    }
+
+    private void OnSequenceMessage(SequencePacket message)
+    {
+        var lastWasKnown = _receive.LastNumber.HasValue;
+        var outcome = _receive.Receive(message.Number, message.Payload, message.Last);
+        if (outcome == ReceiveOutcome.Invalid)
+        {
+            Fault(FaultKind.LastMessageNumberExceeded,
+                $"Message {message.Number} is not valid for sequence {_incomingId} (last is {_receive.LastNumber}).");
+            return;
+        }
+        switch (_ackPolicy.OnReceived(outcome, message.AckRequested, !lastWasKnown && _receive.LastNumber.HasValue))
+        {
+            case AckAction.SendNow:
+                SendAck();
+                break;
+            case AckAction.Schedule when !Timers.IsTimerActive(AckDue.Instance):
+                Timers.StartSingleTimer(AckDue.Instance, AckDue.Instance, _settings.AcknowledgementInterval);
+                break;
+        }
+        DeliverWhatIsAsked();
+    }
+
+    private void DeliverWhatIsAsked()
+    {
+        // Deliver while the owner asks; a bare end marker is taken without demand since it carries nothing.
+        while (_receive.TryPeek(out _, out var next) && (next is null || _state.Demand > 0))
+        {
+            _receive.TryTake(out var number, out var payload);
+            if (payload is not null)
+            {
+                _state = _state with { Demand = _state.Demand - 1 };
+                _owner.Tell(new Deliver(number, payload));
+            }
+            if (_ackPolicy.OnTaken(_receive.BufferRemaining) == AckAction.SendNow) SendAck();
+        }
+        if (_receive.AllTaken && !_state.InputCompletedSent)
+        {
+            _state = _state with { InputCompletedSent = true };
+            _owner.Tell(InputCompleted.Instance);
+        }
+    }
+
+    private void OnAck(AckPacket ack)
+    {
+        _acked.Clear();
+        if (_send.Acknowledge(ack.Ranges, ack.BufferRemaining, Now, _acked) == AckVerdict.Invalid)
+        {
+            Fault(FaultKind.InvalidAcknowledgement, $"The acknowledgement of sequence {_outgoingId} covers messages never sent.");
+            return;
+        }
+        SendWhatFits();
+        ScheduleRetransmission();
+        if (_state.OutputClosing && !_state.OutputClosedSent && _waiting.Count == 0 && _send.AllAcknowledged)
+        {
+            _state = _state with { OutputClosedSent = true };
+            _owner.Tell(OutputClosed.Instance);
+        }
+    }
+
+    private void SendWhatFits()
+    {
+        while (_waiting.Count > 0 && _send.CanSend)
+        {
+            var (payload, last) = _waiting.Dequeue();
+            var number = _send.Add(payload, Now);
+            Transmit(new SequencePacket(_outgoingId, number, last, _send.AckRequestDue || last, payload, CurrentAck()));
+        }
+        ScheduleRetransmission();
+    }
+
+    private void OnRetransmitDue()
+    {
+        if (_send.NextRetransmissionDue is not { } due || due > Now)
+        {
+            ScheduleRetransmission();
+            return;
+        }
+        var retry = _send.Retransmit(Now);
+        if (retry.Exhausted)
+        {
+            Fault(FaultKind.SequenceTerminated,
+                $"The maximum retry count ({_settings.MaxRetryCount}) was reached for message {retry.Number} of sequence {_outgoingId}.");
+            return;
+        }
+        _send.TryGetUnacknowledged(retry.Number, out var payload);
+        var last = _state.OutputClosing && _waiting.Count == 0 && retry.Number == _send.LastNumberSent;
+        Transmit(new SequencePacket(_outgoingId, retry.Number, last, AckRequested: true, payload, CurrentAck()));
+        ScheduleRetransmission();
+    }
+
+    private void ScheduleRetransmission()
+    {
+        if (_send.NextRetransmissionDue is { } due)
+            Timers.StartSingleTimer(RetransmitDue.Instance, RetransmitDue.Instance, Max(due - Now, TimeSpan.FromMilliseconds(1)));
+        else
+            Timers.Cancel(RetransmitDue.Instance);
+    }
+
+    private AckPacket CurrentAck() =>
+        new(_incomingId, _receive.Received.Ranges.ToArray(),
+            _settings.FlowControlEnabled ? _receive.BufferRemaining : null, Final: _receive.IsComplete);
+
+    private void SendAck()
+    {
+        var ack = CurrentAck();
+        Transmit(ack);
+    }
+
+    private void Transmit(IPacket packet)
+    {
+        // Any outgoing packet carries the current acknowledgement, so a pending standalone one is no longer due.
+        if (packet is AckPacket or SequencePacket)
+        {
+            Timers.Cancel(AckDue.Instance);
+            _ackPolicy.OnAckSent(_settings.FlowControlEnabled ? _receive.BufferRemaining : int.MaxValue);
+        }
+        // Without a transport the packet is lost like on a broken connection; retransmission covers it.
+        _state.Transport?.Tell(new Outbound(packet));
+    }
+
+    private void ResetInactivity() =>
+        Timers.StartSingleTimer(InactivityDue.Instance, InactivityDue.Instance, _settings.InactivityTimeout);
+
+    private void Fault(FaultKind kind, string reason)
+    {
+        _log.Warning("Session {0} faulted ({1}): {2}", _outgoingId, kind, reason);
+        _owner.Tell(new SessionFaulted(kind, reason));
+        Context.Stop(Self);
+    }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+}

@@ -1,0 +1,84 @@
+using Akka.Actor;
+using AkkaPortShare.ReliableMessaging;
+
+namespace AkkaPortShare.ReliableSessions;
+
+/// <summary>
+/// The messages of a reliable session, transport-agnostic: WCF's WS-RM maps onto the packets, and any Akka code
+/// can carry them over its own transport (see <see cref="ReliableSessionActor"/>).
+/// </summary>
+public static class ReliableSessionProtocol
+{
+    /// <summary>What travels between the two ends of a session.</summary>
+    public interface IPacket
+    {
+        string SequenceId { get; }
+    }
+
+    /// <summary>
+    /// Message <paramref name="Number"/> of a sequence. A null payload with <paramref name="Last"/> only marks the
+    /// end (WS-RM Feb 2005's LastMessage). <paramref name="Ack"/> piggybacks an acknowledgement of the other sequence.
+    /// </summary>
+    public sealed record SequencePacket(string SequenceId, long Number, bool Last, bool AckRequested, object? Payload,
+        AckPacket? Ack = null) : IPacket;
+
+    public sealed record AckPacket(string SequenceId, IReadOnlyList<SequenceRange> Ranges, int? BufferRemaining,
+        bool Final = false) : IPacket;
+
+    public sealed record AckRequestPacket(string SequenceId) : IPacket;
+
+    /// <summary>Transport to session: a packet from the peer. It also makes <paramref name="Transport"/> the one replies go to.</summary>
+    public sealed record Inbound(IPacket Packet, IActorRef Transport);
+
+    /// <summary>Session to transport: send this packet to the peer.</summary>
+    public sealed record Outbound(IPacket Packet);
+
+    /// <summary>Owner to session: send a message reliably (queued while the transfer window is full).</summary>
+    public sealed record Send(object Payload);
+
+    /// <summary>Owner to session: deliver the next message when there is one (one delivery per request).</summary>
+    public sealed class RequestNext
+    {
+        public static readonly RequestNext Instance = new();
+        private RequestNext() { }
+    }
+
+    /// <summary>Owner to session: nothing more to send; end the outgoing sequence once all is acknowledged.</summary>
+    public sealed class CloseOutput
+    {
+        public static readonly CloseOutput Instance = new();
+        private CloseOutput() { }
+    }
+
+    /// <summary>Session to owner: the next message of the incoming sequence, in order unless the session is unordered.</summary>
+    public sealed record Deliver(long Number, object Payload);
+
+    /// <summary>Session to owner: every message sent, through the last, is acknowledged.</summary>
+    public sealed class OutputClosed
+    {
+        public static readonly OutputClosed Instance = new();
+        private OutputClosed() { }
+    }
+
+    /// <summary>Session to owner: the peer's last message arrived and everything before it was delivered.</summary>
+    public sealed class InputCompleted
+    {
+        public static readonly InputCompleted Instance = new();
+        private InputCompleted() { }
+    }
+
+    public enum FaultKind
+    {
+        /// <summary>Retries exhausted, inactivity, or a protocol violation: the session is over (WS-RM SequenceTerminated).</summary>
+        SequenceTerminated,
+
+        /// <summary>The peer acknowledged a number never sent.</summary>
+        InvalidAcknowledgement,
+
+        /// <summary>A message number after the announced last one.</summary>
+        LastMessageNumberExceeded,
+    }
+
+    /// <summary>Session to owner: the session failed and stopped.</summary>
+    public sealed record SessionFaulted(FaultKind Kind, string Reason);
+}

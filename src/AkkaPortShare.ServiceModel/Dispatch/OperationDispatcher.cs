@@ -1,0 +1,74 @@
+using System.Runtime.Serialization;
+using System.ServiceModel.Channels;
+using System.Xml;
+using Akka.Actor;
+using Akka.Event;
+using AkkaPortShare.ServiceModel.Contracts;
+using static AkkaPortShare.ServiceModel.ServiceOperations;
+
+namespace AkkaPortShare.ServiceModel.Dispatch;
+
+/// <summary>
+/// Turns a request message into a call of the implementation actor, and its answer into the reply message, for
+/// buffered sessions whether plain or reliable. The request is read before the first await, so the caller may
+/// dispose it as soon as this returns.
+/// </summary>
+internal sealed class OperationDispatcher(
+    ContractMap contract, IActorRef implementation, ServiceModelSettings settings, MessageVersion version,
+    string sessionId, ILoggingAdapter log)
+{
+    /// <summary>The reply to send (RelatesTo set), or null when none is due: one-way, or nothing to relate it to.</summary>
+    public Task<Message?> DispatchAsync(Message request, IActorRef callback)
+    {
+        var action = request.Headers.Action ?? "";
+        var messageId = request.Headers.MessageId;
+        if (!contract.TryGetOperation(action, out var operation))
+        {
+            log.Info("Session {0}: no operation of {1} has action {2}", sessionId, contract.ContractName, action);
+            return Reply(messageId is null ? null : SoapFaults.ActionNotSupported(version, action), messageId);
+        }
+
+        object?[] arguments;
+        try
+        {
+            arguments = OperationBody.ReadArguments(request.GetReaderAtBodyContents(), operation!.WrapperName,
+                operation.WrapperNamespace, operation.Parts);
+        }
+        catch (Exception e) when (e is SerializationException or XmlException)
+        {
+            log.Warning("Session {0}: cannot read the arguments of {1}: {2}", sessionId, operation!.Name, e.Message);
+            return Reply(operation.IsOneWay ? null : SoapFaults.FromService(version, operation,
+                new OperationFault($"The formatter threw an exception while trying to deserialize the message: {e.Message}")), messageId);
+        }
+
+        var invoked = new OperationInvoked(operation.Name, arguments, callback, sessionId);
+        if (operation.IsOneWay || messageId is null)
+        {
+            implementation.Tell(invoked, callback);
+            return Reply(null, null);
+        }
+        return AskAsync(operation, invoked, messageId);
+    }
+
+    private async Task<Message?> AskAsync(OperationMap operation, OperationInvoked invoked, UniqueId messageId)
+    {
+        object answer;
+        try
+        {
+            answer = await implementation.Ask<object>(invoked, settings.OperationTimeout).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            answer = e;
+        }
+        var reply = SoapReplies.For(version, operation, answer);
+        reply.Headers.RelatesTo = messageId;
+        return reply;
+    }
+
+    private static Task<Message?> Reply(Message? reply, UniqueId? relatesTo)
+    {
+        if (reply is not null && relatesTo is not null) reply.Headers.RelatesTo = relatesTo;
+        return Task.FromResult(reply);
+    }
+}

@@ -1,0 +1,22 @@
+using System.ServiceModel.Channels;
+using Akka.Actor;
+
+namespace AkkaPortShare.ServiceModel.ReliableMessaging;
+
+/// <summary>Messages between a connection's SOAP actor and the reliable-session actors of its endpoint.</summary>
+internal static class WsrmProtocol
+{
+    /// <summary>A WS-RM message that arrived on <paramref name="Connection"/> (which becomes the session's current one).</summary>
+    public sealed record RmReceived(MessageBuffer Message, WsrmVersion Version, IActorRef Connection)
+        : INoSerializationVerificationNeeded;
+
+    /// <summary>To a connection: encode and send this message.</summary>
+    public sealed record SendSoap(MessageBuffer Message) : INoSerializationVerificationNeeded;
+
+    /// <summary>Endpoint to session: the service takes the session now (it was pending until here).</summary>
+    public sealed class Accepted
+    {
+        public static readonly Accepted Instance = new();
+        private Accepted() { }
+    }
+}
