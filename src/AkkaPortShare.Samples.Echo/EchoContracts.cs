@@ -21,6 +21,14 @@ public interface IEchoService
     [OperationContract]
     int PostedCount();
 
+    /// <summary>One-way, numbered: the service checks that numbers arrive in order, once each.</summary>
+    [OperationContract(IsOneWay = true)]
+    void PostNumber(int number);
+
+    /// <summary>"received=N outOfOrder=M" for the PostNumber calls of this service so far.</summary>
+    [OperationContract]
+    string NumbersReceived();
+
     /// <summary>Always answers with a typed fault carrying the given reason.</summary>
     [OperationContract]
     [FaultContract(typeof(EchoFault))]

@@ -8,6 +8,9 @@ namespace AkkaPortShare.Samples.Echo;
 public sealed class WcfEchoService : ReceiveActor
 {
     private int _posted;
+    private int _numbersReceived;
+    private int _numbersOutOfOrder;
+    private int _lastNumber;
 
     public WcfEchoService(string identity)
     {
@@ -16,6 +19,15 @@ public sealed class WcfEchoService : ReceiveActor
         Receive<OperationInvoked>(op => op.Operation == nameof(IEchoService.Echo),
             op => Sender.Tell(new OperationResult(op.Arguments[0])));
         Receive<OperationInvoked>(op => op.Operation == nameof(IEchoService.Post), _ => _posted++);
+        Receive<OperationInvoked>(op => op.Operation == nameof(IEchoService.PostNumber), op =>
+        {
+            var number = (int)op.Arguments[0]!;
+            _numbersReceived++;
+            if (number != _lastNumber + 1) _numbersOutOfOrder++;
+            _lastNumber = number;
+        });
+        Receive<OperationInvoked>(op => op.Operation == nameof(IEchoService.NumbersReceived),
+            _ => Sender.Tell(new OperationResult($"received={_numbersReceived} outOfOrder={_numbersOutOfOrder}")));
         Receive<OperationInvoked>(op => op.Operation == nameof(IEchoService.PostedCount),
             _ => Sender.Tell(new OperationResult(_posted)));
         Receive<OperationInvoked>(op => op.Operation == nameof(IEchoService.Fail), op =>

@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using System.ServiceModel;
+using AkkaPortShare.IntegrationTests.ServiceModel;
+
+namespace AkkaPortShare.IntegrationTests.ReliableSessions;
+
+/// <summary>The real WCF client with NetTcpBinding(SecurityMode.None, reliableSessionEnabled: true), through the router.</summary>
+public sealed class WcfReliableSessionSpec(ReliableFixture fixture) : IClassFixture<ReliableFixture>
+{
+    private static NetTcpBinding Binding() => new(SecurityMode.None, reliableSessionEnabled: true)
+    {
+        OpenTimeout = TimeSpan.FromSeconds(30),
+        SendTimeout = TimeSpan.FromSeconds(30),
+        CloseTimeout = TimeSpan.FromSeconds(10),
+        ReceiveTimeout = TimeSpan.FromSeconds(60),
+    };
+
+    private static (ChannelFactory<IEchoService> Factory, IEchoService Channel) Open(Uri address)
+    {
+        var factory = new ChannelFactory<IEchoService>(Binding(), new EndpointAddress(address));
+        var channel = factory.CreateChannel();
+        ((IClientChannel)channel).Open();
+        return (factory, channel);
+    }
+
+    [Fact]
+    public void A_thousand_ordered_request_reply_calls()
+    {
+        var (factory, echo) = Open(fixture.Echo);
+        for (var i = 0; i < 1000; i++) Assert.Equal($"call {i}", echo.Echo($"call {i}"));
+        ((IClientChannel)echo).Close();
+        factory.Close();
+    }
+
+    [Fact]
+    public void Ten_thousand_one_way_messages_all_arrive_in_order_once()
+    {
+        var (factory, echo) = Open(fixture.Echo);
+        var before = echo.NumbersReceived();
+        Assert.Equal("received=0 outOfOrder=0", before);
+        for (var i = 1; i <= 10_000; i++) echo.PostNumber(i);
+        // A request on the same session is delivered after every one-way message before it.
+        Assert.Equal("received=10000 outOfOrder=0", echo.NumbersReceived());
+        ((IClientChannel)echo).Close();
+        factory.Close();
+    }
+
+    [Fact]
+    public void A_duplex_callback_travels_on_the_services_own_sequence()
+    {
+        var callback = new RecordingCallback();
+        var factory = new DuplexChannelFactory<IEchoDuplexService>(new InstanceContext(callback), Binding(),
+            new EndpointAddress(fixture.Duplex));
+        var channel = factory.CreateChannel();
+        Assert.Equal("ping", channel.EchoWithCallback("ping"));
+        Assert.True(callback.Received.Wait(TimeSpan.FromSeconds(10)), "the callback did not arrive");
+        Assert.Equal("ping", callback.Text);
+        ((IClientChannel)channel).Close();
+        factory.Close();
+    }
+
+    [Fact]
+    public void Close_completes_promptly_because_the_service_closes_its_own_sequence()
+    {
+        var (factory, echo) = Open(fixture.Echo);
+        Assert.Equal("x", echo.Echo("x"));
+        var closing = Stopwatch.StartNew();
+        ((IClientChannel)echo).Close();
+        // The close timeout is 10 s; a service that never ends its own sequence makes Close() wait all of it.
+        Assert.True(closing.Elapsed < TimeSpan.FromSeconds(5), $"Close() took {closing.Elapsed}");
+        Assert.Equal(CommunicationState.Closed, ((IClientChannel)echo).State);
+        factory.Close();
+    }
+
+    [Fact]
+    public void A_full_pending_channel_queue_refuses_new_sessions_with_ServerTooBusy()
+    {
+        // T takes one session at a time and lets one more wait: the third is refused.
+        var (first, busy) = Open(fixture.Throttled);
+        Assert.Equal("accepted", busy.Echo("accepted"));
+        var (second, waiting) = Open(fixture.Throttled);
+
+        var third = new ChannelFactory<IEchoService>(Binding(), new EndpointAddress(fixture.Throttled));
+        var refused = third.CreateChannel();
+        Assert.Throws<ServerTooBusyException>(() => ((IClientChannel)refused).Open());
+        third.Abort();
+
+        // Only pending sessions count: once the first ends, the waiting one is accepted and served.
+        var served = Task.Run(() => waiting.Echo("served after the first closed"));
+        ((IClientChannel)busy).Close();
+        first.Close();
+        Assert.True(served.Wait(TimeSpan.FromSeconds(20)), "the pending session was never accepted");
+        Assert.Equal("served after the first closed", served.Result);
+        ((IClientChannel)waiting).Close();
+        second.Close();
+    }
+
+    private sealed class RecordingCallback : IEchoCallback
+    {
+        public ManualResetEventSlim Received { get; } = new();
+        public string? Text { get; private set; }
+
+        public void Echoed(string text)
+        {
+            Text = text;
+            Received.Set();
+        }
+    }
+}
