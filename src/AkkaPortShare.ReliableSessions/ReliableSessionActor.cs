@@ -78,12 +78,13 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
             _waiting.Enqueue((s.Payload, false));
             SendWhatFits();
         });
-        Receive<CloseOutput>(_ =>
+        Receive<CloseOutput>(close =>
         {
             if (_state.OutputClosing) return;
             _state = _state with { OutputClosing = true };
-            _waiting.Enqueue((null, true));
+            if (close.EndMarker) _waiting.Enqueue((null, true));
             SendWhatFits();
+            ReportOutputClosedWhenDone();
         });
         Receive<RequestNext>(_ =>
         {
@@ -112,6 +113,16 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
             case AckRequestPacket { SequenceId: var id } when id == _incomingId:
                 // Always answered, even when nothing new arrived: the peer polls with it.
                 SendAck();
+                break;
+            case EndOfSequencePacket { SequenceId: var id } end when id == _incomingId:
+                if (!_receive.TrySetLastNumber(end.LastNumber))
+                {
+                    Fault(FaultKind.LastMessageNumberExceeded,
+                        $"Sequence {_incomingId} cannot end at {end.LastNumber}: a later message was received.");
+                    return;
+                }
+                SendAck();
+                DeliverWhatIsAsked();
                 break;
             default:
                 _log.Warning("Session {0}: a packet for unknown sequence {1} ignored", _outgoingId, inbound.Packet.SequenceId);
@@ -171,11 +182,14 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
         }
         SendWhatFits();
         ScheduleRetransmission();
-        if (_state.OutputClosing && !_state.OutputClosedSent && _waiting.Count == 0 && _send.AllAcknowledged)
-        {
-            _state = _state with { OutputClosedSent = true };
-            _owner.Tell(OutputClosed.Instance);
-        }
+        ReportOutputClosedWhenDone();
+    }
+
+    private void ReportOutputClosedWhenDone()
+    {
+        if (!_state.OutputClosing || _state.OutputClosedSent || _waiting.Count > 0 || !_send.AllAcknowledged) return;
+        _state = _state with { OutputClosedSent = true };
+        _owner.Tell(new OutputClosed(_send.LastNumberSent));
     }
 
     private void SendWhatFits()

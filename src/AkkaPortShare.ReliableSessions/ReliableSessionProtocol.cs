@@ -27,6 +27,12 @@ public static class ReliableSessionProtocol
 
     public sealed record AckRequestPacket(string SequenceId) : IPacket;
 
+    /// <summary>
+    /// The peer ends its sequence at <paramref name="LastNumber"/> without a message of its own (WS-RM 1.1
+    /// CloseSequence). Answered with a final acknowledgement.
+    /// </summary>
+    public sealed record EndOfSequencePacket(string SequenceId, long LastNumber) : IPacket;
+
     /// <summary>Transport to session: a packet from the peer. It also makes <paramref name="Transport"/> the one replies go to.</summary>
     public sealed record Inbound(IPacket Packet, IActorRef Transport);
 
@@ -43,22 +49,18 @@ public static class ReliableSessionProtocol
         private RequestNext() { }
     }
 
-    /// <summary>Owner to session: nothing more to send; end the outgoing sequence once all is acknowledged.</summary>
-    public sealed class CloseOutput
-    {
-        public static readonly CloseOutput Instance = new();
-        private CloseOutput() { }
-    }
+    /// <summary>
+    /// Owner to session: nothing more to send; end the outgoing sequence once all is acknowledged.
+    /// <paramref name="EndMarker"/>: send a bare last message first (WS-RM Feb 2005's LastMessage); without it the
+    /// owner announces the end itself (WS-RM 1.1's CloseSequence, using <see cref="OutputClosed.LastNumber"/>).
+    /// </summary>
+    public sealed record CloseOutput(bool EndMarker = true);
 
     /// <summary>Session to owner: the next message of the incoming sequence, in order unless the session is unordered.</summary>
     public sealed record Deliver(long Number, object Payload);
 
-    /// <summary>Session to owner: every message sent, through the last, is acknowledged.</summary>
-    public sealed class OutputClosed
-    {
-        public static readonly OutputClosed Instance = new();
-        private OutputClosed() { }
-    }
+    /// <summary>Session to owner: every message sent, through <paramref name="LastNumber"/>, is acknowledged.</summary>
+    public sealed record OutputClosed(long LastNumber);
 
     /// <summary>Session to owner: the peer's last message arrived and everything before it was delivered.</summary>
     public sealed class InputCompleted

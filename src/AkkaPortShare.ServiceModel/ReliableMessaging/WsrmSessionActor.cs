@@ -36,6 +36,11 @@ internal sealed class WsrmSessionActor : ReceiveActor
     private IActorRef _connection = ActorRefs.Nobody;
     private bool _outputClosed;
     private bool _clientTerminated;
+    // 1.1: the client's CloseSequence and TerminateSequence are answered with a response carrying the final ack,
+    // so each waits here for the acknowledgement the session sends next.
+    private readonly Queue<(string Element, string Action, UniqueId? RelatesTo)> _awaitingFinalAck = new();
+    private string? _endpointAddress;
+    private long _lastNumberSent;
 
     public static Props Props(string inputId, string outputId, WsrmVersion version, ContractMap contract,
         IActorRef implementation, ServiceModelSettings serviceSettings, ReliableSessionSettings settings) =>
@@ -53,7 +58,7 @@ internal sealed class WsrmSessionActor : ReceiveActor
         _dispatcher = new OperationDispatcher(contract, implementation, serviceSettings, _messageVersion, inputId, _log);
 
         Receive<RmReceived>(OnReceived);
-        Receive<Outbound>(o => SendToClient(WsrmPackets.Write(o.Packet, _version, _messageVersion)));
+        Receive<Outbound>(OnOutbound);
         Receive<Accepted>(_ => _core.Tell(RequestNext.Instance));
         Receive<Deliver>(OnDeliver);
         Receive<ReplyReady>(r =>
@@ -62,13 +67,19 @@ internal sealed class WsrmSessionActor : ReceiveActor
             _core.Tell(RequestNext.Instance);
         });
         Receive<InvokeCallback>(OnInvokeCallback);
-        Receive<InputCompleted>(_ => _core.Tell(CloseOutput.Instance));
-        Receive<OutputClosed>(_ =>
+        // The client's sequence is done, so is the service: end its own sequence too, or the client's Close() waits.
+        Receive<InputCompleted>(_ => _core.Tell(new CloseOutput(EndMarker: !_version.Is11)));
+        Receive<OutputClosed>(closed =>
         {
+            _lastNumberSent = closed.LastNumber;
+            if (_version.Is11)
+            {
+                // 1.1: CloseSequence, then (on its response) TerminateSequence; the client answers each.
+                SendRequest("CloseSequence", _version.CloseSequenceAction);
+                return;
+            }
+            SendRequest("TerminateSequence", _version.TerminateSequenceAction);
             _outputClosed = true;
-            using var terminate = Message.CreateMessage(_messageVersion, _version.TerminateSequenceAction,
-                WsrmBodies.SequenceReference("TerminateSequence", _version, _outputId));
-            SendToClient(terminate);
             FinishIfDone();
         });
         Receive<SessionFaulted>(f =>
@@ -99,11 +110,61 @@ internal sealed class WsrmSessionActor : ReceiveActor
             OnTerminateSequence(message);
             return;
         }
+        if (action == _version.CloseSequenceAction)
+        {
+            var (id, last) = WsrmBodies.ReadSequenceReference(message.GetReaderAtBodyContents(), _version);
+            if (id != _inputId) return;
+            _awaitingFinalAck.Enqueue(("CloseSequenceResponse", _version.CloseSequenceResponseAction, message.Headers.MessageId));
+            _core.Tell(new Inbound(new EndOfSequencePacket(_inputId, last ?? 0), Self));
+            return;
+        }
+        if (action == _version.CloseSequenceResponseAction)
+        {
+            foreach (var packet in WsrmPackets.Read(message, _version)) _core.Tell(new Inbound(packet, Self));
+            SendRequest("TerminateSequence", _version.TerminateSequenceAction);
+            return;
+        }
+        if (action == _version.TerminateSequenceResponseAction)
+        {
+            _outputClosed = true;
+            FinishIfDone();
+            return;
+        }
         foreach (var packet in WsrmPackets.Read(message, _version)) _core.Tell(new Inbound(packet, Self));
+    }
+
+    private void OnOutbound(Outbound outbound)
+    {
+        if (outbound.Packet is AckPacket ack && _awaitingFinalAck.TryDequeue(out var waiting))
+        {
+            using var response = Message.CreateMessage(_messageVersion, waiting.Action,
+                WsrmBodies.SequenceReference(waiting.Element, _version, _inputId));
+            response.Headers.Insert(0, WsrmHeaders.Acknowledgement(_version, ack.SequenceId, ack.Ranges, ack.BufferRemaining, final: true));
+            response.Headers.RelatesTo = waiting.RelatesTo;
+            SendToClient(response);
+            return;
+        }
+        using var message = WsrmPackets.Write(outbound.Packet, _version, _messageVersion);
+        SendToClient(message);
+    }
+
+    /// <summary>Ends the service's own sequence: TerminateSequence (both versions) or CloseSequence (1.1).</summary>
+    private void SendRequest(string element, string action)
+    {
+        using var request = Message.CreateMessage(_messageVersion, action,
+            WsrmBodies.SequenceReference(element, _version, _outputId, _lastNumberSent));
+        if (_version.Is11)
+        {
+            request.Headers.MessageId = new UniqueId();
+            // The client checks that the ReplyTo of these requests is the address it talks to.
+            request.Headers.ReplyTo = new System.ServiceModel.EndpointAddress(_endpointAddress ?? WsrmVersion.AnonymousAddress);
+        }
+        SendToClient(request);
     }
 
     private void RespondToCreateSequence(Message createSequence)
     {
+        _endpointAddress = createSequence.Headers.To?.ToString();
         using var response = Message.CreateMessage(_messageVersion, _version.CreateSequenceResponseAction,
             WsrmBodies.CreateSequenceResponse(_version, _inputId, acceptAcksTo: createSequence.Headers.To?.ToString(),
                 _settings.Ordered));
@@ -118,10 +179,8 @@ internal sealed class WsrmSessionActor : ReceiveActor
         _clientTerminated = true;
         if (_version.Is11)
         {
-            using var response = Message.CreateMessage(_messageVersion, _version.TerminateSequenceResponseAction,
-                WsrmBodies.SequenceReference("TerminateSequenceResponse", _version, _inputId));
-            response.Headers.RelatesTo = terminate.Headers.MessageId;
-            SendToClient(response);
+            _awaitingFinalAck.Enqueue(("TerminateSequenceResponse", _version.TerminateSequenceResponseAction, terminate.Headers.MessageId));
+            _core.Tell(new Inbound(new AckRequestPacket(_inputId), Self));
         }
         FinishIfDone();
     }

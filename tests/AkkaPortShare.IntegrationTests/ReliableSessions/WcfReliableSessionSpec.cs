@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.ServiceModel;
+using System.ServiceModel.Channels;
 using AkkaPortShare.IntegrationTests.ServiceModel;
 
 namespace AkkaPortShare.IntegrationTests.ReliableSessions;
@@ -15,9 +16,20 @@ public sealed class WcfReliableSessionSpec(ReliableFixture fixture) : IClassFixt
         ReceiveTimeout = TimeSpan.FromSeconds(60),
     };
 
-    private static (ChannelFactory<IEchoService> Factory, IEchoService Channel) Open(Uri address)
+    /// <summary>WS-RM 1.1 needs a custom binding: NetTcpBinding always speaks February 2005.</summary>
+    private static Binding Binding11() =>
+        new CustomBinding(new ReliableSessionBindingElement { ReliableMessagingVersion = ReliableMessagingVersion.WSReliableMessaging11 },
+            new BinaryMessageEncodingBindingElement(), new TcpTransportBindingElement())
+        {
+            OpenTimeout = TimeSpan.FromSeconds(30),
+            SendTimeout = TimeSpan.FromSeconds(30),
+            CloseTimeout = TimeSpan.FromSeconds(10),
+            ReceiveTimeout = TimeSpan.FromSeconds(60),
+        };
+
+    private static (ChannelFactory<IEchoService> Factory, IEchoService Channel) Open(Uri address, Binding? binding = null)
     {
-        var factory = new ChannelFactory<IEchoService>(Binding(), new EndpointAddress(address));
+        var factory = new ChannelFactory<IEchoService>(binding ?? Binding(), new EndpointAddress(address));
         var channel = factory.CreateChannel();
         ((IClientChannel)channel).Open();
         return (factory, channel);
@@ -69,6 +81,18 @@ public sealed class WcfReliableSessionSpec(ReliableFixture fixture) : IClassFixt
         // The close timeout is 10 s; a service that never ends its own sequence makes Close() wait all of it.
         Assert.True(closing.Elapsed < TimeSpan.FromSeconds(5), $"Close() took {closing.Elapsed}");
         Assert.Equal(CommunicationState.Closed, ((IClientChannel)echo).State);
+        factory.Close();
+    }
+
+    [Fact]
+    public void WS_RM_1_1_calls_and_close_work_too()
+    {
+        var (factory, echo) = Open(fixture.Echo, Binding11());
+        for (var i = 0; i < 100; i++) Assert.Equal($"v1.1 call {i}", echo.Echo($"v1.1 call {i}"));
+        echo.Post("one-way on 1.1");
+        var closing = Stopwatch.StartNew();
+        ((IClientChannel)echo).Close();
+        Assert.True(closing.Elapsed < TimeSpan.FromSeconds(5), $"Close() took {closing.Elapsed}");
         factory.Close();
     }
 
