@@ -25,7 +25,7 @@ internal sealed class RoundTripEstimator
 
     public long TimeoutTicks { get; private set; }
 
-    /// <summary>A valid sample (first transmission only, per Karn): recomputes the RTO, ending any backoff.</summary>
+    /// <summary>A valid sample (Karn: never from an ack involving a retransmission): recomputes the RTO.</summary>
     public void AddSample(long sampleTicks)
     {
         long sample = Math.Max(0, sampleTicks);
@@ -36,6 +36,13 @@ internal sealed class RoundTripEstimator
         SmoothedTicks += error / 8;
         TimeoutTicks = Compute();
     }
+
+    /// <summary>
+    /// The message being retried was finally acknowledged: its backoff ends and the RTO is the estimate again.
+    /// Without this a later message would inherit the doubled timeout and start its own MaxRetryCount series hours
+    /// out, instead of each message's retries doubling from the estimate (reference 3.2: "~1 s doubling ≈ 8.5 min").
+    /// </summary>
+    public void EndBackoff() => TimeoutTicks = Compute();
 
     /// <summary>A retry timeout: the RTO doubles (bounded only to keep TimeSpan from overflowing).</summary>
     public void Backoff() => TimeoutTicks = TimeoutTicks >= Ceiling / 2 ? Ceiling : TimeoutTicks * 2;

@@ -5,7 +5,8 @@ public sealed partial class SendWindow<T>
     /// <summary>
     /// Applies a SequenceAcknowledgement. Numbers newly acknowledged are appended to
     /// <paramref name="newlyAcknowledged"/> (the caller may release them). Ranges from the window start slide it,
-    /// grow the congestion window and give an RTT sample; ranges further ahead only mark messages acknowledged.
+    /// grow the congestion window, give an RTT sample and end any retry backoff; ranges further ahead only mark
+    /// messages acknowledged.
     /// </summary>
     /// <returns><see cref="AckVerdict.Invalid"/> (and no change at all) when a range is malformed or names a number never sent.</returns>
     /// <remarks>
@@ -37,6 +38,10 @@ public sealed partial class SendWindow<T>
             if (sampleSentAtTicks >= 0)
             {
                 _rtt.AddSample(now.Ticks - sampleSentAtTicks);
+            }
+            else
+            {
+                _rtt.EndBackoff();
             }
 
             // New oldest unacknowledged message: its timer starts now (as TCP restarts on new data acked).
@@ -112,13 +117,17 @@ public sealed partial class SendWindow<T>
     }
 
     /// <summary>
-    /// Drops acknowledged messages off the front. The RTT sample comes from the newest message this ack both
-    /// acknowledged and slid off that was never retransmitted (Karn): older ones in a cumulative ack include the
-    /// receiver's batching delay, and ones acked earlier (ahead of a gap) were not acknowledged just now. -1: none.
+    /// Drops acknowledged messages off the front and picks the RTT sample (-1: none). The sample comes from the newest
+    /// message this ack both acknowledged and slid off: older ones in a cumulative ack include the receiver's batching
+    /// delay, and ones acked earlier (ahead of a gap) were not acknowledged just now. Karn's rule is applied to the
+    /// whole ack: if it slides past a retransmitted message there is no sample at all, because such an ack may have
+    /// been provoked by the retransmission, and a later message it covers may have waited out the whole RTO (its own
+    /// acks lost); sampling that would inflate SRTT, lengthen the RTO and feed back on itself.
     /// </summary>
     private int Slide(int stamp, out long sampleSentAtTicks)
     {
         sampleSentAtTicks = -1;
+        bool ambiguous = false;
         int slid = 0;
         while (_count > 0)
         {
@@ -128,7 +137,11 @@ public sealed partial class SendWindow<T>
                 break;
             }
 
-            if (entry.AckedStamp == stamp && entry.Retries == 0)
+            if (entry.Retries > 0)
+            {
+                ambiguous = true;
+            }
+            else if (entry.AckedStamp == stamp)
             {
                 sampleSentAtTicks = entry.SentAtTicks;
             }
@@ -138,6 +151,11 @@ public sealed partial class SendWindow<T>
             _count--;
             _windowStart++;
             slid++;
+        }
+
+        if (ambiguous)
+        {
+            sampleSentAtTicks = -1;
         }
 
         return slid;

@@ -9,7 +9,8 @@ namespace AkkaPortShare.ReliableMessaging;
 /// positions too, so counting them keeps the sender inside it. <see cref="InFlight"/> is that span.</para>
 /// <para>A slow-start congestion window starts at 1 and grows by the number of messages each ack slides off, up to
 /// MaxWindow; above the threshold it grows by one per congestion window's worth of slid messages. A retry timeout
-/// resends ONLY the first unacknowledged message, drops the window to 1, halves the threshold and doubles the RTO.</para>
+/// resends ONLY the first unacknowledged message, drops the window to 1, halves the threshold and doubles the RTO;
+/// the doubling lasts until that message is acknowledged and the window slides.</para>
 /// <para>With flow control the peer's BufferRemaining, minus what is still unacknowledged, is the quota; each new
 /// message uses one. No new message while it is ≤ 0.</para>
 /// <para>Storage is a ring of MaxWindow slots: the congestion window never exceeds MaxWindow, so neither does the span.</para>
