@@ -64,6 +64,9 @@ internal sealed class ContractMap
             throw new NotSupportedException(
                 $"Operation {operation.Name}: only wrapped data-contract operations are supported, not message contracts.");
         var second = operation.Messages.Count > 1 ? operation.Messages[1] : null;
+        if (second is { Body.Parts.Count: > 0 })
+            throw new NotSupportedException(
+                $"Operation {operation.Name}: out and ref parameters are not supported; return a data contract instead.");
         var result = second?.Body.ReturnValue is { Type: var type } r && type != typeof(void)
             ? new MessagePart(r.Name, r.Namespace, type)
             : null;

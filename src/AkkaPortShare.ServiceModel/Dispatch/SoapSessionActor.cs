@@ -18,8 +18,6 @@ namespace AkkaPortShare.ServiceModel.Dispatch;
 /// </summary>
 internal sealed class SoapSessionActor : ReceiveActor
 {
-    private const string AnonymousAddress = "http://www.w3.org/2005/08/addressing/anonymous";
-
     private sealed record ReplyReady(Message? Reply);
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -32,7 +30,7 @@ internal sealed class SoapSessionActor : ReceiveActor
     private readonly OperationDispatcher _dispatcher;
     private readonly IActorRef _reliable;
     private readonly BufferManager _buffers = BufferManager.CreateBufferManager(0, int.MaxValue);
-    private readonly Dictionary<UniqueId, (IActorRef Caller, OperationMap Operation)> _pendingCallbacks = new();
+    private readonly CallbackCalls _callbacks;
 
     /// <param name="reliable">The endpoint's reliable-session listener: WS-RM messages go there.</param>
     public static Props Props(IActorRef framing, ContractMap contract, IActorRef implementation, IActorRef reliable,
@@ -54,6 +52,7 @@ internal sealed class SoapSessionActor : ReceiveActor
         // Buffered sessions use the session encoder (NetTcpBinding's default); streamed ones the sessionless one.
         var factory = encoding.CreateMessageEncoderFactory();
         _encoder = streamed ? factory.Encoder : factory.CreateSessionEncoder();
+        _callbacks = new CallbackCalls(contract, _encoder.MessageVersion);
         _dispatcher = new OperationDispatcher(contract, implementation, settings, _encoder.MessageVersion, sessionId, _log);
 
         Receive<FramingSession.MessageReceived>(m => OnMessage(m.Payload));
@@ -75,9 +74,11 @@ internal sealed class SoapSessionActor : ReceiveActor
         {
             message = _encoder.ReadMessage(new ArraySegment<byte>(payload), _buffers, _encoder.ContentType);
         }
-        catch (Exception e) when (e is XmlException or System.ServiceModel.CommunicationException or InvalidOperationException)
+        catch (Exception e)
         {
-            _log.Warning("Session {0}: undecodable message ({1}); closing the connection", _sessionId, e.Message);
+            // WCF's decoder fails in many ways on bad input (XmlException, NotImplementedException from its own
+            // error path, ArgumentOutOfRangeException, UriFormatException...): whichever it is, the connection goes.
+            _log.Warning("Session {0}: undecodable message ({1}: {2}); closing the connection", _sessionId, e.GetType().Name, e.Message);
             _framing.Tell(new FramingSession.Abort($"undecodable SOAP message: {e.Message}"));
             return;
         }
@@ -90,11 +91,7 @@ internal sealed class SoapSessionActor : ReceiveActor
                 _reliable.Tell(new WsrmProtocol.RmReceived(message.CreateBufferedCopy(int.MaxValue), rm, Self));
                 return;
             }
-            if (message.Headers.RelatesTo is { } relatesTo && _pendingCallbacks.Remove(relatesTo, out var pending))
-            {
-                AnswerCallback(message, pending.Caller, pending.Operation);
-                return;
-            }
+            if (_callbacks.TryAnswer(message)) return;
 
             _dispatcher.DispatchAsync(message, Self).PipeTo(Self, success: reply => new ReplyReady(reply));
         }
@@ -103,31 +100,7 @@ internal sealed class SoapSessionActor : ReceiveActor
 
     private void OnInvokeCallback(InvokeCallback callback)
     {
-        if (!_contract.TryGetCallback(callback.Operation, out var operation))
-        {
-            Sender.Tell(new Status.Failure(new ArgumentException(
-                $"{callback.Operation} is not an operation of {_contract.ContractName}'s callback contract.")));
-            return;
-        }
-        var message = Message.CreateMessage(_encoder.MessageVersion, operation!.Action, OperationBody.Request(operation, callback.Arguments));
-        if (!operation.IsOneWay)
-        {
-            var id = new UniqueId();
-            message.Headers.MessageId = id;
-            message.Headers.ReplyTo = new System.ServiceModel.EndpointAddress(AnonymousAddress);
-            _pendingCallbacks[id] = (Sender, operation);
-        }
-        Send(message);
-    }
-
-    private void AnswerCallback(Message reply, IActorRef caller, OperationMap operation)
-    {
-        if (reply.IsFault)
-        {
-            caller.Tell(new OperationFault(MessageFault.CreateFault(reply, int.MaxValue).Reason.ToString()));
-            return;
-        }
-        caller.Tell(new OperationResult(OperationBody.ReadResult(reply.GetReaderAtBodyContents(), operation)));
+        if (_callbacks.CreateRequest(callback, Sender) is { } request) Send(request);
     }
 
     private static WsrmVersion? ReliableVersionOf(Message message) =>
@@ -151,11 +124,16 @@ internal sealed class SoapSessionActor : ReceiveActor
             {
                 encoded = _encoder.WriteMessage(message, _settings.MaxReplySize, _buffers);
             }
-            catch (System.ServiceModel.QuotaExceededException e)
+            catch (Exception e) when (e is System.ServiceModel.QuotaExceededException or SerializationException
+                                          or InvalidDataContractException)
             {
-                _log.Warning("Session {0}: a reply exceeds max-reply-size ({1})", _sessionId, e.Message);
+                _log.Warning("Session {0}: a message cannot be written ({1})", _sessionId, e.Message);
                 if (message.Headers.RelatesTo is { } relatesTo)
-                    Reply(SoapFaults.Internal(_encoder.MessageVersion, "The reply exceeds the service's max-reply-size."), relatesTo);
+                    Reply(SoapFaults.Internal(_encoder.MessageVersion, e is System.ServiceModel.QuotaExceededException
+                        ? "The reply exceeds the service's max-reply-size."
+                        : $"The reply cannot be written: {e.Message}"), relatesTo);
+                else if (message.Headers.MessageId is { } callbackId)
+                    _callbacks.Fail(callbackId, e);
                 return;
             }
             _framing.Tell(new FramingSession.Send(encoded.AsSpan().ToArray()));

@@ -58,9 +58,9 @@ internal sealed class StreamedExchange(
             await Drain(requestBody).ConfigureAwait(false);
             await Reply(SoapReplies.For(encoder.MessageVersion, operation, answer), request.Headers.MessageId).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is XmlException or IOException or System.ServiceModel.CommunicationException
-                                      or System.Runtime.Serialization.SerializationException or InvalidOperationException)
+        catch (Exception e)
         {
+            // Bad input or a broken connection, in whatever exception WCF's decoder raises: the connection goes.
             log.Warning("Session {0}: streamed exchange failed ({1}); closing the connection", sessionId, e.Message);
             framing.Tell(new FramingSession.Abort($"streamed exchange failed: {e.Message}"));
         }

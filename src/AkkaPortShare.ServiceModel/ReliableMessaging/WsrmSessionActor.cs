@@ -30,7 +30,7 @@ internal sealed class WsrmSessionActor : ReceiveActor
     private readonly ContractMap _contract;
     private readonly ReliableSessionSettings _settings;
     private readonly OperationDispatcher _dispatcher;
-    private readonly Dictionary<UniqueId, (IActorRef Caller, OperationMap Operation)> _pendingCallbacks = new();
+    private readonly CallbackCalls _callbacks;
     private readonly MessageVersion _messageVersion = MessageVersion.Soap12WSAddressing10;
     private IActorRef _core = ActorRefs.Nobody;
     private IActorRef _connection = ActorRefs.Nobody;
@@ -56,6 +56,7 @@ internal sealed class WsrmSessionActor : ReceiveActor
         _contract = contract;
         _settings = settings;
         _dispatcher = new OperationDispatcher(contract, implementation, serviceSettings, _messageVersion, inputId, _log);
+        _callbacks = new CallbackCalls(contract, _messageVersion);
 
         Receive<RmReceived>(OnReceived);
         Receive<Outbound>(OnOutbound);
@@ -188,9 +189,8 @@ internal sealed class WsrmSessionActor : ReceiveActor
     private void OnDeliver(Deliver deliver)
     {
         using var message = ((MessageBuffer)deliver.Payload).CreateMessage();
-        if (message.Headers.RelatesTo is { } relatesTo && _pendingCallbacks.Remove(relatesTo, out var pending))
+        if (_callbacks.TryAnswer(message))
         {
-            pending.Caller.Tell(new OperationResult(OperationBody.ReadResult(message.GetReaderAtBodyContents(), pending.Operation)));
             _core.Tell(RequestNext.Instance);
             return;
         }
@@ -201,21 +201,7 @@ internal sealed class WsrmSessionActor : ReceiveActor
 
     private void OnInvokeCallback(InvokeCallback callback)
     {
-        if (!_contract.TryGetCallback(callback.Operation, out var operation))
-        {
-            Sender.Tell(new Status.Failure(new ArgumentException(
-                $"{callback.Operation} is not an operation of {_contract.ContractName}'s callback contract.")));
-            return;
-        }
-        var message = Message.CreateMessage(_messageVersion, operation!.Action, OperationBody.Request(operation, callback.Arguments));
-        if (!operation.IsOneWay)
-        {
-            var id = new UniqueId();
-            message.Headers.MessageId = id;
-            message.Headers.ReplyTo = new System.ServiceModel.EndpointAddress(WsrmVersion.AnonymousAddress);
-            _pendingCallbacks[id] = (Sender, operation);
-        }
-        SendReliably(message);
+        if (_callbacks.CreateRequest(callback, Sender) is { } request) SendReliably(request);
     }
 
     private void SendReliably(Message message)

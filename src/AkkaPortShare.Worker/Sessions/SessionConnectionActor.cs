@@ -237,9 +237,8 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
                 else if (flush.Result.IsCompleted) _inbound.ReaderGone();
                 return true;
             case SessionEventKind.EnvelopeData:
-                if (!_message!.Append(input.Slice(record.DataOffset, record.DataLength), _settings.MaxMessageSize))
-                    return Fault(FramingFaults.MaxMessageSizeExceeded,
-                        $"a message exceeds max-message-size {_settings.MaxMessageSize}");
+                if (!_message!.Append(input.Slice(record.DataOffset, record.DataLength)))
+                    return Fault(FramingFaults.MaxMessageSizeExceeded, "an envelope overran its announced size");
                 return true;
             case SessionEventKind.EnvelopeEnd when _inbound is not null:
                 _inbound.Complete();

@@ -1,0 +1,199 @@
+using System.ServiceModel.Channels;
+using System.Xml;
+using Akka.Actor;
+using Akka.TestKit;
+using AkkaPortShare.Framing;
+using AkkaPortShare.Samples.Echo;
+using AkkaPortShare.ServiceModel.Contracts;
+using AkkaPortShare.ServiceModel.Dispatch;
+using AkkaPortShare.ServiceModel.Tests.TestSupport;
+using AkkaPortShare.Worker;
+using static AkkaPortShare.ServiceModel.ServiceOperations;
+
+namespace AkkaPortShare.ServiceModel.Tests.Dispatch;
+
+/// <summary>
+/// The service actor of one address, as the framing layer talks to it: probes are the framing sessions, and the
+/// implementation it creates forwards to a probe.
+/// </summary>
+public sealed class SoapServiceActorSpec : Akka.TestKit.Xunit2.TestKit
+{
+    private const string Config = """
+        akka.actor.provider = local
+        akka-port-share.service-model.operation-timeout = 2s
+        """;
+
+    private const string Via = "net.tcp://localhost:8808/svc/Echo";
+    private const string BinarySession = "application/soap+msbinsession1";
+
+    private static readonly ContractMap Echo = ContractMap.For(typeof(IEchoService));
+    private static readonly OperationMap EchoOp = Op("Echo");
+
+    private readonly TestProbe _implementation;
+    private readonly IActorRef _service;
+
+    public SoapServiceActorSpec() : base(Config, "SoapServiceActorSpec")
+    {
+        _implementation = CreateTestProbe("implementation");
+        _service = Sys.ActorOf(SoapServiceActor.Props(typeof(IEchoService), Forwarder.Props(_implementation.Ref)), "echo");
+    }
+
+    private static OperationMap Op(string name)
+    {
+        Assert.True(Echo.TryGetOperation($"urn:akkaportshare:samples/IEchoService/{name}", out var operation));
+        return operation!;
+    }
+
+    private async Task<(TestProbe Framing, SessionStarted Started)> OpenAsync(string remote = "127.0.0.1:50000")
+    {
+        var framing = CreateTestProbe();
+        _service.Tell(new FramingSession.SessionOpened(framing.Ref, Via, BinarySession, remote));
+        return (framing, await _implementation.ExpectMsgAsync<SessionStarted>());
+    }
+
+    private async Task<(UniqueId? RelatesTo, object? Result)> EchoAsync(TestProbe framing, WcfClientSession client, string text)
+    {
+        var id = new UniqueId();
+        _service.Tell(new FramingSession.MessageReceived(framing.Ref, client.Request(EchoOp, id, text)));
+        var invoked = await _implementation.ExpectMsgAsync<OperationInvoked>();
+        Assert.Equal([text], invoked.Arguments);
+        _implementation.Reply(new OperationResult(invoked.Arguments[0]));
+
+        var send = await framing.ExpectMsgAsync<FramingSession.Send>();
+        using var reply = client.Decode(send.Payload).CreateMessage();
+        Assert.Equal(id, reply.Headers.RelatesTo);
+        return (reply.Headers.RelatesTo, OperationBody.ReadResult(reply.GetReaderAtBodyContents(), EchoOp));
+    }
+
+    [Fact]
+    public async Task SoapServiceActor_must_start_a_session_and_dispatch_its_messages()
+    {
+        var (framing, started) = await OpenAsync();
+        Assert.Equal("IEchoService-1", started.SessionId);
+        var client = new WcfClientSession();
+        Assert.Equal(BinarySession, client.ContentType);
+
+        _service.Tell(new FramingSession.MessageReceived(framing.Ref, client.Request(EchoOp, new UniqueId(), "hi")));
+
+        var invoked = await _implementation.ExpectMsgAsync<OperationInvoked>();
+        Assert.Equal(("Echo", "IEchoService-1"), (invoked.Operation, invoked.SessionId));
+        Assert.Equal(started.Callback, invoked.Callback);
+        _implementation.Reply(new OperationResult("hi"));
+        var send = await framing.ExpectMsgAsync<FramingSession.Send>();
+        using var reply = client.Decode(send.Payload).CreateMessage();
+        Assert.Equal("hi", OperationBody.ReadResult(reply.GetReaderAtBodyContents(), EchoOp));
+    }
+
+    [Fact]
+    public async Task SoapServiceActor_must_keep_sessions_apart()
+    {
+        var (first, firstStarted) = await OpenAsync("127.0.0.1:50001");
+        var (second, secondStarted) = await OpenAsync("127.0.0.1:50002");
+        Assert.Equal(("IEchoService-1", "IEchoService-2"), (firstStarted.SessionId, secondStarted.SessionId));
+        Assert.NotEqual(firstStarted.Callback, secondStarted.Callback);
+        var (firstClient, secondClient) = (new WcfClientSession(), new WcfClientSession());
+
+        // Each session has its own encoder: each client's dictionary stays its own.
+        Assert.Equal("to first", (await EchoAsync(first, firstClient, "to first")).Result);
+        Assert.Equal("to second", (await EchoAsync(second, secondClient, "to second")).Result);
+        Assert.Equal("first again", (await EchoAsync(first, firstClient, "first again")).Result);
+        await second.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
+    }
+
+    [Fact]
+    public async Task SoapServiceActor_must_refuse_a_session_with_another_content_type()
+    {
+        var framing = CreateTestProbe();
+
+        _service.Tell(new FramingSession.SessionOpened(framing.Ref, Via, "application/soap+xml", "127.0.0.1:50000"));
+
+        var fault = await framing.ExpectMsgAsync<FramingSession.Fault>();
+        Assert.Equal(FramingFaults.ContentTypeInvalid, fault.FaultUri);
+        Assert.EndsWith("/ContentTypeInvalid", fault.FaultUri);
+        await _implementation.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
+
+        // Messages of a refused session go nowhere.
+        _service.Tell(new FramingSession.MessageReceived(framing.Ref, new WcfClientSession().Request(EchoOp, new UniqueId(), "x")));
+        await _implementation.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
+        await framing.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
+    }
+
+    [Fact]
+    public async Task SoapServiceActor_must_refuse_the_non_session_binary_content_type()
+    {
+        var framing = CreateTestProbe();
+
+        _service.Tell(new FramingSession.SessionOpened(framing.Ref, Via, "application/soap+msbin1", null));
+
+        Assert.Equal(FramingFaults.ContentTypeInvalid, (await framing.ExpectMsgAsync<FramingSession.Fault>()).FaultUri);
+        await _implementation.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
+    public async Task SoapServiceActor_must_end_the_session_when_the_framing_session_closes()
+    {
+        var (framing, started) = await OpenAsync();
+        Watch(started.Callback);
+
+        _service.Tell(new FramingSession.SessionClosed(framing.Ref, Graceful: true));
+
+        Assert.Equal("IEchoService-1", (await _implementation.ExpectMsgAsync<SessionEnded>()).SessionId);
+        await ExpectTerminatedAsync(started.Callback);
+
+        // Late messages of the closed session are dropped, and closing twice ends nothing twice.
+        _service.Tell(new FramingSession.MessageReceived(framing.Ref, new WcfClientSession().Request(EchoOp, new UniqueId(), "late")));
+        _service.Tell(new FramingSession.SessionClosed(framing.Ref, Graceful: false));
+        await _implementation.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
+    public async Task SoapServiceActor_must_end_a_dropped_session_too()
+    {
+        var (first, _) = await OpenAsync();
+        var (second, secondStarted) = await OpenAsync();
+
+        _service.Tell(new FramingSession.SessionClosed(first.Ref, Graceful: false));
+
+        Assert.Equal("IEchoService-1", (await _implementation.ExpectMsgAsync<SessionEnded>()).SessionId);
+        // The other session goes on.
+        Assert.Equal("still here", (await EchoAsync(second, new WcfClientSession(), "still here")).Result);
+        Assert.Equal("IEchoService-2", secondStarted.SessionId);
+    }
+
+    [Fact]
+    public async Task SoapServiceActor_must_ignore_messages_of_unknown_sessions()
+    {
+        var stranger = CreateTestProbe();
+
+        _service.Tell(new FramingSession.MessageReceived(stranger.Ref, new WcfClientSession().Request(EchoOp, new UniqueId(), "who?")));
+        _service.Tell(new FramingSession.SessionClosed(stranger.Ref, Graceful: true));
+
+        await _implementation.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
+        await stranger.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
+    }
+
+    [Fact]
+    public async Task SoapServiceActor_must_serve_the_sample_implementation_end_to_end()
+    {
+        var service = Sys.ActorOf(SoapServiceActor.Props(typeof(IEchoService), Props.Create(() => new WcfEchoService("worker-A"))));
+        var framing = CreateTestProbe();
+        var client = new WcfClientSession();
+        service.Tell(new FramingSession.SessionOpened(framing.Ref, Via, BinarySession, null));
+
+        service.Tell(new FramingSession.MessageReceived(framing.Ref, client.Request(Op("Identity"), new UniqueId())));
+        using (var reply = client.Decode((await framing.ExpectMsgAsync<FramingSession.Send>()).Payload).CreateMessage())
+            Assert.Equal("worker-A", OperationBody.ReadResult(reply.GetReaderAtBodyContents(), Op("Identity")));
+
+        service.Tell(new FramingSession.MessageReceived(framing.Ref, client.Request(Op("Post"), null, "note")));
+        service.Tell(new FramingSession.MessageReceived(framing.Ref, client.Request(Op("PostedCount"), new UniqueId())));
+        using (var reply = client.Decode((await framing.ExpectMsgAsync<FramingSession.Send>()).Payload).CreateMessage())
+            Assert.Equal(1, OperationBody.ReadResult(reply.GetReaderAtBodyContents(), Op("PostedCount")));
+
+        service.Tell(new FramingSession.MessageReceived(framing.Ref, client.Request(Op("Fail"), new UniqueId(), "on purpose")));
+        using (var reply = client.Decode((await framing.ExpectMsgAsync<FramingSession.Send>()).Payload).CreateMessage())
+        {
+            Assert.Equal("urn:akkaportshare:samples/IEchoService/FailEchoFaultFault", reply.Headers.Action);
+            Assert.Equal("on purpose", MessageFault.CreateFault(reply, int.MaxValue).GetDetail<EchoFault>().Reason);
+        }
+    }
+}
