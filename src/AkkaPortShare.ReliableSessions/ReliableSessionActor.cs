@@ -18,6 +18,7 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
     private sealed class AckDue { public static readonly AckDue Instance = new(); }
     private sealed class RetransmitDue { public static readonly RetransmitDue Instance = new(); }
     private sealed class InactivityDue { public static readonly InactivityDue Instance = new(); }
+    private sealed class PollDue { public static readonly PollDue Instance = new(); }
 
     /// <summary>Everything that changes; the windows themselves are mutable, owned by this actor only.</summary>
     private sealed record State(IActorRef? Transport, int Demand, bool OutputClosing, bool OutputClosedSent, bool InputCompletedSent);
@@ -34,6 +35,8 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
     private readonly Queue<(object? Payload, bool Last)> _waiting = new();
     private readonly List<long> _acked = [];
     private State _state;
+    private long? _endMarkerNumber;   // the number the bare end marker went out with, once it has
+    private bool _faulted;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -93,6 +96,14 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
         });
         Receive<AckDue>(_ => SendAck());
         Receive<RetransmitDue>(_ => OnRetransmitDue());
+        Receive<PollDue>(_ =>
+        {
+            if (!BlockedByPeer) return;
+            // The peer said it has no room and nothing is in flight to retry: ask again, in case its
+            // "room again" acknowledgement was lost (WCF's client polls the same way).
+            Transmit(new AckRequestPacket(_outgoingId));
+            Timers.StartSingleTimer(PollDue.Instance, PollDue.Instance, _send.RetransmissionTimeout);
+        });
         Receive<InactivityDue>(_ => Fault(FaultKind.SequenceTerminated,
             $"The inactivity timeout of ({_settings.InactivityTimeout}) has been exceeded."));
     }
@@ -105,7 +116,8 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
         {
             case SequencePacket { SequenceId: var id } message when id == _incomingId:
                 OnSequenceMessage(message);
-                if (message.Ack is { } piggybacked) OnAck(piggybacked);
+                if (_faulted) return;
+                if (message.Ack is { SequenceId: var ackedId } piggybacked && ackedId == _outgoingId) OnAck(piggybacked);
                 break;
             case AckPacket { SequenceId: var id } ack when id == _outgoingId:
                 OnAck(ack);
@@ -140,7 +152,11 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
                 $"Message {message.Number} is not valid for sequence {_incomingId} (last is {_receive.LastNumber}).");
             return;
         }
-        switch (_ackPolicy.OnReceived(outcome, message.AckRequested, !lastWasKnown && _receive.LastNumber.HasValue))
+        var action = _ackPolicy.OnReceived(outcome, message.AckRequested, !lastWasKnown && _receive.LastNumber.HasValue);
+        // Deliver first: an owner already asking takes the message, so the acknowledgement advertises that room
+        // instead of a momentary zero followed at once by a second "room again" acknowledgement.
+        DeliverWhatIsAsked();
+        switch (action)
         {
             case AckAction.SendNow:
                 SendAck();
@@ -149,7 +165,6 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
                 Timers.StartSingleTimer(AckDue.Instance, AckDue.Instance, _settings.AcknowledgementInterval);
                 break;
         }
-        DeliverWhatIsAsked();
     }
 
     private void DeliverWhatIsAsked()
@@ -198,10 +213,16 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
         {
             var (payload, last) = _waiting.Dequeue();
             var number = _send.Add(payload, Now);
+            if (last) _endMarkerNumber = number;
             Transmit(new SequencePacket(_outgoingId, number, last, _send.AckRequestDue || last, payload, CurrentAck()));
         }
         ScheduleRetransmission();
+        if (BlockedByPeer && !Timers.IsTimerActive(PollDue.Instance))
+            Timers.StartSingleTimer(PollDue.Instance, PollDue.Instance, _send.RetransmissionTimeout);
     }
+
+    /// <summary>Messages wait, none is in flight, and still nothing may go: the peer's buffer is full.</summary>
+    private bool BlockedByPeer => _waiting.Count > 0 && _send.InFlight == 0 && !_send.CanSend;
 
     private void OnRetransmitDue()
     {
@@ -218,7 +239,7 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
             return;
         }
         _send.TryGetUnacknowledged(retry.Number, out var payload);
-        var last = _state.OutputClosing && _waiting.Count == 0 && retry.Number == _send.LastNumberSent;
+        var last = retry.Number == _endMarkerNumber;
         Transmit(new SequencePacket(_outgoingId, retry.Number, last, AckRequested: true, payload, CurrentAck()));
         ScheduleRetransmission();
     }
@@ -258,6 +279,8 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
 
     private void Fault(FaultKind kind, string reason)
     {
+        if (_faulted) return;
+        _faulted = true;
         _log.Warning("Session {0} faulted ({1}): {2}", _outgoingId, kind, reason);
         _owner.Tell(new SessionFaulted(kind, reason));
         Context.Stop(Self);

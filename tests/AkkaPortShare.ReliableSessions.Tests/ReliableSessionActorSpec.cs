@@ -1,0 +1,819 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.TestKit;
+using AkkaPortShare.ReliableMessaging;
+using static AkkaPortShare.ReliableSessions.ReliableSessionProtocol;
+
+namespace AkkaPortShare.ReliableSessions.Tests;
+
+/// <summary>
+/// One end of a reliable session, driven packet by packet: a probe is the transport (it receives every
+/// <see cref="Outbound"/> and stands as the <see cref="Inbound.Transport"/> of what the test feeds in), another is the
+/// owner (Deliver, OutputClosed, InputCompleted, SessionFaulted). The session sends on <see cref="Out"/> and receives
+/// on <see cref="In"/>.
+/// </summary>
+/// <remarks>
+/// Unless a test is about a timer, the acknowledgement interval is long (so the only acks are the ones a trigger
+/// sends at once) and the round trip is WCF's unknown 2 s (RTO 6 s, so nothing is retransmitted while a test runs).
+/// Timing is only ever checked with generous lower bounds.
+/// </remarks>
+public sealed class ReliableSessionActorSpec : Akka.TestKit.Xunit2.TestKit
+{
+    private const string Config = """
+        akka.actor.provider = local
+        akka.loglevel = WARNING
+        akka-port-share.reliable-session {
+          max-transfer-window-size = 4
+          acknowledgement-interval = 10s
+        }
+        """;
+
+    private const string Out = "urn:uuid:out";
+    private const string In = "urn:uuid:in";
+
+    private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(300);
+
+    private readonly ReliableSessionSettings _settings;
+    private readonly TestProbe _transport;
+    private readonly TestProbe _owner;
+
+    public ReliableSessionActorSpec() : base(Config, "ReliableSessionActorSpec")
+    {
+        _settings = ReliableSessionSettings.Create(Sys);
+        _transport = CreateTestProbe("transport");
+        _owner = CreateTestProbe("owner");
+    }
+
+    private IActorRef Start(ReliableSessionSettings? settings = null, TimeSpan? measuredRoundTrip = null) =>
+        Sys.ActorOf(ReliableSessionActor.Props(settings ?? _settings, Out, In, _owner.Ref, _transport.Ref, measuredRoundTrip));
+
+    private void Receive(IActorRef session, IPacket packet, TestProbe? through = null) =>
+        session.Tell(new Inbound(packet, (through ?? _transport).Ref));
+
+    private static SequencePacket Message(long number, object? payload = null, bool ackRequested = false, bool last = false) =>
+        new(In, number, last, ackRequested, payload ?? $"m{number}");
+
+    private static AckPacket Ack(int? bufferRemaining, params (long Lower, long Upper)[] ranges) =>
+        new(Out, ranges.Select(r => new SequenceRange(r.Lower, r.Upper)).ToArray(), bufferRemaining);
+
+    private async Task<T> SentAsync<T>(TestProbe? transport = null) where T : IPacket
+    {
+        var outbound = await (transport ?? _transport).ExpectMsgAsync<Outbound>(TimeSpan.FromSeconds(5));
+        return Assert.IsType<T>(outbound.Packet);
+    }
+
+    /// <summary>The next outbound packet must be a standalone acknowledgement of the incoming sequence.</summary>
+    private async Task<AckPacket> AckSentAsync(TestProbe? transport = null)
+    {
+        var ack = await SentAsync<AckPacket>(transport);
+        Assert.Equal(In, ack.SequenceId);
+        return ack;
+    }
+
+    private static void AssertRanges(AckPacket ack, params (long Lower, long Upper)[] expected) =>
+        Assert.Equal(expected.Select(r => new SequenceRange(r.Lower, r.Upper)), ack.Ranges);
+
+    private async Task NothingSentAsync() => await _transport.ExpectNoMsgAsync(Quiet);
+
+    private async Task<SequencePacket> MessageSentAsync(long number, object? payload, bool ackRequested)
+    {
+        var message = await SentAsync<SequencePacket>();
+        Assert.Equal(Out, message.SequenceId);
+        Assert.Equal(number, message.Number);
+        Assert.Equal(payload, message.Payload);
+        Assert.Equal(ackRequested, message.AckRequested);
+        return message;
+    }
+
+    private void Send(IActorRef session, params string[] payloads)
+    {
+        foreach (var payload in payloads) session.Tell(new Send(payload), _owner.Ref);
+    }
+
+    // ---------------------------------------------------------------- receiving: window, duplicates, acks
+
+    [Fact]
+    public async Task ReliableSessionActor_must_drop_a_message_beyond_the_window_without_acknowledging_it()
+    {
+        var session = Start();
+
+        // Window 4, nothing taken by the owner: 1-4 fill it.
+        for (var n = 1; n <= 3; n++) Receive(session, Message(n));
+        await NothingSentAsync();
+        Receive(session, Message(4));
+        var full = await AckSentAsync(); // the count reached the window
+        AssertRanges(full, (1, 4));
+        Assert.Equal(0, full.BufferRemaining);
+
+        // 5 does not fit: dropped, not recorded, no ack of its own.
+        Receive(session, Message(5));
+        await NothingSentAsync();
+        Receive(session, new AckRequestPacket(In));
+        var after = await AckSentAsync();
+        AssertRanges(after, (1, 4));
+        Assert.Equal(0, after.BufferRemaining);
+
+        // Asking for an ack on a dropped message is still answered, with the same ranges.
+        Receive(session, Message(5, ackRequested: true));
+        AssertRanges(await AckSentAsync(), (1, 4));
+
+        session.Tell(RequestNext.Instance, _owner.Ref);
+        Assert.Equal(new Deliver(1, "m1"), await _owner.ExpectMsgAsync<Deliver>());
+        await AckSentAsync(); // room opened after a 0 was advertised
+
+        // Now 5 fits, and is the 5 the sender resends.
+        Receive(session, Message(5, ackRequested: true));
+        var accepted = await AckSentAsync();
+        AssertRanges(accepted, (1, 5));
+        Assert.Equal(0, accepted.BufferRemaining);
+    }
+
+    [Fact]
+    public async Task ReliableSessionActor_must_count_out_of_order_messages_against_the_window()
+    {
+        var session = Start();
+
+        // 1 undelivered, 3 and 4 held behind the gap at 2: 3 of 4 slots used, and the slot of 2 is reserved.
+        Receive(session, Message(1));
+        Receive(session, Message(3));
+        Receive(session, Message(4));
+        Receive(session, Message(5));
+        Receive(session, new AckRequestPacket(In));
+        var ack = await AckSentAsync();
+        AssertRanges(ack, (1, 1), (3, 4));
+        Assert.Equal(1, ack.BufferRemaining);
+
+        // Further ahead still: refused even with an ack requested.
+        Receive(session, Message(6, ackRequested: true));
+        AssertRanges(await AckSentAsync(), (1, 1), (3, 4));
+
+        // The gap itself always fits.
+        Receive(session, Message(2, ackRequested: true));
+        var filled = await AckSentAsync();
+        AssertRanges(filled, (1, 4));
+        Assert.Equal(0, filled.BufferRemaining);
+        await _owner.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100)); // nothing asked for, nothing delivered
+    }
+
+    [Fact]
+    public async Task ReliableSessionActor_must_bound_an_unordered_window_by_the_undelivered_count()
+    {
+        var session = Start(_settings with { Ordered = false });
+
+        Receive(session, Message(7));
+        Receive(session, Message(2));
+        Receive(session, Message(9));
+        Receive(session, Message(4)); // 4 held, the window is full
+        var full = await AckSentAsync();
+        AssertRanges(full, (2, 2), (4, 4), (7, 7), (9, 9));
+        Assert.Equal(0, full.BufferRemaining);
+
+        Receive(session, Message(1, ackRequested: true));
+        AssertRanges(await AckSentAsync(), (2, 2), (4, 4), (7, 7), (9, 9));
+    }
+
+    [Fact]
+    public async Task ReliableSessionActor_must_drop_duplicates_and_acknowledge_them_at_once()
+    {
+        var session = Start();
+
+        Receive(session, Message(1));
+        await NothingSentAsync(); // batched: the (10 s) timer runs
+
+        Receive(session, Message(1, payload: "again"));
+        var ack = await AckSentAsync();
+        AssertRanges(ack, (1, 1));
+        Assert.Equal(3, ack.BufferRemaining);
+
+        session.Tell(RequestNext.Instance, _owner.Ref);
+        session.Tell(RequestNext.Instance, _owner.Ref);
+        Assert.Equal(new Deliver(1, "m1"), await _owner.ExpectMsgAsync<Deliver>());
+
+        // Also after delivery: acknowledged again, never delivered again.
+        Receive(session, Message(1, payload: "once more"));
+        AssertRanges(await AckSentAsync(), (1, 1));
+        await _owner.ExpectNoMsgAsync(Quiet);
+    }
+
+    [Fact]
+    public async Task ReliableSessionActor_must_acknowledge_at_once_a_message_that_requests_it()
+    {
+        var session = Start();
+
+        Receive(session, Message(1, ackRequested: true));
+
+        var ack = await AckSentAsync();
+        AssertRanges(ack, (1, 1));
+        Assert.Equal(3, ack.BufferRemaining);
+        Assert.False(ack.Final);
+    }
+
+    [Fact]
+    public async Task ReliableSessionActor_must_acknowledge_at_once_when_the_unacknowledged_count_reaches_the_window()
+    {
+        var session = Start(_settings with { MaxTransferWindowSize = 6 });
+        for (var n = 1; n <= 5; n++) Receive(session, Message(n));
+        session.Tell(RequestNext.Instance, _owner.Ref); // taking one does not change the count of unacknowledged arrivals
+        await _owner.ExpectMsgAsync<Deliver>();
+        await NothingSentAsync();
+
+        Receive(session, Message(6));
+
+        AssertRanges(await AckSentAsync(), (1, 6));
+    }
+
+    [Fact]
+    public async Task ReliableSessionActor_must_batch_other_arrivals_into_one_ack_after_the_acknowledgement_interval()
+    {
+        var interval = TimeSpan.FromMilliseconds(250);
+        var session = Start(_settings with { AcknowledgementInterval = interval, MaxTransferWindowSize = 8 });
+        var clock = Stopwatch.StartNew();
+
+        Receive(session, Message(1));
+        Receive(session, Message(2));
+        Receive(session, Message(3));
+
+        // One ack for all three (a per-message ack would have said [1]).
+        var ack = await AckSentAsync();
+        var elapsed = clock.Elapsed;
+        AssertRanges(ack, (1, 3));
+        Assert.Equal(5, ack.BufferRemaining);
+        Assert.True(elapsed >= interval / 2, $"the batched ack came after {elapsed.TotalMilliseconds} ms");
+        await _transport.ExpectNoMsgAsync(interval * 3);
+
+        // The next arrival starts a new interval.
+        Receive(session, Message(4));
+        AssertRanges(await AckSentAsync(), (1, 4));
+    }
+
+    [Fact]
+    public async Task ReliableSessionActor_must_piggyback_the_pending_ack_on_an_outgoing_message_instead_of_a_standalone_one()
+    {
+        var interval = TimeSpan.FromMilliseconds(250);
+        var session = Start(_settings with { AcknowledgementInterval = interval });
+
+        Receive(session, Message(1));
+        Send(session, "reply");
+
+        var reply = await MessageSentAsync(1, "reply", ackRequested: true);
+        Assert.NotNull(reply.Ack);
+        Assert.Equal(In, reply.Ack!.SequenceId);
+        AssertRanges(reply.Ack, (1, 1));
+        Assert.Equal(3, reply.Ack.BufferRemaining);
+        await _transport.ExpectNoMsgAsync(interval * 3); // the standalone ack is no longer due
+    }
+
+    [Fact]
+    public async Task ReliableSessionActor_must_always_answer_an_ack_request()
+    {
+        var session = Start();
+
+        Receive(session, new AckRequestPacket(In));
+        var empty = await AckSentAsync();
+        Assert.Empty(empty.Ranges);
+        Assert.Equal(4, empty.BufferRemaining);
+
+        // Nothing new since: still answered (the peer polls with it).
+        Receive(session, new AckRequestPacket(In));
+        Assert.Empty((await AckSentAsync()).Ranges);
+
+        Receive(session, Message(1));
+        Receive(session, new AckRequestPacket(In));
+        AssertRanges(await AckSentAsync(), (1, 1));
+        Receive(session, new AckRequestPacket(In));
+        AssertRanges(await AckSentAsync(), (1, 1));
+
+        // An ack request for a sequence this end does not receive on is not its to answer.
+        Receive(session, new AckRequestPacket("urn:uuid:someone-else"));
+        await NothingSentAsync();
+    }
+
+    [Fact]
+    public async Task ReliableSessionActor_must_advertise_BufferRemaining_only_with_flow_control()
+    {
+        var withFlowControl = Start();
+        Receive(withFlowControl, Message(1));
+        Receive(withFlowControl, Message(2, ackRequested: true));
+        Assert.Equal(2, (await AckSentAsync()).BufferRemaining);
+
+        var transport = CreateTestProbe();
+        var without = Sys.ActorOf(ReliableSessionActor.Props(_settings with { FlowControlEnabled = false }, Out, In,
+            _owner.Ref, transport.Ref));
+        for (var n = 1; n <= 4; n++) Receive(without, Message(n), transport);
+        var full = await AckSentAsync(transport);
+        AssertRanges(full, (1, 4));
+        Assert.Null(full.BufferRemaining);
+
+        // And no "room again" ack either: nothing was advertised.
+        without.Tell(RequestNext.Instance, _owner.Ref);
+        await _owner.ExpectMsgAsync<Deliver>();
+        await transport.ExpectNoMsgAsync(Quiet);
+    }
+
+    [Fact]
+    public async Task ReliableSessionActor_must_send_a_fresh_ack_as_soon_as_room_opens_after_advertising_zero()
+    {
+        var session = Start();
+        for (var n = 1; n <= 4; n++) Receive(session, Message(n));
+        Assert.Equal(0, (await AckSentAsync()).BufferRemaining);
+
+        session.Tell(RequestNext.Instance, _owner.Ref);
+        Assert.Equal(1, (await _owner.ExpectMsgAsync<Deliver>()).Number);
+        var reopened = await AckSentAsync();
+        AssertRanges(reopened, (1, 4));
+        Assert.Equal(1, reopened.BufferRemaining);
+
+        // Only the first bit of room is announced: the sender knows it is no longer stalled.
+        session.Tell(RequestNext.Instance, _owner.Ref);
+        Assert.Equal(2, (await _owner.ExpectMsgAsync<Deliver>()).Number);
+        await NothingSentAsync();
+    }
+
+    // ---------------------------------------------------------------- delivery
+
+    [Fact]
+    public async Task ReliableSessionActor_must_deliver_in_order_one_message_per_RequestNext()
+    {
+        var session = Start();
+        Receive(session, Message(3, "c"));
+        Receive(session, Message(1, "a"));
+        Receive(session, Message(2, "b"));
+
+        await _owner.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
+        session.Tell(RequestNext.Instance, _owner.Ref);
+        Assert.Equal(new Deliver(1, "a"), await _owner.ExpectMsgAsync<Deliver>());
+        await _owner.ExpectNoMsgAsync(Quiet);
+
+        session.Tell(RequestNext.Instance, _owner.Ref);
+        session.Tell(RequestNext.Instance, _owner.Ref);
+        Assert.Equal(new Deliver(2, "b"), await _owner.ExpectMsgAsync<Deliver>());
+        Assert.Equal(new Deliver(3, "c"), await _owner.ExpectMsgAsync<Deliver>());
+
+        // Demand given ahead is kept, but a message behind a gap waits for it.
+        session.Tell(RequestNext.Instance, _owner.Ref);
+        session.Tell(RequestNext.Instance, _owner.Ref);
+        Receive(session, Message(5, "e"));
+        await _owner.ExpectNoMsgAsync(Quiet);
+        Receive(session, Message(4, "d"));
+        Assert.Equal(new Deliver(4, "d"), await _owner.ExpectMsgAsync<Deliver>());
+        Assert.Equal(new Deliver(5, "e"), await _owner.ExpectMsgAsync<Deliver>());
+    }
+
+    [Fact]
+    public async Task ReliableSessionActor_must_deliver_on_arrival_when_unordered()
+    {
+        var session = Start(_settings with { Ordered = false });
+        for (var i = 0; i < 3; i++) session.Tell(RequestNext.Instance, _owner.Ref);
+
+        Receive(session, Message(3, "c"));
+        Assert.Equal(new Deliver(3, "c"), await _owner.ExpectMsgAsync<Deliver>());
+        Receive(session, Message(1, "a"));
+        Assert.Equal(new Deliver(1, "a"), await _owner.ExpectMsgAsync<Deliver>());
+        Receive(session, Message(2, "b"));
+        Assert.Equal(new Deliver(2, "b"), await _owner.ExpectMsgAsync<Deliver>());
+
+        // Still exactly once.
+        Receive(session, Message(3, "c"));
+        session.Tell(RequestNext.Instance, _owner.Ref);
+        await _owner.ExpectNoMsgAsync(Quiet);
+    }
+
+    // ---------------------------------------------------------------- end of the incoming sequence
+
+    [Fact]
+    public async Task ReliableSessionActor_must_complete_the_input_once_the_end_is_known_and_everything_is_taken()
+    {
+        var session = Start();
+        Receive(session, Message(1));
+        Receive(session, Message(2));
+
+        Receive(session, new EndOfSequencePacket(In, 2));
+        var final = await AckSentAsync(); // the end is answered at once, as the final ack
+        AssertRanges(final, (1, 2));
+        Assert.True(final.Final);
+        await _owner.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
+
+        session.Tell(RequestNext.Instance, _owner.Ref);
+        Assert.Equal(1, (await _owner.ExpectMsgAsync<Deliver>()).Number);
+        await _owner.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
+        session.Tell(RequestNext.Instance, _owner.Ref);
+        Assert.Equal(2, (await _owner.ExpectMsgAsync<Deliver>()).Number);
+        await _owner.ExpectMsgAsync<InputCompleted>();
+    }
+
+    [Fact]
+    public async Task ReliableSessionActor_must_wait_for_the_missing_messages_before_the_end_that_is_announced()
+    {
+        var session = Start();
+        session.Tell(RequestNext.Instance, _owner.Ref);
+        session.Tell(RequestNext.Instance, _owner.Ref);
+        Receive(session, Message(2));
+
+        Receive(session, new EndOfSequencePacket(In, 2));
+        var ack = await AckSentAsync();
+        AssertRanges(ack, (2, 2));
+        Assert.False(ack.Final);
+        await _owner.ExpectNoMsgAsync(Quiet);
+
+        Receive(session, Message(1));
+        Assert.Equal(1, (await _owner.ExpectMsgAsync<Deliver>()).Number);
+        Assert.Equal(2, (await _owner.ExpectMsgAsync<Deliver>()).Number);
+        await _owner.ExpectMsgAsync<InputCompleted>();
+    }
+
+    [Fact]
+    public async Task ReliableSessionActor_must_complete_an_empty_input_at_once()
+    {
+        var session = Start();
+
+        Receive(session, new EndOfSequencePacket(In, 0));
+
+        Assert.True((await AckSentAsync()).Final);
+        await _owner.ExpectMsgAsync<InputCompleted>();
+    }
+
+    [Fact]
+    public async Task ReliableSessionActor_must_take_a_bare_last_message_as_the_end_without_delivering_it()
+    {
+        var session = Start();
+        Receive(session, Message(1, "a"));
+
+        // WS-RM Feb 2005's LastMessage: no payload, acknowledged at once since the end is now known.
+        Receive(session, new SequencePacket(In, 2, Last: true, AckRequested: false, Payload: null));
+        var ack = await AckSentAsync();
+        AssertRanges(ack, (1, 2));
+        Assert.True(ack.Final);
+
+        session.Tell(RequestNext.Instance, _owner.Ref);
+        Assert.Equal(new Deliver(1, "a"), await _owner.ExpectMsgAsync<Deliver>());
+        await _owner.ExpectMsgAsync<InputCompleted>();
+    }
+
+    [Fact]
+    public async Task ReliableSessionActor_must_fault_on_an_end_before_a_message_already_received()
+    {
+        var session = Start();
+        Watch(session);
+        Receive(session, Message(3));
+
+        Receive(session, new EndOfSequencePacket(In, 2));
+
+        var fault = await _owner.ExpectMsgAsync<SessionFaulted>();
+        Assert.Equal(FaultKind.LastMessageNumberExceeded, fault.Kind);
+        await ExpectTerminatedAsync(session);
+    }
+
+    [Fact]
+    public async Task ReliableSessionActor_must_fault_on_a_message_after_the_last_one()
+    {
+        var session = Start();
+        Watch(session);
+        Receive(session, new EndOfSequencePacket(In, 1));
+        await AckSentAsync();
+
+        Receive(session, Message(2));
+
+        Assert.Equal(FaultKind.LastMessageNumberExceeded, (await _owner.ExpectMsgAsync<SessionFaulted>()).Kind);
+        await ExpectTerminatedAsync(session);
+    }
+
+    // ---------------------------------------------------------------- sending: window, flow control
+
+    [Fact]
+    public async Task ReliableSessionActor_must_keep_at_most_the_window_in_flight_and_request_an_ack_on_the_message_that_fills_it()
+    {
+        var session = Start();
+        Send(session, Enumerable.Range(1, 10).Select(i => $"p{i}").ToArray());
+
+        // The congestion window starts at 1 and grows by what each ack slides off, up to max-transfer-window-size (4).
+        await MessageSentAsync(1, "p1", ackRequested: true);
+        await NothingSentAsync();
+
+        Receive(session, Ack(null, (1, 1)));
+        await MessageSentAsync(2, "p2", ackRequested: false);
+        await MessageSentAsync(3, "p3", ackRequested: true);
+        await NothingSentAsync();
+
+        Receive(session, Ack(null, (1, 3)));
+        await MessageSentAsync(4, "p4", ackRequested: false);
+        await MessageSentAsync(5, "p5", ackRequested: false);
+        await MessageSentAsync(6, "p6", ackRequested: false);
+        await MessageSentAsync(7, "p7", ackRequested: true);
+        await NothingSentAsync(); // 4 in flight: the window is full
+
+        // Acked ahead of a gap still holds its slot: the window slides only from its start.
+        Receive(session, Ack(null, (1, 3), (5, 7)));
+        await NothingSentAsync();
+
+        Receive(session, Ack(null, (1, 7)));
+        await MessageSentAsync(8, "p8", ackRequested: false);
+        await MessageSentAsync(9, "p9", ackRequested: false);
+        await MessageSentAsync(10, "p10", ackRequested: false);
+        await NothingSentAsync();
+    }
+
+    [Fact]
+    public async Task ReliableSessionActor_must_obey_the_flow_control_quota_from_the_peers_BufferRemaining()
+    {
+        var session = Start(_settings with { MaxTransferWindowSize = 8 });
+        Send(session, "p1", "p2", "p3", "p4", "p5", "p6");
+        await MessageSentAsync(1, "p1", ackRequested: true);
+
+        // The peer's buffer is full: the congestion window has room (2) but no quota.
+        Receive(session, Ack(0, (1, 1)));
+        await NothingSentAsync();
+
+        // One slot: exactly one message, which asks for an ack since it uses the last of the quota.
+        Receive(session, Ack(1, (1, 1)));
+        await MessageSentAsync(2, "p2", ackRequested: true);
+        await NothingSentAsync();
+
+        // Plenty: the congestion window (3 now) is the limit again.
+        Receive(session, Ack(8, (1, 2)));
+        await MessageSentAsync(3, "p3", ackRequested: false);
+        await MessageSentAsync(4, "p4", ackRequested: false);
+        await MessageSentAsync(5, "p5", ackRequested: true);
+        await NothingSentAsync();
+    }
+
+    [Fact]
+    public async Task ReliableSessionActor_must_ignore_BufferRemaining_without_flow_control()
+    {
+        var session = Start(_settings with { FlowControlEnabled = false });
+        Send(session, "p1", "p2", "p3");
+        await MessageSentAsync(1, "p1", ackRequested: true);
+
+        Receive(session, Ack(0, (1, 1)));
+
+        await MessageSentAsync(2, "p2", ackRequested: false);
+        await MessageSentAsync(3, "p3", ackRequested: true);
+    }
+
+    [Fact]
+    public async Task ReliableSessionActor_must_apply_an_ack_piggybacked_on_an_incoming_message()
+    {
+        var session = Start();
+        Send(session, "p1", "p2");
+        await MessageSentAsync(1, "p1", ackRequested: true);
+
+        Receive(session, Message(1) with { Ack = Ack(null, (1, 1)) });
+
+        await MessageSentAsync(2, "p2", ackRequested: false);
+    }
+
+    [Fact]
+    public async Task ReliableSessionActor_must_ignore_an_ack_piggybacked_for_another_sequence()
+    {
+        var session = Start();
+        Send(session, "p1", "p2");
+        await MessageSentAsync(1, "p1", ackRequested: true);
+
+        // A standalone ack for an unknown sequence is ignored; one riding on a message must be too.
+        Receive(session, Message(1) with { Ack = Ack(null, (1, 1)) with { SequenceId = "urn:uuid:someone-else" } });
+
+        await NothingSentAsync();
+    }
+
+    [Fact]
+    public async Task ReliableSessionActor_must_poll_with_an_ack_request_while_the_peer_advertises_no_room()
+    {
+        // A lost "room again" ack must not stall the sender for good: with nothing in flight there is no retry timer
+        // to provoke a new ack, so a stalled sender has to ask (WCF's client polls with AckRequested, reference 3.5).
+        var session = Start(measuredRoundTrip: TimeSpan.FromMilliseconds(10));
+        Send(session, "p1", "p2");
+        await MessageSentAsync(1, "p1", ackRequested: true);
+
+        Receive(session, Ack(0, (1, 1))); // and the peer's later ack with room in it is lost
+
+        var poll = await SentAsync<AckRequestPacket>();
+        Assert.Equal(Out, poll.SequenceId);
+    }
+
+    [Fact]
+    public async Task ReliableSessionActor_must_report_one_fault_only()
+    {
+        var session = Start();
+        Watch(session);
+        Receive(session, new EndOfSequencePacket(In, 1));
+        await AckSentAsync();
+
+        // Beyond the end (a fault), carrying an ack of something never sent (another fault).
+        Receive(session, Message(2) with { Ack = Ack(null, (1, 1)) });
+
+        Assert.Equal(FaultKind.LastMessageNumberExceeded, (await _owner.ExpectMsgAsync<SessionFaulted>()).Kind);
+        await ExpectTerminatedAsync(session);
+        await _owner.ExpectNoMsgAsync(Quiet);
+    }
+
+    // ---------------------------------------------------------------- retransmission, faults
+
+    [Fact]
+    public async Task ReliableSessionActor_must_retransmit_the_first_unacknowledged_message_with_a_doubling_timeout_then_fault()
+    {
+        // RTO = max(400 ms + SRTT, SRTT + 4·RTTVAR): about 410 ms from a 10 ms handshake, doubling on every retry.
+        var session = Start(_settings with { MaxRetryCount = 2 }, measuredRoundTrip: TimeSpan.FromMilliseconds(10));
+        Watch(session);
+        Send(session, "p1", "p2", "p3", "p4");
+        await MessageSentAsync(1, "p1", ackRequested: true);
+        Receive(session, Ack(null, (1, 1)));
+        await MessageSentAsync(2, "p2", ackRequested: false);
+        await MessageSentAsync(3, "p3", ackRequested: true);
+        var clock = Stopwatch.StartNew();
+
+        // Only 2 (the window's first) is resent, with an ack request; 3 is not, and the window drops to 1 so 4 waits.
+        var first = await MessageSentAsync(2, "p2", ackRequested: true);
+        var firstAt = clock.Elapsed;
+        await MessageSentAsync(2, "p2", ackRequested: true);
+        var secondAt = clock.Elapsed;
+
+        // max-retry-count = 2: the third retry is refused, and the session is over.
+        var fault = await _owner.ExpectMsgAsync<SessionFaulted>(TimeSpan.FromSeconds(10));
+        var faultAt = clock.Elapsed;
+        Assert.Equal(FaultKind.SequenceTerminated, fault.Kind);
+        await ExpectTerminatedAsync(session);
+        await _transport.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
+
+        var slack = TimeSpan.FromMilliseconds(100);
+        Assert.True(firstAt >= TimeSpan.FromMilliseconds(400) - slack, $"first retry after {firstAt.TotalMilliseconds} ms");
+        Assert.True(secondAt - firstAt >= TimeSpan.FromMilliseconds(800) - slack,
+            $"second retry {(secondAt - firstAt).TotalMilliseconds} ms after the first");
+        Assert.True(faultAt - secondAt >= TimeSpan.FromMilliseconds(1600) - slack,
+            $"fault {(faultAt - secondAt).TotalMilliseconds} ms after the second retry");
+        Assert.NotNull(first.Ack); // a retransmission carries the current ack too
+    }
+
+    [Fact]
+    public async Task ReliableSessionActor_must_restart_the_retry_timeout_once_the_retried_message_is_acknowledged()
+    {
+        var session = Start(_settings with { MaxRetryCount = 1 }, measuredRoundTrip: TimeSpan.FromMilliseconds(10));
+        Send(session, "p1", "p2");
+        await MessageSentAsync(1, "p1", ackRequested: true);
+        await MessageSentAsync(1, "p1", ackRequested: true); // retry 1 of 1
+
+        // Acknowledged in time: no fault, the next message goes out with a fresh retry budget.
+        Receive(session, Ack(null, (1, 1)));
+        await MessageSentAsync(2, "p2", ackRequested: false);
+        await MessageSentAsync(2, "p2", ackRequested: true);
+        Receive(session, Ack(null, (1, 2)));
+        await _owner.ExpectNoMsgAsync(TimeSpan.FromSeconds(2));
+    }
+
+    [Fact]
+    public async Task ReliableSessionActor_must_fault_with_InvalidAcknowledgement_on_an_ack_of_a_number_never_sent()
+    {
+        var session = Start();
+        Watch(session);
+        Send(session, "p1");
+        await MessageSentAsync(1, "p1", ackRequested: true);
+
+        Receive(session, Ack(null, (1, 2)));
+
+        var fault = await _owner.ExpectMsgAsync<SessionFaulted>();
+        Assert.Equal(FaultKind.InvalidAcknowledgement, fault.Kind);
+        await ExpectTerminatedAsync(session);
+    }
+
+    [Fact]
+    public async Task ReliableSessionActor_must_fault_with_InvalidAcknowledgement_on_an_ack_before_anything_was_sent()
+    {
+        var session = Start();
+        Watch(session);
+
+        Receive(session, Ack(null, (1, 1)));
+
+        Assert.Equal(FaultKind.InvalidAcknowledgement, (await _owner.ExpectMsgAsync<SessionFaulted>()).Kind);
+        await ExpectTerminatedAsync(session);
+    }
+
+    [Fact]
+    public async Task ReliableSessionActor_must_fault_a_silent_session_after_the_inactivity_timeout()
+    {
+        var timeout = TimeSpan.FromSeconds(1);
+        var session = Start(_settings with { InactivityTimeout = timeout });
+        Watch(session);
+
+        // Any packet keeps it alive: here ack requests, well inside the timeout, for longer than the timeout.
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < timeout * 1.5)
+        {
+            Receive(session, new AckRequestPacket(In));
+            await AckSentAsync();
+            await Task.Delay(100);
+        }
+        Assert.False(_owner.HasMessages, "the session faulted although packets kept arriving");
+
+        var silentSince = Stopwatch.StartNew();
+        var fault = await _owner.ExpectMsgAsync<SessionFaulted>(TimeSpan.FromSeconds(10));
+        Assert.Equal(FaultKind.SequenceTerminated, fault.Kind);
+        Assert.Contains("inactivity", fault.Reason);
+        Assert.True(silentSince.Elapsed >= timeout / 2, $"faulted {silentSince.Elapsed.TotalMilliseconds} ms after the last packet");
+        await ExpectTerminatedAsync(session);
+    }
+
+    // ---------------------------------------------------------------- closing the output
+
+    [Fact]
+    public async Task ReliableSessionActor_must_close_the_output_with_a_last_message_and_report_it_once_acknowledged()
+    {
+        var session = Start();
+        Send(session, "p1");
+        await MessageSentAsync(1, "p1", ackRequested: true);
+
+        session.Tell(new CloseOutput(EndMarker: true), _owner.Ref);
+        await NothingSentAsync(); // the window (1) is full
+
+        Receive(session, Ack(null, (1, 1)));
+        var last = await MessageSentAsync(2, null, ackRequested: true);
+        Assert.True(last.Last);
+        await _owner.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
+
+        // Nothing more may be sent.
+        Send(session, "late");
+        await NothingSentAsync();
+
+        Receive(session, Ack(null, (1, 2)));
+        Assert.Equal(new OutputClosed(2), await _owner.ExpectMsgAsync<OutputClosed>());
+    }
+
+    [Fact]
+    public async Task ReliableSessionActor_must_close_the_output_without_a_marker_once_everything_is_acknowledged()
+    {
+        var session = Start();
+        Send(session, "p1", "p2");
+        await MessageSentAsync(1, "p1", ackRequested: true);
+
+        session.Tell(new CloseOutput(EndMarker: false), _owner.Ref);
+        Receive(session, Ack(null, (1, 1)));
+        var second = await MessageSentAsync(2, "p2", ackRequested: false);
+        Assert.False(second.Last);
+        await NothingSentAsync();
+        await _owner.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
+
+        Receive(session, Ack(null, (1, 2)));
+        Assert.Equal(new OutputClosed(2), await _owner.ExpectMsgAsync<OutputClosed>());
+    }
+
+    [Fact]
+    public async Task ReliableSessionActor_must_report_an_empty_output_closed_at_once()
+    {
+        var session = Start();
+
+        session.Tell(new CloseOutput(EndMarker: false), _owner.Ref);
+
+        Assert.Equal(new OutputClosed(0), await _owner.ExpectMsgAsync<OutputClosed>());
+        await NothingSentAsync();
+    }
+
+    [Fact]
+    public async Task ReliableSessionActor_must_not_mark_a_retransmitted_message_last_when_closing_without_a_marker()
+    {
+        var session = Start(measuredRoundTrip: TimeSpan.FromMilliseconds(10));
+        Send(session, "p1");
+        var original = await MessageSentAsync(1, "p1", ackRequested: true);
+        Assert.False(original.Last);
+
+        // 1.1-style close: the owner announces the end itself (CloseSequence), so no message carries Last.
+        session.Tell(new CloseOutput(EndMarker: false), _owner.Ref);
+        var resent = await MessageSentAsync(1, "p1", ackRequested: true);
+
+        // A resend must be the same message: a peer that got the original treats a Last copy as a new, conflicting end.
+        Assert.False(resent.Last);
+    }
+
+    // ---------------------------------------------------------------- reconnect
+
+    [Fact]
+    public async Task ReliableSessionActor_must_reply_through_the_transport_the_last_packet_came_through()
+    {
+        var session = Start();
+        Send(session, "p1", "p2");
+        await MessageSentAsync(1, "p1", ackRequested: true);
+
+        // The client reconnects: its next packet arrives through another connection.
+        var second = CreateTestProbe("second-transport");
+        Receive(session, new AckRequestPacket(In), second);
+        await AckSentAsync(second);
+
+        Receive(session, Ack(null, (1, 1)), second);
+        var message = await SentAsync<SequencePacket>(second);
+        Assert.Equal(2, message.Number);
+        await _transport.ExpectNoMsgAsync(Quiet);
+    }
+
+    [Fact]
+    public async Task ReliableSessionActor_must_retransmit_through_the_new_transport_after_a_reconnect()
+    {
+        var session = Start(measuredRoundTrip: TimeSpan.FromMilliseconds(10));
+        Send(session, "p1");
+        await MessageSentAsync(1, "p1", ackRequested: true);
+
+        var second = CreateTestProbe("second-transport");
+        Receive(session, new AckRequestPacket(In), second);
+        await AckSentAsync(second);
+
+        var resent = await SentAsync<SequencePacket>(second);
+        Assert.Equal(1, resent.Number);
+        Assert.Equal("p1", resent.Payload);
+        await _transport.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
+    }
+}
