@@ -25,6 +25,7 @@ internal static unsafe partial class LibC
     public const int ECONNRESET = 104;
     public const int ENOBUFS = 105;
     public const int ENOTCONN = 107;
+    public const int ERANGE = 34;
 
     // sockets
     public const int SOL_SOCKET = 1;
@@ -99,6 +100,19 @@ internal static unsafe partial class LibC
         public int Seconds;
     }
 
+    /// <summary>struct passwd (glibc, 64-bit: 48 bytes).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Passwd
+    {
+        public byte* Name;
+        public byte* Password;
+        public uint UserId;
+        public uint GroupId;
+        public byte* Gecos;
+        public byte* Directory;
+        public byte* Shell;
+    }
+
     // CMSG_* are macros in C, so they are re-implemented here. Alignment is sizeof(size_t) = 8.
     public static int CMsgAlign(int length) => (length + sizeof(nuint) - 1) & ~(sizeof(nuint) - 1);
 
@@ -136,6 +150,13 @@ internal static unsafe partial class LibC
 
     [LibraryImport("libc")]
     public static partial uint geteuid();
+
+    /// <summary>Returns 0 or an errno value (ERANGE: the buffer is too small); *result is null when there is no such user.</summary>
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int getpwnam_r(string name, Passwd* entry, byte* buffer, nuint bufferLength, Passwd** result);
+
+    [LibraryImport("libc")]
+    public static partial int getpwuid_r(uint uid, Passwd* entry, byte* buffer, nuint bufferLength, Passwd** result);
 
     /// <summary>Only used with EPOLL_CTL_DEL, where the event may be null (Linux 2.6.9+).</summary>
     [LibraryImport("libc", SetLastError = true)]

@@ -28,8 +28,8 @@ internal static class RoutingProtocol
         public override string ToString() => $"Reroute({AlreadyRead.Length} bytes read)";
     }
 
-    /// <summary>Gateway to registry: the worker's hand-over channel closed, so the worker process is gone.</summary>
-    public sealed record WorkerChannelClosed(IActorRef Worker, string Reason);
+    /// <summary>Gateway to registry (the sender is the gateway): the worker's hand-over channel closed, so the worker process is gone.</summary>
+    public sealed record WorkerChannelClosed(string Reason);
 
     /// <summary>Listener to connection: too many unrouted connections and this is the oldest; close now.</summary>
     public sealed class Shed

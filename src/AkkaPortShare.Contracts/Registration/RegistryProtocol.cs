@@ -2,18 +2,40 @@ namespace AkkaPortShare.Registration;
 
 /// <summary>
 /// What a worker and the router's registry say to each other. These messages cross Akka.Remote, so they hold
-/// only strings, numbers and actor references. The sender of <see cref="Register"/> is the worker's identity:
-/// the registry watches it and removes its addresses when it goes away.
+/// only strings, numbers and actor references.
 /// </summary>
+/// <remarks>
+/// Akka.Remote does not authenticate the sender of a message (any process that reaches the remoting port can name
+/// any sender), so a command proves who sent it by what it carries: a worker on the router's host proves it is
+/// the process behind its hand-over socket with the <c>ChannelToken</c> the registry sent through that socket,
+/// and, when the router is configured with a registration secret, every command carries that secret.
+/// </remarks>
 public static class RegistryProtocol
 {
     public interface IRegistryCommand;
 
-    /// <summary>Asks for one base address, e.g. <c>net.tcp://+:8808/echo/</c>. Sending it again is harmless.</summary>
-    public sealed record Register(string BaseAddress, WorkerEndpoint Worker) : IRegistryCommand;
+    /// <summary>
+    /// Asks for one base address, e.g. <c>net.tcp://+:8808/echo/</c>. Sending it again is harmless. A worker with
+    /// a hand-over socket first gets no answer: the registry checks the socket's peer (pid and user), sends a
+    /// channel token through it, and answers the Register that carries that token.
+    /// </summary>
+    /// <param name="Secret">The router's registration-secret, when it has one.</param>
+    /// <param name="ChannelToken">What the registry sent through this worker's hand-over socket.</param>
+    public sealed record Register(string BaseAddress, WorkerEndpoint Worker, string? Secret = null, string? ChannelToken = null)
+        : IRegistryCommand
+    {
+        public override string ToString() =>
+            $"Register {{ BaseAddress = {BaseAddress}, Worker = {Worker}, Secret = {Redacted(Secret)}, ChannelToken = {Redacted(ChannelToken)} }}";
+    }
 
-    /// <summary>Gives an address back. Only the worker that registered it may do so.</summary>
-    public sealed record Unregister(string BaseAddress) : IRegistryCommand;
+    /// <summary>Gives an address back. Only the worker that registered it may do so (it proves it as Register does).</summary>
+    public sealed record Unregister(string BaseAddress, string? Secret = null, string? ChannelToken = null) : IRegistryCommand
+    {
+        public override string ToString() =>
+            $"Unregister {{ BaseAddress = {BaseAddress}, Secret = {Redacted(Secret)}, ChannelToken = {Redacted(ChannelToken)} }}";
+    }
+
+    private static string Redacted(string? value) => value is null ? "(none)" : "(redacted)";
 
     public sealed record Registered(string BaseAddress, string HandoverMode);
 

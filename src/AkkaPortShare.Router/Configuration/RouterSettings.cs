@@ -1,6 +1,9 @@
+using System.Globalization;
 using System.Net;
 using Akka.Actor;
 using Akka.Configuration;
+using AkkaPortShare.Interop;
+using AkkaPortShare.Registration;
 
 namespace AkkaPortShare.Router.Configuration;
 
@@ -25,6 +28,14 @@ public sealed record RouterSettings
     public required TimeSpan FaultTimeout { get; init; }
     public required int RelayBufferSize { get; init; }
 
+    /// <summary>allowed-worker-users as configured (names or uids); empty means the router's own user and root.</summary>
+    public required IReadOnlyList<string> AllowedWorkerUsers { get; init; }
+
+    /// <summary>The uids <see cref="AllowedWorkerUsers"/> stands for, names resolved (empty on systems without uids).</summary>
+    public required IReadOnlySet<uint> AllowedWorkerUserIds { get; init; }
+
+    public required SharedSecret RegistrationSecret { get; init; }
+
     private RouterSettings() { }
 
     public static Config DefaultConfig() =>
@@ -35,6 +46,8 @@ public sealed record RouterSettings
     public static RouterSettings Create(Config root)
     {
         var c = root.WithFallback(DefaultConfig()).GetConfig(ConfigPath);
+        var users = c.GetStringList("allowed-worker-users").Select(u => u.Trim()).ToList();
+        var (userIds, unknownUsers) = ResolveUsers(users);
         var settings = new RouterSettings
         {
             Port = c.GetInt("port"),
@@ -50,14 +63,39 @@ public sealed record RouterSettings
             FaultDrainLimit = (int)c.GetByteSize("fault-drain-limit")!.Value,
             FaultTimeout = c.GetTimeSpan("fault-timeout"),
             RelayBufferSize = (int)c.GetByteSize("relay-buffer-size")!.Value,
+            AllowedWorkerUsers = users,
+            AllowedWorkerUserIds = userIds,
+            RegistrationSecret = new SharedSecret(c.GetString("registration-secret") ?? ""),
         };
-        settings.Validate();
+        settings.Validate(unknownUsers);
         return settings;
     }
 
-    private void Validate()
+    // Empty list: this process's own user and root. Names go through the system's user database once, at start.
+    private static (IReadOnlySet<uint> Ids, List<string> Unknown) ResolveUsers(IReadOnlyList<string> users)
+    {
+        var ids = new HashSet<uint>();
+        var unknown = new List<string>();
+        if (!UnixHandover.IsSupported) return (ids, unknown);
+        if (users.Count == 0)
+        {
+            ids.Add(UnixHandover.CurrentUserId);
+            ids.Add(0);
+        }
+        foreach (var user in users)
+        {
+            if (uint.TryParse(user, NumberStyles.None, CultureInfo.InvariantCulture, out var uid)) ids.Add(uid);
+            else if (user.Length > 0 && UnixUsers.TryGetUserId(user, out uid)) ids.Add(uid);
+            else unknown.Add(user);
+        }
+        return (ids, unknown);
+    }
+
+    private void Validate(IReadOnlyList<string> unknownUsers)
     {
         var errors = new List<string>();
+        if (unknownUsers.Count > 0)
+            errors.Add($"allowed-worker-users names unknown users: {string.Join(", ", unknownUsers.Select(u => $"\"{u}\""))}");
         if (Port is < 0 or > 65535) errors.Add($"port must be 0-65535, not {Port}");
         if (ListenBacklog < 1) errors.Add("listen-backlog must be at least 1");
         if (MaxPendingAccepts < 1) errors.Add("max-pending-accepts must be at least 1");

@@ -20,8 +20,11 @@ namespace AkkaPortShare.Router.Connections;
 /// </summary>
 internal sealed class ConnectionActor : ReceiveActor, IWithTimers
 {
-    private sealed record BytesRead(int Count);
-    private sealed record ReadFailed(Exception Cause);
+    // The read results may arrive after the actor stopped (shed, timed out): expected, so not worth a dead-letter line.
+    private sealed record BytesRead(int Count) : IDeadLetterSuppression;
+    /// <summary>The zero-byte read completed: bytes (or the end of the stream) wait in the socket.</summary>
+    private sealed class ReadReady : IDeadLetterSuppression { public static readonly ReadReady Instance = new(); }
+    private sealed record ReadFailed(Exception Cause) : IDeadLetterSuppression;
     private sealed record RelayConnected(Socket Worker) : INoSerializationVerificationNeeded;
     private sealed record RelayFailed(string Reason);
     private sealed record RelayFinished(long ToWorker, long ToClient, Exception? Error);
@@ -33,20 +36,24 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
     private readonly RouterSettings _settings;
     private readonly PreambleDecoder _decoder;
     private readonly string _peer;
+    private readonly PendingSlot? _slot;
     private byte[]? _buffer;
     private int _filled;
     private int _decoded;
     private bool _socketGivenAway;
-    private bool _readPending;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(Socket socket, IActorRef registry, RouterSettings settings, byte[]? alreadyRead = null) =>
-        Akka.Actor.Props.Create(() => new ConnectionActor(socket, registry, settings, alreadyRead));
+    /// <param name="slot">Set by the listener for a connection it counts as pending: marked as soon as the bytes
+    /// that decide its routing have arrived, so the listener does not shed it while it waits for its turn here.</param>
+    public static Props Props(Socket socket, IActorRef registry, RouterSettings settings, byte[]? alreadyRead = null,
+        PendingSlot? slot = null) =>
+        Akka.Actor.Props.Create(() => new ConnectionActor(socket, registry, settings, alreadyRead, slot));
 
-    public ConnectionActor(Socket socket, IActorRef registry, RouterSettings settings, byte[]? alreadyRead)
+    public ConnectionActor(Socket socket, IActorRef registry, RouterSettings settings, byte[]? alreadyRead, PendingSlot? slot)
     {
         _socket = socket;
+        _slot = slot;
         _registry = registry;
         _settings = settings;
         _decoder = new PreambleDecoder(settings.MaxViaSize, settings.MaxContentTypeSize);
@@ -55,7 +62,8 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
         _buffer = ArrayPool<byte>.Shared.Rent(settings.MaxViaSize + settings.MaxContentTypeSize + 64);
         if (alreadyRead is { Length: > 0 })
         {
-            // A connection handed back by a worker: its next preamble was already read there.
+            // Bytes read before this actor existed: by the listener (what had arrived when it took the socket), or
+            // by a worker that handed the connection back (its next preamble).
             if (alreadyRead.Length > _buffer.Length)
             {
                 ArrayPool<byte>.Shared.Return(_buffer);
@@ -77,8 +85,9 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
 
     private void ReadingPreamble()
     {
-        Receive<BytesRead>(r => { _readPending = false; OnBytesRead(r.Count); });
-        Receive<ReadFailed>(f => { _readPending = false; Close($"read failed before the preamble was complete: {f.Cause.Message}"); });
+        Receive<BytesRead>(r => OnBytesRead(r.Count));
+        Receive<ReadReady>(_ => TakeWhatArrived());
+        Receive<ReadFailed>(f => Close($"read failed before the preamble was complete: {f.Cause.Message}"));
         ReceiveCommon();
     }
 
@@ -111,7 +120,7 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
     private void ReceiveCommon()
     {
         Receive<PreambleTimeout>(_ => Close($"no complete preamble within receive-timeout {_settings.ReceiveTimeout}"));
-        Receive<Shed>(_ => Close("shed: max-pending-connections reached and this was the oldest unrouted connection"));
+        Receive<Shed>(_ => Close("shed: max-pending-connections reached and this was the oldest connection still waiting for its client"));
     }
 
     private void OnBytesRead(int count)
@@ -126,6 +135,7 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
 
         _filled += count;
         _decoded += _decoder.Decode(_buffer.AsSpan(_decoded, _filled - _decoded));
+        if (_decoder.Stage is PreambleStage.Failed or PreambleStage.AfterEncoding or PreambleStage.Complete) _slot?.MarkDecided();
         switch (_decoder.Stage)
         {
             case PreambleStage.Failed when _decoder.FaultFor is { } fault:
@@ -207,11 +217,34 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
         Context.Stop(Self);
     }
 
+    // A zero-byte read: it completes when bytes (or the end of the stream) are waiting, and takes none of them.
+    // They stay in the socket until this actor takes and decodes them in one step, so a router too busy to get
+    // to them still sees that the client has sent them (PendingSlot.WaitsForClient) and does not shed it.
     private void ReadMore()
     {
-        _readPending = true;
-        SocketTasks.Receive(_socket, _buffer.AsMemory(_filled))
-            .PipeTo(Self, success: n => new BytesRead(n), failure: e => new ReadFailed(e));
+        SocketTasks.Receive(_socket, Memory<byte>.Empty)
+            .PipeTo(Self, success: _ => ReadReady.Instance, failure: e => new ReadFailed(e));
+    }
+
+    private void TakeWhatArrived()
+    {
+        int read;
+        try
+        {
+            // Bytes waiting, or readable without bytes (end of stream, reset): Receive returns at once either way.
+            if (_socket.Available == 0 && !_socket.Poll(0, SelectMode.SelectRead))
+            {
+                ReadMore(); // woken without anything to read
+                return;
+            }
+            read = _socket.Receive(_buffer.AsSpan(_filled), SocketFlags.None);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            Close($"read failed before the preamble was complete: {e.Message}");
+            return;
+        }
+        OnBytesRead(read);
     }
 
     private IPEndPoint LocalEndPoint() => (IPEndPoint)_socket.LocalEndPoint!;
@@ -226,8 +259,7 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
     protected override void PostStop()
     {
         if (!_socketGivenAway) _socket.Dispose();
-        // A read still pending (timeout, shed) may touch the buffer until the close aborts it: leave that one
-        // to the garbage collector rather than hand it back to the pool.
-        if (!_readPending) ReturnBuffer();
+        // The pending read (if any) reads zero bytes, so the buffer can always go back to the pool.
+        ReturnBuffer();
     }
 }

@@ -24,20 +24,18 @@ internal sealed class WorkerGatewayActor : ReceiveActor
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Socket _channel;
-    private readonly IActorRef _worker;
     private readonly int _workerPid;
     private readonly RouterSettings _settings;
     private readonly Channel<HandOver> _outbox = Channel.CreateUnbounded<HandOver>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _stopping = new();
 
-    public static Props Props(Socket channel, IActorRef worker, int workerPid, RouterSettings settings) =>
-        Akka.Actor.Props.Create(() => new WorkerGatewayActor(channel, worker, workerPid, settings));
+    public static Props Props(Socket channel, int workerPid, RouterSettings settings) =>
+        Akka.Actor.Props.Create(() => new WorkerGatewayActor(channel, workerPid, settings));
 
-    public WorkerGatewayActor(Socket channel, IActorRef worker, int workerPid, RouterSettings settings)
+    public WorkerGatewayActor(Socket channel, int workerPid, RouterSettings settings)
     {
         _settings = settings;
         _channel = channel;
-        _worker = worker;
         _workerPid = workerPid;
         Receive<HandOver>(h =>
         {
@@ -45,7 +43,7 @@ internal sealed class WorkerGatewayActor : ReceiveActor
         });
         Receive<ChannelClosed>(c =>
         {
-            Context.Parent.Tell(new WorkerChannelClosed(_worker, c.Reason));
+            Context.Parent.Tell(new WorkerChannelClosed(c.Reason));
             Context.Stop(Self);
         });
     }

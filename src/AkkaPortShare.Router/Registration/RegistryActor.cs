@@ -3,6 +3,7 @@ using System.Text;
 using Akka.Actor;
 using Akka.Event;
 using AkkaPortShare.Addressing;
+using AkkaPortShare.Handover;
 using AkkaPortShare.Interop;
 using AkkaPortShare.Registration;
 using AkkaPortShare.Router.Configuration;
@@ -15,24 +16,58 @@ namespace AkkaPortShare.Router.Registration;
 
 /// <summary>
 /// The one authority over which worker owns which base address on this host. Matching follows the Windows
-/// service's rules (see <see cref="AddressTable{TOwner}"/>). A worker is known by its actor reference; when it
-/// registers its first address the registry opens the worker's hand-over channel, whose end-of-file tells
-/// within milliseconds that the worker process died. DeathWatch covers workers without such a channel.
+/// service's rules (see <see cref="AddressTable{TOwner}"/>).
 /// </summary>
+/// <remarks>
+/// <para>
+/// Who may register (the Windows service's allowAccounts and pid check): Akka.Remote does not authenticate the
+/// sender of a message, so a worker is not known by its actor reference but by what it can prove. A worker on this
+/// host offers a hand-over socket; the registry connects to it, reads the listening process's pid and user from
+/// the kernel (SO_PEERCRED), refuses users outside allowed-worker-users and a pid other than the one claimed, and
+/// sends a random channel token through the socket. Only the process behind the socket receives it, and only
+/// commands carrying it act for that worker, so nobody can register for, take over or unregister the addresses
+/// of another worker. A worker without a reachable hand-over socket (another host) is admitted only with the
+/// registration secret, and is then known by its actor reference. When the secret is set, every command needs it.
+/// </para>
+/// <para>
+/// Liveness: the hand-over channel's end-of-file tells within milliseconds that a worker process died (and it
+/// cannot be forged from the network, unlike a remote Terminated); DeathWatch covers workers without a channel.
+/// </para>
+/// </remarks>
 internal sealed class RegistryActor : ReceiveActor
 {
     private const int MaxAddressBytes = 2048;
 
-    /// <summary>Gateway: the worker's hand-over channel, kept for liveness even when its sockets are relayed.</summary>
-    private sealed record Worker(WorkerEndpoint Endpoint, IActorRef? Gateway, bool PassSockets)
+    /// <summary>An admitted worker. Reference identity: it is the owner in the address table.</summary>
+    private sealed class Worker(WorkerEndpoint endpoint, IActorRef replyTo, IActorRef? gateway, bool passSockets,
+        SharedSecret? channelToken, uint? userId)
     {
+        public WorkerEndpoint Endpoint { get; } = endpoint;
+
+        /// <summary>Where answers go: the sender of the last command that proved to be this worker's.</summary>
+        public IActorRef ReplyTo { get; set; } = replyTo;
+
+        /// <summary>The worker's hand-over channel, kept for liveness (and the token) even when sockets are relayed.</summary>
+        public IActorRef? Gateway { get; } = gateway;
+
+        public bool PassSockets { get; } = passSockets;
+
+        /// <summary>Sent through the hand-over socket; null for a worker without one (known by its actor reference).</summary>
+        public SharedSecret? ChannelToken { get; } = channelToken;
+
         public string HandoverMode => PassSockets ? "fd" : "relay";
+
+        /// <summary>"pid 4242 (user 1000 (app))", for log lines and refusals.</summary>
+        public string Describe() =>
+            $"pid {Endpoint.ProcessId}" + (userId is { } uid ? $" (user {UnixUsers.Describe(uid)})" : " (user not checked)");
     }
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly RouterSettings _settings;
-    private readonly AddressTable<IActorRef> _table = new();
-    private readonly Dictionary<IActorRef, Worker> _workers = new();
+    private readonly AddressTable<Worker> _table = new();
+    private readonly Dictionary<IActorRef, Worker> _byActor = new();   // workers without a hand-over channel
+    private readonly Dictionary<string, Worker> _byChannel = new();    // by hand-over socket path
+    private readonly Dictionary<IActorRef, Worker> _byGateway = new();
 
     public static Props Props(RouterSettings settings) => Akka.Actor.Props.Create(() => new RegistryActor(settings));
 
@@ -42,16 +77,34 @@ internal sealed class RegistryActor : ReceiveActor
         Receive<Register>(OnRegister);
         Receive<Unregister>(OnUnregister);
         Receive<Resolve>(OnResolve);
-        Receive<Terminated>(t => RemoveWorker(t.ActorRef, "its actor system is unreachable or stopped"));
-        Receive<WorkerChannelClosed>(c => RemoveWorker(c.Worker, c.Reason));
+        Receive<Terminated>(t =>
+        {
+            if (_byActor.TryGetValue(t.ActorRef, out var worker)) RemoveWorker(worker, "its actor system is unreachable or stopped");
+        });
+        Receive<WorkerChannelClosed>(c =>
+        {
+            if (_byGateway.TryGetValue(Sender, out var worker)) RemoveWorker(worker, c.Reason);
+        });
         Receive<Reroute>(r => Context.ActorOf(ConnectionActor.Props(r.Socket, Self, _settings, r.AlreadyRead)));
         Receive<ConnectionRouted>(_ => { }); // rerouted connections report here; they are not pending accepts
         Receive<RouterProtocol.GetRegistrations>(_ => Sender.Tell(new RouterProtocol.Registrations(
             _table.Entries.Select(e => new RouterProtocol.RegisteredAddress(
-                e.Address.ToString(), _workers[e.Owner].Endpoint.ProcessId, _workers[e.Owner].HandoverMode)).ToList())));
+                e.Address.ToString(), e.Owner.Endpoint.ProcessId, e.Owner.HandoverMode)).ToList())));
     }
 
     protected override SupervisorStrategy SupervisorStrategy() => Akka.Actor.SupervisorStrategy.StoppingStrategy;
+
+    protected override void PreStart()
+    {
+        Context.ActorOf(UndeliveredHandoversActor.Props(_settings), "undelivered-handovers");
+        var users = UnixHandover.IsSupported
+            ? string.Join(", ", _settings.AllowedWorkerUserIds.Order().Select(UnixUsers.Describe))
+            : "(not checked on this OS)";
+        _log.Info("Workers may register when their hand-over socket belongs to user {0}{1}", users,
+            _settings.RegistrationSecret.IsSet
+                ? "; every registration must carry registration-secret, and workers without a hand-over socket are admitted with it"
+                : "; workers without a reachable hand-over socket are refused (no registration-secret is set)");
+    }
 
     private void OnRegister(Register register)
     {
@@ -60,6 +113,13 @@ internal sealed class RegistryActor : ReceiveActor
         if (requested is null || register.Worker is null)
         {
             Refuse(requested ?? "", RefusalReason.InvalidAddress, "A registration needs a base address and a worker endpoint.");
+            return;
+        }
+        if (!_settings.RegistrationSecret.Matches(register.Secret))
+        {
+            Refuse(requested, RefusalReason.NotAuthorized, register.Secret is null
+                ? "The router requires registration-secret and this registration carries none."
+                : "The registration carries a wrong registration-secret.");
             return;
         }
         if (Encoding.UTF8.GetByteCount(requested) > MaxAddressBytes)
@@ -73,49 +133,90 @@ internal sealed class RegistryActor : ReceiveActor
             return;
         }
 
-        var workerRef = Sender;
-        var admittedNow = false;
-        if (!_workers.TryGetValue(workerRef, out var worker))
-        {
-            if (!TryAdmit(workerRef, register.Worker, requested, out worker)) return;
-            admittedNow = true;
-        }
+        var worker = IdentifyOrAdmit(register, requested, out var admittedNow);
+        if (worker is null) return;
 
-        var added = _table.TryAdd(address!, workerRef, out var owner) == RegistrationStatus.Success;
-        if (!added && !owner!.Equals(workerRef))
+        var added = _table.TryAdd(address!, worker, out var owner) == RegistrationStatus.Success;
+        if (!added && owner != worker)
         {
-            var holder = _workers.TryGetValue(owner, out var w) ? $"worker pid {w.Endpoint.ProcessId}" : "another worker";
             Refuse(requested, RefusalReason.AddressAlreadyInUse,
-                $"Address already in use: {address} is already registered by {holder}.");
-            if (admittedNow) RemoveWorker(workerRef, null);
+                $"Address already in use: {address} is already registered by worker {owner!.Describe()}.");
+            if (admittedNow) RemoveWorker(worker, null);
             return;
         }
 
         // A worker resends registrations until answered; only the first one is news.
-        if (added) _log.Info("Registered {0} for worker pid {1} ({2})", address, worker!.Endpoint.ProcessId, worker.HandoverMode);
-        workerRef.Tell(new Registered(requested, worker!.HandoverMode));
+        if (added) _log.Info("Registered {0} for worker {1} ({2})", address, worker.Describe(), worker.HandoverMode);
+        worker.ReplyTo.Tell(new Registered(requested, worker.HandoverMode));
     }
 
-    // Opens the hand-over channel of a worker seen for the first time and checks that the process behind it is
-    // the one that claims it (SO_PEERCRED), the way the Windows service checks the registering pid.
-    private bool TryAdmit(IActorRef workerRef, WorkerEndpoint endpoint, string requested, out Worker? worker)
+    /// <summary>
+    /// The admitted worker this Register speaks for, or null when it is refused or must first prove itself (the
+    /// channel token is on its way through the hand-over socket; the worker's retry carries it).
+    /// </summary>
+    private Worker? IdentifyOrAdmit(Register register, string requested, out bool admittedNow)
     {
-        worker = null;
+        admittedNow = false;
+        if (_byActor.TryGetValue(Sender, out var known)) return known;
+
+        var path = register.Worker.HandoverPath;
+        if (!string.IsNullOrEmpty(path) && _byChannel.TryGetValue(path, out known))
+        {
+            if (register.ChannelToken is null)
+            {
+                // The worker's first Register crossed the token it has not received yet; its next one carries it.
+                _log.Debug("Registration of {0} by {1} waits for the channel token of worker {2}", requested, Sender.Path.Address, known.Describe());
+                return null;
+            }
+            if (!known.ChannelToken!.Matches(register.ChannelToken))
+            {
+                Refuse(requested, RefusalReason.NotAuthorized,
+                    $"The registration names the hand-over socket of worker {known.Describe()} but does not carry the token sent through it.");
+                return null;
+            }
+            known.ReplyTo = Sender;
+            return known;
+        }
+
+        var admitted = Admit(register, requested);
+        if (admitted is null || admitted.ChannelToken is not null) return null;
+        admittedNow = true; // a worker without a channel registers right away
+        return admitted;
+    }
+
+    // Opens the hand-over channel of a worker seen for the first time and checks the process behind it (SO_PEERCRED):
+    // its pid must be the one it claims, the way the Windows service checks the registering pid, and its user must be
+    // in allowed-worker-users (the service's allowAccounts). Then the channel token goes out through the socket.
+    private Worker? Admit(Register register, string requested)
+    {
+        var endpoint = register.Worker;
         Socket? channel = null;
-        var channelProblem = "the worker offers no hand-over socket";
+        PeerCredentials peer = default;
+        SharedSecret? token = null;
+        var channelProblem = "it offers no hand-over socket";
         if (UnixHandover.IsSupported && endpoint.HandoverPath is { } path)
         {
             try
             {
                 channel = UnixHandover.Connect(path);
-                var peer = UnixHandover.GetPeerCredentials(channel);
+                peer = UnixHandover.GetPeerCredentials(channel);
                 if (peer.ProcessId != endpoint.ProcessId)
                 {
                     channel.Dispose();
                     Refuse(requested, RefusalReason.NotAuthorized,
                         $"The hand-over socket {path} belongs to pid {peer.ProcessId}, not to the registering pid {endpoint.ProcessId}.");
-                    return false;
+                    return null;
                 }
+                if (!_settings.AllowedWorkerUserIds.Contains(peer.UserId))
+                {
+                    channel.Dispose();
+                    Refuse(requested, RefusalReason.NotAuthorized,
+                        $"Worker pid {peer.ProcessId} runs as user {UnixUsers.Describe(peer.UserId)}, which is not in allowed-worker-users " +
+                        $"({string.Join(", ", _settings.AllowedWorkerUserIds.Order().Select(UnixUsers.Describe))}).");
+                    return null;
+                }
+                token = SharedSecret.NewToken();
+                UnixHandover.Send(channel, HandoverFrame.WriteToken(token.Value!));
             }
             catch (SocketException e)
             {
@@ -123,7 +224,7 @@ internal sealed class RegistryActor : ReceiveActor
                 channel = null;
                 channelProblem = $"its hand-over socket {path} cannot be reached ({e.SocketErrorCode})";
             }
-            catch (ArgumentException e)
+            catch (Exception e) when (e is ArgumentException or IOException)
             {
                 // An empty path, or one longer than a Unix socket address holds (107 bytes).
                 channel?.Dispose();
@@ -134,59 +235,90 @@ internal sealed class RegistryActor : ReceiveActor
 
         if (channel is null && _settings.HandoverMode == HandoverMode.Fd)
         {
-            Refuse(requested, RefusalReason.HandoverUnavailable,
-                $"handover-mode is fd but {channelProblem}.");
-            return false;
+            Refuse(requested, RefusalReason.HandoverUnavailable, $"handover-mode is fd but {channelProblem}.");
+            return null;
+        }
+        if (channel is null && !_settings.RegistrationSecret.IsSet)
+        {
+            Refuse(requested, RefusalReason.NotAuthorized,
+                $"The user of worker pid {endpoint.ProcessId} cannot be checked: {channelProblem}. Such workers need " +
+                "registration-secret, and this router has none configured.");
+            return null;
         }
 
-        var passSockets = channel is not null && _settings.HandoverMode != HandoverMode.Relay;
-        var gateway = channel is null
-            ? null
-            : Context.ActorOf(WorkerGatewayActor.Props(channel, workerRef, endpoint.ProcessId, _settings));
-        if (channel is null) _log.Info("Worker pid {0} will be relayed: {1}", endpoint.ProcessId, channelProblem);
-        worker = new Worker(endpoint, gateway, passSockets);
-        _workers[workerRef] = worker;
-        Context.Watch(workerRef);
-        return true;
+        Worker worker;
+        if (channel is null)
+        {
+            worker = new Worker(endpoint, Sender, null, false, null, null);
+            _byActor[Sender] = worker;
+            Context.Watch(Sender);
+            _log.Info("Admitted worker {0} with registration-secret; it will be relayed: {1}", worker.Describe(), channelProblem);
+            return worker;
+        }
+
+        var gateway = Context.ActorOf(WorkerGatewayActor.Props(channel, endpoint.ProcessId, _settings));
+        worker = new Worker(endpoint, Sender, gateway, _settings.HandoverMode != HandoverMode.Relay, token, peer.UserId);
+        _byChannel[endpoint.HandoverPath!] = worker;
+        _byGateway[gateway] = worker;
+        _log.Info("Admitted worker {0}: its hand-over socket {1} checked, channel token sent", worker.Describe(), endpoint.HandoverPath);
+        return worker;
     }
 
     private void OnUnregister(Unregister unregister)
     {
-        if (BaseAddress.TryParse(unregister.BaseAddress, out var address, out _) && _table.TryRemove(address!, Sender))
+        var requested = unregister.BaseAddress ?? "";
+        if (!_settings.RegistrationSecret.Matches(unregister.Secret))
         {
-            _log.Info("Unregistered {0}", address);
-            Sender.Tell(new Unregistered(unregister.BaseAddress));
+            Refuse(requested, RefusalReason.NotAuthorized, "The router requires registration-secret and this Unregister does not carry it.");
+            return;
+        }
+
+        // The owner must prove itself as for Register: by its channel token, or (no channel) by its actor reference.
+        var owner = unregister.ChannelToken is { } token
+            ? _byChannel.Values.FirstOrDefault(w => w.ChannelToken!.Matches(token))
+            : _byActor.GetValueOrDefault(Sender);
+        if (owner is not null && BaseAddress.TryParse(requested, out var address, out _) && _table.TryRemove(address!, owner))
+        {
+            owner.ReplyTo = Sender;
+            _log.Info("Unregistered {0} for worker {1}", address, owner.Describe());
+            Sender.Tell(new Unregistered(requested));
         }
         else
         {
-            Refuse(unregister.BaseAddress, RefusalReason.NotOwner,
-                $"{unregister.BaseAddress} is not registered by this worker, so it cannot unregister it.");
+            Refuse(requested, RefusalReason.NotOwner, $"{requested} is not registered by this worker, so it cannot unregister it.");
         }
     }
 
     private void OnResolve(Resolve resolve)
     {
-        if (_table.TryMatch(resolve.Via, resolve.LocalEndPoint, out var matched, out var owner)
-            && _workers.TryGetValue(owner!, out var worker))
-            Sender.Tell(new RouteFound(matched!.ToString(), worker.Endpoint, worker.PassSockets ? worker.Gateway : null));
+        if (_table.TryMatch(resolve.Via, resolve.LocalEndPoint, out var matched, out var owner))
+            Sender.Tell(new RouteFound(matched!.ToString(), owner!.Endpoint, owner.PassSockets ? owner.Gateway : null));
         else
             Sender.Tell(new RouteNotFound(resolve.Via));
     }
 
-    private void RemoveWorker(IActorRef workerRef, string? reason)
+    private void RemoveWorker(Worker worker, string? reason)
     {
-        if (!_workers.Remove(workerRef, out var worker)) return;
-        Context.Unwatch(workerRef);
-        if (worker.Gateway is not null) Context.Stop(worker.Gateway);
-        var removed = _table.RemoveOwner(workerRef);
+        if (worker.ChannelToken is null)
+        {
+            if (!_byActor.Remove(worker.ReplyTo)) return;
+            Context.Unwatch(worker.ReplyTo);
+        }
+        else
+        {
+            if (!_byChannel.Remove(worker.Endpoint.HandoverPath!)) return;
+            _byGateway.Remove(worker.Gateway!);
+            Context.Stop(worker.Gateway!);
+        }
+        var removed = _table.RemoveOwner(worker);
         if (reason is not null)
-            _log.Warning("Worker pid {0} is gone ({1}): removed {2} address(es) {3}", worker.Endpoint.ProcessId, reason,
+            _log.Warning("Worker {0} is gone ({1}): removed {2} address(es) {3}", worker.Describe(), reason,
                 removed.Count, string.Join(", ", removed));
     }
 
     private void Refuse(string address, RefusalReason reason, string message)
     {
-        _log.Warning("Refused registration of {0} by {1}: {2}", address, Sender.Path.Address, message);
+        _log.Warning("Refused registration of {0} by {1} ({2}): {3}", address, Sender.Path.Address, reason, message);
         Sender.Tell(new RegistrationRefused(address, reason, message));
     }
 }

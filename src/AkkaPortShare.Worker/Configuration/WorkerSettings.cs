@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Configuration;
+using AkkaPortShare.Registration;
 
 namespace AkkaPortShare.Worker.Configuration;
 
@@ -20,6 +21,7 @@ public sealed record WorkerSettings
     public required int MaxContentTypeSize { get; init; }
     public required TimeSpan RetryMinBackoff { get; init; }
     public required TimeSpan RetryMaxBackoff { get; init; }
+    public required SharedSecret RegistrationSecret { get; init; }
 
     private WorkerSettings() { }
 
@@ -46,6 +48,7 @@ public sealed record WorkerSettings
             MaxContentTypeSize = c.GetInt("max-content-type-size"),
             RetryMinBackoff = c.GetTimeSpan("registration-retry.min-backoff"),
             RetryMaxBackoff = c.GetTimeSpan("registration-retry.max-backoff"),
+            RegistrationSecret = new SharedSecret(c.GetString("registration-secret") ?? ""),
         };
     }
 }

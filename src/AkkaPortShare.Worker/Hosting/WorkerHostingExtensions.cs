@@ -16,6 +16,9 @@ public sealed class WorkerOptions
     /// <summary>The router's actor system address, e.g. <c>akka.tcp://akkaportshare@127.0.0.1:8809</c>.</summary>
     public string? Router { get; set; }
 
+    /// <summary>The router's registration-secret, when it has one (read it from a secret store, not from source code).</summary>
+    public string? RegistrationSecret { get; set; }
+
     /// <summary>
     /// Registers a base address such as <c>net.tcp://+:8808/echo/</c> and the actor that serves its sessions
     /// (it receives <see cref="FramingSession"/> messages).
@@ -26,8 +29,16 @@ public sealed class WorkerOptions
         return this;
     }
 
-    internal string ToHocon() =>
-        Router is null ? "" : $"{WorkerSettings.ConfigPath}.router = \"{Router}\"";
+    internal string ToHocon()
+    {
+        var lines = new List<string>();
+        if (Router is not null) lines.Add($"{WorkerSettings.ConfigPath}.router = {Quote(Router)}");
+        if (RegistrationSecret is not null) lines.Add($"{WorkerSettings.ConfigPath}.registration-secret = {Quote(RegistrationSecret)}");
+        return string.Join("\n", lines);
+    }
+
+    // A HOCON quoted string: JSON escaping, so any character (quotes, backslashes, '$') is taken literally.
+    private static string Quote(string value) => System.Text.Json.JsonSerializer.Serialize(value);
 }
 
 public static class WorkerHostingExtensions

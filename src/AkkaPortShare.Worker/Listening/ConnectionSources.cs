@@ -34,9 +34,12 @@ internal static class ConnectionSources
         }
     }
 
+    /// <summary>The router's channel token arrived on <paramref name="Channel"/> (see <see cref="HandoverFrame.ChannelToken"/>).</summary>
+    public sealed record TokenArrived(RouterChannel Channel, string Token);
+
     /// <summary>Accepts router channels on the hand-over socket; each gets a receiving thread.</summary>
     public static async Task AcceptRouterChannels(Socket handoverListener, Action<Arrived> onArrived,
-        Action<RouterChannel, string> onClosed, CancellationToken stopping)
+        Action<TokenArrived> onToken, Action<RouterChannel, string> onClosed, CancellationToken stopping)
     {
         while (!stopping.IsCancellationRequested)
         {
@@ -44,7 +47,7 @@ internal static class ConnectionSources
             {
                 var socket = await handoverListener.AcceptAsync(stopping).ConfigureAwait(false);
                 var channel = new RouterChannel(socket);
-                new Thread(() => ReceivePassedSockets(channel, onArrived, onClosed, stopping))
+                new Thread(() => ReceivePassedSockets(channel, onArrived, onToken, onClosed, stopping))
                 {
                     IsBackground = true, Name = "handover-recv",
                 }.Start();
@@ -61,7 +64,7 @@ internal static class ConnectionSources
 
     // A dedicated thread: recvmsg with SCM_RIGHTS has no managed async API, and this must not hold an actor thread.
     private static void ReceivePassedSockets(RouterChannel channel, Action<Arrived> onArrived,
-        Action<RouterChannel, string> onClosed, CancellationToken stopping)
+        Action<TokenArrived> onToken, Action<RouterChannel, string> onClosed, CancellationToken stopping)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(UnixHandover.MaxMessageSize);
         var reason = "the router closed the hand-over channel";
@@ -77,6 +80,8 @@ internal static class ConnectionSources
                 }
                 if (socket is not null && HandoverFrame.TryRead(buffer.AsSpan(0, length), out var alreadyRead))
                     onArrived(new Arrived(socket, alreadyRead.ToArray(), channel));
+                else if (socket is null && HandoverFrame.TryReadToken(buffer.AsSpan(0, length), out var token))
+                    onToken(new TokenArrived(channel, token!));
                 else
                     socket?.Dispose();
             }

@@ -24,7 +24,7 @@ namespace AkkaPortShare.Worker.Registration;
 internal sealed class WorkerActor : ReceiveActor, IWithTimers
 {
     private sealed class RetryRegistrations { public static readonly RetryRegistrations Instance = new(); }
-    private sealed record RouterLost(string Reason);
+    private sealed record RouterLost(RouterChannel? Channel, string Reason);
 
     /// <summary>The whole mutable state: where each address stands, and the current retry interval.</summary>
     private readonly record struct State(ImmutableDictionary<string, AddressStatus> Addresses, TimeSpan Backoff);
@@ -40,6 +40,7 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
     private Socket? _handoverListener;
     private string? _handoverPath;
     private WorkerEndpoint? _endpoint;
+    private ConnectionSources.TokenArrived? _channelToken; // proves our registrations come from this process
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -60,7 +61,12 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
         Receive<Registered>(OnRegistered);
         Receive<RegistrationRefused>(OnRefused);
         Receive<RetryRegistrations>(_ => SendPendingRegistrations());
-        Receive<RouterLost>(l => OnRouterLost(l.Reason));
+        Receive<ConnectionSources.TokenArrived>(OnTokenArrived);
+        Receive<RouterLost>(l =>
+        {
+            if (l.Channel is not null && _channelToken?.Channel == l.Channel) _channelToken = null;
+            OnRouterLost(l.Reason);
+        });
         Receive<Terminated>(_ => OnRouterLost("the router's registry terminated"));
         Receive<GetStatus>(_ => Sender.Tell(new WorkerStatus(_state.Addresses.Values.ToList(),
             ((IPEndPoint)_dataListener!.LocalEndPoint!).Port, _handoverPath)));
@@ -83,8 +89,8 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
         {
             _handoverPath = Path.Combine(_settings.HandoverDirectory, $"worker-{Environment.ProcessId}-{Guid.NewGuid():N}.sock");
             _handoverListener = UnixHandover.Listen(_handoverPath);
-            _ = ConnectionSources.AcceptRouterChannels(_handoverListener, a => self.Tell(a),
-                (_, reason) => self.Tell(new RouterLost(reason)), _stopping.Token);
+            _ = ConnectionSources.AcceptRouterChannels(_handoverListener, a => self.Tell(a), t => self.Tell(t),
+                (channel, reason) => self.Tell(new RouterLost(channel, reason)), _stopping.Token);
         }
 
         var dataPort = ((IPEndPoint)_dataListener.LocalEndPoint!).Port;
@@ -96,12 +102,28 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
 
     private void SendPendingRegistrations()
     {
-        var pending = _state.Addresses.Values.Where(a => a.State == RegistrationState.Pending).ToList();
-        if (pending.Count == 0) return;
-        foreach (var address in pending) _registry.Tell(new Register(address.BaseAddress, _endpoint!));
+        if (!SendRegisters()) return;
         Timers.StartSingleTimer(RetryRegistrations.Instance, RetryRegistrations.Instance, _state.Backoff);
         var next = TimeSpan.FromTicks(Math.Min(_state.Backoff.Ticks * 2, _settings.RetryMaxBackoff.Ticks));
         _state = _state with { Backoff = next };
+    }
+
+    /// <summary>Sends Register for every pending address; false when none is pending.</summary>
+    private bool SendRegisters()
+    {
+        var pending = _state.Addresses.Values.Where(a => a.State == RegistrationState.Pending).ToList();
+        foreach (var address in pending)
+            _registry.Tell(new Register(address.BaseAddress, _endpoint!, _settings.RegistrationSecret.Value, _channelToken?.Token));
+        return pending.Count > 0;
+    }
+
+    // The router checked who listens on our hand-over socket and sent this token through it: registrations that
+    // carry it are ours. Send them at once rather than at the next retry.
+    private void OnTokenArrived(ConnectionSources.TokenArrived token)
+    {
+        _channelToken = token;
+        _log.Debug("The router sent its channel token through the hand-over socket");
+        SendRegisters();
     }
 
     private void OnRegistered(Registered registered)

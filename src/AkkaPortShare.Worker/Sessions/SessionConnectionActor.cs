@@ -47,6 +47,7 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
     private InboundStream? _inbound;   // the streamed message being received (singleton mode)
     private bool _drainPending;        // the inbound pipe is full: stop reading until the service catches up
     private bool _replied;             // singleton mode: the service has answered this session's message
+    private bool _messageArrived;      // singleton mode: this session's message has begun to arrive
     private bool _endPending;          // singleton mode: the client's End waits for that answer
     private bool _readPending;
     private bool _closeAfterWrites;
@@ -201,6 +202,7 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
         _mode = _preamble.Mode;
         _records.Reset(_mode);
         _replied = false;
+        _messageArrived = false;
         QueueRecord(FramingWriter.PreambleAck.ToArray());
         Flush();
         service!.Tell(new SessionOpened(Self, via, _preamble.ContentType!, _peer, Streamed: _mode == FramingMode.Singleton));
@@ -214,6 +216,7 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
         {
             case SessionEventKind.EnvelopeStart when _mode == FramingMode.Singleton:
                 // Streamed mode: the service reads the message while it arrives.
+                _messageArrived = true;
                 _inbound = new InboundStream();
                 _service!.Tell(new MessageStreamReceived(Self, _inbound.Body));
                 return true;
@@ -248,7 +251,8 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
                 _service!.Tell(new MessageReceived(Self, _message!.ToArray()));
                 _message = null;
                 return true;
-            case SessionEventKind.End when _mode == FramingMode.Singleton && !_replied:
+            // Without a message there is no reply to wait for (found by fuzzing: End right after the preamble hung).
+            case SessionEventKind.End when _mode == FramingMode.Singleton && !_replied && _messageArrived:
                 // A streaming client sends End right after its message; End answers only after the reply.
                 _endPending = true;
                 return true;

@@ -24,9 +24,24 @@ public sealed class ManagedProcess : IDisposable
         process.BeginErrorReadLine();
     }
 
-    public static ManagedProcess StartDll(string name, string dll, params string[] args)
+    public static ManagedProcess StartDll(string name, string dll, params string[] args) => StartDllAs(name, null, dll, args);
+
+    /// <summary>
+    /// Starts the dll as another user (uid = gid = <paramref name="userId"/>, through setpriv; the test must run as
+    /// root), or as this process's user when <paramref name="userId"/> is null.
+    /// </summary>
+    public static ManagedProcess StartDllAs(string name, uint? userId, string dll, params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo(userId is null ? "dotnet" : "setpriv")
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        if (userId is { } uid)
+        {
+            foreach (var arg in new[] { $"--reuid={uid}", $"--regid={uid}", "--clear-groups", "dotnet" }) info.ArgumentList.Add(arg);
+            info.Environment["HOME"] = info.Environment["DOTNET_CLI_HOME"] = Path.GetTempPath();
+            info.WorkingDirectory = Path.GetTempPath();
+        }
         info.ArgumentList.Add(dll);
         foreach (var arg in args) info.ArgumentList.Add(arg);
         info.Environment["DOTNET_NOLOGO"] = "1";
@@ -45,12 +60,28 @@ public sealed class ManagedProcess : IDisposable
         get { lock (_lines) return string.Join('\n', _lines); }
     }
 
-    /// <summary>Waits until a line matches; fails with the whole output when it does not within the timeout.</summary>
-    public async Task<string> WaitForLineAsync(string pattern, TimeSpan timeout)
+    /// <summary>Lines printed so far: pass it to <see cref="WaitForLineAsync"/> to wait only for lines printed after now.</summary>
+    public int LineCount
+    {
+        get { lock (_lines) return _lines.Count; }
+    }
+
+    /// <summary>How many lines printed so far match <paramref name="pattern"/>.</summary>
+    public int CountLines(string pattern)
+    {
+        var regex = new Regex(pattern);
+        lock (_lines) return _lines.Count(regex.IsMatch);
+    }
+
+    /// <summary>
+    /// Waits until a line (from line <paramref name="fromLine"/> on) matches; fails with the whole output when it
+    /// does not within the timeout.
+    /// </summary>
+    public async Task<string> WaitForLineAsync(string pattern, TimeSpan timeout, int fromLine = 0)
     {
         var regex = new Regex(pattern);
         var deadline = DateTime.UtcNow + timeout;
-        for (var seen = 0; ;)
+        for (var seen = fromLine; ;)
         {
             lock (_lines)
             {

@@ -49,8 +49,11 @@ public sealed class PortShareHost : IDisposable
         return worker;
     }
 
-    private ManagedProcess StartWorkerProcess(string identity, IEnumerable<string> args) =>
-        Track(ManagedProcess.StartDll(identity, Binaries.EchoWorker,
+    private ManagedProcess StartWorkerProcess(string identity, IEnumerable<string> args) => StartWorkerAs(identity, null, args);
+
+    /// <summary>Starts an echo worker with any sample arguments, as another user when <paramref name="userId"/> is set; does not wait.</summary>
+    public ManagedProcess StartWorkerAs(string identity, uint? userId, IEnumerable<string> args) =>
+        Track(ManagedProcess.StartDllAs(identity, userId, Binaries.EchoWorker,
             ["--router", RouterAddress, "--identity", identity, .. args]));
 
     /// <summary>Writes a HOCON file that lives as long as this host (for --config).</summary>

@@ -120,6 +120,64 @@ public sealed class ListenerActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public async Task ListenerActor_must_not_shed_a_connection_whose_preamble_has_arrived_however_slow_the_router_is()
+    {
+        // The registry (a probe here) does not answer yet: the connection that sent its whole preamble waits for
+        // the router, not for its client, so newer connections never push it out; the silent ones go instead.
+        var (listener, endPoint) = await StartListenerAsync();
+        var silent = await ConnectAsync(endPoint);
+        await AwaitPendingAsync(listener, 1);
+        var prompt = await ConnectAsync(endPoint);
+        await Loopback.SendAsync(prompt, FramingWriter.Preamble(FramingMode.Duplex, "net.tcp://localhost/svc"));
+        var resolve = await _registry.ExpectMsgAsync<Resolve>();
+
+        var newer = new[] { await ConnectAsync(endPoint), await ConnectAsync(endPoint) };
+
+        Assert.Empty((await Loopback.ReadToEndAsync(silent)).Bytes); // the oldest silent one was shed
+        await AwaitPendingAsync(listener, 2);
+        Assert.True(Loopback.IsOpenAndSilent(prompt), "the connection with a whole preamble must not be shed");
+        Assert.All(newer, c => Assert.True(Loopback.IsOpenAndSilent(c)));
+        _registry.Reply(new RouteNotFound(resolve.Via));
+        Assert.Equal(FramingWriter.Fault(FramingFaults.EndpointNotFound), (await Loopback.ReadToEndAsync(prompt)).Bytes);
+    }
+
+    [Fact]
+    public async Task ListenerActor_must_shed_from_the_source_address_holding_the_most_unrouted_connections()
+    {
+        // One address trickling many connections pushes out its own, not an older connection from elsewhere.
+        var settings = RouterSettings.Create(Akka.Configuration.ConfigurationFactory
+            .ParseString("akka-port-share.router.max-pending-connections = 3").WithFallback(Sys.Settings.Config));
+        var listener = Sys.ActorOf(ListenerActor.Props(settings, _registry.Ref));
+        var endPoint = (await StatusAsync(listener)).LocalEndPoint;
+        var attacker = IPAddress.Parse("127.0.0.1");
+        var attacks = new List<Socket> { await ConnectFromAsync(attacker, endPoint), await ConnectFromAsync(attacker, endPoint) };
+        await AwaitPendingAsync(listener, 2);
+        var other = await ConnectFromAsync(IPAddress.Parse("127.0.0.2"), endPoint);
+        await AwaitPendingAsync(listener, 3);
+
+        for (var i = 0; i < 3; i++)
+        {
+            attacks.Add(await ConnectFromAsync(attacker, endPoint));
+            Assert.Empty((await Loopback.ReadToEndAsync(attacks[i])).Bytes); // the attacker's oldest, each time
+            await AwaitPendingAsync(listener, 3);
+        }
+
+        Assert.True(Loopback.IsOpenAndSilent(other), "the other address's connection, though the oldest, must stay");
+        Assert.True(Loopback.IsOpenAndSilent(attacks[^1]));
+        Assert.True(Loopback.IsOpenAndSilent(attacks[^2]));
+    }
+
+    private async Task<Socket> ConnectFromAsync(IPAddress source, IPEndPoint endPoint)
+    {
+        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        _clients.Add(client);
+        client.Bind(new IPEndPoint(source, 0));
+        using var cts = new CancellationTokenSource(Loopback.IoTimeout);
+        await client.ConnectAsync(endPoint, cts.Token);
+        return client;
+    }
+
+    [Fact]
     public async Task ListenerActor_must_hand_each_connection_to_a_ConnectionActor_that_asks_the_registry()
     {
         var (listener, endPoint) = await StartListenerAsync();

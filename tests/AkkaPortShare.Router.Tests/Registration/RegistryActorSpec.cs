@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using Akka.TestKit;
 using AkkaPortShare.Framing;
+using AkkaPortShare.Handover;
 using AkkaPortShare.Interop;
 using AkkaPortShare.Registration;
 using AkkaPortShare.Router.Configuration;
@@ -16,17 +17,21 @@ using static AkkaPortShare.Router.RoutingProtocol;
 namespace AkkaPortShare.Router.Tests.Registration;
 
 /// <summary>
-/// The registry: who owns which base address. Probes are the workers (a worker is known by its actor reference).
-/// Workers without a hand-over path need no Unix socket; the hand-over tests listen on a real one in a temp folder.
+/// The registry: who owns which base address, and who may register. Probes are the workers. Workers without a
+/// hand-over path need no Unix socket but the registration secret (set here); the hand-over tests listen on a real
+/// socket in a temp folder and play the worker's side of the channel-token exchange.
 /// </summary>
 public sealed class RegistryActorSpec : Akka.TestKit.Xunit2.TestKit
 {
-    private const string Config = """
+    private const string Secret = "spec-secret";
+
+    private const string Config = $$"""
         akka.actor.provider = local
         akka-port-share.router {
           handover-mode = auto
           receive-timeout = 2s
           fault-timeout = 2s
+          registration-secret = "{{Secret}}"
         }
         """;
 
@@ -35,6 +40,7 @@ public sealed class RegistryActorSpec : Akka.TestKit.Xunit2.TestKit
     private readonly RouterSettings _settings;
     private readonly string _tempDirectory = Path.Combine(Path.GetTempPath(), $"aps-registry-spec-{Guid.NewGuid():N}");
     private readonly List<IDisposable> _disposables = [];
+    private readonly List<FakeWorkerChannel> _channels = [];
 
     public RegistryActorSpec() : base(Config, "RegistryActorSpec")
     {
@@ -44,6 +50,7 @@ public sealed class RegistryActorSpec : Akka.TestKit.Xunit2.TestKit
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing); // stops the registry (and its gateways) before the sockets go
+        foreach (var channel in _channels) channel.Channel?.Dispose();
         foreach (var d in _disposables)
         {
             try { d.Dispose(); } catch { /* already gone */ }
@@ -51,11 +58,12 @@ public sealed class RegistryActorSpec : Akka.TestKit.Xunit2.TestKit
         try { Directory.Delete(_tempDirectory, recursive: true); } catch { /* never created */ }
     }
 
-    private IActorRef StartRegistry(string? handoverMode = null)
+    private IActorRef StartRegistry(string? handoverMode = null, string? extraHocon = null)
     {
-        var settings = handoverMode is null
+        var settings = handoverMode is null && extraHocon is null
             ? _settings
-            : RouterSettings.Create(ConfigurationFactory.ParseString($"akka-port-share.router.handover-mode = {handoverMode}")
+            : RouterSettings.Create(ConfigurationFactory.ParseString(
+                    $"akka-port-share.router.handover-mode = {handoverMode ?? "auto"}\n{extraHocon}")
                 .WithFallback(Sys.Settings.Config));
         return Sys.ActorOf(RegistryActor.Props(settings));
     }
@@ -74,9 +82,56 @@ public sealed class RegistryActorSpec : Akka.TestKit.Xunit2.TestKit
         return (listener, path);
     }
 
-    private static async Task<T> RegisterAsync<T>(IActorRef registry, TestProbe worker, string address, WorkerEndpoint endpoint)
+    private static async Task<T> RegisterAsync<T>(IActorRef registry, TestProbe worker, string address, WorkerEndpoint endpoint,
+        string? secret = Secret)
     {
-        registry.Tell(new Register(address, endpoint), worker.Ref);
+        registry.Tell(new Register(address, endpoint, secret), worker.Ref);
+        return await worker.ExpectMsgAsync<T>();
+    }
+
+    /// <summary>The worker's side of a hand-over socket: the channel the registry opens, and the token it sends.</summary>
+    private sealed class FakeWorkerChannel(Socket listener, string path)
+    {
+        public string Path { get; } = path;
+        public Socket? Channel { get; private set; }
+        public string? Token { get; private set; }
+
+        public async Task<string> AcceptTokenAsync()
+        {
+            using var accepting = new CancellationTokenSource(Loopback.IoTimeout);
+            Channel = await listener.AcceptAsync(accepting.Token);
+            var buffer = new byte[UnixHandover.MaxMessageSize];
+            var length = await Task.Run(() => UnixHandover.Receive(Channel, buffer, out _, accepting.Token));
+            Assert.True(HandoverFrame.TryReadToken(buffer.AsSpan(0, length), out var token), "the first message is the channel token");
+            return Token = token!;
+        }
+    }
+
+    private FakeWorkerChannel WorkerChannel()
+    {
+        var (listener, path) = HandoverListener();
+        var channel = new FakeWorkerChannel(listener, path);
+        // The accepted end must live as long as the test: if the collector closed it, the registry would (rightly)
+        // take the worker for dead.
+        _channels.Add(channel);
+        return channel;
+    }
+
+    /// <summary>
+    /// Registers as a worker with a hand-over socket does: the first Register makes the registry connect and send
+    /// the token (and is not answered); the Register carrying the token is.
+    /// </summary>
+    private async Task<T> RegisterWithChannelAsync<T>(IActorRef registry, TestProbe worker, FakeWorkerChannel channel,
+        string address, int? pid = null)
+    {
+        var endpoint = WithHandover(channel.Path, pid);
+        if (channel.Token is null)
+        {
+            registry.Tell(new Register(address, endpoint, Secret), worker.Ref);
+            await channel.AcceptTokenAsync();
+            await worker.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(50));
+        }
+        registry.Tell(new Register(address, endpoint, Secret, channel.Token), worker.Ref);
         return await worker.ExpectMsgAsync<T>();
     }
 
@@ -242,7 +297,7 @@ public sealed class RegistryActorSpec : Akka.TestKit.Xunit2.TestKit
         var stranger = CreateTestProbe();
         await RegisterAsync<Registered>(registry, owner, "net.tcp://+:8808/echo/", RelayOnly(101));
 
-        registry.Tell(new Unregister("net.tcp://+:8808/echo/"), stranger.Ref);
+        registry.Tell(new Unregister("net.tcp://+:8808/echo/", Secret), stranger.Ref);
 
         var refused = await stranger.ExpectMsgAsync<RegistrationRefused>();
         Assert.Equal(RefusalReason.NotOwner, refused.Reason);
@@ -256,14 +311,14 @@ public sealed class RegistryActorSpec : Akka.TestKit.Xunit2.TestKit
         var owner = CreateTestProbe();
         await RegisterAsync<Registered>(registry, owner, "net.tcp://+:8808/echo/", RelayOnly(101));
 
-        registry.Tell(new Unregister("net.tcp://+:8808/echo/"), owner.Ref);
+        registry.Tell(new Unregister("net.tcp://+:8808/echo/", Secret), owner.Ref);
 
         Assert.Equal("net.tcp://+:8808/echo/", (await owner.ExpectMsgAsync<Unregistered>()).BaseAddress);
         Assert.IsType<RouteNotFound>(await ResolveAsync(registry, "net.tcp://localhost:8808/echo"));
         Assert.Empty(await RegistrationsAsync(registry));
 
         // Unregistering it a second time is refused: it is no longer this worker's.
-        registry.Tell(new Unregister("net.tcp://+:8808/echo/"), owner.Ref);
+        registry.Tell(new Unregister("net.tcp://+:8808/echo/", Secret), owner.Ref);
         Assert.Equal(RefusalReason.NotOwner, (await owner.ExpectMsgAsync<RegistrationRefused>()).Reason);
     }
 
@@ -354,7 +409,7 @@ public sealed class RegistryActorSpec : Akka.TestKit.Xunit2.TestKit
         var registry = StartRegistry();
         await RegisterAsync<Registered>(registry, CreateTestProbe(), "net.tcp://+:8808/a/", RelayOnly(101));
 
-        registry.Tell(new Register(nullAddress ? null! : "net.tcp://+:8808/b/", nullEndpoint ? null! : RelayOnly(202)),
+        registry.Tell(new Register(nullAddress ? null! : "net.tcp://+:8808/b/", nullEndpoint ? null! : RelayOnly(202), Secret),
             CreateTestProbe().Ref);
 
         await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
@@ -367,10 +422,10 @@ public sealed class RegistryActorSpec : Akka.TestKit.Xunit2.TestKit
     {
         Assert.True(UnixHandover.IsSupported, "these specs run on Linux");
         var registry = StartRegistry();
-        var (_, path) = HandoverListener();
+        var channel = WorkerChannel();
         var worker = CreateTestProbe();
 
-        var registered = await RegisterAsync<Registered>(registry, worker, "net.tcp://+:8808/echo/", WithHandover(path));
+        var registered = await RegisterWithChannelAsync<Registered>(registry, worker, channel, "net.tcp://+:8808/echo/");
 
         Assert.Equal("fd", registered.HandoverMode);
         var route = Assert.IsType<RouteFound>(await ResolveAsync(registry, "net.tcp://localhost:8808/echo/x"));
@@ -380,7 +435,7 @@ public sealed class RegistryActorSpec : Akka.TestKit.Xunit2.TestKit
         Assert.Equal((Environment.ProcessId, "fd"), (entry.ProcessId, entry.HandoverMode));
 
         // A second address of the same worker shares its one channel (and gateway).
-        await RegisterAsync<Registered>(registry, worker, "net.tcp://+:8808/other/", WithHandover(path));
+        await RegisterWithChannelAsync<Registered>(registry, worker, channel, "net.tcp://+:8808/other/");
         var second = Assert.IsType<RouteFound>(await ResolveAsync(registry, "net.tcp://localhost:8808/other"));
         Assert.Equal(route.Gateway, second.Gateway);
     }
@@ -389,9 +444,8 @@ public sealed class RegistryActorSpec : Akka.TestKit.Xunit2.TestKit
     public async Task RegistryActor_must_relay_even_with_a_handover_path_in_relay_mode()
     {
         var registry = StartRegistry(handoverMode: "relay");
-        var (_, path) = HandoverListener();
 
-        var registered = await RegisterAsync<Registered>(registry, CreateTestProbe(), "net.tcp://+:8808/echo/", WithHandover(path));
+        var registered = await RegisterWithChannelAsync<Registered>(registry, CreateTestProbe(), WorkerChannel(), "net.tcp://+:8808/echo/");
 
         Assert.Equal("relay", registered.HandoverMode);
         Assert.Null(Assert.IsType<RouteFound>(await ResolveAsync(registry, "net.tcp://localhost:8808/echo")).Gateway);
@@ -417,15 +471,13 @@ public sealed class RegistryActorSpec : Akka.TestKit.Xunit2.TestKit
     public async Task RegistryActor_must_remove_the_addresses_when_the_worker_handover_channel_closes()
     {
         var registry = StartRegistry();
-        var (listener, path) = HandoverListener();
+        var channel = WorkerChannel();
         var worker = CreateTestProbe();
-        await RegisterAsync<Registered>(registry, worker, "net.tcp://+:8808/echo/", WithHandover(path));
-        await RegisterAsync<Registered>(registry, worker, "net.tcp://+:8808/more/", WithHandover(path));
-        using var accepting = new CancellationTokenSource(Loopback.IoTimeout);
-        var channel = await listener.AcceptAsync(accepting.Token);
+        await RegisterWithChannelAsync<Registered>(registry, worker, channel, "net.tcp://+:8808/echo/");
+        await RegisterWithChannelAsync<Registered>(registry, worker, channel, "net.tcp://+:8808/more/");
 
         // The worker process dies: its end of the hand-over channel closes, while its actor ref still looks alive.
-        channel.Dispose();
+        channel.Channel!.Dispose();
 
         await AwaitAssertAsync(async () => Assert.Empty(await RegistrationsAsync(registry)),
             TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(25));
@@ -447,5 +499,194 @@ public sealed class RegistryActorSpec : Akka.TestKit.Xunit2.TestKit
         var read = await Loopback.ReadToEndAsync(client);
         Assert.Equal(FramingWriter.Fault(FramingFaults.EndpointNotFound), read.Bytes);
         Assert.Equal(StreamEnd.Eof, read.End);
+    }
+    // ---- Who may register: allowed-worker-users, the registration secret, the channel token ----
+
+    [Fact]
+    public async Task RegistryActor_must_refuse_with_NotAuthorized_a_worker_whose_user_is_not_allowed()
+    {
+        var me = UnixHandover.CurrentUserId;
+        var other = me == 65534 ? 65533u : 65534u;
+        var registry = StartRegistry(extraHocon: $"akka-port-share.router.allowed-worker-users = [{other}]");
+        var channel = WorkerChannel();
+        var worker = CreateTestProbe();
+
+        var refused = await RegisterAsync<RegistrationRefused>(registry, worker, "net.tcp://+:8808/echo/", WithHandover(channel.Path));
+
+        Assert.Equal(RefusalReason.NotAuthorized, refused.Reason);
+        Assert.Contains($"runs as user {me}", refused.Message);
+        Assert.Contains("allowed-worker-users", refused.Message);
+        Assert.Empty(await RegistrationsAsync(registry));
+        Assert.IsType<RouteNotFound>(await ResolveAsync(registry, "net.tcp://localhost:8808/echo"));
+    }
+
+    [Fact]
+    public async Task RegistryActor_must_admit_a_worker_whose_user_is_allowed_by_name()
+    {
+        var myName = UnixUsers.GetUserName(UnixHandover.CurrentUserId)!;
+        var registry = StartRegistry(extraHocon: $"akka-port-share.router.allowed-worker-users = [\"{myName}\", 65534]");
+
+        var registered = await RegisterWithChannelAsync<Registered>(registry, CreateTestProbe(), WorkerChannel(), "net.tcp://+:8808/echo/");
+
+        Assert.Equal("fd", registered.HandoverMode);
+    }
+
+    [Fact]
+    public void RouterSettings_must_refuse_an_unknown_user_name_in_allowed_worker_users()
+    {
+        var error = Assert.Throws<ConfigurationException>(() => RouterSettings.Create(ConfigurationFactory
+            .ParseString("akka-port-share.router.allowed-worker-users = [\"no-such-user-aps\"]")));
+
+        Assert.Contains("no-such-user-aps", error.Message);
+    }
+
+    [Fact]
+    public void RouterSettings_must_default_to_the_routers_own_user_and_root_and_keep_the_secret_out_of_ToString()
+    {
+        var settings = RouterSettings.Create(ConfigurationFactory.ParseString("akka-port-share.router.registration-secret = \"s3cr3t\""));
+
+        Assert.Empty(settings.AllowedWorkerUsers);
+        Assert.Equal(new HashSet<uint> { UnixHandover.CurrentUserId, 0 }, settings.AllowedWorkerUserIds.ToHashSet());
+        Assert.True(settings.RegistrationSecret.Matches("s3cr3t"));
+        Assert.DoesNotContain("s3cr3t", settings.ToString());
+        Assert.DoesNotContain("s3cr3t", new Register("net.tcp://+:1/a/", RelayOnly(1), "s3cr3t", "t0ken").ToString());
+    }
+
+    [Fact]
+    public async Task RegistryActor_must_refuse_a_worker_that_cannot_be_checked_when_no_secret_is_configured()
+    {
+        // No hand-over socket means no user to check: without a secret such a worker could be anyone.
+        var registry = StartRegistry(extraHocon: "akka-port-share.router.registration-secret = \"\"");
+
+        var refused = await RegisterAsync<RegistrationRefused>(registry, CreateTestProbe(), "net.tcp://+:8808/echo/", RelayOnly(101), secret: null);
+
+        Assert.Equal(RefusalReason.NotAuthorized, refused.Reason);
+        Assert.Contains("registration-secret", refused.Message);
+        Assert.Empty(await RegistrationsAsync(registry));
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("wrong")]
+    [InlineData("spec-secre")]
+    [InlineData("spec-secret ")]
+    public async Task RegistryActor_must_refuse_a_missing_or_wrong_secret_with_NotAuthorized(string? presented)
+    {
+        var registry = StartRegistry();
+
+        var relayed = await RegisterAsync<RegistrationRefused>(registry, CreateTestProbe(), "net.tcp://+:8808/a/", RelayOnly(101), presented);
+        // The secret is checked before anything else, so a worker with a good hand-over socket needs it too.
+        var local = await RegisterAsync<RegistrationRefused>(registry, CreateTestProbe(), "net.tcp://+:8808/b/",
+            WithHandover(WorkerChannel().Path), presented);
+
+        Assert.Equal(RefusalReason.NotAuthorized, relayed.Reason);
+        Assert.Equal(RefusalReason.NotAuthorized, local.Reason);
+        Assert.Contains("registration-secret", relayed.Message);
+        Assert.Empty(await RegistrationsAsync(registry));
+    }
+
+    [Fact]
+    public async Task RegistryActor_must_refuse_Unregister_without_the_secret()
+    {
+        var registry = StartRegistry();
+        var owner = CreateTestProbe();
+        await RegisterAsync<Registered>(registry, owner, "net.tcp://+:8808/echo/", RelayOnly(101));
+
+        registry.Tell(new Unregister("net.tcp://+:8808/echo/"), owner.Ref);
+
+        Assert.Equal(RefusalReason.NotAuthorized, (await owner.ExpectMsgAsync<RegistrationRefused>()).Reason);
+        Assert.IsType<RouteFound>(await ResolveAsync(registry, "net.tcp://localhost:8808/echo"));
+    }
+
+    [Fact]
+    public async Task RegistryActor_must_send_the_channel_token_only_through_the_workers_own_socket()
+    {
+        // An intruder names a real worker's hand-over socket (path and pid are easy to find). The registry checks
+        // and admits the process behind that socket, but the token goes to that process, not to the intruder.
+        var registry = StartRegistry();
+        var channel = WorkerChannel();
+        var intruder = CreateTestProbe();
+
+        registry.Tell(new Register("net.tcp://+:8808/stolen/", WithHandover(channel.Path), Secret), intruder.Ref);
+        var token = await channel.AcceptTokenAsync();
+
+        await intruder.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
+        registry.Tell(new Register("net.tcp://+:8808/stolen/", WithHandover(channel.Path), Secret, "guessed-token"), intruder.Ref);
+        Assert.Equal(RefusalReason.NotAuthorized, (await intruder.ExpectMsgAsync<RegistrationRefused>()).Reason);
+        Assert.Empty(await RegistrationsAsync(registry));
+
+        // The real worker, holding the token, registers what it wants.
+        var real = CreateTestProbe();
+        registry.Tell(new Register("net.tcp://+:8808/mine/", WithHandover(channel.Path), Secret, token), real.Ref);
+        await real.ExpectMsgAsync<Registered>();
+        Assert.Contains("/mine", Assert.Single(await RegistrationsAsync(registry)).BaseAddress);
+        Assert.IsType<RouteNotFound>(await ResolveAsync(registry, "net.tcp://localhost:8808/stolen"));
+    }
+
+    [Fact]
+    public async Task RegistryActor_must_not_let_anyone_unregister_a_channel_workers_address_without_its_token()
+    {
+        // Akka.Remote lets any peer name any sender: the worker's own actor reference proves nothing.
+        var registry = StartRegistry();
+        var channel = WorkerChannel();
+        var worker = CreateTestProbe();
+        await RegisterWithChannelAsync<Registered>(registry, worker, channel, "net.tcp://+:8808/echo/");
+
+        registry.Tell(new Unregister("net.tcp://+:8808/echo/", Secret), worker.Ref);
+        Assert.Equal(RefusalReason.NotOwner, (await worker.ExpectMsgAsync<RegistrationRefused>()).Reason);
+        registry.Tell(new Unregister("net.tcp://+:8808/echo/", Secret, "guessed-token"), worker.Ref);
+        Assert.Equal(RefusalReason.NotOwner, (await worker.ExpectMsgAsync<RegistrationRefused>()).Reason);
+        Assert.IsType<RouteFound>(await ResolveAsync(registry, "net.tcp://localhost:8808/echo"));
+
+        registry.Tell(new Unregister("net.tcp://+:8808/echo/", Secret, channel.Token), worker.Ref);
+        await worker.ExpectMsgAsync<Unregistered>();
+        Assert.IsType<RouteNotFound>(await ResolveAsync(registry, "net.tcp://localhost:8808/echo"));
+    }
+
+    [Fact]
+    public async Task RegistryActor_must_refuse_a_second_worker_taking_over_a_channel_workers_address()
+    {
+        var registry = StartRegistry();
+        var first = CreateTestProbe();
+        var second = CreateTestProbe();
+        await RegisterWithChannelAsync<Registered>(registry, first, WorkerChannel(), "net.tcp://+:8808/echo/");
+
+        var refused = await RegisterWithChannelAsync<RegistrationRefused>(registry, second, WorkerChannel(), "net.tcp://+:8808/ECHO");
+
+        Assert.Equal(RefusalReason.AddressAlreadyInUse, refused.Reason);
+        var route = Assert.IsType<RouteFound>(await ResolveAsync(registry, "net.tcp://localhost:8808/echo"));
+        Assert.Equal(Environment.ProcessId, route.Worker.ProcessId);
+        Assert.Single(await RegistrationsAsync(registry));
+    }
+
+    [Fact]
+    public async Task RegistryActor_must_fault_a_connection_routed_to_a_worker_whose_channel_closed_before_the_hand_over()
+    {
+        // The worker dies between the routing decision and the hand-over: the client gets ConnectionDispatchFailed
+        // (from the gateway's queue, or from the dead letter its stopped gateway leaves), never silence.
+        var registry = StartRegistry();
+        var channel = WorkerChannel();
+        await RegisterWithChannelAsync<Registered>(registry, CreateTestProbe(), channel, "net.tcp://+:8808/echo/");
+        var route = Assert.IsType<RouteFound>(await ResolveAsync(registry, "net.tcp://localhost:8808/echo/x"));
+
+        channel.Channel!.Dispose();
+        await AwaitAssertAsync(async () => Assert.Empty(await RegistrationsAsync(registry)),
+            TimeSpan.FromSeconds(3), TimeSpan.FromMilliseconds(20));
+        var clients = new List<Socket>();
+        for (var i = 0; i < 5; i++)
+        {
+            var (server, client) = await Loopback.ConnectedPairAsync();
+            _disposables.Add(server);
+            _disposables.Add(client);
+            clients.Add(client);
+            route.Gateway!.Tell(new HandOver(server, FramingWriter.Preamble(FramingMode.Duplex, "net.tcp://localhost:8808/echo/x"),
+                "net.tcp://localhost:8808/echo/x"));
+        }
+
+        foreach (var client in clients)
+        {
+            var read = await Loopback.ReadToEndAsync(client);
+            Assert.Equal(FramingWriter.Fault(FramingFaults.ConnectionDispatchFailed), read.Bytes);
+        }
     }
 }

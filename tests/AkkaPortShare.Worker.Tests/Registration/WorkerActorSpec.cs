@@ -349,4 +349,33 @@ public sealed class WorkerActorSpec : Akka.TestKit.Xunit2.TestKit
         using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         probe.Bind(new IPEndPoint(IPAddress.Loopback, status.DataPort)); // the data port is free again
     }
+    [Fact]
+    public async Task WorkerActor_must_carry_the_registration_secret_and_the_channel_token_the_router_sends()
+    {
+        var worker = StartWorker([EchoAddress], settings: Settings("akka-port-share.worker.registration-secret = \"w-secret\""));
+        var first = await ExpectRegisterAsync(EchoAddress);
+        Assert.Equal("w-secret", first.Secret);
+        Assert.Null(first.ChannelToken);
+
+        // What the registry does when it admits the worker: connect to the hand-over socket, send the token.
+        var status = await StatusAsync(worker);
+        var routerEnd = UnixHandover.Connect(status.HandoverPath!);
+        _disposables.Add(routerEnd);
+        UnixHandover.Send(routerEnd, HandoverFrame.WriteToken("token-from-router"));
+
+        // Sent at once, not at the next retry: the first Register that carries the token is the one answered.
+        var proved = await _registry.FishForMessageAsync<Register>(r => r.ChannelToken is not null, TimeSpan.FromSeconds(1));
+        Assert.Equal("token-from-router", proved.ChannelToken);
+        Assert.Equal("w-secret", proved.Secret);
+        _registry.Reply(new Registered(EchoAddress, "fd"));
+        await AwaitAssertAsync(async () =>
+            Assert.Equal(RegistrationState.Registered, (await StatusOfAsync(worker, EchoAddress)).State),
+            TimeSpan.FromSeconds(3), TimeSpan.FromMilliseconds(20));
+
+        // The channel closes (router gone): the token died with it, and registrations start over without it.
+        await DrainRegistersAsync();
+        routerEnd.Dispose();
+        var again = await ExpectRegisterAsync(EchoAddress);
+        Assert.Null(again.ChannelToken);
+    }
 }

@@ -343,6 +343,21 @@ public sealed class SessionConnectionActorSpec : Akka.TestKit.Xunit2.TestKit
         Assert.True((await _service.ExpectMsgAsync<SessionClosed>()).Graceful);
     }
 
+    [Fact]
+    public async Task SessionConnectionActor_must_answer_End_at_once_in_a_Singleton_session_without_a_message()
+    {
+        // Found by the fuzzer: End straight after the preamble waited for a reply to a message that never came.
+        var (server, client) = await PairAsync();
+        StartSession(server, Preamble(FramingMode.Singleton));
+        Assert.Equal(Ack, await Loopback.ReadExactlyAsync(client, 1));
+        await _service.ExpectMsgAsync<SessionOpened>();
+
+        await Loopback.SendAsync(client, End);
+
+        Assert.Equal(End, await Loopback.ReadExactlyAsync(client, 1));
+        Assert.True((await _service.ExpectMsgAsync<SessionClosed>()).Graceful);
+    }
+
     private static async Task<byte[]> ReadToEndAsync(Stream body)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));

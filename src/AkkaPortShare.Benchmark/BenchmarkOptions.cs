@@ -1,0 +1,104 @@
+using System.Globalization;
+
+namespace AkkaPortShare.Benchmark;
+
+/// <summary>
+/// Command line of the benchmark. Every load loop is bounded twice: by time (the durations here) and by count
+/// (the max-* values), so neither a fast path nor a stuck one can run away.
+/// </summary>
+public sealed record BenchmarkOptions
+{
+    public bool Quick { get; init; }
+    public int Repetitions { get; init; } = 5;
+    public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan ChurnDuration { get; init; } = TimeSpan.FromSeconds(3);
+    public int[] ChurnConcurrency { get; init; } = [1, 16, 64];
+    public int ChurnMaxConnections { get; init; } = 500_000;
+    public int ChurnPayloadSize { get; init; } = 128;
+    public TimeSpan StreamDuration { get; init; } = TimeSpan.FromSeconds(4);
+    public int StreamConnections { get; init; } = 4;
+    public int StreamEnvelopeSize { get; init; } = 64 * 1024;
+    public int StreamWindow { get; init; } = 8;
+    public long StreamMaxEnvelopes { get; init; } = 2_000_000;
+    public int HeldConnections { get; init; } = 10_000;
+    public int HeldOpenConcurrency { get; init; } = 32;
+    public TimeSpan HeldOpenTimeout { get; init; } = TimeSpan.FromSeconds(120);
+    public TimeSpan HeldSettle { get; init; } = TimeSpan.FromSeconds(2);
+    public TimeSpan QuietWait { get; init; } = TimeSpan.Zero;
+    public double QuietThreshold { get; init; } = 0.15;
+    public HashSet<string>? Paths { get; init; }
+    public HashSet<string>? Scenarios { get; init; }
+    public string OutputDirectory { get; init; } = "artifacts/benchmark";
+    public string? RouterDll { get; init; }
+    public string? WorkerDll { get; init; }
+    public string Haproxy { get; init; } = "haproxy";
+    public string HaproxyConfig { get; init; } = "config/haproxy.cfg";
+    public string RepoRoot { get; init; } = ".";
+
+    public const string Usage = """
+        AkkaPortShare.Benchmark [options]   (normally started by src/AkkaPortShare.Benchmark/run.sh)
+          --quick                  smoke: 1 repetition, short loops, 200 held connections (asserts only that paths work)
+          --repetitions N          repetitions of every figure (default 5)
+          --warmup SECONDS         unmeasured warm-up before each loop (default 1)
+          --churn-seconds S        connection churn loop length (default 3)
+          --churn-concurrency LIST e.g. 1,16,64 (default)
+          --stream-seconds S       streaming loop length (default 4)
+          --stream-connections N   long connections pipelining 64 KiB envelopes (default 4)
+          --stream-window N        envelopes in flight per connection (default 8)
+          --held N                 connections held open for the memory figure (default 10000)
+          --quiet-wait SECONDS     before each repetition wait up to this long until the machine is at most
+                                   --quiet-threshold (default 0.15) busy: for shared machines (default 0: no wait)
+          --paths LIST             direct,handover,relay,haproxy (default all)
+          --scenarios LIST         churn,streaming,held (default all)
+          --out DIR                results folder (default artifacts/benchmark)
+          --router-dll PATH --worker-dll PATH --haproxy PATH --haproxy-config PATH --repo-root DIR
+        """;
+
+    public static BenchmarkOptions Parse(string[] args)
+    {
+        var o = new BenchmarkOptions();
+        var quick = args.Contains("--quick");
+        if (quick)
+        {
+            o = o with
+            {
+                Quick = true, Repetitions = 1, Warmup = TimeSpan.FromMilliseconds(300),
+                ChurnDuration = TimeSpan.FromMilliseconds(700), StreamDuration = TimeSpan.FromSeconds(1),
+                HeldConnections = 200, HeldSettle = TimeSpan.FromMilliseconds(300),
+            };
+        }
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            double Seconds() => double.Parse(Next(), CultureInfo.InvariantCulture);
+            o = args[i] switch
+            {
+                "--quick" => o,
+                "--repetitions" => o with { Repetitions = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--warmup" => o with { Warmup = TimeSpan.FromSeconds(Seconds()) },
+                "--churn-seconds" => o with { ChurnDuration = TimeSpan.FromSeconds(Seconds()) },
+                "--churn-concurrency" => o with { ChurnConcurrency = Next().Split(',').Select(int.Parse).ToArray() },
+                "--stream-seconds" => o with { StreamDuration = TimeSpan.FromSeconds(Seconds()) },
+                "--stream-connections" => o with { StreamConnections = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--stream-window" => o with { StreamWindow = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--held" => o with { HeldConnections = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--quiet-wait" => o with { QuietWait = TimeSpan.FromSeconds(Seconds()) },
+                "--quiet-threshold" => o with { QuietThreshold = Seconds() },
+                "--paths" => o with { Paths = Next().Split(',').ToHashSet(StringComparer.OrdinalIgnoreCase) },
+                "--scenarios" => o with { Scenarios = Next().Split(',').ToHashSet(StringComparer.OrdinalIgnoreCase) },
+                "--out" => o with { OutputDirectory = Next() },
+                "--router-dll" => o with { RouterDll = Next() },
+                "--worker-dll" => o with { WorkerDll = Next() },
+                "--haproxy" => o with { Haproxy = Next() },
+                "--haproxy-config" => o with { HaproxyConfig = Next() },
+                "--repo-root" => o with { RepoRoot = Next() },
+                "--help" or "-h" => throw new HelpRequested(),
+                var unknown => throw new ArgumentException($"unknown option {unknown}"),
+            };
+        }
+        if (o.Repetitions < 1) throw new ArgumentException("--repetitions must be at least 1");
+        return o;
+    }
+
+    public sealed class HelpRequested : Exception;
+}

@@ -1,0 +1,178 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using AkkaPortShare.Benchmark.Scenarios;
+using AkkaPortShare.Benchmark.Topology;
+
+namespace AkkaPortShare.Benchmark.Reporting;
+
+/// <summary>Writes the results as a Markdown table (printed and saved) and as JSON (every raw value too).</summary>
+public sealed class ReportWriter(BenchmarkOptions options, MachineInfo machine, IReadOnlyList<IScenario> scenarios,
+    IReadOnlyList<BenchPath> paths, ResultSet results, string command)
+{
+    private static readonly CultureInfo En = CultureInfo.InvariantCulture;
+
+    public string Markdown()
+    {
+        var md = new StringBuilder();
+        md.AppendLine($"Each cell: median over {options.Repetitions} repetition(s)" +
+            (options.Repetitions > 1 ? " [min–max]" : "") +
+            ", then (×ratio): the median of path ÷ direct, each pair from the same repetition." +
+            " For latency and memory lower is better; for the rest higher is better.");
+        md.AppendLine();
+        md.Append("| scenario | figure |");
+        foreach (var path in paths) md.Append($" {path.Label} |");
+        md.AppendLine();
+        md.Append("|---|---|");
+        foreach (var _ in paths) md.Append("---:|");
+        md.AppendLine();
+        foreach (var scenario in scenarios)
+        foreach (var metric in scenario.Metrics)
+        {
+            md.Append($"| {scenario.Title} | {metric.Label} ({metric.Unit}) |");
+            foreach (var path in paths)
+            {
+                if (!scenario.AppliesTo(path)) { md.Append(" n/a |"); continue; }
+                var s = results.Summarize(scenario, metric, path, options.Repetitions);
+                md.Append(' ').Append(Cell(s, metric, path)).Append(" |");
+            }
+            md.AppendLine();
+        }
+        md.AppendLine();
+
+        var failures = Failures().ToList();
+        md.AppendLine(failures.Count == 0
+            ? $"Every path worked: {results.Runs.Sum(r => r.Result.Operations):N0} operations, 0 errors."
+            : "**Errors:** " + string.Join("; ", failures));
+        var other = results.Runs.Select(r => r.OtherCpuShare).Where(v => !double.IsNaN(v)).ToList();
+        if (other.Count > 0)
+            md.AppendLine($"Other processes on the machine used {ResultSet.Median(other):P0} of its CPU during the measurements " +
+                $"(median; at most {other.Max():P0}).");
+        var notes = results.Runs.SelectMany(r => r.Result.Notes).Distinct().ToList();
+        foreach (var note in notes) md.AppendLine($"Note: {note}");
+        md.AppendLine();
+
+        md.AppendLine("Aims:");
+        md.AppendLine();
+        foreach (var line in Aims()) md.AppendLine($"- {line}");
+        md.AppendLine();
+        md.AppendLine($"Machine: {machine.Describe()}. Load average (1/5/15 min) at start {machine.LoadAverageAtStart}, " +
+            $"at end {machine.LoadAverageAtEnd}. Load generator, router, worker and HAProxy share these cores.");
+        md.AppendLine();
+        md.AppendLine($"Settings: churn {Seconds(options.ChurnDuration)} per figure after {Seconds(options.Warmup)} warm-up, " +
+            $"{options.ChurnPayloadSize}-byte envelope; streaming {options.StreamConnections} connections × " +
+            $"{options.StreamWindow} envelopes of {options.StreamEnvelopeSize / 1024} KiB in flight for {Seconds(options.StreamDuration)}; " +
+            $"{options.HeldConnections:N0} held connections on fresh processes (memory figure: RSS growth per connection over the " +
+            "second half). Reliable sessions: not measured yet.");
+        md.AppendLine();
+        md.AppendLine($"Reproduce: `{command}`");
+        return md.ToString();
+    }
+
+    public IEnumerable<string> Failures()
+    {
+        foreach (var path in paths)
+        {
+            var runs = results.Runs.Where(r => r.Path == path.Name).ToList();
+            var errors = runs.Sum(r => r.Result.Errors);
+            var missing = scenarios.Where(s => s.AppliesTo(path))
+                .Where(s => Enumerable.Range(1, options.Repetitions).Any(rep =>
+                    results.Find(s.Name, path.Name, rep) is not { } run || run.Result.Values.Count == 0))
+                .Select(s => s.Name).ToList();
+            if (errors == 0 && missing.Count == 0) continue;
+            var samples = runs.SelectMany(r => r.Result.ErrorSamples.Select(e => $"{r.Scenario}: {e}")).Take(3);
+            yield return $"{path.Label}: {errors} error(s)" +
+                (missing.Count > 0 ? $", no figure for {string.Join(", ", missing)}" : "") +
+                (samples.Any() ? $" (e.g. {string.Join(" | ", samples)})" : "");
+        }
+    }
+
+    private IEnumerable<string> Aims()
+    {
+        var reps = options.Repetitions;
+        var streaming = scenarios.FirstOrDefault(s => s.Group == "streaming");
+        if (streaming is not null && Has(BenchPath.Handover))
+        {
+            var r = results.Summarize(streaming, streaming.Metrics[0], BenchPath.Handover, reps).RatioMedian;
+            yield return $"Streaming through hand-over at 0.95× direct or better: {Ratio(r)} — {Verdict(r >= 0.95)}.";
+        }
+        if (streaming is not null && Has(BenchPath.Haproxy))
+        {
+            var r = results.Summarize(streaming, streaming.Metrics[0], BenchPath.Haproxy, reps).RatioMedian;
+            yield return $"HAProxy streaming (the issue expects about 0.4× direct): {Ratio(r)}.";
+        }
+        if (Has(BenchPath.Handover) && Has(BenchPath.Haproxy))
+        {
+            foreach (var churn in scenarios.Where(s => s.Group == "churn"))
+            {
+                var r = results.PairedRatio(churn.Name, "conn_per_s", BenchPath.Handover.Name, BenchPath.Haproxy.Name, reps);
+                yield return $"Churn through hand-over ahead of HAProxy ({churn.Title}): hand-over ÷ HAProxy = {Ratio(r)} — " +
+                    $"{Verdict(r > 1)}.";
+            }
+        }
+        var held = scenarios.FirstOrDefault(s => s.Group == "held");
+        if (held is not null && Has(BenchPath.Handover))
+        {
+            var s = results.Summarize(held, held.Metrics[0], BenchPath.Handover, reps);
+            var total = ResultSet.Median(results.Runs.Where(r => r.Scenario == held.Name && r.Path == BenchPath.Handover.Name)
+                .Select(r => r.Result.Extra.GetValueOrDefault("front_kib_per_conn_total", double.NaN)).Where(v => !double.IsNaN(v)).ToList());
+            var relay = Has(BenchPath.Relay) ? results.Summarize(held, held.Metrics[0], BenchPath.Relay, reps).Median : null;
+            yield return $"Router memory does not grow with held connections after hand-over: " +
+                $"{Format(s.Median, "N2")} KiB per held connection (slope; {Format(total, "N2")} KiB counting the fresh " +
+                "process's one-off growth)" + (relay is not null ? $", against {Format(relay, "N1")} KiB when relaying" : "") +
+                $" — {Verdict(s.Median is { } m && m < 1.0)} (under 1 KiB per connection counts as no per-connection state).";
+        }
+        yield return "Reliable-session goodput within 90% of min(link rate, window × message size / RTT): not measured — " +
+            "the scenario is not in this benchmark yet (reliable sessions were being built alongside it; see ScenarioRegistry).";
+    }
+
+    public string Json()
+    {
+        var summaries = scenarios.SelectMany(s => s.Metrics.SelectMany(m => paths.Where(s.AppliesTo).Select(p =>
+            new { scenario = s.Name, title = s.Title, metric = m.Key, label = m.Label, unit = m.Unit, higherIsBetter = m.HigherIsBetter,
+                summary = results.Summarize(s, m, p, options.Repetitions) })));
+        var document = new
+        {
+            generatedAt = DateTime.UtcNow,
+            command,
+            machine,
+            options = new
+            {
+                options.Quick, options.Repetitions, warmupSeconds = options.Warmup.TotalSeconds,
+                churnSeconds = options.ChurnDuration.TotalSeconds, options.ChurnConcurrency, options.ChurnPayloadSize,
+                streamSeconds = options.StreamDuration.TotalSeconds, options.StreamConnections, options.StreamWindow,
+                options.StreamEnvelopeSize, options.HeldConnections,
+            },
+            paths = paths.Select(p => new { p.Name, p.Label }),
+            ok = !Failures().Any(),
+            failures = Failures().ToList(),
+            summaries,
+            runs = results.Runs.Select(r => new
+            {
+                r.Scenario, r.Path, r.Repetition, r.At, r.LoadAverage1m, r.OtherCpuShare, r.Result.Values, r.Result.Extra, r.Result.Operations,
+                r.Result.Errors, r.Result.ErrorSamples, r.Result.Notes,
+            }),
+        };
+        return JsonSerializer.Serialize(document, new JsonSerializerOptions
+        {
+            WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+            NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        });
+    }
+
+    private bool Has(BenchPath path) => paths.Any(p => p.Name == path.Name);
+
+    private string Cell(Summary s, Metric metric, BenchPath path)
+    {
+        if (s.Median is null) return path.IsDirect && !metric.HasDirectRatio ? "—" : "**failed**";
+        var text = Format(s.Median, metric.Format);
+        if (options.Repetitions > 1) text += $" [{Format(s.Min, metric.Format)}–{Format(s.Max, metric.Format)}]";
+        if (!path.IsDirect && metric.HasDirectRatio) text += $" ({Ratio(s.RatioMedian)})";
+        return text;
+    }
+
+    private static string Format(double? value, string format) => value is { } v ? v.ToString(format, En) : "—";
+    private static string Ratio(double? r) => r is { } v ? v.ToString("0.00", En) + "×" : "—";
+    private static string Verdict(bool? met) => met == true ? "met" : "**not met**";
+    private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.#", En) + " s";
+}

@@ -1,0 +1,274 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+
+namespace AkkaPortShare.Benchmark.Topology;
+
+/// <summary>
+/// The processes under test, all on loopback: one router (handover-mode fd or relay, switched by restarting it on
+/// the same ports; the worker re-registers by itself), one sample echo worker whose own listener is on a fixed
+/// port, and HAProxy forwarding to that listener. Every path reaches the same worker.
+/// </summary>
+public sealed class PortShareTopology : IDisposable
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    private readonly BenchmarkOptions _options;
+    private readonly string _routerDll;
+    private readonly string _workerDll;
+    private readonly string _logDirectory;
+    private readonly string _workerConfig;
+    private ChildProcess? _router;
+    private ChildProcess? _worker;
+    private ChildProcess? _haproxy;
+    private int _starts;
+
+    public int RouterPort { get; } = FreePort();
+    public int RemotingPort { get; } = FreePort();
+    public int WorkerDataPort { get; } = FreePort();
+    public int HaproxyPort { get; } = FreePort();
+    public RouterMode? RouterMode { get; private set; }
+    public bool WithHaproxy { get; private set; }
+
+    /// <summary>The service's address as a client names it: the shared port. Every path sends this same preamble.</summary>
+    public string Via => $"net.tcp://localhost:{RouterPort}/echo/";
+
+    private string RegisteredAddress => $"net.tcp://+:{RouterPort}/echo/";
+    private string RouterAddress => $"akka.tcp://akkaportshare@127.0.0.1:{RemotingPort}";
+
+    public PortShareTopology(BenchmarkOptions options, string routerDll, string workerDll, string logDirectory)
+    {
+        _options = options;
+        _routerDll = routerDll;
+        _workerDll = workerDll;
+        _logDirectory = logDirectory;
+        Directory.CreateDirectory(logDirectory);
+        _workerConfig = Path.Combine(logDirectory, "worker.conf");
+        File.WriteAllText(_workerConfig, $$"""
+            # Written by the benchmark: the worker's own listener on a fixed loopback port, so HAProxy can target it.
+            akka-port-share.worker.data-endpoint { hostname = "127.0.0.1", port = {{WorkerDataPort}} }
+            """);
+    }
+
+    public ChildProcess Worker => _worker ?? throw new InvalidOperationException("the worker is not running");
+    public ChildProcess? Router => _router;
+    public ChildProcess? HaproxyProcess => _haproxy;
+
+    public async Task StartAsync(RouterMode mode, bool withHaproxy)
+    {
+        WithHaproxy = withHaproxy;
+        await StartRouterAsync(mode);
+        await StartWorkerAsync();
+        if (withHaproxy) await StartHaproxyAsync();
+    }
+
+    /// <summary>Stops every process and starts them all again (the way out when a start or switch failed).</summary>
+    public async Task RestartAllAsync(RouterMode mode)
+    {
+        _haproxy?.Dispose();
+        _worker?.Dispose();
+        _router?.Dispose();
+        (_haproxy, _worker, _router, RouterMode) = (null, null, null, null);
+        await StartAsync(mode, WithHaproxy);
+    }
+
+    public IPEndPoint EndPointOf(BenchPath path) => new(IPAddress.Loopback, path.Name switch
+    {
+        "direct" => WorkerDataPort,
+        "handover" or "relay" => RouterPort,
+        "haproxy" => HaproxyPort,
+        _ => throw new ArgumentException($"unknown path {path.Name}"),
+    });
+
+    /// <summary>The process in front of the worker on this path (router or HAProxy); null for direct.</summary>
+    public ChildProcess? FrontOf(BenchPath path) => path.Name switch
+    {
+        "handover" or "relay" => _router,
+        "haproxy" => _haproxy,
+        _ => null,
+    };
+
+    /// <summary>Process ids of the router, the worker and HAProxy that are running now.</summary>
+    public IEnumerable<int> ProcessIds() =>
+        new[] { _router, _worker, _haproxy }.Where(p => p is { HasExited: false }).Select(p => p!.Id).ToList();
+
+    /// <summary>Names of the topology's processes that are no longer running, or null when all run.</summary>
+    public string? Exited()
+    {
+        var exited = new List<string>();
+        if (_router is { HasExited: true }) exited.Add("router");
+        if (_worker is { HasExited: true }) exited.Add("worker");
+        if (WithHaproxy && _haproxy is { HasExited: true }) exited.Add("haproxy");
+        return exited.Count == 0 ? null : string.Join(", ", exited);
+    }
+
+    /// <summary>
+    /// Starts again whatever process of the topology is no longer running (on a machine shared with others a
+    /// broad pkill may hit them). Returns what was restarted, or null.
+    /// </summary>
+    public async Task<string?> EnsureRunningAsync()
+    {
+        if (Exited() is not { } exited) return null;
+        var workerDead = _worker is { HasExited: true };
+        if (workerDead)
+        {
+            _worker!.Dispose();
+            _worker = null;
+        }
+        if (_router is { HasExited: true } && RouterMode is { } mode)
+        {
+            if (_worker is null)
+            {
+                _router.Dispose();
+                await StartRouterAsync(mode);
+            }
+            else
+            {
+                RouterMode = null; // forces the restart, and waits for the worker's registration
+                await EnsureRouterModeAsync(mode);
+            }
+        }
+        if (workerDead) await StartWorkerAsync();
+        if (WithHaproxy && _haproxy is { HasExited: true })
+        {
+            _haproxy.Dispose();
+            await StartHaproxyAsync();
+        }
+        return exited;
+    }
+
+    /// <summary>Restarts the router in <paramref name="mode"/> if it runs in another; the same worker re-registers.</summary>
+    public async Task EnsureRouterModeAsync(RouterMode mode)
+    {
+        if (RouterMode == mode && _router is { HasExited: false }) return;
+        var from = Worker.LineCount;
+        _router?.Dispose();
+        await StartRouterAsync(mode);
+        // Akka.Remote gates the lost router address for 5 s; the worker's registration retries get through after it.
+        await Worker.WaitForLineAsync($"Registered {Regex.Escape(RegisteredAddress)} with the router", StartTimeout, from);
+    }
+
+    /// <summary>
+    /// Fresh processes for a memory figure: a new worker (and a new router in the path's mode, and a new HAProxy
+    /// for its path), so resident memory is not the high-water mark left by an earlier scenario.
+    /// </summary>
+    public async Task RestartFreshAsync(BenchPath path)
+    {
+        _worker?.Dispose();
+        _worker = null;
+        var mode = path.RequiresRouter ?? RouterMode ?? Topology.RouterMode.Fd;
+        if (path.RequiresRouter is not null || _router is not { HasExited: false })
+        {
+            _router?.Dispose();
+            await StartRouterAsync(mode);
+        }
+        await StartWorkerAsync();
+        if (path.Name == BenchPath.Haproxy.Name || (WithHaproxy && _haproxy is not { HasExited: false }))
+        {
+            _haproxy?.Dispose();
+            await StartHaproxyAsync();
+        }
+    }
+
+    private async Task StartRouterAsync(RouterMode mode)
+    {
+        var config = Path.Combine(_logDirectory, $"router-{mode.ToString().ToLowerInvariant()}.conf");
+        await File.WriteAllTextAsync(config, $$"""
+            # Written by the benchmark: the router on loopback ports chosen for this run.
+            akka-port-share.router {
+              port = {{RouterPort}}
+              listen-address = "127.0.0.1"
+              handover-mode = {{mode.ToString().ToLowerInvariant()}}
+            }
+            akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = {{RemotingPort}} }
+            """);
+        var n = Interlocked.Increment(ref _starts);
+        _router = ChildProcess.StartDll($"router ({mode})", _routerDll, ["--config", config],
+            Path.Combine(_logDirectory, $"{n:D2}-router-{mode.ToString().ToLowerInvariant()}.log"));
+        await _router.WaitForLineAsync("Listening on", StartTimeout);
+        RouterMode = mode;
+    }
+
+    private async Task StartWorkerAsync()
+    {
+        var n = Interlocked.Increment(ref _starts);
+        _worker = ChildProcess.StartDll("echo worker", _workerDll,
+            ["--address", RegisteredAddress, "--router", RouterAddress, "--identity", "benchmark-worker", "--config", _workerConfig],
+            Path.Combine(_logDirectory, $"{n:D2}-worker.log"));
+        await _worker.WaitForLineAsync($"listening on 127\\.0\\.0\\.1:{WorkerDataPort}", StartTimeout);
+        await _worker.WaitForLineAsync($"Registered {Regex.Escape(RegisteredAddress)} with the router", StartTimeout);
+    }
+
+    private async Task StartHaproxyAsync()
+    {
+        var n = Interlocked.Increment(ref _starts);
+        // Room for the held connections, but never more than the open-file limit allows (2 descriptors each).
+        var limit = Scenarios.HeldConnectionsScenario.OpenFileLimit() ?? 1_000_000;
+        var maxConn = (int)Math.Max(1000, Math.Min(_options.HeldConnections + 500, (limit - 100) / 2));
+        _haproxy = ChildProcess.Start("haproxy", _options.Haproxy, ["-db", "-f", _options.HaproxyConfig],
+            Path.Combine(_logDirectory, $"{n:D2}-haproxy.log"),
+            new Dictionary<string, string>
+            {
+                ["BENCH_HAPROXY_PORT"] = HaproxyPort.ToString(),
+                ["BENCH_WORKER_PORT"] = WorkerDataPort.ToString(),
+                ["BENCH_HAPROXY_MAXCONN"] = maxConn.ToString(),
+            });
+        // HAProxy prints nothing when ready: wait until its port accepts.
+        var deadline = DateTime.UtcNow + StartTimeout;
+        while (true)
+        {
+            if (_haproxy.HasExited)
+                throw new InvalidOperationException($"HAProxy exited at start:\n{_haproxy.Tail()}");
+            try
+            {
+                using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                await probe.ConnectAsync(new IPEndPoint(IPAddress.Loopback, HaproxyPort));
+                return;
+            }
+            catch (SocketException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+        }
+    }
+
+    private static readonly HashSet<int> Taken = [];
+
+    // A free port BELOW the kernel's ephemeral range: the load generator's own connections (and their TIME_WAIT
+    // leftovers) take ephemeral ports, and must never hold a port a restarted router or worker binds again.
+    private static int FreePort()
+    {
+        var low = 32768;
+        try
+        {
+            low = int.Parse(File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split('\t', ' ')[0]);
+        }
+        catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException)
+        {
+        }
+        var from = Math.Max(1024, Math.Min(low, 32768) - 12000);
+        var to = Math.Max(from + 100, Math.Min(low, 32768) - 1);
+        for (var attempt = 0; attempt < 1000; attempt++)
+        {
+            var port = Random.Shared.Next(from, to);
+            lock (Taken)
+                if (!Taken.Add(port)) continue;
+            try
+            {
+                using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                socket.Bind(new IPEndPoint(IPAddress.Loopback, port));
+                return port;
+            }
+            catch (SocketException)
+            {
+            }
+        }
+        throw new InvalidOperationException($"no free loopback port in {from}-{to}");
+    }
+
+    public void Dispose()
+    {
+        _haproxy?.Dispose();
+        _worker?.Dispose();
+        _router?.Dispose();
+    }
+}

@@ -1,0 +1,39 @@
+using Akka.Actor;
+using Akka.Event;
+using AkkaPortShare.Framing;
+using AkkaPortShare.Router.Configuration;
+using AkkaPortShare.Transport;
+using static AkkaPortShare.Router.RoutingProtocol;
+
+namespace AkkaPortShare.Router.Handover;
+
+/// <summary>
+/// Catches connections that were routed to a worker whose gateway stopped before the hand-over reached it (the
+/// worker died between the routing decision and the hand-over). Such a <see cref="HandOver"/> becomes a dead
+/// letter, and with it the only reference to the client's socket: without this actor the client would wait
+/// until the garbage collector closed the socket. It answers ConnectionDispatchFailed instead, as the Windows
+/// service does when duplicating a socket into a worker fails.
+/// </summary>
+internal sealed class UndeliveredHandoversActor : ReceiveActor
+{
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+
+    public static Props Props(RouterSettings settings) => Akka.Actor.Props.Create(() => new UndeliveredHandoversActor(settings));
+
+    public UndeliveredHandoversActor(RouterSettings settings)
+    {
+        Receive<DeadLetter>(d => d.Message is HandOver, d =>
+        {
+            var handOver = (HandOver)d.Message;
+            _log.Warning("Could not pass {0} to a worker (its hand-over channel closed before the connection reached it): ConnectionDispatchFailed",
+                handOver);
+            _ = FramingFaultSender.SendAndCloseAsync(handOver.Socket, FramingFaults.ConnectionDispatchFailed,
+                settings.FaultDrainLimit, settings.FaultTimeout);
+        });
+        Receive<DeadLetter>(_ => { });
+    }
+
+    protected override void PreStart() => Context.System.EventStream.Subscribe(Self, typeof(DeadLetter));
+
+    protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
+}
