@@ -133,7 +133,8 @@ public sealed class AuthorisationSpec(ITestOutputHelper output)
 
             var plainConfig = host.WriteConfig("akka-port-share.worker.registration-secret = \"tls-secret\"");
             using var plain = host.StartWorkerAs("plain-worker", null, ["--address", host.Address("p/"), "--config", plainConfig]);
-            await Task.Delay(TimeSpan.FromSeconds(5));
+            await host.Router!.WaitForLineAsync("TLS handshake failed", TimeSpan.FromSeconds(30));
+            await Task.Delay(TimeSpan.FromSeconds(2));
             Assert.Equal(0, plain.CountLines("Registered .* with the router"));
             Assert.Equal(0, host.Router!.CountLines("Registered .*/p/"));
             output.WriteLine(string.Join("\n", host.Router.Output.Split('\n').Where(l => l.Contains("ERROR") || l.Contains("WARN")).Take(5)));

@@ -28,7 +28,7 @@ public sealed class SlowClientSpec(ITestOutputHelper output)
             TrickleInterval = TimeSpan.FromMilliseconds(500),
             ReconnectDelay = TimeSpan.FromSeconds(1),
             Baseline = TimeSpan.FromSeconds(3),
-            Attack = TimeSpan.FromSeconds(12),
+            Attack = TimeSpan.FromSeconds(9),
             RouterPid = host.Router!.Id,
         };
 
