@@ -46,8 +46,9 @@ public sealed record BenchmarkOptions
           --stream-connections N   long connections pipelining 64 KiB envelopes (default 4)
           --stream-window N        envelopes in flight per connection (default 8)
           --held N                 connections held open for the memory figure (default 10000)
-          --quiet-wait SECONDS     before each repetition wait up to this long until the machine is at most
-                                   --quiet-threshold (default 0.15) busy: for shared machines (default 0: no wait)
+          --quiet-wait SECONDS     shared machines: before each figure wait up to this long until the machine is at
+                                   most --quiet-threshold busy (default 0.15 of all cores), and measure a figure
+                                   again (up to twice) when other processes used more than that (default 0: off)
           --paths LIST             direct,handover,relay,haproxy (default all)
           --scenarios LIST         churn,streaming,held (default all)
           --out DIR                results folder (default artifacts/benchmark)

@@ -51,14 +51,16 @@ public sealed class ForeignLoad
         return total;
     }
 
-    // /proc/stat "cpu" line: user nice system idle iowait irq softirq steal ...; busy = all but idle and iowait.
+    // /proc/stat "cpu" line: user nice system idle iowait irq softirq steal. Busy = user + nice + system + steal:
+    // interrupt and softirq time (where loopback TCP of our own connections is processed) is charged to no
+    // process, so it is left out rather than counted as someone else's.
     private static (double Busy, double Wall) MachineBusySeconds()
     {
         try
         {
             var line = File.ReadLines("/proc/stat").First(l => l.StartsWith("cpu ", StringComparison.Ordinal));
             var v = line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(long.Parse).ToArray();
-            var busy = v.Sum() - v[3] - v[4];
+            var busy = v[0] + v[1] + v[2] + (v.Length > 7 ? v[7] : 0);
             return (busy / 100.0, System.Diagnostics.Stopwatch.GetTimestamp() / (double)System.Diagnostics.Stopwatch.Frequency);
         }
         catch (Exception e) when (e is IOException or FormatException or InvalidOperationException)
