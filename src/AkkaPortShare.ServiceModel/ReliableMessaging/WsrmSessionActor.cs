@@ -22,6 +22,7 @@ namespace AkkaPortShare.ServiceModel.ReliableMessaging;
 internal sealed class WsrmSessionActor : ReceiveActor
 {
     private sealed record ReplyReady(Message? Reply) : INoSerializationVerificationNeeded;
+    private sealed record AcknowledgeNow;
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly string _inputId;
@@ -68,6 +69,7 @@ internal sealed class WsrmSessionActor : ReceiveActor
             _core.Tell(RequestNext.Instance);
         });
         Receive<InvokeCallback>(OnInvokeCallback);
+        Receive<AcknowledgeNow>(_ => _core.Tell(new Inbound(new AckRequestPacket(_inputId), Self)));
         // The client's sequence is done, so is the service: end its own sequence too, or the client's Close() waits.
         Receive<InputCompleted>(_ => _core.Tell(new CloseOutput(EndMarker: !_version.Is11)));
         Receive<OutputClosed>(closed =>
@@ -98,8 +100,17 @@ internal sealed class WsrmSessionActor : ReceiveActor
 
     private void OnReceived(RmReceived received)
     {
+        var reconnected = !_connection.IsNobody() && !_connection.Equals(received.Connection);
         _connection = received.Connection;
         using var message = received.Message.CreateMessage();
+        if (reconnected)
+        {
+            _log.Debug("Reliable session {0} continues on a new connection", _inputId);
+            // Acknowledge at once rather than after the interval: the client learns what got through before the
+            // break and resends only the rest, and its framing decoder gets past the state in which an early end
+            // of this connection (Linux may report a reset that way) would fault the whole session.
+            Self.Tell(new AcknowledgeNow());
+        }
         var action = message.Headers.Action;
         if (action == _version.CreateSequenceAction)
         {

@@ -7,6 +7,13 @@ namespace AkkaPortShare.IntegrationTests.Harness;
 /// A TCP relay on loopback that cuts every connection (with a reset) after a random number of bytes, seeded, so a
 /// reliable session above it keeps losing its transport mid-message. Counts the connections and the cuts.
 /// </summary>
+/// <remarks>
+/// Client-to-server bytes are cut anywhere, mid-envelope included. Server-to-client bytes are cut only between
+/// records and after the connection's first envelope (the cut waits for such a point): the WCF client on Linux
+/// sometimes reads a reset as a plain end of stream (when its writer took the ECONNRESET first), its framing decoder
+/// accepts an end of stream only after a whole envelope, and its ReliableChannelBinder treats the resulting
+/// ProtocolException as fatal to the session. That is the client's limit, not the server's, whatever the server.
+/// </remarks>
 public sealed class CuttingRelay : IDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
@@ -49,37 +56,85 @@ public sealed class CuttingRelay : IDisposable
     private async Task RelayAsync(Socket client, int budget)
     {
         using var upstream = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        using var cut = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        // Held while server bytes are fed and forwarded, so the client side sees whole chunks or none.
+        using var toClient = new SemaphoreSlim(1, 1);
+        var downstream = new ServerRecordBoundaries();
         var used = 0;
+        var cutDue = false; // the budget is spent: cut at the first point the client survives
+        var wasCut = false;
+        bool Spend(int n) => Interlocked.Add(ref used, n) > budget;
+        void CutNow()
+        {
+            wasCut = true;
+            Interlocked.Increment(ref _cuts);
+            // A reset, not a FIN: the connection dies the way a broken network kills it.
+            client.LingerState = new LingerOption(true, 0);
+            client.Dispose();
+        }
         try
         {
-            await upstream.ConnectAsync(IPAddress.Loopback, _target, cut.Token);
-            async Task Pump(Socket from, Socket to)
+            await upstream.ConnectAsync(IPAddress.Loopback, _target, stop.Token);
+            async Task ClientToServer()
             {
                 var buffer = new byte[4096];
                 while (true)
                 {
-                    var n = await from.ReceiveAsync(buffer, SocketFlags.None, cut.Token);
+                    var n = await client.ReceiveAsync(buffer, SocketFlags.None, stop.Token);
                     if (n == 0) return;
-                    if (Interlocked.Add(ref used, n) > budget)
+                    if (Spend(n))
                     {
-                        Interlocked.Increment(ref _cuts);
-                        return;
+                        await toClient.WaitAsync(stop.Token);
+                        try
+                        {
+                            // Drop this chunk (likely part of an envelope) and cut, if the client survives it now.
+                            if (downstream.SafeToCut) { CutNow(); return; }
+                            Volatile.Write(ref cutDue, true);
+                        }
+                        finally { toClient.Release(); }
                     }
-                    await to.SendAsync(buffer.AsMemory(0, n), SocketFlags.None, cut.Token);
+                    await upstream.SendAsync(buffer.AsMemory(0, n), SocketFlags.None, stop.Token);
                 }
             }
-            await Task.WhenAny(Pump(client, upstream), Pump(upstream, client));
+            async Task ServerToClient()
+            {
+                var buffer = new byte[4096];
+                while (true)
+                {
+                    var n = await upstream.ReceiveAsync(buffer, SocketFlags.None, stop.Token);
+                    if (n == 0) return;
+                    await toClient.WaitAsync(stop.Token);
+                    try
+                    {
+                        if (wasCut) return;
+                        var due = Spend(n) || Volatile.Read(ref cutDue);
+                        var safeAt = downstream.Feed(buffer.AsSpan(0, n));
+                        if (due && safeAt >= 0)
+                        {
+                            // Forward up to the first safe record boundary, then cut.
+                            await client.SendAsync(buffer.AsMemory(0, safeAt), SocketFlags.None, stop.Token);
+                            CutNow();
+                            return;
+                        }
+                        await client.SendAsync(buffer.AsMemory(0, n), SocketFlags.None, stop.Token);
+                    }
+                    finally { toClient.Release(); }
+                }
+            }
+            await Task.WhenAny(ClientToServer(), ServerToClient());
         }
         catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
         {
         }
         finally
         {
-            cut.Cancel();
-            // A reset, not a FIN: the connection dies the way a broken network kills it.
-            client.LingerState = new LingerOption(true, 0);
-            client.Dispose();
+            stop.Cancel();
+            if (!wasCut)
+            {
+                // Either side ended on its own: pass it on as a reset too.
+                client.LingerState = new LingerOption(true, 0);
+                client.Dispose();
+            }
         }
     }
 

@@ -42,13 +42,18 @@ public sealed class ReliableEndpointActorSpec : Akka.TestKit.Xunit2.TestKit
     public ReliableEndpointActorSpec() : base(Config, "ReliableEndpointActorSpec") =>
         _implementation = CreateTestProbe("implementation");
 
-    private IActorRef StartEndpoint(int maxConcurrentSessions = 100, int maxPendingChannels = 4) =>
-        Sys.ActorOf(ReliableEndpointActor.Props(Echo, _implementation.Ref, ServiceModelSettings.Create(Sys),
-            ReliableSessionSettings.Create(Sys) with
+    private IActorRef StartEndpoint(int maxConcurrentSessions = 100, int maxPendingChannels = 4,
+        TimeSpan? acknowledgementInterval = null)
+    {
+        var settings = ReliableSessionSettings.Create(Sys);
+        return Sys.ActorOf(ReliableEndpointActor.Props(Echo, _implementation.Ref, ServiceModelSettings.Create(Sys),
+            settings with
             {
                 MaxConcurrentSessions = maxConcurrentSessions,
                 MaxPendingChannels = maxPendingChannels,
+                AcknowledgementInterval = acknowledgementInterval ?? settings.AcknowledgementInterval,
             }));
+    }
 
     private static WsrmVersion Version(bool is11) => is11 ? WsrmVersion.V11 : WsrmVersion.February2005;
 
@@ -92,7 +97,8 @@ public sealed class ReliableEndpointActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     /// <summary>An Echo request as message <paramref name="number"/> of the client's sequence, asking for an ack.</summary>
-    private static Message EchoRequest(WsrmVersion version, string sequenceId, long number, UniqueId messageId, string text)
+    private static Message EchoRequest(WsrmVersion version, string sequenceId, long number, UniqueId messageId, string text,
+        bool askForAck = true)
     {
         Assert.True(Echo.TryGetOperation($"{Samples}/IEchoService/Echo", out var echo));
         var message = Message.CreateMessage(Soap, echo!.Action, OperationBody.Request(echo, [text]));
@@ -100,7 +106,7 @@ public sealed class ReliableEndpointActorSpec : Akka.TestKit.Xunit2.TestKit
         message.Headers.ReplyTo = new EndpointAddress(Anonymous);
         message.Headers.To = To;
         message.Headers.Insert(0, WsrmHeaders.Sequence(version, sequenceId, number, lastMessage: false));
-        message.Headers.Insert(1, WsrmHeaders.AckRequested(version, sequenceId));
+        if (askForAck) message.Headers.Insert(1, WsrmHeaders.AckRequested(version, sequenceId));
         return message;
     }
 
@@ -337,6 +343,30 @@ public sealed class ReliableEndpointActorSpec : Akka.TestKit.Xunit2.TestKit
         // An ack of the offered sequence reaches the same session (it would otherwise resend the reply).
         Send(endpoint, version, new AckPacket(offerId, [new SequenceRange(1, 1)], 8), second);
         await second.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
+        await first.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
+    }
+
+    [Fact]
+    public async Task ReliableEndpointActor_must_acknowledge_at_once_the_first_message_on_a_new_connection()
+    {
+        var version = WsrmVersion.February2005;
+        // An interval far beyond the test: any acknowledgement seen here was sent at once.
+        var endpoint = StartEndpoint(acknowledgementInterval: TimeSpan.FromMinutes(1));
+        var first = CreateTestProbe();
+        var (created, _) = await OpenAsync(endpoint, version, first);
+
+        // On the connection the session began on, a message without AckRequested waits for the interval.
+        Send(endpoint, version, EchoRequest(version, created.Identifier, 1, new UniqueId(), "one", askForAck: false), first);
+        await _implementation.ExpectMsgAsync<OperationInvoked>();
+        await first.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
+
+        // The client reconnects: its next message is acknowledged on the new connection straight away, with both.
+        var second = CreateTestProbe();
+        Send(endpoint, version, EchoRequest(version, created.Identifier, 2, new UniqueId(), "two", askForAck: false), second);
+        using var ack = (await SentAsync(second, version.SequenceAcknowledgementAction)).CreateMessage();
+        var header = WsrmHeaders.ReadAcknowledgement(ack.Headers, version)!;
+        Assert.Equal(created.Identifier, header.Identifier);
+        Assert.Equal([new SequenceRange(1, 2)], header.Ranges);
         await first.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
     }
 
