@@ -24,6 +24,12 @@ public sealed record BenchmarkOptions
     public int HeldOpenConcurrency { get; init; } = 32;
     public TimeSpan HeldOpenTimeout { get; init; } = TimeSpan.FromSeconds(120);
     public TimeSpan HeldSettle { get; init; } = TimeSpan.FromSeconds(2);
+    public int[] RmWindows { get; init; } = [1, 8, 64, 512];
+    public int[] RmDelaysMs { get; init; } = [0, 2, 20];
+    public TimeSpan RmDuration { get; init; } = TimeSpan.FromSeconds(3);
+    public int RmMessageSize { get; init; } = 4096;
+    public bool RmFlowControl { get; init; } = true;
+    public long RmMaxMessages { get; init; } = 2_000_000;
     public TimeSpan QuietWait { get; init; } = TimeSpan.Zero;
     public double QuietThreshold { get; init; } = 0.15;
     public HashSet<string>? Paths { get; init; }
@@ -46,11 +52,16 @@ public sealed record BenchmarkOptions
           --stream-connections N   long connections pipelining 64 KiB envelopes (default 4)
           --stream-window N        envelopes in flight per connection (default 8)
           --held N                 connections held open for the memory figure (default 10000)
+          --rm-windows LIST        reliable-session transfer windows (default 1,8,64,512)
+          --rm-delays LIST         round-trip delays added by the delay relay, ms (default 0,2,20)
+          --rm-seconds S           measured stretch per reliable-session figure (default 3)
+          --rm-message-size BYTES  one-way message payload (default 4096)
+          --rm-flow-control on|off reliable-session flow control (BufferRemaining) on both ends (default on, WCF's)
           --quiet-wait SECONDS     shared machines: before each figure wait up to this long until the machine is at
                                    most --quiet-threshold busy (default 0.15 of all cores), and measure a figure
                                    again (up to twice) when other processes used more than that (default 0: off)
           --paths LIST             direct,handover,relay,haproxy (default all)
-          --scenarios LIST         churn,streaming,held (default all)
+          --scenarios LIST         churn,streaming,held,reliable (default all)
           --out DIR                results folder (default artifacts/benchmark)
           --router-dll PATH --worker-dll PATH --haproxy PATH --haproxy-config PATH --repo-root DIR
         """;
@@ -66,6 +77,7 @@ public sealed record BenchmarkOptions
                 Quick = true, Repetitions = 1, Warmup = TimeSpan.FromMilliseconds(300),
                 ChurnDuration = TimeSpan.FromMilliseconds(700), StreamDuration = TimeSpan.FromSeconds(1),
                 HeldConnections = 200, HeldSettle = TimeSpan.FromMilliseconds(300),
+                RmWindows = [8], RmDelaysMs = [0], RmDuration = TimeSpan.FromMilliseconds(500),
             };
         }
         for (var i = 0; i < args.Length; i++)
@@ -83,6 +95,11 @@ public sealed record BenchmarkOptions
                 "--stream-connections" => o with { StreamConnections = int.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--stream-window" => o with { StreamWindow = int.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--held" => o with { HeldConnections = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--rm-windows" => o with { RmWindows = Next().Split(',').Select(int.Parse).ToArray() },
+                "--rm-delays" => o with { RmDelaysMs = Next().Split(',').Select(int.Parse).ToArray() },
+                "--rm-seconds" => o with { RmDuration = TimeSpan.FromSeconds(Seconds()) },
+                "--rm-message-size" => o with { RmMessageSize = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--rm-flow-control" => o with { RmFlowControl = Next() is "on" or "true" },
                 "--quiet-wait" => o with { QuietWait = TimeSpan.FromSeconds(Seconds()) },
                 "--quiet-threshold" => o with { QuietThreshold = Seconds() },
                 "--paths" => o with { Paths = Next().Split(',').ToHashSet(StringComparer.OrdinalIgnoreCase) },
@@ -98,6 +115,9 @@ public sealed record BenchmarkOptions
             };
         }
         if (o.Repetitions < 1) throw new ArgumentException("--repetitions must be at least 1");
+        if (o.RmWindows.Any(w => w is < 1 or > 4096)) throw new ArgumentException("--rm-windows: each must be 1-4096 (WCF's range)");
+        if (o.RmMessageSize is < 1 or > 60_000)
+            throw new ArgumentException("--rm-message-size must be 1-60000 (the worker's max-message-size is 64 KiB)");
         return o;
     }
 

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Hosting;
 
 // echo-worker [--address net.tcp://+:8808/echo/]...       raw framing echo (the default when no address is given)
 //             [--wcf-address net.tcp://+:8808/wcf/echo/]...  the IEchoService WCF contract
+//             [--wcf-reliable ADDRESS HOCON-PATH]...       IEchoService with this endpoint's own reliable-session block
 //             [--duplex-address ADDRESS]...               the IEchoDuplexService WCF contract (callbacks)
 //             [--stream-address ADDRESS]...               the IStreamService WCF contract (TransferMode.Streamed)
 //             [--router akka.tcp://akkaportshare@127.0.0.1:8809] [--identity NAME] [--config FILE]
@@ -14,7 +15,8 @@ var addresses = Values(args, "--address");
 var wcfAddresses = Values(args, "--wcf-address");
 var duplexAddresses = Values(args, "--duplex-address");
 var streamAddresses = Values(args, "--stream-address");
-if (addresses.Count + wcfAddresses.Count + duplexAddresses.Count + streamAddresses.Count == 0) addresses.Add("net.tcp://+:8808/echo/");
+var reliableEndpoints = Pairs(args, "--wcf-reliable");
+if (addresses.Count + wcfAddresses.Count + reliableEndpoints.Count + duplexAddresses.Count + streamAddresses.Count == 0) addresses.Add("net.tcp://+:8808/echo/");
 var router = Values(args, "--router").LastOrDefault();
 var config = Values(args, "--config").LastOrDefault();
 var identity = Values(args, "--identity").LastOrDefault() ?? $"echo-worker pid {Environment.ProcessId}";
@@ -27,6 +29,8 @@ builder.Services.AddAkka("akkaportshare-worker", akka =>
         worker.Router = router;
         foreach (var address in addresses) worker.Serve(address, Props.Create(() => new EchoService(identity)));
         foreach (var address in wcfAddresses) worker.ServeContract<IEchoService>(address, Props.Create(() => new WcfEchoService(identity)));
+        foreach (var (address, path) in reliableEndpoints)
+            worker.ServeContract<IEchoService>(address, Props.Create(() => new WcfEchoService(identity)), reliableSessionPath: path);
         foreach (var address in duplexAddresses)
             worker.ServeContract<IEchoDuplexService>(address, Props.Create<WcfEchoDuplexService>());
         foreach (var address in streamAddresses) worker.ServeContract<IStreamService>(address, Props.Create<WcfStreamService>());
@@ -37,3 +41,7 @@ await builder.Build().RunAsync();
 
 static List<string> Values(string[] args, string name) =>
     args.Select((a, i) => (a, i)).Where(p => p.a == name && p.i + 1 < args.Length).Select(p => args[p.i + 1]).ToList();
+
+// An option with two values (--wcf-reliable ADDRESS HOCON-PATH).
+static List<(string, string)> Pairs(string[] args, string name) =>
+    args.Select((a, i) => (a, i)).Where(p => p.a == name && p.i + 2 < args.Length).Select(p => (args[p.i + 1], args[p.i + 2])).ToList();

@@ -43,9 +43,14 @@ public sealed class PortShareTopology : IDisposable
         _logDirectory = logDirectory;
         Directory.CreateDirectory(logDirectory);
         _workerConfig = Path.Combine(logDirectory, "worker.conf");
+        // The reliable-session endpoints: one per transfer window, each with its own block (the window on the
+        // worker's end; the client sets its own).
+        var reliableBlocks = string.Concat(options.RmWindows.Distinct().Select(w =>
+            $"{Scenarios.ReliableLoad.ConfigPath(w)} {{ max-transfer-window-size = {w}, flow-control-enabled = {(options.RmFlowControl ? "on" : "off")} }}\n"));
         File.WriteAllText(_workerConfig, $$"""
             # Written by the benchmark: the worker's own listener on a fixed loopback port, so HAProxy can target it.
             akka-port-share.worker.data-endpoint { hostname = "127.0.0.1", port = {{WorkerDataPort}} }
+            {{reliableBlocks}}
             """);
     }
 
@@ -192,10 +197,15 @@ public sealed class PortShareTopology : IDisposable
     {
         var n = Interlocked.Increment(ref _starts);
         _worker = ChildProcess.StartDll("echo worker", _workerDll,
-            ["--address", RegisteredAddress, "--router", RouterAddress, "--identity", "benchmark-worker", "--config", _workerConfig],
+            ["--address", RegisteredAddress, "--router", RouterAddress, "--identity", "benchmark-worker", "--config", _workerConfig,
+                "--wcf-address", $"net.tcp://+:{RouterPort}/{Scenarios.ReliableLoad.PlainPath}",
+                .. _options.RmWindows.Distinct().SelectMany(w => (string[])["--wcf-reliable",
+                    $"net.tcp://+:{RouterPort}/{Scenarios.ReliableLoad.ReliablePath(w)}", Scenarios.ReliableLoad.ConfigPath(w)])],
             Path.Combine(_logDirectory, $"{n:D2}-worker.log"));
         await _worker.WaitForLineAsync($"listening on 127\\.0\\.0\\.1:{WorkerDataPort}", StartTimeout);
         await _worker.WaitForLineAsync($"Registered {Regex.Escape(RegisteredAddress)} with the router", StartTimeout);
+        foreach (var window in _options.RmWindows.Distinct())
+            await _worker.WaitForLineAsync($"Registered {Regex.Escape($"net.tcp://+:{RouterPort}/{Scenarios.ReliableLoad.ReliablePath(window)}")} with the router", StartTimeout);
     }
 
     private async Task StartHaproxyAsync()

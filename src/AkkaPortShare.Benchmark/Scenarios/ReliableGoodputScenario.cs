@@ -1,0 +1,73 @@
+using AkkaPortShare.Benchmark.Load;
+using AkkaPortShare.Benchmark.Topology;
+
+namespace AkkaPortShare.Benchmark.Scenarios;
+
+/// <summary>
+/// Goodput of one reliable session (the real WCF client, WS-RM February 2005 over net.tcp, transfer window W on both
+/// ends) through the router's hand-over and a relay adding a round-trip delay: one-way messages of a fixed size as
+/// fast as the session takes them. Reported next to the bound min(link rate, W × message size / RTT) from the
+/// latest <see cref="ReliableLinkScenario"/> of the same delay (measured here when there is none).
+/// </summary>
+public sealed class ReliableGoodputScenario(int window, int delayMs, LinkCalibrations calibrations) : IScenario
+{
+    public int Window => window;
+    public int DelayMs => delayMs;
+    public string Name => $"rm-w{window}-d{delayMs}";
+    public string Group => "reliable";
+    public string Title => $"reliable session, window {window}, +{delayMs} ms RTT";
+    public bool NeedsFreshProcesses => false;
+
+    public IReadOnlyList<Metric> Metrics { get; } =
+    [
+        new("goodput_mb_s", "goodput", "MB/s", HigherIsBetter: true, HasDirectRatio: false, Format: "N2"),
+        new("bound_mb_s", "bound min(link, W × size / RTT)", "MB/s", HigherIsBetter: true, HasDirectRatio: false, Format: "N2"),
+        new("pct_of_bound", "goodput ÷ bound", "%", HigherIsBetter: true, HasDirectRatio: false, Format: "N0"),
+    ];
+
+    public bool AppliesTo(BenchPath path) => path.Name == BenchPath.Handover.Name;
+
+    public async Task<ScenarioResult> RunAsync(ScenarioContext context, BenchPath path, CancellationToken ct)
+    {
+        var options = context.Options;
+        var calibration = calibrations.Get(delayMs);
+        if (calibration is null)
+        {
+            (calibration, _) = await ReliableLinkScenario.Measure(context, path, delayMs);
+            calibrations.Set(delayMs, calibration);
+        }
+        using var relay = new DelayRelay(context.Topology.EndPointOf(path), TimeSpan.FromMilliseconds(delayMs));
+        var payload = new string('a', options.RmMessageSize);
+        // The sender's window opens by slow start, one round trip per doubling: the warm-up covers that too.
+        var warmup = TimeSpan.FromTicks(Math.Max(options.Warmup.Ticks, calibration.RoundTrip.Ticks * 30));
+        var (factory, channel) = await ReliableLoad.OnOwnThread(() => WcfClients.Open(
+            WcfClients.Reliable(window, options.RmFlowControl), ReliableLoad.Address(relay, ReliableLoad.ReliablePath(window))));
+        long messages;
+        double seconds;
+        try
+        {
+            (messages, seconds) = await ReliableLoad.FloodAsync(channel, payload, warmup, options.RmDuration, options.RmMaxMessages);
+            await ReliableLoad.OnOwnThread(() => WcfClients.Close(factory, channel));
+        }
+        catch
+        {
+            WcfClients.Abort(factory, channel);
+            throw;
+        }
+
+        var goodput = messages * (double)options.RmMessageSize / seconds;
+        var windowRate = window * (double)options.RmMessageSize / calibration.RoundTrip.TotalSeconds;
+        var bound = Math.Min(calibration.LinkBytesPerSecond, windowRate);
+        var result = new ScenarioResult { Operations = messages };
+        result.Values["goodput_mb_s"] = goodput / 1e6;
+        result.Values["bound_mb_s"] = bound / 1e6;
+        result.Values["pct_of_bound"] = goodput / bound * 100;
+        result.Extra["link_mb_s"] = calibration.LinkBytesPerSecond / 1e6;
+        result.Extra["window_rate_mb_s"] = windowRate / 1e6;
+        result.Extra["rtt_ms"] = calibration.RoundTrip.TotalMilliseconds;
+        result.Extra["messages_per_s"] = messages / seconds;
+        result.Extra["message_bytes"] = options.RmMessageSize;
+        result.Extra["relay_connections"] = relay.Connections;
+        return result;
+    }
+}
