@@ -105,7 +105,7 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
             Timers.StartSingleTimer(PollDue.Instance, PollDue.Instance, _send.RetransmissionTimeout);
         });
         Receive<InactivityDue>(_ => Fault(FaultKind.SequenceTerminated,
-            $"The inactivity timeout of ({_settings.InactivityTimeout}) has been exceeded."));
+            $"The inactivity timeout of ({_settings.InactivityTimeout}) has been exceeded.", _incomingId));
     }
 
     private void OnInbound(Inbound inbound)
@@ -130,7 +130,7 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
                 if (!_receive.TrySetLastNumber(end.LastNumber))
                 {
                     Fault(FaultKind.LastMessageNumberExceeded,
-                        $"Sequence {_incomingId} cannot end at {end.LastNumber}: a later message was received.");
+                        $"Sequence {_incomingId} cannot end at {end.LastNumber}: a later message was received.", _incomingId);
                     return;
                 }
                 SendAck();
@@ -144,12 +144,18 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
 
     private void OnSequenceMessage(SequencePacket message)
     {
+        if (message.Number > _settings.MaxMessageNumber)
+        {
+            Fault(FaultKind.MessageNumberRollover,
+                $"Message {message.Number} of sequence {_incomingId} is beyond the maximum {_settings.MaxMessageNumber}.", _incomingId);
+            return;
+        }
         var lastWasKnown = _receive.LastNumber.HasValue;
         var outcome = _receive.Receive(message.Number, message.Payload, message.Last);
         if (outcome == ReceiveOutcome.Invalid)
         {
             Fault(FaultKind.LastMessageNumberExceeded,
-                $"Message {message.Number} is not valid for sequence {_incomingId} (last is {_receive.LastNumber}).");
+                $"Message {message.Number} is not valid for sequence {_incomingId} (last is {_receive.LastNumber}).", _incomingId);
             return;
         }
         var action = _ackPolicy.OnReceived(outcome, message.AckRequested, !lastWasKnown && _receive.LastNumber.HasValue);
@@ -192,7 +198,8 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
         _acked.Clear();
         if (_send.Acknowledge(ack.Ranges, ack.BufferRemaining, Now, _acked) == AckVerdict.Invalid)
         {
-            Fault(FaultKind.InvalidAcknowledgement, $"The acknowledgement of sequence {_outgoingId} covers messages never sent.");
+            Fault(FaultKind.InvalidAcknowledgement, $"The acknowledgement of sequence {_outgoingId} covers messages never sent.",
+                _outgoingId, ack.Ranges);
             return;
         }
         SendWhatFits();
@@ -211,6 +218,13 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
     {
         while (_waiting.Count > 0 && _send.CanSend)
         {
+            if (_send.LastNumberSent >= _settings.MaxMessageNumber)
+            {
+                // The next number would pass the maximum: WCF's sender faults the same way (it stops at Int64.MaxValue).
+                Fault(FaultKind.MessageNumberRollover,
+                    $"Sequence {_outgoingId} has used every message number up to its maximum {_settings.MaxMessageNumber}.", _outgoingId);
+                return;
+            }
             var (payload, last) = _waiting.Dequeue();
             var number = _send.Add(payload, Now);
             if (last) _endMarkerNumber = number;
@@ -235,7 +249,8 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
         if (retry.Exhausted)
         {
             Fault(FaultKind.SequenceTerminated,
-                $"The maximum retry count ({_settings.MaxRetryCount}) was reached for message {retry.Number} of sequence {_outgoingId}.");
+                $"The maximum retry count ({_settings.MaxRetryCount}) was reached for message {retry.Number} of sequence {_outgoingId}.",
+                _outgoingId);
             return;
         }
         _send.TryGetUnacknowledged(retry.Number, out var payload);
@@ -277,12 +292,12 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
     private void ResetInactivity() =>
         Timers.StartSingleTimer(InactivityDue.Instance, InactivityDue.Instance, _settings.InactivityTimeout);
 
-    private void Fault(FaultKind kind, string reason)
+    private void Fault(FaultKind kind, string reason, string sequenceId, IReadOnlyList<SequenceRange>? ranges = null)
     {
         if (_faulted) return;
         _faulted = true;
         _log.Warning("Session {0} faulted ({1}): {2}", _outgoingId, kind, reason);
-        _owner.Tell(new SessionFaulted(kind, reason));
+        _owner.Tell(new SessionFaulted(kind, reason, sequenceId, ranges));
         Context.Stop(Self);
     }
 

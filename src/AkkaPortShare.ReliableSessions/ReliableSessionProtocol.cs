@@ -77,10 +77,16 @@ public static class ReliableSessionProtocol
         /// <summary>The peer acknowledged a number never sent.</summary>
         InvalidAcknowledgement,
 
-        /// <summary>A message number after the announced last one.</summary>
+        /// <summary>A message number after the announced last one (WS-RM 1.1 calls it SequenceClosed).</summary>
         LastMessageNumberExceeded,
+
+        /// <summary>A message number beyond max-message-number: received from the peer, or the next one to send.</summary>
+        MessageNumberRollover,
     }
 
-    /// <summary>Session to owner: the session failed and stopped.</summary>
-    public sealed record SessionFaulted(FaultKind Kind, string Reason);
+    /// <summary>
+    /// Session to owner: the session failed and stopped. <paramref name="SequenceId"/> is the sequence the fault is
+    /// about; <paramref name="Ranges"/> are the offending acknowledgement's ranges (InvalidAcknowledgement only).
+    /// </summary>
+    public sealed record SessionFaulted(FaultKind Kind, string Reason, string SequenceId, IReadOnlyList<SequenceRange>? Ranges = null);
 }

@@ -17,6 +17,7 @@ public sealed record ReliableSessionSettings
     public required int MaxRetryCount { get; init; }
     public required bool Ordered { get; init; }
     public required TimeSpan InitialRoundTrip { get; init; }
+    public required long MaxMessageNumber { get; init; }
 
     private ReliableSessionSettings() { }
 
@@ -49,6 +50,7 @@ public sealed record ReliableSessionSettings
             MaxRetryCount = c.GetInt("max-retry-count"),
             Ordered = c.GetBoolean("ordered"),
             InitialRoundTrip = c.GetTimeSpan("initial-round-trip"),
+            MaxMessageNumber = c.GetLong("max-message-number"),
         };
         settings.Validate();
         return settings;
@@ -64,6 +66,7 @@ public sealed record ReliableSessionSettings
         if (InactivityTimeout <= TimeSpan.Zero) errors.Add("inactivity-timeout must be positive");
         if (AcknowledgementInterval <= TimeSpan.Zero) errors.Add("acknowledgement-interval must be positive");
         if (MaxRetryCount < 1) errors.Add("max-retry-count must be at least 1");
+        if (MaxMessageNumber < 1) errors.Add("max-message-number must be at least 1");
         if (errors.Count > 0) throw new ConfigurationException($"Invalid {ConfigPath}: {string.Join("; ", errors)}");
     }
 }

@@ -51,6 +51,17 @@ public static class FramingSession
     /// <summary>Answer the session with a framing fault and close the connection.</summary>
     public sealed record Fault(string FaultUri);
 
+    /// <summary>
+    /// End the session from the service's side: an End record after everything already sent (what WCF's server does
+    /// when it closes a session channel, e.g. after refusing a reliable session). The client answers with its own End
+    /// (the connection may then carry a new preamble) or closes the connection; nothing it sends in between is delivered.
+    /// </summary>
+    public sealed class Close
+    {
+        public static readonly Close Instance = new();
+        private Close() { }
+    }
+
     /// <summary>Close the connection at once, without a framing record (what WCF does with undecodable input).</summary>
     public sealed record Abort(string Reason);
 }

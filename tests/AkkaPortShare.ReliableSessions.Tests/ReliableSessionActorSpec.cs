@@ -674,6 +674,51 @@ public sealed class ReliableSessionActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public async Task ReliableSessionActor_must_fault_with_MessageNumberRollover_when_its_next_number_would_pass_the_maximum()
+    {
+        var session = Start(_settings with { MaxMessageNumber = 2 });
+        Watch(session);
+        Send(session, "p1", "p2", "p3");
+        await MessageSentAsync(1, "p1", ackRequested: true);
+        Receive(session, Ack(null, (1, 1)));
+        Assert.Equal(2, (await SentAsync<SequencePacket>()).Number);
+
+        // p3 would be number 3: the sequence is used up.
+        Receive(session, Ack(null, (1, 2)));
+
+        var fault = await _owner.ExpectMsgAsync<SessionFaulted>();
+        Assert.Equal(FaultKind.MessageNumberRollover, fault.Kind);
+        Assert.Equal(Out, fault.SequenceId);
+        await ExpectTerminatedAsync(session);
+    }
+
+    [Fact]
+    public async Task ReliableSessionActor_must_fault_with_MessageNumberRollover_on_a_received_number_beyond_the_maximum()
+    {
+        var session = Start(_settings with { MaxMessageNumber = 2 });
+        Watch(session);
+
+        Receive(session, Message(3));
+
+        var fault = await _owner.ExpectMsgAsync<SessionFaulted>();
+        Assert.Equal(FaultKind.MessageNumberRollover, fault.Kind);
+        Assert.Equal(In, fault.SequenceId);
+        await ExpectTerminatedAsync(session);
+        await _owner.ExpectNoMsgAsync(Quiet); // nothing delivered
+    }
+
+    [Fact]
+    public async Task ReliableSessionActor_must_report_the_offending_acknowledgement_with_InvalidAcknowledgement()
+    {
+        var session = Start();
+        Receive(session, Ack(null, (1, 3)));
+
+        var fault = await _owner.ExpectMsgAsync<SessionFaulted>();
+        Assert.Equal(Out, fault.SequenceId);
+        Assert.Equal([new SequenceRange(1, 3)], fault.Ranges);
+    }
+
+    [Fact]
     public async Task ReliableSessionActor_must_fault_with_InvalidAcknowledgement_on_an_ack_before_anything_was_sent()
     {
         var session = Start();

@@ -61,7 +61,8 @@ internal sealed class SoapServiceActor : ReceiveActor
     {
         _implementation = Context.ActorOf(_implementationProps, "implementation");
         _reliable = Context.ActorOf(ReliableEndpointActor.Props(_contract, _implementation, _settings,
-            ReliableSessionSettings.Create(Context.System, _reliableSessionPath)), "reliable-sessions");
+            ReliableSessionSettings.Create(Context.System, _reliableSessionPath),
+            WsrmEndpointSettings.Create(Context.System, _reliableSessionPath)), "reliable-sessions");
     }
 
     private void OnOpened(FramingSession.SessionOpened opened)

@@ -65,6 +65,7 @@ internal sealed class SoapSessionActor : ReceiveActor
         });
         Receive<InvokeCallback>(OnInvokeCallback);
         Receive<WsrmProtocol.SendSoap>(s => Send(s.Message.CreateMessage()));
+        Receive<WsrmProtocol.CloseConnection>(_ => _framing.Tell(FramingSession.Close.Instance));
     }
 
     private void OnMessage(byte[] payload)

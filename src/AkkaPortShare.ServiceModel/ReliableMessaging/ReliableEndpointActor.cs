@@ -14,6 +14,10 @@ namespace AkkaPortShare.ServiceModel.ReliableMessaging;
 /// established sessions in the pending-channel queue until the service takes them (at most
 /// max-concurrent-sessions at once). When max-pending-channels sessions are already waiting, a new one is refused
 /// with CreateSequenceRefused / ConnectionLimitReached, which the WCF client reports as ServerTooBusyException.
+/// A message of a WS-RM version the endpoint does not accept is answered as WCF's listener answers it, and once the
+/// service shuts down (CoordinatedShutdown's service-unbind phase) new sessions get EndpointUnavailable while
+/// existing ones go on. Like WCF's listener, which closes a connection not yet bound to a session after each such
+/// answer, a connection that carries no live session is closed after a refusal or an UnknownSequence fault.
 /// </summary>
 internal sealed class ReliableEndpointActor : ReceiveActor
 {
@@ -22,24 +26,48 @@ internal sealed class ReliableEndpointActor : ReceiveActor
     private readonly IActorRef _implementation;
     private readonly ServiceModelSettings _serviceSettings;
     private readonly ReliableSessionSettings _settings;
+    private readonly WsrmEndpointSettings _endpointSettings;
+    // Connections that have carried a message of a live session; only the others are closed after a refusal.
+    private readonly Dictionary<IActorRef, HashSet<IActorRef>> _sessionsByConnection = new();
+    private bool _accepting = true;
     private readonly Dictionary<string, IActorRef> _sessionsById = new(StringComparer.Ordinal);
     private readonly Dictionary<IActorRef, (string InputId, string OfferId)> _ids = new();
     private readonly LinkedList<IActorRef> _pending = new();
     private readonly HashSet<IActorRef> _accepted = [];
 
     public static Props Props(ContractMap contract, IActorRef implementation, ServiceModelSettings serviceSettings,
-        ReliableSessionSettings settings) =>
-        Akka.Actor.Props.Create(() => new ReliableEndpointActor(contract, implementation, serviceSettings, settings));
+        ReliableSessionSettings settings, WsrmEndpointSettings endpointSettings) =>
+        Akka.Actor.Props.Create(() => new ReliableEndpointActor(contract, implementation, serviceSettings, settings, endpointSettings));
 
     public ReliableEndpointActor(ContractMap contract, IActorRef implementation, ServiceModelSettings serviceSettings,
-        ReliableSessionSettings settings)
+        ReliableSessionSettings settings, WsrmEndpointSettings endpointSettings)
     {
         _contract = contract;
         _implementation = implementation;
         _serviceSettings = serviceSettings;
         _settings = settings;
+        _endpointSettings = endpointSettings;
         Receive<RmReceived>(OnReceived);
+        Receive<StopAccepting>(_ =>
+        {
+            if (!_accepting) return;
+            _accepting = false;
+            _log.Info("Reliable endpoint stops accepting sessions ({0} live)", _ids.Count);
+        });
         Receive<Terminated>(t => Forget(t.ActorRef));
+    }
+
+    protected override void PreStart()
+    {
+        // The service is going away: refuse new sessions (EndpointUnavailable) before anything else stops. Fire and
+        // forget, so an endpoint already stopped cannot hold up the shutdown.
+        var self = Self;
+        CoordinatedShutdown.Get(Context.System).AddTask(CoordinatedShutdown.PhaseServiceUnbind,
+            $"reliable-endpoint-{Guid.NewGuid():N}", () =>
+            {
+                self.Tell(StopAccepting.Instance);
+                return Task.FromResult(Akka.Done.Instance);
+            });
     }
 
     // A session is a conversation with one client: when it fails it ends, it is not restarted.
@@ -49,6 +77,11 @@ internal sealed class ReliableEndpointActor : ReceiveActor
     {
         using var message = received.Message.CreateMessage();
         var version = received.Version;
+        if (!_endpointSettings.Accepts(version))
+        {
+            RefuseVersion(received, message);
+            return;
+        }
         if (message.Headers.Action == version.CreateSequenceAction)
         {
             OnCreateSequence(received, message);
@@ -57,11 +90,26 @@ internal sealed class ReliableEndpointActor : ReceiveActor
         var id = IdentifierOf(message, version);
         if (id is not null && _sessionsById.TryGetValue(id, out var session))
         {
-            session.Forward(received);
+            ForwardToSession(received, session);
             return;
         }
         _log.Info("Reliable message for unknown sequence {0}: UnknownSequence", id ?? "(none)");
-        Reply(received, WsrmFaults.UnknownSequence(message.Version, version, id ?? ""), message.Headers.MessageId);
+        Refuse(received, message, WsrmFaults.UnknownSequence(message.Version, version, id ?? ""));
+    }
+
+    /// <summary>
+    /// WCF's service binding speaks one WS-RM version, and its listener answers the other as an unknown action:
+    /// a February 2005 listener with WS-Addressing's ActionNotSupported, a 1.1 listener with WsrmRequired.
+    /// </summary>
+    private void RefuseVersion(RmReceived received, Message message)
+    {
+        var accepted = _endpointSettings.AcceptedVersion!;
+        var reason = $"This endpoint accepts only {accepted}; the client speaks {received.Version}.";
+        _log.Warning("Refused a {0} message ({1}) at {2}: the endpoint accepts only {3} (reliable-messaging-version)",
+            received.Version, message.Headers.Action, message.Headers.To, accepted);
+        Refuse(received, message, accepted.Is11
+            ? WsrmFaults.WsrmRequired(message.Version, reason)
+            : WsrmFaults.ActionNotSupported(message.Version, message.Headers.Action, reason));
     }
 
     private void OnCreateSequence(RmReceived received, Message message)
@@ -94,7 +142,14 @@ internal sealed class ReliableEndpointActor : ReceiveActor
         if (_sessionsById.TryGetValue(offerId, out var existing))
         {
             // The client resends CreateSequence (same Offer) when the response was slow: answer again, same session.
-            existing.Forward(received);
+            ForwardToSession(received, existing);
+            return;
+        }
+        if (!_accepting)
+        {
+            _log.Info("Refused a reliable session at {0}: the service is shutting down (EndpointUnavailable)", message.Headers.To);
+            Refuse(received, message, WsrmFaults.EndpointUnavailable(message.Version,
+                $"The endpoint at '{message.Headers.To}' is shutting down and accepts no new reliable sessions."));
             return;
         }
         if (_pending.Count >= _settings.MaxPendingChannels)
@@ -115,7 +170,7 @@ internal sealed class ReliableEndpointActor : ReceiveActor
         _ids[session] = (inputId, offerId);
         _pending.AddLast(session);
         _log.Info("Reliable session {0} established ({1}); {2} pending", inputId, version, _pending.Count);
-        session.Forward(received);
+        ForwardToSession(received, session);
         AcceptWhatFits();
     }
 
@@ -129,8 +184,22 @@ internal sealed class ReliableEndpointActor : ReceiveActor
         }
     }
 
-    private void Forget(IActorRef session)
+    private void ForwardToSession(RmReceived received, IActorRef session)
     {
+        if (!_sessionsByConnection.TryGetValue(received.Connection, out var sessions))
+        {
+            _sessionsByConnection[received.Connection] = sessions = [];
+            Context.Watch(received.Connection);
+        }
+        sessions.Add(session);
+        session.Forward(received);
+    }
+
+    private void Forget(IActorRef actor)
+    {
+        if (_sessionsByConnection.Remove(actor)) return; // a connection ended
+        foreach (var sessions in _sessionsByConnection.Values) sessions.Remove(actor);
+        var session = actor;
         if (_ids.Remove(session, out var ids))
         {
             _sessionsById.Remove(ids.InputId);
@@ -159,9 +228,12 @@ internal sealed class ReliableEndpointActor : ReceiveActor
         }
     }
 
+    /// <summary>Answers with a fault, then closes the connection unless a live session uses it (WCF's listener closes it).</summary>
     private void Refuse(RmReceived received, Message request, Message fault)
     {
         Reply(received, fault, request.Headers.MessageId);
+        if (_sessionsByConnection.TryGetValue(received.Connection, out var sessions) && sessions.Count > 0) return;
+        received.Connection.Tell(CloseConnection.Instance);
     }
 
     private static void Reply(RmReceived received, Message reply, UniqueId? relatesTo)

@@ -1,10 +1,12 @@
+using System.Globalization;
 using System.ServiceModel.Channels;
 using System.Xml;
 using AkkaPortShare.ReliableMessaging;
 
 namespace AkkaPortShare.ServiceModel.ReliableMessaging;
 
-public sealed record SequenceHeader(string Identifier, long MessageNumber, bool LastMessage);
+/// <param name="NumberOverflow">The MessageNumber is a valid number too large for Int64 (WS-RM: MessageNumberRollover).</param>
+public sealed record SequenceHeader(string Identifier, long MessageNumber, bool LastMessage, bool NumberOverflow = false);
 
 public sealed record AcknowledgementHeader(string Identifier, IReadOnlyList<SequenceRange> Ranges, int? BufferRemaining, bool Final);
 
@@ -18,25 +20,33 @@ public static class WsrmHeaders
     {
         var index = headers.FindHeader("Sequence", version.Namespace);
         if (index < 0) return null;
-        headers.UnderstoodHeaders.Add(headers[index]);
+        MarkUnderstood(headers, index);
         using var reader = headers.GetReaderAtHeader(index);
         reader.ReadStartElement("Sequence", version.Namespace);
         var id = reader.ReadElementContentAsString("Identifier", version.Namespace);
-        var number = reader.ReadElementContentAsLong("MessageNumber", version.Namespace);
+        var text = reader.ReadElementContentAsString("MessageNumber", version.Namespace).Trim();
+        var overflow = false;
+        if (!long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var number))
+        {
+            // Digits beyond Int64 are a number past WS-RM's maximum, which has its own fault; anything else is malformed.
+            if (text.Length == 0 || !text.All(char.IsAsciiDigit)) throw new XmlException($"Invalid MessageNumber '{text}'");
+            overflow = true;
+            number = long.MaxValue;
+        }
         var last = false;
         while (reader.MoveToContent() == XmlNodeType.Element)
         {
             if (reader.LocalName == "LastMessage" && reader.NamespaceURI == version.Namespace) last = true;
             reader.Skip();
         }
-        return new SequenceHeader(id.Trim(), number, last);
+        return new SequenceHeader(id.Trim(), number, last, overflow);
     }
 
     public static AcknowledgementHeader? ReadAcknowledgement(MessageHeaders headers, WsrmVersion version)
     {
         var index = headers.FindHeader("SequenceAcknowledgement", version.Namespace);
         if (index < 0) return null;
-        headers.UnderstoodHeaders.Add(headers[index]);
+        MarkUnderstood(headers, index);
         using var reader = headers.GetReaderAtHeader(index);
         reader.ReadStartElement("SequenceAcknowledgement", version.Namespace);
         var id = reader.ReadElementContentAsString("Identifier", version.Namespace);
@@ -70,7 +80,7 @@ public static class WsrmHeaders
     {
         var index = headers.FindHeader("AckRequested", version.Namespace);
         if (index < 0) return null;
-        headers.UnderstoodHeaders.Add(headers[index]);
+        MarkUnderstood(headers, index);
         using var reader = headers.GetReaderAtHeader(index);
         reader.ReadStartElement("AckRequested", version.Namespace);
         return reader.ReadElementContentAsString("Identifier", version.Namespace).Trim();
@@ -121,6 +131,12 @@ public static class WsrmHeaders
     public static MessageHeader AckRequested(WsrmVersion version, string identifier) =>
         new Header("AckRequested", version, mustUnderstand: false,
             writer => writer.WriteElementString("Identifier", version.Namespace, identifier));
+
+    // A header may be read more than once (routing, then the session); WCF throws on a second Add.
+    private static void MarkUnderstood(MessageHeaders headers, int index)
+    {
+        if (!headers.UnderstoodHeaders.Contains(headers[index])) headers.UnderstoodHeaders.Add(headers[index]);
+    }
 
     private static void WriteRange(XmlDictionaryWriter writer, WsrmVersion version, long lower, long upper)
     {

@@ -1,5 +1,6 @@
 using System.ServiceModel.Channels;
 using Akka.Actor;
+using Akka.Event;
 
 namespace AkkaPortShare.ServiceModel.ReliableMessaging;
 
@@ -18,5 +19,19 @@ internal static class WsrmProtocol
     {
         public static readonly Accepted Instance = new();
         private Accepted() { }
+    }
+
+    /// <summary>To a connection: end it (framing End) once what was sent before is out, as WCF's listener does after a refusal.</summary>
+    public sealed class CloseConnection
+    {
+        public static readonly CloseConnection Instance = new();
+        private CloseConnection() { }
+    }
+
+    /// <summary>To an endpoint: the service is shutting down; new sessions get EndpointUnavailable, live ones go on.</summary>
+    public sealed class StopAccepting : IDeadLetterSuppression
+    {
+        public static readonly StopAccepting Instance = new();
+        private StopAccepting() { }
     }
 }

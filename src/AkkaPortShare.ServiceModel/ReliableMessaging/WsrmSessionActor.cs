@@ -87,13 +87,20 @@ internal sealed class WsrmSessionActor : ReceiveActor
         });
         Receive<SessionFaulted>(f =>
         {
-            using var fault = f.Kind == FaultKind.InvalidAcknowledgement
-                ? WsrmFaults.InvalidAcknowledgement(_messageVersion, _version, f.Reason)
-                : WsrmFaults.SequenceTerminated(_messageVersion, _version, f.Reason, senderFault: f.Kind != FaultKind.SequenceTerminated);
-            SendToClient(fault);
+            SendToClient(FaultFor(f));
             Context.Stop(Self);
         });
     }
+
+    /// <summary>The WS-RM fault for a failed session, as WCF names each case.</summary>
+    private Message FaultFor(SessionFaulted f) => f.Kind switch
+    {
+        FaultKind.InvalidAcknowledgement => WsrmFaults.InvalidAcknowledgement(_messageVersion, _version, f.SequenceId, f.Ranges ?? [], f.Reason),
+        FaultKind.LastMessageNumberExceeded when _version.Is11 => WsrmFaults.SequenceClosed(_messageVersion, _version, f.SequenceId, f.Reason),
+        FaultKind.LastMessageNumberExceeded => WsrmFaults.LastMessageNumberExceeded(_messageVersion, _version, f.SequenceId, f.Reason),
+        FaultKind.MessageNumberRollover => WsrmFaults.MessageNumberRollover(_messageVersion, _version, f.SequenceId, _settings.MaxMessageNumber),
+        _ => WsrmFaults.SequenceTerminated(_messageVersion, _version, f.SequenceId, f.Reason, senderFault: false),
+    };
 
     protected override void PreStart() =>
         _core = Context.ActorOf(ReliableSessionActor.Props(_settings, _outputId, _inputId, Self, Self), "sequence");
@@ -140,6 +147,12 @@ internal sealed class WsrmSessionActor : ReceiveActor
         {
             _outputClosed = true;
             FinishIfDone();
+            return;
+        }
+        if (WsrmHeaders.ReadSequence(message.Headers, _version) is { NumberOverflow: true } overflow)
+        {
+            _log.Warning("Reliable session {0}: a message number beyond Int64 on sequence {1}: MessageNumberRollover", _inputId, overflow.Identifier);
+            Self.Tell(new SessionFaulted(FaultKind.MessageNumberRollover, "The message number is beyond Int64.MaxValue.", overflow.Identifier));
             return;
         }
         foreach (var packet in WsrmPackets.Read(message, _version)) _core.Tell(new Inbound(packet, Self));
@@ -220,8 +233,10 @@ internal sealed class WsrmSessionActor : ReceiveActor
         using (message) _core.Tell(new Send(message.CreateBufferedCopy(int.MaxValue)));
     }
 
-    private void SendToClient(Message message) =>
-        _connection.Tell(new SendSoap(message.CreateBufferedCopy(int.MaxValue)));
+    private void SendToClient(Message message)
+    {
+        using (message) _connection.Tell(new SendSoap(message.CreateBufferedCopy(int.MaxValue)));
+    }
 
     private void FinishIfDone()
     {

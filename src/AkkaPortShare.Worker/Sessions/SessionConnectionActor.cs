@@ -49,6 +49,7 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
     private bool _replied;             // singleton mode: the service has answered this session's message
     private bool _messageArrived;      // singleton mode: this session's message has begun to arrive
     private bool _endPending;          // singleton mode: the client's End waits for that answer
+    private bool _serviceEnded;        // the service sent End (FramingSession.Close); the client's End or close is awaited
     private bool _readPending;
     private bool _closeAfterWrites;
     private bool _socketGivenAway;
@@ -99,6 +100,7 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
     {
         Receive<Send>(s =>
         {
+            if (_serviceEnded) return; // nothing may follow End
             Enqueue(s.Payload);
             OnReplied();
         });
@@ -114,6 +116,20 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
             EndSession(graceful: false);
             Abort($"the service aborted the session: {a.Reason}");
         });
+        Receive<FramingSession.Close>(_ =>
+        {
+            if (_serviceEnded || _mode == FramingMode.Singleton) return; // a streamed session ends with its reply
+            _serviceEnded = true;
+            QueueRecord(FramingWriter.End.ToArray());
+            Flush();
+            // Bounded: a client that neither answers End nor closes is cut off like an idle pooled connection.
+            Timers.StartSingleTimer(IdleTimeout.Instance, IdleTimeout.Instance, _settings.ConnectionIdleTimeout);
+        });
+        Receive<IdleTimeout>(_ =>
+        {
+            EndSession(graceful: false);
+            Abort("the client did not end the session the service ended");
+        }, _ => _serviceEnded);
         Receive<FramingSession.Fault>(f =>
         {
             _log.Info("Service faulted the session from {0} with {1}", _peer, f.FaultUri);
@@ -247,6 +263,9 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
                 _inbound.Complete();
                 _inbound = null;
                 return true;
+            case SessionEventKind.EnvelopeEnd when _serviceEnded:
+                _message = null; // the service has ended the session
+                return true;
             case SessionEventKind.EnvelopeEnd:
                 _service!.Tell(new MessageReceived(Self, _message!.ToArray()));
                 _message = null;
@@ -283,8 +302,9 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
     private void FinishSession()
     {
         _endPending = false;
+        var endSent = _serviceEnded;
         EndSession(graceful: true);
-        QueueRecord(FramingWriter.End.ToArray());
+        if (!endSent) QueueRecord(FramingWriter.End.ToArray());
         Flush();
         Timers.StartSingleTimer(IdleTimeout.Instance, IdleTimeout.Instance, _settings.ConnectionIdleTimeout);
     }
@@ -304,6 +324,7 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
         // A streamed message cut off here must not look complete to the service reading it.
         _inbound?.Complete(new IOException("The connection ended before the streamed message was complete."));
         _inbound = null;
+        _serviceEnded = false;
         if (_service is null) return;
         _service.Tell(new SessionClosed(Self, graceful));
         _service = null;
@@ -313,7 +334,13 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
     private void OnEndOfStream()
     {
         // EOF between sessions is a client closing its pooled connection: nothing to report.
-        if (_service is not null)
+        if (_service is not null && _serviceEnded)
+        {
+            // The service ended the session and the client closed instead of answering End: done, nothing to report.
+            EndSession(graceful: true);
+            Abort(null);
+        }
+        else if (_service is not null)
         {
             EndSession(graceful: false);
             Abort("the client closed the connection inside a session");

@@ -119,6 +119,22 @@ public sealed class WcfReliableSessionSpec(ReliableFixture fixture) : IClassFixt
         second.Close();
     }
 
+    [Fact]
+    public void An_endpoint_for_one_WS_RM_version_refuses_the_other_with_a_clear_exception()
+    {
+        // V accepts only 1.1: NetTcpBinding's February 2005 client gets WCF's WsrmRequired answer on Open().
+        var factory = new ChannelFactory<IEchoService>(Binding(), new EndpointAddress(fixture.Only11));
+        var refused = factory.CreateChannel();
+        var error = Assert.Throws<ProtocolException>(() => ((IClientChannel)refused).Open());
+        Assert.Contains("accepts only WS-RM 1.1", error.Message);
+        factory.Abort();
+
+        var (factory11, echo) = Open(fixture.Only11, Binding11());
+        Assert.Equal("1.1 is served", echo.Echo("1.1 is served"));
+        ((IClientChannel)echo).Close();
+        factory11.Close();
+    }
+
     private sealed class RecordingCallback : IEchoCallback
     {
         public ManualResetEventSlim Received { get; } = new();

@@ -22,7 +22,7 @@ namespace AkkaPortShare.ServiceModel.Tests.ReliableMessaging;
 /// (<see cref="SendSoap"/>, whose sender is the session actor or, for refusals, the endpoint itself), another
 /// stands for the contract's implementation.
 /// </summary>
-public sealed class ReliableEndpointActorSpec : Akka.TestKit.Xunit2.TestKit
+public sealed partial class ReliableEndpointActorSpec : Akka.TestKit.Xunit2.TestKit
 {
     private const string Config = """
         akka.actor.provider = local
@@ -43,7 +43,7 @@ public sealed class ReliableEndpointActorSpec : Akka.TestKit.Xunit2.TestKit
         _implementation = CreateTestProbe("implementation");
 
     private IActorRef StartEndpoint(int maxConcurrentSessions = 100, int maxPendingChannels = 4,
-        TimeSpan? acknowledgementInterval = null)
+        TimeSpan? acknowledgementInterval = null, WsrmVersion? acceptedVersion = null, long? maxMessageNumber = null)
     {
         var settings = ReliableSessionSettings.Create(Sys);
         return Sys.ActorOf(ReliableEndpointActor.Props(Echo, _implementation.Ref, ServiceModelSettings.Create(Sys),
@@ -52,7 +52,9 @@ public sealed class ReliableEndpointActorSpec : Akka.TestKit.Xunit2.TestKit
                 MaxConcurrentSessions = maxConcurrentSessions,
                 MaxPendingChannels = maxPendingChannels,
                 AcknowledgementInterval = acknowledgementInterval ?? settings.AcknowledgementInterval,
-            }));
+                MaxMessageNumber = maxMessageNumber ?? settings.MaxMessageNumber,
+            },
+            WsrmEndpointSettings.Create(Sys) with { AcceptedVersion = acceptedVersion }));
     }
 
     private static WsrmVersion Version(bool is11) => is11 ? WsrmVersion.V11 : WsrmVersion.February2005;
@@ -436,9 +438,11 @@ public sealed class ReliableEndpointActorSpec : Akka.TestKit.Xunit2.TestKit
         Sys.Stop(accepted.Session); // e.g. faulted by its inactivity timeout
 
         Assert.Equal(["waiting"], (await _implementation.ExpectMsgAsync<OperationInvoked>()).Arguments);
-        // The stopped session is forgotten under both its identifiers.
+        // The stopped session is forgotten under both its identifiers (and its connection, now carrying no live
+        // session, is closed after the fault, as WCF's listener closes it).
         Send(endpoint, version, new AckRequestPacket(accepted.Identifier), first);
         Assert.Equal("UnknownSequence", Codes((await FaultAsync(first)).Fault)[1].Name);
-        await OpenAsync(endpoint, version, first);
+        await first.ExpectMsgAsync<CloseConnection>();
+        await OpenAsync(endpoint, version, CreateTestProbe());
     }
 }
