@@ -459,6 +459,37 @@ public sealed class SessionConnectionActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public async Task SessionConnectionActor_must_end_a_session_the_service_closes_after_what_it_sent_and_await_the_clients_End()
+    {
+        var (session, client, opened) = await OpenDuplexSessionAsync();
+        opened.Session.Tell(new Send(Payload(5)));
+
+        opened.Session.Tell(FramingSession.Close.Instance);
+
+        // The reply first, then End; the session is not over until the client answers.
+        var expected = SizedEnvelope(Payload(5)).Concat(End).ToArray();
+        Assert.Equal(expected, await Loopback.ReadExactlyAsync(client, expected.Length));
+        await _service.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
+        // Nothing more goes out after End, and what the client still sends is not delivered.
+        opened.Session.Tell(new Send(Payload(3)));
+        await Loopback.SendAsync(client, SizedEnvelope(Payload(4)));
+        await Loopback.SendAsync(client, End);
+
+        Assert.True((await _service.ExpectMsgAsync<SessionClosed>()).Graceful);
+        await _service.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
+        Assert.True(Loopback.IsOpenAndSilent(client)); // no second End; the connection may carry a new preamble
+
+        // A client that closes instead of answering End ends the connection quietly.
+        var (other, otherClient, otherOpened) = await OpenDuplexSessionAsync();
+        otherOpened.Session.Tell(FramingSession.Close.Instance);
+        Assert.Equal(End, await Loopback.ReadExactlyAsync(otherClient, 1));
+        otherClient.Shutdown(SocketShutdown.Send);
+        Assert.True((await _service.ExpectMsgAsync<SessionClosed>()).Graceful);
+        await ExpectTerminatedAsync(other);
+        Assert.NotEqual(session, other);
+    }
+
+    [Fact]
     public async Task SessionConnectionActor_must_close_without_a_record_when_the_service_aborts()
     {
         var (session, client, opened) = await OpenDuplexSessionAsync();
