@@ -14,6 +14,15 @@ public static class RouterProtocol
 
     public sealed record ListenerStatus(IPEndPoint LocalEndPoint, int PendingConnections);
 
+    /// <summary>Ask the fault-drains actor how many faulted sockets are draining, and how many drains it cut short.</summary>
+    public sealed class GetDrainStatus
+    {
+        public static readonly GetDrainStatus Instance = new();
+        private GetDrainStatus() { }
+    }
+
+    public sealed record DrainStatus(int Draining, long CutShort);
+
     /// <summary>Ask the registry for every registered address and its worker's pid.</summary>
     public sealed class GetRegistrations
     {

@@ -31,6 +31,15 @@ internal static class RoutingProtocol
     /// <summary>Gateway to registry (the sender is the gateway): the worker's hand-over channel closed, so the worker process is gone.</summary>
     public sealed record WorkerChannelClosed(string Reason);
 
+    /// <summary>
+    /// Anyone to the fault-drains actor: send this fault on the socket, drain it and close it. The socket now
+    /// belongs to the fault-drains actor, which bounds how many sockets drain at once.
+    /// </summary>
+    public sealed record DrainAfterFault(Socket Socket, string FaultUri, string Peer) : INoSerializationVerificationNeeded
+    {
+        public override string ToString() => $"DrainAfterFault({Peer}, {FaultUri})";
+    }
+
     /// <summary>Listener to connection: too many unrouted connections and this is the oldest; close now.</summary>
     public sealed class Shed
     {

@@ -17,9 +17,13 @@ public static class FramingFaultSender
     /// <summary>Bound on sending a fault and draining, so a silent client cannot hold the socket.</summary>
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(5);
 
-    public static async Task SendAndCloseAsync(Socket socket, string faultUri, int drainLimit, TimeSpan timeout)
+    /// <param name="cut">Cancelled to close at once (e.g. too many sockets are draining); the socket is closed
+    /// either way when the returned task completes.</param>
+    public static async Task SendAndCloseAsync(Socket socket, string faultUri, int drainLimit, TimeSpan timeout,
+        CancellationToken cut = default)
     {
-        using var cts = new CancellationTokenSource(timeout);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cut);
+        cts.CancelAfter(timeout);
         var buffer = ArrayPool<byte>.Shared.Rent(4096);
         try
         {

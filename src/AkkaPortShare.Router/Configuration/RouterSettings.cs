@@ -26,6 +26,7 @@ public sealed record RouterSettings
     public required HandoverMode HandoverMode { get; init; }
     public required int FaultDrainLimit { get; init; }
     public required TimeSpan FaultTimeout { get; init; }
+    public required int MaxDrainingConnections { get; init; }
     public required int RelayBufferSize { get; init; }
 
     /// <summary>allowed-worker-users as configured (names or uids); empty means the router's own user and root.</summary>
@@ -62,6 +63,7 @@ public sealed record RouterSettings
             HandoverMode = Enum.Parse<HandoverMode>(c.GetString("handover-mode"), ignoreCase: true),
             FaultDrainLimit = (int)c.GetByteSize("fault-drain-limit")!.Value,
             FaultTimeout = c.GetTimeSpan("fault-timeout"),
+            MaxDrainingConnections = c.GetInt("max-draining-connections"),
             RelayBufferSize = (int)c.GetByteSize("relay-buffer-size")!.Value,
             AllowedWorkerUsers = users,
             AllowedWorkerUserIds = userIds,
@@ -100,6 +102,7 @@ public sealed record RouterSettings
         if (ListenBacklog < 1) errors.Add("listen-backlog must be at least 1");
         if (MaxPendingAccepts < 1) errors.Add("max-pending-accepts must be at least 1");
         if (MaxPendingConnections < 1) errors.Add("max-pending-connections must be at least 1");
+        if (MaxDrainingConnections < 1) errors.Add("max-draining-connections must be at least 1");
         if (ReceiveTimeout <= TimeSpan.Zero) errors.Add("receive-timeout must be positive");
         if (MaxViaSize < 16) errors.Add("max-via-size must be at least 16");
         if (RelayBufferSize < 1024) errors.Add("relay-buffer-size must be at least 1k");

@@ -33,6 +33,7 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Socket _socket;
     private readonly IActorRef _registry;
+    private readonly IActorRef _drains;
     private readonly RouterSettings _settings;
     private readonly PreambleDecoder _decoder;
     private readonly string _peer;
@@ -46,12 +47,15 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
 
     /// <param name="slot">Set by the listener for a connection it counts as pending: marked as soon as the bytes
     /// that decide its routing have arrived, so the listener does not shed it while it waits for its turn here.</param>
-    public static Props Props(Socket socket, IActorRef registry, RouterSettings settings, byte[]? alreadyRead = null,
-        PendingSlot? slot = null) =>
-        Akka.Actor.Props.Create(() => new ConnectionActor(socket, registry, settings, alreadyRead, slot));
+    /// <param name="drains">Takes the socket after a fault (see <see cref="FaultDrainActor"/>).</param>
+    public static Props Props(Socket socket, IActorRef registry, IActorRef drains, RouterSettings settings,
+        byte[]? alreadyRead = null, PendingSlot? slot = null) =>
+        Akka.Actor.Props.Create(() => new ConnectionActor(socket, registry, drains, settings, alreadyRead, slot));
 
-    public ConnectionActor(Socket socket, IActorRef registry, RouterSettings settings, byte[]? alreadyRead, PendingSlot? slot)
+    public ConnectionActor(Socket socket, IActorRef registry, IActorRef drains, RouterSettings settings, byte[]? alreadyRead,
+        PendingSlot? slot)
     {
+        _drains = drains;
         _socket = socket;
         _slot = slot;
         _registry = registry;
@@ -207,7 +211,8 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
     {
         Context.Parent.Tell(ConnectionRouted.Instance);
         _socketGivenAway = true;
-        _ = FramingFaultSender.SendAndCloseAsync(_socket, faultUri, _settings.FaultDrainLimit, _settings.FaultTimeout);
+        // The socket drains (bounded, see FaultDrainActor) after this actor stops: it is no longer pending.
+        _drains.Tell(new DrainAfterFault(_socket, faultUri, _peer));
         Context.Stop(Self);
     }
 

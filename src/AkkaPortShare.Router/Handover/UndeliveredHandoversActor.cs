@@ -18,17 +18,16 @@ internal sealed class UndeliveredHandoversActor : ReceiveActor
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
-    public static Props Props(RouterSettings settings) => Akka.Actor.Props.Create(() => new UndeliveredHandoversActor(settings));
+    public static Props Props(IActorRef drains) => Akka.Actor.Props.Create(() => new UndeliveredHandoversActor(drains));
 
-    public UndeliveredHandoversActor(RouterSettings settings)
+    public UndeliveredHandoversActor(IActorRef drains)
     {
         Receive<DeadLetter>(d => d.Message is HandOver, d =>
         {
             var handOver = (HandOver)d.Message;
             _log.Warning("Could not pass {0} to a worker (its hand-over channel closed before the connection reached it): ConnectionDispatchFailed",
                 handOver);
-            _ = FramingFaultSender.SendAndCloseAsync(handOver.Socket, FramingFaults.ConnectionDispatchFailed,
-                settings.FaultDrainLimit, settings.FaultTimeout);
+            drains.Tell(new DrainAfterFault(handOver.Socket, FramingFaults.ConnectionDispatchFailed, handOver.Via));
         });
         Receive<DeadLetter>(_ => { });
     }

@@ -26,14 +26,16 @@ internal sealed class WorkerGatewayActor : ReceiveActor
     private readonly Socket _channel;
     private readonly int _workerPid;
     private readonly RouterSettings _settings;
+    private readonly IActorRef _drains;
     private readonly Channel<HandOver> _outbox = Channel.CreateUnbounded<HandOver>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _stopping = new();
 
-    public static Props Props(Socket channel, int workerPid, RouterSettings settings) =>
-        Akka.Actor.Props.Create(() => new WorkerGatewayActor(channel, workerPid, settings));
+    public static Props Props(Socket channel, int workerPid, RouterSettings settings, IActorRef drains) =>
+        Akka.Actor.Props.Create(() => new WorkerGatewayActor(channel, workerPid, settings, drains));
 
-    public WorkerGatewayActor(Socket channel, int workerPid, RouterSettings settings)
+    public WorkerGatewayActor(Socket channel, int workerPid, RouterSettings settings, IActorRef drains)
     {
+        _drains = drains;
         _settings = settings;
         _channel = channel;
         _workerPid = workerPid;
@@ -124,8 +126,7 @@ internal sealed class WorkerGatewayActor : ReceiveActor
     private void RefuseDispatch(HandOver handOver, string reason)
     {
         _log.Warning("Could not pass {0} to worker pid {1} ({2}): ConnectionDispatchFailed", handOver, _workerPid, reason);
-        _ = FramingFaultSender.SendAndCloseAsync(handOver.Socket, FramingFaults.ConnectionDispatchFailed,
-            _settings.FaultDrainLimit, _settings.FaultTimeout);
+        _drains.Tell(new DrainAfterFault(handOver.Socket, FramingFaults.ConnectionDispatchFailed, handOver.Via));
     }
 
     protected override void PostStop()

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Hosting;
 using AkkaPortShare.Router.Configuration;
+using AkkaPortShare.Router.Connections;
 using AkkaPortShare.Router.Listening;
 using AkkaPortShare.Router.Registration;
 
@@ -10,6 +11,8 @@ namespace AkkaPortShare.Router.Hosting;
 public sealed class PortShareRegistry;
 
 public sealed class PortShareListener;
+
+public sealed class PortShareFaultDrains;
 
 /// <summary>Code-level overrides; only the properties that are set become HOCON, and they win over the file.</summary>
 public sealed class RouterOptions
@@ -37,6 +40,7 @@ public static class RouterHostingExtensions
     /// <summary>The registry lives at this path; workers send their registrations to it.</summary>
     public const string RegistryName = "port-share-registry";
     public const string ListenerName = "port-share-listener";
+    public const string FaultDrainsName = "port-share-fault-drains";
 
     /// <summary>
     /// Runs the port-sharing router in this actor system: the registry workers register with, and the listener
@@ -53,9 +57,11 @@ public static class RouterHostingExtensions
             .WithActors((system, registry) =>
             {
                 var settings = RouterSettings.Create(system);
-                var registryActor = system.ActorOf(RegistryActor.Props(settings), RegistryName);
+                var drains = system.ActorOf(FaultDrainActor.Props(settings), FaultDrainsName);
+                var registryActor = system.ActorOf(RegistryActor.Props(settings, drains), RegistryName);
                 registry.Register<PortShareRegistry>(registryActor);
-                registry.Register<PortShareListener>(system.ActorOf(ListenerActor.Props(settings, registryActor), ListenerName));
+                registry.Register<PortShareListener>(system.ActorOf(ListenerActor.Props(settings, registryActor, drains), ListenerName));
+                registry.Register<PortShareFaultDrains>(drains);
             });
     }
 }

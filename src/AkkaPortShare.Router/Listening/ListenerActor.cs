@@ -30,6 +30,7 @@ internal sealed class ListenerActor : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly RouterSettings _settings;
     private readonly IActorRef _registry;
+    private readonly IActorRef _drains;
     private readonly CancellationTokenSource _stopping = new();
     private readonly LinkedList<(IActorRef Connection, PendingSlot Slot)> _pending = new();
     private readonly Dictionary<IActorRef, LinkedListNode<(IActorRef, PendingSlot)>> _pendingIndex = new();
@@ -38,13 +39,14 @@ internal sealed class ListenerActor : ReceiveActor
     private readonly PreambleDecoder _decoder;
     private Socket? _listenSocket;
 
-    public static Props Props(RouterSettings settings, IActorRef registry) =>
-        Akka.Actor.Props.Create(() => new ListenerActor(settings, registry));
+    public static Props Props(RouterSettings settings, IActorRef registry, IActorRef drains) =>
+        Akka.Actor.Props.Create(() => new ListenerActor(settings, registry, drains));
 
-    public ListenerActor(RouterSettings settings, IActorRef registry)
+    public ListenerActor(RouterSettings settings, IActorRef registry, IActorRef drains)
     {
         _settings = settings;
         _registry = registry;
+        _drains = drains;
         _acceptGate = new SemaphoreSlim(settings.MaxPendingAccepts);
         _decoder = new PreambleDecoder(settings.MaxViaSize, settings.MaxContentTypeSize);
         Receive<Accepted>(a => OnAccepted(a.Socket));
@@ -119,7 +121,7 @@ internal sealed class ListenerActor : ReceiveActor
         if (!decided && _pending.Count >= _settings.MaxPendingConnections) MakeRoom();
 
         var slot = decided ? null : new PendingSlot(socket);
-        var connection = Context.ActorOf(ConnectionActor.Props(socket, _registry, _settings, alreadyRead, slot));
+        var connection = Context.ActorOf(ConnectionActor.Props(socket, _registry, _drains, _settings, alreadyRead, slot));
         Context.Watch(connection);
         if (slot is null) return;
         _pendingIndex[connection] = _pending.AddLast((connection, slot));

@@ -64,16 +64,20 @@ internal sealed class RegistryActor : ReceiveActor
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly RouterSettings _settings;
+    private readonly IActorRef _drains;
     private readonly AddressTable<Worker> _table = new();
     private readonly Dictionary<IActorRef, Worker> _byActor = new();   // workers without a hand-over channel
     private readonly Dictionary<string, Worker> _byChannel = new();    // by hand-over socket path
     private readonly Dictionary<IActorRef, Worker> _byGateway = new();
 
-    public static Props Props(RouterSettings settings) => Akka.Actor.Props.Create(() => new RegistryActor(settings));
+    /// <param name="drains">The fault-drains actor: every socket closed after a fault goes there.</param>
+    public static Props Props(RouterSettings settings, IActorRef drains) =>
+        Akka.Actor.Props.Create(() => new RegistryActor(settings, drains));
 
-    public RegistryActor(RouterSettings settings)
+    public RegistryActor(RouterSettings settings, IActorRef drains)
     {
         _settings = settings;
+        _drains = drains;
         Receive<Register>(OnRegister);
         Receive<Unregister>(OnUnregister);
         Receive<Resolve>(OnResolve);
@@ -85,7 +89,7 @@ internal sealed class RegistryActor : ReceiveActor
         {
             if (_byGateway.TryGetValue(Sender, out var worker)) RemoveWorker(worker, c.Reason);
         });
-        Receive<Reroute>(r => Context.ActorOf(ConnectionActor.Props(r.Socket, Self, _settings, r.AlreadyRead)));
+        Receive<Reroute>(r => Context.ActorOf(ConnectionActor.Props(r.Socket, Self, _drains, _settings, r.AlreadyRead)));
         Receive<ConnectionRouted>(_ => { }); // rerouted connections report here; they are not pending accepts
         Receive<RouterProtocol.GetRegistrations>(_ => Sender.Tell(new RouterProtocol.Registrations(
             _table.Entries.Select(e => new RouterProtocol.RegisteredAddress(
@@ -96,7 +100,7 @@ internal sealed class RegistryActor : ReceiveActor
 
     protected override void PreStart()
     {
-        Context.ActorOf(UndeliveredHandoversActor.Props(_settings), "undelivered-handovers");
+        Context.ActorOf(UndeliveredHandoversActor.Props(_drains), "undelivered-handovers");
         var users = UnixHandover.IsSupported
             ? string.Join(", ", _settings.AllowedWorkerUserIds.Order().Select(UnixUsers.Describe))
             : "(not checked on this OS)";
@@ -256,7 +260,7 @@ internal sealed class RegistryActor : ReceiveActor
             return worker;
         }
 
-        var gateway = Context.ActorOf(WorkerGatewayActor.Props(channel, endpoint.ProcessId, _settings));
+        var gateway = Context.ActorOf(WorkerGatewayActor.Props(channel, endpoint.ProcessId, _settings, _drains));
         worker = new Worker(endpoint, Sender, gateway, _settings.HandoverMode != HandoverMode.Relay, token, peer.UserId);
         _byChannel[endpoint.HandoverPath!] = worker;
         _byGateway[gateway] = worker;

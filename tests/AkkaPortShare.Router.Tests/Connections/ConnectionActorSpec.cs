@@ -65,7 +65,8 @@ public sealed class ConnectionActorSpec : Akka.TestKit.Xunit2.TestKit
     /// <summary>Starts the actor under a probe parent and watches it.</summary>
     private async Task<IActorRef> StartConnectionAsync(Socket server, byte[]? alreadyRead = null, RouterSettings? settings = null)
     {
-        var props = ConnectionActor.Props(server, _registry.Ref, settings ?? _settings, alreadyRead);
+        var props = ConnectionActor.Props(server, _registry.Ref, Sys.ActorOf(FaultDrainActor.Props(settings ?? _settings)),
+            settings ?? _settings, alreadyRead);
         var parent = Sys.ActorOf(ProbeParent.Props(props, _parent.Ref));
         var connection = await parent.Ask<IActorRef>(ProbeParent.GetChild.Instance, TimeSpan.FromSeconds(3));
         Watch(connection);

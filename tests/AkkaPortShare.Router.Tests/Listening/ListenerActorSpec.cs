@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.TestKit;
 using AkkaPortShare.Framing;
 using AkkaPortShare.Router.Configuration;
+using AkkaPortShare.Router.Connections;
 using AkkaPortShare.Router.Listening;
 using AkkaPortShare.Router.Tests.TestSupport;
 using static AkkaPortShare.Router.RouterProtocol;
@@ -48,7 +49,7 @@ public sealed class ListenerActorSpec : Akka.TestKit.Xunit2.TestKit
 
     private async Task<(IActorRef Listener, IPEndPoint EndPoint)> StartListenerAsync()
     {
-        var listener = Sys.ActorOf(ListenerActor.Props(_settings, _registry.Ref));
+        var listener = Sys.ActorOf(ListenerActor.Props(_settings, _registry.Ref, Sys.ActorOf(FaultDrainActor.Props(_settings))));
         var status = await StatusAsync(listener);
         return (listener, status.LocalEndPoint);
     }
@@ -147,7 +148,7 @@ public sealed class ListenerActorSpec : Akka.TestKit.Xunit2.TestKit
         // One address trickling many connections pushes out its own, not an older connection from elsewhere.
         var settings = RouterSettings.Create(Akka.Configuration.ConfigurationFactory
             .ParseString("akka-port-share.router.max-pending-connections = 3").WithFallback(Sys.Settings.Config));
-        var listener = Sys.ActorOf(ListenerActor.Props(settings, _registry.Ref));
+        var listener = Sys.ActorOf(ListenerActor.Props(settings, _registry.Ref, Sys.ActorOf(FaultDrainActor.Props(settings))));
         var endPoint = (await StatusAsync(listener)).LocalEndPoint;
         var attacker = IPAddress.Parse("127.0.0.1");
         var attacks = new List<Socket> { await ConnectFromAsync(attacker, endPoint), await ConnectFromAsync(attacker, endPoint) };

@@ -8,6 +8,7 @@ using AkkaPortShare.Handover;
 using AkkaPortShare.Interop;
 using AkkaPortShare.Registration;
 using AkkaPortShare.Router.Configuration;
+using AkkaPortShare.Router.Connections;
 using AkkaPortShare.Router.Registration;
 using AkkaPortShare.Router.Tests.TestSupport;
 using static AkkaPortShare.Registration.RegistryProtocol;
@@ -65,7 +66,7 @@ public sealed class RegistryActorSpec : Akka.TestKit.Xunit2.TestKit
             : RouterSettings.Create(ConfigurationFactory.ParseString(
                     $"akka-port-share.router.handover-mode = {handoverMode ?? "auto"}\n{extraHocon}")
                 .WithFallback(Sys.Settings.Config));
-        return Sys.ActorOf(RegistryActor.Props(settings));
+        return Sys.ActorOf(RegistryActor.Props(settings, Sys.ActorOf(FaultDrainActor.Props(settings))));
     }
 
     private static WorkerEndpoint RelayOnly(int pid) => new(pid, "worker-host", null, "127.0.0.1", 9000 + pid % 1000);
