@@ -27,6 +27,9 @@ public sealed record RouterSettings
     public required int FaultDrainLimit { get; init; }
     public required TimeSpan FaultTimeout { get; init; }
     public required int MaxDrainingConnections { get; init; }
+    public required TimeSpan HandoverTimeout { get; init; }
+    public required int HandoverQueueLimit { get; init; }
+    public required int HandoverSendBuffer { get; init; }
     public required int RelayBufferSize { get; init; }
 
     /// <summary>allowed-worker-users as configured (names or uids); empty means the router's own user and root.</summary>
@@ -64,6 +67,9 @@ public sealed record RouterSettings
             FaultDrainLimit = (int)c.GetByteSize("fault-drain-limit")!.Value,
             FaultTimeout = c.GetTimeSpan("fault-timeout"),
             MaxDrainingConnections = c.GetInt("max-draining-connections"),
+            HandoverTimeout = c.GetTimeSpan("handover-timeout"),
+            HandoverQueueLimit = c.GetInt("handover-queue-limit"),
+            HandoverSendBuffer = (int)c.GetByteSize("handover-send-buffer")!.Value,
             RelayBufferSize = (int)c.GetByteSize("relay-buffer-size")!.Value,
             AllowedWorkerUsers = users,
             AllowedWorkerUserIds = userIds,
@@ -102,6 +108,9 @@ public sealed record RouterSettings
         if (ListenBacklog < 1) errors.Add("listen-backlog must be at least 1");
         if (MaxPendingAccepts < 1) errors.Add("max-pending-accepts must be at least 1");
         if (MaxPendingConnections < 1) errors.Add("max-pending-connections must be at least 1");
+        if (HandoverTimeout <= TimeSpan.Zero) errors.Add("handover-timeout must be positive");
+        if (HandoverQueueLimit < 1) errors.Add("handover-queue-limit must be at least 1");
+        if (HandoverSendBuffer < 0) errors.Add("handover-send-buffer must be 0 (the kernel's default) or positive");
         if (MaxDrainingConnections < 1) errors.Add("max-draining-connections must be at least 1");
         if (ReceiveTimeout <= TimeSpan.Zero) errors.Add("receive-timeout must be positive");
         if (MaxViaSize < 16) errors.Add("max-via-size must be at least 16");

@@ -1,13 +1,13 @@
 using System.Buffers;
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
 using System.Net.Sockets;
-using System.Threading.Channels;
 using Akka.Actor;
 using Akka.Event;
 using AkkaPortShare.Framing;
 using AkkaPortShare.Handover;
 using AkkaPortShare.Interop;
 using AkkaPortShare.Router.Configuration;
-using AkkaPortShare.Transport;
 using static AkkaPortShare.Router.RoutingProtocol;
 
 namespace AkkaPortShare.Router.Handover;
@@ -16,19 +16,45 @@ namespace AkkaPortShare.Router.Handover;
 /// The router's end of one worker's Unix-domain hand-over channel. Routed sockets go out through it (SCM_RIGHTS)
 /// and the router's copy is released at once, so no byte of the session passes the router. The channel also
 /// brings back sockets the worker hands back for re-routing, and its end-of-file is the fastest sign that the
-/// worker process died. System calls run off the actor dispatcher: one sender task, one receiver thread.
+/// worker process died. System calls run on two threads of this gateway's own, never on the actor dispatcher.
 /// </summary>
-internal sealed class WorkerGatewayActor : ReceiveActor
+/// <remarks>
+/// A worker that is alive but does not read its channel (stopped, hung) fills the channel's send buffer; then a
+/// send waits. One hand-over is in flight at a time; the others wait here, at most handover-queue-limit of them,
+/// and each has handover-timeout from its arrival to reach the worker. One that does not is answered with
+/// ConnectionDispatchFailed, like one whose worker died. The worker stays registered: when it reads again (e.g.
+/// SIGCONT) its connections flow again, and one that died is removed when its channel closes.
+/// </remarks>
+internal sealed class WorkerGatewayActor : ReceiveActor, IWithTimers
 {
     private sealed record ChannelClosed(string Reason);
+
+    /// <summary>A hand-over and the time by which it must have reached the worker's channel.</summary>
+    private sealed record Outgoing(HandOver HandOver, DateTime Deadline);
+
+    // Sender thread to actor: the one hand-over in flight has gone, or will never go.
+    private sealed class Sent { public static readonly Sent Instance = new(); }
+    private sealed record NotSent(HandOver HandOver, string Reason, bool ChannelBroken);
+    private sealed class ExpireQueued { public static readonly ExpireQueued Instance = new(); }
+
+    /// <summary>Waiting hand-overs, oldest first; one more may be in flight on the sender thread.</summary>
+    private sealed record State(ImmutableQueue<Outgoing> Waiting, int Count)
+    {
+        public static readonly State Empty = new(ImmutableQueue<Outgoing>.Empty, 0);
+        public State Enqueue(Outgoing o) => new(Waiting.Enqueue(o), Count + 1);
+    }
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Socket _channel;
     private readonly int _workerPid;
     private readonly RouterSettings _settings;
     private readonly IActorRef _drains;
-    private readonly Channel<HandOver> _outbox = Channel.CreateUnbounded<HandOver>(new UnboundedChannelOptions { SingleReader = true });
+    // Capacity one: the actor hands the sender thread one hand-over at a time and keeps the rest (and their deadlines).
+    private readonly BlockingCollection<Outgoing> _toSender = new(boundedCapacity: 1);
     private readonly CancellationTokenSource _stopping = new();
+    private State _state = State.Empty;
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     public static Props Props(Socket channel, int workerPid, RouterSettings settings, IActorRef drains) =>
         Akka.Actor.Props.Create(() => new WorkerGatewayActor(channel, workerPid, settings, drains));
@@ -39,51 +65,158 @@ internal sealed class WorkerGatewayActor : ReceiveActor
         _settings = settings;
         _channel = channel;
         _workerPid = workerPid;
-        Receive<HandOver>(h =>
+        Idle();
+    }
+
+    /// <summary>Nothing in flight, nothing waiting.</summary>
+    private void Idle()
+    {
+        Receive<HandOver>(h => StartSending(new Outgoing(h, DateTime.UtcNow + _settings.HandoverTimeout)));
+        Receive<ExpireQueued>(_ => { });
+        ReceiveChannelClosed();
+    }
+
+    /// <summary>One hand-over on the sender thread; later ones wait in <see cref="_state"/>.</summary>
+    private void Sending()
+    {
+        Receive<HandOver>(Enqueue);
+        Receive<Sent>(_ => SendNext());
+        Receive<NotSent>(n =>
         {
-            if (!_outbox.Writer.TryWrite(h)) RefuseDispatch(h, "the hand-over channel is closing");
+            Refuse(n.HandOver, n.Reason);
+            if (n.ChannelBroken) Self.Tell(new ChannelClosed($"passing a socket failed: {n.Reason}"));
+            SendNext();
         });
-        Receive<ChannelClosed>(c =>
+        Receive<ExpireQueued>(_ => ExpireWaiting());
+        ReceiveChannelClosed();
+    }
+
+    private void ReceiveChannelClosed() => Receive<ChannelClosed>(c =>
+    {
+        Context.Parent.Tell(new WorkerChannelClosed(c.Reason));
+        Context.Stop(Self);
+    });
+
+    private void Enqueue(HandOver handOver)
+    {
+        if (_state.Count >= _settings.HandoverQueueLimit)
         {
-            Context.Parent.Tell(new WorkerChannelClosed(c.Reason));
-            Context.Stop(Self);
-        });
+            Refuse(handOver, $"handover-queue-limit {_settings.HandoverQueueLimit} reached: the worker is not taking connections");
+            return;
+        }
+        _state = _state.Enqueue(new Outgoing(handOver, DateTime.UtcNow + _settings.HandoverTimeout));
+        if (_state.Count == 1) Timers.StartPeriodicTimer(ExpireQueued.Instance, ExpireQueued.Instance, ExpiryTick);
+    }
+
+    private TimeSpan ExpiryTick => TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond * 10, _settings.HandoverTimeout.Ticks / 10));
+
+    private void SendNext()
+    {
+        ExpireWaiting();
+        if (_state.Count == 0)
+        {
+            Timers.Cancel(ExpireQueued.Instance);
+            Become(Idle);
+            return;
+        }
+        _state = new State(_state.Waiting.Dequeue(out var next), _state.Count - 1);
+        StartSending(next);
+    }
+
+    private void StartSending(Outgoing outgoing)
+    {
+        // Never blocks: the sender thread has taken the previous one (it answered before this runs).
+        if (!_toSender.TryAdd(outgoing))
+        {
+            Refuse(outgoing.HandOver, "the hand-over channel is closing");
+            return;
+        }
+        Become(Sending);
+    }
+
+    // Waiting ones past their deadline are answered now, so a stuck worker's clients hear within handover-timeout.
+    private void ExpireWaiting()
+    {
+        var now = DateTime.UtcNow;
+        while (!_state.Waiting.IsEmpty && _state.Waiting.Peek().Deadline <= now)
+        {
+            _state = new State(_state.Waiting.Dequeue(out var expired), _state.Count - 1);
+            Refuse(expired.HandOver, $"not taken within handover-timeout {_settings.HandoverTimeout}; is the worker stopped?");
+        }
     }
 
     protected override void PreStart()
     {
         var self = Self;
         var parent = Context.Parent;
-        _ = Task.Run(() => SendLoop(self));
+        if (_settings.HandoverSendBuffer > 0) TrySetSendBuffer();
+        new Thread(() => SendLoop(self)) { IsBackground = true, Name = $"handover-send-{_workerPid}" }.Start();
         new Thread(() => ReceiveLoop(self, parent)) { IsBackground = true, Name = $"handover-recv-{_workerPid}" }.Start();
     }
 
-    private async Task SendLoop(IActorRef self)
+    // The kernel queues what the send buffer holds for a worker that stopped reading; those hand-overs are the
+    // worker's and wait for it. A small buffer keeps them few (about 11 at 4k against about 280 at Linux's 208k).
+    private void TrySetSendBuffer()
+    {
+        try
+        {
+            _channel.SendBufferSize = _settings.HandoverSendBuffer;
+        }
+        catch (SocketException e)
+        {
+            _log.Warning("Could not set handover-send-buffer on worker pid {0}'s channel: {1}", _workerPid, e.Message);
+        }
+    }
+
+    private void SendLoop(IActorRef self)
     {
         var payload = new byte[UnixHandover.MaxMessageSize];
         try
         {
-            await foreach (var handOver in _outbox.Reader.ReadAllAsync(_stopping.Token).ConfigureAwait(false))
+            foreach (var outgoing in _toSender.GetConsumingEnumerable(_stopping.Token))
             {
+                var handOver = outgoing.HandOver;
+                var left = outgoing.Deadline - DateTime.UtcNow;
+                if (left <= TimeSpan.Zero)
+                {
+                    self.Tell(new NotSent(handOver, TimedOut, false));
+                    continue;
+                }
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+                deadline.CancelAfter(left);
                 try
                 {
                     var length = HandoverFrame.Write(payload, handOver.AlreadyRead);
-                    UnixHandover.Send(_channel, payload.AsSpan(0, length), handOver.Socket, _stopping.Token);
+                    UnixHandover.Send(_channel, payload.AsSpan(0, length), handOver.Socket, deadline.Token);
                     UnixHandover.ReleaseAfterHandover(handOver.Socket);
+                    self.Tell(Sent.Instance);
                 }
-                catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException or OperationCanceledException)
+                catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
                 {
-                    RefuseDispatch(handOver, e.Message);
-                    self.Tell(new ChannelClosed($"passing a socket failed: {e.Message}"));
+                    // The gateway is stopping: nobody will read a reply, so answer the client from here.
+                    Refuse(handOver, "the worker's hand-over channel closed");
+                    break;
+                }
+                catch (OperationCanceledException)
+                {
+                    // Nothing was sent: the worker did not make room in its channel in time.
+                    self.Tell(new NotSent(handOver, TimedOut, false));
+                }
+                catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
+                {
+                    self.Tell(new NotSent(handOver, e.Message, true));
                 }
             }
         }
         catch (OperationCanceledException)
         {
+            // Stopping; the one in hand (if any) is answered by PostStop's sweep below.
         }
-        // Whatever is still queued never reached the worker: tell those clients rather than leave them hanging.
-        while (_outbox.Reader.TryRead(out var left)) RefuseDispatch(left, "the worker's hand-over channel closed");
+        // Whatever the actor gave this thread and it did not send never reached the worker: tell those clients.
+        while (_toSender.TryTake(out var left)) Refuse(left.HandOver, "the worker's hand-over channel closed");
     }
+
+    private string TimedOut => $"not taken within handover-timeout {_settings.HandoverTimeout}; is the worker stopped?";
 
     private void ReceiveLoop(IActorRef self, IActorRef registry)
     {
@@ -123,7 +256,8 @@ internal sealed class WorkerGatewayActor : ReceiveActor
         }
     }
 
-    private void RefuseDispatch(HandOver handOver, string reason)
+    // Called from the actor and from the sender thread: logging and Tell are both thread-safe.
+    private void Refuse(HandOver handOver, string reason)
     {
         _log.Warning("Could not pass {0} to worker pid {1} ({2}): ConnectionDispatchFailed", handOver, _workerPid, reason);
         _drains.Tell(new DrainAfterFault(handOver.Socket, FramingFaults.ConnectionDispatchFailed, handOver.Via));
@@ -131,9 +265,11 @@ internal sealed class WorkerGatewayActor : ReceiveActor
 
     protected override void PostStop()
     {
-        _outbox.Writer.TryComplete();
+        foreach (var waiting in _state.Waiting) Refuse(waiting.HandOver, "the worker's hand-over channel closed");
+        _state = State.Empty;
+        _toSender.CompleteAdding();
         _stopping.Cancel();
-        try { _channel.Shutdown(SocketShutdown.Both); } catch (SocketException) { }
+        try { _channel.Shutdown(SocketShutdown.Both); } catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
         _channel.Dispose();
     }
 }

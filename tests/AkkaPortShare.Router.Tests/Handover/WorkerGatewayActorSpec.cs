@@ -1,0 +1,144 @@
+using System.Net.Sockets;
+using Akka.Actor;
+using AkkaPortShare.Framing;
+using AkkaPortShare.Interop;
+using AkkaPortShare.Router.Configuration;
+using AkkaPortShare.Router.Connections;
+using AkkaPortShare.Router.Handover;
+using AkkaPortShare.Router.Tests.TestSupport;
+using static AkkaPortShare.Router.RoutingProtocol;
+
+namespace AkkaPortShare.Router.Tests.Handover;
+
+/// <summary>
+/// A worker that stops reading its hand-over channel: the gateway never waits on the dispatcher, answers the
+/// hand-overs it cannot deliver with ConnectionDispatchFailed (at once beyond handover-queue-limit, otherwise at
+/// handover-timeout), and passes sockets again as soon as the worker reads.
+/// </summary>
+public sealed class WorkerGatewayActorSpec : Akka.TestKit.Xunit2.TestKit
+{
+    private const string Config = """
+        akka.actor.provider = local
+        akka.loglevel = INFO
+        akka-port-share.router {
+          handover-timeout = 3s
+          handover-queue-limit = 3
+          handover-send-buffer = 4k
+          fault-timeout = 2s
+        }
+        """;
+
+    private readonly RouterSettings _settings;
+    private readonly string _directory = Directory.CreateTempSubdirectory("aps-gw-").FullName;
+    private readonly List<Socket> _sockets = [];
+
+    public WorkerGatewayActorSpec() : base(Config, "WorkerGatewayActorSpec") => _settings = RouterSettings.Create(Sys);
+
+    protected override void Dispose(bool disposing)
+    {
+        foreach (var socket in _sockets) socket.DisposeQuietly();
+        try { Directory.Delete(_directory, recursive: true); } catch { /* already gone */ }
+        base.Dispose(disposing);
+    }
+
+    /// <summary>A hand-over channel: the router's end for the gateway, the worker's end for the test (unread until it says so).</summary>
+    private (Socket Router, Socket Worker) Channel()
+    {
+        var path = Path.Combine(_directory, $"{Guid.NewGuid():N}.sock");
+        using var listener = UnixHandover.Listen(path);
+        var router = UnixHandover.Connect(path);
+        var worker = listener.Accept();
+        _sockets.Add(router);
+        _sockets.Add(worker);
+        return (router, worker);
+    }
+
+    private async Task<(HandOver HandOver, Socket Client)> HandOverAsync(int i)
+    {
+        var (server, client) = await Loopback.ConnectedPairAsync();
+        _sockets.Add(server);
+        _sockets.Add(client);
+        return (new HandOver(server, FramingWriter.Preamble(FramingMode.Duplex, $"net.tcp://localhost/{i}"), $"net.tcp://localhost/{i}"), client);
+    }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    private static async Task<bool> FaultedAsync(Socket client, TimeSpan within)
+    {
+        var fault = FramingWriter.Fault(FramingFaults.ConnectionDispatchFailed);
+        using var cts = new CancellationTokenSource(within);
+        var buffer = new byte[fault.Length];
+        try
+        {
+            var n = await client.ReceiveAsync(buffer, SocketFlags.None, cts.Token);
+            return n > 0 && buffer.AsSpan(0, n).SequenceEqual(fault.AsSpan(0, n));
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    [Fact]
+    public async Task WorkerGatewayActor_must_fault_what_a_worker_that_stopped_reading_cannot_take_and_pass_again_when_it_reads()
+    {
+        var (routerEnd, workerEnd) = Channel();
+        var parent = Sys.ActorOf(ProbeParent.Props(
+            WorkerGatewayActor.Props(routerEnd, 4242, _settings, Sys.ActorOf(FaultDrainActor.Props(_settings))), CreateTestProbe().Ref));
+        var gateway = await parent.Ask<IActorRef>(ProbeParent.GetChild.Instance, TimeSpan.FromSeconds(3));
+
+        var warnings = CreateTestProbe();
+        Sys.EventStream.Subscribe(warnings.Ref, typeof(Akka.Event.Warning));
+
+        // Fill the channel, one at a time so each reaches the sender: the kernel takes about 11 at 4k, then one
+        // waits in the sender, three in the queue, and the rest are over handover-queue-limit.
+        var handOvers = new List<(HandOver HandOver, Socket Client)>();
+        for (var i = 0; i < 20; i++) handOvers.Add(await HandOverAsync(i));
+        var started = DateTime.UtcNow;
+        foreach (var (handOver, _) in handOvers)
+        {
+            gateway.Tell(handOver);
+            await Task.Delay(10);
+        }
+
+        // Over the limit: answered at once, long before handover-timeout.
+        Assert.True(await FaultedAsync(handOvers[^1].Client, TimeSpan.FromMilliseconds(1500)),
+            "a hand-over over handover-queue-limit was not refused at once");
+        // Every other one the kernel did not take is answered by handover-timeout (plus a margin for a busy machine).
+        var faulted = 1;
+        foreach (var (_, client) in handOvers.SkipLast(1))
+            if (await FaultedAsync(client, Max(started + TimeSpan.FromSeconds(6) - DateTime.UtcNow, TimeSpan.FromMilliseconds(50)))) faulted++;
+        var taken = 0;
+        var buffer = new byte[UnixHandover.MaxMessageSize];
+        while (true)
+        {
+            try
+            {
+                if (UnixHandover.Receive(workerEnd, buffer, out var passed, new CancellationTokenSource(200).Token) == 0) break;
+                passed?.Dispose();
+                taken++;
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+        Assert.Equal(20, faulted + taken);
+        Assert.InRange(taken, 1, 16);
+        var reasons = warnings.ReceiveWhile<string>(TimeSpan.FromMilliseconds(300), m => m is Akka.Event.Warning w ? w.Message.ToString() : null)
+            .Where(r => r is not null).ToList();
+        Assert.Contains(reasons, r => r!.Contains("handover-queue-limit 3 reached"));
+        Assert.Contains(reasons, r => r!.Contains("not taken within handover-timeout"));
+
+        // The worker reads again: the next hand-over goes through.
+        var (again, _) = await HandOverAsync(99);
+        gateway.Tell(again);
+        var length = await Task.Run(() =>
+        {
+            var n = UnixHandover.Receive(workerEnd, buffer, out var passed, new CancellationTokenSource(5000).Token);
+            passed?.Dispose();
+            return n;
+        });
+        Assert.True(length > 0);
+    }
+}
