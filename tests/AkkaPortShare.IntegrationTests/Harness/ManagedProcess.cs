@@ -30,7 +30,12 @@ public sealed class ManagedProcess : IDisposable
     /// Starts the dll as another user (uid = gid = <paramref name="userId"/>, through setpriv; the test must run as
     /// root), or as this process's user when <paramref name="userId"/> is null.
     /// </summary>
-    public static ManagedProcess StartDllAs(string name, uint? userId, string dll, params string[] args)
+    public static ManagedProcess StartDllAs(string name, uint? userId, string dll, params string[] args) =>
+        StartDllAs(name, userId, null, dll, args);
+
+    /// <param name="environment">Variables set for the child on top of this process's (e.g. SSL_CERT_FILE).</param>
+    public static ManagedProcess StartDllAs(string name, uint? userId, IReadOnlyDictionary<string, string>? environment,
+        string dll, params string[] args)
     {
         var info = new ProcessStartInfo(userId is null ? "dotnet" : "setpriv")
         {
@@ -45,6 +50,7 @@ public sealed class ManagedProcess : IDisposable
         info.ArgumentList.Add(dll);
         foreach (var arg in args) info.ArgumentList.Add(arg);
         info.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) info.Environment[key] = value;
         return new ManagedProcess(name, Process.Start(info) ?? throw new InvalidOperationException($"could not start {dll}"));
     }
 

@@ -16,14 +16,15 @@ public sealed class PortShareHost : IDisposable
     public string Via(string path) => $"net.tcp://localhost:{Port}/{path}";
     public string Address(string path) => $"net.tcp://+:{Port}/{path}";
 
-    public async Task<ManagedProcess> StartRouterAsync(string handoverMode = "auto", string extraHocon = "")
+    public async Task<ManagedProcess> StartRouterAsync(string handoverMode = "auto", string extraHocon = "",
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         await File.WriteAllTextAsync(_configFile, $$"""
             akka-port-share.router { port = {{Port}}, listen-address = "127.0.0.1", handover-mode = {{handoverMode}} }
             akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = {{RemotingPort}} }
             {{extraHocon}}
             """);
-        Router = Track(ManagedProcess.StartDll("router", Binaries.Router, "--config", _configFile));
+        Router = Track(ManagedProcess.StartDllAs("router", null, environment, Binaries.Router, "--config", _configFile));
         await Router.WaitForLineAsync("Listening on", StartTimeout);
         return Router;
     }
@@ -52,8 +53,9 @@ public sealed class PortShareHost : IDisposable
     private ManagedProcess StartWorkerProcess(string identity, IEnumerable<string> args) => StartWorkerAs(identity, null, args);
 
     /// <summary>Starts an echo worker with any sample arguments, as another user when <paramref name="userId"/> is set; does not wait.</summary>
-    public ManagedProcess StartWorkerAs(string identity, uint? userId, IEnumerable<string> args) =>
-        Track(ManagedProcess.StartDllAs(identity, userId, Binaries.EchoWorker,
+    public ManagedProcess StartWorkerAs(string identity, uint? userId, IEnumerable<string> args,
+        IReadOnlyDictionary<string, string>? environment = null) =>
+        Track(ManagedProcess.StartDllAs(identity, userId, environment, Binaries.EchoWorker,
             ["--router", RouterAddress, "--identity", identity, .. args]));
 
     /// <summary>Writes a HOCON file that lives as long as this host (for --config).</summary>
