@@ -200,6 +200,15 @@ internal sealed class WsrmSessionActor : ReceiveActor
     private void OnTerminateSequence(Message terminate)
     {
         var (id, _) = WsrmBodies.ReadSequenceReference(terminate.GetReaderAtBodyContents(), _version);
+        if (id == _outputId)
+        {
+            // Only the sender of a sequence may terminate it: the client naming the service's own is a protocol error.
+            _log.Warning("Reliable session {0}: the client terminated the service's sequence {1}", _inputId, id);
+            SendToClient(WsrmFaults.SequenceTerminated(_messageVersion, _version, _outputId,
+                "The RM Destination cannot terminate the RM Source's sequence.", senderFault: true));
+            Context.Stop(Self);
+            return;
+        }
         if (id != _inputId) return;
         _clientTerminated = true;
         if (_version.Is11)

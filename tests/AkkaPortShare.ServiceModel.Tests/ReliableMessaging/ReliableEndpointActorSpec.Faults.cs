@@ -236,6 +236,27 @@ public sealed partial class ReliableEndpointActorSpec
         Assert.Equal(("1", "5"), ((string?)range.Attribute("Lower"), (string?)range.Attribute("Upper")));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ReliableEndpointActor_must_fault_a_TerminateSequence_of_the_services_own_sequence(bool is11)
+    {
+        var version = Version(is11);
+        var endpoint = StartEndpoint();
+        var connection = CreateTestProbe();
+        var (created, offerId) = await OpenAsync(endpoint, version, connection);
+        var session = created.Session;
+        Watch(session);
+
+        Send(endpoint, version, TerminateSequence(version, offerId), connection);
+
+        var fault = await FirstFaultAsync(connection);
+        Assert.True(fault.Code.IsSenderFault);
+        Assert.Equal(("SequenceTerminated", version.Namespace), Codes(fault)[1]);
+        Assert.Equal(offerId, DetailIdentifier(fault, version));
+        await ExpectTerminatedAsync(session);
+    }
+
     /// <summary>Skips acknowledgements and other messages until the first fault.</summary>
     private static async Task<MessageFault> FirstFaultAsync(Akka.TestKit.TestProbe connection)
     {
