@@ -24,6 +24,7 @@ public sealed record BenchmarkOptions
     public int HeldOpenConcurrency { get; init; } = 32;
     public TimeSpan HeldOpenTimeout { get; init; } = TimeSpan.FromSeconds(120);
     public TimeSpan HeldSettle { get; init; } = TimeSpan.FromSeconds(2);
+    public TimeSpan HeldPause { get; init; } = TimeSpan.Zero;
     public int[] RmWindows { get; init; } = [1, 8, 64, 512];
     public int[] RmDelaysMs { get; init; } = [0, 2, 20];
     public TimeSpan RmDuration { get; init; } = TimeSpan.FromSeconds(3);
@@ -52,6 +53,7 @@ public sealed record BenchmarkOptions
           --stream-connections N   long connections pipelining 64 KiB envelopes (default 4)
           --stream-window N        envelopes in flight per connection (default 8)
           --held N                 connections held open for the memory figure (default 10000)
+          --held-pause SECONDS     pause at the baseline and with all held, printing the pids, for a profiler (default 0)
           --rm-windows LIST        reliable-session transfer windows (default 1,8,64,512)
           --rm-delays LIST         round-trip delays added by the delay relay, ms (default 0,2,20)
           --rm-seconds S           measured stretch per reliable-session figure (default 3)
@@ -94,6 +96,7 @@ public sealed record BenchmarkOptions
                 "--stream-seconds" => o with { StreamDuration = TimeSpan.FromSeconds(Seconds()) },
                 "--stream-connections" => o with { StreamConnections = int.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--stream-window" => o with { StreamWindow = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--held-pause" => o with { HeldPause = TimeSpan.FromSeconds(Seconds()) },
                 "--held" => o with { HeldConnections = int.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--rm-windows" => o with { RmWindows = Next().Split(',').Select(int.Parse).ToArray() },
                 "--rm-delays" => o with { RmDelaysMs = Next().Split(',').Select(int.Parse).ToArray() },

@@ -25,6 +25,8 @@ public sealed class HeldConnectionsScenario : IScenario
         new("front_kib_per_conn", "router / HAProxy RSS per held connection", "KiB, slope", HigherIsBetter: false,
             HasDirectRatio: false, Format: "N1"),
         new("worker_kib_per_conn", "worker RSS per held connection", "KiB, slope", HigherIsBetter: false, Format: "N1"),
+        new("front_fds_per_conn", "router / HAProxy descriptors per held connection", "fds", HigherIsBetter: false,
+            HasDirectRatio: false, Format: "N2"),
     ];
 
     public bool AppliesTo(BenchPath path) => true;
@@ -55,6 +57,8 @@ public sealed class HeldConnectionsScenario : IScenario
             var front = topology.FrontOf(path);
             var worker = topology.Worker;
             long frontBefore = front?.ResidentBytes() ?? 0, workerBefore = worker.ResidentBytes();
+            var frontFdsBefore = front is null ? 0 : ChildProcess.OpenDescriptors(front.Id);
+            await PauseForProfilerAsync(options, "baseline", path, front, worker, ct);
 
             // Two steps, half and all: growth from held state is linear in the count, while a fresh process's
             // one-off growth (GC budget, pools, code) mostly lands in the first half.
@@ -67,6 +71,8 @@ public sealed class HeldConnectionsScenario : IScenario
             opening.Stop();
             await Task.Delay(options.HeldSettle, ct);
             long frontHeld = front?.ResidentBytes() ?? 0, workerHeld = worker.ResidentBytes();
+            var frontFdsHeld = front is null ? 0 : ChildProcess.OpenDescriptors(front.Id);
+            await PauseForProfilerAsync(options, $"{opened:N0} held", path, front, worker, ct);
 
             // The held sessions must still work: every 100th echoes once.
             var scratch = new byte[256];
@@ -83,6 +89,8 @@ public sealed class HeldConnectionsScenario : IScenario
             {
                 // The figure: the slope, growth per connection over the second half.
                 if (front is not null) result.Values["front_kib_per_conn"] = (frontHeld - frontHalf) / 1024.0 / secondHalf;
+                // Descriptors are state the kernel charges to the process (socket buffers are not in its RSS).
+                if (front is not null) result.Values["front_fds_per_conn"] = (frontFdsHeld - frontFdsBefore) / (double)opened;
                 result.Values["worker_kib_per_conn"] = (workerHeld - workerHalf) / 1024.0 / secondHalf;
             }
             if (opened > 0)
@@ -97,6 +105,8 @@ public sealed class HeldConnectionsScenario : IScenario
             result.Extra["front_rss_half_mib"] = frontHalf / 1048576.0;
             result.Extra["worker_rss_half_mib"] = workerHalf / 1048576.0;
             result.Extra["front_rss_before_mib"] = frontBefore / 1048576.0;
+            result.Extra["front_fds_before"] = frontFdsBefore;
+            result.Extra["front_fds_held"] = frontFdsHeld;
             result.Extra["front_rss_held_mib"] = frontHeld / 1048576.0;
             result.Extra["worker_rss_before_mib"] = workerBefore / 1048576.0;
             result.Extra["worker_rss_held_mib"] = workerHeld / 1048576.0;
@@ -106,6 +116,20 @@ public sealed class HeldConnectionsScenario : IScenario
             await CloseAsync(sockets, errors, hardStop.Token);
         }
         return result.WithErrors(errors);
+    }
+
+    /// <summary>
+    /// --held-pause: waits (printing the process ids) so a profiler can look at the processes, e.g. the router's
+    /// managed heap with dotnet-trace's System.Runtime counters. RSS alone cannot tell held state from garbage the GC
+    /// has not collected yet, nor from memory it keeps committed for reuse.
+    /// </summary>
+    private static async Task PauseForProfilerAsync(BenchmarkOptions options, string what, BenchPath path, ChildProcess? front,
+        ChildProcess worker, CancellationToken ct)
+    {
+        if (options.HeldPause <= TimeSpan.Zero) return;
+        Console.WriteLine($"Pausing {options.HeldPause.TotalSeconds:0} s at {what} on {path.Label}: " +
+            (front is null ? "" : $"{front.Name} pid {front.Id}, ") + $"worker pid {worker.Id}");
+        await Task.Delay(options.HeldPause, ct);
     }
 
     /// <summary>

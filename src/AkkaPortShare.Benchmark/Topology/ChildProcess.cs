@@ -114,6 +114,19 @@ public sealed class ChildProcess : IDisposable
         throw new InvalidOperationException($"no VmRSS for pid {pid}");
     }
 
+    /// <summary>Open file descriptors of a process (entries of /proc/PID/fd); 0 when it cannot be read.</summary>
+    public static int OpenDescriptors(int pid)
+    {
+        try
+        {
+            return Directory.GetFileSystemEntries($"/proc/{pid}/fd").Length;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return 0;
+        }
+    }
+
     /// <summary>CPU time used so far (user + system, from /proc/PID/stat), or null when the process is gone.</summary>
     public TimeSpan? CpuTime()
     {
