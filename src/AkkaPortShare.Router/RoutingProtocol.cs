@@ -22,6 +22,15 @@ internal static class RoutingProtocol
         public override string ToString() => $"HandOver({Via}, {AlreadyRead.Length} bytes read)";
     }
 
+    /// <summary>
+    /// A message that carries a hand-over's socket without being the <see cref="HandOver"/> itself (e.g. a gateway's
+    /// report from its sender thread). If it becomes a dead letter, the client still gets its fault.
+    /// </summary>
+    public interface ICarriesHandOver
+    {
+        HandOver HandOver { get; }
+    }
+
     /// <summary>Gateway to registry: a worker handed a connection back for a fresh routing decision.</summary>
     public sealed record Reroute(Socket Socket, byte[] AlreadyRead) : INoSerializationVerificationNeeded
     {

@@ -22,9 +22,9 @@ internal sealed class UndeliveredHandoversActor : ReceiveActor
 
     public UndeliveredHandoversActor(IActorRef drains)
     {
-        Receive<DeadLetter>(d => d.Message is HandOver, d =>
+        Receive<DeadLetter>(d => d.Message is HandOver or ICarriesHandOver, d =>
         {
-            var handOver = (HandOver)d.Message;
+            var handOver = d.Message as HandOver ?? ((ICarriesHandOver)d.Message).HandOver;
             _log.Warning("Could not pass {0} to a worker (its hand-over channel closed before the connection reached it): ConnectionDispatchFailed",
                 handOver);
             drains.Tell(new DrainAfterFault(handOver.Socket, FramingFaults.ConnectionDispatchFailed, handOver.Via));

@@ -34,7 +34,8 @@ internal sealed class WorkerGatewayActor : ReceiveActor, IWithTimers
 
     // Sender thread to actor: the one hand-over in flight has gone, or will never go.
     private sealed class Sent { public static readonly Sent Instance = new(); }
-    private sealed record NotSent(HandOver HandOver, string Reason, bool ChannelBroken);
+    // Told from the sender thread: if the gateway stopped meanwhile, the undelivered-handovers actor answers the client.
+    private sealed record NotSent(HandOver HandOver, string Reason, bool ChannelBroken) : ICarriesHandOver;
     private sealed class ExpireQueued { public static readonly ExpireQueued Instance = new(); }
 
     /// <summary>Waiting hand-overs, oldest first; one more may be in flight on the sender thread.</summary>
