@@ -37,11 +37,17 @@ internal sealed class WsrmSessionActor : ReceiveActor
     private IActorRef _connection = ActorRefs.Nobody;
     private bool _outputClosed;
     private bool _clientTerminated;
-    // 1.1: the client's CloseSequence and TerminateSequence are answered with a response carrying the final ack,
-    // so each waits here for the acknowledgement the session sends next.
-    private readonly Queue<(string Element, string Action, UniqueId? RelatesTo)> _awaitingFinalAck = new();
+    // What to do once the session has caught up with everything told to it so far (see AfterSessionCatchesUp).
+    private readonly Queue<Action> _afterCatchUp = new();
     private string? _endpointAddress;
     private long _lastNumberSent;
+    // The latest acknowledgement of the client's sequence that went out. Its Final flag is the session's word that the
+    // sequence is complete (the last number known, nothing missing), which decides whether a TerminateSequence is early.
+    private AckPacket? _lastInputAck;
+    // 1.1: the client's CloseSequence ended its sequence at this number, and the final acknowledgement that answered
+    // it; from then on a message outside that acknowledgement is refused with SequenceClosed.
+    private long? _closedAt;
+    private AckPacket? _closedAck;
 
     public static Props Props(string inputId, string outputId, WsrmVersion version, ContractMap contract,
         IActorRef implementation, ServiceModelSettings serviceSettings, ReliableSessionSettings settings) =>
@@ -69,6 +75,10 @@ internal sealed class WsrmSessionActor : ReceiveActor
             _core.Tell(RequestNext.Instance);
         });
         Receive<InvokeCallback>(OnInvokeCallback);
+        Receive<ActorIdentity>(_ =>
+        {
+            if (_afterCatchUp.TryDequeue(out var then)) then();
+        });
         Receive<AcknowledgeNow>(_ => _core.Tell(new Inbound(new AckRequestPacket(_inputId), Self)));
         // The client's sequence is done, so is the service: end its own sequence too, or the client's Close() waits.
         Receive<InputCompleted>(_ => _core.Tell(new CloseOutput(EndMarker: !_version.Is11)));
@@ -96,7 +106,7 @@ internal sealed class WsrmSessionActor : ReceiveActor
     private Message FaultFor(SessionFaulted f) => f.Kind switch
     {
         FaultKind.InvalidAcknowledgement => WsrmFaults.InvalidAcknowledgement(_messageVersion, _version, f.SequenceId, f.Ranges ?? [], f.Reason),
-        FaultKind.LastMessageNumberExceeded when _version.Is11 => WsrmFaults.SequenceClosed(_messageVersion, _version, f.SequenceId, f.Reason),
+        FaultKind.LastMessageNumberExceeded when _version.Is11 => SequenceClosed(f.Reason),
         FaultKind.LastMessageNumberExceeded => WsrmFaults.LastMessageNumberExceeded(_messageVersion, _version, f.SequenceId, f.Reason),
         FaultKind.MessageNumberRollover => WsrmFaults.MessageNumberRollover(_messageVersion, _version, f.SequenceId, _settings.MaxMessageNumber),
         _ => WsrmFaults.SequenceTerminated(_messageVersion, _version, f.SequenceId, f.Reason, senderFault: false),
@@ -133,8 +143,14 @@ internal sealed class WsrmSessionActor : ReceiveActor
         {
             var (id, last) = WsrmBodies.ReadSequenceReference(message.GetReaderAtBodyContents(), _version);
             if (id != _inputId) return;
-            _awaitingFinalAck.Enqueue(("CloseSequenceResponse", _version.CloseSequenceResponseAction, message.Headers.MessageId));
+            _closedAt ??= last ?? 0;
+            var relatesTo = message.Headers.MessageId;
             _core.Tell(new Inbound(new EndOfSequencePacket(_inputId, last ?? 0), Self));
+            AfterSessionCatchesUp(() =>
+            {
+                _closedAck = _lastInputAck;
+                RespondWithFinalAck("CloseSequenceResponse", _version.CloseSequenceResponseAction, relatesTo);
+            });
             return;
         }
         if (action == _version.CloseSequenceResponseAction)
@@ -155,22 +171,72 @@ internal sealed class WsrmSessionActor : ReceiveActor
             Self.Tell(new SessionFaulted(FaultKind.MessageNumberRollover, "The message number is beyond Int64.MaxValue.", overflow.Identifier));
             return;
         }
-        foreach (var packet in WsrmPackets.Read(message, _version)) _core.Tell(new Inbound(packet, Self));
+        var packets = WsrmPackets.Read(message, _version);
+        if (packets.FirstOrDefault() is SequencePacket sequence && IsAfterClose(sequence))
+        {
+            RefuseAfterClose(sequence);
+            // Dropped, as WCF drops it; an acknowledgement of the service's sequence it carried still counts.
+            if (sequence.Ack is { } carried) packets[0] = carried;
+            else packets.RemoveAt(0);
+        }
+        foreach (var packet in packets) _core.Tell(new Inbound(packet, Self));
+    }
+
+    /// <summary>
+    /// 1.1: after CloseSequence, WCF's receiver takes only numbers its final acknowledgement already covers (those are
+    /// duplicates); any other is SequenceClosed, a fault that leaves the session as it is.
+    /// </summary>
+    private bool IsAfterClose(SequencePacket sequence) =>
+        _closedAt is long closedAt && sequence.SequenceId == _inputId
+        && (sequence.Number > closedAt || _closedAck is { } final && !final.Ranges.Any(r => r.Lower <= sequence.Number && sequence.Number <= r.Upper));
+
+    private void RefuseAfterClose(SequencePacket sequence)
+    {
+        _log.Warning("Reliable session {0}: message {1} after CloseSequence (last {2}): SequenceClosed", _inputId, sequence.Number, _closedAt);
+        SendToClient(SequenceClosed($"Message {sequence.Number} came after CloseSequence ended the sequence at {_closedAt}."));
+    }
+
+    /// <summary>SequenceClosed as WCF sends it: with a forced final acknowledgement of the client's sequence.</summary>
+    private Message SequenceClosed(string reason)
+    {
+        var fault = WsrmFaults.SequenceClosed(_messageVersion, _version, _inputId, reason);
+        var ack = _closedAck ?? _lastInputAck;
+        fault.Headers.Insert(0, WsrmHeaders.Acknowledgement(_version, _inputId, ack?.Ranges ?? [], ack?.BufferRemaining, final: true));
+        return fault;
     }
 
     private void OnOutbound(Outbound outbound)
     {
-        if (outbound.Packet is AckPacket ack && _awaitingFinalAck.TryDequeue(out var waiting))
+        if (outbound.Packet switch { AckPacket a => a, SequencePacket s => s.Ack, _ => null } is { } inputAck && inputAck.SequenceId == _inputId)
         {
-            using var response = Message.CreateMessage(_messageVersion, waiting.Action,
-                WsrmBodies.SequenceReference(waiting.Element, _version, _inputId));
-            response.Headers.Insert(0, WsrmHeaders.Acknowledgement(_version, ack.SequenceId, ack.Ranges, ack.BufferRemaining, final: true));
-            response.Headers.RelatesTo = waiting.RelatesTo;
-            SendToClient(response);
-            return;
+            _lastInputAck = inputAck;
+            // Asked for to answer a CloseSequence or TerminateSequence: the answer carries the latest one (1.1) or
+            // nothing (February 2005), so a standalone acknowledgement meanwhile is not sent on its own.
+            if (outbound.Packet is AckPacket && _afterCatchUp.Count > 0) return;
         }
         using var message = WsrmPackets.Write(outbound.Packet, _version, _messageVersion);
         SendToClient(message);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="then"/> once the session has handled everything told to it before, and this actor has
+    /// every packet it sent in return: Akka answers Identify in mailbox order, and keeps the order of one sender's
+    /// messages, so the answer comes after them. <see cref="_lastInputAck"/> is then the session's current word.
+    /// </summary>
+    private void AfterSessionCatchesUp(Action then)
+    {
+        _afterCatchUp.Enqueue(then);
+        _core.Tell(new Identify(null), Self);
+    }
+
+    /// <summary>1.1's CloseSequenceResponse and TerminateSequenceResponse carry a final acknowledgement.</summary>
+    private void RespondWithFinalAck(string element, string action, UniqueId? relatesTo)
+    {
+        var ack = _lastInputAck;
+        using var response = Message.CreateMessage(_messageVersion, action, WsrmBodies.SequenceReference(element, _version, _inputId));
+        response.Headers.Insert(0, WsrmHeaders.Acknowledgement(_version, _inputId, ack?.Ranges ?? [], ack?.BufferRemaining, final: true));
+        response.Headers.RelatesTo = relatesTo;
+        SendToClient(response);
     }
 
     /// <summary>Ends the service's own sequence: TerminateSequence (both versions) or CloseSequence (1.1).</summary>
@@ -210,12 +276,45 @@ internal sealed class WsrmSessionActor : ReceiveActor
             return;
         }
         if (id != _inputId) return;
-        _clientTerminated = true;
+        var relatesTo = terminate.Headers.MessageId;
         if (_version.Is11)
         {
-            _awaitingFinalAck.Enqueue(("TerminateSequenceResponse", _version.TerminateSequenceResponseAction, terminate.Headers.MessageId));
             _core.Tell(new Inbound(new AckRequestPacket(_inputId), Self));
+            AfterSessionCatchesUp(() =>
+            {
+                RespondWithFinalAck("TerminateSequenceResponse", _version.TerminateSequenceResponseAction, relatesTo);
+                _clientTerminated = true;
+                FinishIfDone();
+            });
+            return;
         }
+        if (_lastInputAck is { Final: true })
+        {
+            OnClientTerminated(complete: true);
+            return;
+        }
+        // Not yet acknowledged as complete. A client that waits for the acknowledgement of its LastMessage (WCF's does)
+        // never gets here; one that does not may still be complete, so the session, which knows, is asked.
+        _core.Tell(new Inbound(new AckRequestPacket(_inputId), Self));
+        AfterSessionCatchesUp(() => OnClientTerminated(complete: _lastInputAck is { Final: true }));
+    }
+
+    /// <summary>
+    /// February 2005: WCF faults a TerminateSequence that comes before every message through the last one is in
+    /// (ReliableInputConnection.Terminate) with SequenceTerminated, as the client's protocol error.
+    /// </summary>
+    private void OnClientTerminated(bool complete)
+    {
+        if (!complete)
+        {
+            _log.Warning("Reliable session {0}: TerminateSequence before the sequence was complete: SequenceTerminated", _inputId);
+            SendToClient(WsrmFaults.SequenceTerminated(_messageVersion, _version, _inputId,
+                "The wsrm:TerminateSequence protocol message was transmitted before the sequence was successfully completed.",
+                senderFault: true));
+            Context.Stop(Self);
+            return;
+        }
+        _clientTerminated = true;
         FinishIfDone();
     }
 

@@ -217,6 +217,99 @@ public sealed partial class ReliableEndpointActorSpec
     }
 
     [Fact]
+    public async Task ReliableEndpointActor_must_answer_a_1_1_message_outside_the_closed_sequence_with_SequenceClosed_and_a_final_ack()
+    {
+        var version = WsrmVersion.V11;
+        var endpoint = StartEndpoint();
+        var connection = CreateTestProbe();
+        var (created, _) = await OpenAsync(endpoint, version, connection);
+        var session = created.Session;
+        Watch(session);
+        // Messages 1 and 3 are in, then the client closes its sequence at 3 (2 stays missing).
+        Send(endpoint, version, EchoRequest(version, created.Identifier, 1, new UniqueId(), "one"), connection);
+        Send(endpoint, version, EchoRequest(version, created.Identifier, 3, new UniqueId(), "three"), connection);
+        using (var close = Message.CreateMessage(Soap, version.CloseSequenceAction,
+                   WsrmBodies.SequenceReference("CloseSequence", version, created.Identifier, 3)))
+        {
+            close.Headers.MessageId = new UniqueId();
+            Send(endpoint, version, close, connection);
+        }
+        await SentAsync(connection, version.CloseSequenceResponseAction);
+        SequenceRange[] closedRanges = [new(1, 1), new(3, 3)];
+
+        // Beyond the last number, and the missing one: WCF takes neither once the sequence is closed.
+        foreach (var number in new long[] { 4, 2 })
+        {
+            Send(endpoint, version, EchoRequest(version, created.Identifier, number, new UniqueId(), $"late {number}"), connection);
+            using var fault = (await FirstFaultMessageAsync(connection)).CreateMessage();
+            var details = MessageFault.CreateFault(fault, int.MaxValue);
+            Assert.True(details.Code.IsSenderFault);
+            Assert.Equal(("SequenceClosed", version.Namespace), Codes(details)[1]);
+            Assert.Equal(created.Identifier, DetailIdentifier(details, version));
+            // WCF forces a final acknowledgement onto it: what the closed sequence holds.
+            var ack = WsrmHeaders.ReadAcknowledgement(fault.Headers, version);
+            Assert.NotNull(ack);
+            Assert.Equal(created.Identifier, ack!.Identifier);
+            Assert.Equal(closedRanges, ack.Ranges);
+            Assert.True(ack.Final);
+        }
+
+        // The refused messages are dropped, not delivered, and the session goes on (WCF does not fault it).
+        Assert.Equal(["one"], (await _implementation.ExpectMsgAsync<OperationInvoked>()).Arguments);
+        Send(endpoint, version, new AckRequestPacket(created.Identifier), connection);
+        using (var again = (await SentAsync(connection, version.SequenceAcknowledgementAction)).CreateMessage())
+            Assert.Equal(closedRanges, WsrmHeaders.ReadAcknowledgement(again.Headers, version)!.Ranges);
+        await _implementation.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ReliableEndpointActor_must_fault_a_February_2005_TerminateSequence_before_the_sequence_is_complete(bool lastMessageSent)
+    {
+        var version = WsrmVersion.February2005;
+        var endpoint = StartEndpoint();
+        var connection = CreateTestProbe();
+        var (created, _) = await OpenAsync(endpoint, version, connection);
+        var session = created.Session;
+        Watch(session);
+        // Message 1 is in; the end is not known yet, or it is (LastMessage 3) but message 2 is missing.
+        Send(endpoint, version, EchoRequest(version, created.Identifier, 1, new UniqueId(), "one"), connection);
+        if (lastMessageSent)
+            Send(endpoint, version, new SequencePacket(created.Identifier, 3, Last: true, AckRequested: true, Payload: null), connection);
+
+        Send(endpoint, version, TerminateSequence(version, created.Identifier), connection);
+
+        var fault = await FirstFaultAsync(connection);
+        Assert.True(fault.Code.IsSenderFault);
+        Assert.Equal(("SequenceTerminated", version.Namespace), Codes(fault)[1]);
+        Assert.Equal(created.Identifier, DetailIdentifier(fault, version));
+        Assert.Contains("before the sequence was successfully completed", fault.Reason.GetMatchingTranslation().Text);
+        await ExpectTerminatedAsync(session);
+    }
+
+    [Fact]
+    public async Task ReliableEndpointActor_must_accept_a_February_2005_TerminateSequence_right_behind_the_LastMessage()
+    {
+        var version = WsrmVersion.February2005;
+        var endpoint = StartEndpoint();
+        var connection = CreateTestProbe();
+        var (created, offerId) = await OpenAsync(endpoint, version, connection);
+        var session = created.Session;
+        Watch(session);
+
+        // Complete, though no acknowledgement has said so when the TerminateSequence arrives.
+        Send(endpoint, version, new SequencePacket(created.Identifier, 1, Last: true, AckRequested: false, Payload: null), connection);
+        Send(endpoint, version, TerminateSequence(version, created.Identifier), connection);
+
+        // The service ends its own sequence as usual, and the session closes without a fault.
+        await NoFaultUntilAsync(connection, version.LastMessageAction);
+        Send(endpoint, version, new AckPacket(offerId, [new SequenceRange(1, 1)], 8), connection);
+        await NoFaultUntilAsync(connection, version.TerminateSequenceAction);
+        await ExpectTerminatedAsync(session);
+    }
+
+    [Fact]
     public async Task ReliableEndpointActor_must_fault_an_acknowledgement_of_unsent_messages_with_InvalidAcknowledgement()
     {
         var version = WsrmVersion.February2005;
@@ -260,13 +353,32 @@ public sealed partial class ReliableEndpointActorSpec
     /// <summary>Skips acknowledgements and other messages until the first fault.</summary>
     private static async Task<MessageFault> FirstFaultAsync(Akka.TestKit.TestProbe connection)
     {
+        using var message = (await FirstFaultMessageAsync(connection)).CreateMessage();
+        return MessageFault.CreateFault(message, int.MaxValue);
+    }
+
+    /// <summary>The first fault, whole (its headers too), skipping what comes before.</summary>
+    private static async Task<MessageBuffer> FirstFaultMessageAsync(Akka.TestKit.TestProbe connection)
+    {
         for (var i = 0; i < 20; i++)
         {
             var buffer = await SentAsync(connection);
             using var message = buffer.CreateMessage();
-            if (message.IsFault) return MessageFault.CreateFault(message, int.MaxValue);
+            if (message.IsFault) return buffer;
         }
         throw new InvalidOperationException("No fault among 20 messages");
+    }
+
+    /// <summary>Skips what the service sends until <paramref name="action"/>, failing on any fault before it.</summary>
+    private static async Task NoFaultUntilAsync(Akka.TestKit.TestProbe connection, string action)
+    {
+        for (var i = 0; i < 20; i++)
+        {
+            using var message = (await SentAsync(connection)).CreateMessage();
+            Assert.False(message.IsFault, message.IsFault ? MessageFault.CreateFault(message, int.MaxValue).Reason.GetMatchingTranslation().Text : "");
+            if (message.Headers.Action == action) return;
+        }
+        throw new InvalidOperationException($"No {action} among 20 messages");
     }
 
     /// <summary>A Sequence header with a MessageNumber written as given (e.g. one beyond Int64).</summary>
