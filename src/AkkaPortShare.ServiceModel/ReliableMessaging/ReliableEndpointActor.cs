@@ -16,7 +16,7 @@ namespace AkkaPortShare.ServiceModel.ReliableMessaging;
 /// with CreateSequenceRefused / ConnectionLimitReached, which the WCF client reports as ServerTooBusyException.
 /// A message of a WS-RM version the endpoint does not accept is answered as WCF's listener answers it, and once the
 /// service shuts down (CoordinatedShutdown's service-unbind phase) new sessions get EndpointUnavailable while
-/// existing ones go on. Like WCF's listener, which closes a connection not yet bound to a session after each such
+/// existing ones go on, and the shutdown waits for them (service-requests-done, up to shutdown-drain-timeout). Like WCF's listener, which closes a connection not yet bound to a session after each such
 /// answer, a connection that carries no live session is closed after a refusal or an UnknownSequence fault.
 /// </summary>
 internal sealed class ReliableEndpointActor : ReceiveActor
@@ -34,6 +34,8 @@ internal sealed class ReliableEndpointActor : ReceiveActor
     private readonly Dictionary<IActorRef, (string InputId, string OfferId)> _ids = new();
     private readonly LinkedList<IActorRef> _pending = new();
     private readonly HashSet<IActorRef> _accepted = [];
+    // Completed once the endpoint no longer accepts and no session is left (or it stopped): the shutdown waits on it.
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public static Props Props(ContractMap contract, IActorRef implementation, ServiceModelSettings serviceSettings,
         ReliableSessionSettings settings, WsrmEndpointSettings endpointSettings) =>
@@ -52,9 +54,20 @@ internal sealed class ReliableEndpointActor : ReceiveActor
         {
             if (!_accepting) return;
             _accepting = false;
-            _log.Info("Reliable endpoint stops accepting sessions ({0} live)", _ids.Count);
+            _log.Info("Reliable endpoint stops accepting sessions ({0} live; the shutdown waits up to {1} for them)",
+                _ids.Count, _endpointSettings.ShutdownDrainTimeout);
+            CompleteDrainWhenEmpty();
         });
         Receive<Terminated>(t => Forget(t.ActorRef));
+    }
+
+    protected override void PostStop() => _drained.TrySetResult();
+
+    private void CompleteDrainWhenEmpty()
+    {
+        if (_accepting || _ids.Count > 0 || _drained.Task.IsCompleted) return;
+        _log.Info("Reliable endpoint: every session has ended");
+        _drained.TrySetResult();
     }
 
     protected override void PreStart()
@@ -62,12 +75,23 @@ internal sealed class ReliableEndpointActor : ReceiveActor
         // The service is going away: refuse new sessions (EndpointUnavailable) before anything else stops. Fire and
         // forget, so an endpoint already stopped cannot hold up the shutdown.
         var self = Self;
-        CoordinatedShutdown.Get(Context.System).AddTask(CoordinatedShutdown.PhaseServiceUnbind,
-            $"reliable-endpoint-{Guid.NewGuid():N}", () =>
-            {
-                self.Tell(StopAccepting.Instance);
-                return Task.FromResult(Akka.Done.Instance);
-            });
+        var shutdown = CoordinatedShutdown.Get(Context.System);
+        shutdown.AddTask(CoordinatedShutdown.PhaseServiceUnbind, $"reliable-endpoint-{Guid.NewGuid():N}", () =>
+        {
+            self.Tell(StopAccepting.Instance);
+            return Task.FromResult(Akka.Done.Instance);
+        });
+        // Then wait, as a service host closing does, for established sessions to end: a client in the middle of its
+        // work finishes it and closes normally. Bounded: a session whose client went quiet ends with the worker.
+        var drained = _drained.Task;
+        var timeout = _endpointSettings.ShutdownDrainTimeout;
+        var log = _log;
+        shutdown.AddTask(CoordinatedShutdown.PhaseServiceRequestsDone, $"reliable-endpoint-drain-{Guid.NewGuid():N}", async () =>
+        {
+            if (await Task.WhenAny(drained, Task.Delay(timeout)) != drained)
+                log.Warning("Reliable endpoint: sessions still live after shutdown-drain-timeout {0}; they end with the worker", timeout);
+            return Akka.Done.Instance;
+        });
     }
 
     // A session is a conversation with one client: when it fails it ends, it is not restarted.
@@ -208,6 +232,7 @@ internal sealed class ReliableEndpointActor : ReceiveActor
         _pending.Remove(session);
         _accepted.Remove(session);
         AcceptWhatFits();
+        CompleteDrainWhenEmpty();
     }
 
     private static string? IdentifierOf(Message message, WsrmVersion version)

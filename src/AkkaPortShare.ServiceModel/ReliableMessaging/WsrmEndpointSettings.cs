@@ -5,7 +5,8 @@ using AkkaPortShare.ReliableSessions;
 namespace AkkaPortShare.ServiceModel.ReliableMessaging;
 
 /// <summary>
-/// The WS-RM side of one endpoint's reliable-session settings: which WS-ReliableMessaging versions it accepts. Read
+/// The WS-RM side of one endpoint's reliable-session settings: which WS-ReliableMessaging versions it accepts, and
+/// how long the worker's shutdown waits for its established sessions. Read
 /// like <see cref="ReliableSessionSettings"/>: the endpoint's own block, falling back to
 /// <c>akka-port-share.reliable-session</c> (default in this assembly's reference.conf).
 /// </summary>
@@ -13,6 +14,9 @@ public sealed record WsrmEndpointSettings
 {
     /// <summary>The one version accepted; null when both are (a client may use either).</summary>
     public required WsrmVersion? AcceptedVersion { get; init; }
+
+    /// <summary>How long a shutdown waits for established sessions to end (new ones are refused meanwhile).</summary>
+    public required TimeSpan ShutdownDrainTimeout { get; init; }
 
     private WsrmEndpointSettings() { }
 
@@ -24,8 +28,12 @@ public sealed record WsrmEndpointSettings
         var section = root.GetConfig(ReliableSessionSettings.ConfigPath);
         if (endpointPath is not null) section = root.GetConfig(endpointPath).WithFallback(section);
         var value = section.GetString("reliable-messaging-version");
+        var drain = section.GetTimeSpan("shutdown-drain-timeout");
+        if (drain < TimeSpan.Zero)
+            throw new ConfigurationException($"shutdown-drain-timeout ({endpointPath ?? ReliableSessionSettings.ConfigPath}) must not be negative");
         return new WsrmEndpointSettings
         {
+            ShutdownDrainTimeout = drain,
             AcceptedVersion = value switch
             {
                 "any" => null,

@@ -101,6 +101,29 @@ public sealed class ManagedProcess : IDisposable
         }
     }
 
+    /// <summary>Sends a signal by name (TERM: a graceful stop, as an init system asks for one).</summary>
+    public void Signal(string signal)
+    {
+        using var kill = Process.Start("kill", [$"-{signal}", Id.ToString()]) ?? throw new InvalidOperationException("kill");
+        kill.WaitForExit(5000);
+        if (kill.ExitCode != 0) throw new InvalidOperationException($"kill -{signal} {Id} exited with {kill.ExitCode}");
+    }
+
+    /// <summary>True when the process exits within <paramref name="timeout"/>.</summary>
+    public async Task<bool> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cancel.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
     public void Kill()
     {
         if (!_process.HasExited) _process.Kill(entireProcessTree: true);
