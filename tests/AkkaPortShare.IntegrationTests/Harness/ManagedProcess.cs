@@ -66,6 +66,11 @@ public sealed class ManagedProcess : IDisposable
         get { lock (_lines) return string.Join('\n', _lines); }
     }
 
+    public string Tail(int lines)
+    {
+        lock (_lines) return string.Join('\n', _lines.Skip(Math.Max(0, _lines.Count - lines)));
+    }
+
     /// <summary>Lines printed so far: pass it to <see cref="WaitForLineAsync"/> to wait only for lines printed after now.</summary>
     public int LineCount
     {

@@ -67,6 +67,20 @@ public sealed class PortShareHost : IDisposable
         return path;
     }
 
+    /// <summary>The last lines of every process, for a failure message.</summary>
+    public string Tails(int lines = 40) =>
+        string.Join("\n", _processes.Select(p => $"--- {p.Name} (last {lines} lines) ---\n{p.Tail(lines)}"));
+
+    /// <summary>Runs <paramref name="test"/>; if it throws, the failure carries every process's last lines.</summary>
+    public void WithLogsOnFailure(Action test)
+    {
+        try { test(); }
+        catch (Exception e) when (e is not Xunit.Sdk.XunitException)
+        {
+            throw new Xunit.Sdk.XunitException($"{e.GetType().Name}: {e.Message}\n{Tails()}\n{e}");
+        }
+    }
+
     public static string Regex(string text) => System.Text.RegularExpressions.Regex.Escape(text);
 
     private ManagedProcess Track(ManagedProcess process)
