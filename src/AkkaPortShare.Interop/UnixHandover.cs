@@ -135,7 +135,20 @@ public static unsafe class UnixHandover
     /// <exception cref="ArgumentException">The payload is empty or longer than <see cref="MaxMessageSize"/>.</exception>
     /// <exception cref="SocketException">The channel failed, e.g. <see cref="SocketError.Shutdown"/> when the peer has gone.</exception>
     /// <exception cref="OperationCanceledException">Cancelled while waiting for buffer space; nothing was sent.</exception>
-    public static void Send(Socket channel, ReadOnlySpan<byte> payload, Socket? passSocket = null, CancellationToken cancellationToken = default)
+    public static void Send(Socket channel, ReadOnlySpan<byte> payload, Socket? passSocket = null, CancellationToken cancellationToken = default) =>
+        SendCore(channel, payload, passSocket, wait: true, cancellationToken);
+
+    /// <summary>
+    /// Like <see cref="Send"/>, but never waits: false (and nothing sent) when the channel's send buffer has no
+    /// room now. Safe to call where blocking is not allowed (an actor's message handler); after a false, call
+    /// <see cref="Send"/> from a thread that may wait.
+    /// </summary>
+    /// <exception cref="ArgumentException">The payload is empty or longer than <see cref="MaxMessageSize"/>.</exception>
+    /// <exception cref="SocketException">The channel failed, e.g. <see cref="SocketError.Shutdown"/> when the peer has gone.</exception>
+    public static bool TrySend(Socket channel, ReadOnlySpan<byte> payload, Socket? passSocket = null) =>
+        SendCore(channel, payload, passSocket, wait: false, CancellationToken.None);
+
+    private static bool SendCore(Socket channel, ReadOnlySpan<byte> payload, Socket? passSocket, bool wait, CancellationToken cancellationToken)
     {
         EnsureSupported();
         ArgumentNullException.ThrowIfNull(channel);
@@ -198,7 +211,7 @@ public static unsafe class UnixHandover
                             throw new IOException($"sendmsg sent {sent} of {payload.Length} bytes.");
                         }
 
-                        return;
+                        return true;
                     }
 
                     int errno = Marshal.GetLastPInvokeError();
@@ -210,6 +223,11 @@ public static unsafe class UnixHandover
                     if (errno != LibC.EAGAIN)
                     {
                         throw CreateException(errno, "sendmsg");
+                    }
+
+                    if (!wait)
+                    {
+                        return false;
                     }
 
                     WaitFor(fd, LibC.POLLOUT, cancellationToken);

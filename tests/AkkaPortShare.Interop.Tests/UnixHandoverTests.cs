@@ -55,6 +55,39 @@ public sealed class UnixHandoverTests
     }
 
     [LinuxFact]
+    public void TrySend_passes_a_descriptor_while_there_is_room_and_returns_false_without_waiting_when_there_is_none()
+    {
+        using var channel = new ChannelPair();
+        using var tcp = new TcpPair();
+        channel.Router.SendBufferSize = 4096;
+
+        Assert.True(UnixHandover.TrySend(channel.Router, Preamble, tcp.Accepted));
+        var buffer = new byte[UnixHandover.MaxMessageSize];
+        int length = UnixHandover.Receive(channel.Worker, buffer, out Socket? received, Bounds.Token());
+        using (received)
+        {
+            Assert.Equal(Preamble, buffer[..length]);
+            Assert.NotNull(received);
+        }
+
+        // Nobody reads: the channel fills, and TrySend says so instead of waiting; nothing half-sent is left.
+        int sent = 0;
+        while (UnixHandover.TrySend(channel.Router, new byte[1024]))
+        {
+            Assert.True(++sent < 100_000, "the channel never filled");
+        }
+
+        Assert.False(UnixHandover.TrySend(channel.Router, Preamble, tcp.Accepted));
+        for (int i = 0; i < sent; i++)
+        {
+            Assert.Equal(1024, UnixHandover.Receive(channel.Worker, buffer, out Socket? none, Bounds.Token()));
+            Assert.Null(none);
+        }
+
+        Assert.True(UnixHandover.TrySend(channel.Router, Preamble));
+    }
+
+    [LinuxFact]
     public void Send_rejects_empty_and_oversized_payloads()
     {
         using var channel = new ChannelPair();

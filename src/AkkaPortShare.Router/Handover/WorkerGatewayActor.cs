@@ -16,11 +16,13 @@ namespace AkkaPortShare.Router.Handover;
 /// The router's end of one worker's Unix-domain hand-over channel. Routed sockets go out through it (SCM_RIGHTS)
 /// and the router's copy is released at once, so no byte of the session passes the router. The channel also
 /// brings back sockets the worker hands back for re-routing, and its end-of-file is the fastest sign that the
-/// worker process died. System calls run on two threads of this gateway's own, never on the actor dispatcher.
+/// worker process died. A hand-over is sent from the actor itself when the channel has room (a non-blocking sendmsg,
+/// which is nearly always): no thread hop, no wait. Only one that would wait goes to this gateway's sender thread,
+/// and the channel is read on a thread of its own, so the actor dispatcher never waits on the channel.
 /// </summary>
 /// <remarks>
 /// A worker that is alive but does not read its channel (stopped, hung) fills the channel's send buffer; then a
-/// send waits. One hand-over is in flight at a time; the others wait here, at most handover-queue-limit of them,
+/// send would wait: that one goes to the sender thread and is in flight there; the others wait here, at most handover-queue-limit of them,
 /// and each has handover-timeout from its arrival to reach the worker. One that does not is answered with
 /// ConnectionDispatchFailed, like one whose worker died. The worker stays registered: when it reads again (e.g.
 /// SIGCONT) its connections flow again, and one that died is removed when its channel closes.
@@ -33,6 +35,7 @@ internal sealed class WorkerGatewayActor : ReceiveActor, IWithTimers
     private sealed record Outgoing(HandOver HandOver, DateTime Deadline);
 
     // Sender thread to actor: the one hand-over in flight has gone, or will never go.
+    // (Hand-overs the actor sends itself never reach the thread: nothing to report.)
     private sealed class Sent { public static readonly Sent Instance = new(); }
     // Told from the sender thread: if the gateway stopped meanwhile, the undelivered-handovers actor answers the client.
     private sealed record NotSent(HandOver HandOver, string Reason, bool ChannelBroken) : ICarriesHandOver;
@@ -53,6 +56,8 @@ internal sealed class WorkerGatewayActor : ReceiveActor, IWithTimers
     // Capacity one: the actor hands the sender thread one hand-over at a time and keeps the rest (and their deadlines).
     private readonly BlockingCollection<Outgoing> _toSender = new(boundedCapacity: 1);
     private readonly CancellationTokenSource _stopping = new();
+    // The actor's own frame buffer for hand-overs it sends itself (the sender thread has its own).
+    private readonly byte[] _payload = new byte[UnixHandover.MaxMessageSize];
     private State _state = State.Empty;
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -72,7 +77,7 @@ internal sealed class WorkerGatewayActor : ReceiveActor, IWithTimers
     /// <summary>Nothing in flight, nothing waiting.</summary>
     private void Idle()
     {
-        Receive<HandOver>(h => StartSending(new Outgoing(h, DateTime.UtcNow + _settings.HandoverTimeout)));
+        Receive<HandOver>(h => Send(new Outgoing(h, DateTime.UtcNow + _settings.HandoverTimeout)));
         Receive<ExpireQueued>(_ => { });
         ReceiveChannelClosed();
     }
@@ -114,19 +119,63 @@ internal sealed class WorkerGatewayActor : ReceiveActor, IWithTimers
     private void SendNext()
     {
         ExpireWaiting();
-        if (_state.Count == 0)
+        while (_state.Count > 0)
         {
-            Timers.Cancel(ExpireQueued.Instance);
-            Become(Idle);
-            return;
+            _state = new State(_state.Waiting.Dequeue(out var next), _state.Count - 1);
+            if (!TrySendNow(next, out var channelBroken))
+            {
+                StartSending(next);
+                return;
+            }
+            if (!channelBroken) continue;
+            // ChannelClosed is on its way: the rest cannot go either.
+            foreach (var waiting in _state.Waiting) Refuse(waiting.HandOver, "the worker's hand-over channel failed");
+            _state = State.Empty;
         }
-        _state = new State(_state.Waiting.Dequeue(out var next), _state.Count - 1);
-        StartSending(next);
+        Timers.Cancel(ExpireQueued.Instance);
+        Become(Idle);
+    }
+
+    /// <summary>Nothing in flight: sent from here when the channel has room now, else by the sender thread.</summary>
+    private void Send(Outgoing outgoing)
+    {
+        if (!TrySendNow(outgoing, out _)) StartSending(outgoing);
+    }
+
+    /// <summary>
+    /// One non-blocking sendmsg from the actor: true when the hand-over is done with (sent, or refused because the
+    /// channel failed); false when the channel has no room now, so it must wait on the sender thread.
+    /// </summary>
+    private bool TrySendNow(Outgoing outgoing, out bool channelBroken)
+    {
+        channelBroken = false;
+        var handOver = outgoing.HandOver;
+        try
+        {
+            var length = HandoverFrame.Write(_payload, handOver.AlreadyRead);
+            if (!UnixHandover.TrySend(_channel, _payload.AsSpan(0, length), handOver.Socket)) return false;
+        }
+        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
+        {
+            channelBroken = true;
+            Refuse(handOver, e.Message);
+            Self.Tell(new ChannelClosed($"passing a socket failed: {e.Message}"));
+            return true;
+        }
+        try
+        {
+            UnixHandover.ReleaseAfterHandover(handOver.Socket);
+        }
+        catch (Exception e) when (e is SocketException or IOException)
+        {
+            _log.Warning("Passed {0} to worker pid {1}, but releasing the router's copy failed: {2}", handOver, _workerPid, e.Message);
+        }
+        return true;
     }
 
     private void StartSending(Outgoing outgoing)
     {
-        // Never blocks: the sender thread has taken the previous one (it answered before this runs).
+        // Never blocks: the sender thread has taken the previous one (it answered before this runs), or had none.
         if (!_toSender.TryAdd(outgoing))
         {
             Refuse(outgoing.HandOver, "the hand-over channel is closing");
