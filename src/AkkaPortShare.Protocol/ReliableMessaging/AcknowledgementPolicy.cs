@@ -61,11 +61,17 @@ public sealed class AcknowledgementPolicy
     public AckAction OnAckRequested() => AckAction.SendNow;
 
     /// <summary>
-    /// The service took a message. With flow control, once an ack advertised a full buffer (0) the sender is stalled
-    /// until it hears otherwise, so the first bit of room is announced at once.
+    /// The service took a message. With flow control the sender holds back what the last ack's BufferRemaining did
+    /// not allow, so growing room is announced without waiting for the next batch: at once when the last ack
+    /// advertised a full buffer (0: the sender is stalled until it hears otherwise), and whenever the room has grown
+    /// by half the window since the last ack. The second rule matters with WCF's client, which advertises-minus-in-
+    /// flight twice over (TransmissionStrategy.DequeuePending) and, when a burst filled the buffer just before its
+    /// AckRequested was answered, would otherwise wait a whole extra round trip per window.
     /// </summary>
     public AckAction OnTaken(int bufferRemainingAfter) =>
-        FlowControl && _lastAdvertised == 0 && bufferRemainingAfter > 0 ? AckAction.SendNow : AckAction.None;
+        FlowControl && _lastAdvertised is int advertised && bufferRemainingAfter > advertised
+        && (advertised == 0 || bufferRemainingAfter - advertised >= Math.Max(1, WindowSize / 2))
+            ? AckAction.SendNow : AckAction.None;
 
     /// <summary>
     /// An ack went out (standalone or piggybacked): nothing is unacknowledged any more, so a pending timer can be

@@ -121,4 +121,26 @@ public sealed class AcknowledgementPolicyTests
 
         Assert.Equal(AckAction.None, policy.OnTaken(2));
     }
+
+    [Theory]
+    [InlineData(8, 1, 4, AckAction.None)]      // grew by 3 of 8: the next batch will tell
+    [InlineData(8, 1, 5, AckAction.SendNow)]   // grew by half the window since the last ack
+    [InlineData(8, 3, 8, AckAction.SendNow)]
+    [InlineData(1, 0, 1, AckAction.SendNow)]
+    public void OnTaken_RoomGrownByHalfTheWindow_FreshAck(int window, int advertised, int remainingAfter, AckAction expected)
+    {
+        var policy = new AcknowledgementPolicy(window, flowControl: true);
+        policy.OnAckSent(advertised);
+
+        Assert.Equal(expected, policy.OnTaken(remainingAfter));
+    }
+
+    [Fact]
+    public void OnTaken_RoomGrownByHalfTheWindow_NoneWithoutFlowControl()
+    {
+        var policy = new AcknowledgementPolicy(8, flowControl: false);
+        policy.OnAckSent(1);
+
+        Assert.Equal(AckAction.None, policy.OnTaken(8));
+    }
 }
