@@ -64,13 +64,17 @@ public sealed class CuttingRelay : IDisposable
         var cutDue = false; // the budget is spent: cut at the first point the client survives
         var wasCut = false;
         bool Spend(int n) => Interlocked.Add(ref used, n) > budget;
+        void Reset()
+        {
+            // A reset, not a FIN: the connection dies the way a broken network kills it.
+            client.LingerState = new LingerOption(true, 0);
+            client.Dispose();
+        }
         void CutNow()
         {
             wasCut = true;
             Interlocked.Increment(ref _cuts);
-            // A reset, not a FIN: the connection dies the way a broken network kills it.
-            client.LingerState = new LingerOption(true, 0);
-            client.Dispose();
+            Reset();
         }
         try
         {
@@ -129,12 +133,8 @@ public sealed class CuttingRelay : IDisposable
         finally
         {
             stop.Cancel();
-            if (!wasCut)
-            {
-                // Either side ended on its own: pass it on as a reset too.
-                client.LingerState = new LingerOption(true, 0);
-                client.Dispose();
-            }
+            // Either side ended on its own: pass it on as a reset too.
+            if (!wasCut) Reset();
         }
     }
 

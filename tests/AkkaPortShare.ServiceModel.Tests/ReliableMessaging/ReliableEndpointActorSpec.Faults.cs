@@ -201,12 +201,7 @@ public sealed partial class ReliableEndpointActorSpec
         var endpoint = StartEndpoint();
         var connection = CreateTestProbe();
         var (created, _) = await OpenAsync(endpoint, version, connection);
-        using (var close = Message.CreateMessage(Soap, version.CloseSequenceAction,
-                   WsrmBodies.SequenceReference("CloseSequence", version, created.Identifier, 0)))
-        {
-            close.Headers.MessageId = new UniqueId();
-            Send(endpoint, version, close, connection);
-        }
+        Send(endpoint, version, CloseSequence(version, created.Identifier, 0), connection);
         await SentAsync(connection, version.CloseSequenceResponseAction);
 
         Send(endpoint, version, EchoRequest(version, created.Identifier, 1, new UniqueId(), "after close"), connection);
@@ -228,12 +223,7 @@ public sealed partial class ReliableEndpointActorSpec
         // Messages 1 and 3 are in, then the client closes its sequence at 3 (2 stays missing).
         Send(endpoint, version, EchoRequest(version, created.Identifier, 1, new UniqueId(), "one"), connection);
         Send(endpoint, version, EchoRequest(version, created.Identifier, 3, new UniqueId(), "three"), connection);
-        using (var close = Message.CreateMessage(Soap, version.CloseSequenceAction,
-                   WsrmBodies.SequenceReference("CloseSequence", version, created.Identifier, 3)))
-        {
-            close.Headers.MessageId = new UniqueId();
-            Send(endpoint, version, close, connection);
-        }
+        Send(endpoint, version, CloseSequence(version, created.Identifier, 3), connection);
         await SentAsync(connection, version.CloseSequenceResponseAction);
         SequenceRange[] closedRanges = [new(1, 1), new(3, 3)];
 

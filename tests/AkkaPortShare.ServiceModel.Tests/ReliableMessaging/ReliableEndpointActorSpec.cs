@@ -115,6 +115,15 @@ public sealed partial class ReliableEndpointActorSpec : Akka.TestKit.Xunit2.Test
     private static Message TerminateSequence(WsrmVersion version, string sequenceId) =>
         Message.CreateMessage(Soap, version.TerminateSequenceAction, WsrmBodies.SequenceReference("TerminateSequence", version, sequenceId));
 
+    /// <summary>A WS-RM 1.1 CloseSequence ending the client's sequence at <paramref name="lastNumber"/>, with a MessageID.</summary>
+    private static Message CloseSequence(WsrmVersion version, string sequenceId, long lastNumber)
+    {
+        var message = Message.CreateMessage(Soap, version.CloseSequenceAction,
+            WsrmBodies.SequenceReference("CloseSequence", version, sequenceId, lastNumber));
+        message.Headers.MessageId = new UniqueId();
+        return message;
+    }
+
     private static void Send(IActorRef endpoint, WsrmVersion version, Message message, TestProbe connection)
     {
         using (message) endpoint.Tell(new RmReceived(message.CreateBufferedCopy(int.MaxValue), version, connection.Ref));
