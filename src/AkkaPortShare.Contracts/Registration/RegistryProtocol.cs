@@ -39,6 +39,13 @@ public static class RegistryProtocol
 
     public sealed record Registered(string BaseAddress, string HandoverMode);
 
+    /// <summary>
+    /// Registry to a worker it has not admitted yet, sent before the registry connects to the worker's hand-over
+    /// socket: the process that is about to connect. The worker takes sockets and tokens only from a hand-over
+    /// channel whose peer (SO_PEERCRED) is this pid and uid, so no other process can feed it connections.
+    /// </summary>
+    public sealed record AdmissionStarted(string BaseAddress, int RouterProcessId, uint RouterUserId);
+
     public sealed record Unregistered(string BaseAddress);
 
     public sealed record RegistrationRefused(string BaseAddress, RefusalReason Reason, string Message);
@@ -52,6 +59,9 @@ public static class RegistryProtocol
         NotOwner,
         HandoverUnavailable,
         NotAuthorized,
+
+        /// <summary>The address names a port (or an IP-literal host) the router does not listen on.</summary>
+        NotListening,
     }
 }
 
