@@ -20,6 +20,8 @@ public sealed record RouterSettings
     public required int TcpMaxSegmentSize { get; init; }
     public required int MaxPendingAccepts { get; init; }
     public required int MaxPendingConnections { get; init; }
+    public required int MaxHeldConnections { get; init; }
+    public required int MaxRelayedConnections { get; init; }
     public required TimeSpan ReceiveTimeout { get; init; }
     public required int MaxViaSize { get; init; }
     public required int MaxContentTypeSize { get; init; }
@@ -39,6 +41,8 @@ public sealed record RouterSettings
     public required IReadOnlySet<uint> AllowedWorkerUserIds { get; init; }
 
     public required SharedSecret RegistrationSecret { get; init; }
+    public required TimeSpan AdmissionTimeout { get; init; }
+    public required int MaxConcurrentAdmissions { get; init; }
 
     private RouterSettings() { }
 
@@ -60,6 +64,8 @@ public sealed record RouterSettings
             TcpMaxSegmentSize = (int)c.GetByteSize("tcp-max-segment-size")!.Value,
             MaxPendingAccepts = c.GetInt("max-pending-accepts"),
             MaxPendingConnections = c.GetInt("max-pending-connections"),
+            MaxHeldConnections = c.GetInt("max-held-connections"),
+            MaxRelayedConnections = c.GetInt("max-relayed-connections"),
             ReceiveTimeout = c.GetTimeSpan("receive-timeout"),
             MaxViaSize = c.GetInt("max-via-size"),
             MaxContentTypeSize = c.GetInt("max-content-type-size"),
@@ -74,6 +80,8 @@ public sealed record RouterSettings
             AllowedWorkerUsers = users,
             AllowedWorkerUserIds = userIds,
             RegistrationSecret = new SharedSecret(c.GetString("registration-secret") ?? ""),
+            AdmissionTimeout = c.GetTimeSpan("admission-timeout"),
+            MaxConcurrentAdmissions = c.GetInt("max-concurrent-admissions"),
         };
         settings.Validate(unknownUsers);
         return settings;
@@ -108,6 +116,11 @@ public sealed record RouterSettings
         if (ListenBacklog < 1) errors.Add("listen-backlog must be at least 1");
         if (MaxPendingAccepts < 1) errors.Add("max-pending-accepts must be at least 1");
         if (MaxPendingConnections < 1) errors.Add("max-pending-connections must be at least 1");
+        if (MaxHeldConnections <= MaxPendingConnections)
+            errors.Add($"max-held-connections ({MaxHeldConnections}) must exceed max-pending-connections ({MaxPendingConnections})");
+        if (MaxRelayedConnections < 1) errors.Add("max-relayed-connections must be at least 1");
+        if (AdmissionTimeout <= TimeSpan.Zero) errors.Add("admission-timeout must be positive");
+        if (MaxConcurrentAdmissions < 1) errors.Add("max-concurrent-admissions must be at least 1");
         if (HandoverTimeout <= TimeSpan.Zero) errors.Add("handover-timeout must be positive");
         if (HandoverQueueLimit < 1) errors.Add("handover-queue-limit must be at least 1");
         if (HandoverSendBuffer < 0) errors.Add("handover-send-buffer must be 0 (the kernel's default) or positive");
