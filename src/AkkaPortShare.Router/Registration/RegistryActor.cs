@@ -70,6 +70,7 @@ internal sealed class RegistryActor : ReceiveActor
     private readonly Dictionary<string, Worker> _byChannel = new();    // by hand-over socket path
     private readonly Dictionary<IActorRef, Worker> _byGateway = new();
     private readonly AdmissionsInFlight _admissions;
+    private readonly HeldConnections _held = HeldConnections.Get(Context.System);
     private readonly ListenEndPoint _listening;
 
     /// <summary>A hand-over socket check ended (<see cref="HandoverSocketCheck"/>); sent with the registrant as sender.</summary>
@@ -99,7 +100,12 @@ internal sealed class RegistryActor : ReceiveActor
         {
             if (_byGateway.TryGetValue(Sender, out var worker)) RemoveWorker(worker, c.Reason);
         });
-        Receive<Reroute>(r => Context.ActorOf(ConnectionActor.Props(r.Socket, Self, _drains, _settings, r.AlreadyRead)));
+        Receive<Reroute>(r =>
+        {
+            // Handed back by a worker: the router holds it again (the listener's bound counts it, it cannot refuse it).
+            _held.Hold(r.Socket, HeldStage.ReadingPreamble);
+            Context.ActorOf(ConnectionActor.Props(r.Socket, Self, _drains, _settings, r.AlreadyRead));
+        });
         Receive<ConnectionRouted>(_ => { }); // rerouted connections report here; they are not pending accepts
         Receive<RouterProtocol.GetRegistrations>(_ => Sender.Tell(new RouterProtocol.Registrations(
             _table.Entries.Select(e => new RouterProtocol.RegisteredAddress(

@@ -222,4 +222,36 @@ public sealed class ListenerActorSpec : Akka.TestKit.Xunit2.TestKit
         using var again = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         again.Bind(endPoint); // would throw AddressAlreadyInUse if the listen socket were still open
     }
+
+    [Fact]
+    public async Task ListenerActor_must_stop_accepting_at_max_held_connections_whatever_their_stage_and_resume_when_one_is_let_go()
+    {
+        // Three connections whose preambles are in wait for a registry that does not answer: they are no longer
+        // pending (nothing to shed) but still held. At max-held-connections the fourth waits in the kernel backlog.
+        var settings = RouterSettings.Create(Akka.Configuration.ConfigurationFactory
+            .ParseString("akka-port-share.router.max-held-connections = 3").WithFallback(Sys.Settings.Config));
+        var listener = Sys.ActorOf(ListenerActor.Props(settings, _registry.Ref, Sys.ActorOf(FaultDrainActor.Props(settings))));
+        var endPoint = (await StatusAsync(listener)).LocalEndPoint;
+        var held = new List<Socket>();
+        var resolves = new List<(Resolve Resolve, IActorRef Connection)>();
+        for (var i = 0; i < 3; i++)
+        {
+            held.Add(await ConnectAsync(endPoint));
+            await Loopback.SendAsync(held[i], FramingWriter.Preamble(FramingMode.Duplex, $"net.tcp://localhost/svc{i}"));
+            resolves.Add((await _registry.ExpectMsgAsync<Resolve>(), _registry.LastSender));
+        }
+
+        var waiting = await ConnectAsync(endPoint); // the kernel completes the handshake; the router does not accept
+        await Loopback.SendAsync(waiting, FramingWriter.Preamble(FramingMode.Duplex, "net.tcp://localhost/late"));
+
+        await _registry.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
+        Assert.Equal(3, (await StatusAsync(listener)).HeldConnections);
+
+        // One is answered (a fault, drained and closed): it is let go, and the waiting client is accepted.
+        resolves[0].Connection.Tell(new RouteNotFound(resolves[0].Resolve.Via));
+        Assert.Equal(FramingWriter.Fault(FramingFaults.EndpointNotFound), (await Loopback.ReadToEndAsync(held[0])).Bytes);
+        held[0].Dispose();
+        Assert.Equal("net.tcp://localhost/late", (await _registry.ExpectMsgAsync<Resolve>(TimeSpan.FromSeconds(3))).Via);
+        Assert.Equal(3, (await StatusAsync(listener)).HeldConnections);
+    }
 }
