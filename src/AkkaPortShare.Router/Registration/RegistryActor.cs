@@ -22,12 +22,19 @@ namespace AkkaPortShare.Router.Registration;
 /// <para>
 /// Who may register (the Windows service's allowAccounts and pid check): Akka.Remote does not authenticate the
 /// sender of a message, so a worker is not known by its actor reference but by what it can prove. A worker on this
-/// host offers a hand-over socket; the registry connects to it, reads the listening process's pid and user from
-/// the kernel (SO_PEERCRED), refuses users outside allowed-worker-users and a pid other than the one claimed, and
+/// host offers a hand-over socket; the registry connects to it (off the actor, see below), reads the listening
+/// process's pid and user from the kernel (SO_PEERCRED), refuses users outside allowed-worker-users and a pid other than the one claimed, and
 /// sends a random channel token through the socket. Only the process behind the socket receives it, and only
 /// commands carrying it act for that worker, so nobody can register for, take over or unregister the addresses
 /// of another worker. A worker without a reachable hand-over socket (another host) is admitted only with the
 /// registration secret, and is then known by its actor reference. When the secret is set, every command needs it.
+/// </para>
+/// <para>
+/// No registrant can make the registry wait: the socket it names is checked off the actor
+/// (<see cref="HandoverSocketCheck"/>, bounded by admission-timeout), at most max-concurrent-admissions at once and
+/// one per socket path (<see cref="AdmissionsInFlight"/>); the outcome comes back as a message, and Resolve is
+/// answered meanwhile. A registration for a port or IP literal the listener does not cover is refused
+/// (<see cref="ListenEndPoint"/>).
 /// </para>
 /// <para>
 /// Liveness: the hand-over channel's end-of-file tells within milliseconds that a worker process died (and it
