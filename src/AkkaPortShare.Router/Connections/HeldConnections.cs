@@ -47,7 +47,9 @@ internal sealed class HeldConnections : IExtension
     private int _count;
     private int _relayed;
 
-    public static HeldConnections Get(ActorSystem system) => system.WithExtension<HeldConnections, HeldConnectionsProvider>();
+    // Looked up once per connection actor: the registered instance first, without WithExtension's reflection.
+    public static HeldConnections Get(ActorSystem system) =>
+        system.GetExtension<HeldConnections>() ?? system.WithExtension<HeldConnections, HeldConnectionsProvider>();
 
     /// <summary>Connections held (not relayed), whatever their stage.</summary>
     public int Count => Volatile.Read(ref _count);
