@@ -83,7 +83,10 @@ public sealed class AdmissionAttackSpec(ITestOutputHelper output) : IDisposable
         Assert.NotNull(busy);
         Assert.Contains("max-concurrent-admissions", busy.Message);
         Assert.True(attacked.Count > 100, $"only {attacked.Count} legitimate sessions during the attack");
-        Assert.True(p99During <= 2 * p99Before + TimeSpan.FromMilliseconds(5),
+        // The aim is 2x (README: 18.8 -> 19.5 ms on a quiet machine). The floor absorbs a loaded 2-core CI machine,
+        // where one scheduling hiccup moves a p99 of ~30 ms by tens of ms; a registry that waited for the stalled
+        // check would add admission-timeout (1 s) to the requests behind it, far past it.
+        Assert.True(p99During <= 2 * p99Before + TimeSpan.FromMilliseconds(25),
             $"p99 {Percentiles.Ms(p99Before)} without the attack, {Percentiles.Ms(p99During)} with it");
     }
 
