@@ -1,0 +1,82 @@
+using System.Net;
+using System.Runtime.Serialization;
+using Akka.Actor;
+using Akka.Actor.Internal;
+using Akka.Event;
+using AkkaPortShare.Registration;
+
+namespace AkkaPortShare.Router.Remoting;
+
+/// <summary>
+/// Logs what the router refused from the network: one Warning line per refusal, naming the remote system and what
+/// it sent, at most <see cref="LinesPerWindow"/> lines per <see cref="Window"/> so a flood cannot flood the log
+/// (the next line after a quiet spell says how many were left out).
+/// </summary>
+public sealed class InboundRefusals : IExtension
+{
+    public const int LinesPerWindow = 20;
+    public static readonly TimeSpan Window = TimeSpan.FromSeconds(10);
+
+    private readonly ILoggingAdapter _log;
+    private readonly Lock _gate = new();
+    private DateTime _windowStart = DateTime.MinValue;
+    private int _linesInWindow;
+    private long _unlogged;
+    private long _count;
+
+    public InboundRefusals(ExtendedActorSystem system) => _log = Logging.GetLogger(system, "AkkaPortShare.Router.Remoting");
+
+    public static InboundRefusals Get(ActorSystem system) => system.WithExtension<InboundRefusals, InboundRefusalsProvider>();
+
+    /// <summary>Total refusals since the router started (tests read it).</summary>
+    public long Count => Interlocked.Read(ref _count);
+
+    /// <summary>Logs the refusal (within the rate limit) and returns the exception that makes Akka.Remote drop it.</summary>
+    public SerializationException Refuse(string what, string serializer, int serializerId, string manifest)
+    {
+        Interlocked.Increment(ref _count);
+        var printable = RegistryProtocolSerializer.Printable(manifest);
+        var remote = CurrentRemoteAddress();
+        long skipped = -1;
+        lock (_gate)
+        {
+            var now = DateTime.UtcNow;
+            if (now - _windowStart >= Window)
+            {
+                skipped = _unlogged;
+                _windowStart = now;
+                _linesInWindow = 0;
+                _unlogged = 0;
+            }
+            if (_linesInWindow < LinesPerWindow) _linesInWindow++;
+            else
+            {
+                _unlogged++;
+                skipped = -1;
+            }
+        }
+        if (skipped >= 0)
+            _log.Warning("Refused {0} [{1}] from {2} over Akka.Remote (serializer {3}, id {4}); only the registry " +
+                "protocol is accepted from the network{5}", what, printable, remote, serializer, serializerId,
+                skipped > 0 ? $" ({skipped} further refusals in the previous window were not logged)" : "");
+        return new SerializationException(
+            $"AkkaPortShare refuses {what} [{printable}] from the network (serializer {serializerId})");
+    }
+
+    // Akka.Remote deserializes inbound messages in the association's reader actor, named
+    // "endpointReader-<url-encoded remote address>-<n>": the address the remote system gave in its handshake.
+    private static string CurrentRemoteAddress()
+    {
+        var name = InternalCurrentActorCellKeeper.Current?.Self.Path.Name ?? "";
+        const string prefix = "endpointReader-";
+        var end = name.LastIndexOf('-');
+        return name.StartsWith(prefix, StringComparison.Ordinal) && end > prefix.Length
+            ? WebUtility.UrlDecode(name[prefix.Length..end])
+            : "(unknown remote system)";
+    }
+}
+
+public sealed class InboundRefusalsProvider : ExtensionIdProvider<InboundRefusals>
+{
+    public override InboundRefusals CreateExtension(ExtendedActorSystem system) => new(system);
+}
