@@ -92,20 +92,21 @@ public static class RemoteAttack
         }
         await Task.Delay(options.ReplyWait);
 
-        var fakeWatcher = Resolve("/user/some-watcher");
-        foreach (var path in new[] { Registry, Listener, FaultDrains })
+        // A refused system message ends the association that carried it (Akka.Remote drops and gates the sender),
+        // so each kind comes from an actor system of its own, to each core actor in turn.
+        string[] targets = [Registry, Listener, FaultDrains];
+        for (var kind = 0; kind < SystemMessageKinds; kind++)
         {
-            var target = Resolve(path);
-            var inboxRef = (IInternalActorRef)inbox;
-            SystemMessage[] messages =
-            [
-                new Watch(target, inboxRef), new Watch(target, fakeWatcher), new Unwatch(target, inboxRef),
-                new Suspend(), new Resume(null!), new Recreate(new Exception("recreate from the network")),
-                new Failed(target, new Exception("failed from the network"), 0), new Supervise(inboxRef, false),
-                new DeathWatchNotification(fakeWatcher, true, false), new Terminate(), new Create(),
-            ];
-            foreach (var message in messages)
-                Send($"system message {message.GetType().Name} to {path}", () => target.SendSystemMessage(message));
+            using var attacker = ActorSystem.Create("attacker", config);
+            var attackerProvider = ((ExtendedActorSystem)attacker).Provider;
+            var path = targets[kind % targets.Length];
+            var target = (IInternalActorRef)attackerProvider.ResolveActorRef($"{options.Router}{path}");
+            var watcher = (IInternalActorRef)attacker.ActorOf(Props.Create(() => new Inbox(replies)), "watcher");
+            var fakeWatcher = (IInternalActorRef)attackerProvider.ResolveActorRef($"{options.Router}/user/some-watcher");
+            var message = SystemMessage(kind, target, watcher, fakeWatcher);
+            Send($"system message {message.GetType().Name} to {path}", () => target.SendSystemMessage(message));
+            await Task.Delay(TimeSpan.FromMilliseconds(300));
+            await attacker.Terminate();
         }
         await Task.Delay(options.ReplyWait);
 
@@ -118,6 +119,25 @@ public static class RemoteAttack
         await system.Terminate();
         return new RemoteAttackReport(sent, replyLines, leaks);
     }
+
+    private const int SystemMessageKinds = 11;
+
+    // Every system message Akka.Remote serializes, shaped to do the most harm if it were let in.
+    private static SystemMessage SystemMessage(int kind, IInternalActorRef target, IInternalActorRef watcher,
+        IInternalActorRef fakeWatcher) => kind switch
+    {
+        0 => new Watch(target, watcher),
+        1 => new Watch(target, fakeWatcher),
+        2 => new Unwatch(target, watcher),
+        3 => new Suspend(),
+        4 => new Resume(null!),
+        5 => new Recreate(new Exception("recreate from the network")),
+        6 => new Failed(target, new Exception("failed from the network"), 0),
+        7 => new Supervise(watcher, false),
+        8 => new DeathWatchNotification(fakeWatcher, true, false),
+        9 => new Terminate(),
+        _ => new Create(),
+    };
 
     private sealed class Inbox : ReceiveActor
     {

@@ -37,28 +37,26 @@ public sealed class InboundRefusals : IExtension
         Interlocked.Increment(ref _count);
         var printable = RegistryProtocolSerializer.Printable(manifest);
         var remote = CurrentRemoteAddress();
-        long skipped = -1;
+        bool logIt;
+        long leftOut = 0;
         lock (_gate)
         {
             var now = DateTime.UtcNow;
             if (now - _windowStart >= Window)
             {
-                skipped = _unlogged;
+                leftOut = _unlogged;
                 _windowStart = now;
                 _linesInWindow = 0;
                 _unlogged = 0;
             }
-            if (_linesInWindow < LinesPerWindow) _linesInWindow++;
-            else
-            {
-                _unlogged++;
-                skipped = -1;
-            }
+            logIt = _linesInWindow < LinesPerWindow;
+            if (logIt) _linesInWindow++;
+            else _unlogged++;
         }
-        if (skipped >= 0)
+        if (logIt)
             _log.Warning("Refused {0} [{1}] from {2} over Akka.Remote (serializer {3}, id {4}); only the registry " +
                 "protocol is accepted from the network{5}", what, printable, remote, serializer, serializerId,
-                skipped > 0 ? $" ({skipped} further refusals in the previous window were not logged)" : "");
+                leftOut > 0 ? $" ({leftOut} further refusals in the previous {Window.TotalSeconds:0} s were not logged)" : "");
         return new SerializationException(
             $"AkkaPortShare refuses {what} [{printable}] from the network (serializer {serializerId})");
     }
