@@ -10,7 +10,7 @@ using AkkaPortShare.Fuzz.Remote;
 //   router       --port P [--cases 1000000] [--seed 1] [--first 0] [--concurrency 16] [--probe-every 1000] [--sources 4]
 //   slow-clients --port P [--attackers 2000] [--trickle-ms 1000] [--reconnect-ms 1000] [--baseline-s 10] [--attack-s 60] [--router-pid PID] [--legit-shares-addresses]
 //   soak         --port P --router-pid PID [--worker-pid PID] [--connections 1000000] [--concurrency 16] [--max-minutes 60]
-//   remote-attack --router akka.tcp://akkaportshare@127.0.0.1:8809 --victim-address net.tcp://+:P/x/ [--victim-handover PATH] [--victim-pid PID]
+//   remote-attack --router akka.tcp://akkaportshare@127.0.0.1:8809 --victim-address net.tcp://+:P/x/ [--victim-handover PATH] [--victim-pid PID] [--secret S]
 //                a foreign actor system sends Kill, PoisonPill, Identify, system messages, JSON payloads and forged
 //                registrations to the router's actors; exit code 1 when a reply told it something (a leak)
 //   case         --port P --seed S --index I        print one case and what the oracles expect of it
@@ -86,7 +86,7 @@ switch (command)
     case "remote-attack":
     {
         var options = new RemoteAttackOptions(Value("--router") ?? "akka.tcp://akkaportshare@127.0.0.1:8809",
-            Value("--victim-address") ?? $"net.tcp://+:{port}/fuzz/", Value("--victim-handover"), Int("--victim-pid", 0));
+            Value("--victim-address") ?? $"net.tcp://+:{port}/fuzz/", Value("--victim-handover"), Int("--victim-pid", 0), Value("--secret"));
         var report = await RemoteAttack.RunAsync(options, Log);
         Console.WriteLine(report);
         return report.Leaks.Count == 0 ? 0 : 1;

@@ -10,7 +10,10 @@ namespace AkkaPortShare.Fuzz.Remote;
 /// <param name="Router">The router's actor system, e.g. akka.tcp://akkaportshare@127.0.0.1:8809.</param>
 /// <param name="VictimAddress">A base address another worker holds: the forged commands name it.</param>
 /// <param name="VictimHandoverPath">That worker's hand-over socket, when known.</param>
-public sealed record RemoteAttackOptions(string Router, string VictimAddress, string? VictimHandoverPath, int VictimPid)
+/// <param name="Secret">The router's registration-secret, when the attacker knows it (another admitted registrant
+/// does): then the forgeries meet the owner and token checks, not only the secret check.</param>
+public sealed record RemoteAttackOptions(string Router, string VictimAddress, string? VictimHandoverPath, int VictimPid,
+    string? Secret = null)
 {
     public TimeSpan ReplyWait { get; init; } = TimeSpan.FromSeconds(3);
 }
@@ -65,12 +68,17 @@ public static class RemoteAttack
         var forgedEndpoint = new WorkerEndpoint(options.VictimPid, "localhost", options.VictimHandoverPath, "127.0.0.1", 1);
         var registrySelection = system.ActorSelection($"{options.Router}{Registry}");
         // Ordinary messages first: a refused system message may reset this association for a few seconds.
-        Send("forged Register of the victim's address (its hand-over path, no token, wrong secret)", () =>
-            registrySelection.Tell(new Register(options.VictimAddress, forgedEndpoint, "wrong-secret", "forged-token"), inbox));
-        Send("forged Register of a new address with the victim's hand-over path", () =>
-            registrySelection.Tell(new Register(options.VictimAddress + "hijack/", forgedEndpoint), inbox));
-        Send("forged Unregister of the victim's address", () =>
-            registrySelection.Tell(new Unregister(options.VictimAddress, null, "forged-token"), inbox));
+        var victim = options.VictimAddress;
+        Send("forged Register of the victim's address (its hand-over path, a made-up token)", () =>
+            registrySelection.Tell(new Register(victim, forgedEndpoint, options.Secret, "forged-token"), inbox));
+        Send("forged Register of a new address with the victim's hand-over path (no token)", () =>
+            registrySelection.Tell(new Register(victim + "hijack/", forgedEndpoint, options.Secret), inbox));
+        Send("forged Unregister of the victim's address (a made-up token)", () =>
+            registrySelection.Tell(new Unregister(victim, options.Secret, "forged-token"), inbox));
+        Send("forged Register of the victim's address with a wrong secret", () =>
+            registrySelection.Tell(new Register(victim, forgedEndpoint, "wrong-secret"), inbox));
+        Send("forged Unregister of the victim's address with a wrong secret", () =>
+            registrySelection.Tell(new Unregister(victim, "wrong-secret"), inbox));
         foreach (var path in new[] { Registry, Listener, FaultDrains, "/system/remote-watcher", "/user" })
             Send($"Identify by selection to {path}", () => system.ActorSelection($"{options.Router}{path}").Tell(new Identify(path), inbox));
         Send("Kill by selection to the registry", () => registrySelection.Tell(Kill.Instance, inbox));

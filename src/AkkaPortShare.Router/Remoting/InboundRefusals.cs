@@ -8,9 +8,9 @@ using AkkaPortShare.Registration;
 namespace AkkaPortShare.Router.Remoting;
 
 /// <summary>
-/// Logs what the router refused from the network: one Warning line per refusal, naming the remote system and what
-/// it sent, at most <see cref="LinesPerWindow"/> lines per <see cref="Window"/> so a flood cannot flood the log
-/// (the next line after a quiet spell says how many were left out).
+/// Logs what the router refused from the network: a Warning line naming the remote system and what it sent, once
+/// per kind of message (what and manifest) per <see cref="Window"/>, and at most <see cref="LinesPerWindow"/> lines
+/// per window in all, so a flood cannot flood the log (the first line of the next window says how many were left out).
 /// </summary>
 public sealed class InboundRefusals : IExtension
 {
@@ -20,7 +20,7 @@ public sealed class InboundRefusals : IExtension
     private readonly ILoggingAdapter _log;
     private readonly Lock _gate = new();
     private DateTime _windowStart = DateTime.MinValue;
-    private int _linesInWindow;
+    private readonly HashSet<(string, string)> _loggedInWindow = [];
     private long _unlogged;
     private long _count;
 
@@ -46,12 +46,11 @@ public sealed class InboundRefusals : IExtension
             {
                 leftOut = _unlogged;
                 _windowStart = now;
-                _linesInWindow = 0;
+                _loggedInWindow.Clear();
                 _unlogged = 0;
             }
-            logIt = _linesInWindow < LinesPerWindow;
-            if (logIt) _linesInWindow++;
-            else _unlogged++;
+            logIt = _loggedInWindow.Count < LinesPerWindow && _loggedInWindow.Add((what, printable));
+            if (!logIt) _unlogged++;
         }
         if (logIt)
             _log.Warning("Refused {0} [{1}] from {2} over Akka.Remote (serializer {3}, id {4}); only the registry " +
