@@ -29,8 +29,8 @@ public sealed class CoreActorSupervisionSpec() : Akka.TestKit.Xunit2.TestKit($$"
         var probe = CreateTestProbe();
         var registry = Sys.ActorOf(Props.Create(() => new Fragile(probe.Ref)), RouterHostingExtensions.RegistryName);
         var listener = Sys.ActorOf(Props.Create(() => new Fragile(probe.Ref)), RouterHostingExtensions.ListenerName);
-        await probe.ExpectMsgAsync("started " + RouterHostingExtensions.RegistryName);
-        await probe.ExpectMsgAsync("started " + RouterHostingExtensions.ListenerName);
+        await probe.ExpectMsgAllOfAsync(["started " + RouterHostingExtensions.RegistryName,
+            "started " + RouterHostingExtensions.ListenerName]).ToListAsync();
         var lost = CreateTestProbe();
         Sys.ActorOf(CoreActorWatchdog.Props([listener, registry], (_, name) => lost.Tell(name)));
 
