@@ -19,8 +19,8 @@ namespace AkkaPortShare.Worker.Registration;
 /// A worker process's presence at the router. It opens the worker's own listener and its hand-over socket,
 /// registers every configured base address with the router's registry (retrying with back-off until answered),
 /// and starts a <see cref="SessionConnectionActor"/> for each connection that arrives. When the router goes away
-/// (its hand-over channel closes, or the Akka.Remote association with it ends) registrations go back to pending and are retried, so a
-/// restarted router gets them again without anyone restarting the worker.
+/// (its hand-over channel closes, or the Akka.Remote association with it ends) registrations go back to pending
+/// and are retried, so a restarted router gets them again without anyone restarting the worker.
 /// </summary>
 internal sealed class WorkerActor : ReceiveActor, IWithTimers
 {
