@@ -18,7 +18,8 @@ builder.Services.AddAkka("akkaportshare", akka =>
     if (configFile is not null) akka.AddHoconFile(configFile.FullName, HoconAddMode.Prepend);
 });
 await builder.Build().RunAsync();
-return 0;
+// 70 when a core actor stopped (CoreActorWatchdog), so that a service manager restarts the router.
+return Environment.ExitCode;
 
 internal static class ConfigFile
 {
