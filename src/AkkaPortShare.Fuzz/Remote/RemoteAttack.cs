@@ -113,7 +113,9 @@ public static class RemoteAttack
             var fakeWatcher = (IInternalActorRef)attackerProvider.ResolveActorRef($"{options.Router}/user/some-watcher");
             var message = SystemMessage(kind, target, watcher, fakeWatcher);
             Send($"system message {message.GetType().Name} to {path}", () => target.SendSystemMessage(message));
-            await Task.Delay(TimeSpan.FromMilliseconds(300));
+            // Long enough for the association to be made and the message to go out on a loaded machine (the
+            // handshake alone took over 300 ms under a load average of 25); the router's refusal line shows it arrived.
+            await Task.Delay(TimeSpan.FromMilliseconds(1500));
             await attacker.Terminate();
         }
         await Task.Delay(options.ReplyWait);
