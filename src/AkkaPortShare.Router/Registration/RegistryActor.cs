@@ -202,6 +202,8 @@ internal sealed class RegistryActor : ReceiveActor
         {
             try
             {
+                // The worker reads the channel only once it knows the connecting process is the router.
+                Sender.Tell(new AdmissionStarted(requested, Environment.ProcessId, UnixHandover.CurrentUserId));
                 channel = UnixHandover.Connect(path);
                 peer = UnixHandover.GetPeerCredentials(channel);
                 if (peer.ProcessId != endpoint.ProcessId)
