@@ -8,6 +8,7 @@ public static class Binaries
 
     public static string Router => Output("AkkaPortShare.Host", "akkaportshare.dll");
     public static string EchoWorker => Output("AkkaPortShare.Samples.Echo", "echo-worker.dll");
+    public static string Fuzz => Output("AkkaPortShare.Fuzz", "aps-fuzz.dll");
 
     private static string Output(string project, string dll)
     {
