@@ -88,9 +88,11 @@ public sealed record WorkerSettings
         uint mode = 0;
         if (string.IsNullOrEmpty(text) || text.Length > 4 || text.Any(ch => ch is < '0' or > '7'))
             problem = "is not an octal mode such as 0700";
-        else if (((mode = Convert.ToUInt32(text, 8)) & 0x1C0) != 0x1C0)
+        else if ((mode = Convert.ToUInt32(text, 8)) > 0x1FF)
+            problem = "may hold permission bits only (0700 or 0750)";
+        else if ((mode & 0x1C0) != 0x1C0)
             problem = "must give the owner rwx (0700)";
-        else if ((mode & 0x12) != 0 || mode > 0x1FF)
+        else if ((mode & 0x12) != 0)
             problem = "must not let group or others write (0700 or 0750)";
         return problem.Length == 0
             ? (UnixFileMode)mode
