@@ -14,6 +14,9 @@ public sealed record WorkerSettings
     public required UnixFileMode HandoverDirectoryMode { get; init; }
     public required TimeSpan HandoverVerifyTimeout { get; init; }
     public required int MaxUnverifiedHandoverChannels { get; init; }
+
+    /// <summary>The uids allowed-router-users stands for (empty on systems without uids).</summary>
+    public required IReadOnlySet<uint> AllowedRouterUserIds { get; init; }
     public required string DataHostname { get; init; }
     public required int DataPort { get; init; }
     public required int TcpMaxSegmentSize { get; init; }
@@ -41,6 +44,14 @@ public sealed record WorkerSettings
         var maxUnverified = c.GetInt("max-unverified-handover-channels");
         if (maxUnverified < 1)
             throw new ConfigurationException($"{ConfigPath}.max-unverified-handover-channels must be at least 1, not {maxUnverified}.");
+        IReadOnlySet<uint> routerUsers = new HashSet<uint>();
+        if (OperatingSystem.IsLinux())
+        {
+            routerUsers = AkkaPortShare.Interop.UnixUsers.ResolveAll(c.GetStringList("allowed-router-users").ToList(), out var unknown);
+            if (unknown.Count > 0)
+                throw new ConfigurationException(
+                    $"{ConfigPath}.allowed-router-users names unknown users: {string.Join(", ", unknown.Select(u => $"\"{u}\""))}.");
+        }
         return new WorkerSettings
         {
             Router = c.GetString("router").TrimEnd('/'),
@@ -48,6 +59,7 @@ public sealed record WorkerSettings
             HandoverDirectoryMode = directoryMode,
             HandoverVerifyTimeout = c.GetTimeSpan("handover-verify-timeout"),
             MaxUnverifiedHandoverChannels = maxUnverified,
+            AllowedRouterUserIds = routerUsers,
             DataHostname = c.GetString("data-endpoint.hostname"),
             DataPort = c.GetInt("data-endpoint.port"),
             TcpMaxSegmentSize = (int)c.GetByteSize("data-endpoint.tcp-max-segment-size")!.Value,

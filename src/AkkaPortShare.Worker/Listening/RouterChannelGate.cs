@@ -14,7 +14,7 @@ namespace AkkaPortShare.Worker.Listening;
 /// number; once the router is known and still runs, any other peer is closed at once. Closing an unread connection
 /// also closes the sockets queued in it: the kernel drops descriptors in flight with the connection.
 /// </remarks>
-internal sealed class RouterChannelGate(int capacity, TimeSpan waitLimit, ILoggingAdapter log,
+internal sealed class RouterChannelGate(int capacity, TimeSpan waitLimit, IReadOnlySet<uint> routerUsers, ILoggingAdapter log,
     Action<RouterChannel> open, Action<RouterChannel> settled)
 {
     /// <summary>The router process: the peer of every connection the worker reads.</summary>
@@ -56,6 +56,18 @@ internal sealed class RouterChannelGate(int capacity, TimeSpan waitLimit, ILoggi
     /// <summary>The registry announced the router process (AdmissionStarted): waiting connections are settled.</summary>
     public void Announced(RouterProcess router)
     {
+        // Akka.Remote does not authenticate who sent the announcement, so it is believed only within these bounds.
+        if (!routerUsers.Contains(router.UserId))
+        {
+            log.Warning("Ignored the announcement of {0} as the router: its user is not in allowed-router-users ({1})",
+                router, string.Join(", ", routerUsers.Order().Select(UnixUsers.Describe)));
+            return;
+        }
+        if (Router is { } known && known != router && UnixProcesses.IsRunning(known.ProcessId))
+        {
+            log.Warning("Ignored the announcement of {0} as the router: the router is {1}, which still runs", router, known);
+            return;
+        }
         if (Router != router) log.Info("The router is {0}: only it may use the hand-over socket", router);
         Router = router;
         foreach (var accepted in _waiting.ToList())

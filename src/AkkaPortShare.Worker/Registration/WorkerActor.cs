@@ -56,7 +56,8 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
         _services = services;
         _registry = Context.ActorSelection($"{settings.Router}/user/port-share-registry");
         _routerAddress = _registry.Anchor.Path.Address;
-        _gate = new RouterChannelGate(settings.MaxUnverifiedHandoverChannels, settings.HandoverVerifyTimeout, _log,
+        _gate = new RouterChannelGate(settings.MaxUnverifiedHandoverChannels, settings.HandoverVerifyTimeout,
+            settings.AllowedRouterUserIds, _log,
             OpenRouterChannel, channel => Timers.Cancel(channel));
         _state = new State(
             services.ToImmutableDictionary(s => s.Address, s => new AddressStatus(s.Address, RegistrationState.Pending, null)),

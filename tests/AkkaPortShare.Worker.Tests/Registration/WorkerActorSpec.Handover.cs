@@ -171,4 +171,40 @@ public sealed partial class WorkerActorSpec
         await ExpectNoTokenTakenAsync(TimeSpan.FromMilliseconds(600));
         await stranger.Terminate();
     }
+
+    [Fact]
+    public async Task WorkerActor_must_ignore_the_announcement_of_a_router_whose_user_is_not_allowed()
+    {
+        var worker = StartWorker([EchoAddress], settings: Settings("akka-port-share.worker.allowed-router-users = [65534]"));
+        await ExpectRegisterAsync(EchoAddress);
+        var routerEnd = await ConnectToHandoverAsync(worker);
+        UnixHandover.Send(routerEnd, HandoverFrame.WriteToken("unallowed-token"));
+
+        await EventFilter.Warning(contains: "its user is not in allowed-router-users (65534").ExpectOneAsync(() =>
+        {
+            AnnounceRouter(worker);
+            return Task.CompletedTask;
+        });
+
+        await ExpectNoTokenTakenAsync(TimeSpan.FromMilliseconds(600));
+    }
+
+    [Fact]
+    public async Task WorkerActor_must_ignore_an_announcement_of_another_process_while_the_announced_router_still_runs()
+    {
+        var worker = StartWorker([EchoAddress]);
+        await ExpectRegisterAsync(EchoAddress);
+        AnnounceRouter(worker);
+
+        await EventFilter.Warning(contains: $"the router is pid {Environment.ProcessId} ").ExpectOneAsync(() =>
+        {
+            AnnounceRouter(worker, processId: Init);
+            return Task.CompletedTask;
+        });
+
+        var routerEnd = await ConnectToHandoverAsync(worker);
+        UnixHandover.Send(routerEnd, HandoverFrame.WriteToken("still-the-router"));
+        var proved = await _registry.FishForMessageAsync<Register>(r => r.ChannelToken is not null, TimeSpan.FromSeconds(2));
+        Assert.Equal("still-the-router", proved.ChannelToken);
+    }
 }
