@@ -15,6 +15,8 @@ using AkkaPortShare.Fuzz.Remote;
 //                registrations to the router's actors; exit code 1 when a reply told it something (a leak)
 //   case         --port P --seed S --index I        print one case and what the oracles expect of it
 //   free-port                                       print a loopback TCP port free right now (for the scripts)
+//   handover-intruder --path SOCKET --via VIA [--wait-s 5]  pose as the router on a worker's hand-over socket:
+//                     exit 0 when refused (connect denied, or closed unserved), 1 when the worker served it
 // Every live command expects a router on 127.0.0.1:P with the echo worker registered at net.tcp://+:P/fuzz/.
 // Exit code 0 when everything held, 1 when something did not, 2 on bad arguments.
 if (args.Length == 0)
@@ -99,6 +101,12 @@ switch (command)
         Console.WriteLine($"{c}\nhex: {Convert.ToHexString(c.Bytes)}\ndecoder: {state} {(failure is null ? "(checks hold)" : "FAIL " + failure)}");
         Console.WriteLine($"router should answer: {expected}{(alternative is { } a ? $" (or {a} if read in pieces)" : "")}");
         return 0;
+    }
+    case "handover-intruder":
+    {
+        var result = await HandoverIntruder.RunAsync(Value("--path") ?? "", Value("--via") ?? "net.tcp://localhost/",
+            TimeSpan.FromSeconds(Int("--wait-s", 5)), Console.WriteLine);
+        return result is IntrusionResult.ConnectRefused or IntrusionResult.ClosedUnserved ? 0 : 1;
     }
     case "free-port":
     {

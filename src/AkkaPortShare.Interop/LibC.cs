@@ -26,6 +26,25 @@ internal static unsafe partial class LibC
     public const int ENOBUFS = 105;
     public const int ENOTCONN = 107;
     public const int ERANGE = 34;
+    public const int ENOENT = 2;
+    public const int ESRCH = 3;
+    public const int EPERM = 1;
+    public const int EEXIST = 17;
+    public const int ENOTDIR = 20;
+    public const int ELOOP = 40;
+
+    // files (open flags differ on arm64; see OpenDirectoryNoFollow)
+    public const int AT_FDCWD = -100;
+    public const int AT_SYMLINK_NOFOLLOW = 0x100;
+    public const int AT_EMPTY_PATH = 0x1000;
+    public const uint STATX_TYPE = 0x1;
+    public const uint STATX_MODE = 0x2;
+    public const uint STATX_UID = 0x8;
+    public const int S_IFMT = 0xF000;
+    public const int S_IFDIR = 0x4000;
+    public const int S_IFLNK = 0xA000;
+    public const int S_IFSOCK = 0xC000;
+    public const int O_CLOEXEC = 0x80000;
 
     // sockets
     public const int SOL_SOCKET = 1;
@@ -82,6 +101,25 @@ internal static unsafe partial class LibC
         public int Level;
         public int Type;
     }
+
+    /// <summary>
+    /// struct statx: the same layout on every architecture (unlike struct stat), 256 bytes. Only the fields read here
+    /// are named; the rest is padding.
+    /// </summary>
+    [StructLayout(LayoutKind.Explicit, Size = 256)]
+    public struct Statx
+    {
+        [FieldOffset(0)] public uint Mask;
+        [FieldOffset(20)] public uint UserId;
+        [FieldOffset(24)] public uint GroupId;
+        [FieldOffset(28)] public ushort Mode;
+    }
+
+    /// <summary>open(2) flags that differ between x64 (asm-generic) and arm64.</summary>
+    public static int OpenDirectoryNoFollow => System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture
+        == System.Runtime.InteropServices.Architecture.Arm64
+        ? 0x4000 | 0x8000      // O_DIRECTORY | O_NOFOLLOW (arm64)
+        : 0x10000 | 0x20000;   // O_DIRECTORY | O_NOFOLLOW (x64)
 
     /// <summary>struct pollfd.</summary>
     [StructLayout(LayoutKind.Sequential)]
@@ -157,6 +195,22 @@ internal static unsafe partial class LibC
 
     [LibraryImport("libc")]
     public static partial int getpwuid_r(uint uid, Passwd* entry, byte* buffer, nuint bufferLength, Passwd** result);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int mkdir(string path, uint mode);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int open(string path, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int fchmod(int fd, uint mode);
+
+    /// <summary>glibc 2.28+.</summary>
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int statx(int directoryFd, string path, int flags, uint mask, Statx* result);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int kill(int pid, int signal);
 
     /// <summary>Only used with EPOLL_CTL_DEL, where the event may be null (Linux 2.6.9+).</summary>
     [LibraryImport("libc", SetLastError = true)]

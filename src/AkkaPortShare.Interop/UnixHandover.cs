@@ -71,7 +71,11 @@ public static unsafe class UnixHandover
     /// connections. Disposing the returned listener deletes the file (.NET does that for sockets it
     /// bound); after a crash the file stays, and the next Listen removes it.
     /// </remarks>
-    public static Socket Listen(string path, int backlog = 64)
+    /// <param name="path">Where the socket file goes.</param>
+    /// <param name="backlog">Connections the kernel queues before they are accepted.</param>
+    /// <param name="mode">The socket file's mode, set right after bind (connecting needs write permission on it);
+    /// null keeps the umask's. Use it beside a <see cref="PrivateDirectory"/>, which guards the gap before the chmod.</param>
+    public static Socket Listen(string path, int backlog = 64, UnixFileMode? mode = null)
     {
         EnsureSupported();
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -98,6 +102,11 @@ public static unsafe class UnixHandover
         try
         {
             listener.Bind(endPoint);
+            if (mode is { } socketMode)
+            {
+                File.SetUnixFileMode(path, socketMode);
+            }
+
             listener.Listen(backlog);
             return listener;
         }

@@ -33,6 +33,30 @@ public static unsafe class UnixUsers
         return name;
     }
 
+    /// <summary>
+    /// The uids a configured list of user names or numeric uids stands for; an empty list stands for this process's
+    /// own user and root. Entries that name no user are returned in <paramref name="unknown"/>.
+    /// </summary>
+    public static IReadOnlySet<uint> ResolveAll(IReadOnlyList<string> users, out IReadOnlyList<string> unknown)
+    {
+        EnsureSupported();
+        var ids = new HashSet<uint>();
+        var notFound = new List<string>();
+        if (users.Count == 0)
+        {
+            ids.Add(LibC.geteuid());
+            ids.Add(0);
+        }
+        foreach (var user in users.Select(u => u.Trim()))
+        {
+            if (uint.TryParse(user, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var uid)) ids.Add(uid);
+            else if (user.Length > 0 && TryGetUserId(user, out uid)) ids.Add(uid);
+            else notFound.Add(user);
+        }
+        unknown = notFound;
+        return ids;
+    }
+
     /// <summary>"1000 (alice)", or just "1000" when the id has no name: for log lines.</summary>
     public static string Describe(uint userId) =>
         (UnixHandover.IsSupported ? GetUserName(userId) : null) is { } name ? $"{userId} ({name})" : userId.ToString();

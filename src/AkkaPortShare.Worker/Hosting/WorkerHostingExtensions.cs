@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Hosting;
 using AkkaPortShare.Registration;
 using AkkaPortShare.Worker.Configuration;
+using AkkaPortShare.Worker.Listening;
 using AkkaPortShare.Worker.Registration;
 
 namespace AkkaPortShare.Worker.Hosting;
@@ -62,6 +63,9 @@ public static class WorkerHostingExtensions
             .WithActors((system, registry) =>
             {
                 var settings = WorkerSettings.Create(system);
+                // An unsafe hand-over directory fails the start (the host exits non-zero, printing the reason) rather
+                // than leaving a worker that runs and serves nothing.
+                if (Interop.UnixHandover.IsSupported) HandoverDirectory.Prepare(settings, system.Log);
                 registry.Register<PortShareWorker>(
                     system.ActorOf(WorkerActor.Props(settings, options.Services.ToList()), WorkerName));
             });

@@ -37,20 +37,31 @@ internal static class ConnectionSources
     /// <summary>The router's channel token arrived on <paramref name="Channel"/> (see <see cref="HandoverFrame.ChannelToken"/>).</summary>
     public sealed record TokenArrived(RouterChannel Channel, string Token);
 
-    /// <summary>Accepts router channels on the hand-over socket; each gets a receiving thread.</summary>
-    public static async Task AcceptRouterChannels(Socket handoverListener, Action<Arrived> onArrived,
-        Action<TokenArrived> onToken, Action<RouterChannel, string> onClosed, CancellationToken stopping)
+    /// <summary>
+    /// A connection to the hand-over socket, not read yet. Peer: who made it, as the kernel recorded it at connect
+    /// (SO_PEERCRED), which the peer cannot forge; see <see cref="RouterChannelGate"/>.
+    /// </summary>
+    public sealed record ChannelAccepted(RouterChannel Channel, PeerCredentials Peer);
+
+    /// <summary>Accepts connections on the hand-over socket and reads their peer; nothing is read from them here.</summary>
+    public static async Task AcceptRouterChannels(Socket handoverListener, Action<ChannelAccepted> onAccepted, CancellationToken stopping)
     {
         while (!stopping.IsCancellationRequested)
         {
             try
             {
                 var socket = await handoverListener.AcceptAsync(stopping).ConfigureAwait(false);
-                var channel = new RouterChannel(socket);
-                new Thread(() => ReceivePassedSockets(channel, onArrived, onToken, onClosed, stopping))
+                PeerCredentials peer;
+                try
                 {
-                    IsBackground = true, Name = "handover-recv",
-                }.Start();
+                    peer = UnixHandover.GetPeerCredentials(socket);
+                }
+                catch (Exception e) when (e is SocketException or IOException)
+                {
+                    socket.Dispose(); // a peer we cannot name is never the router
+                    continue;
+                }
+                onAccepted(new ChannelAccepted(new RouterChannel(socket), peer));
             }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
             {
@@ -61,6 +72,14 @@ internal static class ConnectionSources
             }
         }
     }
+
+    /// <summary>Reads a verified router channel on its own thread until it closes.</summary>
+    public static void ReceiveFromRouter(RouterChannel channel, Action<Arrived> onArrived, Action<TokenArrived> onToken,
+        Action<RouterChannel, string> onClosed, CancellationToken stopping) =>
+        new Thread(() => ReceivePassedSockets(channel, onArrived, onToken, onClosed, stopping))
+        {
+            IsBackground = true, Name = "handover-recv",
+        }.Start();
 
     // A dedicated thread: recvmsg with SCM_RIGHTS has no managed async API, and this must not hold an actor thread.
     private static void ReceivePassedSockets(RouterChannel channel, Action<Arrived> onArrived,

@@ -26,6 +26,7 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
 {
     private sealed class RetryRegistrations { public static readonly RetryRegistrations Instance = new(); }
     private sealed record RouterLost(RouterChannel? Channel, string Reason);
+    private sealed record VerifyTimedOut(RouterChannel Channel);
 
     /// <summary>The whole mutable state: where each address stands, and the current retry interval.</summary>
     private readonly record struct State(ImmutableDictionary<string, AddressStatus> Addresses, TimeSpan Backoff);
@@ -37,6 +38,7 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
     private readonly CancellationTokenSource _stopping = new();
     private readonly ActorSelection _registry;
     private readonly Address _routerAddress;
+    private readonly RouterChannelGate _gate;
     private State _state;
     private Socket? _dataListener;
     private Socket? _handoverListener;
@@ -54,7 +56,10 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
         _settings = settings;
         _services = services;
         _registry = Context.ActorSelection($"{settings.Router}/user/port-share-registry");
-        _routerAddress = Address.Parse(settings.Router);
+        _routerAddress = _registry.Anchor.Path.Address; // not Address.Parse: it lower-cases the system name
+        _gate = new RouterChannelGate(settings.MaxUnverifiedHandoverChannels, settings.HandoverVerifyTimeout,
+            settings.AllowedRouterUserIds, _log,
+            OpenRouterChannel, channel => Timers.Cancel(channel));
         _state = new State(
             services.ToImmutableDictionary(s => s.Address, s => new AddressStatus(s.Address, RegistrationState.Pending, null)),
             settings.RetryMinBackoff);
@@ -65,6 +70,12 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
         Receive<RegistrationRefused>(OnRefused);
         Receive<RetryRegistrations>(_ => SendPendingRegistrations());
         Receive<ConnectionSources.TokenArrived>(OnTokenArrived);
+        Receive<ConnectionSources.ChannelAccepted>(a =>
+        {
+            if (_gate.Accepted(a)) Timers.StartSingleTimer(a.Channel, new VerifyTimedOut(a.Channel), _settings.HandoverVerifyTimeout);
+        });
+        Receive<AdmissionStarted>(OnAdmissionStarted);
+        Receive<VerifyTimedOut>(t => _gate.WaitEnded(t.Channel));
         Receive<RouterLost>(l =>
         {
             if (l.Channel is not null && _channelToken?.Channel == l.Channel) _channelToken = null;
@@ -97,10 +108,11 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
 
         if (UnixHandover.IsSupported)
         {
-            _handoverPath = Path.Combine(_settings.HandoverDirectory, $"worker-{Environment.ProcessId}-{Guid.NewGuid():N}.sock");
-            _handoverListener = UnixHandover.Listen(_handoverPath);
-            _ = ConnectionSources.AcceptRouterChannels(_handoverListener, a => self.Tell(a), t => self.Tell(t),
-                (channel, reason) => self.Tell(new RouterLost(channel, reason)), _stopping.Token);
+            // The host prepared it already (to fail its start with the reason); an actor started on its own has not.
+            HandoverDirectory.Prepare(_settings, _log);
+            _handoverPath = HandoverDirectory.NewSocketPath(_settings.HandoverDirectory);
+            _handoverListener = UnixHandover.Listen(_handoverPath, mode: _settings.HandoverSocketMode);
+            _ = ConnectionSources.AcceptRouterChannels(_handoverListener, a => self.Tell(a), _stopping.Token);
         }
 
         var dataPort = ((IPEndPoint)_dataListener.LocalEndPoint!).Port;
@@ -125,6 +137,28 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
         foreach (var address in pending)
             _registry.Tell(new Register(address.BaseAddress, _endpoint!, _settings.RegistrationSecret.Value, _channelToken?.Token));
         return pending.Count > 0;
+    }
+
+    // Only now is anything read from the channel: the gate matched its peer with the router process.
+    private void OpenRouterChannel(RouterChannel channel)
+    {
+        var self = Self;
+        ConnectionSources.ReceiveFromRouter(channel, a => self.Tell(a), t => self.Tell(t),
+            (c, reason) => self.Tell(new RouterLost(c, reason)), _stopping.Token);
+    }
+
+    // The registry names the process about to connect to our hand-over socket. Akka.Remote does not authenticate
+    // senders, so this is taken only from the configured router's address (a guard against mistakes and strays; a
+    // forged sender is kept out by the router's and workers' remoting transport, e.g. TLS).
+    private void OnAdmissionStarted(AdmissionStarted started)
+    {
+        if (!Sender.Path.Address.Equals(_routerAddress) || !_state.Addresses.ContainsKey(started.BaseAddress ?? ""))
+        {
+            _log.Warning("Ignored AdmissionStarted {0} from {1}: only the router {2} announces itself, for addresses this worker registers",
+                started, Sender.Path, _routerAddress);
+            return;
+        }
+        _gate.Announced(new RouterChannelGate.RouterProcess(started.RouterProcessId, started.RouterUserId));
     }
 
     // The router checked who listens on our hand-over socket and sent this token through it: registrations that
@@ -175,6 +209,7 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
         _stopping.Cancel();
         _dataListener?.Dispose();
         _handoverListener?.Dispose();
+        _gate.CloseAll();
         if (_handoverPath is not null) File.Delete(_handoverPath);
     }
 }

@@ -44,11 +44,12 @@ public sealed class AuthorisationSpec(ITestOutputHelper output)
             return;
         }
         var handoverDirectory = Directory.CreateTempSubdirectory("aps-nobody-");
-        File.SetUnixFileMode(handoverDirectory.FullName, (UnixFileMode)0x1FF); // 0777: nobody creates its socket here
+        File.SetUnixFileMode(handoverDirectory.FullName, (UnixFileMode)0x1FF); // 0777: nobody creates its own 0700 directory here
         try
         {
             using var host = new PortShareHost();
-            var workerConfig = host.WriteConfig($"akka-port-share.worker.handover-directory = \"{handoverDirectory.FullName}\"");
+            var workerConfig = host.WriteConfig(
+                $"akka-port-share.worker.handover-directory = \"{Path.Combine(handoverDirectory.FullName, "nobody")}\"");
             File.SetUnixFileMode(workerConfig, (UnixFileMode)0x1A4); // 0644
             string[] args = ["--address", host.Address("n/"), "--config", workerConfig];
 

@@ -69,6 +69,21 @@ public sealed class RegistryActorSpec : Akka.TestKit.Xunit2.TestKit
         return Sys.ActorOf(RegistryActor.Props(settings, Sys.ActorOf(FaultDrainActor.Props(settings))));
     }
 
+    [Fact]
+    public async Task RegistryActor_must_announce_its_process_to_the_registrant_before_it_connects_to_its_handover_socket()
+    {
+        var registry = StartRegistry();
+        var (listener, path) = HandoverListener();
+        var worker = CreateTestProbe();
+
+        registry.Tell(new Register("net.tcp://+:8808/echo/", WithHandover(path), Secret), worker.Ref);
+
+        var announced = await worker.ExpectMsgAsync<AdmissionStarted>();
+        Assert.Equal(new AdmissionStarted("net.tcp://+:8808/echo/", Environment.ProcessId, UnixHandover.CurrentUserId), announced);
+        using var accepted = await listener.AcceptAsync(new CancellationTokenSource(Loopback.IoTimeout).Token);
+        Assert.Equal(Environment.ProcessId, UnixHandover.GetPeerCredentials(accepted).ProcessId);
+    }
+
     private static WorkerEndpoint RelayOnly(int pid) => new(pid, "worker-host", null, "127.0.0.1", 9000 + pid % 1000);
 
     private WorkerEndpoint WithHandover(string path, int? pid = null) =>

@@ -21,7 +21,7 @@ namespace AkkaPortShare.Worker.Tests.Registration;
 /// <c>{router}/user/port-share-registry</c>; here the router is this test system itself and that path holds a
 /// forwarder to a probe, so the probe sees every Register with the worker as its sender.
 /// </summary>
-public sealed class WorkerActorSpec : Akka.TestKit.Xunit2.TestKit
+public sealed partial class WorkerActorSpec : Akka.TestKit.Xunit2.TestKit
 {
     private const string SystemName = "WorkerActorSpec";
 
@@ -106,6 +106,10 @@ public sealed class WorkerActorSpec : Akka.TestKit.Xunit2.TestKit
         var services = addresses.Select(a => (a, Props.Create(() => new ServiceStub(serviceRef)))).ToList();
         return Sys.ActorOf(WorkerActor.Props(settings ?? Settings(), services), "worker");
     }
+
+    /// <summary>What the registry says before it connects: this process (the test) is the router.</summary>
+    private void AnnounceRouter(IActorRef worker, string address = EchoAddress, int? processId = null) =>
+        worker.Tell(new AdmissionStarted(address, processId ?? Environment.ProcessId, UnixHandover.CurrentUserId), _registryForwarder);
 
     private static Task<WorkerStatus> StatusAsync(IActorRef worker) =>
         worker.Ask<WorkerStatus>(GetStatus.Instance, TimeSpan.FromSeconds(3));
@@ -228,7 +232,7 @@ public sealed class WorkerActorSpec : Akka.TestKit.Xunit2.TestKit
         Sys.Stop(_registryForwarder);
         await ExpectTerminatedAsync(_registryForwarder);
         var address = ((ExtendedActorSystem)Sys).Provider.DefaultAddress;
-        Sys.EventStream.Publish(new Akka.Remote.DisassociatedEvent(address, Address.Parse($"akka://{SystemName}"), inbound: false));
+        Sys.EventStream.Publish(new Akka.Remote.DisassociatedEvent(address, address, inbound: false)); // the router is this system
         await AwaitAssertAsync(async () =>
             Assert.Equal(RegistrationState.Pending, (await StatusOfAsync(worker, EchoAddress)).State),
             TimeSpan.FromSeconds(3), TimeSpan.FromMilliseconds(20));
@@ -279,6 +283,7 @@ public sealed class WorkerActorSpec : Akka.TestKit.Xunit2.TestKit
         var service = CreateTestProbe("service");
         var worker = StartWorker([EchoAddress], service);
         var status = await StatusAsync(worker);
+        AnnounceRouter(worker);
         var routerEnd = UnixHandover.Connect(status.HandoverPath!);
         _disposables.Add(routerEnd);
         var (server, client) = await Loopback.ConnectedPairAsync();
@@ -303,6 +308,7 @@ public sealed class WorkerActorSpec : Akka.TestKit.Xunit2.TestKit
         var status = await StatusAsync(worker);
         await ExpectRegisterAsync(EchoAddress);
         // The router connects to the hand-over socket when it admits the worker, then answers.
+        AnnounceRouter(worker);
         var routerEnd = UnixHandover.Connect(status.HandoverPath!);
         worker.Tell(new Registered(EchoAddress, "fd"), _registryForwarder);
         await AwaitAssertAsync(async () =>
@@ -362,6 +368,7 @@ public sealed class WorkerActorSpec : Akka.TestKit.Xunit2.TestKit
 
         // What the registry does when it admits the worker: connect to the hand-over socket, send the token.
         var status = await StatusAsync(worker);
+        AnnounceRouter(worker);
         var routerEnd = UnixHandover.Connect(status.HandoverPath!);
         _disposables.Add(routerEnd);
         UnixHandover.Send(routerEnd, HandoverFrame.WriteToken("token-from-router"));
