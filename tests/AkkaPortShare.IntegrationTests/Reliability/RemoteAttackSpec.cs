@@ -28,7 +28,7 @@ public sealed class RemoteAttackSpec(ITestOutputHelper output)
         var router = await host.StartRouterAsync(extraHocon: "akka-port-share.router.registration-secret = \"attack-s3cret\"");
         var workerConfig = host.WriteConfig("akka-port-share.worker.registration-secret = \"attack-s3cret\"");
         var victim = await host.StartWorkerAsync("victim", ["--address", host.Address("v/"), "--config", workerConfig], "v/");
-        var handover = (await victim.WaitForLineAsync("hand-over socket", Timeout)).Split("hand-over socket ")[1].Trim();
+        var handover = (await victim.WaitForLineAsync("listening on .*, hand-over socket ", Timeout)).Split("hand-over socket ")[1].Trim(); // not the stale-socket cleanup line
 
         using var attacker = ManagedProcess.StartDllAs("attacker", attackerUser, Binaries.Fuzz, "remote-attack",
             "--router", host.RouterAddress, "--victim-address", host.Address("v/"), "--victim-handover", handover,
