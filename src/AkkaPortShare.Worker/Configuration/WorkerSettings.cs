@@ -22,6 +22,9 @@ public sealed record WorkerSettings
     public required TimeSpan RetryMinBackoff { get; init; }
     public required TimeSpan RetryMaxBackoff { get; init; }
     public required SharedSecret RegistrationSecret { get; init; }
+    public required long MaxUnsentBytes { get; init; }
+    public required long MaxUnsentBytesTotal { get; init; }
+    public required int MaxConnections { get; init; }
 
     private WorkerSettings() { }
 
@@ -49,6 +52,13 @@ public sealed record WorkerSettings
             RetryMinBackoff = c.GetTimeSpan("registration-retry.min-backoff"),
             RetryMaxBackoff = c.GetTimeSpan("registration-retry.max-backoff"),
             RegistrationSecret = new SharedSecret(c.GetString("registration-secret") ?? ""),
+            MaxUnsentBytes = Positive(c.GetByteSize("max-unsent-bytes"), "max-unsent-bytes"),
+            MaxUnsentBytesTotal = Positive(c.GetByteSize("max-unsent-bytes-total"), "max-unsent-bytes-total"),
+            MaxConnections = (int)Positive(c.GetInt("max-connections"), "max-connections"),
         };
     }
+
+    private static long Positive(long? value, string key) => value is > 0
+        ? value.Value
+        : throw new ArgumentException($"{ConfigPath}.{key} must be positive, not {value}");
 }
