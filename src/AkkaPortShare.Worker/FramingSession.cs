@@ -62,6 +62,24 @@ public static class FramingSession
         private Close() { }
     }
 
+    /// <summary>
+    /// Flow control from the service: it has as many of this session's messages in hand as it takes, so the connection
+    /// stops reading until <see cref="ResumeReading"/>. What the client sends meanwhile waits in TCP's buffers and
+    /// then in the client, as with WCF's throttled dispatcher. Messages already read are still delivered.
+    /// </summary>
+    public sealed class SuspendReading
+    {
+        public static readonly SuspendReading Instance = new();
+        private SuspendReading() { }
+    }
+
+    /// <summary>Undoes <see cref="SuspendReading"/>: the connection reads on (unless its own back-pressure holds it).</summary>
+    public sealed class ResumeReading
+    {
+        public static readonly ResumeReading Instance = new();
+        private ResumeReading() { }
+    }
+
     /// <summary>Close the connection at once, without a framing record (what WCF does with undecodable input).</summary>
     public sealed record Abort(string Reason);
 }

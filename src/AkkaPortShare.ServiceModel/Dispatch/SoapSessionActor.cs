@@ -14,7 +14,8 @@ namespace AkkaPortShare.ServiceModel.Dispatch;
 /// One WCF session on one framing session. Messages are decoded and encoded with WCF's binary session encoder,
 /// one instance per session because it keeps a per-session string dictionary. Each request's action picks the
 /// operation; the implementation actor's answer goes back with RelatesTo = the request's MessageID. Requests are
-/// asked concurrently, so a slow operation does not hold up the session's other calls.
+/// asked concurrently, so a slow operation does not hold up the session's other calls, up to
+/// max-concurrent-calls-per-session: at that bound the connection stops reading until a call is answered.
 /// </summary>
 internal sealed class SoapSessionActor : ReceiveActor
 {
@@ -31,6 +32,7 @@ internal sealed class SoapSessionActor : ReceiveActor
     private readonly IActorRef _reliable;
     private readonly BufferManager _buffers = BufferManager.CreateBufferManager(0, int.MaxValue);
     private readonly CallbackCalls _callbacks;
+    private int _calls; // dispatched, not yet answered
 
     /// <param name="reliable">The endpoint's reliable-session listener: WS-RM messages go there.</param>
     public static Props Props(IActorRef framing, ContractMap contract, IActorRef implementation, IActorRef reliable,
@@ -61,6 +63,7 @@ internal sealed class SoapSessionActor : ReceiveActor
                 .RunAsync(m.Body));
         Receive<ReplyReady>(r =>
         {
+            if (_calls-- == _settings.MaxConcurrentCallsPerSession) _framing.Tell(FramingSession.ResumeReading.Instance);
             if (r.Reply is not null) Send(r.Reply);
         });
         Receive<InvokeCallback>(OnInvokeCallback);
@@ -94,7 +97,8 @@ internal sealed class SoapSessionActor : ReceiveActor
             }
             if (_callbacks.TryAnswer(message)) return;
 
-            _dispatcher.DispatchAsync(message, Self).PipeTo(Self, success: reply => new ReplyReady(reply));
+            if (++_calls == _settings.MaxConcurrentCallsPerSession) _framing.Tell(FramingSession.SuspendReading.Instance);
+            _dispatcher.DispatchAsync(message, Self).PipeTo(Self, success: reply => new ReplyReady(reply), failure: _ => new ReplyReady(null));
         }
     }
 

@@ -41,6 +41,7 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
     private long _unsentCounted;       // this connection's share of the worker's unsent bytes
     private bool _writeBlocked;        // too much unsent: stop reading until it is written (back-pressure)
     private bool _blockLogged;
+    private bool _serviceSuspended;    // the service asked to stop reading (FramingSession.SuspendReading)
     private byte[] _buffer;
     private int _offset;        // first byte not yet decoded
     private int _filled;        // end of the bytes read
@@ -91,7 +92,7 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
         Pump();
     }
 
-    private bool Paused => _drainPending || _endPending || _writeBlocked;
+    private bool Paused => _drainPending || _endPending || _writeBlocked || _serviceSuspended;
 
     /// <summary>Decodes what is buffered, then reads on unless the connection is finished or paused.</summary>
     private void Pump()
@@ -121,6 +122,13 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
             OnReplied();
         });
         Receive<NoReply>(_ => OnReplied());
+        Receive<SuspendReading>(_ => _serviceSuspended = true);
+        Receive<ResumeReading>(_ =>
+        {
+            if (!_serviceSuspended) return;
+            _serviceSuspended = false;
+            Pump();
+        });
         Receive<FramingSession.Abort>(a =>
         {
             EndSession(graceful: false);
@@ -335,6 +343,7 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
         _inbound?.Complete(new IOException("The connection ended before the streamed message was complete."));
         _inbound = null;
         _serviceEnded = false;
+        _serviceSuspended = false; // the service's flow control ends with its session
         if (_service is null) return;
         _service.Tell(new SessionClosed(Self, graceful));
         _service = null;
