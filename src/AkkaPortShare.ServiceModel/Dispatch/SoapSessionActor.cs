@@ -15,7 +15,8 @@ namespace AkkaPortShare.ServiceModel.Dispatch;
 /// one instance per session because it keeps a per-session string dictionary. Each request's action picks the
 /// operation; the implementation actor's answer goes back with RelatesTo = the request's MessageID. Requests are
 /// asked concurrently, so a slow operation does not hold up the session's other calls, up to
-/// max-concurrent-calls-per-session: at that bound the connection stops reading until a call is answered.
+/// max-concurrent-calls-per-session (reliable-session messages on their way to their session count too): at
+/// that bound the connection stops reading until one is answered.
 /// </summary>
 internal sealed class SoapSessionActor : ReceiveActor
 {
@@ -32,7 +33,7 @@ internal sealed class SoapSessionActor : ReceiveActor
     private readonly IActorRef _reliable;
     private readonly BufferManager _buffers = BufferManager.CreateBufferManager(0, int.MaxValue);
     private readonly CallbackCalls _callbacks;
-    private int _calls; // dispatched, not yet answered
+    private int _inHand; // calls dispatched and reliable messages passed on, not yet answered
 
     /// <param name="reliable">The endpoint's reliable-session listener: WS-RM messages go there.</param>
     public static Props Props(IActorRef framing, ContractMap contract, IActorRef implementation, IActorRef reliable,
@@ -63,10 +64,11 @@ internal sealed class SoapSessionActor : ReceiveActor
                 .RunAsync(m.Body));
         Receive<ReplyReady>(r =>
         {
-            if (_calls-- == _settings.MaxConcurrentCallsPerSession) _framing.Tell(FramingSession.ResumeReading.Instance);
+            Answered();
             if (r.Reply is not null) Send(r.Reply);
         });
         Receive<InvokeCallback>(OnInvokeCallback);
+        Receive<WsrmProtocol.RmHandled>(_ => Answered());
         Receive<WsrmProtocol.SendSoap>(s => Send(s.Message.CreateMessage()));
         Receive<WsrmProtocol.CloseConnection>(_ => _framing.Tell(FramingSession.Close.Instance));
     }
@@ -92,16 +94,28 @@ internal sealed class SoapSessionActor : ReceiveActor
             // A reliable session's messages belong to its session actor, which outlives this connection.
             if (ReliableVersionOf(message) is { } rm)
             {
+                Taken();
                 _reliable.Tell(new WsrmProtocol.RmReceived(message.CreateBufferedCopy(int.MaxValue), rm, Self));
                 return;
             }
             if (_callbacks.TryAnswer(message)) return;
 
-            if (++_calls == _settings.MaxConcurrentCallsPerSession) _framing.Tell(FramingSession.SuspendReading.Instance);
+            Taken();
             _dispatcher.DispatchAsync(message, Self).PipeTo(Self, success: reply => new ReplyReady(reply), failure: _ => new ReplyReady(null));
         }
     }
 
+
+    // Back-pressure: the connection reads while fewer than max-concurrent-calls-per-session messages are in hand.
+    private void Taken()
+    {
+        if (++_inHand == _settings.MaxConcurrentCallsPerSession) _framing.Tell(FramingSession.SuspendReading.Instance);
+    }
+
+    private void Answered()
+    {
+        if (_inHand-- == _settings.MaxConcurrentCallsPerSession) _framing.Tell(FramingSession.ResumeReading.Instance);
+    }
 
     private void OnInvokeCallback(InvokeCallback callback)
     {
