@@ -63,22 +63,13 @@ public static class FramingSession
     }
 
     /// <summary>
-    /// Flow control from the service: it has as many of this session's messages in hand as it takes, so the connection
-    /// stops reading until <see cref="ResumeReading"/>. What the client sends meanwhile waits in TCP's buffers and
-    /// then in the client, as with WCF's throttled dispatcher. Messages already read are still delivered.
+    /// Flow control from the service (optional): deliver up to <paramref name="Count"/> more messages. Once a service
+    /// has sent this, its session delivers a <see cref="MessageReceived"/> only against such credit and otherwise
+    /// stops reading, so what the client sends meanwhile waits in TCP's buffers and then in the client (as with WCF's
+    /// throttled dispatcher), not in the service's mailbox. A service that never sends it gets every message as it
+    /// arrives; its replies are still bounded by max-unsent-bytes. Streamed messages have their own window.
     /// </summary>
-    public sealed class SuspendReading
-    {
-        public static readonly SuspendReading Instance = new();
-        private SuspendReading() { }
-    }
-
-    /// <summary>Undoes <see cref="SuspendReading"/>: the connection reads on (unless its own back-pressure holds it).</summary>
-    public sealed class ResumeReading
-    {
-        public static readonly ResumeReading Instance = new();
-        private ResumeReading() { }
-    }
+    public sealed record RequestMessages(int Count);
 
     /// <summary>Close the connection at once, without a framing record (what WCF does with undecodable input).</summary>
     public sealed record Abort(string Reason);

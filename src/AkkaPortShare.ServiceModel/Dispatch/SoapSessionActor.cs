@@ -14,9 +14,10 @@ namespace AkkaPortShare.ServiceModel.Dispatch;
 /// One WCF session on one framing session. Messages are decoded and encoded with WCF's binary session encoder,
 /// one instance per session because it keeps a per-session string dictionary. Each request's action picks the
 /// operation; the implementation actor's answer goes back with RelatesTo = the request's MessageID. Requests are
-/// asked concurrently, so a slow operation does not hold up the session's other calls, up to
-/// max-concurrent-calls-per-session (reliable-session messages on their way to their session count too): at
-/// that bound the connection stops reading until one is answered.
+/// asked concurrently, so a slow operation does not hold up the session's other calls. The framing session delivers
+/// at most max-concurrent-calls-per-session messages this actor has not finished with (decoding, the call, or a
+/// reliable session taking it): it asks for one more as each is done (FramingSession.RequestMessages), so a client
+/// that sends faster than the service answers waits in TCP, not in mailboxes.
 /// </summary>
 internal sealed class SoapSessionActor : ReceiveActor
 {
@@ -33,7 +34,6 @@ internal sealed class SoapSessionActor : ReceiveActor
     private readonly IActorRef _reliable;
     private readonly BufferManager _buffers = BufferManager.CreateBufferManager(0, int.MaxValue);
     private readonly CallbackCalls _callbacks;
-    private int _inHand; // calls dispatched and reliable messages passed on, not yet answered
 
     /// <param name="reliable">The endpoint's reliable-session listener: WS-RM messages go there.</param>
     public static Props Props(IActorRef framing, ContractMap contract, IActorRef implementation, IActorRef reliable,
@@ -64,11 +64,11 @@ internal sealed class SoapSessionActor : ReceiveActor
                 .RunAsync(m.Body));
         Receive<ReplyReady>(r =>
         {
-            Answered();
+            Done();
             if (r.Reply is not null) Send(r.Reply);
         });
         Receive<InvokeCallback>(OnInvokeCallback);
-        Receive<WsrmProtocol.RmHandled>(_ => Answered());
+        Receive<WsrmProtocol.RmHandled>(_ => Done());
         Receive<WsrmProtocol.SendSoap>(s => Send(s.Message.CreateMessage()));
         Receive<WsrmProtocol.CloseConnection>(_ => _framing.Tell(FramingSession.Close.Instance));
     }
@@ -94,28 +94,25 @@ internal sealed class SoapSessionActor : ReceiveActor
             // A reliable session's messages belong to its session actor, which outlives this connection.
             if (ReliableVersionOf(message) is { } rm)
             {
-                Taken();
                 _reliable.Tell(new WsrmProtocol.RmReceived(message.CreateBufferedCopy(int.MaxValue), rm, Self));
                 return;
             }
-            if (_callbacks.TryAnswer(message)) return;
+            if (_callbacks.TryAnswer(message))
+            {
+                Done();
+                return;
+            }
 
-            Taken();
             _dispatcher.DispatchAsync(message, Self).PipeTo(Self, success: reply => new ReplyReady(reply), failure: _ => new ReplyReady(null));
         }
     }
 
 
-    // Back-pressure: the connection reads while fewer than max-concurrent-calls-per-session messages are in hand.
-    private void Taken()
-    {
-        if (++_inHand == _settings.MaxConcurrentCallsPerSession) _framing.Tell(FramingSession.SuspendReading.Instance);
-    }
+    protected override void PreStart() =>
+        _framing.Tell(new FramingSession.RequestMessages(_settings.MaxConcurrentCallsPerSession));
 
-    private void Answered()
-    {
-        if (_inHand-- == _settings.MaxConcurrentCallsPerSession) _framing.Tell(FramingSession.ResumeReading.Instance);
-    }
+    // One message finished with: the framing session may deliver the next.
+    private void Done() => _framing.Tell(new FramingSession.RequestMessages(1));
 
     private void OnInvokeCallback(InvokeCallback callback)
     {

@@ -41,7 +41,7 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
     private long _unsentCounted;       // this connection's share of the worker's unsent bytes
     private bool _writeBlocked;        // too much unsent: stop reading until it is written (back-pressure)
     private bool _blockLogged;
-    private bool _serviceSuspended;    // the service asked to stop reading (FramingSession.SuspendReading)
+    private long? _credit;             // messages the service asked for (RequestMessages); null: it does not use flow control
     private byte[] _buffer;
     private int _offset;        // first byte not yet decoded
     private int _filled;        // end of the bytes read
@@ -92,7 +92,7 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
         Pump();
     }
 
-    private bool Paused => _drainPending || _endPending || _writeBlocked || _serviceSuspended;
+    private bool Paused => _drainPending || _endPending || _writeBlocked || _credit == 0;
 
     /// <summary>Decodes what is buffered, then reads on unless the connection is finished or paused.</summary>
     private void Pump()
@@ -122,12 +122,11 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
             OnReplied();
         });
         Receive<NoReply>(_ => OnReplied());
-        Receive<SuspendReading>(_ => _serviceSuspended = true);
-        Receive<ResumeReading>(_ =>
+        Receive<RequestMessages>(r =>
         {
-            if (!_serviceSuspended) return;
-            _serviceSuspended = false;
-            Pump();
+            var wasPaused = Paused;
+            _credit = (_credit ?? 0) + Math.Max(0, r.Count);
+            if (wasPaused && !Paused) Pump();
         });
         Receive<FramingSession.Abort>(a =>
         {
@@ -286,6 +285,7 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
                 return true;
             case SessionEventKind.EnvelopeEnd:
                 _service!.Tell(new MessageReceived(Self, _message!.ToArray()));
+                if (_credit > 0) _credit--;
                 _message = null;
                 return true;
             // Without a message there is no reply to wait for (found by fuzzing: End right after the preamble hung).
@@ -343,7 +343,7 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
         _inbound?.Complete(new IOException("The connection ended before the streamed message was complete."));
         _inbound = null;
         _serviceEnded = false;
-        _serviceSuspended = false; // the service's flow control ends with its session
+        _credit = null; // the service's flow control ends with its session
         if (_service is null) return;
         _service.Tell(new SessionClosed(Self, graceful));
         _service = null;

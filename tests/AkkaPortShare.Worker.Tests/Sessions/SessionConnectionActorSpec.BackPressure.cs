@@ -107,4 +107,19 @@ public sealed partial class SessionConnectionActorSpec
         await _service.ExpectMsgAsync<SessionClosed>();
         await OpenDuplexSessionAsync(settings: settings);
     }
+
+    [Fact]
+    public async Task SessionConnectionActor_must_deliver_only_what_a_service_using_flow_control_asked_for()
+    {
+        var (session, client, _) = await OpenDuplexSessionAsync();
+        session.Tell(new RequestMessages(1), _service.Ref);
+        byte[] both = [.. SizedEnvelope(Payload(10, seed: 1)), .. SizedEnvelope(Payload(10, seed: 2))];
+        await Loopback.SendAsync(client, both);
+
+        Assert.Equal(Payload(10, seed: 1), (await _service.ExpectMsgAsync<MessageReceived>()).Payload);
+        await _service.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
+
+        session.Tell(new RequestMessages(1), _service.Ref);
+        Assert.Equal(Payload(10, seed: 2), (await _service.ExpectMsgAsync<MessageReceived>()).Payload);
+    }
 }
