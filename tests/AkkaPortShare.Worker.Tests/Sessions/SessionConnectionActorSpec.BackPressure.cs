@@ -30,17 +30,26 @@ public sealed partial class SessionConnectionActorSpec
         return (session, client);
     }
 
+    /// <summary>
+    /// A session whose client got a reply of <see cref="ReplySize"/> it does not read, then sent a second request:
+    /// that request must not be delivered (not read) while the reply waits.
+    /// </summary>
+    private async Task<(IActorRef Session, Socket Client)> StallOnAnUnreadReplyAsync(WorkerSettings settings)
+    {
+        var (session, client) = await OpenSessionWithSmallSendBufferAsync(settings);
+        await Loopback.SendAsync(client, SizedEnvelope(Payload(100)));
+        (await _service.ExpectMsgAsync<MessageReceived>()).Session.Tell(new Send(Payload(ReplySize)), _service.Ref);
+        await Loopback.SendAsync(client, SizedEnvelope(Payload(100, seed: 2)));
+        await _service.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(500));
+        return (session, client);
+    }
+
     [Fact]
     public async Task SessionConnectionActor_must_stop_reading_at_max_unsent_bytes_and_read_on_once_they_are_written()
     {
         var settings = Settings("akka-port-share.worker.max-unsent-bytes = 64k");
-        var (session, client) = await OpenSessionWithSmallSendBufferAsync(settings);
-        await Loopback.SendAsync(client, SizedEnvelope(Payload(100)));
-        (await _service.ExpectMsgAsync<MessageReceived>()).Session.Tell(new Send(Payload(ReplySize)), _service.Ref);
-
         // The reply is far over the bound and the client is not reading: the next request is not read.
-        await Loopback.SendAsync(client, SizedEnvelope(Payload(100, seed: 2)));
-        await _service.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(500));
+        var (session, client) = await StallOnAnUnreadReplyAsync(settings);
 
         // The client reads the reply: the unsent bytes fall below the bound and the waiting request is delivered.
         var reply = SizedEnvelope(Payload(ReplySize));
@@ -69,13 +78,8 @@ public sealed partial class SessionConnectionActorSpec
     public async Task SessionConnectionActor_must_stop_reading_a_connection_with_unsent_bytes_while_the_workers_total_is_over_its_bound()
     {
         var settings = Settings("akka-port-share.worker { max-unsent-bytes = 4m, max-unsent-bytes-total = 256k }");
-        var (stalled, stalledClient) = await OpenSessionWithSmallSendBufferAsync(settings);
-        await Loopback.SendAsync(stalledClient, SizedEnvelope(Payload(100)));
-        (await _service.ExpectMsgAsync<MessageReceived>()).Session.Tell(new Send(Payload(ReplySize)), _service.Ref);
-
         // Under its own bound, but the worker's total is over: not read while its own reply waits.
-        await Loopback.SendAsync(stalledClient, SizedEnvelope(Payload(100, seed: 2)));
-        await _service.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(500));
+        var (stalled, stalledClient) = await StallOnAnUnreadReplyAsync(settings);
 
         // Another connection with nothing unsent is still read and served.
         var (_, other, _) = await OpenDuplexSessionAsync(settings: settings);
