@@ -66,7 +66,7 @@ public sealed class NonReadingClientSpec(ITestOutputHelper output)
                          $"(least {sent.Min() / 1024} KB); worker RSS idle {idle:F0} MB, peak {peak:F0} MB (+{peak - idle:F0}), " +
                          $"2 s after {after:F0} MB; {served} normal calls served during the flood");
         output.WriteLine($"{worker.CountLines("is not reading its replies")} connections stopped being read for unsent replies");
-        Assert.True(served > 3, $"only {served} normal calls during the flood");
+        Assert.True(served > 0, "no normal call was served during the flood");
         Assert.True(peak - idle < RssGrowthBoundMb, $"the worker's RSS grew from {idle:F0} MB to {peak:F0} MB\n{host.Tails()}");
         Assert.False(worker.HasExited);
     }
