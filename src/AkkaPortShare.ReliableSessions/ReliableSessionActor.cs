@@ -175,8 +175,11 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
 
     private void DeliverWhatIsAsked()
     {
-        // Deliver while the owner asks; a bare end marker is taken without demand since it carries nothing.
-        while (_receive.TryPeek(out _, out var next) && (next is null || _state.Demand > 0))
+        // Deliver while the owner asks; a bare end marker is taken without demand since it carries nothing. Nothing
+        // is delivered while a message of the owner waits for room in the send window: a peer that acknowledges
+        // nothing cannot make the owner produce replies without end (WCF's sender blocks the service there); its
+        // messages stay in the receive window, and BufferRemaining tells it to wait.
+        while (_receive.TryPeek(out _, out var next) && (next is null || _state.Demand > 0 && _waiting.Count == 0))
         {
             _receive.TryTake(out var number, out var payload);
             if (payload is not null)
@@ -204,6 +207,7 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
         }
         SendWhatFits();
         ScheduleRetransmission();
+        DeliverWhatIsAsked(); // the send window may have room again for the owner's replies
         ReportOutputClosedWhenDone();
     }
 

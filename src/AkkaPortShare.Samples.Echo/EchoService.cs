@@ -11,13 +11,19 @@ namespace AkkaPortShare.Samples.Echo;
 public sealed class EchoService : ReceiveActor
 {
     private static readonly byte[] WhoAmI = "whoami"u8.ToArray();
+    private const int InHand = 8;
 
     public EchoService(string identity)
     {
         var identityBytes = Encoding.UTF8.GetBytes(identity);
-        Receive<FramingSession.SessionOpened>(_ => { });
-        Receive<FramingSession.MessageReceived>(m => m.Session.Tell(
-            new FramingSession.Send(m.Payload.AsSpan().SequenceEqual(WhoAmI) ? identityBytes : m.Payload)));
+        // Flow control: a session delivers at most InHand messages this actor has not answered yet, so a client that
+        // sends faster than it is answered waits in TCP, not in this actor's mailbox (all sessions share it).
+        Receive<FramingSession.SessionOpened>(o => o.Session.Tell(new FramingSession.RequestMessages(InHand)));
+        Receive<FramingSession.MessageReceived>(m =>
+        {
+            m.Session.Tell(new FramingSession.Send(m.Payload.AsSpan().SequenceEqual(WhoAmI) ? identityBytes : m.Payload));
+            m.Session.Tell(new FramingSession.RequestMessages(1));
+        });
         // Streamed (singleton mode) sessions: the reply streams back while the request still arrives.
         Receive<FramingSession.MessageStreamReceived>(m => m.Session.Tell(new FramingSession.SendStream(m.Body)));
         Receive<FramingSession.SessionClosed>(_ => { });

@@ -10,6 +10,7 @@ public sealed record ServiceModelSettings
 
     public required TimeSpan OperationTimeout { get; init; }
     public required int MaxReplySize { get; init; }
+    public required int MaxConcurrentCallsPerSession { get; init; }
 
     private ServiceModelSettings() { }
 
@@ -19,10 +20,14 @@ public sealed record ServiceModelSettings
     public static ServiceModelSettings Create(ActorSystem system)
     {
         var c = system.Settings.Config.WithFallback(DefaultConfig()).GetConfig(ConfigPath);
+        var calls = c.GetInt("max-concurrent-calls-per-session");
         return new ServiceModelSettings
         {
             OperationTimeout = c.GetTimeSpan("operation-timeout"),
             MaxReplySize = (int)c.GetByteSize("max-reply-size")!.Value,
+            MaxConcurrentCallsPerSession = calls > 0
+                ? calls
+                : throw new ArgumentException($"{ConfigPath}.max-concurrent-calls-per-session must be positive, not {calls}"),
         };
     }
 }

@@ -62,6 +62,15 @@ public static class FramingSession
         private Close() { }
     }
 
+    /// <summary>
+    /// Flow control from the service (optional): deliver up to <paramref name="Count"/> more messages. Once a service
+    /// has sent this, its session delivers a <see cref="MessageReceived"/> only against such credit and otherwise
+    /// stops reading, so what the client sends meanwhile waits in TCP's buffers and then in the client (as with WCF's
+    /// throttled dispatcher), not in the service's mailbox. A service that never sends it gets every message as it
+    /// arrives; its replies are still bounded by max-unsent-bytes. Streamed messages have their own window.
+    /// </summary>
+    public sealed record RequestMessages(int Count);
+
     /// <summary>Close the connection at once, without a framing record (what WCF does with undecodable input).</summary>
     public sealed record Abort(string Reason);
 }

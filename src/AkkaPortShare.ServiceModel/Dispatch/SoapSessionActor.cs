@@ -14,7 +14,10 @@ namespace AkkaPortShare.ServiceModel.Dispatch;
 /// One WCF session on one framing session. Messages are decoded and encoded with WCF's binary session encoder,
 /// one instance per session because it keeps a per-session string dictionary. Each request's action picks the
 /// operation; the implementation actor's answer goes back with RelatesTo = the request's MessageID. Requests are
-/// asked concurrently, so a slow operation does not hold up the session's other calls.
+/// asked concurrently, so a slow operation does not hold up the session's other calls. The framing session delivers
+/// at most max-concurrent-calls-per-session messages this actor has not finished with (decoding, the call, or a
+/// reliable session taking it): it asks for one more as each is done (FramingSession.RequestMessages), so a client
+/// that sends faster than the service answers waits in TCP, not in mailboxes.
 /// </summary>
 internal sealed class SoapSessionActor : ReceiveActor
 {
@@ -61,9 +64,11 @@ internal sealed class SoapSessionActor : ReceiveActor
                 .RunAsync(m.Body));
         Receive<ReplyReady>(r =>
         {
+            Done();
             if (r.Reply is not null) Send(r.Reply);
         });
         Receive<InvokeCallback>(OnInvokeCallback);
+        Receive<WsrmProtocol.RmHandled>(_ => Done());
         Receive<WsrmProtocol.SendSoap>(s => Send(s.Message.CreateMessage()));
         Receive<WsrmProtocol.CloseConnection>(_ => _framing.Tell(FramingSession.Close.Instance));
     }
@@ -92,12 +97,22 @@ internal sealed class SoapSessionActor : ReceiveActor
                 _reliable.Tell(new WsrmProtocol.RmReceived(message.CreateBufferedCopy(int.MaxValue), rm, Self));
                 return;
             }
-            if (_callbacks.TryAnswer(message)) return;
+            if (_callbacks.TryAnswer(message))
+            {
+                Done();
+                return;
+            }
 
-            _dispatcher.DispatchAsync(message, Self).PipeTo(Self, success: reply => new ReplyReady(reply));
+            _dispatcher.DispatchAsync(message, Self).PipeTo(Self, success: reply => new ReplyReady(reply), failure: _ => new ReplyReady(null));
         }
     }
 
+
+    protected override void PreStart() =>
+        _framing.Tell(new FramingSession.RequestMessages(_settings.MaxConcurrentCallsPerSession));
+
+    // One message finished with: the framing session may deliver the next.
+    private void Done() => _framing.Tell(new FramingSession.RequestMessages(1));
 
     private void OnInvokeCallback(InvokeCallback callback)
     {

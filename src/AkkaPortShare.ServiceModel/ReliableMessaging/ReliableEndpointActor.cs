@@ -257,6 +257,7 @@ internal sealed class ReliableEndpointActor : ReceiveActor
     private void Refuse(RmReceived received, Message request, Message fault)
     {
         Reply(received, fault, request.Headers.MessageId);
+        received.Connection.Tell(RmHandled.Instance);
         if (_sessionsByConnection.TryGetValue(received.Connection, out var sessions) && sessions.Count > 0) return;
         received.Connection.Tell(CloseConnection.Instance);
     }

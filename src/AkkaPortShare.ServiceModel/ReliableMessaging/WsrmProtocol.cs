@@ -11,6 +11,16 @@ internal static class WsrmProtocol
     public sealed record RmReceived(MessageBuffer Message, WsrmVersion Version, IActorRef Connection)
         : INoSerializationVerificationNeeded;
 
+    /// <summary>
+    /// To a connection: an <see cref="RmReceived"/> it sent has been handled (answered, refused, or taken into its
+    /// session). Until then the message counts against the connection's max-concurrent-calls-per-session.
+    /// </summary>
+    public sealed class RmHandled
+    {
+        public static readonly RmHandled Instance = new();
+        private RmHandled() { }
+    }
+
     /// <summary>To a connection: encode and send this message.</summary>
     public sealed record SendSoap(MessageBuffer Message) : INoSerializationVerificationNeeded;
 

@@ -65,7 +65,18 @@ internal sealed class WsrmSessionActor : ReceiveActor
         _dispatcher = new OperationDispatcher(contract, implementation, serviceSettings, _messageVersion, inputId, _log);
         _callbacks = new CallbackCalls(contract, _messageVersion);
 
-        Receive<RmReceived>(OnReceived);
+        Receive<RmReceived>(received =>
+        {
+            try
+            {
+                OnReceived(received);
+            }
+            finally
+            {
+                // Taken into the session (whose windows bound it from here): the connection may read on.
+                received.Connection.Tell(RmHandled.Instance);
+            }
+        });
         Receive<Outbound>(OnOutbound);
         Receive<Accepted>(_ => _core.Tell(RequestNext.Instance));
         Receive<Deliver>(OnDeliver);

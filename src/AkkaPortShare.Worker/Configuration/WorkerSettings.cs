@@ -28,6 +28,9 @@ public sealed record WorkerSettings
     public required TimeSpan RetryMinBackoff { get; init; }
     public required TimeSpan RetryMaxBackoff { get; init; }
     public required SharedSecret RegistrationSecret { get; init; }
+    public required long MaxUnsentBytes { get; init; }
+    public required long MaxUnsentBytesTotal { get; init; }
+    public required int MaxConnections { get; init; }
 
     private WorkerSettings() { }
 
@@ -71,6 +74,9 @@ public sealed record WorkerSettings
             RetryMinBackoff = c.GetTimeSpan("registration-retry.min-backoff"),
             RetryMaxBackoff = c.GetTimeSpan("registration-retry.max-backoff"),
             RegistrationSecret = new SharedSecret(c.GetString("registration-secret") ?? ""),
+            MaxUnsentBytes = Positive(c.GetByteSize("max-unsent-bytes"), "max-unsent-bytes"),
+            MaxUnsentBytesTotal = Positive(c.GetByteSize("max-unsent-bytes-total"), "max-unsent-bytes-total"),
+            MaxConnections = (int)Positive(c.GetInt("max-connections"), "max-connections"),
         };
     }
 
@@ -110,4 +116,8 @@ public sealed record WorkerSettings
             ? (UnixFileMode)mode
             : throw new ConfigurationException($"{ConfigPath}.handover-directory-mode = \"{text}\" {problem}.");
     }
+
+    private static long Positive(long? value, string key) => value is > 0
+        ? value.Value
+        : throw new ArgumentException($"{ConfigPath}.{key} must be positive, not {value}");
 }

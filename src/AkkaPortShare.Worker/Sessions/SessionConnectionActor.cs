@@ -36,6 +36,12 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
     private readonly PreambleDecoder _preamble;
     private readonly SessionDecoder _records = new(FramingMode.Duplex);
     private readonly Outbox _outbox = new();
+    private readonly ConnectionBudget _budget = ConnectionBudget.For(Context.System);
+    private bool _admitted;            // counted against max-connections
+    private long _unsentCounted;       // this connection's share of the worker's unsent bytes
+    private bool _writeBlocked;        // too much unsent: stop reading until it is written (back-pressure)
+    private bool _blockLogged;
+    private long? _credit;             // messages the service asked for (RequestMessages); null: it does not use flow control
     private byte[] _buffer;
     private int _offset;        // first byte not yet decoded
     private int _filled;        // end of the bytes read
@@ -77,11 +83,16 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
+        if (!(_admitted = _budget.TryOpen(_settings.MaxConnections)))
+        {
+            Fault(FramingFaults.ServerTooBusy, $"max-connections ({_settings.MaxConnections}) reached");
+            return;
+        }
         Timers.StartSingleTimer(PreambleTimeout.Instance, PreambleTimeout.Instance, _settings.ReceiveTimeout);
         Pump();
     }
 
-    private bool Paused => _drainPending || _endPending;
+    private bool Paused => _drainPending || _endPending || _writeBlocked || _credit == 0;
 
     /// <summary>Decodes what is buffered, then reads on unless the connection is finished or paused.</summary>
     private void Pump()
@@ -111,6 +122,12 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
             OnReplied();
         });
         Receive<NoReply>(_ => OnReplied());
+        Receive<RequestMessages>(r =>
+        {
+            var wasPaused = Paused;
+            _credit = (_credit ?? 0) + Math.Max(0, r.Count);
+            if (wasPaused && !Paused) Pump();
+        });
         Receive<FramingSession.Abort>(a =>
         {
             EndSession(graceful: false);
@@ -268,6 +285,7 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
                 return true;
             case SessionEventKind.EnvelopeEnd:
                 _service!.Tell(new MessageReceived(Self, _message!.ToArray()));
+                if (_credit > 0) _credit--;
                 _message = null;
                 return true;
             // Without a message there is no reply to wait for (found by fuzzing: End right after the preamble hung).
@@ -325,6 +343,7 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
         _inbound?.Complete(new IOException("The connection ended before the streamed message was complete."));
         _inbound = null;
         _serviceEnded = false;
+        _credit = null; // the service's flow control ends with its session
         if (_service is null) return;
         _service.Tell(new SessionClosed(Self, graceful));
         _service = null;
@@ -392,12 +411,39 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
     private void QueueRecord(byte[] record) => _outbox.Add(new ArraySegment<byte>(record));
 
     // One write in flight; everything queued meanwhile goes out together in the next one.
-    private void Flush() =>
+    private void Flush()
+    {
         _outbox.StartNext(_socket)?.PipeTo(Self, success: _ => new WriteDone(null), failure: e => new WriteDone(e));
+        WeighUnsent();
+    }
+
+    /// <summary>
+    /// Back-pressure, as WCF's one-reply-at-a-time writer gets from TCP: reading stops while this connection's unsent
+    /// bytes are at max-unsent-bytes (until they fall to half), or while it has any and the worker's total is over
+    /// max-unsent-bytes-total. A client that never reads then fills its own socket buffers, not the worker's heap.
+    /// </summary>
+    private void WeighUnsent()
+    {
+        var unsent = _outbox.UnsentBytes;
+        _budget.AddUnsent(unsent - _unsentCounted);
+        _unsentCounted = unsent;
+        var wasBlocked = _writeBlocked;
+        var overOwn = wasBlocked ? unsent > _settings.MaxUnsentBytes / 2 : unsent >= _settings.MaxUnsentBytes;
+        _writeBlocked = overOwn || unsent > 0 && _budget.UnsentBytes > _settings.MaxUnsentBytesTotal;
+        if (_writeBlocked && !_blockLogged)
+        {
+            // Once per connection: a client that reads slowly may pass the bound often.
+            _blockLogged = true;
+            _log.Info("Connection from {0} is not reading its replies: {1} bytes unsent (max-unsent-bytes {2}, worker total {3} of {4}); " +
+                      "reading from it stops until they are written", _peer, unsent, _settings.MaxUnsentBytes, _budget.UnsentBytes,
+                _settings.MaxUnsentBytesTotal);
+        }
+    }
 
     private void OnWriteDone(WriteDone done)
     {
         _outbox.Completed();
+        var wasBlocked = _writeBlocked;
         if (done.Error is not null)
         {
             EndSession(graceful: false);
@@ -405,7 +451,13 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
             return;
         }
         if (!_outbox.IsIdle) Flush();
-        else if (_closeAfterWrites) Abort(null);
+        else if (_closeAfterWrites)
+        {
+            Abort(null);
+            return;
+        }
+        else WeighUnsent();
+        if (wasBlocked && !_writeBlocked) Pump(); // below the bound again: read on
     }
 
     private bool Fault(string? faultUri, string reason)
@@ -431,6 +483,7 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
 
     private void ReadMore()
     {
+        if (_readPending) return;
         if (_filled == _buffer.Length)
         {
             Abort("a preamble does not fit the read buffer");
@@ -456,6 +509,8 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
     {
         _inbound?.Complete(new IOException("The connection closed before the streamed message was complete."));
         _outbox.Discard();
+        _budget.AddUnsent(-_unsentCounted);
+        if (_admitted) _budget.Closed();
         _service?.Tell(new SessionClosed(Self, false));
         if (!_socketGivenAway) _socket.Dispose();
         if (!_readPending) ArrayPool<byte>.Shared.Return(_buffer);

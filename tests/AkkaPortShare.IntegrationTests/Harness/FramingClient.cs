@@ -47,11 +47,15 @@ public sealed class FramingClient : IDisposable
     public async Task<string> CallAsync(string text) =>
         Encoding.UTF8.GetString(await CallAsync(Encoding.UTF8.GetBytes(text)));
 
-    public async Task SendAsync(byte[] payload)
+    public Task SendAsync(byte[] payload) => SendAsync(payload, CancellationToken.None);
+
+    /// <summary>Sends one sized envelope; a server that stopped reading holds this up until <paramref name="cancel"/>.</summary>
+    public async Task SendAsync(byte[] payload, CancellationToken cancel)
     {
         var header = new byte[FramingWriter.MaxSizedEnvelopeHeaderSize];
         var n = FramingWriter.WriteSizedEnvelopeHeader(header, payload.Length);
-        await _socket.SendAsync(new[] { new ArraySegment<byte>(header, 0, n), new ArraySegment<byte>(payload) }, SocketFlags.None);
+        await _socket.SendAsync(header.AsMemory(0, n), SocketFlags.None, cancel);
+        await _socket.SendAsync(payload, SocketFlags.None, cancel);
     }
 
     public async Task<byte[]> ReceiveAsync()

@@ -41,6 +41,7 @@ public sealed class SoapSessionActorSpec : Akka.TestKit.Xunit2.TestKit
     public SoapSessionActorSpec() : base(Config, "SoapSessionActorSpec")
     {
         _framing = CreateTestProbe("framing");
+        _framing.IgnoreMessages<FramingSession.RequestMessages>(); // flow control has its own spec
         _implementation = CreateTestProbe("implementation");
         _reliable = CreateTestProbe("reliable-sessions");
     }
@@ -649,5 +650,28 @@ public sealed class SoapSessionActorSpec : Akka.TestKit.Xunit2.TestKit
         {
             Assert.IsType<FramingSession.Abort>(answer);
         }
+    }
+
+    [Fact]
+    public async Task SoapSessionActor_must_ask_for_max_concurrent_calls_per_session_messages_and_one_more_as_each_is_answered()
+    {
+        // Back-pressure (issue 10): the framing session delivers only what this actor asks for, so requests a slow
+        // service has not answered wait in TCP, not in mailboxes.
+        var framing = CreateTestProbe();
+        var settings = ServiceModelSettings.Create(Sys) with { MaxConcurrentCallsPerSession = 2 };
+        var session = StartSession(settings: settings, probe: framing);
+        Assert.Equal(2, (await framing.ExpectMsgAsync<FramingSession.RequestMessages>()).Count);
+
+        var echo = Op(Echo, "Echo");
+        session.Tell(new FramingSession.MessageReceived(framing.Ref, _client.Request(echo, new UniqueId(), "one")));
+        session.Tell(new FramingSession.MessageReceived(framing.Ref, _client.Request(echo, new UniqueId(), "two")));
+        await framing.ExpectMsgAsync<OperationInvoked>();
+        var caller = framing.LastSender;
+        await framing.ExpectMsgAsync<OperationInvoked>();
+        await framing.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200)); // nothing more asked while both are open
+
+        caller.Tell(new OperationResult("one"));
+        await framing.ExpectMsgAsync<FramingSession.RequestMessages>(r => Assert.Equal(1, r.Count));
+        await framing.ExpectMsgAsync<FramingSession.Send>();
     }
 }

@@ -42,7 +42,7 @@ public sealed partial class ReliableEndpointActorSpec
         var accepted = Version(endpointIs11);
         var other = Version(!endpointIs11);
         var endpoint = StartEndpoint(acceptedVersion: accepted);
-        var connection = CreateTestProbe();
+        var connection = ConnectionProbe();
         var messageId = new UniqueId();
 
         Send(endpoint, other, CreateSequence(other, messageId, NewId()), connection);
@@ -65,7 +65,7 @@ public sealed partial class ReliableEndpointActorSpec
         await connection.ExpectMsgAsync<CloseConnection>();
 
         // The endpoint's own version opens a session as usual.
-        await OpenAsync(endpoint, accepted, CreateTestProbe());
+        await OpenAsync(endpoint, accepted, ConnectionProbe());
     }
 
     // ---------------------------------------------------------------- connections after a refusal
@@ -76,12 +76,12 @@ public sealed partial class ReliableEndpointActorSpec
         var version = WsrmVersion.February2005;
         var endpoint = StartEndpoint();
 
-        var refused = CreateTestProbe();
+        var refused = ConnectionProbe();
         Send(endpoint, version, CreateSequence(version, new UniqueId(), offerId: null), refused);
         Assert.Equal("CreateSequenceRefused", Codes((await FaultAsync(refused)).Fault)[1].Name);
         await refused.ExpectMsgAsync<CloseConnection>();
 
-        var unknown = CreateTestProbe();
+        var unknown = ConnectionProbe();
         var id = NewId();
         Send(endpoint, version, new AckRequestPacket(id), unknown);
         var (fault, _, _) = await FaultAsync(unknown);
@@ -89,7 +89,7 @@ public sealed partial class ReliableEndpointActorSpec
         await unknown.ExpectMsgAsync<CloseConnection>();
 
         // A connection that carries a live session stays open: the fault is about another sequence only.
-        var live = CreateTestProbe();
+        var live = ConnectionProbe();
         var (created, _) = await OpenAsync(endpoint, version, live);
         Send(endpoint, version, new AckRequestPacket(NewId()), live);
         await FaultAsync(live);
@@ -105,7 +105,7 @@ public sealed partial class ReliableEndpointActorSpec
     {
         var version = WsrmVersion.February2005;
         var endpoint = StartEndpoint();
-        var live = CreateTestProbe();
+        var live = ConnectionProbe();
         var liveMessageId = new UniqueId();
         var liveOffer = NewId();
         Send(endpoint, version, CreateSequence(version, liveMessageId, liveOffer), live);
@@ -113,7 +113,7 @@ public sealed partial class ReliableEndpointActorSpec
 
         endpoint.Tell(StopAccepting.Instance, ActorRefs.NoSender);
 
-        var connection = CreateTestProbe();
+        var connection = ConnectionProbe();
         var messageId = new UniqueId();
         Send(endpoint, version, CreateSequence(version, messageId, NewId()), connection);
         var (fault, action, relatesTo) = await FaultAsync(connection);
@@ -140,7 +140,7 @@ public sealed partial class ReliableEndpointActorSpec
     {
         var version = Version(is11);
         var endpoint = StartEndpoint(maxMessageNumber: 2);
-        var connection = CreateTestProbe();
+        var connection = ConnectionProbe();
         var (created, _) = await OpenAsync(endpoint, version, connection);
 
         Send(endpoint, version, EchoRequest(version, created.Identifier, 3, new UniqueId(), "too far"), connection);
@@ -163,7 +163,7 @@ public sealed partial class ReliableEndpointActorSpec
     {
         var version = WsrmVersion.February2005;
         var endpoint = StartEndpoint();
-        var connection = CreateTestProbe();
+        var connection = ConnectionProbe();
         var (created, _) = await OpenAsync(endpoint, version, connection);
         using var request = EchoRequest(version, created.Identifier, 1, new UniqueId(), "overflow");
         request.Headers.RemoveAt(request.Headers.FindHeader("Sequence", version.Namespace));
@@ -182,7 +182,7 @@ public sealed partial class ReliableEndpointActorSpec
     {
         var version = WsrmVersion.February2005;
         var endpoint = StartEndpoint();
-        var connection = CreateTestProbe();
+        var connection = ConnectionProbe();
         var (created, _) = await OpenAsync(endpoint, version, connection);
         Send(endpoint, version, new SequencePacket(created.Identifier, 1, Last: true, AckRequested: false, Payload: null), connection);
 
@@ -199,7 +199,7 @@ public sealed partial class ReliableEndpointActorSpec
     {
         var version = WsrmVersion.V11;
         var endpoint = StartEndpoint();
-        var connection = CreateTestProbe();
+        var connection = ConnectionProbe();
         var (created, _) = await OpenAsync(endpoint, version, connection);
         Send(endpoint, version, CloseSequence(version, created.Identifier, 0), connection);
         await SentAsync(connection, version.CloseSequenceResponseAction);
@@ -216,7 +216,7 @@ public sealed partial class ReliableEndpointActorSpec
     {
         var version = WsrmVersion.V11;
         var endpoint = StartEndpoint();
-        var connection = CreateTestProbe();
+        var connection = ConnectionProbe();
         var (created, _) = await OpenAsync(endpoint, version, connection);
         var session = created.Session;
         Watch(session);
@@ -259,7 +259,7 @@ public sealed partial class ReliableEndpointActorSpec
     {
         var version = WsrmVersion.February2005;
         var endpoint = StartEndpoint();
-        var connection = CreateTestProbe();
+        var connection = ConnectionProbe();
         var (created, _) = await OpenAsync(endpoint, version, connection);
         var session = created.Session;
         Watch(session);
@@ -283,7 +283,7 @@ public sealed partial class ReliableEndpointActorSpec
     {
         var version = WsrmVersion.February2005;
         var endpoint = StartEndpoint();
-        var connection = CreateTestProbe();
+        var connection = ConnectionProbe();
         var (created, offerId) = await OpenAsync(endpoint, version, connection);
         var session = created.Session;
         Watch(session);
@@ -304,7 +304,7 @@ public sealed partial class ReliableEndpointActorSpec
     {
         var version = WsrmVersion.February2005;
         var endpoint = StartEndpoint();
-        var connection = CreateTestProbe();
+        var connection = ConnectionProbe();
         var (_, offerId) = await OpenAsync(endpoint, version, connection);
 
         // The service has sent nothing on the offered sequence yet.
@@ -326,7 +326,7 @@ public sealed partial class ReliableEndpointActorSpec
     {
         var version = Version(is11);
         var endpoint = StartEndpoint();
-        var connection = CreateTestProbe();
+        var connection = ConnectionProbe();
         var (created, offerId) = await OpenAsync(endpoint, version, connection);
         var session = created.Session;
         Watch(session);

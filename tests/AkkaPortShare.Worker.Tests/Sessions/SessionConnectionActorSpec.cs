@@ -17,7 +17,7 @@ namespace AkkaPortShare.Worker.Tests.Sessions;
 /// The worker's server side of .NET Message Framing on one connection. The connection is a real loopback pair
 /// (the test writes as the WCF client); a probe is the service actor the via routes to.
 /// </summary>
-public sealed class SessionConnectionActorSpec : Akka.TestKit.Xunit2.TestKit
+public sealed partial class SessionConnectionActorSpec : Akka.TestKit.Xunit2.TestKit
 {
     private const string Config = """
         akka.actor.provider = local
