@@ -1,31 +1,23 @@
 using Akka.Hosting;
+using AkkaPortShare.Host;
 using AkkaPortShare.Router.Hosting;
 using Microsoft.Extensions.Hosting;
 
-// The router process: `akkaportshare [--config FILE]`. Without --config it reads ./hocon.conf when present.
-var configFile = ConfigFile.Resolve(args);
-if (configFile is { Exists: false })
+// The router process; see CommandLine.Usage.
+var commandLine = CommandLine.Parse(args, File.Exists);
+if (!commandLine.RunsRouter)
 {
-    Console.Error.WriteLine($"Configuration file not found: {configFile.FullName}");
-    return 2;
+    (commandLine.ExitCode == 0 ? Console.Out : Console.Error).WriteLine(commandLine.Output);
+    return commandLine.ExitCode!.Value;
 }
 
 var builder = Host.CreateApplicationBuilder();
+builder.Services.AddSystemd(); // Type=notify: systemd hears READY=1 once the router listens; a no-op elsewhere
 builder.Services.AddAkka("akkaportshare", akka =>
 {
     akka.WithPortShareRouter();
     // The operator's file goes last so it overrides everything before it (reference.conf stays the fallback).
-    if (configFile is not null) akka.AddHoconFile(configFile.FullName, HoconAddMode.Prepend);
+    if (commandLine.ConfigFile is { } file) akka.AddHoconFile(file.FullName, HoconAddMode.Prepend);
 });
 await builder.Build().RunAsync();
-return 0;
-
-internal static class ConfigFile
-{
-    public static FileInfo? Resolve(string[] args)
-    {
-        var at = Array.IndexOf(args, "--config");
-        if (at >= 0 && at + 1 < args.Length) return new FileInfo(args[at + 1]);
-        return File.Exists("hocon.conf") ? new FileInfo("hocon.conf") : null;
-    }
-}
+return Environment.ExitCode;

@@ -14,6 +14,9 @@ public sealed class ManagedProcess : IDisposable
     public int Id => _process.Id;
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The exit code; only once <see cref="HasExited"/>.</summary>
+    public int ExitCode => _process.ExitCode;
+
     private ManagedProcess(string name, Process process)
     {
         Name = name;
