@@ -1,4 +1,7 @@
+using Akka.Configuration;
 using Akka.Hosting;
+using AkkaPortShare.Configuration;
+using AkkaPortShare.Router.Configuration;
 using AkkaPortShare.Host;
 using AkkaPortShare.Router.Hosting;
 using Microsoft.Extensions.Hosting;
@@ -9,6 +12,25 @@ if (!commandLine.RunsRouter)
 {
     (commandLine.ExitCode == 0 ? Console.Out : Console.Error).WriteLine(commandLine.Output);
     return commandLine.ExitCode!.Value;
+}
+
+// Check the operator's settings before anything starts: every problem at once, exit 78 (EX_CONFIG).
+try
+{
+    var operatorConfig = commandLine.ConfigFile is { } configFile
+        ? ConfigurationFactory.ParseString(File.ReadAllText(configFile.FullName))
+        : Config.Empty;
+    RouterSettings.Create(operatorConfig);
+}
+catch (SettingsException e)
+{
+    Console.Error.WriteLine(e.Message);
+    return SettingsException.ExitCode;
+}
+catch (ConfigurationException e)
+{
+    Console.Error.WriteLine($"Invalid configuration in {commandLine.ConfigFile?.FullName}: {e.Message}");
+    return SettingsException.ExitCode;
 }
 
 var builder = Host.CreateApplicationBuilder();

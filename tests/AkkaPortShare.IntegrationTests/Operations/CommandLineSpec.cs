@@ -29,3 +29,37 @@ public sealed class CommandLineSpec
         Assert.Contains($"Configuration file not found: {missing}", router.Output);
     }
 }
+
+/// <summary>A configuration with typos and bad values ends the router with 78 (EX_CONFIG), naming every problem.</summary>
+public sealed class ConfigurationCheckSpec
+{
+    [Fact]
+    public async Task A_router_with_typos_and_bad_values_exits_78_and_names_every_problem()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"aps-bad-{Guid.NewGuid():N}.conf");
+        await File.WriteAllTextAsync(file, """
+            akka-port-share.router {
+              port = abc
+              max-pending-conections = 5
+              handover-mod = relay
+              receive-timeout = -5s
+            }
+            """);
+        try
+        {
+            using var router = ManagedProcess.StartDll("router", Binaries.Router, "--config", file);
+            Assert.True(await router.WaitForExitAsync(TimeSpan.FromSeconds(30)), router.Output);
+
+            Assert.Equal(78, router.ExitCode);
+            Assert.Contains("akka-port-share.router.port = abc: expected a whole number from 0 to 65535", router.Output);
+            Assert.Contains("max-pending-conections is not a setting; did you mean max-pending-connections?", router.Output);
+            Assert.Contains("handover-mod is not a setting; did you mean handover-mode?", router.Output);
+            Assert.Contains("akka-port-share.router.receive-timeout = -5s: expected a positive duration", router.Output);
+            Assert.DoesNotContain("   at ", router.Output); // no stack trace
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+}
