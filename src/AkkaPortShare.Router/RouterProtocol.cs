@@ -12,7 +12,15 @@ public static class RouterProtocol
         private GetListenerStatus() { }
     }
 
-    public sealed record ListenerStatus(IPEndPoint LocalEndPoint, int PendingConnections);
+    /// <param name="PendingConnections">Unrouted connections waiting for their client (max-pending-connections).</param>
+    public sealed record ListenerStatus(IPEndPoint LocalEndPoint, int PendingConnections)
+    {
+        /// <summary>Accepted connections the router holds, whatever their stage (max-held-connections).</summary>
+        public int HeldConnections { get; init; }
+
+        /// <summary>Connections being relayed (max-relayed-connections).</summary>
+        public int RelayedConnections { get; init; }
+    }
 
     /// <summary>Ask the fault-drains actor how many faulted sockets are draining, and how many drains it cut short.</summary>
     public sealed class GetDrainStatus

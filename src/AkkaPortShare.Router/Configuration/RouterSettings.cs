@@ -21,6 +21,8 @@ public sealed record RouterSettings
     public required int TcpMaxSegmentSize { get; init; }
     public required int MaxPendingAccepts { get; init; }
     public required int MaxPendingConnections { get; init; }
+    public required int MaxHeldConnections { get; init; }
+    public required int MaxRelayedConnections { get; init; }
     public required TimeSpan ReceiveTimeout { get; init; }
     public required int MaxViaSize { get; init; }
     public required int MaxContentTypeSize { get; init; }
@@ -40,6 +42,8 @@ public sealed record RouterSettings
     public required IReadOnlySet<uint> AllowedWorkerUserIds { get; init; }
 
     public required SharedSecret RegistrationSecret { get; init; }
+    public required TimeSpan AdmissionTimeout { get; init; }
+    public required int MaxConcurrentAdmissions { get; init; }
 
     private RouterSettings() { }
 
@@ -67,6 +71,8 @@ public sealed record RouterSettings
             TcpMaxSegmentSize = c.Bytes("tcp-max-segment-size", 0, 65535),
             MaxPendingAccepts = c.PositiveInt("max-pending-accepts"),
             MaxPendingConnections = c.PositiveInt("max-pending-connections"),
+            MaxHeldConnections = c.PositiveInt("max-held-connections"),
+            MaxRelayedConnections = c.PositiveInt("max-relayed-connections"),
             ReceiveTimeout = c.Duration("receive-timeout"),
             MaxViaSize = c.Int("max-via-size", 16),
             MaxContentTypeSize = c.PositiveInt("max-content-type-size"),
@@ -81,7 +87,11 @@ public sealed record RouterSettings
             AllowedWorkerUsers = users,
             AllowedWorkerUserIds = userIds,
             RegistrationSecret = new SharedSecret(c.String("registration-secret")),
+            AdmissionTimeout = c.Duration("admission-timeout"),
+            MaxConcurrentAdmissions = c.PositiveInt("max-concurrent-admissions"),
         };
+        if (settings.MaxHeldConnections <= settings.MaxPendingConnections)
+            c.Problem("max-held-connections", $"{settings.MaxHeldConnections} must exceed max-pending-connections ({settings.MaxPendingConnections})");
         c.ThrowIfInvalid();
         return settings;
     }

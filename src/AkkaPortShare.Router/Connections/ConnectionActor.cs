@@ -42,6 +42,8 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
     private int _filled;
     private int _decoded;
     private bool _socketGivenAway;
+    private bool _relaying;
+    private readonly HeldConnections _held = HeldConnections.Get(Context.System);
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -156,6 +158,7 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
                 break;
             case PreambleStage.AfterEncoding or PreambleStage.Complete:
                 Become(Routing);
+                _held.Move(_socket, HeldStage.WaitingForRegistry);
                 _registry.Tell(new Resolve(_decoder.Via!, LocalEndPoint()));
                 break;
             default:
@@ -173,11 +176,20 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
         {
             _log.Debug("Passing {0} ({1}) to worker pid {2}", _peer, _decoder.Via, route.Worker.ProcessId);
             _socketGivenAway = true;
+            _held.Move(_socket, HeldStage.WaitingForHandover); // the gateway releases it once passed
             gateway.Tell(new HandOver(_socket, alreadyRead, _decoder.Via!));
             Context.Stop(Self);
             return;
         }
 
+        if (!_held.TryStartRelay(_socket, _settings.MaxRelayedConnections))
+        {
+            _log.Warning("Cannot relay {0} ({1}): max-relayed-connections {2} reached: ConnectionDispatchFailed", _peer,
+                _decoder.Via, _settings.MaxRelayedConnections);
+            Fault(FramingFaults.ConnectionDispatchFailed);
+            return;
+        }
+        _relaying = true;
         _log.Debug("Relaying {0} ({1}) to {2}:{3}", _peer, _decoder.Via, route.Worker.DataHost, route.Worker.DataPort);
         Timers.Cancel(PreambleTimeout.Instance);
         Become(Relaying);
@@ -263,7 +275,12 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
 
     protected override void PostStop()
     {
-        if (!_socketGivenAway) _socket.Dispose();
+        if (!_socketGivenAway)
+        {
+            _socket.Dispose();
+            _held.Release(_socket);
+        }
+        if (_relaying) _held.EndRelay();
         // The pending read (if any) reads zero bytes, so the buffer can always go back to the pool.
         ReturnBuffer();
     }

@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Event;
 using AkkaPortShare.Router.Configuration;
@@ -17,10 +18,11 @@ internal sealed class FaultDrainActor : ReceiveActor
 {
     private sealed record DrainEnded(long Id) : IDeadLetterSuppression;
 
-    private sealed record Drain(long Id, string Peer, CancellationTokenSource Cut);
+    private sealed record Drain(long Id, string Peer, Socket Socket, CancellationTokenSource Cut);
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly RouterSettings _settings;
+    private readonly HeldConnections _held = HeldConnections.Get(Context.System);
     // Oldest first; the index finds an ended drain without a scan.
     private readonly LinkedList<Drain> _draining = new();
     private readonly Dictionary<long, LinkedListNode<Drain>> _byId = new();
@@ -40,7 +42,8 @@ internal sealed class FaultDrainActor : ReceiveActor
     private void Start(DrainAfterFault fault)
     {
         if (_draining.Count >= _settings.MaxDrainingConnections) CutOldest(fault.Peer);
-        var drain = new Drain(_nextId++, fault.Peer, new CancellationTokenSource());
+        _held.Move(fault.Socket, HeldStage.Draining);
+        var drain = new Drain(_nextId++, fault.Peer, fault.Socket, new CancellationTokenSource());
         _byId[drain.Id] = _draining.AddLast(drain);
         var id = drain.Id;
         FramingFaultSender
@@ -64,6 +67,7 @@ internal sealed class FaultDrainActor : ReceiveActor
         if (!_byId.Remove(id, out var node)) return;
         _draining.Remove(node);
         node.Value.Cut.Dispose();
+        _held.Release(node.Value.Socket); // ended, or cut short and closing now
     }
 
     protected override void PostStop()

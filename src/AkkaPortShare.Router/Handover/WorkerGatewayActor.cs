@@ -8,6 +8,7 @@ using AkkaPortShare.Framing;
 using AkkaPortShare.Handover;
 using AkkaPortShare.Interop;
 using AkkaPortShare.Router.Configuration;
+using AkkaPortShare.Router.Connections;
 using static AkkaPortShare.Router.RoutingProtocol;
 
 namespace AkkaPortShare.Router.Handover;
@@ -59,6 +60,7 @@ internal sealed class WorkerGatewayActor : ReceiveActor, IWithTimers
     // The actor's own frame buffer for hand-overs it sends itself (the sender thread has its own).
     private readonly byte[] _payload = new byte[UnixHandover.MaxMessageSize];
     private State _state = State.Empty;
+    private readonly HeldConnections _held = HeldConnections.Get(Context.System);
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -170,6 +172,7 @@ internal sealed class WorkerGatewayActor : ReceiveActor, IWithTimers
         {
             _log.Warning("Passed {0} to worker pid {1}, but releasing the router's copy failed: {2}", handOver, _workerPid, e.Message);
         }
+        _held.Release(handOver.Socket);
         return true;
     }
 
@@ -239,6 +242,7 @@ internal sealed class WorkerGatewayActor : ReceiveActor, IWithTimers
                     var length = HandoverFrame.Write(payload, handOver.AlreadyRead);
                     UnixHandover.Send(_channel, payload.AsSpan(0, length), handOver.Socket, deadline.Token);
                     UnixHandover.ReleaseAfterHandover(handOver.Socket);
+                    _held.Release(handOver.Socket);
                     self.Tell(Sent.Instance);
                 }
                 catch (OperationCanceledException) when (_stopping.IsCancellationRequested)

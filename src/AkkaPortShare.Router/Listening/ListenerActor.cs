@@ -36,6 +36,7 @@ internal sealed class ListenerActor : ReceiveActor
     private readonly Dictionary<IActorRef, LinkedListNode<(IActorRef, PendingSlot)>> _pendingIndex = new();
     private readonly Dictionary<IPAddress, int> _pendingBySource = new();
     private readonly SemaphoreSlim _acceptGate;
+    private readonly HeldConnections _held = HeldConnections.Get(Context.System);
     private readonly PreambleDecoder _decoder;
     private Socket? _listenSocket;
 
@@ -53,7 +54,11 @@ internal sealed class ListenerActor : ReceiveActor
         Receive<ConnectionRouted>(_ => RemovePending(Sender));
         Receive<Terminated>(t => RemovePending(t.ActorRef));
         Receive<RouterProtocol.GetListenerStatus>(_ => Sender.Tell(new RouterProtocol.ListenerStatus(
-            (IPEndPoint)_listenSocket!.LocalEndPoint!, _pending.Count)));
+            (IPEndPoint)_listenSocket!.LocalEndPoint!, _pending.Count)
+        {
+            HeldConnections = _held.Count,
+            RelayedConnections = _held.Relayed,
+        }));
     }
 
     // A connection actor that fails is a lost connection, never a reason to restart it on the same socket.
@@ -68,14 +73,16 @@ internal sealed class ListenerActor : ReceiveActor
         TcpSegmentSize.Cap(socket, _settings.TcpMaxSegmentSize);
         socket.Listen(_settings.ListenBacklog);
         _listenSocket = socket;
-        _log.Info("Listening on {0} (backlog {1}, {2} pending accepts, at most {3} unrouted connections)",
-            socket.LocalEndPoint, _settings.ListenBacklog, _settings.MaxPendingAccepts, _settings.MaxPendingConnections);
+        _log.Info("Listening on {0} (backlog {1}, {2} pending accepts, at most {3} unrouted and {4} held connections)",
+            socket.LocalEndPoint, _settings.ListenBacklog, _settings.MaxPendingAccepts, _settings.MaxPendingConnections,
+            _settings.MaxHeldConnections);
+        var room = new HeldRoom(_held, _settings.MaxHeldConnections, _log);
         for (var i = 0; i < _settings.MaxPendingAccepts; i++)
-            _ = AcceptLoop(socket, _acceptGate, Self, _log, _stopping.Token);
+            _ = AcceptLoop(socket, _acceptGate, room, Self, _log, _stopping.Token);
     }
 
-    private static async Task AcceptLoop(Socket listenSocket, SemaphoreSlim gate, IActorRef self, ILoggingAdapter log,
-        CancellationToken stopping)
+    private static async Task AcceptLoop(Socket listenSocket, SemaphoreSlim gate, HeldRoom room, IActorRef self,
+        ILoggingAdapter log, CancellationToken stopping)
     {
         while (!stopping.IsCancellationRequested)
         {
@@ -83,6 +90,8 @@ internal sealed class ListenerActor : ReceiveActor
             {
                 // Released when the actor takes the socket: accepted-but-not-taken sockets stay few under any load.
                 await gate.WaitAsync(stopping).ConfigureAwait(false);
+                // At max-held-connections nothing is accepted: new clients wait in the kernel backlog.
+                await room.WaitAsync(stopping).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -116,6 +125,7 @@ internal sealed class ListenerActor : ReceiveActor
     private void OnAccepted(Socket socket)
     {
         _acceptGate.Release();
+        _held.Hold(socket, HeldStage.ReadingPreamble);
         socket.NoDelay = true;
         var alreadyRead = ReadWhatArrived(socket, out var decided);
         if (!decided && _pending.Count >= _settings.MaxPendingConnections) MakeRoom();

@@ -22,12 +22,19 @@ namespace AkkaPortShare.Router.Registration;
 /// <para>
 /// Who may register (the Windows service's allowAccounts and pid check): Akka.Remote does not authenticate the
 /// sender of a message, so a worker is not known by its actor reference but by what it can prove. A worker on this
-/// host offers a hand-over socket; the registry connects to it, reads the listening process's pid and user from
-/// the kernel (SO_PEERCRED), refuses users outside allowed-worker-users and a pid other than the one claimed, and
+/// host offers a hand-over socket; the registry connects to it (off the actor, see below), reads the listening
+/// process's pid and user from the kernel (SO_PEERCRED), refuses users outside allowed-worker-users and a pid other than the one claimed, and
 /// sends a random channel token through the socket. Only the process behind the socket receives it, and only
 /// commands carrying it act for that worker, so nobody can register for, take over or unregister the addresses
 /// of another worker. A worker without a reachable hand-over socket (another host) is admitted only with the
 /// registration secret, and is then known by its actor reference. When the secret is set, every command needs it.
+/// </para>
+/// <para>
+/// No registrant can make the registry wait: the socket it names is checked off the actor
+/// (<see cref="HandoverSocketCheck"/>, bounded by admission-timeout), at most max-concurrent-admissions at once and
+/// one per socket path (<see cref="AdmissionsInFlight"/>); the outcome comes back as a message, and Resolve is
+/// answered meanwhile. A registration for a port or IP literal the listener does not cover is refused
+/// (<see cref="ListenEndPoint"/>).
 /// </para>
 /// <para>
 /// Liveness: the hand-over channel's end-of-file tells within milliseconds that a worker process died (and it
@@ -69,6 +76,14 @@ internal sealed class RegistryActor : ReceiveActor
     private readonly Dictionary<IActorRef, Worker> _byActor = new();   // workers without a hand-over channel
     private readonly Dictionary<string, Worker> _byChannel = new();    // by hand-over socket path
     private readonly Dictionary<IActorRef, Worker> _byGateway = new();
+    private readonly AdmissionsInFlight _admissions;
+    private readonly HeldConnections _held = HeldConnections.Get(Context.System);
+    private readonly ListenEndPoint _listening;
+
+    /// <summary>A hand-over socket check ended (<see cref="HandoverSocketCheck"/>); sent with the registrant as sender.</summary>
+    /// <param name="Replayed">The same outcome, for a Register that waited for the check (not the check's own end).</param>
+    private sealed record AdmissionChecked(string Path, Register Register, HandoverSocketCheck.Outcome Outcome, bool Replayed = false)
+        : INoSerializationVerificationNeeded;
 
     /// <param name="drains">The fault-drains actor: every socket closed after a fault goes there.</param>
     public static Props Props(RouterSettings settings, IActorRef drains) =>
@@ -78,7 +93,10 @@ internal sealed class RegistryActor : ReceiveActor
     {
         _settings = settings;
         _drains = drains;
+        _admissions = new AdmissionsInFlight(settings.MaxConcurrentAdmissions);
+        _listening = new ListenEndPoint(settings.ListenAddress, settings.Port);
         Receive<Register>(OnRegister);
+        Receive<AdmissionChecked>(OnAdmissionChecked);
         Receive<Unregister>(OnUnregister);
         Receive<Resolve>(OnResolve);
         Receive<Terminated>(t =>
@@ -89,7 +107,12 @@ internal sealed class RegistryActor : ReceiveActor
         {
             if (_byGateway.TryGetValue(Sender, out var worker)) RemoveWorker(worker, c.Reason);
         });
-        Receive<Reroute>(r => Context.ActorOf(ConnectionActor.Props(r.Socket, Self, _drains, _settings, r.AlreadyRead)));
+        Receive<Reroute>(r =>
+        {
+            // Handed back by a worker: the router holds it again (the listener's bound counts it, it cannot refuse it).
+            _held.Hold(r.Socket, HeldStage.ReadingPreamble);
+            Context.ActorOf(ConnectionActor.Props(r.Socket, Self, _drains, _settings, r.AlreadyRead));
+        });
         Receive<ConnectionRouted>(_ => { }); // rerouted connections report here; they are not pending accepts
         Receive<RouterProtocol.GetRegistrations>(_ => Sender.Tell(new RouterProtocol.Registrations(
             _table.Entries.Select(e => new RouterProtocol.RegisteredAddress(
@@ -97,6 +120,8 @@ internal sealed class RegistryActor : ReceiveActor
     }
 
     protected override SupervisorStrategy SupervisorStrategy() => Akka.Actor.SupervisorStrategy.StoppingStrategy;
+
+    protected override void PostStop() => _admissions.CancelAll();
 
     protected override void PreStart()
     {
@@ -136,11 +161,19 @@ internal sealed class RegistryActor : ReceiveActor
             Refuse(requested, RefusalReason.InvalidAddress, error!);
             return;
         }
+        if (_listening.Refusal(address) is { } notListening)
+        {
+            Refuse(requested, RefusalReason.NotListening, notListening);
+            return;
+        }
 
-        var worker = IdentifyOrAdmit(register, requested, out var admittedNow);
-        if (worker is null) return;
+        var worker = IdentifyOrAdmit(register, requested);
+        if (worker is not null) AddAddress(requested, address, worker, admittedNow: false);
+    }
 
-        var added = _table.TryAdd(address!, worker, out var owner) == RegistrationStatus.Success;
+    private void AddAddress(string requested, BaseAddress address, Worker worker, bool admittedNow)
+    {
+        var added = _table.TryAdd(address, worker, out var owner) == RegistrationStatus.Success;
         if (!added && owner != worker)
         {
             Refuse(requested, RefusalReason.AddressAlreadyInUse,
@@ -155,15 +188,19 @@ internal sealed class RegistryActor : ReceiveActor
     }
 
     /// <summary>
-    /// The admitted worker this Register speaks for, or null when it is refused or must first prove itself (the
-    /// channel token is on its way through the hand-over socket; the worker's retry carries it).
+    /// The admitted worker this Register speaks for, or null when it is refused or must first prove itself (its
+    /// hand-over socket is being checked, or the channel token is on its way; the worker's retry carries it).
     /// </summary>
-    private Worker? IdentifyOrAdmit(Register register, string requested, out bool admittedNow)
+    private Worker? IdentifyOrAdmit(Register register, string requested)
     {
-        admittedNow = false;
         if (_byActor.TryGetValue(Sender, out var known)) return known;
 
         var path = register.Worker.HandoverPath;
+        if (!string.IsNullOrEmpty(path) && _admissions.Defer(path, register, Sender))
+        {
+            _log.Debug("Registration of {0} by {1} waits for the check of hand-over socket {2}", requested, Sender.Path.Address, path);
+            return null;
+        }
         if (!string.IsNullOrEmpty(path) && _byChannel.TryGetValue(path, out known))
         {
             if (register.ChannelToken is null)
@@ -182,89 +219,116 @@ internal sealed class RegistryActor : ReceiveActor
             return known;
         }
 
-        var admitted = Admit(register, requested);
-        if (admitted is null || admitted.ChannelToken is not null) return null;
-        admittedNow = true; // a worker without a channel registers right away
-        return admitted;
+        StartAdmission(register, requested);
+        return null;
     }
 
-    // Opens the hand-over channel of a worker seen for the first time and checks the process behind it (SO_PEERCRED):
-    // its pid must be the one it claims, the way the Windows service checks the registering pid, and its user must be
-    // in allowed-worker-users (the service's allowAccounts). Then the channel token goes out through the socket.
-    private Worker? Admit(Register register, string requested)
+    // A worker seen for the first time. With a hand-over socket, the check (HandoverSocketCheck: its pid must be the
+    // one it claims, as the Windows service checks the registering pid; its user must be in allowed-worker-users,
+    // the service's allowAccounts) runs off this actor and comes back as AdmissionChecked; meanwhile routing goes
+    // on. Without one, the worker is decided here and now: nothing to wait for.
+    private void StartAdmission(Register register, string requested)
     {
-        var endpoint = register.Worker;
-        Socket? channel = null;
-        PeerCredentials peer = default;
-        SharedSecret? token = null;
+        var path = register.Worker.HandoverPath;
+        UnixDomainSocketEndPoint? endPoint = null;
         var channelProblem = "it offers no hand-over socket";
-        if (UnixHandover.IsSupported && endpoint.HandoverPath is { } path)
+        if (UnixHandover.IsSupported && path is not null)
         {
             try
             {
-                channel = UnixHandover.Connect(path);
-                peer = UnixHandover.GetPeerCredentials(channel);
-                if (peer.ProcessId != endpoint.ProcessId)
-                {
-                    channel.Dispose();
-                    Refuse(requested, RefusalReason.NotAuthorized,
-                        $"The hand-over socket {path} belongs to pid {peer.ProcessId}, not to the registering pid {endpoint.ProcessId}.");
-                    return null;
-                }
-                if (!_settings.AllowedWorkerUserIds.Contains(peer.UserId))
-                {
-                    channel.Dispose();
-                    Refuse(requested, RefusalReason.NotAuthorized,
-                        $"Worker pid {peer.ProcessId} runs as user {UnixUsers.Describe(peer.UserId)}, which is not in allowed-worker-users " +
-                        $"({string.Join(", ", _settings.AllowedWorkerUserIds.Order().Select(UnixUsers.Describe))}).");
-                    return null;
-                }
-                token = SharedSecret.NewToken();
-                UnixHandover.Send(channel, HandoverFrame.WriteToken(token.Value!));
+                ArgumentException.ThrowIfNullOrEmpty(path);
+                endPoint = new UnixDomainSocketEndPoint(path);
             }
-            catch (SocketException e)
-            {
-                channel?.Dispose();
-                channel = null;
-                channelProblem = $"its hand-over socket {path} cannot be reached ({e.SocketErrorCode})";
-            }
-            catch (Exception e) when (e is ArgumentException or IOException)
+            catch (ArgumentException e)
             {
                 // An empty path, or one longer than a Unix socket address holds (107 bytes).
-                channel?.Dispose();
-                channel = null;
                 channelProblem = $"its hand-over socket path is not usable ({e.Message})";
             }
         }
+        if (endPoint is null)
+        {
+            RegisterWithoutChannel(register, requested, channelProblem);
+            return;
+        }
 
-        if (channel is null && _settings.HandoverMode == HandoverMode.Fd)
+        if (!_admissions.TryStart(path!, out var cancel))
+        {
+            Refuse(requested, RefusalReason.HandoverUnavailable,
+                $"{_settings.MaxConcurrentAdmissions} hand-over socket checks are in flight (max-concurrent-admissions); " +
+                "register again later.");
+            return;
+        }
+        // Tell the registrant who is about to connect, so the worker can take its channel from this process only.
+        Sender.Tell(new AdmissionStarted(requested, Environment.ProcessId, UnixHandover.CurrentUserId));
+        HandoverSocketCheck
+            .RunAsync(endPoint, path!, register.Worker.ProcessId, _settings.AllowedWorkerUserIds, _settings.AdmissionTimeout, cancel)
+            .PipeTo(Self, Sender,
+                success: outcome => new AdmissionChecked(path!, register, outcome),
+                failure: e => new AdmissionChecked(path!, register, new HandoverSocketCheck.Unreachable(e.Message)));
+    }
+
+    // The check's outcome; Sender is the registrant again (PipeTo keeps it).
+    private void OnAdmissionChecked(AdmissionChecked check)
+    {
+        var deferred = check.Replayed ? [] : _admissions.Finish(check.Path);
+        var requested = check.Register.BaseAddress;
+        switch (check.Outcome)
+        {
+            case HandoverSocketCheck.Refused refused:
+                Refuse(requested, refused.Reason, refused.Message);
+                break;
+            case HandoverSocketCheck.Unreachable unreachable:
+                RegisterWithoutChannel(check.Register, requested, unreachable.Problem);
+                break;
+            case HandoverSocketCheck.Passed passed:
+                AdmitWithChannel(check.Register.Worker, passed);
+                break;
+        }
+        // Registers that arrived while the check ran: after a pass they are handled afresh (the token's carrier
+        // among them); otherwise they get the same answer, so a refused registrant cannot loop the check.
+        foreach (var (register, sender) in deferred)
+        {
+            if (check.Outcome is HandoverSocketCheck.Passed) Self.Tell(register, sender);
+            else Self.Tell(check with { Register = register, Replayed = true }, sender);
+        }
+    }
+
+    private void AdmitWithChannel(WorkerEndpoint endpoint, HandoverSocketCheck.Passed passed)
+    {
+        var gateway = Context.ActorOf(WorkerGatewayActor.Props(passed.Channel, endpoint.ProcessId, _settings, _drains));
+        var worker = new Worker(endpoint, Sender, gateway, _settings.HandoverMode != HandoverMode.Relay, passed.Token, passed.UserId);
+        _byChannel[endpoint.HandoverPath!] = worker;
+        _byGateway[gateway] = worker;
+        _log.Info("Admitted worker {0}: its hand-over socket {1} checked, channel token sent", worker.Describe(), endpoint.HandoverPath);
+    }
+
+    // A worker whose user cannot be checked: relayed, and only with registration-secret (already checked in OnRegister).
+    private void RegisterWithoutChannel(Register register, string requested, string channelProblem)
+    {
+        if (_byActor.TryGetValue(Sender, out var known))
+            AddAddress(requested, BaseAddress.Parse(requested), known, admittedNow: false);
+        else if (AdmitWithoutChannel(register, requested, channelProblem) is { } admitted)
+            AddAddress(requested, BaseAddress.Parse(requested), admitted, admittedNow: true);
+    }
+
+    private Worker? AdmitWithoutChannel(Register register, string requested, string channelProblem)
+    {
+        if (_settings.HandoverMode == HandoverMode.Fd)
         {
             Refuse(requested, RefusalReason.HandoverUnavailable, $"handover-mode is fd but {channelProblem}.");
             return null;
         }
-        if (channel is null && !_settings.RegistrationSecret.IsSet)
+        if (!_settings.RegistrationSecret.IsSet)
         {
             Refuse(requested, RefusalReason.NotAuthorized,
-                $"The user of worker pid {endpoint.ProcessId} cannot be checked: {channelProblem}. Such workers need " +
+                $"The user of worker pid {register.Worker.ProcessId} cannot be checked: {channelProblem}. Such workers need " +
                 "registration-secret, and this router has none configured.");
             return null;
         }
-
-        Worker worker;
-        if (channel is null)
-        {
-            worker = new Worker(endpoint, Sender, null, false, null, null);
-            _byActor[Sender] = worker;
-            Context.Watch(Sender);
-            _log.Info("Admitted worker {0} with registration-secret; it will be relayed: {1}", worker.Describe(), channelProblem);
-            return worker;
-        }
-
-        var gateway = Context.ActorOf(WorkerGatewayActor.Props(channel, endpoint.ProcessId, _settings, _drains));
-        worker = new Worker(endpoint, Sender, gateway, _settings.HandoverMode != HandoverMode.Relay, token, peer.UserId);
-        _byChannel[endpoint.HandoverPath!] = worker;
-        _byGateway[gateway] = worker;
-        _log.Info("Admitted worker {0}: its hand-over socket {1} checked, channel token sent", worker.Describe(), endpoint.HandoverPath);
+        var worker = new Worker(register.Worker, Sender, null, false, null, null);
+        _byActor[Sender] = worker;
+        Context.Watch(Sender);
+        _log.Info("Admitted worker {0} with registration-secret; it will be relayed: {1}", worker.Describe(), channelProblem);
         return worker;
     }
 

@@ -47,9 +47,13 @@ public sealed class ListenerActorSpec : Akka.TestKit.Xunit2.TestKit
         base.Dispose(disposing);
     }
 
-    private async Task<(IActorRef Listener, IPEndPoint EndPoint)> StartListenerAsync()
+    /// <param name="hocon">Settings that differ from this spec's, e.g. "akka-port-share.router.max-pending-connections = 3".</param>
+    private async Task<(IActorRef Listener, IPEndPoint EndPoint)> StartListenerAsync(string? hocon = null)
     {
-        var listener = Sys.ActorOf(ListenerActor.Props(_settings, _registry.Ref, Sys.ActorOf(FaultDrainActor.Props(_settings))));
+        var settings = hocon is null
+            ? _settings
+            : RouterSettings.Create(Akka.Configuration.ConfigurationFactory.ParseString(hocon).WithFallback(Sys.Settings.Config));
+        var listener = Sys.ActorOf(ListenerActor.Props(settings, _registry.Ref, Sys.ActorOf(FaultDrainActor.Props(settings))));
         var status = await StatusAsync(listener);
         return (listener, status.LocalEndPoint);
     }
@@ -146,10 +150,7 @@ public sealed class ListenerActorSpec : Akka.TestKit.Xunit2.TestKit
     public async Task ListenerActor_must_shed_from_the_source_address_holding_the_most_unrouted_connections()
     {
         // One address trickling many connections pushes out its own, not an older connection from elsewhere.
-        var settings = RouterSettings.Create(Akka.Configuration.ConfigurationFactory
-            .ParseString("akka-port-share.router.max-pending-connections = 3").WithFallback(Sys.Settings.Config));
-        var listener = Sys.ActorOf(ListenerActor.Props(settings, _registry.Ref, Sys.ActorOf(FaultDrainActor.Props(settings))));
-        var endPoint = (await StatusAsync(listener)).LocalEndPoint;
+        var (listener, endPoint) = await StartListenerAsync("akka-port-share.router.max-pending-connections = 3");
         var attacker = IPAddress.Parse("127.0.0.1");
         var attacks = new List<Socket> { await ConnectFromAsync(attacker, endPoint), await ConnectFromAsync(attacker, endPoint) };
         await AwaitPendingAsync(listener, 2);
@@ -221,5 +222,34 @@ public sealed class ListenerActorSpec : Akka.TestKit.Xunit2.TestKit
 
         using var again = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         again.Bind(endPoint); // would throw AddressAlreadyInUse if the listen socket were still open
+    }
+
+    [Fact]
+    public async Task ListenerActor_must_stop_accepting_at_max_held_connections_whatever_their_stage_and_resume_when_one_is_let_go()
+    {
+        // Three connections whose preambles are in wait for a registry that does not answer: they are no longer
+        // pending (nothing to shed) but still held. At max-held-connections the fourth waits in the kernel backlog.
+        var (listener, endPoint) = await StartListenerAsync("akka-port-share.router.max-held-connections = 3");
+        var held = new List<Socket>();
+        var resolves = new List<(Resolve Resolve, IActorRef Connection)>();
+        for (var i = 0; i < 3; i++)
+        {
+            held.Add(await ConnectAsync(endPoint));
+            await Loopback.SendAsync(held[i], FramingWriter.Preamble(FramingMode.Duplex, $"net.tcp://localhost/svc{i}"));
+            resolves.Add((await _registry.ExpectMsgAsync<Resolve>(), _registry.LastSender));
+        }
+
+        var waiting = await ConnectAsync(endPoint); // the kernel completes the handshake; the router does not accept
+        await Loopback.SendAsync(waiting, FramingWriter.Preamble(FramingMode.Duplex, "net.tcp://localhost/late"));
+
+        await _registry.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
+        Assert.Equal(3, (await StatusAsync(listener)).HeldConnections);
+
+        // One is answered (a fault, drained and closed): it is let go, and the waiting client is accepted.
+        resolves[0].Connection.Tell(new RouteNotFound(resolves[0].Resolve.Via));
+        Assert.Equal(FramingWriter.Fault(FramingFaults.EndpointNotFound), (await Loopback.ReadToEndAsync(held[0])).Bytes);
+        held[0].Dispose();
+        Assert.Equal("net.tcp://localhost/late", (await _registry.ExpectMsgAsync<Resolve>(TimeSpan.FromSeconds(3))).Via);
+        Assert.Equal(3, (await StatusAsync(listener)).HeldConnections);
     }
 }

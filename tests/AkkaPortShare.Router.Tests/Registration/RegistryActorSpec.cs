@@ -75,10 +75,10 @@ public sealed class RegistryActorSpec : Akka.TestKit.Xunit2.TestKit
         new(pid ?? Environment.ProcessId, "worker-host", path, "127.0.0.1", 9001);
 
     /// <summary>A real SOCK_SEQPACKET hand-over listener, as a worker process opens it.</summary>
-    private (Socket Listener, string Path) HandoverListener()
+    private (Socket Listener, string Path) HandoverListener(int backlog = 64)
     {
         var path = Path.Combine(_tempDirectory, $"w-{Guid.NewGuid():N}.sock");
-        var listener = UnixHandover.Listen(path);
+        var listener = UnixHandover.Listen(path, backlog);
         _disposables.Add(listener);
         return (listener, path);
     }
@@ -87,7 +87,18 @@ public sealed class RegistryActorSpec : Akka.TestKit.Xunit2.TestKit
         string? secret = Secret)
     {
         registry.Tell(new Register(address, endpoint, secret), worker.Ref);
-        return await worker.ExpectMsgAsync<T>();
+        return await AnswerAsync<T>(worker);
+    }
+
+    /// <summary>
+    /// The registry's answer, past the AdmissionStarted it sends before checking a hand-over socket (a worker
+    /// with one is told who is about to connect; the answer comes after the check, off the actor).
+    /// </summary>
+    private static async Task<T> AnswerAsync<T>(TestProbe worker)
+    {
+        var answer = await worker.ReceiveOneAsync(TimeSpan.FromSeconds(3));
+        if (answer is AdmissionStarted) answer = await worker.ReceiveOneAsync(TimeSpan.FromSeconds(3));
+        return Assert.IsType<T>(answer);
     }
 
     /// <summary>The worker's side of a hand-over socket: the channel the registry opens, and the token it sends.</summary>
@@ -129,11 +140,12 @@ public sealed class RegistryActorSpec : Akka.TestKit.Xunit2.TestKit
         if (channel.Token is null)
         {
             registry.Tell(new Register(address, endpoint, Secret), worker.Ref);
+            await worker.ExpectMsgAsync<AdmissionStarted>();
             await channel.AcceptTokenAsync();
             await worker.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(50));
         }
         registry.Tell(new Register(address, endpoint, Secret, channel.Token), worker.Ref);
-        return await worker.ExpectMsgAsync<T>();
+        return await AnswerAsync<T>(worker);
     }
 
     private async Task<object> ResolveAsync(IActorRef registry, string via, IPEndPoint? localEndPoint = null)
@@ -609,6 +621,7 @@ public sealed class RegistryActorSpec : Akka.TestKit.Xunit2.TestKit
         var intruder = CreateTestProbe();
 
         registry.Tell(new Register("net.tcp://+:8808/stolen/", WithHandover(channel.Path), Secret), intruder.Ref);
+        await intruder.ExpectMsgAsync<AdmissionStarted>();
         var token = await channel.AcceptTokenAsync();
 
         await intruder.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
@@ -689,5 +702,96 @@ public sealed class RegistryActorSpec : Akka.TestKit.Xunit2.TestKit
             var read = await Loopback.ReadToEndAsync(client);
             Assert.Equal(FramingWriter.Fault(FramingFaults.ConnectionDispatchFailed), read.Bytes);
         }
+    }
+
+    // ---- Admission off the actor (issue 10): a stalled check, in-flight bounds, listening end point ----
+
+    /// <summary>A hand-over socket that never accepts: its backlog is full, so a connect to it cannot complete.</summary>
+    private string StalledHandoverPath()
+    {
+        var (_, path) = HandoverListener(backlog: 1);
+        for (var filled = 0; filled < 64; filled++)
+        {
+            var filler = new Socket(AddressFamily.Unix, SocketType.Seqpacket, ProtocolType.Unspecified) { Blocking = false };
+            _disposables.Add(filler);
+            try
+            {
+                filler.Connect(new UnixDomainSocketEndPoint(path));
+            }
+            catch (SocketException) when (filled > 0)
+            {
+                return path; // the kernel's queue for this listener is full
+            }
+        }
+        throw new InvalidOperationException("the hand-over listener's backlog never filled");
+    }
+
+    [Fact]
+    public async Task RegistryActor_must_keep_routing_while_a_handover_check_stalls_and_refuse_it_at_admission_timeout()
+    {
+        var registry = StartRegistry(extraHocon: "akka-port-share.router.admission-timeout = 600ms");
+        await RegisterAsync<Registered>(registry, CreateTestProbe(), "net.tcp://+:8808/a/", RelayOnly(101));
+        var stalled = CreateTestProbe();
+        var endpoint = WithHandover(StalledHandoverPath());
+        var started = DateTime.UtcNow;
+
+        registry.Tell(new Register("net.tcp://+:8808/stalled/", endpoint, Secret), stalled.Ref);
+        var admission = await stalled.ExpectMsgAsync<AdmissionStarted>();
+        // The same registrant again while its check runs: no second check (no second AdmissionStarted).
+        registry.Tell(new Register("net.tcp://+:8808/stalled/", endpoint, Secret), stalled.Ref);
+
+        // Routing goes on meanwhile: the check runs off the actor.
+        for (var i = 0; i < 20; i++)
+            Assert.Equal(101, Assert.IsType<RouteFound>(await ResolveAsync(registry, "net.tcp://localhost:8808/a/x")).Worker.ProcessId);
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromMilliseconds(600), "every Resolve was answered while the check stalled");
+
+        var refused = await stalled.ExpectMsgAsync<RegistrationRefused>(TimeSpan.FromSeconds(3));
+        var waited = DateTime.UtcNow - started;
+        Assert.Equal(RefusalReason.HandoverUnavailable, refused.Reason);
+        Assert.Contains("admission-timeout", refused.Message);
+        Assert.InRange(waited, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(2.5));
+        Assert.Equal((Environment.ProcessId, UnixHandover.CurrentUserId), (admission.RouterProcessId, admission.RouterUserId));
+        Assert.Equal(RefusalReason.HandoverUnavailable, (await stalled.ExpectMsgAsync<RegistrationRefused>()).Reason);
+        await stalled.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
+        Assert.Equal(101, Assert.Single(await RegistrationsAsync(registry)).ProcessId);
+    }
+
+    [Fact]
+    public async Task RegistryActor_must_refuse_a_registrant_beyond_max_concurrent_admissions_at_once()
+    {
+        var registry = StartRegistry(extraHocon: """
+            akka-port-share.router { admission-timeout = 3s, max-concurrent-admissions = 1 }
+            """);
+        var stalled = CreateTestProbe();
+        registry.Tell(new Register("net.tcp://+:8808/stalled/", WithHandover(StalledHandoverPath()), Secret), stalled.Ref);
+        await stalled.ExpectMsgAsync<AdmissionStarted>();
+
+        var second = CreateTestProbe();
+        registry.Tell(new Register("net.tcp://+:8808/b/", WithHandover(WorkerChannel().Path), Secret), second.Ref);
+
+        // Refused at once, without a check started for it (its first message is the refusal).
+        var refused = await second.ExpectMsgAsync<RegistrationRefused>(TimeSpan.FromMilliseconds(1500));
+        Assert.Equal(RefusalReason.HandoverUnavailable, refused.Reason);
+        Assert.Contains("max-concurrent-admissions", refused.Message);
+        Assert.Empty(await RegistrationsAsync(registry));
+    }
+
+    [Theory]
+    [InlineData("net.tcp://+:9999/x/", "port 9999")]
+    [InlineData("net.tcp://10.1.2.3:8808/x/", "host 10.1.2.3")]
+    [InlineData("net.tcp://[::1]:8808/x/", "host [::1]")]
+    public async Task RegistryActor_must_refuse_an_address_the_router_does_not_listen_on_with_NotListening(string address, string named)
+    {
+        var registry = StartRegistry(extraHocon: "akka-port-share.router { port = 8808, listen-address = \"127.0.0.1\" }");
+
+        var refused = await RegisterAsync<RegistrationRefused>(registry, CreateTestProbe(), address, RelayOnly(101));
+
+        Assert.Equal(RefusalReason.NotListening, refused.Reason);
+        Assert.Contains("127.0.0.1:8808", refused.Message);
+        Assert.Contains(named, refused.Message);
+        Assert.Empty(await RegistrationsAsync(registry));
+        // What the listener does cover is registered as before.
+        await RegisterAsync<Registered>(registry, CreateTestProbe(), "net.tcp://127.0.0.1:8808/x/", RelayOnly(102));
+        await RegisterAsync<Registered>(registry, CreateTestProbe(), "net.tcp://localhost:8808/y/", RelayOnly(103));
     }
 }

@@ -1,0 +1,33 @@
+using Akka.Event;
+using AkkaPortShare.Router.Connections;
+
+namespace AkkaPortShare.Router.Listening;
+
+/// <summary>
+/// What the accept loops wait on while max-held-connections are held: like the Windows service, the router then
+/// stops accepting, and new clients wait in the kernel's backlog until a held connection is let go (handed over,
+/// answered, timed out: every stage ends within its own bound). Logged once when the bound is reached and once
+/// when accepting resumes, however many accept loops wait.
+/// </summary>
+internal sealed class HeldRoom(HeldConnections held, int bound, ILoggingAdapter log)
+{
+    // Held connections end on other threads and actors without telling anyone: look again this often.
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(10);
+
+    private int _full;
+
+    public async Task WaitAsync(CancellationToken stopping)
+    {
+        if (held.Count < bound) return;
+        // A stage that forgot to report (a bug) must not stop accepting for good: closed sockets are not held.
+        if (held.ReleaseClosed() is > 0 and var dropped)
+            log.Warning("{0} closed connection(s) were still counted as held; dropped from the count", dropped);
+        if (held.Count < bound) return;
+        if (Interlocked.Exchange(ref _full, 1) == 0)
+            log.Warning("max-held-connections {0} reached ({1}): not accepting until one is let go; new clients wait in the kernel backlog",
+                bound, held.Describe());
+        while (held.Count >= bound) await Task.Delay(PollInterval, stopping).ConfigureAwait(false);
+        if (Interlocked.Exchange(ref _full, 0) == 1)
+            log.Info("Accepting again: {0} connection(s) held (max-held-connections {1})", held.Count, bound);
+    }
+}
