@@ -3,19 +3,23 @@ using System.Net;
 using AkkaPortShare.Fuzz.Cases;
 using AkkaPortShare.Fuzz.Live;
 using AkkaPortShare.Fuzz.Oracle;
+using AkkaPortShare.Fuzz.Remote;
 
 // aps-fuzz: fuzzing, slow-client and soak drivers for the AkkaPortShare router (see run.sh and soak.sh).
 //   decoder      [--cases 1000000] [--seed 1] [--first 0]
 //   router       --port P [--cases 1000000] [--seed 1] [--first 0] [--concurrency 16] [--probe-every 1000] [--sources 4]
 //   slow-clients --port P [--attackers 2000] [--trickle-ms 1000] [--reconnect-ms 1000] [--baseline-s 10] [--attack-s 60] [--router-pid PID] [--legit-shares-addresses]
 //   soak         --port P --router-pid PID [--worker-pid PID] [--connections 1000000] [--concurrency 16] [--max-minutes 60]
+//   remote-attack --router akka.tcp://akkaportshare@127.0.0.1:8809 --victim-address net.tcp://+:P/x/ [--victim-handover PATH] [--victim-pid PID] [--secret S]
+//                a foreign actor system sends Kill, PoisonPill, Identify, system messages, JSON payloads and forged
+//                registrations to the router's actors; exit code 1 when a reply told it something (a leak)
 //   case         --port P --seed S --index I        print one case and what the oracles expect of it
 //   free-port                                       print a loopback TCP port free right now (for the scripts)
 // Every live command expects a router on 127.0.0.1:P with the echo worker registered at net.tcp://+:P/fuzz/.
 // Exit code 0 when everything held, 1 when something did not, 2 on bad arguments.
 if (args.Length == 0)
 {
-    Console.Error.WriteLine("usage: aps-fuzz decoder|router|slow-clients|soak|case [options]  (see Program.cs)");
+    Console.Error.WriteLine("usage: aps-fuzz decoder|router|slow-clients|soak|remote-attack|case [options]  (see Program.cs)");
     return 2;
 }
 
@@ -78,6 +82,14 @@ switch (command)
         var report = await Soak.RunAsync(options);
         Console.WriteLine(report);
         return report.Failed == 0 && !report.TimedOut ? 0 : 1;
+    }
+    case "remote-attack":
+    {
+        var options = new RemoteAttackOptions(Value("--router") ?? "akka.tcp://akkaportshare@127.0.0.1:8809",
+            Value("--victim-address") ?? $"net.tcp://+:{port}/fuzz/", Value("--victim-handover"), Int("--victim-pid", 0), Value("--secret"));
+        var report = await RemoteAttack.RunAsync(options, Log);
+        Console.WriteLine(report);
+        return report.Leaks.Count == 0 ? 0 : 1;
     }
     case "case":
     {

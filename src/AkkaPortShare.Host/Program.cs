@@ -51,4 +51,5 @@ builder.Services.AddAkka("akkaportshare", (akka, services) =>
     if (commandLine.ConfigFile is { } file) akka.AddHoconFile(file.FullName, HoconAddMode.Prepend);
 });
 await builder.Build().RunAsync();
+// 70 when a core actor stopped (CoreActorWatchdog), so that a service manager restarts the router.
 return Environment.ExitCode;

@@ -3,6 +3,11 @@ using System.Net;
 namespace AkkaPortShare.Router;
 
 /// <summary>Questions an operator, a host or a test may ask the router's actors.</summary>
+/// <remarks>
+/// In-process only: these answers (every registration) are not for the network. None of these messages can arrive
+/// over Akka.Remote: they have no serializer of their own, and the router refuses the default one (JSON) inbound
+/// (see <c>Remoting/GuardedSerializers.cs</c>).
+/// </remarks>
 public static class RouterProtocol
 {
     /// <summary>Ask the listener where it listens and how many connections wait to be routed.</summary>

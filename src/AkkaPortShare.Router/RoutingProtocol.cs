@@ -6,6 +6,10 @@ using AkkaPortShare.Registration;
 namespace AkkaPortShare.Router;
 
 /// <summary>Messages inside the router process. Those carrying a <see cref="Socket"/> never leave it.</summary>
+/// <remarks>
+/// None of them can arrive over Akka.Remote (so nobody on the network can Resolve a via): the router reads only the
+/// registry protocol from the network (see <c>Remoting/GuardedSerializers.cs</c>).
+/// </remarks>
 internal static class RoutingProtocol
 {
     /// <summary>Connection to registry: who serves this via on this local end point?</summary>

@@ -9,6 +9,8 @@ namespace AkkaPortShare.Registration;
 /// any sender), so a command proves who sent it by what it carries: a worker on the router's host proves it is
 /// the process behind its hand-over socket with the <c>ChannelToken</c> the registry sent through that socket,
 /// and, when the router is configured with a registration secret, every command carries that secret.
+/// These messages are the only ones the router reads from the network (<see cref="RegistryProtocolSerializer"/>,
+/// field by field); its internal questions (Resolve, GetRegistrations, ...) are refused there, never answered.
 /// </remarks>
 public static class RegistryProtocol
 {

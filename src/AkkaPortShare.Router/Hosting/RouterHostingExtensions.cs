@@ -4,6 +4,8 @@ using AkkaPortShare.Router.Configuration;
 using AkkaPortShare.Router.Connections;
 using AkkaPortShare.Router.Listening;
 using AkkaPortShare.Router.Registration;
+using AkkaPortShare.Router.Supervision;
+using AkkaPortShare.Registration;
 
 namespace AkkaPortShare.Router.Hosting;
 
@@ -41,6 +43,7 @@ public static class RouterHostingExtensions
     public const string RegistryName = "port-share-registry";
     public const string ListenerName = "port-share-listener";
     public const string FaultDrainsName = "port-share-fault-drains";
+    public const string WatchdogName = "port-share-watchdog";
 
     /// <summary>
     /// Runs the port-sharing router in this actor system: the registry workers register with, and the listener
@@ -54,14 +57,17 @@ public static class RouterHostingExtensions
         return builder
             .AddHocon(options.ToHocon(), HoconAddMode.Prepend)
             .AddHocon(RouterSettings.DefaultConfig(), HoconAddMode.Append)
+            .AddHocon(RegistryProtocolConfig.Default(), HoconAddMode.Append)
             .WithActors((system, registry) =>
             {
                 var settings = RouterSettings.Create(system);
                 var drains = system.ActorOf(FaultDrainActor.Props(settings), FaultDrainsName);
                 var registryActor = system.ActorOf(RegistryActor.Props(settings, drains), RegistryName);
+                var listener = system.ActorOf(ListenerActor.Props(settings, registryActor, drains), ListenerName);
                 registry.Register<PortShareRegistry>(registryActor);
-                registry.Register<PortShareListener>(system.ActorOf(ListenerActor.Props(settings, registryActor, drains), ListenerName));
+                registry.Register<PortShareListener>(listener);
                 registry.Register<PortShareFaultDrains>(drains);
+                system.ActorOf(CoreActorWatchdog.Props([listener, registryActor, drains]), WatchdogName);
             });
     }
 }

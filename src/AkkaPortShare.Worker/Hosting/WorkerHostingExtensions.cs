@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Hosting;
+using AkkaPortShare.Registration;
 using AkkaPortShare.Worker.Configuration;
 using AkkaPortShare.Worker.Registration;
 
@@ -57,6 +58,7 @@ public static class WorkerHostingExtensions
         return builder
             .AddHocon(options.ToHocon(), HoconAddMode.Prepend)
             .AddHocon(WorkerSettings.DefaultConfig(), HoconAddMode.Append)
+            .AddHocon(RegistryProtocolConfig.Default(), HoconAddMode.Append)
             .WithActors((system, registry) =>
             {
                 var settings = WorkerSettings.Create(system);

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Event;
+using Akka.Remote;
 using AkkaPortShare.Addressing;
 using AkkaPortShare.Interop;
 using AkkaPortShare.Registration;
@@ -18,8 +19,8 @@ namespace AkkaPortShare.Worker.Registration;
 /// A worker process's presence at the router. It opens the worker's own listener and its hand-over socket,
 /// registers every configured base address with the router's registry (retrying with back-off until answered),
 /// and starts a <see cref="SessionConnectionActor"/> for each connection that arrives. When the router goes away
-/// (its hand-over channel closes, or DeathWatch fires) registrations go back to pending and are retried, so a
-/// restarted router gets them again without anyone restarting the worker.
+/// (its hand-over channel closes, or the Akka.Remote association with it ends) registrations go back to pending
+/// and are retried, so a restarted router gets them again without anyone restarting the worker.
 /// </summary>
 internal sealed class WorkerActor : ReceiveActor, IWithTimers
 {
@@ -35,6 +36,7 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
     private readonly ServiceRoutes _routes = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly ActorSelection _registry;
+    private readonly Address _routerAddress;
     private State _state;
     private Socket? _dataListener;
     private Socket? _handoverListener;
@@ -52,6 +54,7 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
         _settings = settings;
         _services = services;
         _registry = Context.ActorSelection($"{settings.Router}/user/port-share-registry");
+        _routerAddress = Address.Parse(settings.Router);
         _state = new State(
             services.ToImmutableDictionary(s => s.Address, s => new AddressStatus(s.Address, RegistrationState.Pending, null)),
             settings.RetryMinBackoff);
@@ -67,7 +70,13 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
             if (l.Channel is not null && _channelToken?.Channel == l.Channel) _channelToken = null;
             OnRouterLost(l.Reason);
         });
-        Receive<Terminated>(_ => OnRouterLost("the router's registry terminated"));
+        // Not DeathWatch: the router refuses every system message from the network (Watch included), so a watch
+        // of its registry would never fire. The end of the association says the router's process is gone; it is
+        // all a worker without a hand-over channel has, and a second signal for one with a channel.
+        Receive<DisassociatedEvent>(d =>
+        {
+            if (d.RemoteAddress == _routerAddress) OnRouterLost("the association with the router ended");
+        });
         Receive<GetStatus>(_ => Sender.Tell(new WorkerStatus(_state.Addresses.Values.ToList(),
             ((IPEndPoint)_dataListener!.LocalEndPoint!).Port, _handoverPath)));
     }
@@ -78,6 +87,7 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
+        Context.System.EventStream.Subscribe(Self, typeof(DisassociatedEvent));
         for (var i = 0; i < _services.Count; i++)
             _routes.Add(BaseAddress.Parse(_services[i].Address), Context.ActorOf(_services[i].Service, $"service-{i}"));
 
@@ -132,7 +142,6 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
         if (_state.Addresses[registered.BaseAddress].State != RegistrationState.Registered)
             _log.Info("Registered {0} with the router ({1})", registered.BaseAddress, registered.HandoverMode);
         SetState(registered.BaseAddress, RegistrationState.Registered, registered.HandoverMode);
-        Context.Watch(Sender);
         if (_state.Addresses.Values.All(a => a.State != RegistrationState.Pending))
         {
             Timers.Cancel(RetryRegistrations.Instance);

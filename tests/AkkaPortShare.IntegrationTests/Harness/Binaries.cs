@@ -11,6 +11,9 @@ public static class Binaries
     public static string Router => Output("AkkaPortShare.Host", "akkaportshare.dll");
     public static string EchoWorker => Output("AkkaPortShare.Samples.Echo", "echo-worker.dll");
 
+    /// <summary>The attack program (aps-fuzz), run as a process of its own (e.g. as another user).</summary>
+    public static string Fuzz => Output("AkkaPortShare.Fuzz", "aps-fuzz.dll");
+
     private static string Output(string project, string dll)
     {
         var path = Path.Combine(RepoRoot, "src", project, "bin", Configuration, "net10.0", dll);

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Akka.Actor;
+using AkkaPortShare.Registration;
 using Akka.Configuration;
 using AkkaPortShare.Worker.Configuration;
 using static AkkaPortShare.Registration.RegistryProtocol;
@@ -28,7 +29,8 @@ public sealed class ForeignRegistrant : IDisposable
     {
         _system = ActorSystem.Create("attacker", ConfigurationFactory
             .ParseString("akka.loglevel = WARNING")
-            .WithFallback(WorkerSettings.DefaultConfig()));
+            .WithFallback(WorkerSettings.DefaultConfig())
+            .WithFallback(RegistryProtocolConfig.Default())); // the registry protocol's wire form, as a worker has it
         _registry = _system.ActorSelection($"{routerAddress}/user/port-share-registry");
         _inbox = _system.ActorOf(Props.Create(() => new Inbox(this)), "registrant");
     }

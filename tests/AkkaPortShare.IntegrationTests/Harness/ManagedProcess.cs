@@ -14,7 +14,7 @@ public sealed class ManagedProcess : IDisposable
     public int Id => _process.Id;
     public bool HasExited => _process.HasExited;
 
-    /// <summary>The exit code; only once <see cref="HasExited"/>.</summary>
+    /// <summary>The exit code, once <see cref="HasExited"/>.</summary>
     public int ExitCode => _process.ExitCode;
 
     private ManagedProcess(string name, Process process)

@@ -211,21 +211,24 @@ public sealed class WorkerActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
-    public async Task WorkerActor_must_register_again_when_the_registry_terminates()
+    public async Task WorkerActor_must_register_again_when_the_association_with_the_router_ends()
     {
         var worker = StartWorker([EchoAddress]);
         await ExpectRegisterAsync(EchoAddress);
-        // The answer comes from the registry actor itself: that is whom the worker watches.
         worker.Tell(new Registered(EchoAddress, "fd"), _registryForwarder);
         await AwaitAssertAsync(async () =>
             Assert.Equal(RegistrationState.Registered, (await StatusOfAsync(worker, EchoAddress)).State),
             TimeSpan.FromSeconds(3), TimeSpan.FromMilliseconds(20));
         await DrainRegistersAsync();
 
-        // The router restarts: its registry stops and a new one appears at the same path.
+        // The router restarts: its process (and so the association) ends, and a new registry appears at the same
+        // path. The worker cannot watch the registry (the router refuses remote system messages, Watch included):
+        // Akka.Remote's DisassociatedEvent is what tells it.
         Watch(_registryForwarder);
         Sys.Stop(_registryForwarder);
         await ExpectTerminatedAsync(_registryForwarder);
+        var address = ((ExtendedActorSystem)Sys).Provider.DefaultAddress;
+        Sys.EventStream.Publish(new Akka.Remote.DisassociatedEvent(address, Address.Parse($"akka://{SystemName}"), inbound: false));
         await AwaitAssertAsync(async () =>
             Assert.Equal(RegistrationState.Pending, (await StatusOfAsync(worker, EchoAddress)).State),
             TimeSpan.FromSeconds(3), TimeSpan.FromMilliseconds(20));

@@ -1,0 +1,10 @@
+using Akka.Configuration;
+
+namespace AkkaPortShare.Registration;
+
+/// <summary>The serializer binding of <see cref="RegistryProtocol"/>, one file for the router and the workers.</summary>
+public static class RegistryProtocolConfig
+{
+    public static Config Default() =>
+        ConfigurationFactory.FromResource<RegistryProtocolSerializer>("AkkaPortShare.Contracts.remoting.conf");
+}

@@ -1,0 +1,64 @@
+using System.Runtime.Serialization;
+using Akka.Configuration;
+using Akka.Serialization;
+using AkkaPortShare.Registration;
+using static AkkaPortShare.Registration.RegistryProtocol;
+
+namespace AkkaPortShare.Router.Tests.Remoting;
+
+/// <summary>The registry protocol's wire form: every message round-trips through Akka's own lookup, and bad input is refused.</summary>
+public sealed class RegistryProtocolSerializerSpec() : Akka.TestKit.Xunit2.TestKit(
+    ConfigurationFactory.ParseString("akka.actor.provider = local").WithFallback(RegistryProtocolConfig.Default()),
+    "RegistryProtocolSerializerSpec")
+{
+    private static readonly WorkerEndpoint Endpoint = new(4242, "host-é", "/run/aps/worker.sock", "127.0.0.1", 8808);
+
+    public static TheoryData<object> Messages() =>
+    [
+        new Register("net.tcp://+:8808/echo/", Endpoint, "secret", "token"),
+        new Register("net.tcp://+:8808/echo/", Endpoint with { HandoverPath = null }),
+        new Unregister("net.tcp://+:8808/echo/", "secret", "token"),
+        new Unregister("net.tcp://+:8808/echo/"),
+        new Registered("net.tcp://+:8808/echo/", "fd"),
+        new AdmissionStarted("net.tcp://+:8808/echo/", 17, 0),
+        new Unregistered("net.tcp://+:8808/echo/"),
+        new RegistrationRefused("net.tcp://+:8808/echo/", RefusalReason.NotListening, "Not listening on 9999"),
+    ];
+
+    [Theory]
+    [MemberData(nameof(Messages))]
+    public void Every_message_round_trips_through_its_own_serializer_and_manifest(object message)
+    {
+        var serialization = Sys.Serialization;
+        var serializer = serialization.FindSerializerFor(message);
+        Assert.Equal(RegistryProtocolSerializer.SerializerId, serializer.Identifier);
+
+        var bytes = serializer.ToBinary(message);
+        var manifest = Serialization.ManifestFor(serializer, message);
+        var back = serialization.Deserialize(bytes, serializer.Identifier, manifest);
+
+        Assert.Equal(message, back);
+        Assert.Contains(manifest, RegistryProtocolSerializer.Manifests);
+        Assert.True(bytes.Length < 200, $"{bytes.Length} bytes is not compact");
+    }
+
+    [Fact]
+    public void Oversized_truncated_padded_and_unknown_input_is_refused()
+    {
+        var serializer = new RegistryProtocolSerializer((Akka.Actor.ExtendedActorSystem)Sys);
+        var big = new string('a', RegistryProtocolSerializer.MaxStringBytes + 1);
+        Assert.Throws<SerializationException>(() => serializer.ToBinary(new Unregistered(big)));
+
+        var good = serializer.ToBinary(new Unregistered("net.tcp://+:8808/x/"));
+        Assert.Throws<SerializationException>(() => serializer.FromBinary(good[..^1], "UD"));
+        Assert.Throws<SerializationException>(() => serializer.FromBinary([.. good, 0], "UD"));
+        Assert.Throws<SerializationException>(() => serializer.FromBinary(good, "Kill"));
+        // A length prefix that claims more than the limit is refused before anything is allocated.
+        byte[] claimsTooMuch = [1, .. BitConverter.GetBytes(int.MaxValue)];
+        Assert.Throws<SerializationException>(() => serializer.FromBinary(claimsTooMuch, "UD"));
+        // A refusal reason the protocol does not define.
+        var refused = serializer.ToBinary(new RegistrationRefused("a", RefusalReason.NotOwner, "m"));
+        BitConverter.GetBytes(999).CopyTo(refused, 1 + 4 + 1);
+        Assert.Throws<SerializationException>(() => serializer.FromBinary(refused, "RF"));
+    }
+}
