@@ -1,8 +1,5 @@
-using Akka.Configuration;
 using Akka.Hosting;
-using AkkaPortShare.Configuration;
 using AkkaPortShare.Hosting;
-using AkkaPortShare.Router.Configuration;
 using AkkaPortShare.Host;
 using AkkaPortShare.Router.Hosting;
 using Microsoft.Extensions.Hosting;
@@ -17,24 +14,14 @@ if (!commandLine.RunsRouter)
     return commandLine.ExitCode!.Value;
 }
 
-// Check the operator's settings before anything starts: every problem at once, exit 78 (EX_CONFIG).
-try
+// Configuration, remoting port and shared port, checked before anything starts (see Preflight).
+var preflight = Preflight.Run(commandLine.ConfigFile);
+if (preflight.Problem is not null)
 {
-    var operatorConfig = commandLine.ConfigFile is { } configFile
-        ? ConfigurationFactory.ParseString(File.ReadAllText(configFile.FullName))
-        : Config.Empty;
-    RouterSettings.Create(operatorConfig);
+    Console.Error.WriteLine(preflight.Problem);
+    return preflight.ExitCode;
 }
-catch (SettingsException e)
-{
-    Console.Error.WriteLine(e.Message);
-    return SettingsException.ExitCode;
-}
-catch (ConfigurationException e)
-{
-    Console.Error.WriteLine($"Invalid configuration in {commandLine.ConfigFile?.FullName}: {e.Message}");
-    return SettingsException.ExitCode;
-}
+using var sharedPort = preflight.Port!;
 
 var builder = Host.CreateApplicationBuilder();
 builder.Services.AddSystemd(); // Type=notify: systemd hears READY=1 once the router listens; a no-op elsewhere
@@ -46,7 +33,7 @@ builder.Services.Configure<SimpleConsoleFormatterOptions>(o => { o.SingleLine = 
 builder.Services.AddAkka("akkaportshare", (akka, services) =>
 {
     akka.WithMicrosoftLogging(services);
-    akka.WithPortShareRouter();
+    akka.WithPortShareRouter(router => router.SharedPort = sharedPort);
     // The operator's file goes last so it overrides everything before it (reference.conf stays the fallback).
     if (commandLine.ConfigFile is { } file) akka.AddHoconFile(file.FullName, HoconAddMode.Prepend);
 });

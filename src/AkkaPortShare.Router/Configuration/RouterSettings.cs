@@ -44,6 +44,8 @@ public sealed record RouterSettings
     public required SharedSecret RegistrationSecret { get; init; }
     public required TimeSpan AdmissionTimeout { get; init; }
     public required int MaxConcurrentAdmissions { get; init; }
+    public required TimeSpan RestartGrace { get; init; }
+    public required TimeSpan DrainTimeout { get; init; }
 
     private RouterSettings() { }
 
@@ -89,6 +91,8 @@ public sealed record RouterSettings
             RegistrationSecret = new SharedSecret(c.String("registration-secret")),
             AdmissionTimeout = c.Duration("admission-timeout"),
             MaxConcurrentAdmissions = c.PositiveInt("max-concurrent-admissions"),
+            RestartGrace = c.Duration("restart-grace", allowZero: true),
+            DrainTimeout = c.Duration("drain-timeout"),
         };
         if (settings.MaxHeldConnections <= settings.MaxPendingConnections)
             c.Problem("max-held-connections", $"{settings.MaxHeldConnections} must exceed max-pending-connections ({settings.MaxPendingConnections})");
