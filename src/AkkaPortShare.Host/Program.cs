@@ -1,32 +1,42 @@
 using Akka.Hosting;
+using AkkaPortShare.Hosting;
+using AkkaPortShare.Host;
 using AkkaPortShare.Router.Hosting;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Console;
 
-// The router process: `akkaportshare [--config FILE]`. Without --config it reads ./hocon.conf when present.
-var configFile = ConfigFile.Resolve(args);
-if (configFile is { Exists: false })
+// The router process; see CommandLine.Usage.
+var commandLine = CommandLine.Parse(args, File.Exists);
+if (!commandLine.RunsRouter)
 {
-    Console.Error.WriteLine($"Configuration file not found: {configFile.FullName}");
-    return 2;
+    (commandLine.ExitCode == 0 ? Console.Out : Console.Error).WriteLine(commandLine.Output);
+    return commandLine.ExitCode!.Value;
 }
 
-var builder = Host.CreateApplicationBuilder();
-builder.Services.AddAkka("akkaportshare", akka =>
+// Configuration, remoting port and shared port, checked before anything starts (see Preflight).
+var preflight = Preflight.Run(commandLine.ConfigFile);
+if (preflight.Problem is not null)
 {
-    akka.WithPortShareRouter();
+    Console.Error.WriteLine(preflight.Problem);
+    return preflight.ExitCode;
+}
+using var sharedPort = preflight.Port!;
+
+var builder = Host.CreateApplicationBuilder();
+builder.Services.AddSystemd(); // Type=notify: systemd hears READY=1 once the router listens; a no-op elsewhere
+// One log pipeline and one format: single-line console lines, or JSON with Logging__Console__FormatterName=json.
+// (Naming the formatter matters: without a name the console logger rebuilds the simple formatter's options from
+// its legacy settings and drops SingleLine.)
+builder.Services.Configure<ConsoleLoggerOptions>(o => o.FormatterName ??= ConsoleFormatterNames.Simple);
+builder.Services.Configure<SimpleConsoleFormatterOptions>(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
+builder.Services.AddAkka("akkaportshare", (akka, services) =>
+{
+    akka.WithMicrosoftLogging(services);
+    akka.WithPortShareRouter(router => router.SharedPort = sharedPort);
     // The operator's file goes last so it overrides everything before it (reference.conf stays the fallback).
-    if (configFile is not null) akka.AddHoconFile(configFile.FullName, HoconAddMode.Prepend);
+    if (commandLine.ConfigFile is { } file) akka.AddHoconFile(file.FullName, HoconAddMode.Prepend);
 });
 await builder.Build().RunAsync();
 // 70 when a core actor stopped (CoreActorWatchdog), so that a service manager restarts the router.
 return Environment.ExitCode;
-
-internal static class ConfigFile
-{
-    public static FileInfo? Resolve(string[] args)
-    {
-        var at = Array.IndexOf(args, "--config");
-        if (at >= 0 && at + 1 < args.Length) return new FileInfo(args[at + 1]);
-        return File.Exists("hocon.conf") ? new FileInfo("hocon.conf") : null;
-    }
-}

@@ -66,4 +66,14 @@ internal static class RoutingProtocol
         public static readonly ConnectionRouted Instance = new();
         private ConnectionRouted() { }
     }
+
+    /// <summary>
+    /// Shutdown to listener: accept nothing more (the shared port stays open, so clients wait in its backlog for
+    /// the next router); connections already accepted go on being routed. Answered with <see cref="Akka.Done"/>.
+    /// </summary>
+    public sealed class StopAccepting
+    {
+        public static readonly StopAccepting Instance = new();
+        private StopAccepting() { }
+    }
 }

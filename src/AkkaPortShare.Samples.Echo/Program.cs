@@ -3,7 +3,10 @@ using Akka.Hosting;
 using AkkaPortShare.Samples.Echo;
 using AkkaPortShare.ServiceModel.Hosting;
 using AkkaPortShare.Worker.Hosting;
+using AkkaPortShare.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging.Console;
 
 // echo-worker [--address net.tcp://+:8808/echo/]...       raw framing echo (the default when no address is given)
 //             [--wcf-address net.tcp://+:8808/wcf/echo/]...  the IEchoService WCF contract
@@ -22,8 +25,12 @@ var config = Values(args, "--config").LastOrDefault();
 var identity = Values(args, "--identity").LastOrDefault() ?? $"echo-worker pid {Environment.ProcessId}";
 
 var builder = Host.CreateApplicationBuilder();
-builder.Services.AddAkka("akkaportshare-worker", akka =>
+// One log pipeline (see the router's Program.cs): single-line console, JSON with Logging__Console__FormatterName=json.
+builder.Services.Configure<ConsoleLoggerOptions>(o => o.FormatterName ??= ConsoleFormatterNames.Simple);
+builder.Services.Configure<SimpleConsoleFormatterOptions>(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
+builder.Services.AddAkka("akkaportshare-worker", (akka, services) =>
 {
+    akka.WithMicrosoftLogging(services);
     akka.WithPortShareWorker(worker =>
     {
         worker.Router = router;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using Akka.Actor;
 using Akka.Configuration;
+using AkkaPortShare.Configuration;
 using AkkaPortShare.Interop;
 using AkkaPortShare.Registration;
 
@@ -43,6 +44,8 @@ public sealed record RouterSettings
     public required SharedSecret RegistrationSecret { get; init; }
     public required TimeSpan AdmissionTimeout { get; init; }
     public required int MaxConcurrentAdmissions { get; init; }
+    public required TimeSpan RestartGrace { get; init; }
+    public required TimeSpan DrainTimeout { get; init; }
 
     private RouterSettings() { }
 
@@ -51,39 +54,49 @@ public sealed record RouterSettings
 
     public static RouterSettings Create(ActorSystem system) => Create(system.Settings.Config);
 
+    /// <summary>
+    /// Reads and checks <c>akka-port-share.router</c>: every unknown key, unparsable value and out-of-range setting
+    /// is reported at once in a <see cref="SettingsException"/> (the host exits with 78, EX_CONFIG).
+    /// </summary>
     public static RouterSettings Create(Config root)
     {
-        var c = root.WithFallback(DefaultConfig()).GetConfig(ConfigPath);
-        var users = c.GetStringList("allowed-worker-users").Select(u => u.Trim()).ToList();
+        var c = new SettingsReader(root, DefaultConfig(), ConfigPath);
+        var users = c.StringList("allowed-worker-users").Select(u => u.Trim()).ToList();
         var (userIds, unknownUsers) = ResolveUsers(users);
+        if (unknownUsers.Count > 0)
+            c.Problem("allowed-worker-users", $"unknown users {string.Join(", ", unknownUsers.Select(u => $"\"{u}\""))}; expected user names or numeric uids");
         var settings = new RouterSettings
         {
-            Port = c.GetInt("port"),
-            ListenAddress = IPAddress.Parse(c.GetString("listen-address")),
-            ListenBacklog = c.GetInt("listen-backlog"),
-            TcpMaxSegmentSize = (int)c.GetByteSize("tcp-max-segment-size")!.Value,
-            MaxPendingAccepts = c.GetInt("max-pending-accepts"),
-            MaxPendingConnections = c.GetInt("max-pending-connections"),
-            MaxHeldConnections = c.GetInt("max-held-connections"),
-            MaxRelayedConnections = c.GetInt("max-relayed-connections"),
-            ReceiveTimeout = c.GetTimeSpan("receive-timeout"),
-            MaxViaSize = c.GetInt("max-via-size"),
-            MaxContentTypeSize = c.GetInt("max-content-type-size"),
-            HandoverMode = Enum.Parse<HandoverMode>(c.GetString("handover-mode"), ignoreCase: true),
-            FaultDrainLimit = (int)c.GetByteSize("fault-drain-limit")!.Value,
-            FaultTimeout = c.GetTimeSpan("fault-timeout"),
-            MaxDrainingConnections = c.GetInt("max-draining-connections"),
-            HandoverTimeout = c.GetTimeSpan("handover-timeout"),
-            HandoverQueueLimit = c.GetInt("handover-queue-limit"),
-            HandoverSendBuffer = (int)c.GetByteSize("handover-send-buffer")!.Value,
-            RelayBufferSize = (int)c.GetByteSize("relay-buffer-size")!.Value,
+            Port = c.Int("port", 0, 65535),
+            ListenAddress = c.IPAddress("listen-address"),
+            ListenBacklog = c.PositiveInt("listen-backlog"),
+            TcpMaxSegmentSize = c.Bytes("tcp-max-segment-size", 0, 65535),
+            MaxPendingAccepts = c.PositiveInt("max-pending-accepts"),
+            MaxPendingConnections = c.PositiveInt("max-pending-connections"),
+            MaxHeldConnections = c.PositiveInt("max-held-connections"),
+            MaxRelayedConnections = c.PositiveInt("max-relayed-connections"),
+            ReceiveTimeout = c.Duration("receive-timeout"),
+            MaxViaSize = c.Int("max-via-size", 16),
+            MaxContentTypeSize = c.PositiveInt("max-content-type-size"),
+            HandoverMode = c.Enum<HandoverMode>("handover-mode"),
+            FaultDrainLimit = c.Bytes("fault-drain-limit"),
+            FaultTimeout = c.Duration("fault-timeout"),
+            MaxDrainingConnections = c.PositiveInt("max-draining-connections"),
+            HandoverTimeout = c.Duration("handover-timeout"),
+            HandoverQueueLimit = c.PositiveInt("handover-queue-limit"),
+            HandoverSendBuffer = c.Bytes("handover-send-buffer"),
+            RelayBufferSize = c.Bytes("relay-buffer-size", 1024),
             AllowedWorkerUsers = users,
             AllowedWorkerUserIds = userIds,
-            RegistrationSecret = new SharedSecret(c.GetString("registration-secret") ?? ""),
-            AdmissionTimeout = c.GetTimeSpan("admission-timeout"),
-            MaxConcurrentAdmissions = c.GetInt("max-concurrent-admissions"),
+            RegistrationSecret = new SharedSecret(c.String("registration-secret")),
+            AdmissionTimeout = c.Duration("admission-timeout"),
+            MaxConcurrentAdmissions = c.PositiveInt("max-concurrent-admissions"),
+            RestartGrace = c.Duration("restart-grace", allowZero: true),
+            DrainTimeout = c.Duration("drain-timeout"),
         };
-        settings.Validate(unknownUsers);
+        if (settings.MaxHeldConnections <= settings.MaxPendingConnections)
+            c.Problem("max-held-connections", $"{settings.MaxHeldConnections} must exceed max-pending-connections ({settings.MaxPendingConnections})");
+        c.ThrowIfInvalid();
         return settings;
     }
 
@@ -105,30 +118,5 @@ public sealed record RouterSettings
             else unknown.Add(user);
         }
         return (ids, unknown);
-    }
-
-    private void Validate(IReadOnlyList<string> unknownUsers)
-    {
-        var errors = new List<string>();
-        if (unknownUsers.Count > 0)
-            errors.Add($"allowed-worker-users names unknown users: {string.Join(", ", unknownUsers.Select(u => $"\"{u}\""))}");
-        if (Port is < 0 or > 65535) errors.Add($"port must be 0-65535, not {Port}");
-        if (ListenBacklog < 1) errors.Add("listen-backlog must be at least 1");
-        if (MaxPendingAccepts < 1) errors.Add("max-pending-accepts must be at least 1");
-        if (MaxPendingConnections < 1) errors.Add("max-pending-connections must be at least 1");
-        if (MaxHeldConnections <= MaxPendingConnections)
-            errors.Add($"max-held-connections ({MaxHeldConnections}) must exceed max-pending-connections ({MaxPendingConnections})");
-        if (MaxRelayedConnections < 1) errors.Add("max-relayed-connections must be at least 1");
-        if (AdmissionTimeout <= TimeSpan.Zero) errors.Add("admission-timeout must be positive");
-        if (MaxConcurrentAdmissions < 1) errors.Add("max-concurrent-admissions must be at least 1");
-        if (HandoverTimeout <= TimeSpan.Zero) errors.Add("handover-timeout must be positive");
-        if (HandoverQueueLimit < 1) errors.Add("handover-queue-limit must be at least 1");
-        if (HandoverSendBuffer < 0) errors.Add("handover-send-buffer must be 0 (the kernel's default) or positive");
-        if (MaxDrainingConnections < 1) errors.Add("max-draining-connections must be at least 1");
-        if (ReceiveTimeout <= TimeSpan.Zero) errors.Add("receive-timeout must be positive");
-        if (MaxViaSize < 16) errors.Add("max-via-size must be at least 16");
-        if (RelayBufferSize < 1024) errors.Add("relay-buffer-size must be at least 1k");
-        if (errors.Count > 0)
-            throw new ConfigurationException($"Invalid {ConfigPath}: {string.Join("; ", errors)}");
     }
 }

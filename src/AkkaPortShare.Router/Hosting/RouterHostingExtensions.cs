@@ -1,3 +1,5 @@
+using Akka;
+using Akka.Event;
 using Akka.Actor;
 using Akka.Hosting;
 using AkkaPortShare.Router.Configuration;
@@ -24,6 +26,13 @@ public sealed class RouterOptions
     public HandoverMode? HandoverMode { get; set; }
     public TimeSpan? ReceiveTimeout { get; set; }
     public int? MaxPendingConnections { get; set; }
+
+    /// <summary>
+    /// The shared port, already open (see <see cref="Hosting.SharedPort.Open"/>): the akkaportshare host opens it
+    /// before starting anything so that a port it cannot have ends the process with one clear line. Null: the
+    /// listener opens it itself. The caller owns it and disposes it after the actor system has stopped.
+    /// </summary>
+    public SharedPort? SharedPort { get; set; }
 
     internal string ToHocon()
     {
@@ -62,12 +71,45 @@ public static class RouterHostingExtensions
             {
                 var settings = RouterSettings.Create(system);
                 var drains = system.ActorOf(FaultDrainActor.Props(settings), FaultDrainsName);
-                var registryActor = system.ActorOf(RegistryActor.Props(settings, drains), RegistryName);
-                var listener = system.ActorOf(ListenerActor.Props(settings, registryActor, drains), ListenerName);
+                // Clients may have waited in an inherited socket's backlog while the router restarted: their workers
+                // get restart-grace to register again before an unmatched via is answered EndpointNotFound.
+                var grace = options.SharedPort is { Inherited: true } ? settings.RestartGrace : TimeSpan.Zero;
+                var registryActor = system.ActorOf(RegistryActor.Props(settings, drains, grace), RegistryName);
+                var listener = system.ActorOf(ListenerActor.Props(settings, registryActor, drains, options.SharedPort), ListenerName);
                 registry.Register<PortShareRegistry>(registryActor);
                 registry.Register<PortShareListener>(listener);
                 registry.Register<PortShareFaultDrains>(drains);
                 system.ActorOf(CoreActorWatchdog.Props([listener, registryActor, drains]), WatchdogName);
+                AddGracefulDrain(system, listener, settings);
             });
+    }
+
+    // SIGTERM (CoordinatedShutdown): stop accepting first (the shared port stays open: with socket activation the
+    // next router takes the backlog), then wait until every accepted connection has left the router (handed over,
+    // relayed, answered) or drain-timeout passes, before the actors stop. Handed-over sessions are the workers'.
+    private static void AddGracefulDrain(ActorSystem system, IActorRef listener, RouterSettings settings)
+    {
+        var shutdown = CoordinatedShutdown.Get(system);
+        var held = HeldConnections.Get(system);
+        shutdown.AddTask(CoordinatedShutdown.PhaseServiceUnbind, "port-share-stop-accepting", async () =>
+        {
+            try
+            {
+                return await listener.Ask<Done>(RoutingProtocol.StopAccepting.Instance, TimeSpan.FromSeconds(3));
+            }
+            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
+            {
+                return Done.Instance; // the listener is gone already: nothing accepts
+            }
+        });
+        shutdown.AddTask(CoordinatedShutdown.PhaseServiceRequestsDone, "port-share-drain", async () =>
+        {
+            var deadline = DateTime.UtcNow + settings.DrainTimeout;
+            while (held.Count > 0 && DateTime.UtcNow < deadline) await Task.Delay(20);
+            if (held.Count > 0)
+                system.Log.Warning("drain-timeout {0} passed with {1} connection(s) still held ({2}); they are closed",
+                    settings.DrainTimeout, held.Count, held.Describe());
+            return Done.Instance;
+        });
     }
 }

@@ -6,6 +6,7 @@ using AkkaPortShare.Framing;
 using AkkaPortShare.Interop;
 using AkkaPortShare.Router.Configuration;
 using AkkaPortShare.Router.Connections;
+using AkkaPortShare.Router.Hosting;
 using static AkkaPortShare.Router.RoutingProtocol;
 
 namespace AkkaPortShare.Router.Listening;
@@ -38,19 +39,30 @@ internal sealed class ListenerActor : ReceiveActor
     private readonly SemaphoreSlim _acceptGate;
     private readonly HeldConnections _held = HeldConnections.Get(Context.System);
     private readonly PreambleDecoder _decoder;
+    private readonly SharedPort? _sharedPort;
     private Socket? _listenSocket;
 
-    public static Props Props(RouterSettings settings, IActorRef registry, IActorRef drains) =>
-        Akka.Actor.Props.Create(() => new ListenerActor(settings, registry, drains));
+    /// <param name="sharedPort">The listening socket, opened (or inherited) before the actor system started; it
+    /// outlives this actor, so a restart of the listener never closes the port. Null: the listener binds its own.</param>
+    public static Props Props(RouterSettings settings, IActorRef registry, IActorRef drains, SharedPort? sharedPort = null) =>
+        Akka.Actor.Props.Create(() => new ListenerActor(settings, registry, drains, sharedPort));
 
-    public ListenerActor(RouterSettings settings, IActorRef registry, IActorRef drains)
+    public ListenerActor(RouterSettings settings, IActorRef registry, IActorRef drains, SharedPort? sharedPort)
     {
+        _sharedPort = sharedPort;
         _settings = settings;
         _registry = registry;
         _drains = drains;
         _acceptGate = new SemaphoreSlim(settings.MaxPendingAccepts);
         _decoder = new PreambleDecoder(settings.MaxViaSize, settings.MaxContentTypeSize);
         Receive<Accepted>(a => OnAccepted(a.Socket));
+        Receive<StopAccepting>(_ =>
+        {
+            if (!_stopping.IsCancellationRequested)
+                _log.Info("Stopped accepting on {0}; routing the {1} connection(s) already accepted", _listenSocket?.LocalEndPoint, _held.Count);
+            _stopping.Cancel(); // the accept loops end; a socket accepted meanwhile still arrives and is routed
+            Sender.Tell(Akka.Done.Instance);
+        });
         Receive<ConnectionRouted>(_ => RemovePending(Sender));
         Receive<Terminated>(t => RemovePending(t.ActorRef));
         Receive<RouterProtocol.GetListenerStatus>(_ => Sender.Tell(new RouterProtocol.ListenerStatus(
@@ -66,15 +78,20 @@ internal sealed class ListenerActor : ReceiveActor
 
     protected override void PreStart()
     {
-        var address = _settings.ListenAddress;
-        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        if (address.Equals(IPAddress.IPv6Any)) socket.DualMode = true;
-        socket.Bind(new IPEndPoint(address, _settings.Port));
+        Socket socket;
+        try
+        {
+            socket = _sharedPort?.Socket ?? SharedPort.Open(_settings).Socket;
+        }
+        catch (CannotListenException e)
+        {
+            _log.Error(e.Message); // the one line that says why; the watchdog then ends the router
+            throw;
+        }
         TcpSegmentSize.Cap(socket, _settings.TcpMaxSegmentSize);
-        socket.Listen(_settings.ListenBacklog);
         _listenSocket = socket;
-        _log.Info("Listening on {0} (backlog {1}, {2} pending accepts, at most {3} unrouted and {4} held connections)",
-            socket.LocalEndPoint, _settings.ListenBacklog, _settings.MaxPendingAccepts, _settings.MaxPendingConnections,
+        _log.Info("Listening on {0}{1} (backlog {1}, {2} pending accepts, at most {3} unrouted and {4} held connections)",
+            socket.LocalEndPoint, _sharedPort is { Inherited: true } ? " (socket passed by the service manager)" : "", _settings.ListenBacklog, _settings.MaxPendingAccepts, _settings.MaxPendingConnections,
             _settings.MaxHeldConnections);
         var room = new HeldRoom(_held, _settings.MaxHeldConnections, _log);
         for (var i = 0; i < _settings.MaxPendingAccepts; i++)
@@ -201,7 +218,7 @@ internal sealed class ListenerActor : ReceiveActor
     protected override void PostStop()
     {
         _stopping.Cancel();
-        _listenSocket?.Dispose();
+        if (_sharedPort is null) _listenSocket?.Dispose(); // a shared port belongs to the host, and stays open
         _stopping.Dispose();
     }
 }

@@ -41,7 +41,7 @@ namespace AkkaPortShare.Router.Registration;
 /// cannot be forged from the network, unlike a remote Terminated); DeathWatch covers workers without a channel.
 /// </para>
 /// </remarks>
-internal sealed class RegistryActor : ReceiveActor
+internal sealed class RegistryActor : ReceiveActor, IWithTimers
 {
     private const int MaxAddressBytes = 2048;
 
@@ -78,6 +78,13 @@ internal sealed class RegistryActor : ReceiveActor
     private readonly Dictionary<IActorRef, Worker> _byGateway = new();
     private readonly AdmissionsInFlight _admissions;
     private readonly HeldConnections _held = HeldConnections.Get(Context.System);
+    private readonly List<(Resolve Resolve, IActorRef ReplyTo)> _parked = []; // during the restart grace only
+    private TimeSpan _restartGrace;
+
+    private sealed class RestartGraceEnded
+    {
+        public static readonly RestartGraceEnded Instance = new();
+    }
     private readonly ListenEndPoint _listening;
 
     /// <summary>A hand-over socket check ended (<see cref="HandoverSocketCheck"/>); sent with the registrant as sender.</summary>
@@ -86,10 +93,14 @@ internal sealed class RegistryActor : ReceiveActor
         : INoSerializationVerificationNeeded;
 
     /// <param name="drains">The fault-drains actor: every socket closed after a fault goes there.</param>
-    public static Props Props(RouterSettings settings, IActorRef drains) =>
-        Akka.Actor.Props.Create(() => new RegistryActor(settings, drains));
+    /// <param name="restartGrace">After a restart on an inherited listening socket: how long a via that matches no
+    /// registration waits for its worker to register again (see restart-grace); zero answers at once.</param>
+    public static Props Props(RouterSettings settings, IActorRef drains, TimeSpan restartGrace = default) =>
+        Akka.Actor.Props.Create(() => new RegistryActor(settings, drains, restartGrace));
 
-    public RegistryActor(RouterSettings settings, IActorRef drains)
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public RegistryActor(RouterSettings settings, IActorRef drains, TimeSpan restartGrace)
     {
         _settings = settings;
         _drains = drains;
@@ -99,6 +110,8 @@ internal sealed class RegistryActor : ReceiveActor
         Receive<AdmissionChecked>(OnAdmissionChecked);
         Receive<Unregister>(OnUnregister);
         Receive<Resolve>(OnResolve);
+        Receive<RestartGraceEnded>(_ => EndRestartGrace());
+        _restartGrace = restartGrace;
         Receive<Terminated>(t =>
         {
             if (_byActor.TryGetValue(t.ActorRef, out var worker)) RemoveWorker(worker, "its actor system is unreachable or stopped");
@@ -126,6 +139,12 @@ internal sealed class RegistryActor : ReceiveActor
     protected override void PreStart()
     {
         Context.ActorOf(UndeliveredHandoversActor.Props(_drains), "undelivered-handovers");
+        if (_restartGrace > TimeSpan.Zero)
+        {
+            Timers.StartSingleTimer(RestartGraceEnded.Instance, RestartGraceEnded.Instance, _restartGrace);
+            _log.Info("Restarted on a listening socket that outlived the last router: connections for addresses not " +
+                "registered yet wait up to {0} (restart-grace) for their workers to register again", _restartGrace);
+        }
         var users = UnixHandover.IsSupported
             ? string.Join(", ", _settings.AllowedWorkerUserIds.Order().Select(UnixUsers.Describe))
             : "(not checked on this OS)";
@@ -184,6 +203,7 @@ internal sealed class RegistryActor : ReceiveActor
 
         // A worker resends registrations until answered; only the first one is news.
         if (added) _log.Info("Registered {0} for worker {1} ({2})", address, worker.Describe(), worker.HandoverMode);
+        if (added) RouteParked();
         worker.ReplyTo.Tell(new Registered(requested, worker.HandoverMode));
     }
 
@@ -359,10 +379,31 @@ internal sealed class RegistryActor : ReceiveActor
 
     private void OnResolve(Resolve resolve)
     {
-        if (_table.TryMatch(resolve.Via, resolve.LocalEndPoint, out var matched, out var owner))
-            Sender.Tell(new RouteFound(matched!.ToString(), owner!.Endpoint, owner.PassSockets ? owner.Gateway : null));
-        else
-            Sender.Tell(new RouteNotFound(resolve.Via));
+        if (TryRoute(resolve, Sender)) return;
+        if (_restartGrace > TimeSpan.Zero) _parked.Add((resolve, Sender)); // bounded: each is a held connection
+        else Sender.Tell(new RouteNotFound(resolve.Via));
+    }
+
+    private bool TryRoute(Resolve resolve, IActorRef replyTo)
+    {
+        if (!_table.TryMatch(resolve.Via, resolve.LocalEndPoint, out var matched, out var owner)) return false;
+        replyTo.Tell(new RouteFound(matched!.ToString(), owner!.Endpoint, owner.PassSockets ? owner.Gateway : null));
+        return true;
+    }
+
+    // A registration arrived during the restart grace: the connections waiting for it go now.
+    private void RouteParked()
+    {
+        if (_parked.Count > 0) _parked.RemoveAll(p => TryRoute(p.Resolve, p.ReplyTo));
+    }
+
+    private void EndRestartGrace()
+    {
+        if (_parked.Count > 0)
+            _log.Info("Restart grace over: {0} connection(s) still match no registration (EndpointNotFound)", _parked.Count);
+        foreach (var (resolve, replyTo) in _parked) replyTo.Tell(new RouteNotFound(resolve.Via));
+        _parked.Clear();
+        _restartGrace = TimeSpan.Zero;
     }
 
     private void RemoveWorker(Worker worker, string? reason)

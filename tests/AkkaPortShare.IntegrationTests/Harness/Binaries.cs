@@ -3,8 +3,10 @@ namespace AkkaPortShare.IntegrationTests.Harness;
 /// <summary>Finds the router and sample worker built alongside this test assembly (same configuration).</summary>
 public static class Binaries
 {
-    private static readonly string RepoRoot = FindRepoRoot();
-    private static readonly string Configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+    public static readonly string RepoRoot = FindRepoRoot();
+
+    /// <summary>The build configuration of this test run (Debug or Release).</summary>
+    public static readonly string Configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
 
     public static string Router => Output("AkkaPortShare.Host", "akkaportshare.dll");
     public static string EchoWorker => Output("AkkaPortShare.Samples.Echo", "echo-worker.dll");

@@ -57,6 +57,17 @@ public sealed class ManagedProcess : IDisposable
         return new ManagedProcess(name, Process.Start(info) ?? throw new InvalidOperationException($"could not start {dll}"));
     }
 
+    /// <summary>Starts any command (e.g. a shell that prepares descriptors, then execs the router).</summary>
+    public static ManagedProcess StartCommand(string name, string file, IReadOnlyDictionary<string, string>? environment,
+        params string[] args)
+    {
+        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in args) info.ArgumentList.Add(arg);
+        info.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) info.Environment[key] = value;
+        return new ManagedProcess(name, Process.Start(info) ?? throw new InvalidOperationException($"could not start {file}"));
+    }
+
     private void OnLine(string? line)
     {
         if (line is null) return;
