@@ -31,7 +31,10 @@ public sealed class RestartSpec(ITestOutputHelper output)
             akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = {{host.RemotingPort}} }
             """);
 
+        var routers = new List<ManagedProcess>(); // each generation is killed at the end, whatever happened
+        using var cleanup = new Disposer(routers);
         var router = await StartActivatedAsync(listener, config, "router-1");
+        routers.Add(router);
         await host.StartWorkerAsync("w", "echo/");
 
         var served = 0;
@@ -75,6 +78,7 @@ public sealed class RestartSpec(ITestOutputHelper output)
             Assert.True(await router.WaitForExitAsync(TimeSpan.FromSeconds(30)), $"router did not stop:\n{router.Tail(30)}");
             Assert.Equal(0, router.ExitCode);
             router = await StartActivatedAsync(listener, config, $"router-{generation}");
+            routers.Add(router);
             restarts.Add($"restart {generation - 1}: {served - before} served meanwhile");
         }
         await Task.Delay(TimeSpan.FromSeconds(3));
@@ -109,5 +113,10 @@ public sealed class RestartSpec(ITestOutputHelper output)
         await router.WaitForLineAsync("Listening on", Timeout);
         output.WriteLine($"{name} pid {router.Id} listening");
         return router;
+    }
+
+    private sealed class Disposer(List<ManagedProcess> processes) : IDisposable
+    {
+        public void Dispose() => processes.ForEach(p => p.Dispose());
     }
 }
