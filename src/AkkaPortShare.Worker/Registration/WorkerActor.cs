@@ -186,6 +186,16 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
     private void OnRefused(RegistrationRefused refused)
     {
         if (!_state.Addresses.ContainsKey(refused.BaseAddress)) return;
+        if (refused.Reason == RefusalReason.HandoverUnavailable)
+        {
+            // The router could not check our hand-over socket now (its admission slots busy, a check timed out):
+            // not a verdict on this worker, and giving up would let whoever fills those slots keep us out.
+            _log.Warning("Registration of {0} not checked yet ({1}): {2}; registering again", refused.BaseAddress,
+                refused.Reason, refused.Message);
+            if (!Timers.IsTimerActive(RetryRegistrations.Instance))
+                Timers.StartSingleTimer(RetryRegistrations.Instance, RetryRegistrations.Instance, _state.Backoff);
+            return;
+        }
         _log.Error("Registration of {0} refused ({1}): {2}", refused.BaseAddress, refused.Reason, refused.Message);
         SetState(refused.BaseAddress, RegistrationState.Refused, refused.Message);
     }

@@ -215,6 +215,23 @@ public sealed partial class WorkerActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public async Task WorkerActor_must_keep_registering_an_address_whose_handover_check_could_not_be_made_now()
+    {
+        // Whoever fills the router's admission slots must not keep a real worker out for good.
+        var worker = StartWorker([EchoAddress], settings: Settings("""
+            akka-port-share.worker.registration-retry { min-backoff = 300ms, max-backoff = 300ms }
+            """));
+        await ExpectRegisterAsync(EchoAddress);
+
+        worker.Tell(new RegistrationRefused(EchoAddress, RefusalReason.HandoverUnavailable,
+            "4 hand-over socket checks are in flight (max-concurrent-admissions); register again later."), _registryForwarder);
+
+        Assert.Equal(RegistrationState.Pending, (await StatusOfAsync(worker, EchoAddress)).State);
+        Assert.Equal(EchoAddress, (await ExpectRegisterAsync()).BaseAddress);
+        Assert.Equal(EchoAddress, (await ExpectRegisterAsync()).BaseAddress);
+    }
+
+    [Fact]
     public async Task WorkerActor_must_register_again_when_the_association_with_the_router_ends()
     {
         var worker = StartWorker([EchoAddress]);
