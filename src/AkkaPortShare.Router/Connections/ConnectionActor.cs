@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Akka.Actor;
@@ -6,6 +7,7 @@ using Akka.Event;
 using AkkaPortShare.Framing;
 using AkkaPortShare.Registration;
 using AkkaPortShare.Router.Configuration;
+using AkkaPortShare.Router.Diagnostics;
 using AkkaPortShare.Router.Relay;
 using AkkaPortShare.Transport;
 using static AkkaPortShare.Router.RoutingProtocol;
@@ -44,6 +46,8 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
     private bool _socketGivenAway;
     private bool _relaying;
     private readonly HeldConnections _held = HeldConnections.Get(Context.System);
+    private readonly RouterMetrics _metrics = RouterMetrics.Get(Context.System);
+    private readonly long _acceptedAt = Stopwatch.GetTimestamp(); // for the hand-over latency histogram
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -149,6 +153,7 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
                 Fault(fault);
                 break;
             case PreambleStage.Failed:
+                _metrics.ClosedForBadPreamble();
                 Close($"bad preamble ({_decoder.Error})");
                 break;
             case PreambleStage.AfterEncoding or PreambleStage.Complete
@@ -178,6 +183,7 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
             _socketGivenAway = true;
             _held.Move(_socket, HeldStage.WaitingForHandover); // the gateway releases it once passed
             gateway.Tell(new HandOver(_socket, alreadyRead, _decoder.Via!));
+            _metrics.Dispatched(route.BaseAddress, "fd", _acceptedAt);
             Context.Stop(Self);
             return;
         }
@@ -190,6 +196,7 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
             return;
         }
         _relaying = true;
+        _metrics.Dispatched(route.BaseAddress, "relay", _acceptedAt);
         _log.Debug("Relaying {0} ({1}) to {2}:{3}", _peer, _decoder.Via, route.Worker.DataHost, route.Worker.DataPort);
         Timers.Cancel(PreambleTimeout.Instance);
         Become(Relaying);

@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.Event;
 using AkkaPortShare.Router.Configuration;
 using AkkaPortShare.Transport;
+using AkkaPortShare.Router.Diagnostics;
 using static AkkaPortShare.Router.RoutingProtocol;
 
 namespace AkkaPortShare.Router.Connections;
@@ -23,6 +24,7 @@ internal sealed class FaultDrainActor : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly RouterSettings _settings;
     private readonly HeldConnections _held = HeldConnections.Get(Context.System);
+    private readonly RouterMetrics _metrics = RouterMetrics.Get(Context.System);
     // Oldest first; the index finds an ended drain without a scan.
     private readonly LinkedList<Drain> _draining = new();
     private readonly Dictionary<long, LinkedListNode<Drain>> _byId = new();
@@ -43,6 +45,7 @@ internal sealed class FaultDrainActor : ReceiveActor
     {
         if (_draining.Count >= _settings.MaxDrainingConnections) CutOldest(fault.Peer);
         _held.Move(fault.Socket, HeldStage.Draining);
+        _metrics.Faulted(fault.FaultUri);
         var drain = new Drain(_nextId++, fault.Peer, fault.Socket, new CancellationTokenSource());
         _byId[drain.Id] = _draining.AddLast(drain);
         var id = drain.Id;

@@ -104,12 +104,28 @@ internal sealed class HeldConnections : IExtension
         return released;
     }
 
+    /// <summary>How many are held in each stage (every stage, zeros included), for the held-connections gauge.</summary>
+    public IEnumerable<(string Stage, int Count)> CountByStage()
+    {
+        var counts = new int[Enum.GetValues<HeldStage>().Length];
+        foreach (var stage in _held.Values) counts[(int)stage]++;
+        return Enum.GetValues<HeldStage>().Select(s => (MetricName(s), counts[(int)s]));
+    }
+
     /// <summary>"12 reading the preamble, 3 waiting for a hand-over", for log lines.</summary>
     public string Describe()
     {
         var byStage = _held.Values.GroupBy(s => s).OrderBy(g => g.Key).Select(g => $"{g.Count()} {Describe(g.Key)}").ToList();
         return byStage.Count == 0 ? "none" : string.Join(", ", byStage);
     }
+
+    private static string MetricName(HeldStage stage) => stage switch
+    {
+        HeldStage.ReadingPreamble => "reading_preamble",
+        HeldStage.WaitingForRegistry => "waiting_for_registry",
+        HeldStage.WaitingForHandover => "waiting_for_handover",
+        _ => "draining",
+    };
 
     private static string Describe(HeldStage stage) => stage switch
     {

@@ -6,6 +6,7 @@ using AkkaPortShare.Framing;
 using AkkaPortShare.Interop;
 using AkkaPortShare.Router.Configuration;
 using AkkaPortShare.Router.Connections;
+using AkkaPortShare.Router.Diagnostics;
 using AkkaPortShare.Router.Hosting;
 using static AkkaPortShare.Router.RoutingProtocol;
 
@@ -38,6 +39,7 @@ internal sealed class ListenerActor : ReceiveActor
     private readonly Dictionary<IPAddress, int> _pendingBySource = new();
     private readonly SemaphoreSlim _acceptGate;
     private readonly HeldConnections _held = HeldConnections.Get(Context.System);
+    private readonly RouterMetrics _metrics = RouterMetrics.Get(Context.System);
     private readonly PreambleDecoder _decoder;
     private readonly SharedPort? _sharedPort;
     private Socket? _listenSocket;
@@ -143,6 +145,7 @@ internal sealed class ListenerActor : ReceiveActor
     {
         _acceptGate.Release();
         _held.Hold(socket, HeldStage.ReadingPreamble);
+        _metrics.Accepted();
         socket.NoDelay = true;
         var alreadyRead = ReadWhatArrived(socket, out var decided);
         if (!decided && _pending.Count >= _settings.MaxPendingConnections) MakeRoom();
@@ -181,6 +184,7 @@ internal sealed class ListenerActor : ReceiveActor
         victim ??= _pending.First!;
         RemovePending(victim.Value.Connection);
         victim.Value.Connection.Tell(Shed.Instance);
+        _metrics.Shed();
     }
 
     // What the client sent before its socket was taken, read without waiting; decided when those bytes already

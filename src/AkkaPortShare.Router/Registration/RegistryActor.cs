@@ -8,6 +8,7 @@ using AkkaPortShare.Interop;
 using AkkaPortShare.Registration;
 using AkkaPortShare.Router.Configuration;
 using AkkaPortShare.Router.Connections;
+using AkkaPortShare.Router.Diagnostics;
 using AkkaPortShare.Router.Handover;
 using static AkkaPortShare.Registration.RegistryProtocol;
 using static AkkaPortShare.Router.RoutingProtocol;
@@ -78,6 +79,7 @@ internal sealed class RegistryActor : ReceiveActor, IWithTimers
     private readonly Dictionary<IActorRef, Worker> _byGateway = new();
     private readonly AdmissionsInFlight _admissions;
     private readonly HeldConnections _held = HeldConnections.Get(Context.System);
+    private readonly RouterMetrics _metrics = RouterMetrics.Get(Context.System);
     private readonly List<(Resolve Resolve, IActorRef ReplyTo)> _parked = []; // during the restart grace only
     private TimeSpan _restartGrace;
 
@@ -203,6 +205,7 @@ internal sealed class RegistryActor : ReceiveActor, IWithTimers
 
         // A worker resends registrations until answered; only the first one is news.
         if (added) _log.Info("Registered {0} for worker {1} ({2})", address, worker.Describe(), worker.HandoverMode);
+        if (added) _metrics.UriRegistered();
         if (added) RouteParked();
         worker.ReplyTo.Tell(new Registered(requested, worker.HandoverMode));
     }
@@ -369,6 +372,7 @@ internal sealed class RegistryActor : ReceiveActor, IWithTimers
         {
             owner.ReplyTo = Sender;
             _log.Info("Unregistered {0} for worker {1}", address, owner.Describe());
+            _metrics.UrisUnregistered(1);
             Sender.Tell(new Unregistered(requested));
         }
         else
@@ -420,6 +424,7 @@ internal sealed class RegistryActor : ReceiveActor, IWithTimers
             Context.Stop(worker.Gateway!);
         }
         var removed = _table.RemoveOwner(worker);
+        _metrics.UrisUnregistered(removed.Count);
         if (reason is not null)
             _log.Warning("Worker {0} is gone ({1}): removed {2} address(es) {3}", worker.Describe(), reason,
                 removed.Count, string.Join(", ", removed));
