@@ -31,6 +31,7 @@ public sealed record WorkerSettings
     public required long MaxUnsentBytes { get; init; }
     public required long MaxUnsentBytesTotal { get; init; }
     public required int MaxConnections { get; init; }
+    public required int MaxMessagesBeforeAnswer { get; init; }
 
     private WorkerSettings() { }
 
@@ -77,6 +78,7 @@ public sealed record WorkerSettings
             MaxUnsentBytes = Positive(c.GetByteSize("max-unsent-bytes"), "max-unsent-bytes"),
             MaxUnsentBytesTotal = Positive(c.GetByteSize("max-unsent-bytes-total"), "max-unsent-bytes-total"),
             MaxConnections = (int)Positive(c.GetInt("max-connections"), "max-connections"),
+            MaxMessagesBeforeAnswer = (int)Positive(c.GetInt("max-messages-before-answer"), "max-messages-before-answer"),
         };
     }
 

@@ -42,6 +42,8 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
     private bool _writeBlocked;        // too much unsent: stop reading until it is written (back-pressure)
     private bool _blockLogged;
     private long? _credit;             // messages the service asked for (RequestMessages); null: it does not use flow control
+    private bool _serviceAnswered;     // the service said anything this session (a reply, NoReply, RequestMessages)
+    private int _unanswered;           // messages delivered before that
     private byte[] _buffer;
     private int _offset;        // first byte not yet decoded
     private int _filled;        // end of the bytes read
@@ -92,7 +94,19 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
         Pump();
     }
 
-    private bool Paused => _drainPending || _endPending || _writeBlocked || _credit == 0;
+    // Until the service has said anything, at most max-messages-before-answer are delivered: a busy service shared by
+    // many sessions may take its time over SessionOpened, and its first RequestMessages must not find thousands of
+    // messages already in its mailbox (found under load: a non-reading flood grew the worker by 500 MB).
+    private bool Paused => _drainPending || _endPending || _writeBlocked || _credit == 0
+        || (!_serviceAnswered && _credit is null && _unanswered >= _settings.MaxMessagesBeforeAnswer);
+
+    private void ServiceAnswered()
+    {
+        if (_serviceAnswered) return;
+        var wasPaused = Paused;
+        _serviceAnswered = true;
+        if (wasPaused && !Paused) Pump();
+    }
 
     /// <summary>Decodes what is buffered, then reads on unless the connection is finished or paused.</summary>
     private void Pump()
@@ -111,20 +125,27 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
     {
         Receive<Send>(s =>
         {
+            ServiceAnswered();
             if (_serviceEnded) return; // nothing may follow End
             Enqueue(s.Payload);
             OnReplied();
         });
         Receive<SendStream>(s =>
         {
+            ServiceAnswered();
             _outbox.Add(s.Body);
             Flush();
             OnReplied();
         });
-        Receive<NoReply>(_ => OnReplied());
+        Receive<NoReply>(_ =>
+        {
+            ServiceAnswered();
+            OnReplied();
+        });
         Receive<RequestMessages>(r =>
         {
             var wasPaused = Paused;
+            _serviceAnswered = true;
             _credit = (_credit ?? 0) + Math.Max(0, r.Count);
             if (wasPaused && !Paused) Pump();
         });
@@ -286,6 +307,7 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
             case SessionEventKind.EnvelopeEnd:
                 _service!.Tell(new MessageReceived(Self, _message!.ToArray()));
                 if (_credit > 0) _credit--;
+                if (!_serviceAnswered) _unanswered++;
                 _message = null;
                 return true;
             // Without a message there is no reply to wait for (found by fuzzing: End right after the preamble hung).
@@ -344,6 +366,8 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
         _inbound = null;
         _serviceEnded = false;
         _credit = null; // the service's flow control ends with its session
+        _serviceAnswered = false;
+        _unanswered = 0;
         if (_service is null) return;
         _service.Tell(new SessionClosed(Self, graceful));
         _service = null;

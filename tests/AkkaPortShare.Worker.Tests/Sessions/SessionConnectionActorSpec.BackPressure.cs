@@ -60,6 +60,22 @@ public sealed partial class SessionConnectionActorSpec
     }
 
     [Fact]
+    public async Task SessionConnectionActor_must_deliver_at_most_max_messages_before_answer_until_its_service_says_anything()
+    {
+        // A busy service shared by many sessions may not have taken SessionOpened yet: what the session reads
+        // meanwhile must not all land in its mailbox.
+        var (session, client, _) = await OpenDuplexSessionAsync(settings: Settings("akka-port-share.worker.max-messages-before-answer = 3"));
+        for (byte i = 1; i <= 5; i++) await Loopback.SendAsync(client, SizedEnvelope(Payload(100, seed: i)));
+
+        for (byte i = 1; i <= 3; i++) Assert.Equal(Payload(100, seed: i), (await _service.ExpectMsgAsync<MessageReceived>()).Payload);
+        await _service.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(500));
+
+        // Its first answer (here: flow control with credit) lets the rest through, as that answer allows.
+        session.Tell(new RequestMessages(2), _service.Ref);
+        for (byte i = 4; i <= 5; i++) Assert.Equal(Payload(100, seed: i), (await _service.ExpectMsgAsync<MessageReceived>()).Payload);
+    }
+
+    [Fact]
     public async Task SessionConnectionActor_must_read_on_while_its_unsent_bytes_stay_under_max_unsent_bytes()
     {
         // The bound is per connection: replies under it (and a client that reads them) never pause the session.
