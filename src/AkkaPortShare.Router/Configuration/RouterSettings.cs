@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using Akka.Actor;
 using Akka.Configuration;
@@ -101,22 +100,10 @@ public sealed record RouterSettings
     }
 
     // Empty list: this process's own user and root. Names go through the system's user database once, at start.
-    private static (IReadOnlySet<uint> Ids, List<string> Unknown) ResolveUsers(IReadOnlyList<string> users)
+    private static (IReadOnlySet<uint> Ids, IReadOnlyList<string> Unknown) ResolveUsers(IReadOnlyList<string> users)
     {
-        var ids = new HashSet<uint>();
-        var unknown = new List<string>();
-        if (!UnixHandover.IsSupported) return (ids, unknown);
-        if (users.Count == 0)
-        {
-            ids.Add(UnixHandover.CurrentUserId);
-            ids.Add(0);
-        }
-        foreach (var user in users)
-        {
-            if (uint.TryParse(user, NumberStyles.None, CultureInfo.InvariantCulture, out var uid)) ids.Add(uid);
-            else if (user.Length > 0 && UnixUsers.TryGetUserId(user, out uid)) ids.Add(uid);
-            else unknown.Add(user);
-        }
+        if (!UnixHandover.IsSupported) return (new HashSet<uint>(), []);
+        var ids = UnixUsers.ResolveAll(users, out var unknown);
         return (ids, unknown);
     }
 }
