@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using AkkaPortShare.IntegrationTests.Harness;
 using Xunit.Abstractions;
 
@@ -10,6 +9,8 @@ namespace AkkaPortShare.IntegrationTests.Operations;
 /// </summary>
 public sealed class InstallSpec(ITestOutputHelper output)
 {
+    private static readonly TimeSpan Limit = TimeSpan.FromMinutes(3); // per command
+
     [Fact]
     public async Task The_published_router_runs_from_its_folder_with_its_hocon_conf()
     {
@@ -17,7 +18,7 @@ public sealed class InstallSpec(ITestOutputHelper output)
         try
         {
             // --no-build: publish what the test run already built, in the same configuration.
-            var (code, text) = await RunAsync("dotnet", "publish", Path.Combine(Binaries.RepoRoot, "src", "AkkaPortShare.Host"),
+            var (code, text) = await Command.RunAsync(Limit, null, "dotnet", "publish", Path.Combine(Binaries.RepoRoot, "src", "AkkaPortShare.Host"),
                 "--no-build", "-c", Binaries.Configuration, "-o", destination);
             Assert.True(code == 0, text);
             Assert.True(File.Exists(Path.Combine(destination, "hocon.conf")), $"hocon.conf is not published:\n{text}");
@@ -57,7 +58,7 @@ public sealed class InstallSpec(ITestOutputHelper output)
             if (unit.EndsWith(".socket", StringComparison.Ordinal)) // verify wants the service the socket starts
                 await File.WriteAllTextAsync(Path.Combine(folder, "akkaportshare.service"), "[Service]\nExecStart=/bin/true\n");
 
-            var (code, result) = await RunAsync("systemd-analyze", "verify", "--man=no", copy);
+            var (code, result) = await Command.RunAsync(Limit, null, "systemd-analyze", "verify", "--man=no", copy);
 
             Assert.True(code == 0, result);
             // verify exits 0 on unknown keys and bad values and only prints them: any line naming the unit is a defect.
@@ -67,17 +68,5 @@ public sealed class InstallSpec(ITestOutputHelper output)
         {
             Directory.Delete(folder, recursive: true);
         }
-    }
-
-    private static async Task<(int Code, string Output)> RunAsync(string file, params string[] args)
-    {
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args) info.ArgumentList.Add(arg);
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout + await stderr);
     }
 }

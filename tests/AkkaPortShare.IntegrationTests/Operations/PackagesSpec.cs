@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using AkkaPortShare.IntegrationTests.Harness;
 
@@ -11,6 +10,8 @@ namespace AkkaPortShare.IntegrationTests.Operations;
 /// </summary>
 public sealed class PackagesSpec
 {
+    private static readonly TimeSpan Limit = TimeSpan.FromMinutes(6); // per command
+
     [Fact]
     public async Task The_READMEs_worker_builds_from_the_packed_packages_and_the_router_installs_as_a_tool()
     {
@@ -18,7 +19,7 @@ public sealed class PackagesSpec
         try
         {
             var feed = Path.Combine(root, "feed");
-            var pack = await RunAsync(Binaries.RepoRoot, "dotnet", "pack", "AkkaPortShare.sln", "--no-build",
+            var pack = await Command.RunAsync(Limit, Binaries.RepoRoot, "dotnet", "pack", "AkkaPortShare.sln", "--no-build",
                 "-c", Binaries.Configuration, "-o", feed);
             Assert.True(pack.Code == 0, pack.Output);
             var packages = Directory.GetFiles(feed, "*.nupkg").Select(Path.GetFileName).Order().ToList();
@@ -58,14 +59,14 @@ public sealed class PackagesSpec
                 """);
             await File.WriteAllTextAsync(Path.Combine(consumer, "Program.cs"), ReadmeSnippet("## Serve your own address"));
 
-            var build = await RunAsync(consumer, "dotnet", "build", "-c", "Release");
+            var build = await Command.RunAsync(Limit, consumer, "dotnet", "build", "-c", "Release");
             Assert.True(build.Code == 0, build.Output);
 
             var tools = Path.Combine(root, "tools");
-            var install = await RunAsync(root, "dotnet", "tool", "install", "akkaportshare", "--tool-path", tools,
+            var install = await Command.RunAsync(Limit, root, "dotnet", "tool", "install", "akkaportshare", "--tool-path", tools,
                 "--add-source", feed, "--version", "0.3.0");
             Assert.True(install.Code == 0, install.Output);
-            var version = await RunAsync(root, Path.Combine(tools, "akkaportshare"), "--version");
+            var version = await Command.RunAsync(Limit, root, Path.Combine(tools, "akkaportshare"), "--version");
             Assert.True(version.Code == 0, version.Output);
             Assert.Contains("akkaportshare 0.3.0", version.Output);
         }
@@ -83,30 +84,5 @@ public sealed class PackagesSpec
         var match = Regex.Match(section, "```csharp\n(.*?)```", RegexOptions.Singleline);
         Assert.True(match.Success, $"no C# block under {heading}");
         return match.Groups[1].Value;
-    }
-
-    private static async Task<(int Code, string Output)> RunAsync(string directory, string file, params string[] args)
-    {
-        var info = new ProcessStartInfo(file)
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = directory,
-        };
-        foreach (var arg in args) info.ArgumentList.Add(arg);
-        info.Environment["DOTNET_NOLOGO"] = "1";
-        info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(6));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            return (-1, $"{file} {string.Join(' ', args)} did not finish in 6 minutes\n{await stdout}{await stderr}");
-        }
-        return (process.ExitCode, $"{file} {string.Join(' ', args)}\n{await stdout}{await stderr}");
     }
 }
