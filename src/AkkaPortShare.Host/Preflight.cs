@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Akka.Configuration;
 using AkkaPortShare.Configuration;
 using AkkaPortShare.Router.Configuration;
+using AkkaPortShare.Router.Control;
 using AkkaPortShare.Router.Hosting;
 
 namespace AkkaPortShare.Host;
@@ -17,7 +18,7 @@ internal static class Preflight
 {
     public sealed record Outcome(SharedPort? Port, string? Problem, int ExitCode);
 
-    public static Outcome Run(FileInfo? configFile)
+    public static Outcome Run(FileInfo? configFile, bool takeover = false)
     {
         Config operatorConfig;
         RouterSettings settings;
@@ -37,8 +38,9 @@ internal static class Preflight
 
         try
         {
+            var takenOver = takeover ? Takeover.TakeListener(settings) : null;
             ProbeRemotingPort(operatorConfig.WithFallback(RouterSettings.DefaultConfig()));
-            return new Outcome(SharedPort.Open(settings), null, 0);
+            return new Outcome(takenOver ?? SharedPort.Open(settings), null, 0);
         }
         catch (CannotListenException e)
         {

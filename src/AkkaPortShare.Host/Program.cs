@@ -8,6 +8,7 @@ using Microsoft.Extensions.Logging.Console;
 
 // The router process; see CommandLine.Usage.
 var commandLine = CommandLine.Parse(args, File.Exists);
+if (commandLine.Status) return await StatusCommand.RunAsync(commandLine);
 if (!commandLine.RunsRouter)
 {
     (commandLine.ExitCode == 0 ? Console.Out : Console.Error).WriteLine(commandLine.Output);
@@ -15,7 +16,7 @@ if (!commandLine.RunsRouter)
 }
 
 // Configuration, remoting port and shared port, checked before anything starts (see Preflight).
-var preflight = Preflight.Run(commandLine.ConfigFile);
+var preflight = Preflight.Run(commandLine.ConfigFile, commandLine.Takeover);
 if (preflight.Problem is not null)
 {
     Console.Error.WriteLine(preflight.Problem);
@@ -24,7 +25,8 @@ if (preflight.Problem is not null)
 using var sharedPort = preflight.Port!;
 
 var builder = Host.CreateApplicationBuilder();
-builder.Services.AddSystemd(); // Type=notify: systemd hears READY=1 once the router listens; a no-op elsewhere
+builder.Services.AddSystemd();
+builder.Services.AddHealthChecks(); // the router's checks (tags live, ready) show in `akkaportshare status` // Type=notify: systemd hears READY=1 once the router listens; a no-op elsewhere
 // One log pipeline and one format: single-line console lines, or JSON with Logging__Console__FormatterName=json.
 // (Naming the formatter matters: without a name the console logger rebuilds the simple formatter's options from
 // its legacy settings and drops SingleLine.)

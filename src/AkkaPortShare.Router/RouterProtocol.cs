@@ -20,6 +20,9 @@ public static class RouterProtocol
     /// <param name="PendingConnections">Unrouted connections waiting for their client (max-pending-connections).</param>
     public sealed record ListenerStatus(IPEndPoint LocalEndPoint, int PendingConnections)
     {
+        /// <summary>False once the router stopped accepting (draining for SIGTERM, or its listener taken over).</summary>
+        public bool Accepting { get; init; } = true;
+
         /// <summary>Accepted connections the router holds, whatever their stage (max-held-connections).</summary>
         public int HeldConnections { get; init; }
 
@@ -45,5 +48,14 @@ public static class RouterProtocol
 
     public sealed record Registrations(IReadOnlyList<RegisteredAddress> Addresses);
 
-    public sealed record RegisteredAddress(string BaseAddress, int ProcessId, string HandoverMode);
+    public sealed record RegisteredAddress(string BaseAddress, int ProcessId, string HandoverMode)
+    {
+        /// <summary>The worker's user as the kernel reported it for its hand-over socket; null when admitted by secret.</summary>
+        public uint? UserId { get; init; }
+
+        public string? HostName { get; init; }
+
+        /// <summary>Connections routed to this base address since the router started.</summary>
+        public long ConnectionsRouted { get; init; }
+    }
 }

@@ -46,6 +46,9 @@ public sealed record RouterSettings
     public required TimeSpan RestartGrace { get; init; }
     public required TimeSpan DrainTimeout { get; init; }
 
+    /// <summary>control-socket as configured: a path, empty for the default place, or "off".</summary>
+    public required string ControlSocket { get; init; }
+
     private RouterSettings() { }
 
     public static Config DefaultConfig() =>
@@ -92,6 +95,7 @@ public sealed record RouterSettings
             MaxConcurrentAdmissions = c.PositiveInt("max-concurrent-admissions"),
             RestartGrace = c.Duration("restart-grace", allowZero: true),
             DrainTimeout = c.Duration("drain-timeout"),
+            ControlSocket = c.String("control-socket").Trim(),
         };
         if (settings.MaxHeldConnections <= settings.MaxPendingConnections)
             c.Problem("max-held-connections", $"{settings.MaxHeldConnections} must exceed max-pending-connections ({settings.MaxPendingConnections})");

@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Diagnostics.Metrics;
 using Akka.Actor;
 using AkkaPortShare.Router.Connections;
@@ -24,10 +26,16 @@ public sealed class RouterMetrics : IExtension, IDisposable
     private readonly Counter<long> _urisRegistered;
     private readonly Counter<long> _urisUnregistered;
     private readonly Histogram<double> _handoverDuration;
+    private readonly HeldConnections _held;
+    private readonly ConcurrentDictionary<string, StrongBox<long>> _routedByAddress = new(StringComparer.Ordinal);
     private int _registrationsActive;
+    // Totals since start, for `akkaportshare status` (the instruments above report to listeners, not to us).
+    private long _totalAccepted, _totalDispatched, _totalDispatchFailures, _totalProtocolFailures, _totalShed,
+        _totalUrisRegistered, _totalUrisUnregistered;
 
     internal RouterMetrics(HeldConnections held)
     {
+        _held = held;
         _accepted = _meter.CreateCounter<long>("akkaportshare.router.connections.accepted", "{connection}",
             "Connections accepted on the shared port (SMSvcHost: Connections Accepted over net.tcp).");
         _dispatched = _meter.CreateCounter<long>("akkaportshare.router.connections.dispatched", "{connection}",
@@ -58,7 +66,11 @@ public sealed class RouterMetrics : IExtension, IDisposable
     public static RouterMetrics Get(ActorSystem system) =>
         system.GetExtension<RouterMetrics>() ?? system.WithExtension<RouterMetrics, RouterMetricsProvider>();
 
-    internal void Accepted() => _accepted.Add(1);
+    internal void Accepted()
+    {
+        _accepted.Add(1);
+        Interlocked.Increment(ref _totalAccepted);
+    }
 
     internal void Dispatched(string baseAddress, string mode, long acceptedAt)
     {
@@ -66,24 +78,56 @@ public sealed class RouterMetrics : IExtension, IDisposable
             new KeyValuePair<string, object?>("akkaportshare.handover.mode", mode));
         _handoverDuration.Record(Stopwatch.GetElapsedTime(acceptedAt).TotalSeconds,
             new KeyValuePair<string, object?>("akkaportshare.handover.mode", mode));
+        Interlocked.Increment(ref _totalDispatched);
+        // One box per base address ever routed to: bounded by the registrations the router admitted.
+        Interlocked.Increment(ref _routedByAddress.GetOrAdd(baseAddress, static _ => new StrongBox<long>()).Value);
     }
+
+    /// <summary>Connections routed to this base address since the router started (status).</summary>
+    public long RoutedTo(string baseAddress) =>
+        _routedByAddress.TryGetValue(baseAddress, out var box) ? Interlocked.Read(ref box.Value) : 0;
+
+    /// <summary>Every counter's total since the router started, and what is held now (status).</summary>
+    public RouterCounters Snapshot() => new(
+        Interlocked.Read(ref _totalAccepted), Interlocked.Read(ref _totalDispatched),
+        Interlocked.Read(ref _totalDispatchFailures), Interlocked.Read(ref _totalProtocolFailures),
+        Interlocked.Read(ref _totalShed), Volatile.Read(ref _registrationsActive),
+        Interlocked.Read(ref _totalUrisRegistered), Interlocked.Read(ref _totalUrisUnregistered),
+        _held.CountByStage().ToDictionary(s => s.Stage, s => s.Count));
 
     /// <summary>A fault sent on a connection: ConnectionDispatchFailed is a dispatch failure, the rest protocol failures.</summary>
     internal void Faulted(string faultUri)
     {
         var name = faultUri[(faultUri.LastIndexOf('/') + 1)..];
-        if (name == "ConnectionDispatchFailed") _dispatchFailures.Add(1);
-        else _protocolFailures.Add(1, new KeyValuePair<string, object?>("error.type", name));
+        if (name == "ConnectionDispatchFailed")
+        {
+            _dispatchFailures.Add(1);
+            Interlocked.Increment(ref _totalDispatchFailures);
+        }
+        else
+        {
+            _protocolFailures.Add(1, new KeyValuePair<string, object?>("error.type", name));
+            Interlocked.Increment(ref _totalProtocolFailures);
+        }
     }
 
     /// <summary>A bad preamble closed without a fault (as WCF servers do for garbage and oversized vias).</summary>
-    internal void ClosedForBadPreamble() => _protocolFailures.Add(1, new KeyValuePair<string, object?>("error.type", "bad_preamble"));
+    internal void ClosedForBadPreamble()
+    {
+        _protocolFailures.Add(1, new KeyValuePair<string, object?>("error.type", "bad_preamble"));
+        Interlocked.Increment(ref _totalProtocolFailures);
+    }
 
-    internal void Shed() => _shed.Add(1, new KeyValuePair<string, object?>("error.type", "max_pending_connections"));
+    internal void Shed()
+    {
+        _shed.Add(1, new KeyValuePair<string, object?>("error.type", "max_pending_connections"));
+        Interlocked.Increment(ref _totalShed);
+    }
 
     internal void UriRegistered()
     {
         _urisRegistered.Add(1);
+        Interlocked.Increment(ref _totalUrisRegistered);
         Interlocked.Increment(ref _registrationsActive);
     }
 
@@ -91,11 +135,17 @@ public sealed class RouterMetrics : IExtension, IDisposable
     {
         if (count == 0) return;
         _urisUnregistered.Add(count);
+        Interlocked.Add(ref _totalUrisUnregistered, count);
         Interlocked.Add(ref _registrationsActive, -count);
     }
 
     public void Dispose() => _meter.Dispose();
 }
+
+/// <summary>The router's counters as totals since it started (the names are the instruments' without the prefix).</summary>
+public sealed record RouterCounters(long ConnectionsAccepted, long ConnectionsDispatched, long DispatchFailures,
+    long ProtocolFailures, long ConnectionsShed, int RegistrationsActive, long UrisRegistered, long UrisUnregistered,
+    IReadOnlyDictionary<string, int> ConnectionsHeld);
 
 internal sealed class RouterMetricsProvider : ExtensionIdProvider<RouterMetrics>
 {

@@ -3,6 +3,8 @@ using Akka.Event;
 using Akka.Actor;
 using Akka.Hosting;
 using AkkaPortShare.Router.Configuration;
+using AkkaPortShare.Router.Control;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using AkkaPortShare.Router.Connections;
 using AkkaPortShare.Router.Listening;
 using AkkaPortShare.Router.Registration;
@@ -67,7 +69,8 @@ public static class RouterHostingExtensions
             .AddHocon(options.ToHocon(), HoconAddMode.Prepend)
             .AddHocon(RouterSettings.DefaultConfig(), HoconAddMode.Append)
             .AddHocon(RegistryProtocolConfig.Default(), HoconAddMode.Append)
-            .WithActors((system, registry) =>
+            .WithRouterHealthChecks()
+            .WithActors((system, registry, resolver) =>
             {
                 var settings = RouterSettings.Create(system);
                 var drains = system.ActorOf(FaultDrainActor.Props(settings), FaultDrainsName);
@@ -81,7 +84,75 @@ public static class RouterHostingExtensions
                 registry.Register<PortShareFaultDrains>(drains);
                 system.ActorOf(CoreActorWatchdog.Props([listener, registryActor, drains]), WatchdogName);
                 AddGracefulDrain(system, listener, settings);
+                StartControlSocket(system, settings, listener, registryActor, options.SharedPort,
+                    resolver.GetService<HealthCheckService>());
             });
+    }
+
+    /// <summary>Health tags: "live" (the process can do its work; restart it otherwise) and "ready" (send it traffic).</summary>
+    public const string LiveTag = "live";
+    public const string ReadyTag = "ready";
+
+    // Liveness: the actor system runs and the core actors answer. Readiness: the listener accepts (false while it
+    // drains for SIGTERM or after its socket was taken over).
+    private static AkkaConfigurationBuilder WithRouterHealthChecks(this AkkaConfigurationBuilder builder) => builder
+        .WithActorSystemLivenessCheck(tags: [LiveTag])
+        .WithHealthCheck("akkaportshare-router-live", async (system, registry, token) =>
+        {
+            try
+            {
+                await registry.Get<PortShareRegistry>().Ask<RouterProtocol.Registrations>(RouterProtocol.GetRegistrations.Instance, HealthCheckTimeout, token);
+                await registry.Get<PortShareListener>().Ask<RouterProtocol.ListenerStatus>(RouterProtocol.GetListenerStatus.Instance, HealthCheckTimeout, token);
+                return HealthCheckResult.Healthy("registry and listener answer");
+            }
+            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException or MissingActorRegistryEntryException)
+            {
+                return HealthCheckResult.Unhealthy($"a core actor does not answer: {e.Message}");
+            }
+        }, tags: [LiveTag])
+        .WithHealthCheck("akkaportshare-router-ready", async (system, registry, token) =>
+        {
+            try
+            {
+                var status = await registry.Get<PortShareListener>().Ask<RouterProtocol.ListenerStatus>(
+                    RouterProtocol.GetListenerStatus.Instance, HealthCheckTimeout, token);
+                return status.Accepting
+                    ? HealthCheckResult.Healthy($"accepting on {status.LocalEndPoint}")
+                    : HealthCheckResult.Unhealthy($"not accepting on {status.LocalEndPoint} (draining)");
+            }
+            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException or MissingActorRegistryEntryException)
+            {
+                return HealthCheckResult.Unhealthy($"the listener does not answer: {e.Message}");
+            }
+        }, tags: [ReadyTag]);
+
+    private static readonly TimeSpan HealthCheckTimeout = TimeSpan.FromSeconds(2);
+
+    // After the listener has its socket (its port names the default path). A control socket that cannot be opened
+    // is logged, not fatal: routing does not need it.
+    private static void StartControlSocket(ActorSystem system, RouterSettings settings, IActorRef listener,
+        IActorRef registry, SharedPort? sharedPort, HealthCheckService? healthChecks)
+    {
+        if (!Interop.UnixHandover.IsSupported || settings.ControlSocket == ControlSocketPath.Off) return;
+        Func<CancellationToken, Task<IReadOnlyDictionary<string, string>>>? health = healthChecks is null ? null : async token =>
+        {
+            var report = await healthChecks.CheckHealthAsync(token);
+            return report.Entries.ToDictionary(e => e.Key, e => e.Value.Status + (e.Value.Description is { } d ? $": {d}" : ""));
+        };
+        var server = new ControlServer(system, listener, registry, sharedPort, health);
+        system.RegisterOnTermination(server.Dispose);
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                var status = await listener.Ask<RouterProtocol.ListenerStatus>(RouterProtocol.GetListenerStatus.Instance, TimeSpan.FromSeconds(10));
+                if (ControlSocketPath.For(settings, status.LocalEndPoint.Port) is { } path) server.Start(path);
+            }
+            catch (Exception e)
+            {
+                system.Log.Error("No control socket (akkaportshare status will not find this router): {0}", e.Message);
+            }
+        });
     }
 
     // SIGTERM (CoordinatedShutdown): stop accepting first (the shared port stays open: with socket activation the

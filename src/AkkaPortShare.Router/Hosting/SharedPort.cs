@@ -9,17 +9,20 @@ namespace AkkaPortShare.Router.Hosting;
 /// had ends the process at once with one clear line (see <see cref="CannotListenException"/>).</summary>
 public sealed class SharedPort : IDisposable
 {
-    private SharedPort(Socket socket, bool inherited)
+    private SharedPort(Socket socket, string? origin)
     {
         Socket = socket;
-        Inherited = inherited;
+        Origin = origin;
     }
 
     public Socket Socket { get; }
 
     /// <summary>Passed in by the service manager (socket activation): it outlives this process, and clients may
     /// have been waiting in its backlog while the router restarted.</summary>
-    public bool Inherited { get; }
+    public bool Inherited => Origin is not null;
+
+    /// <summary>Who passed the socket in ("passed by the service manager"); null when this process opened it.</summary>
+    public string? Origin { get; }
 
     /// <summary>The socket systemd passed (LISTEN_FDS), or a new one bound to listen-address and port.</summary>
     public static SharedPort Open(RouterSettings settings)
@@ -34,7 +37,7 @@ public sealed class SharedPort : IDisposable
             if (address.Equals(IPAddress.IPv6Any)) socket.DualMode = true;
             socket.Bind(new IPEndPoint(address, settings.Port));
             socket.Listen(settings.ListenBacklog);
-            return new SharedPort(socket, inherited: false);
+            return new SharedPort(socket, origin: null);
         }
         catch (SocketException e)
         {
@@ -45,24 +48,34 @@ public sealed class SharedPort : IDisposable
 
     private static SharedPort Adopt(IReadOnlyList<Socket> sockets, RouterSettings settings)
     {
-        var socket = sockets[0];
         foreach (var extra in sockets.Skip(1)) extra.Dispose(); // one shared port per router
+        return Adopt(sockets[0], settings, "the service manager", "(the .socket unit's ListenStream= and hocon.conf)",
+            "passed by the service manager");
+    }
+
+    /// <summary>The listening socket the previous router handed over (akkaportshare --takeover): like one from
+    /// systemd, it outlived that router, and clients may be waiting in its backlog.</summary>
+    public static SharedPort TakenOver(Socket socket, RouterSettings settings) =>
+        Adopt(socket, settings, "the previous router", "(both routers' hocon.conf)", "taken over from the previous router");
+
+    private static SharedPort Adopt(Socket socket, RouterSettings settings, string from, string agree, string origin)
+    {
         var local = socket.LocalEndPoint as IPEndPoint;
         if (local is null || socket.SocketType != SocketType.Stream)
         {
             socket.Dispose();
             throw new CannotListenException(
-                "The service manager passed a socket that is not a listening TCP socket (LISTEN_FDS).", CannotListenException.Unavailable);
+                $"{char.ToUpperInvariant(from[0])}{from[1..]} passed a socket that is not a listening TCP socket.", CannotListenException.Unavailable);
         }
         if (settings.Port != 0 && local.Port != settings.Port)
         {
             socket.Dispose();
             throw new CannotListenException(
-                $"The service manager passed a socket listening on {local}, but akka-port-share.router.port is {settings.Port}: " +
-                "make them agree (the .socket unit's ListenStream= and hocon.conf).", CannotListenException.Configuration);
+                $"{char.ToUpperInvariant(from[0])}{from[1..]} passed a socket listening on {local}, but akka-port-share.router.port is {settings.Port}: " +
+                $"make them agree {agree}.", CannotListenException.Configuration);
         }
         socket.Listen(settings.ListenBacklog); // already listening: only raises the backlog to ours
-        return new SharedPort(socket, inherited: true);
+        return new SharedPort(socket, origin);
     }
 
     public void Dispose() => Socket.Dispose();

@@ -72,6 +72,7 @@ internal sealed class ListenerActor : ReceiveActor
         {
             HeldConnections = _held.Count,
             RelayedConnections = _held.Relayed,
+            Accepting = !_stopping.IsCancellationRequested,
         }));
     }
 
@@ -92,8 +93,8 @@ internal sealed class ListenerActor : ReceiveActor
         }
         TcpSegmentSize.Cap(socket, _settings.TcpMaxSegmentSize);
         _listenSocket = socket;
-        _log.Info("Listening on {0}{1} (backlog {1}, {2} pending accepts, at most {3} unrouted and {4} held connections)",
-            socket.LocalEndPoint, _sharedPort is { Inherited: true } ? " (socket passed by the service manager)" : "", _settings.ListenBacklog, _settings.MaxPendingAccepts, _settings.MaxPendingConnections,
+        _log.Info("Listening on {0}{1} (backlog {2}, {3} pending accepts, at most {4} unrouted and {5} held connections)",
+            socket.LocalEndPoint, _sharedPort?.Origin is { } origin ? $" (socket {origin})" : "", _settings.ListenBacklog, _settings.MaxPendingAccepts, _settings.MaxPendingConnections,
             _settings.MaxHeldConnections);
         var room = new HeldRoom(_held, _settings.MaxHeldConnections, _log);
         for (var i = 0; i < _settings.MaxPendingAccepts; i++)

@@ -65,6 +65,9 @@ internal sealed class RegistryActor : ReceiveActor, IWithTimers
 
         public string HandoverMode => PassSockets ? "fd" : "relay";
 
+        /// <summary>The user its hand-over socket belongs to (SO_PEERCRED); null for a worker admitted by secret.</summary>
+        public uint? UserId { get; } = userId;
+
         /// <summary>"pid 4242 (user 1000 (app))", for log lines and refusals.</summary>
         public string Describe() =>
             $"pid {Endpoint.ProcessId}" + (userId is { } uid ? $" (user {UnixUsers.Describe(uid)})" : " (user not checked)");
@@ -131,7 +134,12 @@ internal sealed class RegistryActor : ReceiveActor, IWithTimers
         Receive<ConnectionRouted>(_ => { }); // rerouted connections report here; they are not pending accepts
         Receive<RouterProtocol.GetRegistrations>(_ => Sender.Tell(new RouterProtocol.Registrations(
             _table.Entries.Select(e => new RouterProtocol.RegisteredAddress(
-                e.Address.ToString(), e.Owner.Endpoint.ProcessId, e.Owner.HandoverMode)).ToList())));
+                e.Address.ToString(), e.Owner.Endpoint.ProcessId, e.Owner.HandoverMode)
+            {
+                UserId = e.Owner.UserId,
+                HostName = e.Owner.Endpoint.HostName,
+                ConnectionsRouted = _metrics.RoutedTo(e.Address.ToString()),
+            }).ToList())));
     }
 
     protected override SupervisorStrategy SupervisorStrategy() => Akka.Actor.SupervisorStrategy.StoppingStrategy;

@@ -13,6 +13,9 @@ public sealed class PortShareHost : IDisposable
     public string RouterAddress => $"akka.tcp://akkaportshare@127.0.0.1:{RemotingPort}";
     public ManagedProcess? Router { get; private set; }
 
+    /// <summary>The router's HOCON file (written by <see cref="StartRouterAsync"/>), for commands such as status.</summary>
+    public string ConfigFile => _configFile;
+
     public string Via(string path) => $"net.tcp://localhost:{Port}/{path}";
     public string Address(string path) => $"net.tcp://+:{Port}/{path}";
 
