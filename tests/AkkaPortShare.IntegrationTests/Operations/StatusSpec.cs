@@ -5,6 +5,8 @@ using AkkaPortShare.IntegrationTests.Harness;
 using AkkaPortShare.Router.Control;
 using Xunit.Abstractions;
 
+using static AkkaPortShare.IntegrationTests.Harness.OtherUsers;
+
 namespace AkkaPortShare.IntegrationTests.Operations;
 
 /// <summary>
@@ -13,7 +15,6 @@ namespace AkkaPortShare.IntegrationTests.Operations;
 /// </summary>
 public sealed class StatusSpec(ITestOutputHelper output)
 {
-    private const uint Nobody = 65534;
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
     [Fact]
@@ -82,7 +83,7 @@ public sealed class StatusSpec(ITestOutputHelper output)
     [Fact]
     public async Task Another_user_cannot_use_the_control_socket_even_when_the_files_let_it_connect()
     {
-        if (!OperatingSystem.IsLinux() || Environment.UserName != "root" || !File.Exists("/usr/bin/setpriv"))
+        if (!CanSwitchUser)
         {
             output.WriteLine("Needs root and setpriv to ask as user nobody");
             return;

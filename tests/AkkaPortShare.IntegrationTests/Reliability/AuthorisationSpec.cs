@@ -5,6 +5,8 @@ using AkkaPortShare.Framing;
 using AkkaPortShare.IntegrationTests.Harness;
 using Xunit.Abstractions;
 
+using static AkkaPortShare.IntegrationTests.Harness.OtherUsers;
+
 namespace AkkaPortShare.IntegrationTests.Reliability;
 
 /// <summary>
@@ -14,7 +16,6 @@ namespace AkkaPortShare.IntegrationTests.Reliability;
 /// </summary>
 public sealed class AuthorisationSpec(ITestOutputHelper output)
 {
-    private const uint Nobody = 65534;
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
     [Fact]
@@ -38,7 +39,7 @@ public sealed class AuthorisationSpec(ITestOutputHelper output)
     [Fact]
     public async Task A_worker_running_as_another_user_is_refused_by_default_and_served_once_that_user_is_allowed()
     {
-        if (!OperatingSystem.IsLinux() || Environment.UserName != "root" || !File.Exists("/usr/bin/setpriv"))
+        if (!CanSwitchUser)
         {
             output.WriteLine("Needs root and setpriv to start a worker as user nobody; the other user is covered by A_worker_whose_user_is_not_allowed…");
             return;

@@ -3,6 +3,8 @@ using AkkaPortShare.Fuzz.Live;
 using AkkaPortShare.IntegrationTests.Harness;
 using Xunit.Abstractions;
 
+using static AkkaPortShare.IntegrationTests.Harness.OtherUsers;
+
 namespace AkkaPortShare.IntegrationTests.Reliability;
 
 /// <summary>
@@ -13,7 +15,6 @@ namespace AkkaPortShare.IntegrationTests.Reliability;
 /// </summary>
 public sealed class HandoverIntruderSpec(ITestOutputHelper output)
 {
-    private const uint Nobody = 65534;
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
     private static bool CanSwitchUser => OperatingSystem.IsLinux() && Environment.UserName == "root" && File.Exists("/usr/bin/setpriv");

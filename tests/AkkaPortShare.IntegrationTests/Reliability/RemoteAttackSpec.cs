@@ -1,6 +1,8 @@
 using AkkaPortShare.IntegrationTests.Harness;
 using Xunit.Abstractions;
 
+using static AkkaPortShare.IntegrationTests.Harness.OtherUsers;
+
 namespace AkkaPortShare.IntegrationTests.Reliability;
 
 /// <summary>
@@ -12,14 +14,13 @@ namespace AkkaPortShare.IntegrationTests.Reliability;
 /// </summary>
 public sealed class RemoteAttackSpec(ITestOutputHelper output)
 {
-    private const uint Nobody = 65534;
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
 
     [Fact]
     public async Task Nothing_a_foreign_actor_system_sends_stops_the_router_changes_a_registration_or_tells_it_anything()
     {
         uint? attackerUser = Nobody;
-        if (!OperatingSystem.IsLinux() || Environment.UserName != "root" || !File.Exists("/usr/bin/setpriv"))
+        if (!CanSwitchUser)
         {
             output.WriteLine("Not root (or no setpriv): the attacker runs as this test's user instead of nobody.");
             attackerUser = null;
