@@ -174,6 +174,7 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
         Receive<FramingSession.Fault>(f =>
         {
             _log.Info("Service faulted the session from {0} with {1}", _peer, f.FaultUri);
+            _metrics.Faulted(f.FaultUri);
             EndSession(graceful: false);
             QueueRecord(FramingWriter.Fault(f.FaultUri));
             _closeAfterWrites = true;

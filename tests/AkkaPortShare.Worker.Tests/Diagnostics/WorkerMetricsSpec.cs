@@ -142,6 +142,19 @@ public sealed class WorkerMetricsSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public async Task WorkerMetrics_must_count_a_framing_fault_the_service_asks_for_as_a_protocol_failure()
+    {
+        var (session, client) = await OpenSessionAsync();
+
+        session.Tell(new Fault(FramingFaults.ContentTypeInvalid), _service.Ref);
+
+        await Loopback.ReadToEndAsync(client);
+        await ExpectTerminatedAsync(session);
+        Assert.Equal(1, Total("akkaportshare.worker.protocol.failures|error.type=ContentTypeInvalid"));
+        Assert.Equal(0, Gauge("akkaportshare.worker.sessions.active"));
+    }
+
+    [Fact]
     public async Task WorkerMetrics_must_count_a_session_out_when_its_connection_drops()
     {
         var (session, client) = await OpenSessionAsync();
