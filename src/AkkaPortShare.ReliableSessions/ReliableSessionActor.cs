@@ -34,6 +34,7 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
     private readonly AcknowledgementPolicy _ackPolicy;
     private readonly Queue<(object? Payload, bool Last)> _waiting = new();
     private readonly List<long> _acked = [];
+    private readonly Action<ReceiveOutcome>? _dropped;
     private State _state;
     private long? _endMarkerNumber;   // the number the bare end marker went out with, once it has
     private bool _faulted;
@@ -45,14 +46,19 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
     /// <param name="owner">Gets <see cref="Deliver"/>, <see cref="OutputClosed"/>, <see cref="InputCompleted"/>, <see cref="SessionFaulted"/>.</param>
     /// <param name="transport">Where packets go until one arrives through another transport; may be null.</param>
     /// <param name="measuredRoundTrip">The handshake's round trip, which seeds the retransmission timeout.</param>
+    /// <param name="dropped">
+    /// Called on this actor's thread for each incoming message it drops (Duplicate or BeyondWindow): for counters,
+    /// so it must be quick and must not block.
+    /// </param>
     public static Props Props(ReliableSessionSettings settings, string outgoingId, string incomingId, IActorRef owner,
-        IActorRef? transport = null, TimeSpan? measuredRoundTrip = null) =>
-        Akka.Actor.Props.Create(() => new ReliableSessionActor(settings, outgoingId, incomingId, owner, transport, measuredRoundTrip));
+        IActorRef? transport = null, TimeSpan? measuredRoundTrip = null, Action<ReceiveOutcome>? dropped = null) =>
+        Akka.Actor.Props.Create(() => new ReliableSessionActor(settings, outgoingId, incomingId, owner, transport, measuredRoundTrip, dropped));
 
     public ReliableSessionActor(ReliableSessionSettings settings, string outgoingId, string incomingId, IActorRef owner,
-        IActorRef? transport, TimeSpan? measuredRoundTrip)
+        IActorRef? transport, TimeSpan? measuredRoundTrip, Action<ReceiveOutcome>? dropped = null)
     {
         _settings = settings;
+        _dropped = dropped;
         _outgoingId = outgoingId;
         _incomingId = incomingId;
         _owner = owner;
@@ -158,6 +164,7 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
                 $"Message {message.Number} is not valid for sequence {_incomingId} (last is {_receive.LastNumber}).", _incomingId);
             return;
         }
+        if (outcome is ReceiveOutcome.Duplicate or ReceiveOutcome.BeyondWindow) _dropped?.Invoke(outcome);
         var action = _ackPolicy.OnReceived(outcome, message.AckRequested, !lastWasKnown && _receive.LastNumber.HasValue);
         // Deliver first: an owner already asking takes the message, so the acknowledgement advertises that room
         // instead of a momentary zero followed at once by a second "room again" acknowledgement.

@@ -4,6 +4,7 @@ using System.Xml;
 using Akka.Actor;
 using Akka.Event;
 using AkkaPortShare.ServiceModel.Contracts;
+using AkkaPortShare.ServiceModel.Diagnostics;
 using static AkkaPortShare.ServiceModel.ServiceOperations;
 
 namespace AkkaPortShare.ServiceModel.Dispatch;
@@ -11,11 +12,11 @@ namespace AkkaPortShare.ServiceModel.Dispatch;
 /// <summary>
 /// Turns a request message into a call of the implementation actor, and its answer into the reply message, for
 /// buffered sessions whether plain or reliable. The request is read before the first await, so the caller may
-/// dispose it as soon as this returns.
+/// dispose it as soon as this returns. The endpoint's call counters are recorded here, where calls begin and end.
 /// </summary>
 internal sealed class OperationDispatcher(
     ContractMap contract, IActorRef implementation, ServiceModelSettings settings, MessageVersion version,
-    string sessionId, ILoggingAdapter log)
+    string sessionId, ILoggingAdapter log, EndpointMetrics metrics)
 {
     /// <summary>The reply to send (RelatesTo set), or null when none is due: one-way, or nothing to relate it to.</summary>
     public Task<Message?> DispatchAsync(Message request, IActorRef callback)
@@ -37,6 +38,7 @@ internal sealed class OperationDispatcher(
         catch (Exception e) when (e is SerializationException or XmlException)
         {
             log.Warning("Session {0}: cannot read the arguments of {1}: {2}", sessionId, operation!.Name, e.Message);
+            metrics.CallNotDispatched(operation.Name);
             return Reply(operation.IsOneWay ? null : SoapFaults.FromService(version, operation,
                 new OperationFault($"The formatter threw an exception while trying to deserialize the message: {e.Message}")), messageId);
         }
@@ -44,13 +46,14 @@ internal sealed class OperationDispatcher(
         var invoked = new OperationInvoked(operation.Name, arguments, callback, sessionId);
         if (operation.IsOneWay || messageId is null)
         {
+            metrics.CallStarted(operation.Name, awaitsAnswer: false);
             implementation.Tell(invoked, callback);
             return Reply(null, null);
         }
-        return AskAsync(operation, invoked, messageId);
+        return AskAsync(operation, invoked, messageId, metrics.CallStarted(operation.Name, awaitsAnswer: true));
     }
 
-    private async Task<Message?> AskAsync(OperationMap operation, OperationInvoked invoked, UniqueId messageId)
+    private async Task<Message?> AskAsync(OperationMap operation, OperationInvoked invoked, UniqueId messageId, long startedAt)
     {
         object answer;
         try
@@ -61,6 +64,7 @@ internal sealed class OperationDispatcher(
         {
             answer = e;
         }
+        metrics.CallAnswered(operation.Name, startedAt, answer);
         var reply = SoapReplies.For(version, operation, answer);
         reply.Headers.RelatesTo = messageId;
         return reply;

@@ -1,8 +1,10 @@
 using Akka.Actor;
 using Akka.Event;
+using AkkaPortShare.Addressing;
 using AkkaPortShare.Framing;
 using AkkaPortShare.ReliableSessions;
 using AkkaPortShare.ServiceModel.Contracts;
+using AkkaPortShare.ServiceModel.Diagnostics;
 using AkkaPortShare.ServiceModel.ReliableMessaging;
 using AkkaPortShare.Worker;
 using static AkkaPortShare.ServiceModel.ServiceOperations;
@@ -22,19 +24,24 @@ internal sealed class SoapServiceActor : ReceiveActor
     private readonly ContractMap _contract;
     private readonly Dictionary<IActorRef, (IActorRef Soap, string Id)> _sessions = new();
     private readonly ServiceModelSettings _settings;
+    private readonly EndpointMetrics _metrics;
     private IActorRef _implementation = ActorRefs.Nobody;
     private IActorRef _reliable = ActorRefs.Nobody;
     private readonly string? _reliableSessionPath;
     private readonly Props _implementationProps;
     private long _nextSessionId;
 
+    /// <param name="baseAddress">The address it is registered at, as registered (the counters' attribute).</param>
     /// <param name="reliableSessionPath">A HOCON block overriding akka-port-share.reliable-session for this endpoint.</param>
-    public static Props Props(Type contractType, Props implementation, string? reliableSessionPath = null) =>
-        Akka.Actor.Props.Create(() => new SoapServiceActor(ContractMap.For(contractType), implementation, reliableSessionPath));
+    public static Props Props(Type contractType, string baseAddress, Props implementation, string? reliableSessionPath = null) =>
+        Akka.Actor.Props.Create(() => new SoapServiceActor(ContractMap.For(contractType), baseAddress, implementation, reliableSessionPath));
 
-    public SoapServiceActor(ContractMap contract, Props implementation, string? reliableSessionPath)
+    public SoapServiceActor(ContractMap contract, string baseAddress, Props implementation, string? reliableSessionPath)
     {
         _contract = contract;
+        // In the worker's canonical form, so both meters name an address alike.
+        var registered = BaseAddress.TryParse(baseAddress, out var parsed, out _) ? parsed.ToString() : baseAddress;
+        _metrics = ServiceModelMetrics.Get(Context.System).ForEndpoint(registered, contract.ContractName);
         _reliableSessionPath = reliableSessionPath;
         _implementationProps = implementation;
         _settings = ServiceModelSettings.Create(Context.System);
@@ -52,6 +59,7 @@ internal sealed class SoapServiceActor : ReceiveActor
         Receive<FramingSession.SessionClosed>(c =>
         {
             if (!_sessions.Remove(c.Session, out var session)) return;
+            _metrics.SessionsEnded(reliable: false);
             Context.Stop(session.Soap);
             _implementation.Tell(new SessionEnded(session.Id));
         });
@@ -62,8 +70,11 @@ internal sealed class SoapServiceActor : ReceiveActor
         _implementation = Context.ActorOf(_implementationProps, "implementation");
         _reliable = Context.ActorOf(ReliableEndpointActor.Props(_contract, _implementation, _settings,
             ReliableSessionSettings.Create(Context.System, _reliableSessionPath),
-            WsrmEndpointSettings.Create(Context.System, _reliableSessionPath)), "reliable-sessions");
+            WsrmEndpointSettings.Create(Context.System, _reliableSessionPath), _metrics), "reliable-sessions");
     }
+
+    // Sessions still open end with this actor (their SOAP actors are its children).
+    protected override void PostStop() => _metrics.SessionsEnded(reliable: false, _sessions.Count);
 
     private void OnOpened(FramingSession.SessionOpened opened)
     {
@@ -76,8 +87,10 @@ internal sealed class SoapServiceActor : ReceiveActor
             return;
         }
         var id = $"{_contract.ContractName}-{++_nextSessionId}";
-        var soap = Context.ActorOf(SoapSessionActor.Props(opened.Session, _contract, _implementation, _reliable, _settings, id, opened.Streamed), id);
+        var soap = Context.ActorOf(SoapSessionActor.Props(opened.Session, _contract, _implementation, _reliable, _settings, id, _metrics,
+            opened.Streamed), id);
         _sessions[opened.Session] = (soap, id);
+        _metrics.SessionStarted(reliable: false);
         _implementation.Tell(new SessionStarted(id, soap));
     }
 }

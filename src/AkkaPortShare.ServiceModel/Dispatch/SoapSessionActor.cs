@@ -4,6 +4,7 @@ using System.Xml;
 using Akka.Actor;
 using Akka.Event;
 using AkkaPortShare.ServiceModel.Contracts;
+using AkkaPortShare.ServiceModel.Diagnostics;
 using AkkaPortShare.ServiceModel.ReliableMessaging;
 using AkkaPortShare.Worker;
 using static AkkaPortShare.ServiceModel.ServiceOperations;
@@ -34,15 +35,17 @@ internal sealed class SoapSessionActor : ReceiveActor
     private readonly IActorRef _reliable;
     private readonly BufferManager _buffers = BufferManager.CreateBufferManager(0, int.MaxValue);
     private readonly CallbackCalls _callbacks;
+    private readonly EndpointMetrics _metrics;
 
     /// <param name="reliable">The endpoint's reliable-session listener: WS-RM messages go there.</param>
     public static Props Props(IActorRef framing, ContractMap contract, IActorRef implementation, IActorRef reliable,
-        ServiceModelSettings settings, string sessionId, bool streamed = false) =>
-        Akka.Actor.Props.Create(() => new SoapSessionActor(framing, contract, implementation, reliable, settings, sessionId, streamed));
+        ServiceModelSettings settings, string sessionId, EndpointMetrics metrics, bool streamed = false) =>
+        Akka.Actor.Props.Create(() => new SoapSessionActor(framing, contract, implementation, reliable, settings, sessionId, metrics, streamed));
 
     public SoapSessionActor(IActorRef framing, ContractMap contract, IActorRef implementation, IActorRef reliable,
-        ServiceModelSettings settings, string sessionId, bool streamed)
+        ServiceModelSettings settings, string sessionId, EndpointMetrics metrics, bool streamed)
     {
+        _metrics = metrics;
         _reliable = reliable;
         _framing = framing;
         _contract = contract;
@@ -56,11 +59,11 @@ internal sealed class SoapSessionActor : ReceiveActor
         var factory = encoding.CreateMessageEncoderFactory();
         _encoder = streamed ? factory.Encoder : factory.CreateSessionEncoder();
         _callbacks = new CallbackCalls(contract, _encoder.MessageVersion);
-        _dispatcher = new OperationDispatcher(contract, implementation, settings, _encoder.MessageVersion, sessionId, _log);
+        _dispatcher = new OperationDispatcher(contract, implementation, settings, _encoder.MessageVersion, sessionId, _log, metrics);
 
         Receive<FramingSession.MessageReceived>(m => OnMessage(m.Payload));
         Receive<FramingSession.MessageStreamReceived>(m =>
-            _ = new StreamedExchange(_encoder, _contract, _implementation, _framing, Self, _settings, _sessionId, _log)
+            _ = new StreamedExchange(_encoder, _contract, _implementation, _framing, Self, _settings, _sessionId, _log, _metrics)
                 .RunAsync(m.Body));
         Receive<ReplyReady>(r =>
         {

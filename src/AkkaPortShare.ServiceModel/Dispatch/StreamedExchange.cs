@@ -4,6 +4,7 @@ using System.Xml;
 using Akka.Actor;
 using Akka.Event;
 using AkkaPortShare.ServiceModel.Contracts;
+using AkkaPortShare.ServiceModel.Diagnostics;
 using AkkaPortShare.Worker;
 using static AkkaPortShare.ServiceModel.ServiceOperations;
 
@@ -17,7 +18,7 @@ namespace AkkaPortShare.ServiceModel.Dispatch;
 /// </summary>
 internal sealed class StreamedExchange(
     MessageEncoder encoder, ContractMap contract, IActorRef implementation, IActorRef framing, IActorRef callback,
-    ServiceModelSettings settings, string sessionId, ILoggingAdapter log)
+    ServiceModelSettings settings, string sessionId, ILoggingAdapter log, EndpointMetrics metrics)
 {
     private const int MaxSizeOfHeaders = 64 * 1024;
     private const long ReplyPipeThreshold = 1024 * 1024;
@@ -40,11 +41,13 @@ internal sealed class StreamedExchange(
             var invoked = new OperationInvoked(operation!.Name, arguments, callback, sessionId);
             if (operation.IsOneWay)
             {
+                metrics.CallStarted(operation.Name, awaitsAnswer: false);
                 implementation.Tell(invoked);
                 framing.Tell(FramingSession.NoReply.Instance);
                 return;
             }
 
+            var startedAt = metrics.CallStarted(operation.Name, awaitsAnswer: true);
             object answer;
             try
             {
@@ -54,6 +57,7 @@ internal sealed class StreamedExchange(
             {
                 answer = e;
             }
+            metrics.CallAnswered(operation.Name, startedAt, answer);
             // The session's End comes after the request's last byte, so whatever the service left unread goes.
             await Drain(requestBody).ConfigureAwait(false);
             await Reply(SoapReplies.For(encoder.MessageVersion, operation, answer), request.Headers.MessageId).ConfigureAwait(false);

@@ -17,5 +17,5 @@ public static class ServiceModelWorkerExtensions
     /// </param>
     public static WorkerOptions ServeContract<TContract>(this WorkerOptions options, string baseAddress, Props implementation,
         string? reliableSessionPath = null) =>
-        options.Serve(baseAddress, SoapServiceActor.Props(typeof(TContract), implementation, reliableSessionPath));
+        options.Serve(baseAddress, SoapServiceActor.Props(typeof(TContract), baseAddress, implementation, reliableSessionPath));
 }

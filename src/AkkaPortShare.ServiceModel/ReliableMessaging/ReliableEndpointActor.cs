@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Event;
 using AkkaPortShare.ReliableSessions;
 using AkkaPortShare.ServiceModel.Contracts;
+using AkkaPortShare.ServiceModel.Diagnostics;
 using static AkkaPortShare.ServiceModel.ReliableMessaging.WsrmProtocol;
 
 namespace AkkaPortShare.ServiceModel.ReliableMessaging;
@@ -27,6 +28,7 @@ internal sealed class ReliableEndpointActor : ReceiveActor
     private readonly ServiceModelSettings _serviceSettings;
     private readonly ReliableSessionSettings _settings;
     private readonly WsrmEndpointSettings _endpointSettings;
+    private readonly EndpointMetrics _metrics;
     // Connections that have carried a message of a live session; only the others are closed after a refusal.
     private readonly Dictionary<IActorRef, HashSet<IActorRef>> _sessionsByConnection = new();
     private bool _accepting = true;
@@ -38,12 +40,13 @@ internal sealed class ReliableEndpointActor : ReceiveActor
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public static Props Props(ContractMap contract, IActorRef implementation, ServiceModelSettings serviceSettings,
-        ReliableSessionSettings settings, WsrmEndpointSettings endpointSettings) =>
-        Akka.Actor.Props.Create(() => new ReliableEndpointActor(contract, implementation, serviceSettings, settings, endpointSettings));
+        ReliableSessionSettings settings, WsrmEndpointSettings endpointSettings, EndpointMetrics metrics) =>
+        Akka.Actor.Props.Create(() => new ReliableEndpointActor(contract, implementation, serviceSettings, settings, endpointSettings, metrics));
 
     public ReliableEndpointActor(ContractMap contract, IActorRef implementation, ServiceModelSettings serviceSettings,
-        ReliableSessionSettings settings, WsrmEndpointSettings endpointSettings)
+        ReliableSessionSettings settings, WsrmEndpointSettings endpointSettings, EndpointMetrics metrics)
     {
+        _metrics = metrics;
         _contract = contract;
         _implementation = implementation;
         _serviceSettings = serviceSettings;
@@ -61,7 +64,11 @@ internal sealed class ReliableEndpointActor : ReceiveActor
         Receive<Terminated>(t => Forget(t.ActorRef));
     }
 
-    protected override void PostStop() => _drained.TrySetResult();
+    protected override void PostStop()
+    {
+        _drained.TrySetResult();
+        _metrics.SessionsEnded(reliable: true, _ids.Count); // its sessions are its children: they end with it
+    }
 
     private void CompleteDrainWhenEmpty()
     {
@@ -187,8 +194,9 @@ internal sealed class ReliableEndpointActor : ReceiveActor
 
         var inputId = $"urn:uuid:{Guid.NewGuid()}";
         var session = Context.ActorOf(WsrmSessionActor.Props(inputId, offerId, version, _contract, _implementation,
-            _serviceSettings, _settings), $"rm-{Guid.NewGuid():N}");
+            _serviceSettings, _settings, _metrics), $"rm-{Guid.NewGuid():N}");
         Context.Watch(session);
+        _metrics.SessionStarted(reliable: true);
         _sessionsById[inputId] = session;
         _sessionsById[offerId] = session;
         _ids[session] = (inputId, offerId);
@@ -226,6 +234,7 @@ internal sealed class ReliableEndpointActor : ReceiveActor
         var session = actor;
         if (_ids.Remove(session, out var ids))
         {
+            _metrics.SessionsEnded(reliable: true);
             _sessionsById.Remove(ids.InputId);
             _sessionsById.Remove(ids.OfferId);
         }

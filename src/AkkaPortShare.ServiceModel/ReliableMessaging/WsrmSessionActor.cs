@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Event;
 using AkkaPortShare.ReliableSessions;
 using AkkaPortShare.ServiceModel.Contracts;
+using AkkaPortShare.ServiceModel.Diagnostics;
 using AkkaPortShare.ServiceModel.Dispatch;
 using static AkkaPortShare.ReliableSessions.ReliableSessionProtocol;
 using static AkkaPortShare.ServiceModel.ReliableMessaging.WsrmProtocol;
@@ -32,6 +33,7 @@ internal sealed class WsrmSessionActor : ReceiveActor
     private readonly ReliableSessionSettings _settings;
     private readonly OperationDispatcher _dispatcher;
     private readonly CallbackCalls _callbacks;
+    private readonly EndpointMetrics _metrics;
     private readonly MessageVersion _messageVersion = MessageVersion.Soap12WSAddressing10;
     private IActorRef _core = ActorRefs.Nobody;
     private IActorRef _connection = ActorRefs.Nobody;
@@ -50,19 +52,20 @@ internal sealed class WsrmSessionActor : ReceiveActor
     private AckPacket? _closedAck;
 
     public static Props Props(string inputId, string outputId, WsrmVersion version, ContractMap contract,
-        IActorRef implementation, ServiceModelSettings serviceSettings, ReliableSessionSettings settings) =>
+        IActorRef implementation, ServiceModelSettings serviceSettings, ReliableSessionSettings settings, EndpointMetrics metrics) =>
         Akka.Actor.Props.Create(() => new WsrmSessionActor(inputId, outputId, version, contract, implementation,
-            serviceSettings, settings));
+            serviceSettings, settings, metrics));
 
     public WsrmSessionActor(string inputId, string outputId, WsrmVersion version, ContractMap contract,
-        IActorRef implementation, ServiceModelSettings serviceSettings, ReliableSessionSettings settings)
+        IActorRef implementation, ServiceModelSettings serviceSettings, ReliableSessionSettings settings, EndpointMetrics metrics)
     {
+        _metrics = metrics;
         _inputId = inputId;
         _outputId = outputId;
         _version = version;
         _contract = contract;
         _settings = settings;
-        _dispatcher = new OperationDispatcher(contract, implementation, serviceSettings, _messageVersion, inputId, _log);
+        _dispatcher = new OperationDispatcher(contract, implementation, serviceSettings, _messageVersion, inputId, _log, metrics);
         _callbacks = new CallbackCalls(contract, _messageVersion);
 
         Receive<RmReceived>(received =>
@@ -108,6 +111,9 @@ internal sealed class WsrmSessionActor : ReceiveActor
         });
         Receive<SessionFaulted>(f =>
         {
+            _metrics.ReliableSessionFaulted(f.Kind == FaultKind.LastMessageNumberExceeded && _version.Is11
+                ? "SequenceClosed"
+                : f.Kind.ToString());
             SendToClient(FaultFor(f));
             Context.Stop(Self);
         });
@@ -124,7 +130,8 @@ internal sealed class WsrmSessionActor : ReceiveActor
     };
 
     protected override void PreStart() =>
-        _core = Context.ActorOf(ReliableSessionActor.Props(_settings, _outputId, _inputId, Self, Self), "sequence");
+        _core = Context.ActorOf(ReliableSessionActor.Props(_settings, _outputId, _inputId, Self, Self,
+            dropped: _metrics.ReliableMessageDropped), "sequence");
 
     private void OnReceived(RmReceived received)
     {
@@ -204,6 +211,7 @@ internal sealed class WsrmSessionActor : ReceiveActor
     private void RefuseAfterClose(SequencePacket sequence)
     {
         _log.Warning("Reliable session {0}: message {1} after CloseSequence (last {2}): SequenceClosed", _inputId, sequence.Number, _closedAt);
+        _metrics.ReliableMessageDropped("sequence_closed");
         SendToClient(SequenceClosed($"Message {sequence.Number} came after CloseSequence ended the sequence at {_closedAt}."));
     }
 
@@ -281,6 +289,7 @@ internal sealed class WsrmSessionActor : ReceiveActor
         {
             // Only the sender of a sequence may terminate it: the client naming the service's own is a protocol error.
             _log.Warning("Reliable session {0}: the client terminated the service's sequence {1}", _inputId, id);
+            _metrics.ReliableSessionFaulted("SequenceTerminated");
             SendToClient(WsrmFaults.SequenceTerminated(_messageVersion, _version, _outputId,
                 "The RM Destination cannot terminate the RM Source's sequence.", senderFault: true));
             Context.Stop(Self);
@@ -319,6 +328,7 @@ internal sealed class WsrmSessionActor : ReceiveActor
         if (!complete)
         {
             _log.Warning("Reliable session {0}: TerminateSequence before the sequence was complete: SequenceTerminated", _inputId);
+            _metrics.ReliableSessionFaulted("SequenceTerminated");
             SendToClient(WsrmFaults.SequenceTerminated(_messageVersion, _version, _inputId,
                 "The wsrm:TerminateSequence protocol message was transmitted before the sequence was successfully completed.",
                 senderFault: true));

@@ -16,6 +16,9 @@ internal sealed class ConnectionBudget : IExtension
 
     public long UnsentBytes => Interlocked.Read(ref _unsentBytes);
 
+    /// <summary>The connections counted in now (the worker's connections.active counter).</summary>
+    public int Connections => Volatile.Read(ref _connections);
+
     /// <summary>Counts a connection in; false (and not counted) when <paramref name="max"/> are open already.</summary>
     public bool TryOpen(int max)
     {

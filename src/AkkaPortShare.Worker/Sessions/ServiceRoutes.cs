@@ -14,20 +14,28 @@ internal sealed class ServiceRoutes
 {
     private const int PathOnlyPort = 1;
     private static readonly IPEndPoint PathOnlyEndPoint = new(IPAddress.Loopback, PathOnlyPort);
-    private readonly AddressTable<IActorRef> _table = new();
+    private readonly AddressTable<Route> _table = new();
+
+    /// <summary>A service and the base address it registered (the counters' attribute: a via is the client's to choose).</summary>
+    private sealed record Route(IActorRef Service, string BaseAddress);
 
     public void Add(BaseAddress registered, IActorRef service)
     {
         var key = BaseAddress.Parse($"net.tcp://+:{PathOnlyPort}/{string.Join('/', registered.PathSegments)}");
-        if (_table.TryAdd(key, service, out _) != RegistrationStatus.Success)
+        if (_table.TryAdd(key, new Route(service, registered.ToString()), out _) != RegistrationStatus.Success)
             throw new ArgumentException($"Two services of this worker share the path of {registered}.");
     }
 
-    public bool TryMatch(string via, out IActorRef? service)
+    public bool TryMatch(string via, out IActorRef? service) => TryMatch(via, out service, out _);
+
+    public bool TryMatch(string via, out IActorRef? service, out string? baseAddress)
     {
         service = null;
+        baseAddress = null;
         if (!Uri.TryCreate(via, UriKind.Absolute, out var uri)) return false;
         var pathOnlyVia = $"{uri.Scheme}://localhost:{PathOnlyPort}{uri.AbsolutePath}";
-        return _table.TryMatch(pathOnlyVia, PathOnlyEndPoint, out _, out service);
+        if (!_table.TryMatch(pathOnlyVia, PathOnlyEndPoint, out _, out var route)) return false;
+        (service, baseAddress) = (route!.Service, route.BaseAddress);
+        return true;
     }
 }

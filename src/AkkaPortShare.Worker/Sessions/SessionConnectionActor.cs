@@ -5,6 +5,7 @@ using Akka.Event;
 using AkkaPortShare.Framing;
 using AkkaPortShare.Transport;
 using AkkaPortShare.Worker.Configuration;
+using AkkaPortShare.Worker.Diagnostics;
 using AkkaPortShare.Worker.Listening;
 using static AkkaPortShare.Worker.FramingSession;
 
@@ -37,6 +38,7 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
     private readonly SessionDecoder _records = new(FramingMode.Duplex);
     private readonly Outbox _outbox = new();
     private readonly ConnectionBudget _budget = ConnectionBudget.For(Context.System);
+    private readonly WorkerMetrics _metrics = WorkerMetrics.Get(Context.System);
     private bool _admitted;            // counted against max-connections
     private long _unsentCounted;       // this connection's share of the worker's unsent bytes
     private bool _writeBlocked;        // too much unsent: stop reading until it is written (back-pressure)
@@ -49,6 +51,7 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
     private int _filled;        // end of the bytes read
     private int _preambleStart; // where the current preamble began (handed back as is)
     private IActorRef? _service;
+    private string? _baseAddress;      // the registered address _service serves (the counters' attribute)
     private string? _lastVia;
     private FramingMode _mode;
     private MessageAssembly? _message;
@@ -171,6 +174,7 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
         Receive<FramingSession.Fault>(f =>
         {
             _log.Info("Service faulted the session from {0} with {1}", _peer, f.FaultUri);
+            _metrics.Faulted(f.FaultUri);
             EndSession(graceful: false);
             QueueRecord(FramingWriter.Fault(f.FaultUri));
             _closeAfterWrites = true;
@@ -246,14 +250,16 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
         if (_lastVia is not null && _routerChannel is not null && !string.Equals(via, _lastVia, StringComparison.OrdinalIgnoreCase))
             return HandBack(via);
 
-        if (!_routes.TryMatch(via, out var service))
+        if (!_routes.TryMatch(via, out var service, out var baseAddress))
             return Fault(FramingFaults.EndpointNotFound, $"no service of this worker serves {via}");
 
         Timers.Cancel(PreambleTimeout.Instance);
         Timers.Cancel(IdleTimeout.Instance);
         _service = service;
+        _baseAddress = baseAddress;
         _lastVia = via;
         _mode = _preamble.Mode;
+        _metrics.SessionStarted(baseAddress!, _mode == FramingMode.Singleton ? "singleton" : "duplex");
         _records.Reset(_mode);
         _replied = false;
         _messageArrived = false;
@@ -273,6 +279,7 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
                 _messageArrived = true;
                 _inbound = new InboundStream();
                 _service!.Tell(new MessageStreamReceived(Self, _inbound.Body));
+                _metrics.MessageReceived(_baseAddress!);
                 return true;
             case SessionEventKind.EnvelopeStart:
                 if (record.Size > _settings.MaxMessageSize)
@@ -306,6 +313,7 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
                 return true;
             case SessionEventKind.EnvelopeEnd:
                 _service!.Tell(new MessageReceived(Self, _message!.ToArray()));
+                _metrics.MessageReceived(_baseAddress!);
                 if (_credit > 0) _credit--;
                 if (!_serviceAnswered) _unanswered++;
                 _message = null;
@@ -369,6 +377,7 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
         _serviceAnswered = false;
         _unanswered = 0;
         if (_service is null) return;
+        _metrics.SessionEnded();
         _service.Tell(new SessionClosed(Self, graceful));
         _service = null;
         Become(AwaitingPreamble);
@@ -493,6 +502,7 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
             return false;
         }
         _log.Info("Connection from {0}: {1}; answering {2}", _peer, reason, faultUri);
+        _metrics.Faulted(faultUri);
         _socketGivenAway = true;
         _ = FramingFaultSender.SendAndCloseAsync(_socket, faultUri, FramingFaultSender.MaxDrainSize, FramingFaultSender.DefaultTimeout);
         Context.Stop(Self);
@@ -535,7 +545,11 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
         _outbox.Discard();
         _budget.AddUnsent(-_unsentCounted);
         if (_admitted) _budget.Closed();
-        _service?.Tell(new SessionClosed(Self, false));
+        if (_service is not null)
+        {
+            _metrics.SessionEnded();
+            _service.Tell(new SessionClosed(Self, false));
+        }
         if (!_socketGivenAway) _socket.Dispose();
         if (!_readPending) ArrayPool<byte>.Shared.Return(_buffer);
     }

@@ -24,6 +24,7 @@ public sealed class SoapServiceActorSpec : Akka.TestKit.Xunit2.TestKit
         """;
 
     private const string Via = "net.tcp://localhost:8808/svc/Echo";
+    private const string BaseAddress = "net.tcp://+:8808/svc/";
     private const string BinarySession = "application/soap+msbinsession1";
 
     private static readonly ContractMap Echo = ContractMap.For(typeof(IEchoService));
@@ -35,7 +36,7 @@ public sealed class SoapServiceActorSpec : Akka.TestKit.Xunit2.TestKit
     public SoapServiceActorSpec() : base(Config, "SoapServiceActorSpec")
     {
         _implementation = CreateTestProbe("implementation");
-        _service = Sys.ActorOf(SoapServiceActor.Props(typeof(IEchoService), Forwarder.Props(_implementation.Ref)), "echo");
+        _service = Sys.ActorOf(SoapServiceActor.Props(typeof(IEchoService), BaseAddress, Forwarder.Props(_implementation.Ref)), "echo");
     }
 
     private static OperationMap Op(string name)
@@ -178,7 +179,7 @@ public sealed class SoapServiceActorSpec : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public async Task SoapServiceActor_must_serve_the_sample_implementation_end_to_end()
     {
-        var service = Sys.ActorOf(SoapServiceActor.Props(typeof(IEchoService), Props.Create(() => new WcfEchoService("worker-A"))));
+        var service = Sys.ActorOf(SoapServiceActor.Props(typeof(IEchoService), BaseAddress, Props.Create(() => new WcfEchoService("worker-A"))));
         var framing = CreateTestProbe();
         framing.IgnoreMessages<FramingSession.RequestMessages>(); // flow control: not what this spec checks
         var client = new WcfClientSession();

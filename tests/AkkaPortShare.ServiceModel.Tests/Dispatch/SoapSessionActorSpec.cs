@@ -5,6 +5,7 @@ using Akka.Actor;
 using Akka.TestKit;
 using AkkaPortShare.Samples.Echo;
 using AkkaPortShare.ServiceModel.Contracts;
+using AkkaPortShare.ServiceModel.Diagnostics;
 using AkkaPortShare.ServiceModel.Dispatch;
 using AkkaPortShare.ServiceModel.Tests.TestSupport;
 using AkkaPortShare.Worker;
@@ -48,7 +49,8 @@ public sealed class SoapSessionActorSpec : Akka.TestKit.Xunit2.TestKit
 
     private IActorRef StartSession(ContractMap? contract = null, ServiceModelSettings? settings = null, TestProbe? probe = null) =>
         Sys.ActorOf(SoapSessionActor.Props((probe ?? _framing).Ref, contract ?? Echo, (probe ?? _implementation).Ref,
-            _reliable.Ref, settings ?? ServiceModelSettings.Create(Sys), SessionId));
+            _reliable.Ref, settings ?? ServiceModelSettings.Create(Sys), SessionId,
+            ServiceModelMetrics.Get(Sys).ForEndpoint("net.tcp://+:8808/svc/", (contract ?? Echo).ContractName)));
 
     private static OperationMap Op(ContractMap map, string name, string ns = Samples)
     {

@@ -8,6 +8,7 @@ using AkkaPortShare.ReliableMessaging;
 using AkkaPortShare.ReliableSessions;
 using AkkaPortShare.Samples.Echo;
 using AkkaPortShare.ServiceModel.Contracts;
+using AkkaPortShare.ServiceModel.Diagnostics;
 using AkkaPortShare.ServiceModel.ReliableMessaging;
 using static AkkaPortShare.ReliableSessions.ReliableSessionProtocol;
 using static AkkaPortShare.ServiceModel.ReliableMessaging.WsrmProtocol;
@@ -54,7 +55,8 @@ public sealed partial class ReliableEndpointActorSpec : Akka.TestKit.Xunit2.Test
                 AcknowledgementInterval = acknowledgementInterval ?? settings.AcknowledgementInterval,
                 MaxMessageNumber = maxMessageNumber ?? settings.MaxMessageNumber,
             },
-            WsrmEndpointSettings.Create(Sys) with { AcceptedVersion = acceptedVersion }));
+            WsrmEndpointSettings.Create(Sys) with { AcceptedVersion = acceptedVersion },
+            ServiceModelMetrics.Get(Sys).ForEndpoint(To.ToString(), Echo.ContractName)));
     }
 
     /// <summary>A probe standing in for a connection's SOAP actor; the back-pressure bookkeeping (RmHandled) is not what these specs check.</summary>
