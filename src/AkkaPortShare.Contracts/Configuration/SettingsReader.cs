@@ -19,17 +19,26 @@ namespace AkkaPortShare.Configuration;
 public sealed class SettingsReader
 {
     private readonly Config _block;
+    private readonly Config _own;
     private readonly Config _reference;
     private readonly List<string> _problems = [];
 
     /// <param name="root">The whole configuration as the process sees it (the operator's file, C# options).</param>
     /// <param name="reference">The module's embedded reference.conf (the full file, not the block).</param>
     /// <param name="path">The block, e.g. <c>akka-port-share.router</c>.</param>
-    public SettingsReader(Config root, Config reference, string path)
+    /// <param name="overrides">
+    /// For a block that overrides another one (a WCF endpoint's own reliable-session block overrides
+    /// <c>akka-port-share.reliable-session</c>): the overridden block's path. Its reference keys are the known keys,
+    /// and a key <paramref name="path"/> does not set is read from it. Null: <paramref name="path"/> is a module's own block.
+    /// </param>
+    public SettingsReader(Config root, Config reference, string path, string? overrides = null)
     {
         Path = path;
-        _reference = reference.GetConfig(path) ?? throw new ArgumentException($"reference.conf has no {path} block", nameof(reference));
-        _block = root.WithFallback(reference).GetConfig(path);
+        var referencePath = overrides ?? path;
+        _reference = reference.GetConfig(referencePath) ?? throw new ArgumentException($"reference.conf has no {referencePath} block", nameof(reference));
+        var merged = root.WithFallback(reference);
+        _own = root.GetConfig(path) ?? Config.Empty;
+        _block = overrides is null ? merged.GetConfig(path) : _own.WithFallback(merged.GetConfig(overrides));
     }
 
     public string Path { get; }
@@ -38,6 +47,9 @@ public sealed class SettingsReader
 
     public int Int(string key, int min = int.MinValue, int max = int.MaxValue) =>
         Read(key, $"a whole number from {min} to {max}", v => v.GetInt(), n => n >= min && n <= max);
+
+    public long Long(string key, long min = long.MinValue, long max = long.MaxValue) =>
+        Read(key, $"a whole number from {min} to {max}", v => v.GetLong(), n => n >= min && n <= max);
 
     public int NonNegativeInt(string key) => Int(key, 0);
 
@@ -76,7 +88,8 @@ public sealed class SettingsReader
     public void ThrowIfInvalid()
     {
         var known = LeafPaths(_reference).ToHashSet(StringComparer.Ordinal);
-        foreach (var key in LeafPaths(_block).Where(k => !known.Contains(k)).Distinct().Order(StringComparer.Ordinal))
+        // Only the block's own keys (what the overridden block sets is checked where that block is read).
+        foreach (var key in LeafPaths(_own).Where(k => !known.Contains(k)).Distinct().Order(StringComparer.Ordinal))
         {
             var nearest = Nearest(key, known);
             _problems.Add(nearest is null
