@@ -20,6 +20,7 @@ public sealed class SettingsReader
 {
     private readonly Config _block;
     private readonly Config _own;
+    private readonly string? _overrides;
     private readonly Config _reference;
     private readonly List<string> _problems = [];
 
@@ -34,6 +35,7 @@ public sealed class SettingsReader
     public SettingsReader(Config root, Config reference, string path, string? overrides = null)
     {
         Path = path;
+        _overrides = overrides;
         var referencePath = overrides ?? path;
         _reference = reference.GetConfig(referencePath) ?? throw new ArgumentException($"reference.conf has no {referencePath} block", nameof(reference));
         var merged = root.WithFallback(reference);
@@ -77,6 +79,10 @@ public sealed class SettingsReader
         Read(key, $"one of {string.Join(", ", System.Enum.GetNames<TEnum>().Select(n => n.ToLowerInvariant()))}",
             v => System.Enum.Parse<TEnum>(v.GetString(), ignoreCase: true), _ => true);
 
+    /// <summary>One of a few words, e.g. <c>any</c>, <c>wsrm-feb2005</c> or <c>wsrm11</c>.</summary>
+    public string OneOf(string key, params string[] allowed) =>
+        Read(key, $"one of {string.Join(", ", allowed)}", v => v.GetString(), allowed.Contains) ?? allowed[0];
+
     public IPAddress IPAddress(string key) =>
         Read(key, "an IP address, e.g. \"::\", \"0.0.0.0\" or \"127.0.0.1\"", v => System.Net.IPAddress.Parse(v.GetString()), _ => true)
         ?? System.Net.IPAddress.None;
@@ -102,9 +108,11 @@ public sealed class SettingsReader
     private T Read<T>(string key, string expected, Func<HoconValue, T> parse, Func<T, bool> valid)
     {
         var value = _block.GetValue(key);
+        // A value the block inherits is named where it is set, so the overridden block's reader names it alike.
+        var path = _overrides is not null && !_own.HasPath(key) ? _overrides : Path;
         if (value is null || value.IsEmpty && typeof(T) != typeof(string))
         {
-            _problems.Add($"{Path}.{key} has no value; expected {expected}");
+            _problems.Add($"{path}.{key} has no value; expected {expected}");
             return default!;
         }
         try
@@ -117,7 +125,7 @@ public sealed class SettingsReader
         {
             // fall through: reported below with the value as written
         }
-        _problems.Add($"{Path}.{key} = {Quote(value)}: expected {expected}");
+        _problems.Add($"{path}.{key} = {Quote(value)}: expected {expected}");
         return default!;
     }
 

@@ -42,7 +42,7 @@ public sealed record WsrmEndpointSettings
         var c = endpointPath is null
             ? new SettingsReader(root, ReliableSessionReference(), ReliableSessionSettings.ConfigPath)
             : new SettingsReader(root, ReliableSessionReference(), endpointPath, overrides: ReliableSessionSettings.ConfigPath);
-        var version = c.String("reliable-messaging-version");
+        var version = c.OneOf("reliable-messaging-version", "any", "wsrm-feb2005", "wsrm11");
         var settings = new WsrmEndpointSettings
         {
             ShutdownDrainTimeout = c.Duration("shutdown-drain-timeout", allowZero: true),
@@ -53,8 +53,6 @@ public sealed record WsrmEndpointSettings
                 _ => null,
             },
         };
-        if (version is not (null or "any" or "wsrm-feb2005" or "wsrm11"))
-            c.Problem("reliable-messaging-version", $"\"{version}\": expected any, wsrm-feb2005 or wsrm11");
         c.ThrowIfInvalid();
         return settings;
     }
