@@ -13,6 +13,9 @@ public static class WorkerExit
     /// <summary>EX_UNAVAILABLE: the router did not register every address within start-timeout.</summary>
     public const int RouterUnavailable = 69;
 
+    /// <summary>EX_CANTCREAT: the hand-over directory cannot be created, or is not safe to use.</summary>
+    public const int HandoverDirectory = 73;
+
     /// <summary>EX_PROTOCOL: the router refused a registration (exit-on-refusal = on).</summary>
     public const int Refused = 76;
 

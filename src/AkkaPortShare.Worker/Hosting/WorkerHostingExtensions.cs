@@ -124,12 +124,28 @@ public static class WorkerHostingExtensions
                     WorkerExit.Run(system, WorkerExit.Configuration, cause);
                     return; // nothing registered: the process is stopping
                 }
-                // An unsafe hand-over directory fails the start (the host exits non-zero, printing the reason) rather
-                // than leaving a worker that runs and serves nothing.
-                if (Interop.UnixHandover.IsSupported) HandoverDirectory.Prepare(settings!, system.Log);
+                // An unsafe hand-over directory fails the start rather than leaving a worker that serves nothing.
+                if (Interop.UnixHandover.IsSupported && !PrepareHandoverDirectory(system, settings!)) return;
                 registry.Register<PortShareWorker>(
                     system.ActorOf(WorkerActor.Props(settings!, options.Services.ToList()), WorkerName));
             })
             .AddWorkerHealthChecks();
+    }
+
+    private static bool PrepareHandoverDirectory(ActorSystem system, WorkerSettings settings)
+    {
+        try
+        {
+            HandoverDirectory.Prepare(settings, system.Log);
+            return true;
+        }
+        catch (Interop.UnsafeDirectoryException e)
+        {
+            Logging.GetLogger(system, typeof(WorkerHostingExtensions)).Error(
+                "The worker does not start: {0} ({1}.handover-directory, handover-directory-mode); it exits with code {2} (EX_CANTCREAT)",
+                e.Message.TrimEnd('.'), WorkerSettings.ConfigPath, WorkerExit.HandoverDirectory);
+            WorkerExit.Run(system, WorkerExit.HandoverDirectory, e.Message);
+            return false;
+        }
     }
 }
