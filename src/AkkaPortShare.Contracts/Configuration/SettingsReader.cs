@@ -43,7 +43,30 @@ public sealed class SettingsReader
         _block = overrides is null ? merged.GetConfig(path) : _own.WithFallback(merged.GetConfig(overrides));
     }
 
+    /// <summary>The parent of every module's block.</summary>
+    public const string Root = "akka-port-share";
+
+    /// <summary>The blocks AkkaPortShare's modules own under <see cref="Root"/> (a process may run any of them).</summary>
+    public static readonly IReadOnlyList<string> ModuleBlocks = ["router", "worker", "service-model", "reliable-session"];
+
     public string Path { get; }
+
+    /// <summary>
+    /// Names under <see cref="Root"/> that are no module's block (a typo such as <c>akka-port-share.workers</c>
+    /// would otherwise be ignored whole), each with the nearest known name. A process that keeps blocks of its own
+    /// there (a WCF endpoint's reliable-session block) passes their names in <paramref name="alsoKnown"/>.
+    /// </summary>
+    public static IReadOnlyList<string> UnknownBlocks(Config root, IEnumerable<string> alsoKnown)
+    {
+        if (!root.HasPath(Root)) return [];
+        var known = ModuleBlocks.Concat(alsoKnown).ToHashSet(StringComparer.Ordinal);
+        return root.GetConfig(Root).AsEnumerable().Select(kv => kv.Key).Distinct()
+            .Where(name => !known.Contains(name)).Order(StringComparer.Ordinal)
+            .Select(name => Nearest(name, known) is { } nearest
+                ? $"{Root}.{name} is not a block of AkkaPortShare; did you mean {Root}.{nearest}?"
+                : $"{Root}.{name} is not a block of AkkaPortShare; expected {string.Join(", ", ModuleBlocks)}")
+            .ToList();
+    }
 
     public IReadOnlyList<string> Problems => _problems;
 

@@ -22,7 +22,7 @@ public static class ServiceModelWorkerExtensions
     /// </param>
     public static WorkerOptions ServeContract<TContract>(this WorkerOptions options, string baseAddress, Props implementation,
         string? reliableSessionPath = null) => options
-        .CheckSettings(config => CheckSettings(config, reliableSessionPath))
+        .CheckSettings(config => CheckSettings(config, reliableSessionPath), reliableSessionPath)
         .Serve(baseAddress, SoapServiceActor.Props(typeof(TContract), implementation, reliableSessionPath));
 
     /// <summary>

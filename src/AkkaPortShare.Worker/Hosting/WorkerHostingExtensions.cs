@@ -19,6 +19,7 @@ public sealed class WorkerOptions
 {
     internal List<(string Address, Props Service)> Services { get; } = [];
     internal List<Action<Config>> SettingsChecks { get; } = [];
+    internal List<string> OwnedPaths { get; } = [];
 
     /// <summary>The router's actor system address, e.g. <c>akka.tcp://akkaportshare@127.0.0.1:8809</c>.</summary>
     public string? Router { get; set; }
@@ -42,9 +43,12 @@ public sealed class WorkerOptions
     /// configuration before the worker starts. A <see cref="SettingsException"/> it throws is reported together with
     /// the worker's own problems, and nothing starts (exit code 78).
     /// </summary>
-    public WorkerOptions CheckSettings(Action<Config> check)
+    /// <param name="ownedPath">A block the check reads outside the modules' own (a WCF endpoint's reliable-session
+    /// block): when it is under akka-port-share, its name there is not taken for a typo.</param>
+    public WorkerOptions CheckSettings(Action<Config> check, string? ownedPath = null)
     {
         SettingsChecks.Add(check);
+        if (ownedPath is not null) OwnedPaths.Add(ownedPath);
         return this;
     }
 
@@ -72,6 +76,9 @@ public sealed class WorkerOptions
                 problems.AddRange(e.Problems);
             }
         }
+        problems.AddRange(SettingsReader.UnknownBlocks(config, OwnedPaths
+            .Where(p => p.StartsWith(SettingsReader.Root + ".", StringComparison.Ordinal))
+            .Select(p => p[(SettingsReader.Root.Length + 1)..].Split('.')[0])));
         foreach (var (address, _) in Services)
             if (!BaseAddress.TryParse(address, out _, out var error))
                 problems.Add($"Serve: {error}");

@@ -38,6 +38,7 @@ public sealed class WorkerFailFastSpec
               start-timeout = soon
             }
             akka-port-share.service-model.max-reply-sise = 1k
+            akka-port-share.service-modle.operation-timeout = 1s
             akka-port-share.reliable-session { ordered = maybe, reliable-messaging-version = wsrm12 }
             my-endpoint.reliable-session { max-transfer-window-size = 5000, shutdown-drain-timout = 1s }
             """);
@@ -53,6 +54,7 @@ public sealed class WorkerFailFastSpec
             "akka-port-share.worker.data-endpoint.port = 70000: expected a whole number from 0 to 65535",
             "akka-port-share.worker.start-timeout = soon: expected a duration of zero or more",
             "akka-port-share.service-model.max-reply-sise is not a setting; did you mean max-reply-size?",
+            "akka-port-share.service-modle is not a block of AkkaPortShare; did you mean akka-port-share.service-model?",
             "akka-port-share.reliable-session.ordered = maybe: expected on or off",
             "akka-port-share.reliable-session.reliable-messaging-version = wsrm12: expected one of any, wsrm-feb2005, wsrm11",
             "my-endpoint.reliable-session.max-transfer-window-size = 5000: expected a whole number from 1 to 4096",

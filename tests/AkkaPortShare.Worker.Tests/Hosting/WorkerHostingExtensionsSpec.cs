@@ -45,4 +45,21 @@ public sealed class WorkerHostingExtensionsSpec
             Environment.ExitCode = before; // the test host's own exit code
         }
     }
+
+    [Fact]
+    public void A_misspelt_block_under_akka_port_share_is_named_but_other_modules_and_owned_blocks_are_not()
+    {
+        var options = new WorkerOptions()
+            .Serve("net.tcp://+:8808/a/", Props.Create<Idle>())
+            .CheckSettings(_ => { }, ownedPath: "akka-port-share.orders.reliable-session");
+
+        var problems = options.Problems(Akka.Configuration.ConfigurationFactory.ParseString("""
+            akka-port-share.workers.max-connections = 5
+            akka-port-share.router.port = 9999
+            akka-port-share.service-model.operation-timeout = 5s
+            akka-port-share.orders.reliable-session.ordered = off
+            """), out _);
+
+        Assert.Equal(["akka-port-share.workers is not a block of AkkaPortShare; did you mean akka-port-share.worker?"], problems);
+    }
 }
