@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Configuration;
+using AkkaPortShare.Configuration;
 
 namespace AkkaPortShare.ReliableSessions;
 
@@ -27,46 +28,38 @@ public sealed record ReliableSessionSettings
     public static ReliableSessionSettings Create(ActorSystem system) => Create(system.Settings.Config);
 
     /// <summary>An endpoint's settings: the block at <paramref name="endpointPath"/>, falling back to the global one.</summary>
-    public static ReliableSessionSettings Create(ActorSystem system, string? endpointPath)
-    {
-        if (endpointPath is null) return Create(system);
-        var root = system.Settings.Config.WithFallback(DefaultConfig());
-        return FromSection(root.GetConfig(endpointPath).WithFallback(root.GetConfig(ConfigPath)));
-    }
+    public static ReliableSessionSettings Create(ActorSystem system, string? endpointPath) =>
+        Create(system.Settings.Config, endpointPath);
 
-    public static ReliableSessionSettings Create(Config root) =>
-        FromSection(root.WithFallback(DefaultConfig()).GetConfig(ConfigPath));
-
-    private static ReliableSessionSettings FromSection(Config c)
+    /// <summary>
+    /// Reads and checks the global block, or <paramref name="endpointPath"/> falling back to it: every problem (an
+    /// unknown key, a bad value, one out of WCF's range) at once in a <see cref="SettingsException"/>.
+    /// </summary>
+    /// <param name="sharedWith">
+    /// The reference.conf of every other module with keys in this block (the WCF layer's reliable-messaging-version):
+    /// their keys are not unknown. Null: this module's keys only.
+    /// </param>
+    public static ReliableSessionSettings Create(Config root, string? endpointPath = null, Config? sharedWith = null)
     {
+        var reference = sharedWith is null ? DefaultConfig() : DefaultConfig().WithFallback(sharedWith);
+        var c = endpointPath is null
+            ? new SettingsReader(root, reference, ConfigPath)
+            : new SettingsReader(root, reference, endpointPath, overrides: ConfigPath);
+        // WCF's own ranges (ReliableSessionBindingElement's setters).
         var settings = new ReliableSessionSettings
         {
-            MaxTransferWindowSize = c.GetInt("max-transfer-window-size"),
-            FlowControlEnabled = c.GetBoolean("flow-control-enabled"),
-            MaxPendingChannels = c.GetInt("max-pending-channels"),
-            MaxConcurrentSessions = c.GetInt("max-concurrent-sessions"),
-            InactivityTimeout = c.GetTimeSpan("inactivity-timeout"),
-            AcknowledgementInterval = c.GetTimeSpan("acknowledgement-interval"),
-            MaxRetryCount = c.GetInt("max-retry-count"),
-            Ordered = c.GetBoolean("ordered"),
-            InitialRoundTrip = c.GetTimeSpan("initial-round-trip"),
-            MaxMessageNumber = c.GetLong("max-message-number"),
+            MaxTransferWindowSize = c.Int("max-transfer-window-size", 1, 4096),
+            FlowControlEnabled = c.Bool("flow-control-enabled"),
+            MaxPendingChannels = c.Int("max-pending-channels", 1, 16384),
+            MaxConcurrentSessions = c.PositiveInt("max-concurrent-sessions"),
+            InactivityTimeout = c.Duration("inactivity-timeout"),
+            AcknowledgementInterval = c.Duration("acknowledgement-interval"),
+            MaxRetryCount = c.PositiveInt("max-retry-count"),
+            Ordered = c.Bool("ordered"),
+            InitialRoundTrip = c.Duration("initial-round-trip"),
+            MaxMessageNumber = c.Long("max-message-number", 1),
         };
-        settings.Validate();
+        c.ThrowIfInvalid();
         return settings;
-    }
-
-    private void Validate()
-    {
-        var errors = new List<string>();
-        // WCF's own ranges (ReliableSessionBindingElement's setters).
-        if (MaxTransferWindowSize is < 1 or > 4096) errors.Add("max-transfer-window-size must be 1-4096");
-        if (MaxPendingChannels is < 1 or > 16384) errors.Add("max-pending-channels must be 1-16384");
-        if (MaxConcurrentSessions < 1) errors.Add("max-concurrent-sessions must be at least 1");
-        if (InactivityTimeout <= TimeSpan.Zero) errors.Add("inactivity-timeout must be positive");
-        if (AcknowledgementInterval <= TimeSpan.Zero) errors.Add("acknowledgement-interval must be positive");
-        if (MaxRetryCount < 1) errors.Add("max-retry-count must be at least 1");
-        if (MaxMessageNumber < 1) errors.Add("max-message-number must be at least 1");
-        if (errors.Count > 0) throw new ConfigurationException($"Invalid {ConfigPath}: {string.Join("; ", errors)}");
     }
 }

@@ -45,6 +45,8 @@ builder.Services.AddAkka("akkaportshare-worker", (akka, services) =>
     if (config is not null) akka.AddHoconFile(config, HoconAddMode.Prepend);
 });
 await builder.Build().RunAsync();
+// Non-zero when the worker could not do its job (WorkerExit: 78 configuration, 69 router unreachable, 76 refused).
+return Environment.ExitCode;
 
 static List<string> Values(string[] args, string name) =>
     args.Select((a, i) => (a, i)).Where(p => p.a == name && p.i + 1 < args.Length).Select(p => args[p.i + 1]).ToList();

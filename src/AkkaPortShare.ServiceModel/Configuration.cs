@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Configuration;
+using AkkaPortShare.Configuration;
 
 namespace AkkaPortShare.ServiceModel;
 
@@ -17,17 +18,22 @@ public sealed record ServiceModelSettings
     public static Config DefaultConfig() =>
         ConfigurationFactory.FromResource<ServiceModelSettings>("AkkaPortShare.ServiceModel.reference.conf");
 
-    public static ServiceModelSettings Create(ActorSystem system)
+    public static ServiceModelSettings Create(ActorSystem system) => Create(system.Settings.Config);
+
+    /// <summary>
+    /// Reads and checks <c>akka-port-share.service-model</c>; every problem (unknown key, bad value) at once in a
+    /// <see cref="SettingsException"/>.
+    /// </summary>
+    public static ServiceModelSettings Create(Config root)
     {
-        var c = system.Settings.Config.WithFallback(DefaultConfig()).GetConfig(ConfigPath);
-        var calls = c.GetInt("max-concurrent-calls-per-session");
-        return new ServiceModelSettings
+        var c = new SettingsReader(root, DefaultConfig(), ConfigPath);
+        var settings = new ServiceModelSettings
         {
-            OperationTimeout = c.GetTimeSpan("operation-timeout"),
-            MaxReplySize = (int)c.GetByteSize("max-reply-size")!.Value,
-            MaxConcurrentCallsPerSession = calls > 0
-                ? calls
-                : throw new ArgumentException($"{ConfigPath}.max-concurrent-calls-per-session must be positive, not {calls}"),
+            OperationTimeout = c.Duration("operation-timeout"),
+            MaxReplySize = c.Bytes("max-reply-size", 1),
+            MaxConcurrentCallsPerSession = c.PositiveInt("max-concurrent-calls-per-session"),
         };
+        c.ThrowIfInvalid();
+        return settings;
     }
 }

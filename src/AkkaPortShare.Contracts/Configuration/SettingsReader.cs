@@ -19,25 +19,62 @@ namespace AkkaPortShare.Configuration;
 public sealed class SettingsReader
 {
     private readonly Config _block;
+    private readonly Config _own;
+    private readonly string? _overrides;
     private readonly Config _reference;
     private readonly List<string> _problems = [];
 
     /// <param name="root">The whole configuration as the process sees it (the operator's file, C# options).</param>
     /// <param name="reference">The module's embedded reference.conf (the full file, not the block).</param>
     /// <param name="path">The block, e.g. <c>akka-port-share.router</c>.</param>
-    public SettingsReader(Config root, Config reference, string path)
+    /// <param name="overrides">
+    /// For a block that overrides another one (a WCF endpoint's own reliable-session block overrides
+    /// <c>akka-port-share.reliable-session</c>): the overridden block's path. Its reference keys are the known keys,
+    /// and a key <paramref name="path"/> does not set is read from it. Null: <paramref name="path"/> is a module's own block.
+    /// </param>
+    public SettingsReader(Config root, Config reference, string path, string? overrides = null)
     {
         Path = path;
-        _reference = reference.GetConfig(path) ?? throw new ArgumentException($"reference.conf has no {path} block", nameof(reference));
-        _block = root.WithFallback(reference).GetConfig(path);
+        _overrides = overrides;
+        var referencePath = overrides ?? path;
+        _reference = reference.GetConfig(referencePath) ?? throw new ArgumentException($"reference.conf has no {referencePath} block", nameof(reference));
+        var merged = root.WithFallback(reference);
+        _own = root.GetConfig(path) ?? Config.Empty;
+        _block = overrides is null ? merged.GetConfig(path) : _own.WithFallback(merged.GetConfig(overrides));
     }
 
+    /// <summary>The parent of every module's block.</summary>
+    public const string Root = "akka-port-share";
+
+    /// <summary>The blocks AkkaPortShare's modules own under <see cref="Root"/> (a process may run any of them).</summary>
+    public static readonly IReadOnlyList<string> ModuleBlocks = ["router", "worker", "service-model", "reliable-session"];
+
     public string Path { get; }
+
+    /// <summary>
+    /// Names under <see cref="Root"/> that are no module's block (a typo such as <c>akka-port-share.workers</c>
+    /// would otherwise be ignored whole), each with the nearest known name. A process that keeps blocks of its own
+    /// there (a WCF endpoint's reliable-session block) passes their names in <paramref name="alsoKnown"/>.
+    /// </summary>
+    public static IReadOnlyList<string> UnknownBlocks(Config root, IEnumerable<string> alsoKnown)
+    {
+        if (!root.HasPath(Root)) return [];
+        var known = ModuleBlocks.Concat(alsoKnown).ToHashSet(StringComparer.Ordinal);
+        return root.GetConfig(Root).AsEnumerable().Select(kv => kv.Key).Distinct()
+            .Where(name => !known.Contains(name)).Order(StringComparer.Ordinal)
+            .Select(name => Nearest(name, known) is { } nearest
+                ? $"{Root}.{name} is not a block of AkkaPortShare; did you mean {Root}.{nearest}?"
+                : $"{Root}.{name} is not a block of AkkaPortShare; expected {string.Join(", ", ModuleBlocks)}")
+            .ToList();
+    }
 
     public IReadOnlyList<string> Problems => _problems;
 
     public int Int(string key, int min = int.MinValue, int max = int.MaxValue) =>
         Read(key, $"a whole number from {min} to {max}", v => v.GetInt(), n => n >= min && n <= max);
+
+    public long Long(string key, long min = long.MinValue, long max = long.MaxValue) =>
+        Read(key, $"a whole number from {min} to {max}", v => v.GetLong(), n => n >= min && n <= max);
 
     public int NonNegativeInt(string key) => Int(key, 0);
 
@@ -65,6 +102,10 @@ public sealed class SettingsReader
         Read(key, $"one of {string.Join(", ", System.Enum.GetNames<TEnum>().Select(n => n.ToLowerInvariant()))}",
             v => System.Enum.Parse<TEnum>(v.GetString(), ignoreCase: true), _ => true);
 
+    /// <summary>One of a few words, e.g. <c>any</c>, <c>wsrm-feb2005</c> or <c>wsrm11</c>.</summary>
+    public string OneOf(string key, params string[] allowed) =>
+        Read(key, $"one of {string.Join(", ", allowed)}", v => v.GetString(), allowed.Contains) ?? allowed[0];
+
     public IPAddress IPAddress(string key) =>
         Read(key, "an IP address, e.g. \"::\", \"0.0.0.0\" or \"127.0.0.1\"", v => System.Net.IPAddress.Parse(v.GetString()), _ => true)
         ?? System.Net.IPAddress.None;
@@ -76,7 +117,8 @@ public sealed class SettingsReader
     public void ThrowIfInvalid()
     {
         var known = LeafPaths(_reference).ToHashSet(StringComparer.Ordinal);
-        foreach (var key in LeafPaths(_block).Where(k => !known.Contains(k)).Distinct().Order(StringComparer.Ordinal))
+        // Only the block's own keys (what the overridden block sets is checked where that block is read).
+        foreach (var key in LeafPaths(_own).Where(k => !known.Contains(k)).Distinct().Order(StringComparer.Ordinal))
         {
             var nearest = Nearest(key, known);
             _problems.Add(nearest is null
@@ -89,9 +131,11 @@ public sealed class SettingsReader
     private T Read<T>(string key, string expected, Func<HoconValue, T> parse, Func<T, bool> valid)
     {
         var value = _block.GetValue(key);
+        // A value the block inherits is named where it is set, so the overridden block's reader names it alike.
+        var path = _overrides is not null && !_own.HasPath(key) ? _overrides : Path;
         if (value is null || value.IsEmpty && typeof(T) != typeof(string))
         {
-            _problems.Add($"{Path}.{key} has no value; expected {expected}");
+            _problems.Add($"{path}.{key} has no value; expected {expected}");
             return default!;
         }
         try
@@ -104,7 +148,7 @@ public sealed class SettingsReader
         {
             // fall through: reported below with the value as written
         }
-        _problems.Add($"{Path}.{key} = {Quote(value)}: expected {expected}");
+        _problems.Add($"{path}.{key} = {Quote(value)}: expected {expected}");
         return default!;
     }
 

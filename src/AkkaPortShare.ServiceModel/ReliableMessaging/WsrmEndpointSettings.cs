@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Configuration;
+using AkkaPortShare.Configuration;
 using AkkaPortShare.ReliableSessions;
 
 namespace AkkaPortShare.ServiceModel.ReliableMessaging;
@@ -22,26 +23,37 @@ public sealed record WsrmEndpointSettings
 
     public bool Accepts(WsrmVersion version) => AcceptedVersion is null || AcceptedVersion == version;
 
-    public static WsrmEndpointSettings Create(ActorSystem system, string? endpointPath = null)
+    /// <summary>
+    /// The known keys of <c>akka-port-share.reliable-session</c> (and of an endpoint's own block): that block is
+    /// shared by two modules, so a key is unknown only when neither reference.conf has it.
+    /// </summary>
+    public static Config ReliableSessionReference() =>
+        ServiceModelSettings.DefaultConfig().WithFallback(ReliableSessionSettings.DefaultConfig());
+
+    public static WsrmEndpointSettings Create(ActorSystem system, string? endpointPath = null) =>
+        Create(system.Settings.Config, endpointPath);
+
+    /// <summary>
+    /// Reads and checks the global block, or <paramref name="endpointPath"/> falling back to it: every problem
+    /// (a key neither module knows, a bad value) at once in a <see cref="SettingsException"/>.
+    /// </summary>
+    public static WsrmEndpointSettings Create(Config root, string? endpointPath = null)
     {
-        var root = system.Settings.Config.WithFallback(ServiceModelSettings.DefaultConfig());
-        var section = root.GetConfig(ReliableSessionSettings.ConfigPath);
-        if (endpointPath is not null) section = root.GetConfig(endpointPath).WithFallback(section);
-        var value = section.GetString("reliable-messaging-version");
-        var drain = section.GetTimeSpan("shutdown-drain-timeout");
-        if (drain < TimeSpan.Zero)
-            throw new ConfigurationException($"shutdown-drain-timeout ({endpointPath ?? ReliableSessionSettings.ConfigPath}) must not be negative");
-        return new WsrmEndpointSettings
+        var c = endpointPath is null
+            ? new SettingsReader(root, ReliableSessionReference(), ReliableSessionSettings.ConfigPath)
+            : new SettingsReader(root, ReliableSessionReference(), endpointPath, overrides: ReliableSessionSettings.ConfigPath);
+        var version = c.OneOf("reliable-messaging-version", "any", "wsrm-feb2005", "wsrm11");
+        var settings = new WsrmEndpointSettings
         {
-            ShutdownDrainTimeout = drain,
-            AcceptedVersion = value switch
+            ShutdownDrainTimeout = c.Duration("shutdown-drain-timeout", allowZero: true),
+            AcceptedVersion = version switch
             {
-                "any" => null,
                 "wsrm-feb2005" => WsrmVersion.February2005,
                 "wsrm11" => WsrmVersion.V11,
-                _ => throw new ConfigurationException(
-                    $"Invalid reliable-messaging-version '{value}' ({endpointPath ?? ReliableSessionSettings.ConfigPath}): any, wsrm-feb2005 or wsrm11"),
+                _ => null,
             },
         };
+        c.ThrowIfInvalid();
+        return settings;
     }
 }

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Configuration;
+using AkkaPortShare.Configuration;
 using AkkaPortShare.Registration;
 
 namespace AkkaPortShare.Worker.Configuration;
@@ -33,6 +34,12 @@ public sealed record WorkerSettings
     public required int MaxConnections { get; init; }
     public required int MaxMessagesBeforeAnswer { get; init; }
 
+    /// <summary>How long every address has, from the start, to be registered; zero: no limit.</summary>
+    public required TimeSpan StartTimeout { get; init; }
+
+    /// <summary>Whether a refused registration (anything but HandoverUnavailable) ends the process.</summary>
+    public required bool ExitOnRefusal { get; init; }
+
     private WorkerSettings() { }
 
     public static Config DefaultConfig() =>
@@ -40,46 +47,56 @@ public sealed record WorkerSettings
 
     public static WorkerSettings Create(ActorSystem system) => Create(system.Settings.Config);
 
+    /// <summary>
+    /// Reads and checks <c>akka-port-share.worker</c>: every unknown key (with the nearest known one), unparsable
+    /// value and out-of-range setting is reported at once in a <see cref="SettingsException"/>; the hosting
+    /// extension turns it into exit code 78 (EX_CONFIG).
+    /// </summary>
     public static WorkerSettings Create(Config root)
     {
-        var c = root.WithFallback(DefaultConfig()).GetConfig(ConfigPath);
-        var directory = c.GetString("handover-directory");
-        var directoryMode = ParseDirectoryMode(c.GetString("handover-directory-mode"));
-        var maxUnverified = c.GetInt("max-unverified-handover-channels");
-        if (maxUnverified < 1)
-            throw new ConfigurationException($"{ConfigPath}.max-unverified-handover-channels must be at least 1, not {maxUnverified}.");
+        var c = new SettingsReader(root, DefaultConfig(), ConfigPath);
+        var router = (c.String("router") ?? "").TrimEnd('/');
+        if (!ActorPath.TryParseAddress(router, out _))
+            c.Problem("router", $"\"{router}\" is not an actor system address; expected e.g. akka.tcp://akkaportshare@127.0.0.1:8809");
+        var directory = c.String("handover-directory");
+        var users = c.StringList("allowed-router-users").Select(u => u.Trim()).ToList();
         IReadOnlySet<uint> routerUsers = new HashSet<uint>();
         if (OperatingSystem.IsLinux())
         {
-            routerUsers = AkkaPortShare.Interop.UnixUsers.ResolveAll(c.GetStringList("allowed-router-users").ToList(), out var unknown);
+            routerUsers = AkkaPortShare.Interop.UnixUsers.ResolveAll(users, out var unknown);
             if (unknown.Count > 0)
-                throw new ConfigurationException(
-                    $"{ConfigPath}.allowed-router-users names unknown users: {string.Join(", ", unknown.Select(u => $"\"{u}\""))}.");
+                c.Problem("allowed-router-users", $"unknown users {string.Join(", ", unknown.Select(u => $"\"{u}\""))}; expected user names or numeric uids");
         }
-        return new WorkerSettings
+        var settings = new WorkerSettings
         {
-            Router = c.GetString("router").TrimEnd('/'),
+            Router = router,
             HandoverDirectory = string.IsNullOrEmpty(directory) ? DefaultHandoverDirectory() : directory,
-            HandoverDirectoryMode = directoryMode,
-            HandoverVerifyTimeout = c.GetTimeSpan("handover-verify-timeout"),
-            MaxUnverifiedHandoverChannels = maxUnverified,
+            HandoverDirectoryMode = DirectoryMode(c),
+            HandoverVerifyTimeout = c.Duration("handover-verify-timeout"),
+            MaxUnverifiedHandoverChannels = c.PositiveInt("max-unverified-handover-channels"),
             AllowedRouterUserIds = routerUsers,
-            DataHostname = c.GetString("data-endpoint.hostname"),
-            DataPort = c.GetInt("data-endpoint.port"),
-            TcpMaxSegmentSize = (int)c.GetByteSize("data-endpoint.tcp-max-segment-size")!.Value,
-            ReceiveTimeout = c.GetTimeSpan("receive-timeout"),
-            ConnectionIdleTimeout = c.GetTimeSpan("connection-idle-timeout"),
-            MaxMessageSize = (int)c.GetByteSize("max-message-size")!.Value,
-            MaxViaSize = c.GetInt("max-via-size"),
-            MaxContentTypeSize = c.GetInt("max-content-type-size"),
-            RetryMinBackoff = c.GetTimeSpan("registration-retry.min-backoff"),
-            RetryMaxBackoff = c.GetTimeSpan("registration-retry.max-backoff"),
-            RegistrationSecret = new SharedSecret(c.GetString("registration-secret") ?? ""),
-            MaxUnsentBytes = Positive(c.GetByteSize("max-unsent-bytes"), "max-unsent-bytes"),
-            MaxUnsentBytesTotal = Positive(c.GetByteSize("max-unsent-bytes-total"), "max-unsent-bytes-total"),
-            MaxConnections = (int)Positive(c.GetInt("max-connections"), "max-connections"),
-            MaxMessagesBeforeAnswer = (int)Positive(c.GetInt("max-messages-before-answer"), "max-messages-before-answer"),
+            DataHostname = c.String("data-endpoint.hostname"),
+            DataPort = c.Int("data-endpoint.port", 0, 65535),
+            TcpMaxSegmentSize = c.Bytes("data-endpoint.tcp-max-segment-size", 0, 65535),
+            ReceiveTimeout = c.Duration("receive-timeout"),
+            ConnectionIdleTimeout = c.Duration("connection-idle-timeout"),
+            MaxMessageSize = c.Bytes("max-message-size", 1),
+            MaxViaSize = c.Int("max-via-size", 16),
+            MaxContentTypeSize = c.PositiveInt("max-content-type-size"),
+            RetryMinBackoff = c.Duration("registration-retry.min-backoff"),
+            RetryMaxBackoff = c.Duration("registration-retry.max-backoff"),
+            RegistrationSecret = new SharedSecret(c.String("registration-secret") ?? ""),
+            MaxUnsentBytes = c.Bytes("max-unsent-bytes", 1),
+            MaxUnsentBytesTotal = c.Bytes("max-unsent-bytes-total", 1),
+            MaxConnections = c.PositiveInt("max-connections"),
+            MaxMessagesBeforeAnswer = c.PositiveInt("max-messages-before-answer"),
+            StartTimeout = c.Duration("start-timeout", allowZero: true),
+            ExitOnRefusal = c.Bool("exit-on-refusal"),
         };
+        if (settings.RetryMaxBackoff < settings.RetryMinBackoff)
+            c.Problem("registration-retry.max-backoff", $"{settings.RetryMaxBackoff} must not be below registration-retry.min-backoff ({settings.RetryMinBackoff})");
+        c.ThrowIfInvalid();
+        return settings;
     }
 
     /// <summary>
@@ -102,8 +119,10 @@ public sealed record WorkerSettings
     }
 
     // Octal digits, as chmod takes them ("0700"; HOCON may hand an unquoted 0700 over as "700", the same mode).
-    private static UnixFileMode ParseDirectoryMode(string? text)
+    private static UnixFileMode DirectoryMode(SettingsReader c)
     {
+        const string key = "handover-directory-mode";
+        var text = c.String(key);
         var problem = "";
         uint mode = 0;
         if (string.IsNullOrEmpty(text) || text.Length > 4 || text.Any(ch => ch is < '0' or > '7'))
@@ -114,12 +133,7 @@ public sealed record WorkerSettings
             problem = "must give the owner rwx (0700)";
         else if ((mode & 0x12) != 0)
             problem = "must not let group or others write (0700 or 0750)";
-        return problem.Length == 0
-            ? (UnixFileMode)mode
-            : throw new ConfigurationException($"{ConfigPath}.handover-directory-mode = \"{text}\" {problem}.");
+        if (problem.Length > 0) c.Problem(key, $"\"{text}\" {problem}");
+        return (UnixFileMode)mode;
     }
-
-    private static long Positive(long? value, string key) => value is > 0
-        ? value.Value
-        : throw new ArgumentException($"{ConfigPath}.{key} must be positive, not {value}");
 }

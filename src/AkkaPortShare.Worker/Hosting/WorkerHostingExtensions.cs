@@ -1,4 +1,8 @@
 using Akka.Actor;
+using Akka.Configuration;
+using Akka.Event;
+using AkkaPortShare.Addressing;
+using AkkaPortShare.Configuration;
 using Akka.Hosting;
 using AkkaPortShare.Registration;
 using AkkaPortShare.Worker.Configuration;
@@ -14,6 +18,8 @@ public sealed class PortShareWorker;
 public sealed class WorkerOptions
 {
     internal List<(string Address, Props Service)> Services { get; } = [];
+    internal List<Action<Config>> SettingsChecks { get; } = [];
+    internal List<string> OwnedPaths { get; } = [];
 
     /// <summary>The router's actor system address, e.g. <c>akka.tcp://akkaportshare@127.0.0.1:8809</c>.</summary>
     public string? Router { get; set; }
@@ -23,12 +29,63 @@ public sealed class WorkerOptions
 
     /// <summary>
     /// Registers a base address such as <c>net.tcp://+:8808/echo/</c> and the actor that serves its sessions
-    /// (it receives <see cref="FramingSession"/> messages).
+    /// (it receives <see cref="FramingSession"/> messages). A malformed address is reported with the settings'
+    /// problems when the actor system starts, and nothing starts (exit code 78).
     /// </summary>
     public WorkerOptions Serve(string baseAddress, Props service)
     {
         Services.Add((baseAddress, service));
         return this;
+    }
+
+    /// <summary>
+    /// Adds a check of another module's settings (e.g. the WCF layer's), run against the actor system's
+    /// configuration before the worker starts. A <see cref="SettingsException"/> it throws is reported together with
+    /// the worker's own problems, and nothing starts (exit code 78).
+    /// </summary>
+    /// <param name="ownedPath">A block the check reads outside the modules' own (a WCF endpoint's reliable-session
+    /// block): when it is under akka-port-share, its name there is not taken for a typo.</param>
+    public WorkerOptions CheckSettings(Action<Config> check, string? ownedPath = null)
+    {
+        SettingsChecks.Add(check);
+        if (ownedPath is not null) OwnedPaths.Add(ownedPath);
+        return this;
+    }
+
+    /// <summary>Every problem of the configuration and the served addresses; empty when the worker can start.</summary>
+    internal IReadOnlyList<string> Problems(Config config, out WorkerSettings? settings)
+    {
+        var problems = new List<string>();
+        settings = null;
+        try
+        {
+            settings = WorkerSettings.Create(config);
+        }
+        catch (SettingsException e)
+        {
+            problems.AddRange(e.Problems);
+        }
+        foreach (var check in SettingsChecks)
+        {
+            try
+            {
+                check(config);
+            }
+            catch (SettingsException e)
+            {
+                problems.AddRange(e.Problems);
+            }
+        }
+        problems.AddRange(SettingsReader.UnknownBlocks(config, OwnedPaths
+            .Where(p => p.StartsWith(SettingsReader.Root + ".", StringComparison.Ordinal))
+            .Select(p => p[(SettingsReader.Root.Length + 1)..].Split('.')[0])));
+        foreach (var (address, _) in Services)
+            if (!BaseAddress.TryParse(address, out _, out var error))
+                problems.Add($"Serve: {error}");
+        foreach (var duplicate in Services.GroupBy(s => s.Address, StringComparer.Ordinal).Where(g => g.Count() > 1))
+            problems.Add($"Serve: '{duplicate.Key}' is served {duplicate.Count()} times; expected each address once");
+        // Each served contract checks the shared blocks again: report each problem once.
+        return problems.Distinct().ToList();
     }
 
     internal string ToHocon()
@@ -62,12 +119,40 @@ public static class WorkerHostingExtensions
             .AddHocon(RegistryProtocolConfig.Default(), HoconAddMode.Append)
             .WithActors((system, registry) =>
             {
-                var settings = WorkerSettings.Create(system);
-                // An unsafe hand-over directory fails the start (the host exits non-zero, printing the reason) rather
-                // than leaving a worker that runs and serves nothing.
-                if (Interop.UnixHandover.IsSupported) HandoverDirectory.Prepare(settings, system.Log);
+                // Akka.Hosting answers an exception thrown here with three stack traces and an unhandled exception
+                // (exit 134): settings problems are reported one line each and end the process with 78 instead.
+                var problems = options.Problems(system.Settings.Config, out var settings);
+                if (problems.Count > 0)
+                {
+                    var log = Logging.GetLogger(system, typeof(WorkerHostingExtensions));
+                    foreach (var problem in problems) log.Error("Invalid configuration: {0}", problem);
+                    var cause = $"{problems.Count} configuration problem{(problems.Count == 1 ? "" : "s")}";
+                    log.Error("The worker does not start ({0}); it exits with code {1} (EX_CONFIG)", cause, WorkerExit.Configuration);
+                    WorkerExit.Run(system, WorkerExit.Configuration, cause);
+                    return; // nothing registered: the process is stopping
+                }
+                // An unsafe hand-over directory fails the start rather than leaving a worker that serves nothing.
+                if (Interop.UnixHandover.IsSupported && !PrepareHandoverDirectory(system, settings!)) return;
                 registry.Register<PortShareWorker>(
-                    system.ActorOf(WorkerActor.Props(settings, options.Services.ToList()), WorkerName));
-            });
+                    system.ActorOf(WorkerActor.Props(settings!, options.Services.ToList()), WorkerName));
+            })
+            .AddWorkerHealthChecks();
+    }
+
+    private static bool PrepareHandoverDirectory(ActorSystem system, WorkerSettings settings)
+    {
+        try
+        {
+            HandoverDirectory.Prepare(settings, system.Log);
+            return true;
+        }
+        catch (Interop.UnsafeDirectoryException e)
+        {
+            Logging.GetLogger(system, typeof(WorkerHostingExtensions)).Error(
+                "The worker does not start: {0} ({1}.handover-directory, handover-directory-mode); it exits with code {2} (EX_CANTCREAT)",
+                e.Message.TrimEnd('.'), WorkerSettings.ConfigPath, WorkerExit.HandoverDirectory);
+            WorkerExit.Run(system, WorkerExit.HandoverDirectory, e.Message);
+            return false;
+        }
     }
 }

@@ -8,6 +8,7 @@ using AkkaPortShare.Addressing;
 using AkkaPortShare.Interop;
 using AkkaPortShare.Registration;
 using AkkaPortShare.Worker.Configuration;
+using AkkaPortShare.Worker.Hosting;
 using AkkaPortShare.Worker.Listening;
 using AkkaPortShare.Worker.Sessions;
 using static AkkaPortShare.Registration.RegistryProtocol;
@@ -21,12 +22,15 @@ namespace AkkaPortShare.Worker.Registration;
 /// and starts a <see cref="SessionConnectionActor"/> for each connection that arrives. When the router goes away
 /// (its hand-over channel closes, or the Akka.Remote association with it ends) registrations go back to pending
 /// and are retried, so a restarted router gets them again without anyone restarting the worker.
+/// It fails fast instead of serving nothing: when not every address is registered within start-timeout of the
+/// start (exit 69), and when the router refuses a registration (exit 76, unless exit-on-refusal is off).
 /// </summary>
 internal sealed class WorkerActor : ReceiveActor, IWithTimers
 {
     private sealed class RetryRegistrations { public static readonly RetryRegistrations Instance = new(); }
     private sealed record RouterLost(RouterChannel? Channel, string Reason);
     private sealed record VerifyTimedOut(RouterChannel Channel);
+    private sealed class StartTimedOut { public static readonly StartTimedOut Instance = new(); }
 
     /// <summary>The whole mutable state: where each address stands, and the current retry interval.</summary>
     private readonly record struct State(ImmutableDictionary<string, AddressStatus> Addresses, TimeSpan Backoff);
@@ -39,6 +43,7 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
     private readonly ActorSelection _registry;
     private readonly Address _routerAddress;
     private readonly RouterChannelGate _gate;
+    private readonly Action<ActorSystem, int, string> _exit;
     private State _state;
     private Socket? _dataListener;
     private Socket? _handoverListener;
@@ -48,13 +53,17 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(WorkerSettings settings, IReadOnlyList<(string Address, Props Service)> services) =>
-        Akka.Actor.Props.Create(() => new WorkerActor(settings, services));
+    /// <param name="exit">Ends the process with an exit code and a cause (tests); by default <see cref="WorkerExit.Run"/>.</param>
+    public static Props Props(WorkerSettings settings, IReadOnlyList<(string Address, Props Service)> services,
+        Action<ActorSystem, int, string>? exit = null) =>
+        Akka.Actor.Props.Create(() => new WorkerActor(settings, services, exit ?? WorkerExit.Run));
 
-    public WorkerActor(WorkerSettings settings, IReadOnlyList<(string Address, Props Service)> services)
+    public WorkerActor(WorkerSettings settings, IReadOnlyList<(string Address, Props Service)> services,
+        Action<ActorSystem, int, string> exit)
     {
         _settings = settings;
         _services = services;
+        _exit = exit;
         _registry = Context.ActorSelection($"{settings.Router}/user/port-share-registry");
         _routerAddress = _registry.Anchor.Path.Address; // not Address.Parse: it lower-cases the system name
         _gate = new RouterChannelGate(settings.MaxUnverifiedHandoverChannels, settings.HandoverVerifyTimeout,
@@ -69,6 +78,7 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
         Receive<Registered>(OnRegistered);
         Receive<RegistrationRefused>(OnRefused);
         Receive<RetryRegistrations>(_ => SendPendingRegistrations());
+        Receive<StartTimedOut>(_ => OnStartTimedOut());
         Receive<ConnectionSources.TokenArrived>(OnTokenArrived);
         Receive<ConnectionSources.ChannelAccepted>(a =>
         {
@@ -119,6 +129,8 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
         _endpoint = new WorkerEndpoint(Environment.ProcessId, Dns.GetHostName(), _handoverPath, _settings.DataHostname, dataPort);
         _log.Info("Worker pid {0} listening on {1}:{2}, hand-over socket {3}", Environment.ProcessId,
             _settings.DataHostname, dataPort, _handoverPath ?? "(none: relay only)");
+        if (_settings.StartTimeout > TimeSpan.Zero && _services.Count > 0)
+            Timers.StartSingleTimer(StartTimedOut.Instance, StartTimedOut.Instance, _settings.StartTimeout);
         SendPendingRegistrations();
     }
 
@@ -176,11 +188,17 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
         if (_state.Addresses[registered.BaseAddress].State != RegistrationState.Registered)
             _log.Info("Registered {0} with the router ({1})", registered.BaseAddress, registered.HandoverMode);
         SetState(registered.BaseAddress, RegistrationState.Registered, registered.HandoverMode);
-        if (_state.Addresses.Values.All(a => a.State != RegistrationState.Pending))
-        {
-            Timers.Cancel(RetryRegistrations.Instance);
-            _state = _state with { Backoff = _settings.RetryMinBackoff };
-        }
+        EndStartWhenSettled();
+    }
+
+    // Every address answered for good: no more retries, and the start is over (a router lost from now on is waited
+    // for as long as it takes, so start-timeout never applies again).
+    private void EndStartWhenSettled()
+    {
+        if (_state.Addresses.Values.Any(a => a.State == RegistrationState.Pending)) return;
+        Timers.Cancel(StartTimedOut.Instance);
+        Timers.Cancel(RetryRegistrations.Instance);
+        _state = _state with { Backoff = _settings.RetryMinBackoff };
     }
 
     private void OnRefused(RegistrationRefused refused)
@@ -192,12 +210,41 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
             // not a verdict on this worker, and giving up would let whoever fills those slots keep us out.
             _log.Warning("Registration of {0} not checked yet ({1}): {2}; registering again", refused.BaseAddress,
                 refused.Reason, refused.Message);
+            if (_state.Addresses[refused.BaseAddress].State == RegistrationState.Pending) // kept for start-timeout's line
+                SetState(refused.BaseAddress, RegistrationState.Pending, $"{refused.Reason}: {refused.Message}");
             if (!Timers.IsTimerActive(RetryRegistrations.Instance))
                 Timers.StartSingleTimer(RetryRegistrations.Instance, RetryRegistrations.Instance, _state.Backoff);
             return;
         }
-        _log.Error("Registration of {0} refused ({1}): {2}", refused.BaseAddress, refused.Reason, refused.Message);
-        SetState(refused.BaseAddress, RegistrationState.Refused, refused.Message);
+        SetState(refused.BaseAddress, RegistrationState.Refused, $"{refused.Reason}: {refused.Message}");
+        if (!_settings.ExitOnRefusal)
+        {
+            _log.Error("Registration of {0} refused by the router {1} ({2}): {3}; serving the other addresses " +
+                "({4}.exit-on-refusal = off)", refused.BaseAddress, _settings.Router, refused.Reason, refused.Message, WorkerSettings.ConfigPath);
+            EndStartWhenSettled();
+            return;
+        }
+        _log.Error("Registration of {0} refused by the router {1} ({2}): {3}; the worker exits with code {4} " +
+            "({5}.exit-on-refusal = on)", refused.BaseAddress, _settings.Router, refused.Reason, refused.Message,
+            WorkerExit.Refused, WorkerSettings.ConfigPath);
+        Exit(WorkerExit.Refused, $"registration of {refused.BaseAddress} refused ({refused.Reason})");
+    }
+
+    private void OnStartTimedOut()
+    {
+        var pending = _state.Addresses.Values.Where(a => a.State == RegistrationState.Pending).ToList();
+        if (pending.Count == 0) return;
+        var last = pending.Select(a => a.Detail).FirstOrDefault(d => d is not null);
+        _log.Error("The router {0} did not register {1} within {2} ({3}.start-timeout; last answer: {4}); the worker " +
+            "exits with code {5}", _settings.Router, string.Join(", ", pending.Select(a => a.BaseAddress)),
+            _settings.StartTimeout, WorkerSettings.ConfigPath, last ?? "none, the router is unreachable", WorkerExit.RouterUnavailable);
+        Exit(WorkerExit.RouterUnavailable, $"the router {_settings.Router} did not register {pending.Count} address(es) within start-timeout");
+    }
+
+    private void Exit(int code, string cause)
+    {
+        Timers.CancelAll();
+        _exit(Context.System, code, cause);
     }
 
     private void OnRouterLost(string reason)

@@ -1,10 +1,14 @@
 using Akka.Configuration;
+using AkkaPortShare.Configuration;
 using AkkaPortShare.Interop;
 using AkkaPortShare.Worker.Configuration;
 
 namespace AkkaPortShare.Worker.Tests.Configuration;
 
-/// <summary>The hand-over directory settings: where it goes by default, and which modes are accepted.</summary>
+/// <summary>
+/// The worker's settings: the hand-over directory (where it goes by default, which modes are accepted), and the
+/// check of the whole block (typos named with the nearest key, bad values with what is expected, all at once).
+/// </summary>
 public sealed class WorkerSettingsSpec
 {
     private static WorkerSettings Create(string hocon = "") =>
@@ -43,7 +47,7 @@ public sealed class WorkerSettingsSpec
     [InlineData("\"rwx\"", "is not an octal mode")]
     public void A_directory_mode_others_could_write_to_or_that_is_not_a_mode_is_refused_naming_the_key(string value, string problem)
     {
-        var e = Assert.Throws<ConfigurationException>(() => Create($"akka-port-share.worker.handover-directory-mode = {value}"));
+        var e = Assert.Throws<SettingsException>(() => Create($"akka-port-share.worker.handover-directory-mode = {value}"));
 
         Assert.Contains("akka-port-share.worker.handover-directory-mode", e.Message);
         Assert.Contains(problem, e.Message);
@@ -63,5 +67,79 @@ public sealed class WorkerSettingsSpec
         {
             Environment.SetEnvironmentVariable("RUNTIME_DIRECTORY", before);
         }
+    }
+
+    [Fact]
+    public void Fail_fast_defaults_are_a_30s_start_timeout_and_exit_on_refusal()
+    {
+        var settings = Create();
+
+        Assert.Equal(TimeSpan.FromSeconds(30), settings.StartTimeout);
+        Assert.True(settings.ExitOnRefusal);
+        Assert.Equal(TimeSpan.Zero, Create("akka-port-share.worker.start-timeout = 0s").StartTimeout); // no limit
+    }
+
+    [Fact]
+    public void Typos_are_each_named_with_the_nearest_known_key()
+    {
+        var e = Assert.Throws<SettingsException>(() => Create("""
+            akka-port-share.worker {
+              max-conections = 5
+              start-timout = 2s
+              registration-retry.min-bakoff = 1s
+              data-endpoint { prot = 1 }
+              completely-unrelated-thing = 1
+            }
+            """));
+
+        Assert.Equal(
+        [
+            "akka-port-share.worker.completely-unrelated-thing is not a setting",
+            "akka-port-share.worker.data-endpoint.prot is not a setting; did you mean data-endpoint.port?",
+            "akka-port-share.worker.max-conections is not a setting; did you mean max-connections?",
+            "akka-port-share.worker.registration-retry.min-bakoff is not a setting; did you mean registration-retry.min-backoff?",
+            "akka-port-share.worker.start-timout is not a setting; did you mean start-timeout?",
+        ], e.Problems);
+        Assert.Equal(SettingsException.ExitCode, 78);
+    }
+
+    [Fact]
+    public void Bad_values_are_all_reported_at_once_with_key_value_and_what_is_expected()
+    {
+        var e = Assert.Throws<SettingsException>(() => Create("""
+            akka-port-share.worker {
+              router = "localhost:8809"
+              data-endpoint.port = 70000
+              receive-timeout = soon
+              max-message-size = big
+              max-connections = 0
+              start-timeout = -1s
+              exit-on-refusal = maybe
+              registration-retry { min-backoff = 2s, max-backoff = 1s }
+            }
+            """));
+
+        Assert.Equal(8, e.Problems.Count);
+        Assert.Contains(e.Problems, p => p.StartsWith("akka-port-share.worker.router: \"localhost:8809\" is not an actor system address"));
+        Assert.Contains("akka-port-share.worker.data-endpoint.port = 70000: expected a whole number from 0 to 65535", e.Problems);
+        Assert.Contains("akka-port-share.worker.receive-timeout = soon: expected a positive duration, e.g. 30s or 250ms", e.Problems);
+        Assert.Contains(e.Problems, p => p.StartsWith("akka-port-share.worker.max-message-size = big: expected a size in bytes"));
+        Assert.Contains("akka-port-share.worker.max-connections = 0: expected a whole number from 1 to 2147483647", e.Problems);
+        Assert.Contains("akka-port-share.worker.start-timeout = -1s: expected a duration of zero or more, e.g. 30s or 250ms", e.Problems);
+        Assert.Contains("akka-port-share.worker.exit-on-refusal = maybe: expected on or off (true or false)", e.Problems);
+        Assert.Contains(e.Problems, p => p.StartsWith("akka-port-share.worker.registration-retry.max-backoff: ") && p.Contains("min-backoff"));
+        Assert.StartsWith("Invalid configuration (8 problems in akka-port-share.worker):", e.Message);
+    }
+
+    [Fact]
+    public void Keys_of_other_modules_blocks_are_not_the_workers_business()
+    {
+        var settings = Create("""
+            akka-port-share.router.port = 9999
+            akka-port-share.service-model.operation-timeout = 5s
+            akka-port-share.reliable-session.reliable-messaging-version = wsrm11
+            """);
+
+        Assert.Equal(1000, settings.MaxConnections);
     }
 }

@@ -42,12 +42,16 @@ public sealed partial class WorkerActorSpec : Akka.TestKit.Xunit2.TestKit
 
     private readonly string _handoverDirectory = Path.Combine(Path.GetTempPath(), $"aps-worker-spec-{Guid.NewGuid():N}");
     private readonly TestProbe _registry;
+
+    /// <summary>Gets (exit code, cause) where the worker would end its process (never this test system).</summary>
+    private readonly TestProbe _exits;
     private IActorRef _registryForwarder;
     private readonly List<IDisposable> _disposables = [];
 
     public WorkerActorSpec() : base(Config, SystemName)
     {
         _registry = CreateTestProbe("registry");
+        _exits = CreateTestProbe("exits");
         _registryForwarder = StartRegistryForwarder();
     }
 
@@ -104,7 +108,8 @@ public sealed partial class WorkerActorSpec : Akka.TestKit.Xunit2.TestKit
     {
         var serviceRef = (service ?? CreateTestProbe()).Ref;
         var services = addresses.Select(a => (a, Props.Create(() => new ServiceStub(serviceRef)))).ToList();
-        return Sys.ActorOf(WorkerActor.Props(settings ?? Settings(), services), "worker");
+        var exits = _exits.Ref;
+        return Sys.ActorOf(WorkerActor.Props(settings ?? Settings(), services, (_, code, cause) => exits.Tell((code, cause))), "worker");
     }
 
     /// <summary>What the registry says before it connects: this process (the test) is the router.</summary>
@@ -193,11 +198,12 @@ public sealed partial class WorkerActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
-    public async Task WorkerActor_must_mark_a_refused_address_Refused_and_stop_retrying_it()
+    public async Task WorkerActor_must_mark_a_refused_address_Refused_and_stop_retrying_it_when_refusals_do_not_end_it()
     {
         // Retries 1 s apart: the refusal is handled long before the first retry.
         var worker = StartWorker([EchoAddress, OtherAddress], settings: Settings("""
             akka-port-share.worker.registration-retry { min-backoff = 1s, max-backoff = 1s }
+            akka-port-share.worker.exit-on-refusal = off
             """));
         await ExpectRegisterAsync();
         await ExpectRegisterAsync();
@@ -207,11 +213,12 @@ public sealed partial class WorkerActorSpec : Akka.TestKit.Xunit2.TestKit
 
         var refused = await StatusOfAsync(worker, EchoAddress);
         Assert.Equal(RegistrationState.Refused, refused.State);
-        Assert.Equal("Address already in use: by pid 1", refused.Detail);
+        Assert.Equal("AddressAlreadyInUse: Address already in use: by pid 1", refused.Detail);
         // Only the unanswered address is retried.
         Assert.Equal(OtherAddress, (await ExpectRegisterAsync()).BaseAddress);
         Assert.Equal(OtherAddress, (await ExpectRegisterAsync()).BaseAddress);
         Assert.Equal(RegistrationState.Refused, (await StatusOfAsync(worker, EchoAddress)).State);
+        await _exits.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
     }
 
     [Fact]
@@ -229,6 +236,7 @@ public sealed partial class WorkerActorSpec : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(RegistrationState.Pending, (await StatusOfAsync(worker, EchoAddress)).State);
         Assert.Equal(EchoAddress, (await ExpectRegisterAsync()).BaseAddress);
         Assert.Equal(EchoAddress, (await ExpectRegisterAsync()).BaseAddress);
+        await _exits.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100)); // not a refusal that ends the worker
     }
 
     [Fact]

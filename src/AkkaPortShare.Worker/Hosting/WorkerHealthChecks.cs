@@ -1,0 +1,62 @@
+using Akka.Actor;
+using Akka.Hosting;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using static AkkaPortShare.Worker.WorkerProtocol;
+
+namespace AkkaPortShare.Worker.Hosting;
+
+/// <summary>
+/// The worker's health checks, for Microsoft.Extensions.Diagnostics.HealthChecks (e.g. ASP.NET Core's
+/// MapHealthChecks with a tag predicate): <see cref="LiveTag"/> while the actor system runs and the worker actor
+/// answers; <see cref="ReadyTag"/> once every address it serves is registered with the router (not while one is
+/// pending, e.g. after a router restart, or refused). The router's checks use the same tags.
+/// </summary>
+public static class WorkerHealthChecks
+{
+    public const string LiveTag = "live";
+    public const string ReadyTag = "ready";
+    public const string LiveName = "akka-port-share-worker-live";
+    public const string ReadyName = "akka-port-share-worker-ready";
+
+    // A worker actor that does not answer this soon is busy beyond health (its mailbox holds hand-overs only).
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(3);
+
+    internal static AkkaConfigurationBuilder AddWorkerHealthChecks(this AkkaConfigurationBuilder builder) => builder
+        .WithHealthCheck(LiveName, CheckLiveAsync, HealthStatus.Unhealthy, [LiveTag])
+        .WithHealthCheck(ReadyName, CheckReadyAsync, HealthStatus.Unhealthy, [ReadyTag]);
+
+    private static async Task<HealthCheckResult> CheckLiveAsync(ActorSystem system, ActorRegistry registry, CancellationToken cancel)
+    {
+        var (status, problem) = await AskStatusAsync(system, registry, cancel);
+        return status is null ? HealthCheckResult.Unhealthy(problem) : HealthCheckResult.Healthy("the worker actor answers");
+    }
+
+    private static async Task<HealthCheckResult> CheckReadyAsync(ActorSystem system, ActorRegistry registry, CancellationToken cancel)
+    {
+        var (status, problem) = await AskStatusAsync(system, registry, cancel);
+        if (status is null) return HealthCheckResult.Unhealthy(problem);
+        var data = status.Addresses.ToDictionary(a => a.BaseAddress, a => (object)a.State.ToString());
+        var notRegistered = status.Addresses.Where(a => a.State != RegistrationState.Registered).ToList();
+        return notRegistered.Count == 0
+            ? HealthCheckResult.Healthy($"{status.Addresses.Count} address(es) registered", data)
+            : HealthCheckResult.Unhealthy(
+                string.Join("; ", notRegistered.Select(a => $"{a.BaseAddress} {a.State}{(a.Detail is null ? "" : $": {a.Detail}")}")),
+                data: data);
+    }
+
+    private static async Task<(WorkerStatus? Status, string Problem)> AskStatusAsync(ActorSystem system, ActorRegistry registry,
+        CancellationToken cancel)
+    {
+        if (system.WhenTerminated.IsCompleted) return (null, "the actor system has terminated");
+        if (CoordinatedShutdown.Get(system).ShutdownReason is { } reason) return (null, $"the actor system is shutting down ({reason})");
+        if (!registry.TryGet<PortShareWorker>(out var worker)) return (null, "the worker actor has not started");
+        try
+        {
+            return (await worker.Ask<WorkerStatus>(GetStatus.Instance, AskTimeout, cancel), "");
+        }
+        catch (Exception e) when (e is AskTimeoutException or TaskCanceledException or OperationCanceledException)
+        {
+            return (null, $"the worker actor did not answer within {AskTimeout.TotalSeconds:0} s (stopped or stuck)");
+        }
+    }
+}
