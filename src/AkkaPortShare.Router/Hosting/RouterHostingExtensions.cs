@@ -10,6 +10,8 @@ using AkkaPortShare.Router.Listening;
 using AkkaPortShare.Router.Registration;
 using AkkaPortShare.Router.Supervision;
 using AkkaPortShare.Registration;
+using AkkaPortShare.Configuration;
+using AkkaPortShare.Hosting;
 
 namespace AkkaPortShare.Router.Hosting;
 
@@ -72,7 +74,16 @@ public static class RouterHostingExtensions
             .WithRouterHealthChecks()
             .WithActors((system, registry, resolver) =>
             {
-                var settings = RouterSettings.Create(system);
+                RouterSettings settings;
+                try
+                {
+                    settings = RouterSettings.Create(system); // the file and the options set here in C#
+                }
+                catch (SettingsException e)
+                {
+                    ProcessExit.InvalidConfiguration(system, typeof(RouterHostingExtensions), "router", e.Problems);
+                    return; // nothing started: the process is stopping
+                }
                 var drains = system.ActorOf(FaultDrainActor.Props(settings), FaultDrainsName);
                 // Clients may have waited in an inherited socket's backlog while the router restarted: their workers
                 // get restart-grace to register again before an unmatched via is answered EndpointNotFound.

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using AkkaPortShare.Hosting;
 
 namespace AkkaPortShare.Router.Supervision;
 
@@ -13,16 +14,6 @@ public sealed class CoreActorWatchdog : ReceiveActor
 {
     /// <summary>EX_SOFTWARE (sysexits.h): an internal error.</summary>
     public const int ExitCode = 70;
-
-    /// <summary>The reason given to CoordinatedShutdown.</summary>
-    public sealed class CoreActorStopped(string actorName) : CoordinatedShutdown.Reason
-    {
-        public string ActorName { get; } = actorName;
-
-        public override int ExitCode => CoreActorWatchdog.ExitCode;
-
-        public override string ToString() => $"core actor {ActorName} stopped";
-    }
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
@@ -44,9 +35,6 @@ public sealed class CoreActorWatchdog : ReceiveActor
         });
     }
 
-    public static void ExitProcess(ActorSystem system, string actorName)
-    {
-        Environment.ExitCode = ExitCode;
-        CoordinatedShutdown.Get(system).Run(new CoreActorStopped(actorName));
-    }
+    public static void ExitProcess(ActorSystem system, string actorName) =>
+        ProcessExit.Run(system, ExitCode, $"core actor {actorName} stopped");
 }

@@ -4,6 +4,7 @@ using Akka.Event;
 using AkkaPortShare.Addressing;
 using AkkaPortShare.Configuration;
 using Akka.Hosting;
+using AkkaPortShare.Hosting;
 using AkkaPortShare.Registration;
 using AkkaPortShare.Worker.Configuration;
 using AkkaPortShare.Worker.Listening;
@@ -119,16 +120,10 @@ public static class WorkerHostingExtensions
             .AddHocon(RegistryProtocolConfig.Default(), HoconAddMode.Append)
             .WithActors((system, registry) =>
             {
-                // Akka.Hosting answers an exception thrown here with three stack traces and an unhandled exception
-                // (exit 134): settings problems are reported one line each and end the process with 78 instead.
                 var problems = options.Problems(system.Settings.Config, out var settings);
                 if (problems.Count > 0)
                 {
-                    var log = Logging.GetLogger(system, typeof(WorkerHostingExtensions));
-                    foreach (var problem in problems) log.Error("Invalid configuration: {0}", problem);
-                    var cause = $"{problems.Count} configuration problem{(problems.Count == 1 ? "" : "s")}";
-                    log.Error("The worker does not start ({0}); it exits with code {1} (EX_CONFIG)", cause, WorkerExit.Configuration);
-                    WorkerExit.Run(system, WorkerExit.Configuration, cause);
+                    ProcessExit.InvalidConfiguration(system, typeof(WorkerHostingExtensions), "worker", problems);
                     return; // nothing registered: the process is stopping
                 }
                 // An unsafe hand-over directory fails the start rather than leaving a worker that serves nothing.

@@ -1,3 +1,4 @@
+using AkkaPortShare.Hosting;
 using Akka.Actor;
 using Akka.Hosting;
 using AkkaPortShare.Worker.Hosting;
@@ -36,7 +37,7 @@ public sealed class WorkerHostingExtensionsSpec
             Assert.Equal(WorkerExit.Configuration, Environment.ExitCode);
             Assert.False(host.Services.GetRequiredService<ActorRegistry>().TryGet<PortShareWorker>(out _));
             var system = host.Services.GetRequiredService<ActorSystem>();
-            var reason = Assert.IsType<WorkerExit.Failed>(CoordinatedShutdown.Get(system).ShutdownReason);
+            var reason = Assert.IsType<ProcessExit.Failed>(CoordinatedShutdown.Get(system).ShutdownReason);
             Assert.Equal("2 configuration problems", reason.Cause);
             await host.StopAsync();
         }

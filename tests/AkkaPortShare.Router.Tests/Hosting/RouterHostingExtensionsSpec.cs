@@ -1,0 +1,50 @@
+using Akka.Actor;
+using Akka.Hosting;
+using AkkaPortShare.Hosting;
+using AkkaPortShare.Router.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace AkkaPortShare.Router.Tests.Hosting;
+
+/// <summary>
+/// Settings given in C# go through the same check as the operator's file: a bad option stops the host with exit
+/// code 78, every problem named, and starts no router actor (instead of Akka.Hosting's stack traces, exit 134).
+/// </summary>
+public sealed class RouterHostingExtensionsSpec
+{
+    [Fact]
+    public async Task Bad_options_stop_the_host_with_exit_code_78_and_start_no_router()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddAkka("RouterHostingExtensionsSpec", akka =>
+        {
+            akka.AddHocon("""akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0 }""", HoconAddMode.Prepend);
+            akka.WithPortShareRouter(router =>
+            {
+                router.Port = 70000;
+                router.ListenAddress = "not-an-address";
+            });
+        });
+        using var host = builder.Build();
+        var before = Environment.ExitCode;
+        try
+        {
+            var stopping = new TaskCompletionSource();
+            host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.Register(() => stopping.TrySetResult());
+            await host.StartAsync(); // does not throw
+
+            Assert.Same(stopping.Task, await Task.WhenAny(stopping.Task, Task.Delay(TimeSpan.FromSeconds(10))));
+            Assert.Equal(ProcessExit.Configuration, Environment.ExitCode);
+            Assert.False(host.Services.GetRequiredService<ActorRegistry>().TryGet<PortShareListener>(out _));
+            var system = host.Services.GetRequiredService<ActorSystem>();
+            var reason = Assert.IsType<ProcessExit.Failed>(CoordinatedShutdown.Get(system).ShutdownReason);
+            Assert.Equal("2 configuration problems", reason.Cause);
+            await host.StopAsync();
+        }
+        finally
+        {
+            Environment.ExitCode = before; // the test host's own exit code
+        }
+    }
+}
