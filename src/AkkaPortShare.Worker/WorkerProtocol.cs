@@ -9,7 +9,8 @@ public static class WorkerProtocol
         private GetStatus() { }
     }
 
-    public enum RegistrationState { Pending, Registered, Refused }
+    /// <summary>Unregistered: given back to the router as the worker shuts down (it finishes its sessions, takes no new ones).</summary>
+    public enum RegistrationState { Pending, Registered, Refused, Unregistered }
 
     public sealed record AddressStatus(string BaseAddress, RegistrationState State, string? Detail);
 

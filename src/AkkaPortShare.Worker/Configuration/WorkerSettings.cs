@@ -37,6 +37,9 @@ public sealed record WorkerSettings
     /// <summary>How long every address has, from the start, to be registered; zero: no limit.</summary>
     public required TimeSpan StartTimeout { get; init; }
 
+    /// <summary>On shutdown, how long the sessions in progress may take to end (drain-timeout).</summary>
+    public required TimeSpan DrainTimeout { get; init; }
+
     /// <summary>Whether a refused registration (anything but HandoverUnavailable) ends the process.</summary>
     public required bool ExitOnRefusal { get; init; }
 
@@ -91,6 +94,7 @@ public sealed record WorkerSettings
             MaxConnections = c.PositiveInt("max-connections"),
             MaxMessagesBeforeAnswer = c.PositiveInt("max-messages-before-answer"),
             StartTimeout = c.Duration("start-timeout", allowZero: true),
+            DrainTimeout = c.Duration("drain-timeout", allowZero: true),
             ExitOnRefusal = c.Bool("exit-on-refusal"),
         };
         if (settings.RetryMaxBackoff < settings.RetryMinBackoff)

@@ -55,6 +55,9 @@ public sealed class WorkerMetrics : IExtension, IDisposable
 
     internal void SessionEnded() => Interlocked.Decrement(ref _sessionsActive);
 
+    /// <summary>Framing sessions in progress now (a pooled connection between sessions is not in one).</summary>
+    internal int SessionsActive => Volatile.Read(ref _sessionsActive);
+
     internal void MessageReceived(string baseAddress) =>
         _messagesReceived.Add(1, new KeyValuePair<string, object?>(BaseAddressKey, baseAddress));
 

@@ -32,6 +32,9 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
     private sealed record VerifyTimedOut(RouterChannel Channel);
     private sealed class StartTimedOut { public static readonly StartTimedOut Instance = new(); }
 
+    /// <summary>Shutdown to worker: give every address back to the router; answered with Done once it has them all.</summary>
+    internal sealed class Leave { public static readonly Leave Instance = new(); }
+
     /// <summary>The whole mutable state: where each address stands, and the current retry interval.</summary>
     private readonly record struct State(ImmutableDictionary<string, AddressStatus> Addresses, TimeSpan Backoff);
 
@@ -50,6 +53,7 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
     private string? _handoverPath;
     private WorkerEndpoint? _endpoint;
     private ConnectionSources.TokenArrived? _channelToken; // proves our registrations come from this process
+    private readonly List<IActorRef> _leaveAskers = [];
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -73,19 +77,11 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
             services.ToImmutableDictionary(s => s.Address, s => new AddressStatus(s.Address, RegistrationState.Pending, null)),
             settings.RetryMinBackoff);
 
-        Receive<ConnectionSources.Arrived>(a =>
-            Context.ActorOf(SessionConnectionActor.Props(a.Socket, a.AlreadyRead, a.Channel, _routes, _settings)));
         Receive<Registered>(OnRegistered);
         Receive<RegistrationRefused>(OnRefused);
         Receive<RetryRegistrations>(_ => SendPendingRegistrations());
         Receive<StartTimedOut>(_ => OnStartTimedOut());
         Receive<ConnectionSources.TokenArrived>(OnTokenArrived);
-        Receive<ConnectionSources.ChannelAccepted>(a =>
-        {
-            if (_gate.Accepted(a)) Timers.StartSingleTimer(a.Channel, new VerifyTimedOut(a.Channel), _settings.HandoverVerifyTimeout);
-        });
-        Receive<AdmissionStarted>(OnAdmissionStarted);
-        Receive<VerifyTimedOut>(t => _gate.WaitEnded(t.Channel));
         Receive<RouterLost>(l =>
         {
             if (l.Channel is not null && _channelToken?.Channel == l.Channel) _channelToken = null;
@@ -98,6 +94,51 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
         {
             if (d.RemoteAddress == _routerAddress) OnRouterLost("the association with the router ended");
         });
+        Receive<Leave>(_ => OnLeave());
+        ReceiveConnections();
+    }
+
+    /// <summary>
+    /// Shutting down: the addresses are being given back (Unregister), so the router sends new connections to a
+    /// worker that registers them next; connections already here, and any the router sends meanwhile, are served.
+    /// Nothing is registered again, and neither a refusal nor start-timeout ends the process now.
+    /// </summary>
+    private void Leaving()
+    {
+        Receive<Unregistered>(u => Unregistering(u.BaseAddress, RegistrationState.Unregistered, "unregistered at shutdown"));
+        Receive<RegistrationRefused>(r => Unregistering(r.BaseAddress, RegistrationState.Unregistered, $"{r.Reason}: {r.Message}"));
+        Receive<Registered>(r =>
+        {
+            // A Register sent before Leave was answered after it: give this one back too.
+            if (!_state.Addresses.ContainsKey(r.BaseAddress)) return;
+            SetState(r.BaseAddress, RegistrationState.Registered, r.HandoverMode);
+            SendUnregister(r.BaseAddress);
+        });
+        Receive<ConnectionSources.TokenArrived>(t => _channelToken = t);
+        Receive<RouterLost>(l =>
+        {
+            // Nothing to give back to a router that has gone: its registrations went with it.
+            foreach (var address in _state.Addresses.Values.Where(a => a.State == RegistrationState.Registered))
+                Unregistering(address.BaseAddress, RegistrationState.Unregistered, l.Reason);
+        });
+        Receive<Leave>(_ => _leaveAskers.Add(Sender));
+        Receive<RetryRegistrations>(_ => { });
+        Receive<StartTimedOut>(_ => { });
+        Receive<DisassociatedEvent>(_ => { });
+        ReceiveConnections();
+    }
+
+    // What the worker does in every state: serve the connections that arrive, and answer the router's channel.
+    private void ReceiveConnections()
+    {
+        Receive<ConnectionSources.Arrived>(a =>
+            Context.ActorOf(SessionConnectionActor.Props(a.Socket, a.AlreadyRead, a.Channel, _routes, _settings)));
+        Receive<ConnectionSources.ChannelAccepted>(a =>
+        {
+            if (_gate.Accepted(a)) Timers.StartSingleTimer(a.Channel, new VerifyTimedOut(a.Channel), _settings.HandoverVerifyTimeout);
+        });
+        Receive<AdmissionStarted>(OnAdmissionStarted);
+        Receive<VerifyTimedOut>(t => _gate.WaitEnded(t.Channel));
         Receive<GetStatus>(_ => Sender.Tell(new WorkerStatus(_state.Addresses.Values.ToList(),
             ((IPEndPoint)_dataListener!.LocalEndPoint!).Port, _handoverPath)));
     }
@@ -132,6 +173,75 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
         if (_settings.StartTimeout > TimeSpan.Zero && _services.Count > 0)
             Timers.StartSingleTimer(StartTimedOut.Instance, StartTimedOut.Instance, _settings.StartTimeout);
         SendPendingRegistrations();
+        AddGracefulDrain();
+    }
+
+    // SIGTERM (CoordinatedShutdown): first give the addresses back (service-unbind), so that new connections go to
+    // a replacement worker once it registers; then wait for the sessions in progress to end, up to drain-timeout
+    // (service-requests-done; reliable sessions have their own drain in the same phase), before the actors stop.
+    private void AddGracefulDrain()
+    {
+        var self = Self;
+        var system = Context.System;
+        var log = _log;
+        var drainTimeout = _settings.DrainTimeout;
+        var shutdown = CoordinatedShutdown.Get(system);
+        var unbindTimeout = shutdown.Timeout(CoordinatedShutdown.PhaseServiceUnbind);
+        shutdown.AddTask(CoordinatedShutdown.PhaseServiceUnbind, $"port-share-worker-unregister-{Guid.NewGuid():N}", async () =>
+        {
+            try
+            {
+                await self.Ask<Akka.Done>(Leave.Instance, unbindTimeout - TimeSpan.FromMilliseconds(250));
+            }
+            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
+            {
+                log.Warning("Not every address was unregistered within {0} (the router did not answer); the router " +
+                    "removes them when this process has gone", unbindTimeout);
+            }
+            return Akka.Done.Instance;
+        });
+        shutdown.AddTask(CoordinatedShutdown.PhaseServiceRequestsDone, $"port-share-worker-drain-{Guid.NewGuid():N}", async () =>
+        {
+            var metrics = Diagnostics.WorkerMetrics.Get(system);
+            var deadline = DateTime.UtcNow + drainTimeout;
+            if (metrics.SessionsActive > 0) log.Info("Waiting for {0} session(s) to end (drain-timeout {1})", metrics.SessionsActive, drainTimeout);
+            while (metrics.SessionsActive > 0 && DateTime.UtcNow < deadline) await Task.Delay(20);
+            if (metrics.SessionsActive > 0)
+                log.Warning("drain-timeout {0} passed with {1} session(s) still open; they are closed", drainTimeout, metrics.SessionsActive);
+            return Akka.Done.Instance;
+        });
+    }
+
+    private void OnLeave()
+    {
+        Timers.Cancel(RetryRegistrations.Instance);
+        Timers.Cancel(StartTimedOut.Instance);
+        _leaveAskers.Add(Sender);
+        Become(Leaving);
+        var registered = _state.Addresses.Values.Where(a => a.State == RegistrationState.Registered).ToList();
+        foreach (var address in _state.Addresses.Values.Where(a => a.State == RegistrationState.Pending))
+            SetState(address.BaseAddress, RegistrationState.Unregistered, "shutting down before it was registered");
+        _log.Info("Shutting down: unregistering {0} address(es) so that new connections go to the next worker", registered.Count);
+        foreach (var address in registered) SendUnregister(address.BaseAddress);
+        AnswerLeaveWhenDone();
+    }
+
+    private void SendUnregister(string address) =>
+        _registry.Tell(new Unregister(address, _settings.RegistrationSecret.Value, _channelToken?.Token));
+
+    private void Unregistering(string address, RegistrationState state, string detail)
+    {
+        if (!_state.Addresses.TryGetValue(address, out var status) || status.State != RegistrationState.Registered) return;
+        SetState(address, state, detail);
+        _log.Info("Unregistered {0} ({1})", address, detail);
+        AnswerLeaveWhenDone();
+    }
+
+    private void AnswerLeaveWhenDone()
+    {
+        if (_state.Addresses.Values.Any(a => a.State == RegistrationState.Registered)) return;
+        foreach (var asker in _leaveAskers) asker.Tell(Akka.Done.Instance);
+        _leaveAskers.Clear();
     }
 
     private void SendPendingRegistrations()
