@@ -35,7 +35,10 @@ internal static class RoutingProtocol
         HandOver HandOver { get; }
     }
 
-    /// <summary>Gateway to registry: a worker handed a connection back for a fresh routing decision.</summary>
+    /// <summary>
+    /// Gateway to registry, registry to listener: a worker handed a connection back for a fresh routing decision.
+    /// The listener takes it like an accepted socket (held, counted as pending while its preamble is incomplete).
+    /// </summary>
     public sealed record Reroute(Socket Socket, byte[] AlreadyRead) : INoSerializationVerificationNeeded
     {
         public override string ToString() => $"Reroute({AlreadyRead.Length} bytes read)";
@@ -60,11 +63,14 @@ internal static class RoutingProtocol
         private Shed() { }
     }
 
-    /// <summary>Connection to listener: routed (or answered); it no longer counts as pending.</summary>
-    public sealed class ConnectionRouted
+    /// <summary>
+    /// Listener to registry, as it starts (and after each restart; the sender is the listener): where the
+    /// registry sends every <see cref="Reroute"/>, so that the listener owns every connection actor.
+    /// </summary>
+    public sealed class ListenerReady
     {
-        public static readonly ConnectionRouted Instance = new();
-        private ConnectionRouted() { }
+        public static readonly ListenerReady Instance = new();
+        private ListenerReady() { }
     }
 
     /// <summary>

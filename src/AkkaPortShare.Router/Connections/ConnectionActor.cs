@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -20,10 +19,15 @@ namespace AkkaPortShare.Router.Connections;
 /// worker and stops: after hand-over the router keeps nothing of the connection. Where a socket cannot be
 /// passed it relays bytes instead. Every failure ends in the protocol's fault or a clean close, never a crash.
 /// </summary>
+/// <remarks>
+/// One behaviour per state: <see cref="ReadingPreamble"/> → <see cref="Routing"/> → handed over (stopped), or
+/// <see cref="ConnectingToWorker"/> → <see cref="Relaying"/>. Whether the connection is still pending (the
+/// listener's question when it sheds) is the <see cref="HeldConnections"/> ledger's stage, which this actor
+/// moves on as it leaves <see cref="ReadingPreamble"/>: it tells the listener nothing.
+/// </remarks>
 internal sealed class ConnectionActor : ReceiveActor, IWithTimers
 {
     // The read results may arrive after the actor stopped (shed, timed out): expected, so not worth a dead-letter line.
-    private sealed record BytesRead(int Count) : IDeadLetterSuppression;
     /// <summary>The zero-byte read completed: bytes (or the end of the stream) wait in the socket.</summary>
     private sealed class ReadReady : IDeadLetterSuppression { public static readonly ReadReady Instance = new(); }
     private sealed record ReadFailed(Exception Cause) : IDeadLetterSuppression;
@@ -32,73 +36,66 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
     private sealed record RelayFinished(long ToWorker, long ToClient, Exception? Error);
     private sealed class PreambleTimeout { public static readonly PreambleTimeout Instance = new(); }
 
+    /// <summary>Who answers for the client's socket when this actor stops.</summary>
+    private enum SocketOwner
+    {
+        /// <summary>This actor: the socket is closed and leaves the ledger when it stops.</summary>
+        Held,
+
+        /// <summary>A relay this actor runs: closed when it stops, and counted among relayed connections until then.</summary>
+        Relayed,
+
+        /// <summary>Passed to a worker's gateway or to the fault drains, which close it in their time.</summary>
+        Passed,
+    }
+
+    /// <param name="Preamble">What was read of the preamble; null once the bytes went on (hand-over, relay).</param>
+    private sealed record State(PreambleRead? Preamble, SocketOwner Socket);
+
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Socket _socket;
     private readonly IActorRef _registry;
     private readonly IActorRef _drains;
     private readonly RouterSettings _settings;
-    private readonly PreambleDecoder _decoder;
     private readonly string _peer;
-    private readonly PendingSlot? _slot;
-    private byte[]? _buffer;
-    private int _filled;
-    private int _decoded;
-    private bool _socketGivenAway;
-    private bool _relaying;
     private readonly HeldConnections _held = HeldConnections.Get(Context.System);
     private readonly RouterMetrics _metrics = RouterMetrics.Get(Context.System);
-    private readonly long _acceptedAt = Stopwatch.GetTimestamp(); // for the hand-over latency histogram
+    private readonly long _acceptedAt = Stopwatch.GetTimestamp(); // for the hand-over latency histogram only
+    private State _state;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    /// <param name="slot">Set by the listener for a connection it counts as pending: marked as soon as the bytes
-    /// that decide its routing have arrived, so the listener does not shed it while it waits for its turn here.</param>
+    /// <param name="preamble">What the listener already read and decoded (possibly nothing): this actor goes on
+    /// from there and never decodes those bytes again. It returns the buffer to the pool.</param>
     /// <param name="drains">Takes the socket after a fault (see <see cref="FaultDrainActor"/>).</param>
-    public static Props Props(Socket socket, IActorRef registry, IActorRef drains, RouterSettings settings,
-        byte[]? alreadyRead = null, PendingSlot? slot = null) =>
-        Akka.Actor.Props.Create(() => new ConnectionActor(socket, registry, drains, settings, alreadyRead, slot));
+    public static Props Props(Socket socket, IActorRef registry, IActorRef drains, RouterSettings settings, PreambleRead preamble) =>
+        Akka.Actor.Props.Create(() => new ConnectionActor(socket, registry, drains, settings, preamble));
 
-    public ConnectionActor(Socket socket, IActorRef registry, IActorRef drains, RouterSettings settings, byte[]? alreadyRead,
-        PendingSlot? slot)
+    public ConnectionActor(Socket socket, IActorRef registry, IActorRef drains, RouterSettings settings, PreambleRead preamble)
     {
         _drains = drains;
         _socket = socket;
-        _slot = slot;
         _registry = registry;
         _settings = settings;
-        _decoder = new PreambleDecoder(settings.MaxViaSize, settings.MaxContentTypeSize);
         _peer = socket.RemoteEndPoint?.ToString() ?? "unknown peer";
-        // Room for the largest valid preamble: the decoder refuses anything longer before the buffer fills.
-        _buffer = ArrayPool<byte>.Shared.Rent(settings.MaxViaSize + settings.MaxContentTypeSize + 64);
-        if (alreadyRead is { Length: > 0 })
-        {
-            // Bytes read before this actor existed: by the listener (what had arrived when it took the socket), or
-            // by a worker that handed the connection back (its next preamble).
-            if (alreadyRead.Length > _buffer.Length)
-            {
-                ArrayPool<byte>.Shared.Return(_buffer);
-                _buffer = ArrayPool<byte>.Shared.Rent(alreadyRead.Length);
-            }
-            alreadyRead.CopyTo(_buffer, 0);
-            Self.Tell(new BytesRead(alreadyRead.Length));
-            _filled = 0;
-        }
-        else
-        {
-            ReadMore();
-        }
+        _state = new State(preamble, SocketOwner.Held);
         ReadingPreamble();
     }
 
-    protected override void PreStart() =>
+    protected override void PreStart()
+    {
         Timers.StartSingleTimer(PreambleTimeout.Instance, PreambleTimeout.Instance, _settings.ReceiveTimeout);
+        // Bytes read before this actor existed (by the listener, or by a worker that handed the connection back)
+        // are decoded already: decide on them, or read on.
+        if (_state.Preamble!.Filled > 0) OnDecoded();
+        else ReadMore();
+    }
 
     private void ReadingPreamble()
     {
-        Receive<BytesRead>(r => OnBytesRead(r.Count));
         Receive<ReadReady>(_ => TakeWhatArrived());
         Receive<ReadFailed>(f => Close($"read failed before the preamble was complete: {f.Cause.Message}"));
-        ReceiveCommon();
+        ReceiveTimeoutAndShed();
     }
 
     private void Routing()
@@ -109,10 +106,10 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
             Fault(FramingFaults.EndpointNotFound);
         });
         Receive<RouteFound>(OnRouteFound);
-        ReceiveCommon();
+        ReceiveTimeoutAndShed();
     }
 
-    private void Relaying()
+    private void ConnectingToWorker()
     {
         Receive<RelayConnected>(OnRelayConnected);
         Receive<RelayFailed>(f =>
@@ -120,6 +117,10 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
             _log.Warning("Relay to worker failed for {0}: {1}", _peer, f.Reason);
             Fault(FramingFaults.ConnectionDispatchFailed);
         });
+    }
+
+    private void Relaying()
+    {
         Receive<RelayFinished>(f =>
         {
             if (f.Error is not null) _log.Debug("Relay for {0} ended: {1}", _peer, f.Error.Message);
@@ -127,7 +128,9 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
         });
     }
 
-    private void ReceiveCommon()
+    // Routing too: a registry that does not answer is bounded by receive-timeout. A Shed that crossed the
+    // routing decision still closes the connection, as it did when the listener chose it.
+    private void ReceiveTimeoutAndShed()
     {
         Receive<PreambleTimeout>(_ => Close($"no complete preamble within receive-timeout {_settings.ReceiveTimeout}"));
         Receive<Shed>(_ => Close("shed: max-pending-connections reached and this was the oldest connection still waiting for its client"));
@@ -135,39 +138,45 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
 
     private void OnBytesRead(int count)
     {
+        var preamble = _state.Preamble!;
         if (count == 0)
         {
             // EOF before any byte is a client dropping an idle pooled connection: not worth a warning.
-            if (_filled == 0) Close(null);
+            if (preamble.Filled == 0) Close(null);
             else Close("the client closed the connection before its preamble was complete");
             return;
         }
+        preamble.Decode(count);
+        OnDecoded();
+    }
 
-        _filled += count;
-        _decoded += _decoder.Decode(_buffer.AsSpan(_decoded, _filled - _decoded));
-        if (_decoder.Stage is PreambleStage.Failed or PreambleStage.AfterEncoding or PreambleStage.Complete) _slot?.MarkDecided();
-        switch (_decoder.Stage)
+    private void OnDecoded()
+    {
+        var preamble = _state.Preamble!;
+        var decoder = preamble.Decoder;
+        switch (decoder.Stage)
         {
-            case PreambleStage.Failed when _decoder.FaultFor is { } fault:
-                _log.Info("Bad preamble from {0} ({1}): answering {2}", _peer, _decoder.Error, fault);
+            case PreambleStage.Failed when decoder.FaultFor is { } fault:
+                _log.Info("Bad preamble from {0} ({1}): answering {2}", _peer, decoder.Error, fault);
                 Fault(fault);
                 break;
             case PreambleStage.Failed:
                 _metrics.ClosedForBadPreamble();
-                Close($"bad preamble ({_decoder.Error})");
+                Close($"bad preamble ({decoder.Error})");
                 break;
             case PreambleStage.AfterEncoding or PreambleStage.Complete
-                when _decoder.Mode is not (FramingMode.Duplex or FramingMode.Singleton):
-                _log.Info("Mode {0} from {1} is not routed: UnsupportedMode", _decoder.Mode, _peer);
+                when decoder.Mode is not (FramingMode.Duplex or FramingMode.Singleton):
+                _log.Info("Mode {0} from {1} is not routed: UnsupportedMode", decoder.Mode, _peer);
                 Fault(FramingFaults.UnsupportedMode);
                 break;
             case PreambleStage.AfterEncoding or PreambleStage.Complete:
-                Become(Routing);
+                // No longer pending: the listener reads this stage and never sheds it.
                 _held.Move(_socket, HeldStage.WaitingForRegistry);
-                _registry.Tell(new Resolve(_decoder.Via!, LocalEndPoint()));
+                Become(Routing);
+                _registry.Tell(new Resolve(decoder.Via!, LocalEndPoint()));
                 break;
             default:
-                if (_filled == _buffer!.Length) Close("preamble does not fit the preamble buffer");
+                if (preamble.Free.IsEmpty) Close("preamble does not fit the preamble buffer");
                 else ReadMore();
                 break;
         }
@@ -175,14 +184,15 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
 
     private void OnRouteFound(RouteFound route)
     {
-        Context.Parent.Tell(ConnectionRouted.Instance);
-        var alreadyRead = _buffer.AsSpan(0, _filled).ToArray();
+        var preamble = _state.Preamble!;
+        var via = preamble.Decoder.Via!;
+        var alreadyRead = preamble.ToArray();
         if (route.Gateway is { } gateway)
         {
-            _log.Debug("Passing {0} ({1}) to worker pid {2}", _peer, _decoder.Via, route.Worker.ProcessId);
-            _socketGivenAway = true;
+            _log.Debug("Passing {0} ({1}) to worker pid {2}", _peer, via, route.Worker.ProcessId);
+            _state = _state with { Socket = SocketOwner.Passed };
             _held.Move(_socket, HeldStage.WaitingForHandover); // the gateway releases it once passed
-            gateway.Tell(new HandOver(_socket, alreadyRead, _decoder.Via!));
+            gateway.Tell(new HandOver(_socket, alreadyRead, via));
             _metrics.Dispatched(route.BaseAddress, "fd", _acceptedAt);
             Context.Stop(Self);
             return;
@@ -191,15 +201,16 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
         if (!_held.TryStartRelay(_socket, _settings.MaxRelayedConnections))
         {
             _log.Warning("Cannot relay {0} ({1}): max-relayed-connections {2} reached: ConnectionDispatchFailed", _peer,
-                _decoder.Via, _settings.MaxRelayedConnections);
+                via, _settings.MaxRelayedConnections);
             Fault(FramingFaults.ConnectionDispatchFailed);
             return;
         }
-        _relaying = true;
         _metrics.Dispatched(route.BaseAddress, "relay", _acceptedAt);
-        _log.Debug("Relaying {0} ({1}) to {2}:{3}", _peer, _decoder.Via, route.Worker.DataHost, route.Worker.DataPort);
+        _log.Debug("Relaying {0} ({1}) to {2}:{3}", _peer, via, route.Worker.DataHost, route.Worker.DataPort);
         Timers.Cancel(PreambleTimeout.Instance);
-        Become(Relaying);
+        preamble.Return(); // the bytes travel in alreadyRead now
+        _state = new State(null, SocketOwner.Relayed);
+        Become(ConnectingToWorker);
         ConnectToWorker(route.Worker, alreadyRead).PipeTo(Self);
     }
 
@@ -221,16 +232,22 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
 
     private void OnRelayConnected(RelayConnected connected)
     {
-        ReturnBuffer();
+        Become(Relaying);
         SocketRelay.RunAsync(_socket, connected.Worker, _settings.RelayBufferSize)
             .PipeTo(Self, success: r => new RelayFinished(r.ToWorker, r.ToClient, r.Error));
     }
 
     private void Fault(string faultUri)
     {
-        Context.Parent.Tell(ConnectionRouted.Instance);
-        _socketGivenAway = true;
-        // The socket drains (bounded, see FaultDrainActor) after this actor stops: it is no longer pending.
+        // A relay that could not start gives its slot back: the socket is a held one again, for its fault.
+        if (_state.Socket == SocketOwner.Relayed)
+        {
+            _held.EndRelay();
+            _held.Hold(_socket, HeldStage.Draining);
+        }
+        // No longer pending from here (the listener reads the stage); the drains take it on (see FaultDrainActor).
+        _held.Move(_socket, HeldStage.Draining);
+        _state = _state with { Socket = SocketOwner.Passed };
         _drains.Tell(new DrainAfterFault(_socket, faultUri, _peer));
         Context.Stop(Self);
     }
@@ -243,7 +260,7 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
 
     // A zero-byte read: it completes when bytes (or the end of the stream) are waiting, and takes none of them.
     // They stay in the socket until this actor takes and decodes them in one step, so a router too busy to get
-    // to them still sees that the client has sent them (PendingSlot.WaitsForClient) and does not shed it.
+    // to them still sees that the client has sent them (the listener's PendingConnections) and does not shed it.
     private void ReadMore()
     {
         SocketTasks.Receive(_socket, Memory<byte>.Empty)
@@ -261,7 +278,7 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
                 ReadMore(); // woken without anything to read
                 return;
             }
-            read = _socket.Receive(_buffer.AsSpan(_filled), SocketFlags.None);
+            read = _socket.Receive(_state.Preamble!.Free, SocketFlags.None);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
@@ -273,22 +290,20 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
 
     private IPEndPoint LocalEndPoint() => (IPEndPoint)_socket.LocalEndPoint!;
 
-    private void ReturnBuffer()
-    {
-        if (_buffer is null) return;
-        ArrayPool<byte>.Shared.Return(_buffer);
-        _buffer = null;
-    }
-
     protected override void PostStop()
     {
-        if (!_socketGivenAway)
+        switch (_state.Socket)
         {
-            _socket.Dispose();
-            _held.Release(_socket);
+            case SocketOwner.Held:
+                _socket.Dispose();
+                _held.Release(_socket);
+                break;
+            case SocketOwner.Relayed:
+                _socket.Dispose();
+                _held.EndRelay();
+                break;
         }
-        if (_relaying) _held.EndRelay();
         // The pending read (if any) reads zero bytes, so the buffer can always go back to the pool.
-        ReturnBuffer();
+        _state.Preamble?.Return();
     }
 }

@@ -67,6 +67,13 @@ internal sealed class HeldConnections : IExtension
         while (_held.TryGetValue(socket, out var current) && current != stage && !_held.TryUpdate(socket, stage, current)) { }
     }
 
+    /// <summary>
+    /// True while the socket is held and its preamble is still being read: the one answer to "is this connection
+    /// still pending" (the listener sheds only such connections; every later stage moves the socket on).
+    /// </summary>
+    public bool IsReadingPreamble(Socket socket) =>
+        _held.TryGetValue(socket, out var stage) && stage == HeldStage.ReadingPreamble;
+
     /// <summary>The router let the socket go (handed over, closed). Idempotent.</summary>
     public void Release(Socket socket)
     {

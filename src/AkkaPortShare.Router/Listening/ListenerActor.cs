@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Event;
-using AkkaPortShare.Framing;
 using AkkaPortShare.Interop;
 using AkkaPortShare.Router.Configuration;
 using AkkaPortShare.Router.Connections;
@@ -13,36 +12,44 @@ using static AkkaPortShare.Router.RoutingProtocol;
 namespace AkkaPortShare.Router.Listening;
 
 /// <summary>
-/// Owns the shared port. A few accept loops (max-pending-accepts) run outside the mailbox, Kestrel style, and
-/// survive per-connection errors; each accepted socket becomes a <see cref="ConnectionActor"/> child. The actor
-/// keeps the unrouted connections in arrival order and sheds the oldest when max-pending-connections is reached.
+/// Owns the shared port and every connection actor. A few accept loops (max-pending-accepts) run outside the
+/// mailbox, Kestrel style, and survive per-connection errors; each accepted socket, and each one a worker hands
+/// back (through the registry), becomes a <see cref="ConnectionActor"/> child. The unrouted ones are kept in
+/// arrival order and the oldest is shed when max-pending-connections is reached.
 /// </summary>
 /// <remarks>
+/// <para>
 /// Under attack three things keep this bounded and fair. The accept loops wait for this actor to take each socket
 /// (at most max-pending-accepts are accepted and not yet taken), so a flood of connections waits in the kernel's
 /// backlog rather than as open sockets in a mailbox. A connection whose preamble has arrived, whether or not the
 /// router has got round to it, is never shed: only connections waiting for their client are (see
-/// <see cref="PendingSlot"/>). And the one shed comes from the source address holding the most unrouted
+/// <see cref="PendingConnections"/>). And the one shed comes from the source address holding the most unrouted
 /// connections, so one address trickling thousands of connections pushes out its own, not other clients'.
+/// </para>
+/// <para>
+/// Two behaviours: <see cref="Accepting"/>, then <see cref="NotAccepting"/> after <see cref="StopAccepting"/>
+/// (sockets accepted meanwhile, and hand-backs, are still routed). What arrived with a socket is read and decoded
+/// here once (<see cref="PreambleRead"/>) and passed to its connection actor.
+/// </para>
 /// </remarks>
 internal sealed class ListenerActor : ReceiveActor
 {
     private sealed record Accepted(Socket Socket) : INoSerializationVerificationNeeded;
+
+    /// <param name="ListenSocket">Set once the port is open (PreStart).</param>
+    /// <param name="Pending">The connections counted against max-pending-connections.</param>
+    private sealed record State(Socket? ListenSocket, PendingConnections Pending);
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly RouterSettings _settings;
     private readonly IActorRef _registry;
     private readonly IActorRef _drains;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly LinkedList<(IActorRef Connection, PendingSlot Slot)> _pending = new();
-    private readonly Dictionary<IActorRef, LinkedListNode<(IActorRef, PendingSlot)>> _pendingIndex = new();
-    private readonly Dictionary<IPAddress, int> _pendingBySource = new();
     private readonly SemaphoreSlim _acceptGate;
     private readonly HeldConnections _held = HeldConnections.Get(Context.System);
     private readonly RouterMetrics _metrics = RouterMetrics.Get(Context.System);
-    private readonly PreambleDecoder _decoder;
     private readonly SharedPort? _sharedPort;
-    private Socket? _listenSocket;
+    private State _state;
 
     /// <param name="sharedPort">The listening socket, opened (or inherited) before the actor system started; it
     /// outlives this actor, so a restart of the listener never closes the port. Null: the listener binds its own.</param>
@@ -56,23 +63,38 @@ internal sealed class ListenerActor : ReceiveActor
         _registry = registry;
         _drains = drains;
         _acceptGate = new SemaphoreSlim(settings.MaxPendingAccepts);
-        _decoder = new PreambleDecoder(settings.MaxViaSize, settings.MaxContentTypeSize);
-        Receive<Accepted>(a => OnAccepted(a.Socket));
+        _state = new State(null, new PendingConnections(_held));
+        Accepting();
+    }
+
+    private void Accepting()
+    {
         Receive<StopAccepting>(_ =>
         {
-            if (!_stopping.IsCancellationRequested)
-                _log.Info("Stopped accepting on {0}; routing the {1} connection(s) already accepted", _listenSocket?.LocalEndPoint, _held.Count);
+            _log.Info("Stopped accepting on {0}; routing the {1} connection(s) already accepted", _state.ListenSocket?.LocalEndPoint, _held.Count);
             _stopping.Cancel(); // the accept loops end; a socket accepted meanwhile still arrives and is routed
+            Become(NotAccepting);
             Sender.Tell(Akka.Done.Instance);
         });
-        Receive<ConnectionRouted>(_ => RemovePending(Sender));
-        Receive<Terminated>(t => RemovePending(t.ActorRef));
+        ReceiveConnections(accepting: true);
+    }
+
+    private void NotAccepting()
+    {
+        Receive<StopAccepting>(_ => Sender.Tell(Akka.Done.Instance));
+        ReceiveConnections(accepting: false);
+    }
+
+    private void ReceiveConnections(bool accepting)
+    {
+        Receive<Accepted>(a => OnAccepted(a.Socket));
+        Receive<Reroute>(OnReroute);
         Receive<RouterProtocol.GetListenerStatus>(_ => Sender.Tell(new RouterProtocol.ListenerStatus(
-            (IPEndPoint)_listenSocket!.LocalEndPoint!, _pending.Count)
+            (IPEndPoint)_state.ListenSocket!.LocalEndPoint!, _state.Pending.Count())
         {
             HeldConnections = _held.Count,
             RelayedConnections = _held.Relayed,
-            Accepting = !_stopping.IsCancellationRequested,
+            Accepting = accepting,
         }));
     }
 
@@ -92,7 +114,8 @@ internal sealed class ListenerActor : ReceiveActor
             throw;
         }
         TcpSegmentSize.Cap(socket, _settings.TcpMaxSegmentSize);
-        _listenSocket = socket;
+        _state = _state with { ListenSocket = socket };
+        _registry.Tell(ListenerReady.Instance); // hand-backs come here, so every connection actor is a child
         _log.Info("Listening on {0}{1} (backlog {2}, {3} pending accepts, at most {4} unrouted and {5} held connections)",
             socket.LocalEndPoint, _sharedPort?.Origin is { } origin ? $" (socket {origin})" : "", _settings.ListenBacklog, _settings.MaxPendingAccepts, _settings.MaxPendingConnections,
             _settings.MaxHeldConnections);
@@ -148,82 +171,38 @@ internal sealed class ListenerActor : ReceiveActor
         _held.Hold(socket, HeldStage.ReadingPreamble);
         _metrics.Accepted();
         socket.NoDelay = true;
-        var alreadyRead = ReadWhatArrived(socket, out var decided);
-        if (!decided && _pending.Count >= _settings.MaxPendingConnections) MakeRoom();
-
-        var slot = decided ? null : new PendingSlot(socket);
-        var connection = Context.ActorOf(ConnectionActor.Props(socket, _registry, _drains, _settings, alreadyRead, slot));
-        Context.Watch(connection);
-        if (slot is null) return;
-        _pendingIndex[connection] = _pending.AddLast((connection, slot));
-        _pendingBySource[slot.Source] = _pendingBySource.GetValueOrDefault(slot.Source) + 1;
+        Route(socket, PreambleRead.WhatArrived(socket, _settings));
     }
 
-    // Connections whose preamble has all arrived no longer wait for anything but their turn: they stop counting.
-    // If that frees no room, one connection is shed: from the source address with the most unrouted connections,
-    // the oldest of them that waits for its client (one whose bytes merely wait for a busy router to read them is
-    // passed over, unless every one of them does).
-    private void MakeRoom()
+    // Handed back by a worker: the router holds it again (the held bound counts it; it cannot be refused), and it
+    // is pending like an accepted connection while its preamble is incomplete.
+    private void OnReroute(Reroute reroute)
     {
-        for (var node = _pending.First; node is not null;)
-        {
-            var next = node.Next;
-            if (node.Value.Slot.Decided) RemovePending(node.Value.Connection);
-            node = next;
-        }
-        if (_pending.Count < _settings.MaxPendingConnections) return;
-        var busiest = _pendingBySource.MaxBy(s => s.Value).Key;
-        LinkedListNode<(IActorRef Connection, PendingSlot Slot)>? victim = null;
-        for (var node = _pending.First; node is not null; node = node.Next)
-        {
-            if (!node.Value.Slot.Source.Equals(busiest)) continue;
-            victim ??= node;
-            if (!node.Value.Slot.WaitsForClient()) continue;
-            victim = node;
-            break;
-        }
-        victim ??= _pending.First!;
-        RemovePending(victim.Value.Connection);
-        victim.Value.Connection.Tell(Shed.Instance);
+        _held.Hold(reroute.Socket, HeldStage.ReadingPreamble);
+        Route(reroute.Socket, PreambleRead.From(reroute.AlreadyRead, _settings));
+    }
+
+    // A connection whose bytes already decide its routing (a complete preamble up to the encoding, or a broken
+    // one) waits for nothing but its turn: it never counts as pending, nor makes room.
+    private void Route(Socket socket, PreambleRead preamble)
+    {
+        var pending = !preamble.Decided;
+        if (pending && _state.Pending.IsFull(_settings.MaxPendingConnections)) ShedOne();
+        var connection = Context.ActorOf(ConnectionActor.Props(socket, _registry, _drains, _settings, preamble));
+        if (pending) _state.Pending.Add(socket, connection);
+    }
+
+    // Connections that moved on no longer count (IsFull dropped them); if that freed no room, one is shed.
+    private void ShedOne()
+    {
+        _state.Pending.TakeVictim().Tell(Shed.Instance);
         _metrics.Shed();
-    }
-
-    // What the client sent before its socket was taken, read without waiting; decided when those bytes already
-    // settle the routing decision (a complete preamble up to the encoding, or a broken one).
-    private byte[]? ReadWhatArrived(Socket socket, out bool decided)
-    {
-        decided = false;
-        try
-        {
-            var available = socket.Available;
-            if (available <= 0) return null;
-            var buffer = new byte[Math.Min(available, _settings.MaxViaSize + _settings.MaxContentTypeSize + 64)];
-            var read = socket.Receive(buffer, SocketFlags.None); // data is waiting: this does not block
-            if (read <= 0) return null;
-            _decoder.Reset();
-            _decoder.Decode(buffer.AsSpan(0, read));
-            decided = _decoder.Stage is PreambleStage.Failed or PreambleStage.AfterEncoding or PreambleStage.Complete;
-            return read == buffer.Length ? buffer : buffer[..read];
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            return null; // the connection actor's own read meets the same error and closes it
-        }
-    }
-
-    private void RemovePending(IActorRef connection)
-    {
-        if (!_pendingIndex.Remove(connection, out var node)) return;
-        _pending.Remove(node);
-        var source = node.Value.Item2.Source;
-        if (_pendingBySource[source] == 1) _pendingBySource.Remove(source);
-        else _pendingBySource[source]--;
     }
 
     protected override void PostStop()
     {
         _stopping.Cancel();
-        if (_sharedPort is null) _listenSocket?.Dispose(); // a shared port belongs to the host, and stays open
+        if (_sharedPort is null) _state.ListenSocket?.Dispose(); // a shared port belongs to the host, and stays open
         _stopping.Dispose();
     }
 }

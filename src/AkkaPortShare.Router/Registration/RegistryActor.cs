@@ -7,7 +7,6 @@ using AkkaPortShare.Handover;
 using AkkaPortShare.Interop;
 using AkkaPortShare.Registration;
 using AkkaPortShare.Router.Configuration;
-using AkkaPortShare.Router.Connections;
 using AkkaPortShare.Router.Diagnostics;
 using AkkaPortShare.Router.Handover;
 using static AkkaPortShare.Registration.RegistryProtocol;
@@ -81,9 +80,9 @@ internal sealed class RegistryActor : ReceiveActor, IWithTimers
     private readonly Dictionary<string, Worker> _byChannel = new();    // by hand-over socket path
     private readonly Dictionary<IActorRef, Worker> _byGateway = new();
     private readonly AdmissionsInFlight _admissions;
-    private readonly HeldConnections _held = HeldConnections.Get(Context.System);
     private readonly RouterMetrics _metrics = RouterMetrics.Get(Context.System);
     private readonly List<(Resolve Resolve, IActorRef ReplyTo)> _parked = []; // during the restart grace only
+    private IActorRef? _listener; // told by ListenerReady; takes every connection a worker hands back
     private TimeSpan _restartGrace;
 
     private sealed class RestartGraceEnded
@@ -125,13 +124,8 @@ internal sealed class RegistryActor : ReceiveActor, IWithTimers
         {
             if (_byGateway.TryGetValue(Sender, out var worker)) RemoveWorker(worker, c.Reason);
         });
-        Receive<Reroute>(r =>
-        {
-            // Handed back by a worker: the router holds it again (the listener's bound counts it, it cannot refuse it).
-            _held.Hold(r.Socket, HeldStage.ReadingPreamble);
-            Context.ActorOf(ConnectionActor.Props(r.Socket, Self, _drains, _settings, r.AlreadyRead));
-        });
-        Receive<ConnectionRouted>(_ => { }); // rerouted connections report here; they are not pending accepts
+        Receive<ListenerReady>(_ => _listener = Sender);
+        Receive<Reroute>(OnReroute);
         Receive<RouterProtocol.GetRegistrations>(_ => Sender.Tell(new RouterProtocol.Registrations(
             _table.Entries.Select(e => new RouterProtocol.RegisteredAddress(
                 e.Address.ToString(), e.Owner.Endpoint.ProcessId, e.Owner.HandoverMode)
@@ -416,6 +410,20 @@ internal sealed class RegistryActor : ReceiveActor, IWithTimers
         foreach (var (resolve, replyTo) in _parked) replyTo.Tell(new RouteNotFound(resolve.Via));
         _parked.Clear();
         _restartGrace = TimeSpan.Zero;
+    }
+
+    // A worker handed a connection back: the listener owns every connection actor (and its bounds apply), so
+    // the socket goes there. It cannot be missing in a running router (the listener says so as it starts), but a
+    // socket is never dropped unclosed: without a listener the client sees its connection close.
+    private void OnReroute(Reroute reroute)
+    {
+        if (_listener is not null)
+        {
+            _listener.Tell(reroute);
+            return;
+        }
+        _log.Warning("Closing a connection a worker handed back: no listener has started to route it");
+        reroute.Socket.Dispose();
     }
 
     private void RemoveWorker(Worker worker, string? reason)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -16,12 +15,14 @@ namespace AkkaPortShare.Router.Tests.Connections;
 /// <summary>
 /// One accepted connection from its first byte to its hand-over (or fault, or close). A real loopback socket pair
 /// stands in for the accepted connection; probes stand in for the registry, the gateway and the listener (parent).
+/// Time is the test scheduler's: receive-timeout passes when a test advances it.
 /// </summary>
 public sealed class ConnectionActorSpec : Akka.TestKit.Xunit2.TestKit
 {
     private const string Config = """
         akka.actor.provider = local
         akka.loglevel = INFO
+        akka.scheduler.implementation = "Akka.TestKit.TestScheduler, Akka.TestKit"
         akka-port-share.router {
           receive-timeout = 3s
           max-via-size = 64
@@ -36,6 +37,7 @@ public sealed class ConnectionActorSpec : Akka.TestKit.Xunit2.TestKit
     private readonly TestProbe _registry;
     private readonly TestProbe _parent;
     private readonly List<Socket> _sockets = [];
+    private readonly HeldConnections _held;
 
     public ConnectionActorSpec() : base(Config, "ConnectionActorSpec")
     {
@@ -44,7 +46,10 @@ public sealed class ConnectionActorSpec : Akka.TestKit.Xunit2.TestKit
             .ParseString("akka-port-share.router.receive-timeout = 500ms").WithFallback(Sys.Settings.Config));
         _registry = CreateTestProbe("registry");
         _parent = CreateTestProbe("listener");
+        _held = HeldConnections.Get(Sys);
     }
+
+    private TestScheduler Clock => (TestScheduler)Sys.Scheduler;
 
     protected override void Dispose(bool disposing)
     {
@@ -62,16 +67,28 @@ public sealed class ConnectionActorSpec : Akka.TestKit.Xunit2.TestKit
         return (server, client);
     }
 
-    /// <summary>Starts the actor under a probe parent and watches it.</summary>
+    /// <summary>
+    /// Starts the actor under a probe parent and watches it; the socket is held, as the listener holds what it
+    /// accepts. <paramref name="alreadyRead"/>: bytes read (and decoded) before the actor exists, as the listener
+    /// passes them on. Returns once the actor has started (its receive-timeout runs from then).
+    /// </summary>
     private async Task<IActorRef> StartConnectionAsync(Socket server, byte[]? alreadyRead = null, RouterSettings? settings = null)
     {
-        var props = ConnectionActor.Props(server, _registry.Ref, Sys.ActorOf(FaultDrainActor.Props(settings ?? _settings)),
-            settings ?? _settings, alreadyRead);
+        settings ??= _settings;
+        _held.Hold(server, HeldStage.ReadingPreamble);
+        var preamble = alreadyRead is null ? PreambleRead.Empty(settings) : PreambleRead.From(alreadyRead, settings);
+        var props = ConnectionActor.Props(server, _registry.Ref, Sys.ActorOf(FaultDrainActor.Props(settings)), settings, preamble);
         var parent = Sys.ActorOf(ProbeParent.Props(props, _parent.Ref));
         var connection = await parent.Ask<IActorRef>(ProbeParent.GetChild.Instance, TimeSpan.FromSeconds(3));
         Watch(connection);
+        connection.Tell(new Identify("started"));
+        await ExpectMsgAsync<ActorIdentity>();
         return connection;
     }
+
+    /// <summary>The one answer to "is it still pending": the ledger's stage, which the actor moves on itself.</summary>
+    private void AssertNoLongerPending(Socket server) =>
+        Assert.False(_held.IsReadingPreamble(server), "the connection must no longer count as pending");
 
     private async Task<Resolve> ExpectResolveAsync(Socket server, string via = Via)
     {
@@ -136,6 +153,23 @@ public sealed class ConnectionActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public async Task ConnectionActor_must_count_as_pending_only_while_it_reads_its_preamble()
+    {
+        var (server, client) = await PairAsync();
+        await StartConnectionAsync(server);
+        var preamble = DuplexPreamble();
+        await Loopback.SendAsync(client, preamble.AsMemory(0, 5));
+        await _registry.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(50));
+        Assert.True(_held.IsReadingPreamble(server), "a connection waiting for the rest of its preamble is pending");
+
+        await Loopback.SendAsync(client, preamble.AsMemory(5));
+
+        await ExpectResolveAsync(server); // the stage moved on before the registry was asked
+        AssertNoLongerPending(server);
+        await _parent.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(50));
+    }
+
+    [Fact]
     public async Task ConnectionActor_must_send_Resolve_after_the_encoding_record_without_waiting_for_PreambleEnd()
     {
         // Like SMSvcHost: route once via and encoding are known; upgrades and PreambleEnd are the worker's business.
@@ -157,7 +191,7 @@ public sealed class ConnectionActorSpec : Akka.TestKit.Xunit2.TestKit
 
         _registry.Reply(new RouteNotFound(Via));
 
-        await _parent.ExpectMsgAsync<ConnectionRouted>();
+        AssertNoLongerPending(server);
         await ExpectTerminatedAsync(connection);
         await ExpectFaultThenEofAsync(client, FramingFaults.EndpointNotFound);
     }
@@ -178,8 +212,9 @@ public sealed class ConnectionActorSpec : Akka.TestKit.Xunit2.TestKit
         Assert.Same(server, handOver.Socket);
         Assert.Equal(preamble, handOver.AlreadyRead);
         Assert.Equal(Via, handOver.Via);
-        await _parent.ExpectMsgAsync<ConnectionRouted>();
+        AssertNoLongerPending(server);
         await ExpectTerminatedAsync(connection);
+        await _parent.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(50)); // it tells the listener nothing
 
         // The socket now belongs to the gateway: the stopped actor must not have closed it.
         await Loopback.SendAsync(server, "still open"u8.ToArray());
@@ -197,8 +232,8 @@ public sealed class ConnectionActorSpec : Akka.TestKit.Xunit2.TestKit
 
         await Loopback.SendAsync(client, preamble);
 
-        await _parent.ExpectMsgAsync<ConnectionRouted>();
         await ExpectTerminatedAsync(connection);
+        AssertNoLongerPending(server);
         await ExpectFaultThenEofAsync(client, FramingFaults.UnsupportedVersion);
         await _registry.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
     }
@@ -211,8 +246,8 @@ public sealed class ConnectionActorSpec : Akka.TestKit.Xunit2.TestKit
 
         await Loopback.SendAsync(client, FramingWriter.Preamble(FramingMode.Simplex, Via));
 
-        await _parent.ExpectMsgAsync<ConnectionRouted>();
         await ExpectTerminatedAsync(connection);
+        AssertNoLongerPending(server);
         await ExpectFaultThenEofAsync(client, FramingFaults.UnsupportedMode);
         await _registry.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
     }
@@ -268,14 +303,14 @@ public sealed class ConnectionActorSpec : Akka.TestKit.Xunit2.TestKit
     public async Task ConnectionActor_must_close_when_no_preamble_arrives_within_receive_timeout()
     {
         var (server, client) = await PairAsync();
-        var clock = Stopwatch.StartNew();
         var connection = await StartConnectionAsync(server, settings: _shortTimeout);
 
         await Loopback.SendAsync(client, DuplexPreamble().AsMemory(0, 3)); // Version only, then silence
 
+        Clock.Advance(_shortTimeout.ReceiveTimeout - TimeSpan.FromMilliseconds(1));
+        await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200)); // not closed before receive-timeout
+        Clock.Advance(TimeSpan.FromMilliseconds(1));
         await ExpectTerminatedAsync(connection, TimeSpan.FromSeconds(3));
-        Assert.True(clock.Elapsed >= _shortTimeout.ReceiveTimeout - TimeSpan.FromMilliseconds(50),
-            $"closed after {clock.Elapsed}, before receive-timeout {_shortTimeout.ReceiveTimeout}");
         await ExpectClosedWithoutBytesAsync(client, readWasPending: true);
         await _registry.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(50));
     }
@@ -288,6 +323,9 @@ public sealed class ConnectionActorSpec : Akka.TestKit.Xunit2.TestKit
         await Loopback.SendAsync(client, DuplexPreamble());
         await ExpectResolveAsync(server);
 
+        Clock.Advance(_shortTimeout.ReceiveTimeout - TimeSpan.FromMilliseconds(1));
+        await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
+        Clock.Advance(TimeSpan.FromMilliseconds(1));
         await ExpectTerminatedAsync(connection, TimeSpan.FromSeconds(3));
         await ExpectClosedWithoutBytesAsync(client);
     }
@@ -390,10 +428,10 @@ public sealed class ConnectionActorSpec : Akka.TestKit.Xunit2.TestKit
 
         _registry.Reply(new RouteFound("net.tcp://+:8808/svc", Worker(workerPort), null));
 
-        await _parent.ExpectMsgAsync<ConnectionRouted>();
         using var accepting = new CancellationTokenSource(Loopback.IoTimeout);
         using var worker = await workerListener.AcceptAsync(accepting.Token);
         Assert.Equal(preamble, await Loopback.ReadExactlyAsync(worker, preamble.Length));
+        AssertNoLongerPending(server);
 
         await Loopback.SendAsync(client, "ping"u8.ToArray());
         Assert.Equal("ping"u8.ToArray(), await Loopback.ReadExactlyAsync(worker, 4));
@@ -401,7 +439,8 @@ public sealed class ConnectionActorSpec : Akka.TestKit.Xunit2.TestKit
         Assert.Equal("pong"u8.ToArray(), await Loopback.ReadExactlyAsync(client, 4));
 
         // Relaying outlives receive-timeout (500 ms here) and ends when both directions end.
-        await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(800));
+        Clock.Advance(_shortTimeout.ReceiveTimeout * 2);
+        await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
         worker.Shutdown(SocketShutdown.Send);
         Assert.Equal(StreamEnd.Eof, (await Loopback.ReadToEndAsync(client)).End);
         client.Shutdown(SocketShutdown.Send);

@@ -64,6 +64,7 @@ public sealed class RouterMetricsSpec : Akka.TestKit.Xunit2.TestKit
         var settings = RouterSettings.Create(Sys);
         var listener = Sys.ActorOf(ListenerActor.Props(settings, registry.Ref, Sys.ActorOf(FaultDrainActor.Props(settings))));
         var endPoint = (await listener.Ask<ListenerStatus>(GetListenerStatus.Instance, TimeSpan.FromSeconds(3))).LocalEndPoint;
+        await registry.ExpectMsgAsync<ListenerReady>();
 
         // Three connections for an address nobody registered, two with garbage instead of a preamble.
         for (var i = 0; i < 3; i++)

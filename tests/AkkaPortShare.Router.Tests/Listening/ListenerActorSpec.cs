@@ -13,8 +13,9 @@ using static AkkaPortShare.Router.RoutingProtocol;
 namespace AkkaPortShare.Router.Tests.Listening;
 
 /// <summary>
-/// The shared port: binds, accepts, starts a ConnectionActor per connection and sheds the oldest unrouted one when
-/// max-pending-connections is reached. A probe is the registry; clients are real loopback sockets.
+/// The shared port: binds, accepts, starts a ConnectionActor per connection (and per connection a worker hands
+/// back) and sheds the oldest unrouted one when max-pending-connections is reached. A probe is the registry;
+/// clients are real loopback sockets.
 /// </summary>
 public sealed class ListenerActorSpec : Akka.TestKit.Xunit2.TestKit
 {
@@ -55,6 +56,7 @@ public sealed class ListenerActorSpec : Akka.TestKit.Xunit2.TestKit
             : RouterSettings.Create(Akka.Configuration.ConfigurationFactory.ParseString(hocon).WithFallback(Sys.Settings.Config));
         var listener = Sys.ActorOf(ListenerActor.Props(settings, _registry.Ref, Sys.ActorOf(FaultDrainActor.Props(settings))));
         var status = await StatusAsync(listener);
+        await _registry.ExpectMsgAsync<ListenerReady>(); // where the registry sends the connections workers hand back
         return (listener, status.LocalEndPoint);
     }
 
@@ -251,5 +253,70 @@ public sealed class ListenerActorSpec : Akka.TestKit.Xunit2.TestKit
         held[0].Dispose();
         Assert.Equal("net.tcp://localhost/late", (await _registry.ExpectMsgAsync<Resolve>(TimeSpan.FromSeconds(3))).Via);
         Assert.Equal(3, (await StatusAsync(listener)).HeldConnections);
+    }
+
+    // ---- Connections a worker hands back (Reroute, through the registry) ----
+
+    private async Task<(Socket Server, Socket Client)> PairAsync()
+    {
+        var (server, client) = await Loopback.ConnectedPairAsync();
+        _clients.Add(server);
+        _clients.Add(client);
+        return (server, client);
+    }
+
+    [Fact]
+    public async Task ListenerActor_must_own_the_connection_actor_of_a_rerouted_connection()
+    {
+        var (listener, _) = await StartListenerAsync();
+        var (server, client) = await PairAsync();
+        var preamble = FramingWriter.Preamble(FramingMode.Duplex, "net.tcp://localhost/again");
+
+        listener.Tell(new Reroute(server, preamble));
+
+        var resolve = await _registry.ExpectMsgAsync<Resolve>();
+        Assert.Equal("net.tcp://localhost/again", resolve.Via);
+        Assert.Equal(listener.Path, _registry.LastSender.Path.Parent); // a child of the listener
+        var status = await StatusAsync(listener);
+        Assert.Equal(0, status.PendingConnections); // its whole preamble is in: it waits for the router only
+        Assert.Equal(1, status.HeldConnections);    // but the router holds it again
+        _registry.Reply(new RouteNotFound(resolve.Via));
+        Assert.Equal(FramingWriter.Fault(FramingFaults.EndpointNotFound), (await Loopback.ReadToEndAsync(client)).Bytes);
+    }
+
+    [Fact]
+    public async Task ListenerActor_must_count_a_rerouted_connection_with_a_partial_preamble_as_pending_and_shed_it_at_the_bound()
+    {
+        // Handed back with only part of its next preamble: it waits for its client like any accepted connection,
+        // so max-pending-connections counts it and, being the oldest silent one, it is shed first.
+        var (listener, endPoint) = await StartListenerAsync();
+        var (server, rerouted) = await PairAsync();
+        listener.Tell(new Reroute(server, FramingWriter.Preamble(FramingMode.Duplex, "net.tcp://localhost/again")[..5]));
+        await AwaitPendingAsync(listener, 1);
+        var second = await ConnectAsync(endPoint);
+        await AwaitPendingAsync(listener, 2);
+
+        var third = await ConnectAsync(endPoint);
+
+        Assert.Empty((await Loopback.ReadToEndAsync(rerouted)).Bytes);
+        await AwaitPendingAsync(listener, 2);
+        Assert.True(Loopback.IsOpenAndSilent(second));
+        Assert.True(Loopback.IsOpenAndSilent(third));
+        await _registry.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
+    }
+
+    [Fact]
+    public async Task ListenerActor_must_stop_counting_a_connection_as_pending_once_its_preamble_is_decided_without_being_told()
+    {
+        // The ledger's stage is the one answer to "still pending": the connection actor sends the listener nothing.
+        var (listener, endPoint) = await StartListenerAsync();
+        var client = await ConnectAsync(endPoint);
+        await AwaitPendingAsync(listener, 1);
+
+        await Loopback.SendAsync(client, FramingWriter.Preamble(FramingMode.Duplex, "net.tcp://localhost/svc"));
+        await _registry.ExpectMsgAsync<Resolve>();
+
+        Assert.Equal(0, (await StatusAsync(listener)).PendingConnections);
+        Assert.Equal(1, (await StatusAsync(listener)).HeldConnections);
     }
 }

@@ -9,6 +9,7 @@ using AkkaPortShare.Interop;
 using AkkaPortShare.Registration;
 using AkkaPortShare.Router.Configuration;
 using AkkaPortShare.Router.Connections;
+using AkkaPortShare.Router.Listening;
 using AkkaPortShare.Router.Registration;
 using AkkaPortShare.Router.Tests.TestSupport;
 using static AkkaPortShare.Registration.RegistryProtocol;
@@ -515,9 +516,13 @@ public sealed class RegistryActorSpec : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public async Task RegistryActor_must_route_a_rerouted_connection_afresh()
     {
-        // A worker handed a pooled connection back: the registry starts a ConnectionActor on it, which asks the
-        // registry itself. Nobody owns this via, so the client gets EndpointNotFound.
+        // A worker handed a pooled connection back: the registry passes it to the listener, whose new
+        // ConnectionActor asks the registry. Nobody owns this via, so the client gets EndpointNotFound.
         var registry = StartRegistry();
+        var settings = RouterSettings.Create(ConfigurationFactory.ParseString(
+            "akka-port-share.router { port = 0, listen-address = \"127.0.0.1\" }").WithFallback(Sys.Settings.Config));
+        var listener = Sys.ActorOf(ListenerActor.Props(settings, registry, Sys.ActorOf(FaultDrainActor.Props(settings))));
+        await listener.Ask<ListenerStatus>(GetListenerStatus.Instance, TimeSpan.FromSeconds(3)); // it has told the registry
         var (server, client) = await Loopback.ConnectedPairAsync();
         _disposables.Add(server);
         _disposables.Add(client);
@@ -528,6 +533,37 @@ public sealed class RegistryActorSpec : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(FramingWriter.Fault(FramingFaults.EndpointNotFound), read.Bytes);
         Assert.Equal(StreamEnd.Eof, read.End);
     }
+
+    [Fact]
+    public async Task RegistryActor_must_hand_a_rerouted_connection_to_the_listener_that_said_it_is_ready()
+    {
+        var registry = StartRegistry();
+        var listener = CreateTestProbe("listener");
+        registry.Tell(ListenerReady.Instance, listener.Ref);
+        var (server, client) = await Loopback.ConnectedPairAsync();
+        _disposables.Add(server);
+        _disposables.Add(client);
+        var reroute = new Reroute(server, FramingWriter.Preamble(FramingMode.Duplex, "net.tcp://localhost:8808/x"));
+
+        registry.Tell(reroute);
+
+        Assert.Same(reroute, await listener.ExpectMsgAsync<Reroute>());
+        Assert.True(Loopback.IsOpenAndSilent(client), "the registry itself must neither answer nor close it");
+    }
+
+    [Fact]
+    public async Task RegistryActor_must_close_a_rerouted_connection_when_no_listener_is_ready()
+    {
+        var registry = StartRegistry();
+        var (server, client) = await Loopback.ConnectedPairAsync();
+        _disposables.Add(server);
+        _disposables.Add(client);
+
+        registry.Tell(new Reroute(server, FramingWriter.Preamble(FramingMode.Duplex, "net.tcp://localhost:8808/x")));
+
+        Assert.Empty((await Loopback.ReadToEndAsync(client)).Bytes);
+    }
+
     // ---- Who may register: allowed-worker-users, the registration secret, the channel token ----
 
     [Fact]
