@@ -53,7 +53,7 @@ public sealed class RouterOptions
 public static class RouterHostingExtensions
 {
     /// <summary>The registry lives at this path; workers send their registrations to it.</summary>
-    public const string RegistryName = "port-share-registry";
+    public const string RegistryName = RegistryProtocol.RegistryName;
     public const string ListenerName = "port-share-listener";
     public const string FaultDrainsName = "port-share-fault-drains";
     public const string WatchdogName = "port-share-watchdog";
