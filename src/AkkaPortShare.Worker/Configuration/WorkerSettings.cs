@@ -38,6 +38,9 @@ public sealed record WorkerSettings
     public required int FaultDrainLimit { get; init; }
     public required TimeSpan FaultTimeout { get; init; }
 
+    /// <summary>How long a health check waits for the worker actor's status before it reports it unhealthy.</summary>
+    public required TimeSpan HealthCheckTimeout { get; init; }
+
     /// <summary>How long every address has, from the start, to be registered; zero: no limit.</summary>
     public required TimeSpan StartTimeout { get; init; }
 
@@ -101,6 +104,7 @@ public sealed record WorkerSettings
             ReadBufferSize = c.Bytes("read-buffer-size", 1024),
             FaultDrainLimit = c.Bytes("fault-drain-limit"),
             FaultTimeout = c.Duration("fault-timeout"),
+            HealthCheckTimeout = c.Duration("health-check-timeout"),
             StartTimeout = c.Duration("start-timeout", allowZero: true),
             DrainTimeout = c.Duration("drain-timeout", allowZero: true),
             ExitOnRefusal = c.Bool("exit-on-refusal"),

@@ -120,6 +120,7 @@ public static class WorkerHostingExtensions
     {
         var options = new WorkerOptions();
         configure(options);
+        WorkerSettings? started = null; // the health checks' timeout, once the settings are read
         return builder
             .AddHocon(options.ToHocon(), HoconAddMode.Prepend)
             .AddHocon(WorkerSettings.DefaultConfig(), HoconAddMode.Append)
@@ -134,10 +135,11 @@ public static class WorkerHostingExtensions
                 }
                 // An unsafe hand-over directory fails the start rather than leaving a worker that serves nothing.
                 if (Interop.UnixHandover.IsSupported && !PrepareHandoverDirectory(system, settings!)) return;
+                started = settings;
                 registry.Register<PortShareWorker>(
                     system.ActorOf(WorkerActor.Props(settings!, options.Services.ToList()), WorkerName));
             })
-            .AddWorkerHealthChecks();
+            .AddWorkerHealthChecks(() => started);
     }
 
     private static bool PrepareHandoverDirectory(ActorSystem system, WorkerSettings settings)

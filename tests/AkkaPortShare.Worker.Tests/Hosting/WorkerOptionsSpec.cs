@@ -39,6 +39,7 @@ public sealed class WorkerOptionsSpec
         ("read-buffer-size", o => o.SetBytes("read-buffer-size", 16 * 1024), s => s.ReadBufferSize, 16 * 1024),
         ("fault-drain-limit", o => o.SetBytes("fault-drain-limit", 1024), s => s.FaultDrainLimit, 1024),
         ("fault-timeout", o => o.Set("fault-timeout", TimeSpan.FromSeconds(1)), s => s.FaultTimeout, TimeSpan.FromSeconds(1)),
+        ("health-check-timeout", o => o.Set("health-check-timeout", TimeSpan.FromMilliseconds(750)), s => s.HealthCheckTimeout, TimeSpan.FromMilliseconds(750)),
         ("registration-secret", o => o.Set("registration-secret", Tricky), s => s.RegistrationSecret.IsSet && s.RegistrationSecret.Matches(Tricky), true),
         ("registration-retry.min-backoff", o => o.Set("registration-retry.min-backoff", TimeSpan.FromMilliseconds(100)), s => s.RetryMinBackoff, TimeSpan.FromMilliseconds(100)),
         ("registration-retry.max-backoff", o => o.Set("registration-retry.max-backoff", TimeSpan.FromSeconds(10)), s => s.RetryMaxBackoff, TimeSpan.FromSeconds(10)),
