@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Akka.Actor;
 using Akka.TestKit;
+using AkkaPortShare.ReliableSessions.Tests.TestSupport;
 using Xunit.Abstractions;
 using static AkkaPortShare.ReliableSessions.ReliableSessionProtocol;
 
@@ -45,7 +46,7 @@ public sealed class InProcessChaosSpec : Akka.TestKit.Xunit2.TestKit
     {
         var chaos = new Chaos(Seed: 20260801, DropMessages: 0.0005, DropAcks: 0, Duplicate: 0.05, Reorder: 0.05);
 
-        var result = await RunAsync(ReliableSessionSettings.Create(Sys), chaos, Count, TimeSpan.FromSeconds(120), stallAfter: TimeSpan.FromSeconds(10));
+        var result = await RunAsync(SessionSettings.From(Sys), chaos, Count, TimeSpan.FromSeconds(120), stallAfter: TimeSpan.FromSeconds(10));
 
         AssertExactlyOnceInOrder(result, Count);
         Assert.True(result.Wire.DroppedMessages > 0 && result.Wire.Duplicated > 0 && result.Wire.Reordered > 0,
@@ -62,7 +63,7 @@ public sealed class InProcessChaosSpec : Akka.TestKit.Xunit2.TestKit
     {
         const int count = 300;
         var chaos = new Chaos(Seed: 20260802, DropMessages: 0.10, DropAcks: 0.10, Duplicate: 0.05, Reorder: 0.05);
-        var settings = ReliableSessionSettings.Create(Sys) with { FlowControlEnabled = false };
+        var settings = SessionSettings.From(Sys) with { FlowControlEnabled = false };
 
         // A try fails one time in five here (the resend or its ack lost), so long backoffs are legitimate: no stall check.
         var result = await RunAsync(settings, chaos, count, TimeSpan.FromSeconds(120), stallAfter: null);
@@ -82,7 +83,7 @@ public sealed class InProcessChaosSpec : Akka.TestKit.Xunit2.TestKit
     {
         var chaos = new Chaos(Seed: 20260803, DropMessages: 0.0005, DropAcks: 0.01, Duplicate: 0.05, Reorder: 0.05);
 
-        var result = await RunAsync(ReliableSessionSettings.Create(Sys), chaos, Count, TimeSpan.FromSeconds(120), stallAfter: TimeSpan.FromSeconds(10));
+        var result = await RunAsync(SessionSettings.From(Sys), chaos, Count, TimeSpan.FromSeconds(120), stallAfter: TimeSpan.FromSeconds(10));
 
         AssertExactlyOnceInOrder(result, Count);
     }

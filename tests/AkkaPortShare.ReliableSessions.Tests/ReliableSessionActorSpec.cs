@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Akka.Actor;
 using Akka.TestKit;
+using AkkaPortShare.ReliableSessions.Tests.TestSupport;
 using AkkaPortShare.ReliableMessaging;
 using static AkkaPortShare.ReliableSessions.ReliableSessionProtocol;
 
@@ -39,7 +40,7 @@ public sealed class ReliableSessionActorSpec : Akka.TestKit.Xunit2.TestKit
 
     public ReliableSessionActorSpec() : base(Config, "ReliableSessionActorSpec")
     {
-        _settings = ReliableSessionSettings.Create(Sys);
+        _settings = SessionSettings.From(Sys);
         _transport = CreateTestProbe("transport");
         _owner = CreateTestProbe("owner");
     }

@@ -25,10 +25,13 @@ public sealed class SettingsReader
     private readonly List<string> _problems = [];
 
     /// <param name="root">The whole configuration as the process sees it (the operator's file, C# options).</param>
-    /// <param name="reference">The module's embedded reference.conf (the full file, not the block).</param>
+    /// <param name="reference">
+    /// The embedded reference.conf of the module that owns the block (the full file, not the block). Each block has
+    /// one owner, so its known keys are exactly that file's.
+    /// </param>
     /// <param name="path">The block, e.g. <c>akka-port-share.router</c>.</param>
     /// <param name="overrides">
-    /// For a block that overrides another one (a WCF endpoint's own reliable-session block overrides
+    /// For an operator's block that overrides a module's (a WCF endpoint's own reliable-session block overrides
     /// <c>akka-port-share.reliable-session</c>): the overridden block's path. Its reference keys are the known keys,
     /// and a key <paramref name="path"/> does not set is read from it. Null: <paramref name="path"/> is a module's own block.
     /// </param>
@@ -116,16 +119,22 @@ public sealed class SettingsReader
     /// <summary>Throws <see cref="SettingsException"/> listing every problem, unknown keys included.</summary>
     public void ThrowIfInvalid()
     {
-        var known = LeafPaths(_reference).ToHashSet(StringComparer.Ordinal);
-        // Only the block's own keys (what the overridden block sets is checked where that block is read).
-        foreach (var key in LeafPaths(_own).Where(k => !known.Contains(k)).Distinct().Order(StringComparer.Ordinal))
-        {
-            var nearest = Nearest(key, known);
-            _problems.Add(nearest is null
-                ? $"{Path}.{key} is not a setting"
-                : $"{Path}.{key} is not a setting; did you mean {nearest}?");
-        }
+        _problems.AddRange(UnknownKeys());
         if (_problems.Count > 0) throw new SettingsException(Path, _problems);
+    }
+
+    /// <summary>
+    /// The block's keys that its owner's reference.conf does not have, each with the nearest known key. Only the
+    /// block's own keys: what an overridden block sets is checked where that block is read.
+    /// </summary>
+    public IReadOnlyList<string> UnknownKeys()
+    {
+        var known = LeafPaths(_reference).ToHashSet(StringComparer.Ordinal);
+        return LeafPaths(_own).Where(k => !known.Contains(k)).Distinct().Order(StringComparer.Ordinal)
+            .Select(key => Nearest(key, known) is { } nearest
+                ? $"{Path}.{key} is not a setting; did you mean {nearest}?"
+                : $"{Path}.{key} is not a setting")
+            .ToList();
     }
 
     private T Read<T>(string key, string expected, Func<HoconValue, T> parse, Func<T, bool> valid)

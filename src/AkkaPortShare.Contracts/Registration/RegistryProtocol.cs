@@ -14,6 +14,16 @@ namespace AkkaPortShare.Registration;
 /// </remarks>
 public static class RegistryProtocol
 {
+    /// <summary>The registry's name under the router's /user guardian: the router creates it, workers address it.</summary>
+    public const string RegistryName = "port-share-registry";
+
+    /// <summary>
+    /// Where workers send registrations, after the router's address (<c>{router}/user/port-share-registry</c>); also
+    /// the one path the router's untrusted-mode remoting lets selections reach (its reference.conf, which HOCON cannot
+    /// take from here: RouterHostingExtensionsSpec checks that the two agree).
+    /// </summary>
+    public const string RegistryPath = "/user/" + RegistryName;
+
     public interface IRegistryCommand;
 
     /// <summary>

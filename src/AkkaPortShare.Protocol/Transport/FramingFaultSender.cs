@@ -11,12 +11,9 @@ namespace AkkaPortShare.Transport;
 /// </summary>
 public static class FramingFaultSender
 {
-    /// <summary>WCF's MaxDrainSize: how much a server reads and discards after a fault before closing.</summary>
-    public const int MaxDrainSize = 65536;
-
-    /// <summary>Bound on sending a fault and draining, so a silent client cannot hold the socket.</summary>
-    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(5);
-
+    /// <param name="drainLimit">What is read and discarded at most (WCF's MaxDrainSize; the router's and the worker's
+    /// fault-drain-limit setting).</param>
+    /// <param name="timeout">Bound on sending and draining, so a silent client cannot hold the socket (fault-timeout).</param>
     /// <param name="cut">Cancelled to close at once (e.g. too many sockets are draining); the socket is closed
     /// either way when the returned task completes.</param>
     public static async Task SendAndCloseAsync(Socket socket, string faultUri, int drainLimit, TimeSpan timeout,

@@ -49,6 +49,14 @@ public sealed record RouterSettings
     /// <summary>control-socket as configured: a path, empty for the default place, or "off".</summary>
     public required string ControlSocket { get; init; }
 
+    public required int ControlMaxClients { get; init; }
+    public required int ControlBacklog { get; init; }
+    public required TimeSpan ControlCommandTimeout { get; init; }
+    public required TimeSpan ControlReplyTimeout { get; init; }
+
+    /// <summary>How long a health check waits for a core actor's answer before it reports that actor unhealthy.</summary>
+    public required TimeSpan HealthCheckTimeout { get; init; }
+
     private RouterSettings() { }
 
     public static Config DefaultConfig() =>
@@ -96,6 +104,11 @@ public sealed record RouterSettings
             RestartGrace = c.Duration("restart-grace", allowZero: true),
             DrainTimeout = c.Duration("drain-timeout"),
             ControlSocket = c.String("control-socket").Trim(),
+            ControlMaxClients = c.PositiveInt("control-max-clients"),
+            ControlBacklog = c.PositiveInt("control-backlog"),
+            ControlCommandTimeout = c.Duration("control-command-timeout"),
+            ControlReplyTimeout = c.Duration("control-reply-timeout"),
+            HealthCheckTimeout = c.Duration("health-check-timeout"),
         };
         if (settings.MaxHeldConnections <= settings.MaxPendingConnections)
             c.Problem("max-held-connections", $"{settings.MaxHeldConnections} must exceed max-pending-connections ({settings.MaxPendingConnections})");

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Akka.Actor;
 using Akka.Event;
 using AkkaPortShare.Interop;
+using AkkaPortShare.Router.Configuration;
 using AkkaPortShare.Router.Diagnostics;
 using AkkaPortShare.Router.Hosting;
 
@@ -13,7 +14,7 @@ namespace AkkaPortShare.Router.Control;
 /// <summary>
 /// The router's control socket (see control-socket in reference.conf): answers <c>status</c> and hands its listening
 /// socket to the next router (<c>take-listener</c>). Runs on the thread pool, never in an actor: a client that
-/// connects and says nothing holds a slot for <see cref="CommandTimeout"/>, and at most <see cref="MaxClients"/>
+/// connects and says nothing holds a slot for control-command-timeout, and at most control-max-clients
 /// are served at once (one more is closed at once), so nobody can make the router wait or pile up work.
 /// </summary>
 /// <remarks>
@@ -23,9 +24,6 @@ namespace AkkaPortShare.Router.Control;
 /// </remarks>
 internal sealed class ControlServer : IDisposable
 {
-    public const int MaxClients = 4;
-    private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(2);
-    private static readonly TimeSpan ReplyTimeout = TimeSpan.FromSeconds(5);
     private const int ReplyChunk = 60 * 1024; // under UnixHandover.MaxMessageSize, the seqpacket record limit we use
 
     private readonly ActorSystem _system;
@@ -34,16 +32,19 @@ internal sealed class ControlServer : IDisposable
     private readonly IActorRef _registry;
     private readonly SharedPort? _sharedPort;
     private readonly Func<CancellationToken, Task<IReadOnlyDictionary<string, string>>>? _health;
-    private readonly SemaphoreSlim _slots = new(MaxClients);
+    private readonly RouterSettings _settings;
+    private readonly SemaphoreSlim _slots;
     private readonly CancellationTokenSource _stopping = new();
     private readonly DateTimeOffset _startedAt = DateTimeOffset.UtcNow;
     private Socket? _socket;
     private int _handedOver;
 
-    public ControlServer(ActorSystem system, IActorRef listener, IActorRef registry, SharedPort? sharedPort,
-        Func<CancellationToken, Task<IReadOnlyDictionary<string, string>>>? health)
+    public ControlServer(ActorSystem system, RouterSettings settings, IActorRef listener, IActorRef registry,
+        SharedPort? sharedPort, Func<CancellationToken, Task<IReadOnlyDictionary<string, string>>>? health)
     {
         _system = system;
+        _settings = settings;
+        _slots = new SemaphoreSlim(settings.ControlMaxClients);
         _log = Logging.GetLogger(system, typeof(ControlServer));
         _listener = listener;
         _registry = registry;
@@ -60,7 +61,7 @@ internal sealed class ControlServer : IDisposable
     {
         var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
         PrivateDirectory.Ensure(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        _socket = UnixHandover.Listen(path, backlog: 8, mode: UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        _socket = UnixHandover.Listen(path, backlog: _settings.ControlBacklog, mode: UnixFileMode.UserRead | UnixFileMode.UserWrite);
         Path = path;
         _ = AcceptLoop(_socket, _stopping.Token);
         _log.Info("Control socket {0} (akkaportshare status; usable by {1})", path,
@@ -88,7 +89,7 @@ internal sealed class ControlServer : IDisposable
             }
             if (!_slots.Wait(0))
             {
-                client.Dispose(); // MaxClients busy: a client that waits here could hold the rest up
+                client.Dispose(); // control-max-clients busy: a client that waits here could hold the rest up
                 continue;
             }
             _ = ServeAndRelease(client);
@@ -126,7 +127,7 @@ internal sealed class ControlServer : IDisposable
         }
         var buffer = new byte[ControlProtocol.MaxCommandBytes];
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
-        timeout.CancelAfter(CommandTimeout);
+        timeout.CancelAfter(_settings.ControlCommandTimeout);
         var read = await client.ReceiveAsync(buffer, SocketFlags.None, timeout.Token);
         var command = Encoding.ASCII.GetString(buffer, 0, read).Trim();
         switch (command)
@@ -145,12 +146,12 @@ internal sealed class ControlServer : IDisposable
 
     private async Task<RouterStatusReport> BuildStatus()
     {
-        var listener = await _listener.Ask<RouterProtocol.ListenerStatus>(RouterProtocol.GetListenerStatus.Instance, ReplyTimeout);
-        var registrations = await _registry.Ask<RouterProtocol.Registrations>(RouterProtocol.GetRegistrations.Instance, ReplyTimeout);
+        var listener = await _listener.Ask<RouterProtocol.ListenerStatus>(RouterProtocol.GetListenerStatus.Instance, _settings.ControlReplyTimeout);
+        var registrations = await _registry.Ask<RouterProtocol.Registrations>(RouterProtocol.GetRegistrations.Instance, _settings.ControlReplyTimeout);
         IReadOnlyDictionary<string, string> health = new Dictionary<string, string>();
         if (_health is not null)
         {
-            using var cts = new CancellationTokenSource(ReplyTimeout);
+            using var cts = new CancellationTokenSource(_settings.ControlReplyTimeout);
             health = await _health(cts.Token);
         }
         return new RouterStatusReport(Environment.ProcessId, UnixHandover.IsSupported ? UnixHandover.CurrentUserId : null,
@@ -183,7 +184,7 @@ internal sealed class ControlServer : IDisposable
     private async Task Reply<T>(Socket client, T value)
     {
         var bytes = JsonSerializer.SerializeToUtf8Bytes(value, ControlProtocol.Json);
-        using var timeout = new CancellationTokenSource(ReplyTimeout);
+        using var timeout = new CancellationTokenSource(_settings.ControlReplyTimeout);
         for (var offset = 0; offset < bytes.Length; offset += ReplyChunk)
             await client.SendAsync(bytes.AsMemory(offset, Math.Min(ReplyChunk, bytes.Length - offset)), SocketFlags.None, timeout.Token);
     }

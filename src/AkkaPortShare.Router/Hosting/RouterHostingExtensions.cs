@@ -22,38 +22,10 @@ public sealed class PortShareListener;
 
 public sealed class PortShareFaultDrains;
 
-/// <summary>Code-level overrides; only the properties that are set become HOCON, and they win over the file.</summary>
-public sealed class RouterOptions
-{
-    public int? Port { get; set; }
-    public string? ListenAddress { get; set; }
-    public HandoverMode? HandoverMode { get; set; }
-    public TimeSpan? ReceiveTimeout { get; set; }
-    public int? MaxPendingConnections { get; set; }
-
-    /// <summary>
-    /// The shared port, already open (see <see cref="Hosting.SharedPort.Open"/>): the akkaportshare host opens it
-    /// before starting anything so that a port it cannot have ends the process with one clear line. Null: the
-    /// listener opens it itself. The caller owns it and disposes it after the actor system has stopped.
-    /// </summary>
-    public SharedPort? SharedPort { get; set; }
-
-    internal string ToHocon()
-    {
-        var lines = new List<string>();
-        if (Port is { } port) lines.Add($"port = {port}");
-        if (ListenAddress is { } address) lines.Add($"listen-address = \"{address}\"");
-        if (HandoverMode is { } mode) lines.Add($"handover-mode = {mode.ToString().ToLowerInvariant()}");
-        if (ReceiveTimeout is { } timeout) lines.Add($"receive-timeout = {(long)timeout.TotalMilliseconds}ms");
-        if (MaxPendingConnections is { } pending) lines.Add($"max-pending-connections = {pending}");
-        return $"{RouterSettings.ConfigPath} {{\n{string.Join("\n", lines)}\n}}";
-    }
-}
-
 public static class RouterHostingExtensions
 {
     /// <summary>The registry lives at this path; workers send their registrations to it.</summary>
-    public const string RegistryName = "port-share-registry";
+    public const string RegistryName = RegistryProtocol.RegistryName;
     public const string ListenerName = "port-share-listener";
     public const string FaultDrainsName = "port-share-fault-drains";
     public const string WatchdogName = "port-share-watchdog";
@@ -67,11 +39,12 @@ public static class RouterHostingExtensions
     {
         var options = new RouterOptions();
         configure?.Invoke(options);
+        RouterSettings? started = null; // the health checks' timeout, once the settings are read
         return builder
             .AddHocon(options.ToHocon(), HoconAddMode.Prepend)
             .AddHocon(RouterSettings.DefaultConfig(), HoconAddMode.Append)
             .AddHocon(RegistryProtocolConfig.Default(), HoconAddMode.Append)
-            .WithRouterHealthChecks()
+            .WithRouterHealthChecks(() => started)
             .WithActors((system, registry, resolver) =>
             {
                 RouterSettings settings;
@@ -84,6 +57,7 @@ public static class RouterHostingExtensions
                     ProcessExit.InvalidConfiguration(system, typeof(RouterHostingExtensions), "router", e.Problems);
                     return; // nothing started: the process is stopping
                 }
+                started = settings;
                 var drains = system.ActorOf(FaultDrainActor.Props(settings), FaultDrainsName);
                 // Clients may have waited in an inherited socket's backlog while the router restarted: their workers
                 // get restart-grace to register again before an unmatched via is answered EndpointNotFound.
@@ -106,14 +80,18 @@ public static class RouterHostingExtensions
 
     // Liveness: the actor system runs and the core actors answer. Readiness: the listener accepts (false while it
     // drains for SIGTERM or after its socket was taken over).
-    private static AkkaConfigurationBuilder WithRouterHealthChecks(this AkkaConfigurationBuilder builder) => builder
+    // The checks are registered before the settings are read (that happens when the actor system starts): until then,
+    // or when they are invalid, the router is reported not started.
+    private static AkkaConfigurationBuilder WithRouterHealthChecks(this AkkaConfigurationBuilder builder,
+        Func<RouterSettings?> settings) => builder
         .WithActorSystemLivenessCheck(tags: [LiveTag])
         .WithHealthCheck("akkaportshare-router-live", async (system, registry, token) =>
         {
+            if (settings() is not { HealthCheckTimeout: var timeout }) return NotStarted;
             try
             {
-                await registry.Get<PortShareRegistry>().Ask<RouterProtocol.Registrations>(RouterProtocol.GetRegistrations.Instance, HealthCheckTimeout, token);
-                await registry.Get<PortShareListener>().Ask<RouterProtocol.ListenerStatus>(RouterProtocol.GetListenerStatus.Instance, HealthCheckTimeout, token);
+                await registry.Get<PortShareRegistry>().Ask<RouterProtocol.Registrations>(RouterProtocol.GetRegistrations.Instance, timeout, token);
+                await registry.Get<PortShareListener>().Ask<RouterProtocol.ListenerStatus>(RouterProtocol.GetListenerStatus.Instance, timeout, token);
                 return HealthCheckResult.Healthy("registry and listener answer");
             }
             catch (Exception e) when (e is AskTimeoutException or TaskCanceledException or MissingActorRegistryEntryException)
@@ -123,10 +101,11 @@ public static class RouterHostingExtensions
         }, tags: [LiveTag])
         .WithHealthCheck("akkaportshare-router-ready", async (system, registry, token) =>
         {
+            if (settings() is not { HealthCheckTimeout: var timeout }) return NotStarted;
             try
             {
                 var status = await registry.Get<PortShareListener>().Ask<RouterProtocol.ListenerStatus>(
-                    RouterProtocol.GetListenerStatus.Instance, HealthCheckTimeout, token);
+                    RouterProtocol.GetListenerStatus.Instance, timeout, token);
                 return status.Accepting
                     ? HealthCheckResult.Healthy($"accepting on {status.LocalEndPoint}")
                     : HealthCheckResult.Unhealthy($"not accepting on {status.LocalEndPoint} (draining)");
@@ -137,7 +116,7 @@ public static class RouterHostingExtensions
             }
         }, tags: [ReadyTag]);
 
-    private static readonly TimeSpan HealthCheckTimeout = TimeSpan.FromSeconds(2);
+    private static readonly HealthCheckResult NotStarted = HealthCheckResult.Unhealthy("the router has not started (its settings are not read yet, or invalid)");
 
     // After the listener has its socket (its port names the default path). A control socket that cannot be opened
     // is logged, not fatal: routing does not need it.
@@ -150,7 +129,7 @@ public static class RouterHostingExtensions
             var report = await healthChecks.CheckHealthAsync(token);
             return report.Entries.ToDictionary(e => e.Key, e => e.Value.Status + (e.Value.Description is { } d ? $": {d}" : ""));
         };
-        var server = new ControlServer(system, listener, registry, sharedPort, health);
+        var server = new ControlServer(system, settings, listener, registry, sharedPort, health);
         system.RegisterOnTermination(server.Dispose);
         _ = Task.Run(async () =>
         {

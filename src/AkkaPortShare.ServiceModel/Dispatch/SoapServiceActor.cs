@@ -69,8 +69,6 @@ internal sealed class SoapServiceActor : ReceiveActor
     {
         _implementation = Context.ActorOf(_implementationProps, "implementation");
         _reliable = Context.ActorOf(ReliableEndpointActor.Props(_contract, _implementation, _settings,
-            // The block is shared with this layer's keys (reliable-messaging-version): not unknown ones.
-            ReliableSessionSettings.Create(Context.System.Settings.Config, _reliableSessionPath, ServiceModelSettings.DefaultConfig()),
             WsrmEndpointSettings.Create(Context.System, _reliableSessionPath), _metrics), "reliable-sessions");
     }
 

@@ -1,7 +1,6 @@
 using Akka.Actor;
 using Akka.Configuration;
 using AkkaPortShare.Configuration;
-using AkkaPortShare.ReliableSessions;
 using AkkaPortShare.ServiceModel.Dispatch;
 using AkkaPortShare.ServiceModel.ReliableMessaging;
 using AkkaPortShare.Worker.Hosting;
@@ -34,16 +33,15 @@ public static class ServiceModelWorkerExtensions
         var problems = new List<string>();
         Collect(problems, () => ServiceModelSettings.Create(config));
         Collect(problems, () => WsrmEndpointSettings.Create(config));
-        var shared = ServiceModelSettings.DefaultConfig();
-        Collect(problems, () => ReliableSessionSettings.Create(config, sharedWith: shared));
         if (reliableSessionPath is not null)
         {
             if (!config.HasPath(reliableSessionPath))
                 problems.Add($"{reliableSessionPath} (an endpoint's reliableSessionPath) is not in the configuration; expected a block with reliable-session settings");
             else
             {
+                // An endpoint block is the operator's own: a misspelt key there is named before the values it holds.
+                problems.AddRange(WsrmEndpointSettings.UnknownKeys(config, reliableSessionPath));
                 Collect(problems, () => WsrmEndpointSettings.Create(config, reliableSessionPath));
-                Collect(problems, () => ReliableSessionSettings.Create(config, reliableSessionPath, shared));
             }
         }
         if (problems.Count > 0) throw new SettingsException("akka-port-share", problems);

@@ -26,7 +26,6 @@ internal sealed class ReliableEndpointActor : ReceiveActor
     private readonly ContractMap _contract;
     private readonly IActorRef _implementation;
     private readonly ServiceModelSettings _serviceSettings;
-    private readonly ReliableSessionSettings _settings;
     private readonly WsrmEndpointSettings _endpointSettings;
     private readonly EndpointMetrics _metrics;
     // Connections that have carried a message of a live session; only the others are closed after a refusal.
@@ -40,17 +39,16 @@ internal sealed class ReliableEndpointActor : ReceiveActor
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public static Props Props(ContractMap contract, IActorRef implementation, ServiceModelSettings serviceSettings,
-        ReliableSessionSettings settings, WsrmEndpointSettings endpointSettings, EndpointMetrics metrics) =>
-        Akka.Actor.Props.Create(() => new ReliableEndpointActor(contract, implementation, serviceSettings, settings, endpointSettings, metrics));
+        WsrmEndpointSettings endpointSettings, EndpointMetrics metrics) =>
+        Akka.Actor.Props.Create(() => new ReliableEndpointActor(contract, implementation, serviceSettings, endpointSettings, metrics));
 
     public ReliableEndpointActor(ContractMap contract, IActorRef implementation, ServiceModelSettings serviceSettings,
-        ReliableSessionSettings settings, WsrmEndpointSettings endpointSettings, EndpointMetrics metrics)
+        WsrmEndpointSettings endpointSettings, EndpointMetrics metrics)
     {
         _metrics = metrics;
         _contract = contract;
         _implementation = implementation;
         _serviceSettings = serviceSettings;
-        _settings = settings;
         _endpointSettings = endpointSettings;
         Receive<RmReceived>(OnReceived);
         Receive<StopAccepting>(_ =>
@@ -183,7 +181,7 @@ internal sealed class ReliableEndpointActor : ReceiveActor
                 $"The endpoint at '{message.Headers.To}' is shutting down and accepts no new reliable sessions."));
             return;
         }
-        if (_pending.Count >= _settings.MaxPendingChannels)
+        if (_pending.Count >= _endpointSettings.MaxPendingChannels)
         {
             var endpoint = message.Headers.To?.ToString() ?? "";
             _log.Warning("Refused a reliable session at {0}: {1} sessions already wait to be accepted (max-pending-channels)",
@@ -194,7 +192,7 @@ internal sealed class ReliableEndpointActor : ReceiveActor
 
         var inputId = $"urn:uuid:{Guid.NewGuid()}";
         var session = Context.ActorOf(WsrmSessionActor.Props(inputId, offerId, version, _contract, _implementation,
-            _serviceSettings, _settings, _metrics), $"rm-{Guid.NewGuid():N}");
+            _serviceSettings, _endpointSettings.Session, _metrics), $"rm-{Guid.NewGuid():N}");
         Context.Watch(session);
         _metrics.SessionStarted(reliable: true);
         _sessionsById[inputId] = session;
@@ -208,7 +206,7 @@ internal sealed class ReliableEndpointActor : ReceiveActor
 
     private void AcceptWhatFits()
     {
-        while (_pending.First is { } next && _accepted.Count < _settings.MaxConcurrentSessions)
+        while (_pending.First is { } next && _accepted.Count < _endpointSettings.MaxConcurrentSessions)
         {
             _pending.RemoveFirst();
             _accepted.Add(next.Value);

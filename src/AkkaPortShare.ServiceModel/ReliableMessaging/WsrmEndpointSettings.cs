@@ -6,13 +6,24 @@ using AkkaPortShare.ReliableSessions;
 namespace AkkaPortShare.ServiceModel.ReliableMessaging;
 
 /// <summary>
-/// The WS-RM side of one endpoint's reliable-session settings: which WS-ReliableMessaging versions it accepts, and
-/// how long the worker's shutdown waits for its established sessions. Read
-/// like <see cref="ReliableSessionSettings"/>: the endpoint's own block, falling back to
-/// <c>akka-port-share.reliable-session</c> (default in this assembly's reference.conf).
+/// One endpoint's reliable-session settings, read from <c>akka-port-share.reliable-session</c> (this assembly's
+/// reference.conf owns the block and its defaults, WCF's), or from the endpoint's own block falling back to it: the
+/// session's own settings (<see cref="Session"/>, run by AkkaPortShare.ReliableSessions), and how the endpoint
+/// listens for sessions (pending, concurrent, WS-RM version, shutdown).
 /// </summary>
 public sealed record WsrmEndpointSettings
 {
+    public const string ConfigPath = "akka-port-share.reliable-session";
+
+    /// <summary>What each session of the endpoint runs with.</summary>
+    public required ReliableSessionSettings Session { get; init; }
+
+    /// <summary>Established sessions waiting for the service to take them; one more is refused (WCF's MaxPendingChannels).</summary>
+    public required int MaxPendingChannels { get; init; }
+
+    /// <summary>Sessions the service works on at once; the others wait in the pending queue.</summary>
+    public required int MaxConcurrentSessions { get; init; }
+
     /// <summary>The one version accepted; null when both are (a client may use either).</summary>
     public required WsrmVersion? AcceptedVersion { get; init; }
 
@@ -23,25 +34,16 @@ public sealed record WsrmEndpointSettings
 
     public bool Accepts(WsrmVersion version) => AcceptedVersion is null || AcceptedVersion == version;
 
-    /// <summary>
-    /// The known keys of <c>akka-port-share.reliable-session</c> (and of an endpoint's own block): that block is
-    /// shared by two modules, so a key is unknown only when neither reference.conf has it.
-    /// </summary>
-    public static Config ReliableSessionReference() =>
-        ServiceModelSettings.DefaultConfig().WithFallback(ReliableSessionSettings.DefaultConfig());
-
     public static WsrmEndpointSettings Create(ActorSystem system, string? endpointPath = null) =>
         Create(system.Settings.Config, endpointPath);
 
     /// <summary>
     /// Reads and checks the global block, or <paramref name="endpointPath"/> falling back to it: every problem
-    /// (a key neither module knows, a bad value) at once in a <see cref="SettingsException"/>.
+    /// (an unknown key, a bad value, one out of WCF's range) at once in a <see cref="SettingsException"/>.
     /// </summary>
     public static WsrmEndpointSettings Create(Config root, string? endpointPath = null)
     {
-        var c = endpointPath is null
-            ? new SettingsReader(root, ReliableSessionReference(), ReliableSessionSettings.ConfigPath)
-            : new SettingsReader(root, ReliableSessionReference(), endpointPath, overrides: ReliableSessionSettings.ConfigPath);
+        var c = Reader(root, endpointPath);
         var version = c.OneOf("reliable-messaging-version", "any", "wsrm-feb2005", "wsrm11");
         var settings = new WsrmEndpointSettings
         {
@@ -52,8 +54,19 @@ public sealed record WsrmEndpointSettings
                 "wsrm11" => WsrmVersion.V11,
                 _ => null,
             },
+            Session = ReliableSessionSettings.Read(c),
+            // WCF's own ranges (ReliableSessionBindingElement.MaxPendingChannels; ServiceThrottle's sessions).
+            MaxPendingChannels = c.Int("max-pending-channels", 1, 16384),
+            MaxConcurrentSessions = c.PositiveInt("max-concurrent-sessions"),
         };
         c.ThrowIfInvalid();
         return settings;
     }
+
+    /// <summary>Keys of an endpoint's own block that are no reliable-session setting (each with the nearest one).</summary>
+    public static IReadOnlyList<string> UnknownKeys(Config root, string endpointPath) => Reader(root, endpointPath).UnknownKeys();
+
+    private static SettingsReader Reader(Config root, string? endpointPath) => endpointPath is null
+        ? new SettingsReader(root, ServiceModelSettings.DefaultConfig(), ConfigPath)
+        : new SettingsReader(root, ServiceModelSettings.DefaultConfig(), endpointPath, overrides: ConfigPath);
 }

@@ -21,6 +21,7 @@ public sealed record WorkerSettings
     public required string DataHostname { get; init; }
     public required int DataPort { get; init; }
     public required int TcpMaxSegmentSize { get; init; }
+    public required int DataListenBacklog { get; init; }
     public required TimeSpan ReceiveTimeout { get; init; }
     public required TimeSpan ConnectionIdleTimeout { get; init; }
     public required int MaxMessageSize { get; init; }
@@ -33,6 +34,12 @@ public sealed record WorkerSettings
     public required long MaxUnsentBytesTotal { get; init; }
     public required int MaxConnections { get; init; }
     public required int MaxMessagesBeforeAnswer { get; init; }
+    public required int ReadBufferSize { get; init; }
+    public required int FaultDrainLimit { get; init; }
+    public required TimeSpan FaultTimeout { get; init; }
+
+    /// <summary>How long a health check waits for the worker actor's status before it reports it unhealthy.</summary>
+    public required TimeSpan HealthCheckTimeout { get; init; }
 
     /// <summary>How long every address has, from the start, to be registered; zero: no limit.</summary>
     public required TimeSpan StartTimeout { get; init; }
@@ -81,6 +88,7 @@ public sealed record WorkerSettings
             DataHostname = c.String("data-endpoint.hostname"),
             DataPort = c.Int("data-endpoint.port", 0, 65535),
             TcpMaxSegmentSize = c.Bytes("data-endpoint.tcp-max-segment-size", 0, 65535),
+            DataListenBacklog = c.PositiveInt("data-endpoint.listen-backlog"),
             ReceiveTimeout = c.Duration("receive-timeout"),
             ConnectionIdleTimeout = c.Duration("connection-idle-timeout"),
             MaxMessageSize = c.Bytes("max-message-size", 1),
@@ -93,6 +101,10 @@ public sealed record WorkerSettings
             MaxUnsentBytesTotal = c.Bytes("max-unsent-bytes-total", 1),
             MaxConnections = c.PositiveInt("max-connections"),
             MaxMessagesBeforeAnswer = c.PositiveInt("max-messages-before-answer"),
+            ReadBufferSize = c.Bytes("read-buffer-size", 1024),
+            FaultDrainLimit = c.Bytes("fault-drain-limit"),
+            FaultTimeout = c.Duration("fault-timeout"),
+            HealthCheckTimeout = c.Duration("health-check-timeout"),
             StartTimeout = c.Duration("start-timeout", allowZero: true),
             DrainTimeout = c.Duration("drain-timeout", allowZero: true),
             ExitOnRefusal = c.Bool("exit-on-refusal"),

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Hosting;
+using AkkaPortShare.Worker.Configuration;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using static AkkaPortShare.Worker.WorkerProtocol;
 
@@ -18,22 +19,26 @@ public static class WorkerHealthChecks
     public const string LiveName = "akka-port-share-worker-live";
     public const string ReadyName = "akka-port-share-worker-ready";
 
-    // A worker actor that does not answer this soon is busy beyond health (its mailbox holds hand-overs only).
-    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(3);
+    // The checks are registered before the settings are read (when the actor system starts); health-check-timeout
+    // is known once the worker actor is, which is all the checks ask.
+    internal static AkkaConfigurationBuilder AddWorkerHealthChecks(this AkkaConfigurationBuilder builder,
+        Func<WorkerSettings?> settings) => builder
+        .WithHealthCheck(LiveName, (system, registry, cancel) => CheckLiveAsync(system, registry, settings, cancel),
+            HealthStatus.Unhealthy, [LiveTag])
+        .WithHealthCheck(ReadyName, (system, registry, cancel) => CheckReadyAsync(system, registry, settings, cancel),
+            HealthStatus.Unhealthy, [ReadyTag]);
 
-    internal static AkkaConfigurationBuilder AddWorkerHealthChecks(this AkkaConfigurationBuilder builder) => builder
-        .WithHealthCheck(LiveName, CheckLiveAsync, HealthStatus.Unhealthy, [LiveTag])
-        .WithHealthCheck(ReadyName, CheckReadyAsync, HealthStatus.Unhealthy, [ReadyTag]);
-
-    private static async Task<HealthCheckResult> CheckLiveAsync(ActorSystem system, ActorRegistry registry, CancellationToken cancel)
+    private static async Task<HealthCheckResult> CheckLiveAsync(ActorSystem system, ActorRegistry registry,
+        Func<WorkerSettings?> settings, CancellationToken cancel)
     {
-        var (status, problem) = await AskStatusAsync(system, registry, cancel);
+        var (status, problem) = await AskStatusAsync(system, registry, settings, cancel);
         return status is null ? HealthCheckResult.Unhealthy(problem) : HealthCheckResult.Healthy("the worker actor answers");
     }
 
-    private static async Task<HealthCheckResult> CheckReadyAsync(ActorSystem system, ActorRegistry registry, CancellationToken cancel)
+    private static async Task<HealthCheckResult> CheckReadyAsync(ActorSystem system, ActorRegistry registry,
+        Func<WorkerSettings?> settings, CancellationToken cancel)
     {
-        var (status, problem) = await AskStatusAsync(system, registry, cancel);
+        var (status, problem) = await AskStatusAsync(system, registry, settings, cancel);
         if (status is null) return HealthCheckResult.Unhealthy(problem);
         var data = status.Addresses.ToDictionary(a => a.BaseAddress, a => (object)a.State.ToString());
         var notRegistered = status.Addresses.Where(a => a.State != RegistrationState.Registered).ToList();
@@ -45,18 +50,19 @@ public static class WorkerHealthChecks
     }
 
     private static async Task<(WorkerStatus? Status, string Problem)> AskStatusAsync(ActorSystem system, ActorRegistry registry,
-        CancellationToken cancel)
+        Func<WorkerSettings?> settings, CancellationToken cancel)
     {
         if (system.WhenTerminated.IsCompleted) return (null, "the actor system has terminated");
         if (CoordinatedShutdown.Get(system).ShutdownReason is { } reason) return (null, $"the actor system is shutting down ({reason})");
-        if (!registry.TryGet<PortShareWorker>(out var worker)) return (null, "the worker actor has not started");
+        if (!registry.TryGet<PortShareWorker>(out var worker) || settings() is not { HealthCheckTimeout: var timeout })
+            return (null, "the worker actor has not started");
         try
         {
-            return (await worker.Ask<WorkerStatus>(GetStatus.Instance, AskTimeout, cancel), "");
+            return (await worker.Ask<WorkerStatus>(GetStatus.Instance, timeout, cancel), "");
         }
         catch (Exception e) when (e is AskTimeoutException or TaskCanceledException or OperationCanceledException)
         {
-            return (null, $"the worker actor did not answer within {AskTimeout.TotalSeconds:0} s (stopped or stuck)");
+            return (null, $"the worker actor did not answer within health-check-timeout {timeout} (stopped or stuck)");
         }
     }
 }

@@ -89,16 +89,22 @@ public sealed class WorkerOptions
         return problems.Distinct().ToList();
     }
 
+    /// <summary>
+    /// Any key of <c>akka-port-share.worker</c>, by its reference.conf name (<c>worker.Settings.Set("max-connections",
+    /// 200)</c>); it wins over <see cref="Router"/> and <see cref="RegistrationSecret"/>. Checked like the file's
+    /// keys when the actor system starts. Not a property per key: reference.conf stays the one list of keys (see
+    /// RouterOptions for why), and WorkerOptionsSpec sets every one of them this way and reads it back.
+    /// </summary>
+    public HoconOverrides Settings { get; } = new(WorkerSettings.ConfigPath);
+
     internal string ToHocon()
     {
-        var lines = new List<string>();
-        if (Router is not null) lines.Add($"{WorkerSettings.ConfigPath}.router = {Quote(Router)}");
-        if (RegistrationSecret is not null) lines.Add($"{WorkerSettings.ConfigPath}.registration-secret = {Quote(RegistrationSecret)}");
-        return string.Join("\n", lines);
+        var properties = new HoconOverrides(WorkerSettings.ConfigPath);
+        if (Router is not null) properties.Set("router", Router);
+        if (RegistrationSecret is not null) properties.Set("registration-secret", RegistrationSecret);
+        // A later line wins in HOCON: a key set through Settings overrides the property.
+        return properties.ToHocon() + Settings.ToHocon();
     }
-
-    // A HOCON quoted string: JSON escaping, so any character (quotes, backslashes, '$') is taken literally.
-    private static string Quote(string value) => System.Text.Json.JsonSerializer.Serialize(value);
 }
 
 public static class WorkerHostingExtensions
@@ -114,6 +120,7 @@ public static class WorkerHostingExtensions
     {
         var options = new WorkerOptions();
         configure(options);
+        WorkerSettings? started = null; // the health checks' timeout, once the settings are read
         return builder
             .AddHocon(options.ToHocon(), HoconAddMode.Prepend)
             .AddHocon(WorkerSettings.DefaultConfig(), HoconAddMode.Append)
@@ -128,10 +135,11 @@ public static class WorkerHostingExtensions
                 }
                 // An unsafe hand-over directory fails the start rather than leaving a worker that serves nothing.
                 if (Interop.UnixHandover.IsSupported && !PrepareHandoverDirectory(system, settings!)) return;
+                started = settings;
                 registry.Register<PortShareWorker>(
                     system.ActorOf(WorkerActor.Props(settings!, options.Services.ToList()), WorkerName));
             })
-            .AddWorkerHealthChecks();
+            .AddWorkerHealthChecks(() => started);
     }
 
     private static bool PrepareHandoverDirectory(ActorSystem system, WorkerSettings settings)

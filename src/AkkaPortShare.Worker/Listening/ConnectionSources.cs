@@ -121,14 +121,14 @@ internal static class ConnectionSources
         }
     }
 
-    public static Socket ListenTcp(string hostname, int port, int maxSegmentSize)
+    public static Socket ListenTcp(string hostname, int port, int maxSegmentSize, int backlog)
     {
         var address = hostname is "localhost" ? IPAddress.Loopback : IPAddress.Parse(hostname);
         var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         if (address.Equals(IPAddress.IPv6Any)) socket.DualMode = true;
         socket.Bind(new IPEndPoint(address, port));
         TcpSegmentSize.Cap(socket, maxSegmentSize);
-        socket.Listen(512);
+        socket.Listen(backlog);
         return socket;
     }
 }

@@ -68,7 +68,7 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
         _settings = settings;
         _services = services;
         _exit = exit;
-        _registry = Context.ActorSelection($"{settings.Router}/user/port-share-registry");
+        _registry = Context.ActorSelection(settings.Router + RegistryProtocol.RegistryPath);
         _routerAddress = _registry.Anchor.Path.Address; // not Address.Parse: it lower-cases the system name
         _gate = new RouterChannelGate(settings.MaxUnverifiedHandoverChannels, settings.HandoverVerifyTimeout,
             settings.AllowedRouterUserIds, _log,
@@ -154,7 +154,7 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
             _routes.Add(BaseAddress.Parse(_services[i].Address), Context.ActorOf(_services[i].Service, $"service-{i}"));
 
         var self = Self;
-        _dataListener = ConnectionSources.ListenTcp(_settings.DataHostname, _settings.DataPort, _settings.TcpMaxSegmentSize);
+        _dataListener = ConnectionSources.ListenTcp(_settings.DataHostname, _settings.DataPort, _settings.TcpMaxSegmentSize, _settings.DataListenBacklog);
         _ = ConnectionSources.AcceptDataConnections(_dataListener, a => self.Tell(a), _stopping.Token);
 
         if (UnixHandover.IsSupported)

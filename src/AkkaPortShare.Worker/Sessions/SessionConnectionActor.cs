@@ -19,7 +19,6 @@ namespace AkkaPortShare.Worker.Sessions;
 /// </summary>
 internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
 {
-    private const int ReadBufferSize = 64 * 1024;
 
     private sealed record BytesRead(int Count);
     private sealed record ReadFailed(Exception Cause);
@@ -80,7 +79,7 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
         _settings = settings;
         _peer = socket.RemoteEndPoint?.ToString() ?? "unknown peer";
         _preamble = new PreambleDecoder(settings.MaxViaSize, settings.MaxContentTypeSize);
-        _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(ReadBufferSize, alreadyRead.Length));
+        _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(settings.ReadBufferSize, alreadyRead.Length));
         alreadyRead.CopyTo(_buffer, 0);
         _filled = alreadyRead.Length;
         AwaitingPreamble();
@@ -413,7 +412,7 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
         {
             _log.Warning("Could not hand {0} back to the router ({1}): ConnectionDispatchFailed", _peer, e.Message);
             _ = FramingFaultSender.SendAndCloseAsync(_socket, FramingFaults.ConnectionDispatchFailed,
-                FramingFaultSender.MaxDrainSize, FramingFaultSender.DefaultTimeout);
+                _settings.FaultDrainLimit, _settings.FaultTimeout);
         }
         Context.Stop(Self);
         return false;
@@ -504,7 +503,7 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
         _log.Info("Connection from {0}: {1}; answering {2}", _peer, reason, faultUri);
         _metrics.Faulted(faultUri);
         _socketGivenAway = true;
-        _ = FramingFaultSender.SendAndCloseAsync(_socket, faultUri, FramingFaultSender.MaxDrainSize, FramingFaultSender.DefaultTimeout);
+        _ = FramingFaultSender.SendAndCloseAsync(_socket, faultUri, _settings.FaultDrainLimit, _settings.FaultTimeout);
         Context.Stop(Self);
         return false;
     }

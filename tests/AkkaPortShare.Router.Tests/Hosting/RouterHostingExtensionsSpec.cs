@@ -1,6 +1,8 @@
 using Akka.Actor;
 using Akka.Hosting;
 using AkkaPortShare.Hosting;
+using AkkaPortShare.Registration;
+using AkkaPortShare.Router.Configuration;
 using AkkaPortShare.Router.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -46,5 +48,14 @@ public sealed class RouterHostingExtensionsSpec
         {
             Environment.ExitCode = before; // the test host's own exit code
         }
+    }
+
+    [Fact]
+    public void The_registry_path_workers_address_is_the_one_selection_path_remoting_lets_in()
+    {
+        // reference.conf cannot take the path from RegistryProtocol: this keeps the two in step.
+        Assert.Equal([RegistryProtocol.RegistryPath],
+            RouterSettings.DefaultConfig().GetStringList("akka.remote.trusted-selection-paths"));
+        Assert.Equal("/user/" + RouterHostingExtensions.RegistryName, RegistryProtocol.RegistryPath);
     }
 }

@@ -152,7 +152,7 @@ public sealed class ServiceModelMetricsSpec : Akka.TestKit.Xunit2.TestKit
     {
         var version = WsrmVersion.February2005;
         var endpoint = Sys.ActorOf(ReliableEndpointActor.Props(Echo, _implementation.Ref, ServiceModelSettings.Create(Sys),
-            ReliableSessionSettings.Create(Sys), WsrmEndpointSettings.Create(Sys),
+            WsrmEndpointSettings.Create(Sys),
             ServiceModelMetrics.Get(Sys).ForEndpoint(BaseAddress, Echo.ContractName)));
         var connection = CreateTestProbe();
         connection.IgnoreMessages<RmHandled>();

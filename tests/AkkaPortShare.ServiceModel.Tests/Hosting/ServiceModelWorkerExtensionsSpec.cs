@@ -5,8 +5,8 @@ using AkkaPortShare.ServiceModel.Hosting;
 namespace AkkaPortShare.ServiceModel.Tests.Hosting;
 
 /// <summary>
-/// ServeContract's settings check: the WCF layer's block, the reliable-session block it shares with
-/// AkkaPortShare.ReliableSessions, and an endpoint's own block, all checked at once before the worker starts.
+/// ServeContract's settings check: the WCF layer's blocks (service-model, and reliable-session, which it owns whole:
+/// the session's keys and the listening ones), and an endpoint's own block, all checked at once before the worker starts.
 /// </summary>
 public sealed class ServiceModelWorkerExtensionsSpec
 {
@@ -26,7 +26,7 @@ public sealed class ServiceModelWorkerExtensionsSpec
     }
 
     [Fact]
-    public void The_keys_of_both_modules_owning_the_reliable_session_block_are_known_there_and_in_an_endpoint_block()
+    public void Session_and_listening_keys_of_the_reliable_session_block_are_known_there_and_in_an_endpoint_block()
     {
         Assert.Empty(Problems("""
             akka-port-share.reliable-session { reliable-messaging-version = wsrm11, max-transfer-window-size = 16 }

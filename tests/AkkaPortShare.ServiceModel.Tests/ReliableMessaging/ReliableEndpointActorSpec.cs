@@ -46,16 +46,19 @@ public sealed partial class ReliableEndpointActorSpec : Akka.TestKit.Xunit2.Test
     private IActorRef StartEndpoint(int maxConcurrentSessions = 100, int maxPendingChannels = 4,
         TimeSpan? acknowledgementInterval = null, WsrmVersion? acceptedVersion = null, long? maxMessageNumber = null)
     {
-        var settings = ReliableSessionSettings.Create(Sys);
+        var settings = WsrmEndpointSettings.Create(Sys);
         return Sys.ActorOf(ReliableEndpointActor.Props(Echo, _implementation.Ref, ServiceModelSettings.Create(Sys),
             settings with
             {
                 MaxConcurrentSessions = maxConcurrentSessions,
                 MaxPendingChannels = maxPendingChannels,
-                AcknowledgementInterval = acknowledgementInterval ?? settings.AcknowledgementInterval,
-                MaxMessageNumber = maxMessageNumber ?? settings.MaxMessageNumber,
+                AcceptedVersion = acceptedVersion,
+                Session = settings.Session with
+                {
+                    AcknowledgementInterval = acknowledgementInterval ?? settings.Session.AcknowledgementInterval,
+                    MaxMessageNumber = maxMessageNumber ?? settings.Session.MaxMessageNumber,
+                },
             },
-            WsrmEndpointSettings.Create(Sys) with { AcceptedVersion = acceptedVersion },
             ServiceModelMetrics.Get(Sys).ForEndpoint(To.ToString(), Echo.ContractName)));
     }
 
