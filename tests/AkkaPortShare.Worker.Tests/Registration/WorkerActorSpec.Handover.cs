@@ -3,7 +3,6 @@ using Akka.Actor;
 using AkkaPortShare.Framing;
 using AkkaPortShare.Handover;
 using AkkaPortShare.Interop;
-using AkkaPortShare.Worker.Tests.TestSupport;
 using static AkkaPortShare.Registration.RegistryProtocol;
 using static AkkaPortShare.Worker.FramingSession;
 
