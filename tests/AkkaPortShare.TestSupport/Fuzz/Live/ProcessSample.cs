@@ -3,18 +3,8 @@ namespace AkkaPortShare.TestSupport.Fuzz.Live;
 /// <summary>Open descriptors and resident memory of a process, from /proc (Linux).</summary>
 public readonly record struct ProcessSample(int OpenDescriptors, long ResidentBytes)
 {
-    public static ProcessSample Of(int pid)
-    {
-        var fds = Directory.GetFiles($"/proc/{pid}/fd").Length;
-        long rss = 0;
-        foreach (var line in File.ReadLines($"/proc/{pid}/status"))
-        {
-            if (!line.StartsWith("VmRSS:", StringComparison.Ordinal)) continue;
-            rss = long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
-            break;
-        }
-        return new ProcessSample(fds, rss);
-    }
+    public static ProcessSample Of(int pid) =>
+        new(Processes.ProcessStats.OpenDescriptors(pid), Processes.ProcessStats.ResidentBytes(pid));
 
     public override string ToString() => $"{OpenDescriptors} fds, RSS {ResidentBytes / (1024.0 * 1024):F1} MiB";
 }
