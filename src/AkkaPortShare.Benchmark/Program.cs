@@ -28,9 +28,9 @@ catch (Exception e) when (e is ArgumentException or FormatException)
 }
 
 // Whatever happens, the processes this benchmark started do not outlive it.
-AppDomain.CurrentDomain.ProcessExit += (_, _) => ChildProcess.KillAll();
-using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => ChildProcess.KillAll());
-using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => ChildProcess.KillAll());
+AppDomain.CurrentDomain.ProcessExit += (_, _) => ManagedProcess.KillAll();
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => ManagedProcess.KillAll());
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => ManagedProcess.KillAll());
 
 var repoRoot = Path.GetFullPath(options.RepoRoot);
 var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name; // bin/<Configuration>/net10.0

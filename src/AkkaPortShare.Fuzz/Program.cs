@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Net;
-using AkkaPortShare.Fuzz.Cases;
-using AkkaPortShare.Fuzz.Live;
-using AkkaPortShare.Fuzz.Oracle;
+using AkkaPortShare.TestSupport.Fuzz.Cases;
+using AkkaPortShare.TestSupport.Fuzz.Live;
+using AkkaPortShare.TestSupport.Fuzz.Oracle;
 using AkkaPortShare.Fuzz.Remote;
 
 // aps-fuzz: fuzzing, slow-client and soak drivers for the AkkaPortShare router (see run.sh and soak.sh).

@@ -57,7 +57,7 @@ public sealed class HeldConnectionsScenario : IScenario
             var front = topology.FrontOf(path);
             var worker = topology.Worker;
             long frontBefore = front?.ResidentBytes() ?? 0, workerBefore = worker.ResidentBytes();
-            var frontFdsBefore = front is null ? 0 : ChildProcess.OpenDescriptors(front.Id);
+            var frontFdsBefore = front is null ? 0 : ProcessStats.OpenDescriptors(front.Id);
             await PauseForProfilerAsync(options, "baseline", path, front, worker, ct);
 
             // Two steps, half and all: growth from held state is linear in the count, while a fresh process's
@@ -71,7 +71,7 @@ public sealed class HeldConnectionsScenario : IScenario
             opening.Stop();
             await Task.Delay(options.HeldSettle, ct);
             long frontHeld = front?.ResidentBytes() ?? 0, workerHeld = worker.ResidentBytes();
-            var frontFdsHeld = front is null ? 0 : ChildProcess.OpenDescriptors(front.Id);
+            var frontFdsHeld = front is null ? 0 : ProcessStats.OpenDescriptors(front.Id);
             await PauseForProfilerAsync(options, $"{opened:N0} held", path, front, worker, ct);
 
             // The held sessions must still work: every 100th echoes once.
@@ -123,8 +123,8 @@ public sealed class HeldConnectionsScenario : IScenario
     /// managed heap with dotnet-trace's System.Runtime counters. RSS alone cannot tell held state from garbage the GC
     /// has not collected yet, nor from memory it keeps committed for reuse.
     /// </summary>
-    private static async Task PauseForProfilerAsync(BenchmarkOptions options, string what, BenchPath path, ChildProcess? front,
-        ChildProcess worker, CancellationToken ct)
+    private static async Task PauseForProfilerAsync(BenchmarkOptions options, string what, BenchPath path, ManagedProcess? front,
+        ManagedProcess worker, CancellationToken ct)
     {
         if (options.HeldPause <= TimeSpan.Zero) return;
         Console.WriteLine($"Pausing {options.HeldPause.TotalSeconds:0} s at {what} on {path.Label}: " +

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
+using AkkaPortShare.TestSupport.Processes;
+using AkkaPortShare.TestSupport.Sockets;
 
 namespace AkkaPortShare.Benchmark.Topology;
 
@@ -17,15 +19,15 @@ public sealed class PortShareTopology : IDisposable
     private readonly string _workerDll;
     private readonly string _logDirectory;
     private readonly string _workerConfig;
-    private ChildProcess? _router;
-    private ChildProcess? _worker;
-    private ChildProcess? _haproxy;
+    private ManagedProcess? _router;
+    private ManagedProcess? _worker;
+    private ManagedProcess? _haproxy;
     private int _starts;
 
-    public int RouterPort { get; } = FreePort();
-    public int RemotingPort { get; } = FreePort();
-    public int WorkerDataPort { get; } = FreePort();
-    public int HaproxyPort { get; } = FreePort();
+    public int RouterPort { get; } = FreePort.BelowEphemeralRange();
+    public int RemotingPort { get; } = FreePort.BelowEphemeralRange();
+    public int WorkerDataPort { get; } = FreePort.BelowEphemeralRange();
+    public int HaproxyPort { get; } = FreePort.BelowEphemeralRange();
     public RouterMode? RouterMode { get; private set; }
     public bool WithHaproxy { get; private set; }
 
@@ -54,9 +56,9 @@ public sealed class PortShareTopology : IDisposable
             """);
     }
 
-    public ChildProcess Worker => _worker ?? throw new InvalidOperationException("the worker is not running");
-    public ChildProcess? Router => _router;
-    public ChildProcess? HaproxyProcess => _haproxy;
+    public ManagedProcess Worker => _worker ?? throw new InvalidOperationException("the worker is not running");
+    public ManagedProcess? Router => _router;
+    public ManagedProcess? HaproxyProcess => _haproxy;
 
     public async Task StartAsync(RouterMode mode, bool withHaproxy)
     {
@@ -85,7 +87,7 @@ public sealed class PortShareTopology : IDisposable
     });
 
     /// <summary>The process in front of the worker on this path (router or HAProxy); null for direct.</summary>
-    public ChildProcess? FrontOf(BenchPath path) => path.Name switch
+    public ManagedProcess? FrontOf(BenchPath path) => path.Name switch
     {
         "handover" or "relay" => _router,
         "haproxy" => _haproxy,
@@ -187,7 +189,7 @@ public sealed class PortShareTopology : IDisposable
             akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = {{RemotingPort}} }
             """);
         var n = Interlocked.Increment(ref _starts);
-        _router = ChildProcess.StartDll($"router ({mode})", _routerDll, ["--config", config],
+        _router = ManagedProcess.StartDllLogged($"router ({mode})", _routerDll, ["--config", config],
             Path.Combine(_logDirectory, $"{n:D2}-router-{mode.ToString().ToLowerInvariant()}.log"));
         await _router.WaitForLineAsync("Listening on", StartTimeout);
         RouterMode = mode;
@@ -196,7 +198,7 @@ public sealed class PortShareTopology : IDisposable
     private async Task StartWorkerAsync()
     {
         var n = Interlocked.Increment(ref _starts);
-        _worker = ChildProcess.StartDll("echo worker", _workerDll,
+        _worker = ManagedProcess.StartDllLogged("echo worker", _workerDll,
             ["--address", RegisteredAddress, "--router", RouterAddress, "--identity", "benchmark-worker", "--config", _workerConfig,
                 "--wcf-address", $"net.tcp://+:{RouterPort}/{Scenarios.ReliableLoad.PlainPath}",
                 .. _options.RmWindows.Distinct().SelectMany(w => (string[])["--wcf-reliable",
@@ -214,7 +216,7 @@ public sealed class PortShareTopology : IDisposable
         // Room for the held connections, but never more than the open-file limit allows (2 descriptors each).
         var limit = Scenarios.HeldConnectionsScenario.OpenFileLimit() ?? 1_000_000;
         var maxConn = (int)Math.Max(1000, Math.Min(_options.HeldConnections + 500, (limit - 100) / 2));
-        _haproxy = ChildProcess.Start("haproxy", _options.Haproxy, ["-db", "-f", _options.HaproxyConfig],
+        _haproxy = ManagedProcess.StartLogged("haproxy", _options.Haproxy, ["-db", "-f", _options.HaproxyConfig],
             Path.Combine(_logDirectory, $"{n:D2}-haproxy.log"),
             new Dictionary<string, string>
             {
@@ -239,40 +241,6 @@ public sealed class PortShareTopology : IDisposable
                 await Task.Delay(50);
             }
         }
-    }
-
-    private static readonly HashSet<int> Taken = [];
-
-    // A free port BELOW the kernel's ephemeral range: the load generator's own connections (and their TIME_WAIT
-    // leftovers) take ephemeral ports, and must never hold a port a restarted router or worker binds again.
-    private static int FreePort()
-    {
-        var low = 32768;
-        try
-        {
-            low = int.Parse(File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split('\t', ' ')[0]);
-        }
-        catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException)
-        {
-        }
-        var from = Math.Max(1024, Math.Min(low, 32768) - 12000);
-        var to = Math.Max(from + 100, Math.Min(low, 32768) - 1);
-        for (var attempt = 0; attempt < 1000; attempt++)
-        {
-            var port = Random.Shared.Next(from, to);
-            lock (Taken)
-                if (!Taken.Add(port)) continue;
-            try
-            {
-                using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                socket.Bind(new IPEndPoint(IPAddress.Loopback, port));
-                return port;
-            }
-            catch (SocketException)
-            {
-            }
-        }
-        throw new InvalidOperationException($"no free loopback port in {from}-{to}");
     }
 
     public void Dispose()

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
-using AkkaPortShare.Fuzz.Live;
+using AkkaPortShare.TestSupport.Fuzz.Live;
 using AkkaPortShare.IntegrationTests.Harness;
 using AkkaPortShare.Registration;
 using Xunit.Abstractions;

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using AkkaPortShare.Framing;
-using AkkaPortShare.Fuzz.Live;
+using AkkaPortShare.TestSupport.Fuzz.Live;
 using AkkaPortShare.IntegrationTests.Harness;
 using Xunit.Abstractions;
 

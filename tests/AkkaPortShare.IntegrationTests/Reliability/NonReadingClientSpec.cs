@@ -39,7 +39,7 @@ public sealed class NonReadingClientSpec(ITestOutputHelper output)
 
         await NormalCallAsync(host, endpoint, "warm-up");
         await Task.Delay(TimeSpan.FromSeconds(1));
-        var idle = ProcessMemory.RssMegabytes(worker.Id);
+        var idle = ProcessStats.RssMegabytes(worker.Id);
 
         using var stop = new CancellationTokenSource(Flood);
         var sent = new long[Flooders];
@@ -53,14 +53,14 @@ public sealed class NonReadingClientSpec(ITestOutputHelper output)
         {
             await NormalCallAsync(host, endpoint, $"call {served}");
             served++;
-            peak = Math.Max(peak, ProcessMemory.RssMegabytes(worker.Id));
+            peak = Math.Max(peak, ProcessStats.RssMegabytes(worker.Id));
             await Task.Delay(TimeSpan.FromMilliseconds(500));
-            peak = Math.Max(peak, ProcessMemory.RssMegabytes(worker.Id));
+            peak = Math.Max(peak, ProcessStats.RssMegabytes(worker.Id));
         }
         await Task.WhenAll(flooders);
         await Task.Delay(TimeSpan.FromSeconds(2));
         await NormalCallAsync(host, endpoint, "after");
-        var after = ProcessMemory.RssMegabytes(worker.Id);
+        var after = ProcessStats.RssMegabytes(worker.Id);
 
         output.WriteLine($"{endpoint}: {Flooders} non-reading clients for {clock.Elapsed.TotalSeconds:F0} s sent {sent.Sum() / (1024 * 1024)} MB " +
                          $"(least {sent.Min() / 1024} KB); worker RSS idle {idle:F0} MB, peak {peak:F0} MB (+{peak - idle:F0}), " +

@@ -1,6 +1,6 @@
 using System.Net;
-using AkkaPortShare.Fuzz.Cases;
-using AkkaPortShare.Fuzz.Live;
+using AkkaPortShare.TestSupport.Fuzz.Cases;
+using AkkaPortShare.TestSupport.Fuzz.Live;
 using AkkaPortShare.IntegrationTests.Harness;
 using Xunit.Abstractions;
 

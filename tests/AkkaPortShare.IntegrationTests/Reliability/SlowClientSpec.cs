@@ -1,5 +1,5 @@
 using System.Net;
-using AkkaPortShare.Fuzz.Live;
+using AkkaPortShare.TestSupport.Fuzz.Live;
 using AkkaPortShare.IntegrationTests.Harness;
 using Xunit.Abstractions;
 

@@ -2,8 +2,8 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using AkkaPortShare.Framing;
-using AkkaPortShare.Fuzz.Cases;
-using AkkaPortShare.Fuzz.Live;
+using AkkaPortShare.TestSupport.Fuzz.Cases;
+using AkkaPortShare.TestSupport.Fuzz.Live;
 using AkkaPortShare.IntegrationTests.Harness;
 using Xunit.Abstractions;
 
@@ -76,7 +76,7 @@ public sealed class WorkerDeathSpec(ITestOutputHelper output)
             await SessionClient.RunAsync(clients, via, message, ClientTimeout);
             return "served";
         }
-        catch (FaultReceivedException e)
+        catch (FramingFaultException e)
         {
             return $"fault {e.Name}";
         }

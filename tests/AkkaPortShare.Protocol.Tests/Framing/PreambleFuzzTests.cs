@@ -1,6 +1,6 @@
 using AkkaPortShare.Framing;
-using AkkaPortShare.Fuzz.Cases;
-using AkkaPortShare.Fuzz.Oracle;
+using AkkaPortShare.TestSupport.Fuzz.Cases;
+using AkkaPortShare.TestSupport.Fuzz.Oracle;
 using Xunit.Abstractions;
 
 namespace AkkaPortShare.Protocol.Tests.Framing;

@@ -19,8 +19,9 @@ public sealed class UndeliveredHandoversActorSpec() : Akka.TestKit.Xunit2.TestKi
     public async Task UndeliveredHandoversActor_must_answer_ConnectionDispatchFailed_for_a_dead_lettered_hand_over(bool inside)
     {
         var settings = RouterSettings.Create(Sys);
-        Sys.ActorOf(UndeliveredHandoversActor.Props(Sys.ActorOf(FaultDrainActor.Props(settings))));
-        await Task.Delay(200); // let it subscribe to dead letters
+        var undelivered = Sys.ActorOf(UndeliveredHandoversActor.Props(Sys.ActorOf(FaultDrainActor.Props(settings))));
+        // It subscribes to dead letters before it handles any message: once it answers, it listens.
+        await undelivered.Ask<ActorIdentity>(new Identify(null), TimeSpan.FromSeconds(3));
         var (server, client) = await Loopback.ConnectedPairAsync();
         using var _ = client;
         var handOver = new HandOver(server, [], "net.tcp://localhost/gone/");

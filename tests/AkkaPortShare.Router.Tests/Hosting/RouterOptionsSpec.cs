@@ -1,9 +1,9 @@
+using AkkaPortShare.TestSupport.Configuration;
 using System.Net;
 using Akka.Configuration;
 using AkkaPortShare.Configuration;
 using AkkaPortShare.Router.Configuration;
 using AkkaPortShare.Router.Hosting;
-using AkkaPortShare.Router.Tests.TestSupport;
 
 namespace AkkaPortShare.Router.Tests.Hosting;
 

@@ -42,6 +42,38 @@ public sealed class RegistryProtocolSerializerSpec() : Akka.TestKit.Xunit2.TestK
         Assert.True(bytes.Length < 200, $"{bytes.Length} bytes is not compact");
     }
 
+    /// <summary>
+    /// Every message type of the registry protocol (the only messages that cross Akka.Remote), found by reflection:
+    /// a type added to the protocol without a binding to this serializer, or without a sample in
+    /// <see cref="Messages"/> (so without the round trip above), fails here.
+    /// </summary>
+    [Fact]
+    public void Every_protocol_message_type_is_bound_to_this_serializer_and_has_a_round_trip_sample()
+    {
+        var protocolTypes = typeof(RegistryProtocol).GetNestedTypes()
+            .Where(t => t is { IsClass: true, IsAbstract: false })
+            .OrderBy(t => t.Name)
+            .ToList();
+        Assert.NotEmpty(protocolTypes);
+
+        var unbound = protocolTypes
+            .Where(t => Sys.Serialization.FindSerializerForType(t).Identifier != RegistryProtocolSerializer.SerializerId)
+            .Select(t => $"{t.Name} (serialized by {Sys.Serialization.FindSerializerForType(t).GetType().Name})");
+        Assert.Empty(unbound);
+
+        var samples = Messages().Cast<object[]>().Select(row => row[0]).ToList();
+        var sampled = samples.Select(m => m.GetType()).ToHashSet();
+        Assert.Empty(protocolTypes.Where(t => !sampled.Contains(t)).Select(t => t.Name));
+
+        // Each type's manifest is a distinct one of the serializer's.
+        var manifests = protocolTypes
+            .Select(t => samples.First(m => m.GetType() == t))
+            .Select(m => Serialization.ManifestFor(Sys.Serialization.FindSerializerFor(m), m))
+            .ToList();
+        Assert.Equal(manifests.Count, manifests.Distinct().Count());
+        Assert.Equal(RegistryProtocolSerializer.Manifests.OrderBy(m => m), manifests.OrderBy(m => m));
+    }
+
     [Fact]
     public void Oversized_truncated_padded_and_unknown_input_is_refused()
     {

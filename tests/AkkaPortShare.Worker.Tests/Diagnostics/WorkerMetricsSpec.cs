@@ -7,7 +7,6 @@ using AkkaPortShare.Framing;
 using AkkaPortShare.Worker.Configuration;
 using AkkaPortShare.Worker.Diagnostics;
 using AkkaPortShare.Worker.Sessions;
-using AkkaPortShare.Worker.Tests.TestSupport;
 using static AkkaPortShare.Worker.FramingSession;
 
 namespace AkkaPortShare.Worker.Tests.Diagnostics;

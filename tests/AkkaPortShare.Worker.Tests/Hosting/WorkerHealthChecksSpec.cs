@@ -60,13 +60,17 @@ public sealed class WorkerHealthChecksSpec : IAsyncLifetime
     private static Task<HealthReport> CheckAsync(IHost host, string tag) =>
         host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync(r => r.Tags.Contains(tag));
 
-    private static async Task<HealthReport> EventuallyAsync(IHost host, string tag, HealthStatus status)
+    private static Task<HealthReport> EventuallyAsync(IHost host, string tag, HealthStatus status) =>
+        EventuallyAsync(host, tag, report => report.Status == status);
+
+    // Polls the checks until the report is as expected (or 10 s passed): the report is the event waited for.
+    private static async Task<HealthReport> EventuallyAsync(IHost host, string tag, Func<HealthReport, bool> expected)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
         while (true)
         {
             var report = await CheckAsync(host, tag);
-            if (report.Status == status || DateTime.UtcNow > deadline) return report;
+            if (expected(report) || DateTime.UtcNow > deadline) return report;
             await Task.Delay(50);
         }
     }
@@ -89,9 +93,9 @@ public sealed class WorkerHealthChecksSpec : IAsyncLifetime
         var host = await StartAsync(Registered, Unanswered);
         await EventuallyAsync(host, WorkerHealthChecks.LiveTag, HealthStatus.Healthy);
 
-        // Long enough for the registry to have answered the other address (it answers at once).
-        await Task.Delay(500);
-        var ready = await CheckAsync(host, WorkerHealthChecks.ReadyTag);
+        // Once the registry answered the other address, only the unanswered one keeps it from being ready.
+        var ready = await EventuallyAsync(host, WorkerHealthChecks.ReadyTag,
+            r => r.Entries[WorkerHealthChecks.ReadyName].Data.TryGetValue(Registered, out var state) && "Registered".Equals(state));
 
         Assert.Equal(HealthStatus.Unhealthy, ready.Status);
         Assert.Equal($"{Unanswered} Pending", ready.Entries[WorkerHealthChecks.ReadyName].Description);

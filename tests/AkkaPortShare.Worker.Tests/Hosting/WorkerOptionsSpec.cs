@@ -1,8 +1,8 @@
+using AkkaPortShare.TestSupport.Configuration;
 using Akka.Configuration;
 using AkkaPortShare.Configuration;
 using AkkaPortShare.Worker.Configuration;
 using AkkaPortShare.Worker.Hosting;
-using AkkaPortShare.Worker.Tests.TestSupport;
 
 namespace AkkaPortShare.Worker.Tests.Hosting;
 

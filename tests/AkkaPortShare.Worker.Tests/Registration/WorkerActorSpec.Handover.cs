@@ -3,7 +3,6 @@ using Akka.Actor;
 using AkkaPortShare.Framing;
 using AkkaPortShare.Handover;
 using AkkaPortShare.Interop;
-using AkkaPortShare.Worker.Tests.TestSupport;
 using static AkkaPortShare.Registration.RegistryProtocol;
 using static AkkaPortShare.Worker.FramingSession;
 
@@ -128,9 +127,11 @@ public sealed partial class WorkerActorSpec
     {
         var worker = StartWorker([EchoAddress], settings: Settings("akka-port-share.worker.max-unverified-handover-channels = 2"));
         await ExpectRegisterAsync(EchoAddress);
+        // No wait needed between them: a connect returns once the kernel queued it, the worker accepts its
+        // hand-over socket in one sequential loop (FIFO) and tells itself each in that order, so the first is
+        // the oldest whenever the third arrives.
         var first = await ConnectToHandoverAsync(worker);
         var second = await ConnectToHandoverAsync(worker);
-        await Task.Delay(200); // accepted in order
 
         Socket? third = null;
         await EventFilter.Warning(contains: "2 hand-over connections were already waiting").ExpectOneAsync(async () =>

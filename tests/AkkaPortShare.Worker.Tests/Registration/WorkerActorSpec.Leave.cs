@@ -32,7 +32,9 @@ public sealed partial class WorkerActorSpec
         Assert.Equal([EchoAddress, OtherAddress], unregisters.Select(u => u.BaseAddress).Order());
 
         worker.Tell(new Unregistered(EchoAddress), _registryForwarder);
-        await Task.Delay(200);
+        await AwaitAssertAsync(async () => Assert.Equal(RegistrationState.Unregistered,
+            (await StatusAsync(worker)).Addresses.Single(a => a.BaseAddress == EchoAddress).State),
+            TimeSpan.FromSeconds(3), TimeSpan.FromMilliseconds(20));
         Assert.False(left.IsCompleted); // one address is still the router's
 
         worker.Tell(new Unregistered(OtherAddress), _registryForwarder);

@@ -9,7 +9,6 @@ using AkkaPortShare.Handover;
 using AkkaPortShare.Interop;
 using AkkaPortShare.Worker.Configuration;
 using AkkaPortShare.Worker.Registration;
-using AkkaPortShare.Worker.Tests.TestSupport;
 using static AkkaPortShare.Registration.RegistryProtocol;
 using static AkkaPortShare.Worker.FramingSession;
 using static AkkaPortShare.Worker.WorkerProtocol;
@@ -65,12 +64,6 @@ public sealed partial class WorkerActorSpec : Akka.TestKit.Xunit2.TestKit
         try { Directory.Delete(_handoverDirectory, recursive: true); } catch { /* never created */ }
     }
 
-    /// <summary>Forwards (keeping the sender) whatever reaches the registry's path to the registry probe.</summary>
-    private sealed class Forwarder(IActorRef to) : UntypedActor
-    {
-        protected override void OnReceive(object message) => to.Forward(message);
-    }
-
     /// <summary>A service actor: reports what it receives and its restarts to a probe; "boom" makes it throw.</summary>
     private sealed class ServiceStub : ReceiveActor
     {
@@ -96,8 +89,8 @@ public sealed partial class WorkerActorSpec : Akka.TestKit.Xunit2.TestKit
         while (await _registry.ReceiveOneAsync(TimeSpan.FromMilliseconds(150)) is Register) { }
     }
 
-    private IActorRef StartRegistryForwarder() =>
-        Sys.ActorOf(Props.Create(() => new Forwarder(_registry.Ref)), "port-share-registry");
+    /// <summary>Forwards (keeping the sender) whatever reaches the registry's path to the registry probe.</summary>
+    private IActorRef StartRegistryForwarder() => Sys.ActorOf(Forwarder.Props(_registry.Ref), "port-share-registry");
 
     private WorkerSettings Settings(string? overrides = null) =>
         WorkerSettings.Create(ConfigurationFactory

@@ -2,7 +2,6 @@ using System.Net.Sockets;
 using Akka.Actor;
 using AkkaPortShare.Worker.Configuration;
 using AkkaPortShare.Framing;
-using AkkaPortShare.Worker.Tests.TestSupport;
 using static AkkaPortShare.Worker.FramingSession;
 
 namespace AkkaPortShare.Worker.Tests.Sessions;

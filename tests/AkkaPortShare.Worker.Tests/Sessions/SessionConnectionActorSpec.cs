@@ -8,7 +8,6 @@ using AkkaPortShare.Interop;
 using AkkaPortShare.Worker.Configuration;
 using AkkaPortShare.Worker.Listening;
 using AkkaPortShare.Worker.Sessions;
-using AkkaPortShare.Worker.Tests.TestSupport;
 using static AkkaPortShare.Worker.FramingSession;
 
 namespace AkkaPortShare.Worker.Tests.Sessions;
