@@ -1,4 +1,4 @@
-using System.Diagnostics.Metrics;
+using AkkaPortShare.TestSupport.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -26,36 +26,22 @@ public sealed class RouterMetricsSpec : Akka.TestKit.Xunit2.TestKit
         akka-port-share.router { port = 0, listen-address = "127.0.0.1", fault-timeout = 2s }
         """;
 
-    private readonly MeterListener _listener = new();
-    private readonly Dictionary<string, long> _totals = [];
+    private readonly MeterRecorder _meters;
     private readonly List<Socket> _clients = [];
 
     public RouterMetricsSpec() : base(Config, "RouterMetricsSpec")
     {
-        var meter = RouterMetrics.Get(Sys).Meter; // this system's meter only: other specs run in parallel
-        _listener.InstrumentPublished = (instrument, listener) =>
-        {
-            if (instrument.Meter == meter) listener.EnableMeasurementEvents(instrument);
-        };
-        _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
-        {
-            var key = instrument.Name + string.Concat(tags.ToArray().Select(t => $"|{t.Key}={t.Value}"));
-            lock (_totals) _totals[key] = _totals.GetValueOrDefault(key) + value;
-        });
-        _listener.Start();
+        _meters = new MeterRecorder(RouterMetrics.Get(Sys).Meter); // this system's meter only: other specs run in parallel
     }
 
     protected override void Dispose(bool disposing)
     {
-        _listener.Dispose();
+        _meters.Dispose();
         foreach (var client in _clients) client.DisposeQuietly();
         base.Dispose(disposing);
     }
 
-    private long Total(string key)
-    {
-        lock (_totals) return _totals.GetValueOrDefault(key);
-    }
+    private long Total(string key) => _meters.Total(key);
 
     [Fact]
     public async Task RouterMetrics_must_count_accepted_connections_and_protocol_failures_by_kind()
@@ -91,23 +77,13 @@ public sealed class RouterMetricsSpec : Akka.TestKit.Xunit2.TestKit
     public void RouterMetrics_must_keep_registrations_active_as_uris_come_and_go()
     {
         var metrics = RouterMetrics.Get(Sys);
-        var active = 0;
-        using var gauge = new MeterListener();
-        gauge.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Meter == metrics.Meter && instrument.Name == "akkaportshare.router.registrations.active")
-                l.EnableMeasurementEvents(instrument);
-        };
-        gauge.SetMeasurementEventCallback<int>((_, value, _, _) => active = value);
-        gauge.Start();
 
         metrics.UriRegistered();
         metrics.UriRegistered();
         metrics.UriRegistered();
         metrics.UrisUnregistered(2);
-        gauge.RecordObservableInstruments();
 
-        Assert.Equal(1, active);
+        Assert.Equal(1, _meters.Gauge("akkaportshare.router.registrations.active"));
         Assert.Equal(3, Total("akkaportshare.router.uris.registered"));
         Assert.Equal(2, Total("akkaportshare.router.uris.unregistered"));
     }

@@ -1,4 +1,4 @@
-using System.Diagnostics.Metrics;
+using AkkaPortShare.TestSupport.Diagnostics;
 using System.ServiceModel.Channels;
 using System.Xml;
 using System.Xml.Linq;
@@ -37,47 +37,23 @@ public sealed class ServiceModelMetricsSpec : Akka.TestKit.Xunit2.TestKit
     private static readonly ContractMap Echo = ContractMap.For(typeof(IEchoService));
 
     private readonly TestProbe _implementation;
-    private readonly MeterListener _listener = new();
-    private readonly Dictionary<string, long> _totals = [];
-    private readonly Dictionary<string, int> _durations = [];
+    private readonly MeterRecorder _meters;
 
     public ServiceModelMetricsSpec() : base(Config, "ServiceModelMetricsSpec")
     {
         _implementation = CreateTestProbe("implementation");
-        var meter = ServiceModelMetrics.Get(Sys).Meter; // this system's meter only: other specs run in parallel
-        _listener.InstrumentPublished = (instrument, listener) =>
-        {
-            if (instrument.Meter == meter) listener.EnableMeasurementEvents(instrument);
-        };
-        _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
-        {
-            lock (_totals) _totals[Key(instrument, tags)] = _totals.GetValueOrDefault(Key(instrument, tags)) + value;
-        });
-        _listener.SetMeasurementEventCallback<double>((instrument, _, tags, _) =>
-        {
-            lock (_durations) _durations[Key(instrument, tags)] = _durations.GetValueOrDefault(Key(instrument, tags)) + 1;
-        });
-        _listener.Start();
+        _meters = new MeterRecorder(ServiceModelMetrics.Get(Sys).Meter); // this system's meter only: other specs run in parallel
     }
-
-    private static string Key(Instrument instrument, ReadOnlySpan<KeyValuePair<string, object?>> tags) =>
-        instrument.Name + string.Concat(tags.ToArray().Select(t => $"|{t.Key}={t.Value}"));
 
     protected override void Dispose(bool disposing)
     {
-        _listener.Dispose();
+        _meters.Dispose();
         base.Dispose(disposing);
     }
 
-    private long Total(string key)
-    {
-        lock (_totals) return _totals.GetValueOrDefault(key);
-    }
+    private long Total(string key) => _meters.Total(key);
 
-    private int Measurements(string key)
-    {
-        lock (_durations) return _durations.GetValueOrDefault(key);
-    }
+    private int Measurements(string key) => _meters.Measurements(key);
 
     private static OperationMap Op(string name)
     {

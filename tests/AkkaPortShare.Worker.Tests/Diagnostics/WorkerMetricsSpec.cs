@@ -1,4 +1,4 @@
-using System.Diagnostics.Metrics;
+using AkkaPortShare.TestSupport.Diagnostics;
 using System.Net.Sockets;
 using Akka.Actor;
 using Akka.TestKit;
@@ -34,9 +34,7 @@ public sealed class WorkerMetricsSpec : Akka.TestKit.Xunit2.TestKit
     private readonly TestProbe _service;
     private readonly ServiceRoutes _routes = new();
     private readonly List<Socket> _sockets = [];
-    private readonly MeterListener _listener = new();
-    private readonly Dictionary<string, long> _totals = [];
-    private readonly Dictionary<string, int> _gauges = [];
+    private readonly MeterRecorder _meters;
 
     public WorkerMetricsSpec() : base(Config, "WorkerMetricsSpec")
     {
@@ -44,40 +42,19 @@ public sealed class WorkerMetricsSpec : Akka.TestKit.Xunit2.TestKit
         _service = CreateTestProbe("service");
         _routes.Add(BaseAddress.Parse(Registered), _service.Ref);
 
-        var meter = WorkerMetrics.Get(Sys).Meter; // this system's meter only: other specs run in parallel
-        _listener.InstrumentPublished = (instrument, listener) =>
-        {
-            if (instrument.Meter == meter) listener.EnableMeasurementEvents(instrument);
-        };
-        _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
-        {
-            var key = instrument.Name + string.Concat(tags.ToArray().Select(t => $"|{t.Key}={t.Value}"));
-            lock (_totals) _totals[key] = _totals.GetValueOrDefault(key) + value;
-        });
-        _listener.SetMeasurementEventCallback<int>((instrument, value, _, _) =>
-        {
-            lock (_gauges) _gauges[instrument.Name] = value;
-        });
-        _listener.Start();
+        _meters = new MeterRecorder(WorkerMetrics.Get(Sys).Meter); // this system's meter only: other specs run in parallel
     }
 
     protected override void Dispose(bool disposing)
     {
-        _listener.Dispose();
+        _meters.Dispose();
         foreach (var socket in _sockets) socket.DisposeQuietly();
         base.Dispose(disposing);
     }
 
-    private long Total(string key)
-    {
-        lock (_totals) return _totals.GetValueOrDefault(key);
-    }
+    private long Total(string key) => _meters.Total(key);
 
-    private int Gauge(string name)
-    {
-        _listener.RecordObservableInstruments();
-        lock (_gauges) return _gauges.GetValueOrDefault(name, -1);
-    }
+    private int Gauge(string name) => _meters.Gauge(name);
 
     private static byte[] SizedEnvelope(int size)
     {
