@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Akka.Configuration;
-using AkkaPortShare.Configuration;
+using AkkaPortShare.Contracts.Configuration;
 using AkkaPortShare.Router.Configuration;
 using AkkaPortShare.Router.Control;
 using AkkaPortShare.Router.Hosting;

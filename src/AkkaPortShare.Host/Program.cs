@@ -1,5 +1,5 @@
 using Akka.Hosting;
-using AkkaPortShare.Hosting;
+using AkkaPortShare.Contracts.Hosting;
 using AkkaPortShare.Host;
 using AkkaPortShare.Router.Hosting;
 using Microsoft.Extensions.Hosting;

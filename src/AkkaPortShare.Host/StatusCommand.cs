@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Akka.Configuration;
-using AkkaPortShare.Configuration;
+using AkkaPortShare.Contracts.Configuration;
 using AkkaPortShare.Interop;
 using AkkaPortShare.Router.Configuration;
 using AkkaPortShare.Router.Control;

@@ -1,5 +1,5 @@
 using Akka.Actor;
-using AkkaPortShare.ReliableMessaging;
+using AkkaPortShare.Protocol.ReliableMessaging;
 
 namespace AkkaPortShare.ReliableSessions;
 

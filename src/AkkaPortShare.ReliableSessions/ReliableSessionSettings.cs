@@ -1,4 +1,4 @@
-using AkkaPortShare.Configuration;
+using AkkaPortShare.Contracts.Configuration;
 
 namespace AkkaPortShare.ReliableSessions;
 

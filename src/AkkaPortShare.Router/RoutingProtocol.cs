@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Akka.Actor;
-using AkkaPortShare.Registration;
+using AkkaPortShare.Contracts.Registration;
 
 namespace AkkaPortShare.Router;
 

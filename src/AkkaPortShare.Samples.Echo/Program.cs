@@ -3,7 +3,7 @@ using Akka.Hosting;
 using AkkaPortShare.Samples.Echo;
 using AkkaPortShare.ServiceModel.Hosting;
 using AkkaPortShare.Worker.Hosting;
-using AkkaPortShare.Hosting;
+using AkkaPortShare.Contracts.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Console;

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Akka.Actor;
 using Akka.TestKit;
 using AkkaPortShare.ReliableSessions.Tests.TestSupport;
-using AkkaPortShare.ReliableMessaging;
+using AkkaPortShare.Protocol.ReliableMessaging;
 using static AkkaPortShare.ReliableSessions.ReliableSessionProtocol;
 
 namespace AkkaPortShare.ReliableSessions.Tests;

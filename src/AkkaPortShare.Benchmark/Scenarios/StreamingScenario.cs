@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using AkkaPortShare.Benchmark.Load;
 using AkkaPortShare.Benchmark.Topology;
-using AkkaPortShare.Framing;
+using AkkaPortShare.Protocol.Framing;
 
 namespace AkkaPortShare.Benchmark.Scenarios;
 

@@ -3,7 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 
-namespace AkkaPortShare.Configuration;
+namespace AkkaPortShare.Contracts.Configuration;
 
 /// <summary>
 /// Settings given in C# for one block (e.g. <c>akka-port-share.router</c>), written as HOCON that means exactly the

@@ -3,7 +3,7 @@ using System.Net;
 using Akka.Configuration;
 using Akka.Configuration.Hocon;
 
-namespace AkkaPortShare.Configuration;
+namespace AkkaPortShare.Contracts.Configuration;
 
 /// <summary>
 /// Reads one settings block (e.g. <c>akka-port-share.router</c>) and collects every problem instead of stopping

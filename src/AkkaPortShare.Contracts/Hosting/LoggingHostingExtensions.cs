@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using AkkaLogLevel = Akka.Event.LogLevel;
 
-namespace AkkaPortShare.Hosting;
+namespace AkkaPortShare.Contracts.Hosting;
 
 public static class LoggingHostingExtensions
 {

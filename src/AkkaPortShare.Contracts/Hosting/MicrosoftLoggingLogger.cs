@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 using MsLogLevel = Microsoft.Extensions.Logging.LogLevel;
 using AkkaLogLevel = Akka.Event.LogLevel;
 
-namespace AkkaPortShare.Hosting;
+namespace AkkaPortShare.Contracts.Hosting;
 
 /// <summary>
 /// Akka's logger, writing to Microsoft.Extensions.Logging with the class that logged as the category

@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 
-namespace AkkaPortShare.Hosting;
+namespace AkkaPortShare.Contracts.Hosting;
 
 /// <summary>
 /// Ends a router or worker that cannot do its job, with a sysexits.h code (see README, Operations). A library may

@@ -1,4 +1,4 @@
-namespace AkkaPortShare.Registration;
+namespace AkkaPortShare.Contracts.Registration;
 
 /// <summary>
 /// What a worker and the router's registry say to each other. These messages cross Akka.Remote, so they hold

@@ -1,6 +1,6 @@
 using Akka.Configuration;
 
-namespace AkkaPortShare.Registration;
+namespace AkkaPortShare.Contracts.Registration;
 
 /// <summary>The serializer binding of <see cref="RegistryProtocol"/>, one file for the router and the workers.</summary>
 public static class RegistryProtocolConfig

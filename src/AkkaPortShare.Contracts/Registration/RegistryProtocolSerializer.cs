@@ -2,9 +2,9 @@ using System.Runtime.Serialization;
 using System.Text;
 using Akka.Actor;
 using Akka.Serialization;
-using static AkkaPortShare.Registration.RegistryProtocol;
+using static AkkaPortShare.Contracts.Registration.RegistryProtocol;
 
-namespace AkkaPortShare.Registration;
+namespace AkkaPortShare.Contracts.Registration;
 
 /// <summary>
 /// The wire form of <see cref="RegistryProtocol"/>, the only application messages that cross Akka.Remote between a

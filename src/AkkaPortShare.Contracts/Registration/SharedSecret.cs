@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace AkkaPortShare.Registration;
+namespace AkkaPortShare.Contracts.Registration;
 
 /// <summary>
 /// A secret that registrations must present (the router's <c>registration-secret</c>), or a channel token. It is

@@ -2,8 +2,8 @@ using System.Collections.Concurrent;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Dispatch.SysMsg;
-using AkkaPortShare.Registration;
-using static AkkaPortShare.Registration.RegistryProtocol;
+using AkkaPortShare.Contracts.Registration;
+using static AkkaPortShare.Contracts.Registration.RegistryProtocol;
 
 namespace AkkaPortShare.Fuzz.Remote;
 

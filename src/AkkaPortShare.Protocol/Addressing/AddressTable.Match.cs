@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace AkkaPortShare.Addressing;
+namespace AkkaPortShare.Protocol.Addressing;
 
 public sealed partial class AddressTable<TOwner>
 {

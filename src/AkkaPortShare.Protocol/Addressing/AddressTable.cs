@@ -1,4 +1,4 @@
-namespace AkkaPortShare.Addressing;
+namespace AkkaPortShare.Protocol.Addressing;
 
 /// <summary>
 /// The routing table of the port-sharing service: who owns which base address, and which registration a

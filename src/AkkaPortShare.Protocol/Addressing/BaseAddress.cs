@@ -2,7 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using System.Text;
 
-namespace AkkaPortShare.Addressing;
+namespace AkkaPortShare.Protocol.Addressing;
 
 /// <summary>
 /// A parsed registration key: scheme, host token, port and path segments, as the Windows service splits a

@@ -1,4 +1,4 @@
-namespace AkkaPortShare.Addressing;
+namespace AkkaPortShare.Protocol.Addressing;
 
 /// <summary>
 /// How a registration's host takes part in routing, as in WCF's <c>HostNameComparisonMode</c>.

@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace AkkaPortShare.Addressing;
+namespace AkkaPortShare.Protocol.Addressing;
 
 /// <summary>
 /// The Windows service's rule for Exact registrations on an IP literal: the connection must have arrived on that

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text;
 
-namespace AkkaPortShare.Addressing;
+namespace AkkaPortShare.Protocol.Addressing;
 
 /// <summary>
 /// Turns a URI path into key segments. The Windows service keys on <c>Uri.AbsolutePath</c>, i.e. the escaped

@@ -1,4 +1,4 @@
-namespace AkkaPortShare.Addressing;
+namespace AkkaPortShare.Protocol.Addressing;
 
 /// <summary>
 /// Every registration on one port, split by mode: one trie for '+', one for '*', and one per Exact host.

@@ -1,4 +1,4 @@
-namespace AkkaPortShare.Addressing;
+namespace AkkaPortShare.Protocol.Addressing;
 
 /// <summary>One entry of the table: the key as registered and who owns it.</summary>
 internal sealed class Registration<TOwner>(BaseAddress address, TOwner owner)

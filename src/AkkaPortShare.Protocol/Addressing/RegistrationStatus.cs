@@ -1,4 +1,4 @@
-namespace AkkaPortShare.Addressing;
+namespace AkkaPortShare.Protocol.Addressing;
 
 /// <summary>Outcome of a registration, named after the Windows service's ListenerExceptionStatus values.</summary>
 public enum RegistrationStatus

@@ -1,4 +1,4 @@
-namespace AkkaPortShare.Addressing;
+namespace AkkaPortShare.Protocol.Addressing;
 
 /// <summary>
 /// Walks the non-empty '/'-separated segments of a path without allocating. Empty segments are skipped

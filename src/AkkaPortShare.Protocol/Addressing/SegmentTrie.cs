@@ -1,4 +1,4 @@
-namespace AkkaPortShare.Addressing;
+namespace AkkaPortShare.Protocol.Addressing;
 
 /// <summary>
 /// Path segments → registration, for one (mode, host, port). A lookup walks the via's segments once and

@@ -1,4 +1,4 @@
-namespace AkkaPortShare.Addressing;
+namespace AkkaPortShare.Protocol.Addressing;
 
 /// <summary>
 /// The pieces of a net.tcp URI as slices of the original text, so that a via can be routed without copying it.

@@ -1,4 +1,4 @@
-namespace AkkaPortShare.Addressing;
+namespace AkkaPortShare.Protocol.Addressing;
 
 /// <summary>
 /// Splits <c>net.tcp://host[:port][/path][?query][#fragment]</c> into its parts. One parser serves both

@@ -1,4 +1,4 @@
-namespace AkkaPortShare.Framing;
+namespace AkkaPortShare.Protocol.Framing;
 
 /// <summary>
 /// Fault URIs carried by the Fault record. WCF clients map these exact strings to exception types

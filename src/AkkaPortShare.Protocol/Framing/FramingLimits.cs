@@ -1,4 +1,4 @@
-namespace AkkaPortShare.Framing;
+namespace AkkaPortShare.Protocol.Framing;
 
 /// <summary>
 /// Default quotas of the WCF net.tcp stack (TransportDefaults). They are kept in one place so the decoders'

@@ -1,4 +1,4 @@
-namespace AkkaPortShare.Framing;
+namespace AkkaPortShare.Protocol.Framing;
 
 /// <summary>
 /// The communication pattern announced in the Mode record. Only <see cref="Duplex"/> (buffered NetTcpBinding)

@@ -1,4 +1,4 @@
-namespace AkkaPortShare.Framing;
+namespace AkkaPortShare.Protocol.Framing;
 
 /// <summary>
 /// The one-byte record type that starts every .NET Message Framing ([MC-NMF]) record.

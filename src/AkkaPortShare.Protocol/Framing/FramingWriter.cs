@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace AkkaPortShare.Framing;
+namespace AkkaPortShare.Protocol.Framing;
 
 /// <summary>
 /// Writers for framing records, for both the server side (acks, faults, envelope headers) and the client side

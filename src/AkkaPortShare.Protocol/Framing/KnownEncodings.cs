@@ -1,4 +1,4 @@
-namespace AkkaPortShare.Framing;
+namespace AkkaPortShare.Protocol.Framing;
 
 /// <summary>
 /// The nine content types that have a one-byte id in the KnownEncoding record. Any other content type travels

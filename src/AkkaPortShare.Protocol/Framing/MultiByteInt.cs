@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace AkkaPortShare.Framing;
+namespace AkkaPortShare.Protocol.Framing;
 
 /// <summary>
 /// The framing protocol's variable-length integer: little-endian base-128, low 7 bits first, bit 0x80 = "more

@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace AkkaPortShare.Framing;
+namespace AkkaPortShare.Protocol.Framing;
 
 /// <summary>
 /// Incremental <see cref="MultiByteInt"/> reader that keeps its partial value between calls, so an integer split

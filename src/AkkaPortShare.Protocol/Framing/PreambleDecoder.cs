@@ -1,4 +1,4 @@
-namespace AkkaPortShare.Framing;
+namespace AkkaPortShare.Protocol.Framing;
 
 /// <summary>
 /// Server-side reader of the client preamble (Version, Mode, Via, encoding, then for Duplex/Singleton

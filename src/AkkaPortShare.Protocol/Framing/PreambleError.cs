@@ -1,4 +1,4 @@
-namespace AkkaPortShare.Framing;
+namespace AkkaPortShare.Protocol.Framing;
 
 /// <summary>Why a <see cref="PreambleDecoder"/> gave up. New members are only ever appended.</summary>
 public enum PreambleError

@@ -1,4 +1,4 @@
-namespace AkkaPortShare.Framing;
+namespace AkkaPortShare.Protocol.Framing;
 
 /// <summary>Which preamble record a <see cref="PreambleDecoder"/> is reading (or waiting for).</summary>
 public enum PreambleStage

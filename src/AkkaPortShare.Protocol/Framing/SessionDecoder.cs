@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace AkkaPortShare.Framing;
+namespace AkkaPortShare.Protocol.Framing;
 
 /// <summary>
 /// Reads the records that follow a completed preamble: SizedEnvelope* (Duplex, also Simplex) or one

@@ -1,4 +1,4 @@
-namespace AkkaPortShare.Framing;
+namespace AkkaPortShare.Protocol.Framing;
 
 /// <summary>
 /// One result of <see cref="SessionDecoder.Decode"/>. A value type so the per-message hot path allocates nothing;

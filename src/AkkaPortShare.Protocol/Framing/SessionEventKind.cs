@@ -1,4 +1,4 @@
-namespace AkkaPortShare.Framing;
+namespace AkkaPortShare.Protocol.Framing;
 
 /// <summary>What <see cref="SessionDecoder.Decode"/> found.</summary>
 public enum SessionEventKind

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Unicode;
 
-namespace AkkaPortShare.Framing;
+namespace AkkaPortShare.Protocol.Framing;
 
 /// <summary>Outcome of <see cref="Utf8StringRecordReader.Read"/>.</summary>
 internal enum StringRecordStatus

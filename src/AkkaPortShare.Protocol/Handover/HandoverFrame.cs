@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace AkkaPortShare.Handover;
+namespace AkkaPortShare.Protocol.Handover;
 
 /// <summary>
 /// The payload of one message on the Unix-domain hand-over channel between router and worker. A message that

@@ -1,4 +1,4 @@
-namespace AkkaPortShare.ReliableMessaging;
+namespace AkkaPortShare.Protocol.ReliableMessaging;
 
 /// <summary>What the receiving session should do about acknowledging after an event.</summary>
 public enum AckAction

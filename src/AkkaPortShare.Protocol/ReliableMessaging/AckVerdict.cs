@@ -1,4 +1,4 @@
-namespace AkkaPortShare.ReliableMessaging;
+namespace AkkaPortShare.Protocol.ReliableMessaging;
 
 /// <summary>Whether an acknowledgement was acceptable to the <see cref="SendWindow{T}"/>.</summary>
 public enum AckVerdict

@@ -1,4 +1,4 @@
-namespace AkkaPortShare.ReliableMessaging;
+namespace AkkaPortShare.Protocol.ReliableMessaging;
 
 /// <summary>
 /// When the receiving end acknowledges (WCF's rules, reference 3.4 and 3.5). Pure bookkeeping: the session owns the

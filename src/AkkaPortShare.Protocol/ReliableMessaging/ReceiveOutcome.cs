@@ -1,4 +1,4 @@
-namespace AkkaPortShare.ReliableMessaging;
+namespace AkkaPortShare.Protocol.ReliableMessaging;
 
 /// <summary>What a <see cref="ReceiveWindow{T}"/> did with an arriving sequence message.</summary>
 public enum ReceiveOutcome

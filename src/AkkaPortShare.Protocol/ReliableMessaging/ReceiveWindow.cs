@@ -1,4 +1,4 @@
-namespace AkkaPortShare.ReliableMessaging;
+namespace AkkaPortShare.Protocol.ReliableMessaging;
 
 /// <summary>
 /// The receiving end's transfer window (WCF: MaxTransferWindowSize is the receive quota, reference 3.3).

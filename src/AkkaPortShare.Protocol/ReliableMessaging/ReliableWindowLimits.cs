@@ -1,4 +1,4 @@
-namespace AkkaPortShare.ReliableMessaging;
+namespace AkkaPortShare.Protocol.ReliableMessaging;
 
 /// <summary>
 /// WCF's internal constants that shape the windows (ReliableMessagingConstants, reference section 1). Kept here so the

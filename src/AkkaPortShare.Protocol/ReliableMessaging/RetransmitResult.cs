@@ -1,4 +1,4 @@
-namespace AkkaPortShare.ReliableMessaging;
+namespace AkkaPortShare.Protocol.ReliableMessaging;
 
 /// <summary>
 /// The outcome of a retransmission timeout. <paramref name="Number"/> is the message to resend (the first

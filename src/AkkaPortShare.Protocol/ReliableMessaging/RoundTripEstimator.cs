@@ -1,4 +1,4 @@
-namespace AkkaPortShare.ReliableMessaging;
+namespace AkkaPortShare.Protocol.ReliableMessaging;
 
 /// <summary>
 /// Smoothed round-trip time and the retransmission timeout derived from it (reference 3.2):

@@ -1,4 +1,4 @@
-namespace AkkaPortShare.ReliableMessaging;
+namespace AkkaPortShare.Protocol.ReliableMessaging;
 
 /// <summary>
 /// The sending end's transfer window with WCF's transmission strategy (reference 3.1, 3.2, 3.5).

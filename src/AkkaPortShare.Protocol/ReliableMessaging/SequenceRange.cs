@@ -1,4 +1,4 @@
-namespace AkkaPortShare.ReliableMessaging;
+namespace AkkaPortShare.Protocol.ReliableMessaging;
 
 /// <summary>
 /// An inclusive run of message numbers, as one AcknowledgementRange of a SequenceAcknowledgement carries it.

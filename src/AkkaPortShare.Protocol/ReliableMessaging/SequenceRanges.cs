@@ -1,4 +1,4 @@
-namespace AkkaPortShare.ReliableMessaging;
+namespace AkkaPortShare.Protocol.ReliableMessaging;
 
 /// <summary>
 /// The message numbers received so far, kept as merged ascending ranges: exactly what an acknowledgement carries, so

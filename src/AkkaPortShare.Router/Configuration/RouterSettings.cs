@@ -1,9 +1,9 @@
 using System.Net;
 using Akka.Actor;
 using Akka.Configuration;
-using AkkaPortShare.Configuration;
+using AkkaPortShare.Contracts.Configuration;
 using AkkaPortShare.Interop;
-using AkkaPortShare.Registration;
+using AkkaPortShare.Contracts.Registration;
 
 namespace AkkaPortShare.Router.Configuration;
 

@@ -3,12 +3,12 @@ using System.Net;
 using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Event;
-using AkkaPortShare.Framing;
-using AkkaPortShare.Registration;
+using AkkaPortShare.Protocol.Framing;
+using AkkaPortShare.Contracts.Registration;
 using AkkaPortShare.Router.Configuration;
 using AkkaPortShare.Router.Diagnostics;
 using AkkaPortShare.Router.Relay;
-using AkkaPortShare.Transport;
+using AkkaPortShare.Interop;
 using static AkkaPortShare.Router.RoutingProtocol;
 
 namespace AkkaPortShare.Router.Connections;

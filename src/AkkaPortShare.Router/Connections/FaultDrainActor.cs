@@ -2,7 +2,7 @@ using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Event;
 using AkkaPortShare.Router.Configuration;
-using AkkaPortShare.Transport;
+using AkkaPortShare.Interop;
 using AkkaPortShare.Router.Diagnostics;
 using static AkkaPortShare.Router.RoutingProtocol;
 

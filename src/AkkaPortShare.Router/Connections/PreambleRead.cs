@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Net.Sockets;
-using AkkaPortShare.Framing;
+using AkkaPortShare.Protocol.Framing;
 using AkkaPortShare.Router.Configuration;
 
 namespace AkkaPortShare.Router.Connections;

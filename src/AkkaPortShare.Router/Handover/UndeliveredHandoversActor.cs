@@ -1,8 +1,8 @@
 using Akka.Actor;
 using Akka.Event;
-using AkkaPortShare.Framing;
+using AkkaPortShare.Protocol.Framing;
 using AkkaPortShare.Router.Configuration;
-using AkkaPortShare.Transport;
+using AkkaPortShare.Interop;
 using static AkkaPortShare.Router.RoutingProtocol;
 
 namespace AkkaPortShare.Router.Handover;

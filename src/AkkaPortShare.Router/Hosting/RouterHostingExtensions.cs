@@ -9,9 +9,9 @@ using AkkaPortShare.Router.Connections;
 using AkkaPortShare.Router.Listening;
 using AkkaPortShare.Router.Registration;
 using AkkaPortShare.Router.Supervision;
-using AkkaPortShare.Registration;
-using AkkaPortShare.Configuration;
-using AkkaPortShare.Hosting;
+using AkkaPortShare.Contracts.Registration;
+using AkkaPortShare.Contracts.Configuration;
+using AkkaPortShare.Contracts.Hosting;
 
 namespace AkkaPortShare.Router.Hosting;
 

@@ -1,4 +1,4 @@
-using AkkaPortShare.Configuration;
+using AkkaPortShare.Contracts.Configuration;
 using AkkaPortShare.Router.Configuration;
 
 namespace AkkaPortShare.Router.Hosting;

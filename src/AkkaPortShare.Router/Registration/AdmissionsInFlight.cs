@@ -1,5 +1,5 @@
 using Akka.Actor;
-using static AkkaPortShare.Registration.RegistryProtocol;
+using static AkkaPortShare.Contracts.Registration.RegistryProtocol;
 
 namespace AkkaPortShare.Router.Registration;
 

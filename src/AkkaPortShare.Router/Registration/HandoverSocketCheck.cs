@@ -1,8 +1,8 @@
 using System.Net.Sockets;
-using AkkaPortShare.Handover;
+using AkkaPortShare.Protocol.Handover;
 using AkkaPortShare.Interop;
-using AkkaPortShare.Registration;
-using static AkkaPortShare.Registration.RegistryProtocol;
+using AkkaPortShare.Contracts.Registration;
+using static AkkaPortShare.Contracts.Registration.RegistryProtocol;
 
 namespace AkkaPortShare.Router.Registration;
 

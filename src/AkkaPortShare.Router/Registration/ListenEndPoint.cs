@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using AkkaPortShare.Addressing;
+using AkkaPortShare.Protocol.Addressing;
 
 namespace AkkaPortShare.Router.Registration;
 

@@ -2,14 +2,14 @@ using System.Net.Sockets;
 using System.Text;
 using Akka.Actor;
 using Akka.Event;
-using AkkaPortShare.Addressing;
-using AkkaPortShare.Handover;
+using AkkaPortShare.Protocol.Addressing;
+using AkkaPortShare.Protocol.Handover;
 using AkkaPortShare.Interop;
-using AkkaPortShare.Registration;
+using AkkaPortShare.Contracts.Registration;
 using AkkaPortShare.Router.Configuration;
 using AkkaPortShare.Router.Diagnostics;
 using AkkaPortShare.Router.Handover;
-using static AkkaPortShare.Registration.RegistryProtocol;
+using static AkkaPortShare.Contracts.Registration.RegistryProtocol;
 using static AkkaPortShare.Router.RoutingProtocol;
 
 namespace AkkaPortShare.Router.Registration;

@@ -3,7 +3,7 @@ using System.Runtime.Serialization;
 using Akka.Actor;
 using Akka.Actor.Internal;
 using Akka.Event;
-using AkkaPortShare.Registration;
+using AkkaPortShare.Contracts.Registration;
 
 namespace AkkaPortShare.Router.Remoting;
 

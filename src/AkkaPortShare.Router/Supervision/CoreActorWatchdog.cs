@@ -1,6 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
-using AkkaPortShare.Hosting;
+using AkkaPortShare.Contracts.Hosting;
 
 namespace AkkaPortShare.Router.Supervision;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Akka.Actor;
-using AkkaPortShare.ReliableMessaging;
+using AkkaPortShare.Protocol.ReliableMessaging;
 using static AkkaPortShare.ServiceModel.ServiceOperations;
 
 namespace AkkaPortShare.ServiceModel.Diagnostics;

@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
-using AkkaPortShare.Addressing;
-using AkkaPortShare.Framing;
+using AkkaPortShare.Protocol.Addressing;
+using AkkaPortShare.Protocol.Framing;
 using AkkaPortShare.ReliableSessions;
 using AkkaPortShare.ServiceModel.Contracts;
 using AkkaPortShare.ServiceModel.Diagnostics;

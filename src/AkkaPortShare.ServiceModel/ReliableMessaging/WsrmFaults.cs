@@ -2,7 +2,7 @@ using System.ServiceModel;
 using System.ServiceModel.Channels;
 using System.Text;
 using System.Xml;
-using AkkaPortShare.ReliableMessaging;
+using AkkaPortShare.Protocol.ReliableMessaging;
 
 namespace AkkaPortShare.ServiceModel.ReliableMessaging;
 

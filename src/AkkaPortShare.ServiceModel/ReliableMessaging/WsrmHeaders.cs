@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.ServiceModel.Channels;
 using System.Xml;
-using AkkaPortShare.ReliableMessaging;
+using AkkaPortShare.Protocol.ReliableMessaging;
 
 namespace AkkaPortShare.ServiceModel.ReliableMessaging;
 

@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Akka.Configuration;
-using AkkaPortShare.Configuration;
-using AkkaPortShare.Registration;
+using AkkaPortShare.Contracts.Configuration;
+using AkkaPortShare.Contracts.Registration;
 
 namespace AkkaPortShare.Worker.Configuration;
 

@@ -1,5 +1,5 @@
 using Akka.Actor;
-using AkkaPortShare.Hosting;
+using AkkaPortShare.Contracts.Hosting;
 
 namespace AkkaPortShare.Worker.Hosting;
 

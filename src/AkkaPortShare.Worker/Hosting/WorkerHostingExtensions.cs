@@ -1,11 +1,11 @@
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Event;
-using AkkaPortShare.Addressing;
-using AkkaPortShare.Configuration;
+using AkkaPortShare.Protocol.Addressing;
+using AkkaPortShare.Contracts.Configuration;
 using Akka.Hosting;
-using AkkaPortShare.Hosting;
-using AkkaPortShare.Registration;
+using AkkaPortShare.Contracts.Hosting;
+using AkkaPortShare.Contracts.Registration;
 using AkkaPortShare.Worker.Configuration;
 using AkkaPortShare.Worker.Listening;
 using AkkaPortShare.Worker.Registration;

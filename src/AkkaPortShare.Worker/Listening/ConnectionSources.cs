@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
-using AkkaPortShare.Handover;
+using AkkaPortShare.Protocol.Handover;
 using AkkaPortShare.Interop;
 
 namespace AkkaPortShare.Worker.Listening;

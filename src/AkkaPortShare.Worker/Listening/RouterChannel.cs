@@ -1,5 +1,5 @@
 using System.Net.Sockets;
-using AkkaPortShare.Handover;
+using AkkaPortShare.Protocol.Handover;
 using AkkaPortShare.Interop;
 
 namespace AkkaPortShare.Worker.Listening;

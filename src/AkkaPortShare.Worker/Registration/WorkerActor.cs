@@ -4,14 +4,14 @@ using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Remote;
-using AkkaPortShare.Addressing;
+using AkkaPortShare.Protocol.Addressing;
 using AkkaPortShare.Interop;
-using AkkaPortShare.Registration;
+using AkkaPortShare.Contracts.Registration;
 using AkkaPortShare.Worker.Configuration;
 using AkkaPortShare.Worker.Hosting;
 using AkkaPortShare.Worker.Listening;
 using AkkaPortShare.Worker.Sessions;
-using static AkkaPortShare.Registration.RegistryProtocol;
+using static AkkaPortShare.Contracts.Registration.RegistryProtocol;
 using static AkkaPortShare.Worker.WorkerProtocol;
 
 namespace AkkaPortShare.Worker.Registration;

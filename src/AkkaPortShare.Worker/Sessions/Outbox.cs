@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Net.Sockets;
-using AkkaPortShare.Framing;
-using AkkaPortShare.Transport;
+using AkkaPortShare.Protocol.Framing;
+using AkkaPortShare.Interop;
 
 namespace AkkaPortShare.Worker.Sessions;
 

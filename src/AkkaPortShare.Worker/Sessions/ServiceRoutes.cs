@@ -1,6 +1,6 @@
 using System.Net;
 using Akka.Actor;
-using AkkaPortShare.Addressing;
+using AkkaPortShare.Protocol.Addressing;
 
 namespace AkkaPortShare.Worker.Sessions;
 

@@ -1,6 +1,6 @@
 using Akka.Actor;
 using Akka.Hosting;
-using AkkaPortShare.Framing;
+using AkkaPortShare.Protocol.Framing;
 using AkkaPortShare.Router.Hosting;
 using AkkaPortShare.TestSupport.Clients;
 using static AkkaPortShare.Router.RouterProtocol;

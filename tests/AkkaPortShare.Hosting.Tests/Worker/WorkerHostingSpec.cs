@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Akka.Hosting;
 using AkkaPortShare.Worker.Hosting;
-using static AkkaPortShare.Registration.RegistryProtocol;
+using static AkkaPortShare.Contracts.Registration.RegistryProtocol;
 using static AkkaPortShare.Worker.WorkerProtocol;
 
 namespace AkkaPortShare.Hosting.Tests.Worker;

@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Akka.Actor;
-using AkkaPortShare.Registration;
+using AkkaPortShare.Contracts.Registration;
 using Akka.Configuration;
 using AkkaPortShare.Worker.Configuration;
-using static AkkaPortShare.Registration.RegistryProtocol;
+using static AkkaPortShare.Contracts.Registration.RegistryProtocol;
 
 namespace AkkaPortShare.IntegrationTests.Harness;
 

@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 using System.Text.Json;
-using AkkaPortShare.Framing;
+using AkkaPortShare.Protocol.Framing;
 using AkkaPortShare.IntegrationTests.Harness;
 using AkkaPortShare.Router.Control;
 using Xunit.Abstractions;

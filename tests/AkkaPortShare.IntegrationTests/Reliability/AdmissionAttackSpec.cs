@@ -2,9 +2,9 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using AkkaPortShare.TestSupport.Fuzz.Live;
 using AkkaPortShare.IntegrationTests.Harness;
-using AkkaPortShare.Registration;
+using AkkaPortShare.Contracts.Registration;
 using Xunit.Abstractions;
-using static AkkaPortShare.Registration.RegistryProtocol;
+using static AkkaPortShare.Contracts.Registration.RegistryProtocol;
 
 namespace AkkaPortShare.IntegrationTests.Reliability;
 

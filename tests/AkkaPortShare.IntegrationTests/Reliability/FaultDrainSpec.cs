@@ -1,4 +1,4 @@
-using AkkaPortShare.Framing;
+using AkkaPortShare.Protocol.Framing;
 using AkkaPortShare.TestSupport.Fuzz.Live;
 using AkkaPortShare.IntegrationTests.Harness;
 using Xunit.Abstractions;

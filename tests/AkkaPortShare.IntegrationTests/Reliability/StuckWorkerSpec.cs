@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using AkkaPortShare.Framing;
+using AkkaPortShare.Protocol.Framing;
 using AkkaPortShare.IntegrationTests.Harness;
 using Xunit.Abstractions;
 

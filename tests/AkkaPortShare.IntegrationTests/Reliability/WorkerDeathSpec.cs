@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using AkkaPortShare.Framing;
+using AkkaPortShare.Protocol.Framing;
 using AkkaPortShare.TestSupport.Fuzz.Cases;
 using AkkaPortShare.TestSupport.Fuzz.Live;
 using AkkaPortShare.IntegrationTests.Harness;

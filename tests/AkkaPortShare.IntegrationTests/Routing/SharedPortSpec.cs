@@ -1,4 +1,4 @@
-using AkkaPortShare.Framing;
+using AkkaPortShare.Protocol.Framing;
 using AkkaPortShare.IntegrationTests.Harness;
 
 namespace AkkaPortShare.IntegrationTests.Routing;

@@ -1,5 +1,5 @@
 using System.Net;
-using AkkaPortShare.Addressing;
+using AkkaPortShare.Protocol.Addressing;
 
 namespace AkkaPortShare.Protocol.Tests.Addressing;
 

@@ -1,4 +1,4 @@
-using AkkaPortShare.Addressing;
+using AkkaPortShare.Protocol.Addressing;
 
 namespace AkkaPortShare.Protocol.Tests.Addressing;
 

@@ -19,8 +19,8 @@ internal static class Bytes
 
     public static byte[] MbInt(int value)
     {
-        var buffer = new byte[AkkaPortShare.Framing.MultiByteInt.MaxEncodedSize];
-        int n = AkkaPortShare.Framing.MultiByteInt.Write(buffer, value);
+        var buffer = new byte[AkkaPortShare.Protocol.Framing.MultiByteInt.MaxEncodedSize];
+        int n = AkkaPortShare.Protocol.Framing.MultiByteInt.Write(buffer, value);
         return buffer[..n];
     }
 

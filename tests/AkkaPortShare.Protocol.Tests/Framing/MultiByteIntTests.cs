@@ -1,5 +1,5 @@
 using System.Buffers;
-using AkkaPortShare.Framing;
+using AkkaPortShare.Protocol.Framing;
 
 namespace AkkaPortShare.Protocol.Tests.Framing;
 

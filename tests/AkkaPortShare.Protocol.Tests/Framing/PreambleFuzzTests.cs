@@ -1,4 +1,4 @@
-using AkkaPortShare.Framing;
+using AkkaPortShare.Protocol.Framing;
 using AkkaPortShare.TestSupport.Fuzz.Cases;
 using AkkaPortShare.TestSupport.Fuzz.Oracle;
 using Xunit.Abstractions;

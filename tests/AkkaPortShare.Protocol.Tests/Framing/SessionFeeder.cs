@@ -1,4 +1,4 @@
-using AkkaPortShare.Framing;
+using AkkaPortShare.Protocol.Framing;
 
 namespace AkkaPortShare.Protocol.Tests.Framing;
 

@@ -1,4 +1,4 @@
-using AkkaPortShare.ReliableMessaging;
+using AkkaPortShare.Protocol.ReliableMessaging;
 
 namespace AkkaPortShare.Protocol.Tests.ReliableMessaging;
 

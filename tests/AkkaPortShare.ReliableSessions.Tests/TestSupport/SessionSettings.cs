@@ -1,6 +1,6 @@
 using Akka.Actor;
 using Akka.Configuration;
-using AkkaPortShare.Configuration;
+using AkkaPortShare.Contracts.Configuration;
 using AkkaPortShare.ReliableSessions;
 
 namespace AkkaPortShare.ReliableSessions.Tests.TestSupport;

@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using Akka.Actor;
 using Akka.TestKit;
-using AkkaPortShare.Framing;
+using AkkaPortShare.Protocol.Framing;
 using AkkaPortShare.Router.Configuration;
 using AkkaPortShare.Router.Connections;
 using AkkaPortShare.Router.Diagnostics;

@@ -1,5 +1,5 @@
 using Akka.Actor;
-using AkkaPortShare.Framing;
+using AkkaPortShare.Protocol.Framing;
 using AkkaPortShare.Router.Configuration;
 using AkkaPortShare.Router.Connections;
 using AkkaPortShare.Router.Handover;

@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 using Akka.Actor;
-using AkkaPortShare.Framing;
+using AkkaPortShare.Protocol.Framing;
 using AkkaPortShare.Interop;
 using AkkaPortShare.Router.Configuration;
 using AkkaPortShare.Router.Connections;

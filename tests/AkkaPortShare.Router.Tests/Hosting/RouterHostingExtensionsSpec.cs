@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Akka.Hosting;
-using AkkaPortShare.Hosting;
-using AkkaPortShare.Registration;
+using AkkaPortShare.Contracts.Hosting;
+using AkkaPortShare.Contracts.Registration;
 using AkkaPortShare.Router.Configuration;
 using AkkaPortShare.Router.Hosting;
 using Microsoft.Extensions.DependencyInjection;

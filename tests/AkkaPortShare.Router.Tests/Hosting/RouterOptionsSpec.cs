@@ -1,7 +1,7 @@
 using AkkaPortShare.TestSupport.Configuration;
 using System.Net;
 using Akka.Configuration;
-using AkkaPortShare.Configuration;
+using AkkaPortShare.Contracts.Configuration;
 using AkkaPortShare.Router.Configuration;
 using AkkaPortShare.Router.Hosting;
 

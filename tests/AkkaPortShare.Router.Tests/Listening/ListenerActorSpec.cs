@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Akka.Actor;
 using Akka.TestKit;
-using AkkaPortShare.Framing;
+using AkkaPortShare.Protocol.Framing;
 using AkkaPortShare.Router.Configuration;
 using AkkaPortShare.Router.Connections;
 using AkkaPortShare.Router.Listening;

@@ -7,7 +7,7 @@ using Akka.Remote;
 using Akka.Remote.Serialization;
 using Akka.Serialization;
 using Akka.TestKit;
-using AkkaPortShare.Registration;
+using AkkaPortShare.Contracts.Registration;
 using AkkaPortShare.Router.Configuration;
 using AkkaPortShare.Router.Remoting;
 

@@ -1,8 +1,8 @@
 using System.Runtime.Serialization;
 using Akka.Configuration;
 using Akka.Serialization;
-using AkkaPortShare.Registration;
-using static AkkaPortShare.Registration.RegistryProtocol;
+using AkkaPortShare.Contracts.Registration;
+using static AkkaPortShare.Contracts.Registration.RegistryProtocol;
 
 namespace AkkaPortShare.Router.Tests.Remoting;
 

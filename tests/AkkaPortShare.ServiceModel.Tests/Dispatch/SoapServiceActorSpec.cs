@@ -2,7 +2,7 @@ using System.ServiceModel.Channels;
 using System.Xml;
 using Akka.Actor;
 using Akka.TestKit;
-using AkkaPortShare.Framing;
+using AkkaPortShare.Protocol.Framing;
 using AkkaPortShare.Samples.Echo;
 using AkkaPortShare.ServiceModel.Contracts;
 using AkkaPortShare.ServiceModel.Dispatch;

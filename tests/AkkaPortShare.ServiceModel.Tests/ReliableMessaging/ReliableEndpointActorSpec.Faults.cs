@@ -2,7 +2,7 @@ using System.ServiceModel.Channels;
 using Akka.Actor;
 using System.Xml;
 using System.Xml.Linq;
-using AkkaPortShare.ReliableMessaging;
+using AkkaPortShare.Protocol.ReliableMessaging;
 using AkkaPortShare.ServiceModel.ReliableMessaging;
 using static AkkaPortShare.ReliableSessions.ReliableSessionProtocol;
 using static AkkaPortShare.ServiceModel.ReliableMessaging.WsrmProtocol;

@@ -4,7 +4,7 @@ using System.Xml;
 using System.Xml.Linq;
 using Akka.Actor;
 using Akka.TestKit;
-using AkkaPortShare.ReliableMessaging;
+using AkkaPortShare.Protocol.ReliableMessaging;
 using AkkaPortShare.ReliableSessions;
 using AkkaPortShare.Samples.Echo;
 using AkkaPortShare.ServiceModel.Contracts;

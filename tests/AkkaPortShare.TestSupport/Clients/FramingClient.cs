@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using AkkaPortShare.Framing;
+using AkkaPortShare.Protocol.Framing;
 
 namespace AkkaPortShare.TestSupport.Clients;
 

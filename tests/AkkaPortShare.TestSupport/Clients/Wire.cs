@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using AkkaPortShare.Framing;
+using AkkaPortShare.Protocol.Framing;
 
 namespace AkkaPortShare.TestSupport.Clients;
 

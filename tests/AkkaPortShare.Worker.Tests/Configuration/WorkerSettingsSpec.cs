@@ -1,5 +1,5 @@
 using Akka.Configuration;
-using AkkaPortShare.Configuration;
+using AkkaPortShare.Contracts.Configuration;
 using AkkaPortShare.Interop;
 using AkkaPortShare.Worker.Configuration;
 

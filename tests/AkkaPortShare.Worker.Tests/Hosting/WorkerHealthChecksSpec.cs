@@ -4,7 +4,7 @@ using AkkaPortShare.Worker.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
-using static AkkaPortShare.Registration.RegistryProtocol;
+using static AkkaPortShare.Contracts.Registration.RegistryProtocol;
 
 namespace AkkaPortShare.Worker.Tests.Hosting;
 

@@ -1,4 +1,4 @@
-using AkkaPortShare.Hosting;
+using AkkaPortShare.Contracts.Hosting;
 using Akka.Actor;
 using Akka.Hosting;
 using AkkaPortShare.Worker.Hosting;

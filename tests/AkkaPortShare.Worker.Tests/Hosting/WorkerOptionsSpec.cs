@@ -1,6 +1,6 @@
 using AkkaPortShare.TestSupport.Configuration;
 using Akka.Configuration;
-using AkkaPortShare.Configuration;
+using AkkaPortShare.Contracts.Configuration;
 using AkkaPortShare.Worker.Configuration;
 using AkkaPortShare.Worker.Hosting;
 

@@ -1,6 +1,6 @@
 using Akka.Actor;
 using AkkaPortShare.Worker.Hosting;
-using static AkkaPortShare.Registration.RegistryProtocol;
+using static AkkaPortShare.Contracts.Registration.RegistryProtocol;
 using static AkkaPortShare.Worker.WorkerProtocol;
 
 namespace AkkaPortShare.Worker.Tests.Registration;

@@ -1,9 +1,9 @@
 using System.Net.Sockets;
 using Akka.Actor;
-using AkkaPortShare.Framing;
-using AkkaPortShare.Handover;
+using AkkaPortShare.Protocol.Framing;
+using AkkaPortShare.Protocol.Handover;
 using AkkaPortShare.Interop;
-using static AkkaPortShare.Registration.RegistryProtocol;
+using static AkkaPortShare.Contracts.Registration.RegistryProtocol;
 using static AkkaPortShare.Worker.FramingSession;
 
 namespace AkkaPortShare.Worker.Tests.Registration;

@@ -4,12 +4,12 @@ using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.TestKit;
-using AkkaPortShare.Framing;
-using AkkaPortShare.Handover;
+using AkkaPortShare.Protocol.Framing;
+using AkkaPortShare.Protocol.Handover;
 using AkkaPortShare.Interop;
 using AkkaPortShare.Worker.Configuration;
 using AkkaPortShare.Worker.Registration;
-using static AkkaPortShare.Registration.RegistryProtocol;
+using static AkkaPortShare.Contracts.Registration.RegistryProtocol;
 using static AkkaPortShare.Worker.FramingSession;
 using static AkkaPortShare.Worker.WorkerProtocol;
 

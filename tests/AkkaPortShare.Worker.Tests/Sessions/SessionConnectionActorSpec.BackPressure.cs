@@ -1,7 +1,7 @@
 using System.Net.Sockets;
 using Akka.Actor;
 using AkkaPortShare.Worker.Configuration;
-using AkkaPortShare.Framing;
+using AkkaPortShare.Protocol.Framing;
 using static AkkaPortShare.Worker.FramingSession;
 
 namespace AkkaPortShare.Worker.Tests.Sessions;

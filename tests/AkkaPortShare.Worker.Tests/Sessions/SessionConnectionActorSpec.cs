@@ -1,9 +1,9 @@
 using System.Net.Sockets;
 using Akka.Actor;
 using Akka.TestKit;
-using AkkaPortShare.Addressing;
-using AkkaPortShare.Framing;
-using AkkaPortShare.Handover;
+using AkkaPortShare.Protocol.Addressing;
+using AkkaPortShare.Protocol.Framing;
+using AkkaPortShare.Protocol.Handover;
 using AkkaPortShare.Interop;
 using AkkaPortShare.Worker.Configuration;
 using AkkaPortShare.Worker.Listening;

@@ -1,5 +1,5 @@
 using System.Text;
-using AkkaPortShare.Framing;
+using AkkaPortShare.Protocol.Framing;
 
 namespace AkkaPortShare.TestSupport.Fuzz.Cases;
 

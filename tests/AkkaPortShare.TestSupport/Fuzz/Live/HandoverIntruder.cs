@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
-using AkkaPortShare.Framing;
-using AkkaPortShare.Handover;
+using AkkaPortShare.Protocol.Framing;
+using AkkaPortShare.Protocol.Handover;
 using AkkaPortShare.Interop;
 
 namespace AkkaPortShare.TestSupport.Fuzz.Live;

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Net.Sockets;
 using System.Text;
-using AkkaPortShare.Framing;
+using AkkaPortShare.Protocol.Framing;
 using AkkaPortShare.TestSupport.Fuzz.Oracle;
 
 namespace AkkaPortShare.TestSupport.Fuzz.Live;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text;
-using AkkaPortShare.Framing;
+using AkkaPortShare.Protocol.Framing;
 using AkkaPortShare.TestSupport.Clients;
 
 namespace AkkaPortShare.TestSupport.Fuzz.Live;

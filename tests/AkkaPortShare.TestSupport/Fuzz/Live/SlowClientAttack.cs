@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using AkkaPortShare.Framing;
+using AkkaPortShare.Protocol.Framing;
 
 namespace AkkaPortShare.TestSupport.Fuzz.Live;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Net;
-using AkkaPortShare.Framing;
+using AkkaPortShare.Protocol.Framing;
 using AkkaPortShare.TestSupport.Fuzz.Cases;
 
 namespace AkkaPortShare.TestSupport.Fuzz.Live;

@@ -1,6 +1,6 @@
 using System.Net;
-using AkkaPortShare.Addressing;
-using AkkaPortShare.Framing;
+using AkkaPortShare.Protocol.Addressing;
+using AkkaPortShare.Protocol.Framing;
 using AkkaPortShare.TestSupport.Fuzz.Cases;
 
 namespace AkkaPortShare.TestSupport.Fuzz.Oracle;

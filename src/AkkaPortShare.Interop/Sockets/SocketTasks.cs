@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 
-namespace AkkaPortShare.Transport;
+namespace AkkaPortShare.Interop;
 
 /// <summary>
 /// Socket calls for actors that pipe the result to themselves. A socket call can also throw before it returns a

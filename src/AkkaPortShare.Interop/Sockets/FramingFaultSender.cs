@@ -1,8 +1,8 @@
 using System.Buffers;
 using System.Net.Sockets;
-using AkkaPortShare.Framing;
+using AkkaPortShare.Protocol.Framing;
 
-namespace AkkaPortShare.Transport;
+namespace AkkaPortShare.Interop;
 
 /// <summary>
 /// Sends a framing fault the way WCF servers do: write the Fault record, half-close, then read and discard what
