@@ -100,6 +100,24 @@ public static unsafe class PrivateDirectory
         return ok;
     }
 
+    /// <summary>systemd's RuntimeDirectory= for this service ($RUNTIME_DIRECTORY, its first entry), or null outside one.</summary>
+    public static string? RuntimeDirectory() =>
+        Environment.GetEnvironmentVariable("RUNTIME_DIRECTORY")?.Split(':')[0] is { Length: > 0 } directory ? directory : null;
+
+    /// <summary>
+    /// The default place for a process's sockets: <see cref="RuntimeDirectory"/> (a private directory systemd removes
+    /// on stop) when set, else "akkaportshare-&lt;uid&gt;" under the temp directory, one per user so that users never
+    /// share (or race to create) one directory.
+    /// </summary>
+    public static string DefaultSocketDirectory() => RuntimeDirectory() ?? UserTempDirectory();
+
+    /// <summary>"akkaportshare-&lt;uid&gt;" under the temp directory (the user name where there are no uids).</summary>
+    public static string UserTempDirectory()
+    {
+        var user = UnixHandover.IsSupported ? UnixHandover.CurrentUserId.ToString() : Environment.UserName;
+        return Path.Combine(Path.GetTempPath(), $"akkaportshare-{user}");
+    }
+
     /// <summary>"0750".</summary>
     public static string Octal(uint mode) => "0" + Convert.ToString(mode, 8);
 

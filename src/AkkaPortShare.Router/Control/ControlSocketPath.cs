@@ -13,7 +13,7 @@ public static class ControlSocketPath
     public static string? For(RouterSettings settings, int port) => settings.ControlSocket switch
     {
         Off => null,
-        "" => Path.Combine(RuntimeDirectory() ?? UserTempDirectory(), FileName(port)),
+        "" => Path.Combine(PrivateDirectory.DefaultSocketDirectory(), FileName(port)),
         var path => path,
     };
 
@@ -26,19 +26,9 @@ public static class ControlSocketPath
     {
         if (settings.ControlSocket == Off) return [];
         if (settings.ControlSocket.Length > 0) return [settings.ControlSocket];
-        var directories = new[] { RuntimeDirectory(), "/run/akkaportshare", UserTempDirectory() };
+        var directories = new[] { PrivateDirectory.RuntimeDirectory(), "/run/akkaportshare", PrivateDirectory.UserTempDirectory() };
         return directories.OfType<string>().Distinct().Select(d => Path.Combine(d, FileName(port))).ToList();
     }
 
     private static string FileName(int port) => $"router-{port}.sock";
-
-    private static string? RuntimeDirectory() =>
-        Environment.GetEnvironmentVariable("RUNTIME_DIRECTORY")?.Split(':')[0] is { Length: > 0 } directory ? directory : null;
-
-    // The same per-user directory workers use for their hand-over sockets by default.
-    private static string UserTempDirectory()
-    {
-        var user = UnixHandover.IsSupported ? UnixHandover.CurrentUserId.ToString() : Environment.UserName;
-        return Path.Combine(Path.GetTempPath(), $"akkaportshare-{user}");
-    }
 }

@@ -80,7 +80,7 @@ public sealed record WorkerSettings
         var settings = new WorkerSettings
         {
             Router = router,
-            HandoverDirectory = string.IsNullOrEmpty(directory) ? DefaultHandoverDirectory() : directory,
+            HandoverDirectory = string.IsNullOrEmpty(directory) ? AkkaPortShare.Interop.PrivateDirectory.DefaultSocketDirectory() : directory,
             HandoverDirectoryMode = DirectoryMode(c),
             HandoverVerifyTimeout = c.Duration("handover-verify-timeout"),
             MaxUnverifiedHandoverChannels = c.PositiveInt("max-unverified-handover-channels"),
@@ -123,16 +123,6 @@ public sealed record WorkerSettings
         UnixFileMode.UserRead | UnixFileMode.UserWrite
         | (HandoverDirectoryMode.HasFlag(UnixFileMode.GroupExecute) ? UnixFileMode.GroupRead | UnixFileMode.GroupWrite : 0)
         | (HandoverDirectoryMode.HasFlag(UnixFileMode.OtherExecute) ? UnixFileMode.OtherRead | UnixFileMode.OtherWrite : 0);
-
-    // systemd's RuntimeDirectory= (a private, per-service directory it removes on stop) when set; else one per user
-    // under the temp directory, so users never share (or race to create) one directory.
-    private static string DefaultHandoverDirectory()
-    {
-        var runtime = Environment.GetEnvironmentVariable("RUNTIME_DIRECTORY")?.Split(':')[0];
-        if (!string.IsNullOrEmpty(runtime)) return runtime;
-        var user = OperatingSystem.IsLinux() ? AkkaPortShare.Interop.UnixHandover.CurrentUserId.ToString() : Environment.UserName;
-        return Path.Combine(Path.GetTempPath(), $"akkaportshare-{user}");
-    }
 
     // Octal digits, as chmod takes them ("0700"; HOCON may hand an unquoted 0700 over as "700", the same mode).
     private static UnixFileMode DirectoryMode(SettingsReader c)
