@@ -74,17 +74,13 @@ public static class RouterHostingExtensions
             });
     }
 
-    /// <summary>Health tags: "live" (the process can do its work; restart it otherwise) and "ready" (send it traffic).</summary>
-    public const string LiveTag = "live";
-    public const string ReadyTag = "ready";
-
     // Liveness: the actor system runs and the core actors answer. Readiness: the listener accepts (false while it
     // drains for SIGTERM or after its socket was taken over).
     // The checks are registered before the settings are read (that happens when the actor system starts): until then,
     // or when they are invalid, the router is reported not started.
     private static AkkaConfigurationBuilder WithRouterHealthChecks(this AkkaConfigurationBuilder builder,
         Func<RouterSettings?> settings) => builder
-        .WithActorSystemLivenessCheck(tags: [LiveTag])
+        .WithActorSystemLivenessCheck(tags: [HealthTags.Live])
         .WithHealthCheck("akkaportshare-router-live", async (system, registry, token) =>
         {
             if (settings() is not { HealthCheckTimeout: var timeout }) return NotStarted;
@@ -98,7 +94,7 @@ public static class RouterHostingExtensions
             {
                 return HealthCheckResult.Unhealthy($"a core actor does not answer: {e.Message}");
             }
-        }, tags: [LiveTag])
+        }, tags: [HealthTags.Live])
         .WithHealthCheck("akkaportshare-router-ready", async (system, registry, token) =>
         {
             if (settings() is not { HealthCheckTimeout: var timeout }) return NotStarted;
@@ -114,7 +110,7 @@ public static class RouterHostingExtensions
             {
                 return HealthCheckResult.Unhealthy($"the listener does not answer: {e.Message}");
             }
-        }, tags: [ReadyTag]);
+        }, tags: [HealthTags.Ready]);
 
     private static readonly HealthCheckResult NotStarted = HealthCheckResult.Unhealthy("the router has not started (its settings are not read yet, or invalid)");
 
@@ -165,11 +161,9 @@ public static class RouterHostingExtensions
         });
         shutdown.AddTask(CoordinatedShutdown.PhaseServiceRequestsDone, "port-share-drain", async () =>
         {
-            var deadline = DateTime.UtcNow + settings.DrainTimeout;
-            while (held.Count > 0 && DateTime.UtcNow < deadline) await Task.Delay(20);
-            if (held.Count > 0)
+            if (await ShutdownDrain.WaitAsync(() => held.Count, settings.DrainTimeout) is var left and > 0)
                 system.Log.Warning("drain-timeout {0} passed with {1} connection(s) still held ({2}); they are closed",
-                    settings.DrainTimeout, held.Count, held.Describe());
+                    settings.DrainTimeout, left, held.Describe());
             return Done.Instance;
         });
     }

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Hosting;
+using AkkaPortShare.Contracts.Hosting;
 using AkkaPortShare.Worker.Configuration;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using static AkkaPortShare.Worker.WorkerProtocol;
@@ -8,14 +9,12 @@ namespace AkkaPortShare.Worker.Hosting;
 
 /// <summary>
 /// The worker's health checks, for Microsoft.Extensions.Diagnostics.HealthChecks (e.g. ASP.NET Core's
-/// MapHealthChecks with a tag predicate): <see cref="LiveTag"/> while the actor system runs and the worker actor
-/// answers; <see cref="ReadyTag"/> once every address it serves is registered with the router (not while one is
-/// pending, e.g. after a router restart, or refused). The router's checks use the same tags.
+/// MapHealthChecks with a tag predicate): <see cref="HealthTags.Live"/> while the actor system runs and the worker actor
+/// answers; <see cref="HealthTags.Ready"/> once every address it serves is registered with the router (not while one is
+/// pending, e.g. after a router restart, or refused). The router's checks use the same tags (HealthTags).
 /// </summary>
 public static class WorkerHealthChecks
 {
-    public const string LiveTag = "live";
-    public const string ReadyTag = "ready";
     public const string LiveName = "akka-port-share-worker-live";
     public const string ReadyName = "akka-port-share-worker-ready";
 
@@ -24,9 +23,9 @@ public static class WorkerHealthChecks
     internal static AkkaConfigurationBuilder AddWorkerHealthChecks(this AkkaConfigurationBuilder builder,
         Func<WorkerSettings?> settings) => builder
         .WithHealthCheck(LiveName, (system, registry, cancel) => CheckLiveAsync(system, registry, settings, cancel),
-            HealthStatus.Unhealthy, [LiveTag])
+            HealthStatus.Unhealthy, [HealthTags.Live])
         .WithHealthCheck(ReadyName, (system, registry, cancel) => CheckReadyAsync(system, registry, settings, cancel),
-            HealthStatus.Unhealthy, [ReadyTag]);
+            HealthStatus.Unhealthy, [HealthTags.Ready]);
 
     private static async Task<HealthCheckResult> CheckLiveAsync(ActorSystem system, ActorRegistry registry,
         Func<WorkerSettings?> settings, CancellationToken cancel)

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Remote;
+using AkkaPortShare.Contracts.Hosting;
 using AkkaPortShare.Protocol.Addressing;
 using AkkaPortShare.Interop;
 using AkkaPortShare.Contracts.Registration;
@@ -203,11 +204,9 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
         shutdown.AddTask(CoordinatedShutdown.PhaseServiceRequestsDone, $"port-share-worker-drain-{Guid.NewGuid():N}", async () =>
         {
             var metrics = Diagnostics.WorkerMetrics.Get(system);
-            var deadline = DateTime.UtcNow + drainTimeout;
             if (metrics.SessionsActive > 0) log.Info("Waiting for {0} session(s) to end (drain-timeout {1})", metrics.SessionsActive, drainTimeout);
-            while (metrics.SessionsActive > 0 && DateTime.UtcNow < deadline) await Task.Delay(20);
-            if (metrics.SessionsActive > 0)
-                log.Warning("drain-timeout {0} passed with {1} session(s) still open; they are closed", drainTimeout, metrics.SessionsActive);
+            if (await ShutdownDrain.WaitAsync(() => metrics.SessionsActive, drainTimeout) is var left and > 0)
+                log.Warning("drain-timeout {0} passed with {1} session(s) still open; they are closed", drainTimeout, left);
             return Akka.Done.Instance;
         });
     }

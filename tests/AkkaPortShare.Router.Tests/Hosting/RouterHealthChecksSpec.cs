@@ -1,3 +1,4 @@
+using AkkaPortShare.Contracts.Hosting;
 using Akka.Actor;
 using Akka.Hosting;
 using AkkaPortShare.Router.Hosting;
@@ -28,8 +29,8 @@ public sealed class RouterHealthChecksSpec
         try
         {
             var checks = host.Services.GetRequiredService<HealthCheckService>();
-            var ready = await checks.CheckHealthAsync(c => c.Tags.Contains(RouterHostingExtensions.ReadyTag));
-            var live = await checks.CheckHealthAsync(c => c.Tags.Contains(RouterHostingExtensions.LiveTag));
+            var ready = await checks.CheckHealthAsync(c => c.Tags.Contains(HealthTags.Ready));
+            var live = await checks.CheckHealthAsync(c => c.Tags.Contains(HealthTags.Live));
             Assert.Equal(HealthStatus.Healthy, ready.Status);
             Assert.Equal(HealthStatus.Healthy, live.Status);
             Assert.Contains("akkaportshare-router-ready", ready.Entries.Keys);
@@ -38,8 +39,8 @@ public sealed class RouterHealthChecksSpec
             var listener = host.Services.GetRequiredService<ActorRegistry>().Get<PortShareListener>();
             await listener.Ask<Akka.Done>(RoutingProtocol.StopAccepting.Instance, TimeSpan.FromSeconds(5));
 
-            ready = await checks.CheckHealthAsync(c => c.Tags.Contains(RouterHostingExtensions.ReadyTag));
-            live = await checks.CheckHealthAsync(c => c.Tags.Contains(RouterHostingExtensions.LiveTag));
+            ready = await checks.CheckHealthAsync(c => c.Tags.Contains(HealthTags.Ready));
+            live = await checks.CheckHealthAsync(c => c.Tags.Contains(HealthTags.Live));
             Assert.Equal(HealthStatus.Unhealthy, ready.Status);
             Assert.Contains("not accepting", ready.Entries["akkaportshare-router-ready"].Description);
             Assert.Equal(HealthStatus.Healthy, live.Status);

@@ -1,3 +1,4 @@
+using AkkaPortShare.Contracts.Hosting;
 using Akka.Actor;
 using Akka.Hosting;
 using AkkaPortShare.Worker.Hosting;
@@ -80,41 +81,41 @@ public sealed class WorkerHealthChecksSpec : IAsyncLifetime
     {
         var host = await StartAsync(Registered);
 
-        var ready = await EventuallyAsync(host, WorkerHealthChecks.ReadyTag, HealthStatus.Healthy);
+        var ready = await EventuallyAsync(host, HealthTags.Ready, HealthStatus.Healthy);
 
         Assert.Equal(HealthStatus.Healthy, ready.Status);
         Assert.Equal("Registered", ready.Entries[WorkerHealthChecks.ReadyName].Data[Registered]);
-        Assert.Equal(HealthStatus.Healthy, (await CheckAsync(host, WorkerHealthChecks.LiveTag)).Status);
+        Assert.Equal(HealthStatus.Healthy, (await CheckAsync(host, HealthTags.Live)).Status);
     }
 
     [Fact]
     public async Task A_worker_with_an_address_still_pending_is_live_but_not_ready_and_says_which()
     {
         var host = await StartAsync(Registered, Unanswered);
-        await EventuallyAsync(host, WorkerHealthChecks.LiveTag, HealthStatus.Healthy);
+        await EventuallyAsync(host, HealthTags.Live, HealthStatus.Healthy);
 
         // Once the registry answered the other address, only the unanswered one keeps it from being ready.
-        var ready = await EventuallyAsync(host, WorkerHealthChecks.ReadyTag,
+        var ready = await EventuallyAsync(host, HealthTags.Ready,
             r => r.Entries[WorkerHealthChecks.ReadyName].Data.TryGetValue(Registered, out var state) && "Registered".Equals(state));
 
         Assert.Equal(HealthStatus.Unhealthy, ready.Status);
         Assert.Equal($"{Unanswered} Pending", ready.Entries[WorkerHealthChecks.ReadyName].Description);
-        Assert.Equal(HealthStatus.Healthy, (await CheckAsync(host, WorkerHealthChecks.LiveTag)).Status);
+        Assert.Equal(HealthStatus.Healthy, (await CheckAsync(host, HealthTags.Live)).Status);
     }
 
     [Fact]
     public async Task A_worker_whose_actor_stopped_is_neither_live_nor_ready()
     {
         var host = await StartAsync(Registered);
-        await EventuallyAsync(host, WorkerHealthChecks.ReadyTag, HealthStatus.Healthy);
+        await EventuallyAsync(host, HealthTags.Ready, HealthStatus.Healthy);
 
         var worker = host.Services.GetRequiredService<ActorRegistry>().Get<PortShareWorker>();
         await worker.GracefulStop(TimeSpan.FromSeconds(5));
 
-        var live = await CheckAsync(host, WorkerHealthChecks.LiveTag);
+        var live = await CheckAsync(host, HealthTags.Live);
         Assert.Equal(HealthStatus.Unhealthy, live.Status);
         Assert.Contains("did not answer", live.Entries[WorkerHealthChecks.LiveName].Description);
-        Assert.Equal(HealthStatus.Unhealthy, (await CheckAsync(host, WorkerHealthChecks.ReadyTag)).Status);
+        Assert.Equal(HealthStatus.Unhealthy, (await CheckAsync(host, HealthTags.Ready)).Status);
     }
 
     public Task InitializeAsync() => Task.CompletedTask;
