@@ -1,5 +1,3 @@
-using System.Reflection;
-
 namespace AkkaPortShare.Host;
 
 /// <summary>
@@ -61,7 +59,7 @@ internal sealed record CommandLine(FileInfo? ConfigFile, string? Output, int? Ex
                 case "--help" or "-h":
                     return new CommandLine(null, Usage, 0);
                 case "--version":
-                    return new CommandLine(null, $"akkaportshare {Version}", 0);
+                    return new CommandLine(null, $"akkaportshare {AkkaPortShare.Router.RouterVersion.Current}", 0);
                 case "--config" or "--socket" when i + 1 == args.Count:
                     return Error($"{args[i]} needs a file name.");
                 case "--config":
@@ -87,8 +85,4 @@ internal sealed record CommandLine(FileInfo? ConfigFile, string? Output, int? Ex
     }
 
     private static CommandLine Error(string problem) => new(null, $"{problem}\n\n{Usage}", ExitUsage);
-
-    public static string Version =>
-        typeof(CommandLine).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
-            .Split('+')[0] ?? "unknown";
 }

@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using System.Reflection;
 using System.Text;
 using System.Text.Json;
 using Akka.Actor;
@@ -155,7 +154,7 @@ internal sealed class ControlServer : IDisposable
             health = await _health(cts.Token);
         }
         return new RouterStatusReport(Environment.ProcessId, UnixHandover.IsSupported ? UnixHandover.CurrentUserId : null,
-            Version, _startedAt, listener.LocalEndPoint.ToString(), listener.Accepting, listener.PendingConnections,
+            RouterVersion.Current, _startedAt, listener.LocalEndPoint.ToString(), listener.Accepting, listener.PendingConnections,
             registrations.Addresses, RouterMetrics.Get(_system).Snapshot(), health);
     }
 
@@ -190,10 +189,6 @@ internal sealed class ControlServer : IDisposable
     }
 
     private static string Truncate(string text) => text.Length <= 32 ? text : text[..32] + "...";
-
-    private static string Version =>
-        typeof(ControlServer).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
-            .Split('+')[0] ?? "unknown";
 
     public void Dispose()
     {
