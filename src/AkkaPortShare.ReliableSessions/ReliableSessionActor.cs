@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
-using AkkaPortShare.Protocol.ReliableMessaging;
+using AkkaPortShare.Protocol.TransferWindows;
 using static AkkaPortShare.ReliableSessions.ReliableSessionProtocol;
 
 namespace AkkaPortShare.ReliableSessions;

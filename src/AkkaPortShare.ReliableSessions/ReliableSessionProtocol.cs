@@ -1,5 +1,5 @@
 using Akka.Actor;
-using AkkaPortShare.Protocol.ReliableMessaging;
+using AkkaPortShare.Protocol.TransferWindows;
 
 namespace AkkaPortShare.ReliableSessions;
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Akka.Actor;
 using Akka.TestKit;
 using AkkaPortShare.ReliableSessions.Tests.TestSupport;
-using AkkaPortShare.Protocol.ReliableMessaging;
+using AkkaPortShare.Protocol.TransferWindows;
 using static AkkaPortShare.ReliableSessions.ReliableSessionProtocol;
 
 namespace AkkaPortShare.ReliableSessions.Tests;

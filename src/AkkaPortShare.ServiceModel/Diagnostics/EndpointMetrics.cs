@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Akka.Actor;
-using AkkaPortShare.Protocol.ReliableMessaging;
+using AkkaPortShare.Protocol.TransferWindows;
 using static AkkaPortShare.ServiceModel.ServiceOperations;
 
 namespace AkkaPortShare.ServiceModel.Diagnostics;

@@ -5,7 +5,7 @@ using AkkaPortShare.Protocol.Framing;
 using AkkaPortShare.ReliableSessions;
 using AkkaPortShare.ServiceModel.Contracts;
 using AkkaPortShare.ServiceModel.Diagnostics;
-using AkkaPortShare.ServiceModel.ReliableMessaging;
+using AkkaPortShare.ServiceModel.Wsrm;
 using AkkaPortShare.Worker;
 using static AkkaPortShare.ServiceModel.ServiceOperations;
 
@@ -68,7 +68,7 @@ internal sealed class SoapServiceActor : ReceiveActor
     protected override void PreStart()
     {
         _implementation = Context.ActorOf(_implementationProps, "implementation");
-        _reliable = Context.ActorOf(ReliableEndpointActor.Props(_contract, _implementation, _settings,
+        _reliable = Context.ActorOf(WsrmEndpointActor.Props(_contract, _implementation, _settings,
             WsrmEndpointSettings.Create(Context.System, _reliableSessionPath), _metrics), "reliable-sessions");
     }
 

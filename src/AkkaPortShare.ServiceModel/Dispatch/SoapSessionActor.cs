@@ -5,7 +5,7 @@ using Akka.Actor;
 using Akka.Event;
 using AkkaPortShare.ServiceModel.Contracts;
 using AkkaPortShare.ServiceModel.Diagnostics;
-using AkkaPortShare.ServiceModel.ReliableMessaging;
+using AkkaPortShare.ServiceModel.Wsrm;
 using AkkaPortShare.Worker;
 using static AkkaPortShare.ServiceModel.ServiceOperations;
 

@@ -2,7 +2,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using AkkaPortShare.Contracts.Configuration;
 using AkkaPortShare.ServiceModel.Dispatch;
-using AkkaPortShare.ServiceModel.ReliableMessaging;
+using AkkaPortShare.ServiceModel.Wsrm;
 using AkkaPortShare.Worker.Hosting;
 
 namespace AkkaPortShare.ServiceModel.Hosting;

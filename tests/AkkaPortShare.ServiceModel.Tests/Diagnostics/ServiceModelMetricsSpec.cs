@@ -9,10 +9,10 @@ using AkkaPortShare.Samples.Echo;
 using AkkaPortShare.ServiceModel.Contracts;
 using AkkaPortShare.ServiceModel.Diagnostics;
 using AkkaPortShare.ServiceModel.Dispatch;
-using AkkaPortShare.ServiceModel.ReliableMessaging;
+using AkkaPortShare.ServiceModel.Wsrm;
 using AkkaPortShare.ServiceModel.Tests.TestSupport;
 using AkkaPortShare.Worker;
-using static AkkaPortShare.ServiceModel.ReliableMessaging.WsrmProtocol;
+using static AkkaPortShare.ServiceModel.Wsrm.WsrmProtocol;
 using static AkkaPortShare.ServiceModel.ServiceOperations;
 
 namespace AkkaPortShare.ServiceModel.Tests.Diagnostics;
@@ -127,7 +127,7 @@ public sealed class ServiceModelMetricsSpec : Akka.TestKit.Xunit2.TestKit
     public async Task ServiceModelMetrics_must_count_reliable_sessions_their_dropped_messages_and_a_faulted_one()
     {
         var version = WsrmVersion.February2005;
-        var endpoint = Sys.ActorOf(ReliableEndpointActor.Props(Echo, _implementation.Ref, ServiceModelSettings.Create(Sys),
+        var endpoint = Sys.ActorOf(WsrmEndpointActor.Props(Echo, _implementation.Ref, ServiceModelSettings.Create(Sys),
             WsrmEndpointSettings.Create(Sys),
             ServiceModelMetrics.Get(Sys).ForEndpoint(BaseAddress, Echo.ContractName)));
         var connection = CreateTestProbe();

@@ -2,7 +2,7 @@ using System.ServiceModel;
 using System.ServiceModel.Channels;
 using System.Xml;
 using AkkaPortShare.ServiceModel.Contracts;
-using AkkaPortShare.ServiceModel.ReliableMessaging;
+using AkkaPortShare.ServiceModel.Wsrm;
 
 namespace AkkaPortShare.ServiceModel.Tests.TestSupport;
 

@@ -1,0 +1,280 @@
+using System.ServiceModel.Channels;
+using System.Xml;
+using Akka.Actor;
+using Akka.Event;
+using AkkaPortShare.ReliableSessions;
+using AkkaPortShare.ServiceModel.Contracts;
+using AkkaPortShare.ServiceModel.Diagnostics;
+using static AkkaPortShare.ServiceModel.Wsrm.WsrmProtocol;
+
+namespace AkkaPortShare.ServiceModel.Wsrm;
+
+/// <summary>
+/// The reliable-session listener of one endpoint. It answers CreateSequence (idempotently: a resent request with a
+/// known Offer maps back to its session), keeps every session under both its sequence identifiers, and holds
+/// established sessions in the pending-channel queue until the service takes them (at most
+/// max-concurrent-sessions at once). When max-pending-channels sessions are already waiting, a new one is refused
+/// with CreateSequenceRefused / ConnectionLimitReached, which the WCF client reports as ServerTooBusyException.
+/// A message of a WS-RM version the endpoint does not accept is answered as WCF's listener answers it, and once the
+/// service shuts down (CoordinatedShutdown's service-unbind phase) new sessions get EndpointUnavailable while
+/// existing ones go on, and the shutdown waits for them (service-requests-done, up to shutdown-drain-timeout). Like WCF's listener, which closes a connection not yet bound to a session after each such
+/// answer, a connection that carries no live session is closed after a refusal or an UnknownSequence fault.
+/// </summary>
+internal sealed class WsrmEndpointActor : ReceiveActor
+{
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly ContractMap _contract;
+    private readonly IActorRef _implementation;
+    private readonly ServiceModelSettings _serviceSettings;
+    private readonly WsrmEndpointSettings _endpointSettings;
+    private readonly EndpointMetrics _metrics;
+    // Connections that have carried a message of a live session; only the others are closed after a refusal.
+    private readonly Dictionary<IActorRef, HashSet<IActorRef>> _sessionsByConnection = new();
+    private bool _accepting = true;
+    private readonly Dictionary<string, IActorRef> _sessionsById = new(StringComparer.Ordinal);
+    private readonly Dictionary<IActorRef, (string InputId, string OfferId)> _ids = new();
+    private readonly LinkedList<IActorRef> _pending = new();
+    private readonly HashSet<IActorRef> _accepted = [];
+    // Completed once the endpoint no longer accepts and no session is left (or it stopped): the shutdown waits on it.
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public static Props Props(ContractMap contract, IActorRef implementation, ServiceModelSettings serviceSettings,
+        WsrmEndpointSettings endpointSettings, EndpointMetrics metrics) =>
+        Akka.Actor.Props.Create(() => new WsrmEndpointActor(contract, implementation, serviceSettings, endpointSettings, metrics));
+
+    public WsrmEndpointActor(ContractMap contract, IActorRef implementation, ServiceModelSettings serviceSettings,
+        WsrmEndpointSettings endpointSettings, EndpointMetrics metrics)
+    {
+        _metrics = metrics;
+        _contract = contract;
+        _implementation = implementation;
+        _serviceSettings = serviceSettings;
+        _endpointSettings = endpointSettings;
+        Receive<RmReceived>(OnReceived);
+        Receive<StopAccepting>(_ =>
+        {
+            if (!_accepting) return;
+            _accepting = false;
+            _log.Info("Reliable endpoint stops accepting sessions ({0} live; the shutdown waits up to {1} for them)",
+                _ids.Count, _endpointSettings.ShutdownDrainTimeout);
+            CompleteDrainWhenEmpty();
+        });
+        Receive<Terminated>(t => Forget(t.ActorRef));
+    }
+
+    protected override void PostStop()
+    {
+        _drained.TrySetResult();
+        _metrics.SessionsEnded(reliable: true, _ids.Count); // its sessions are its children: they end with it
+    }
+
+    private void CompleteDrainWhenEmpty()
+    {
+        if (_accepting || _ids.Count > 0 || _drained.Task.IsCompleted) return;
+        _log.Info("Reliable endpoint: every session has ended");
+        _drained.TrySetResult();
+    }
+
+    protected override void PreStart()
+    {
+        // The service is going away: refuse new sessions (EndpointUnavailable) before anything else stops. Fire and
+        // forget, so an endpoint already stopped cannot hold up the shutdown.
+        var self = Self;
+        var shutdown = CoordinatedShutdown.Get(Context.System);
+        shutdown.AddTask(CoordinatedShutdown.PhaseServiceUnbind, $"reliable-endpoint-{Guid.NewGuid():N}", () =>
+        {
+            self.Tell(StopAccepting.Instance);
+            return Task.FromResult(Akka.Done.Instance);
+        });
+        // Then wait, as a service host closing does, for established sessions to end: a client in the middle of its
+        // work finishes it and closes normally. Bounded: a session whose client went quiet ends with the worker.
+        var drained = _drained.Task;
+        var timeout = _endpointSettings.ShutdownDrainTimeout;
+        var log = _log;
+        shutdown.AddTask(CoordinatedShutdown.PhaseServiceRequestsDone, $"reliable-endpoint-drain-{Guid.NewGuid():N}", async () =>
+        {
+            if (await Task.WhenAny(drained, Task.Delay(timeout)) != drained)
+                log.Warning("Reliable endpoint: sessions still live after shutdown-drain-timeout {0}; they end with the worker", timeout);
+            return Akka.Done.Instance;
+        });
+    }
+
+    // A session is a conversation with one client: when it fails it ends, it is not restarted.
+    protected override SupervisorStrategy SupervisorStrategy() => Akka.Actor.SupervisorStrategy.StoppingStrategy;
+
+    private void OnReceived(RmReceived received)
+    {
+        using var message = received.Message.CreateMessage();
+        var version = received.Version;
+        if (!_endpointSettings.Accepts(version))
+        {
+            RefuseVersion(received, message);
+            return;
+        }
+        if (message.Headers.Action == version.CreateSequenceAction)
+        {
+            OnCreateSequence(received, message);
+            return;
+        }
+        var id = IdentifierOf(message, version);
+        if (id is not null && _sessionsById.TryGetValue(id, out var session))
+        {
+            ForwardToSession(received, session);
+            return;
+        }
+        _log.Info("Reliable message for unknown sequence {0}: UnknownSequence", id ?? "(none)");
+        Refuse(received, message, WsrmFaults.UnknownSequence(message.Version, version, id ?? ""));
+    }
+
+    /// <summary>
+    /// WCF's service binding speaks one WS-RM version, and its listener answers the other as an unknown action:
+    /// a February 2005 listener with WS-Addressing's ActionNotSupported, a 1.1 listener with WsrmRequired.
+    /// </summary>
+    private void RefuseVersion(RmReceived received, Message message)
+    {
+        var accepted = _endpointSettings.AcceptedVersion!;
+        var reason = $"This endpoint accepts only {accepted}; the client speaks {received.Version}.";
+        _log.Warning("Refused a {0} message ({1}) at {2}: the endpoint accepts only {3} (reliable-messaging-version)",
+            received.Version, message.Headers.Action, message.Headers.To, accepted);
+        Refuse(received, message, accepted.Is11
+            ? WsrmFaults.WsrmRequired(message.Version, reason)
+            : WsrmFaults.ActionNotSupported(message.Version, message.Headers.Action, reason));
+    }
+
+    private void OnCreateSequence(RmReceived received, Message message)
+    {
+        var version = received.Version;
+        CreateSequenceRequest request;
+        try
+        {
+            request = WsrmBodies.ReadCreateSequence(message.GetReaderAtBodyContents(), version);
+        }
+        catch (XmlException e)
+        {
+            Refuse(received, message, WsrmFaults.CreateSequenceRefused(message.Version, version, $"The request is malformed: {e.Message}"));
+            return;
+        }
+
+        if (request.OfferIdentifier is not { } offerId)
+        {
+            // A duplex session needs the client's offered sequence for its replies.
+            Refuse(received, message, WsrmFaults.CreateSequenceRefused(message.Version, version,
+                "This endpoint sends replies and needs an offered sequence (Offer)."));
+            return;
+        }
+        if (version.Is11 && request.OfferEndpoint != request.AcksTo)
+        {
+            Refuse(received, message, WsrmFaults.CreateSequenceRefused(message.Version, version,
+                "The Offer's Endpoint must equal AcksTo."));
+            return;
+        }
+        if (_sessionsById.TryGetValue(offerId, out var existing))
+        {
+            // The client resends CreateSequence (same Offer) when the response was slow: answer again, same session.
+            ForwardToSession(received, existing);
+            return;
+        }
+        if (!_accepting)
+        {
+            _log.Info("Refused a reliable session at {0}: the service is shutting down (EndpointUnavailable)", message.Headers.To);
+            Refuse(received, message, WsrmFaults.EndpointUnavailable(message.Version,
+                $"The endpoint at '{message.Headers.To}' is shutting down and accepts no new reliable sessions."));
+            return;
+        }
+        if (_pending.Count >= _endpointSettings.MaxPendingChannels)
+        {
+            var endpoint = message.Headers.To?.ToString() ?? "";
+            _log.Warning("Refused a reliable session at {0}: {1} sessions already wait to be accepted (max-pending-channels)",
+                endpoint, _pending.Count);
+            Refuse(received, message, WsrmFaults.ConnectionLimitReached(message.Version, version, endpoint));
+            return;
+        }
+
+        var inputId = $"urn:uuid:{Guid.NewGuid()}";
+        var session = Context.ActorOf(WsrmSessionActor.Props(inputId, offerId, version, _contract, _implementation,
+            _serviceSettings, _endpointSettings.Session, _metrics), $"rm-{Guid.NewGuid():N}");
+        Context.Watch(session);
+        _metrics.SessionStarted(reliable: true);
+        _sessionsById[inputId] = session;
+        _sessionsById[offerId] = session;
+        _ids[session] = (inputId, offerId);
+        _pending.AddLast(session);
+        _log.Info("Reliable session {0} established ({1}); {2} pending", inputId, version, _pending.Count);
+        ForwardToSession(received, session);
+        AcceptWhatFits();
+    }
+
+    private void AcceptWhatFits()
+    {
+        while (_pending.First is { } next && _accepted.Count < _endpointSettings.MaxConcurrentSessions)
+        {
+            _pending.RemoveFirst();
+            _accepted.Add(next.Value);
+            next.Value.Tell(Accepted.Instance);
+        }
+    }
+
+    private void ForwardToSession(RmReceived received, IActorRef session)
+    {
+        if (!_sessionsByConnection.TryGetValue(received.Connection, out var sessions))
+        {
+            _sessionsByConnection[received.Connection] = sessions = [];
+            Context.Watch(received.Connection);
+        }
+        sessions.Add(session);
+        session.Forward(received);
+    }
+
+    private void Forget(IActorRef actor)
+    {
+        if (_sessionsByConnection.Remove(actor)) return; // a connection ended
+        foreach (var sessions in _sessionsByConnection.Values) sessions.Remove(actor);
+        var session = actor;
+        if (_ids.Remove(session, out var ids))
+        {
+            _metrics.SessionsEnded(reliable: true);
+            _sessionsById.Remove(ids.InputId);
+            _sessionsById.Remove(ids.OfferId);
+        }
+        _pending.Remove(session);
+        _accepted.Remove(session);
+        AcceptWhatFits();
+        CompleteDrainWhenEmpty();
+    }
+
+    private static string? IdentifierOf(Message message, WsrmVersion version)
+    {
+        var headers = message.Headers;
+        if (WsrmHeaders.ReadSequence(headers, version) is { } sequence) return sequence.Identifier;
+        if (WsrmHeaders.ReadAcknowledgement(headers, version) is { } ack) return ack.Identifier;
+        if (WsrmHeaders.ReadAckRequested(headers, version) is { } requested) return requested;
+        if (message.IsEmpty) return null;
+        try
+        {
+            // TerminateSequence, CloseSequence and their responses name the sequence in the body.
+            return WsrmBodies.ReadSequenceReference(message.GetReaderAtBodyContents(), version).Identifier;
+        }
+        catch (XmlException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Answers with a fault, then closes the connection unless a live session uses it (WCF's listener closes it).</summary>
+    private void Refuse(RmReceived received, Message request, Message fault)
+    {
+        Reply(received, fault, request.Headers.MessageId);
+        received.Connection.Tell(RmHandled.Instance);
+        if (_sessionsByConnection.TryGetValue(received.Connection, out var sessions) && sessions.Count > 0) return;
+        received.Connection.Tell(CloseConnection.Instance);
+    }
+
+    private static void Reply(RmReceived received, Message reply, UniqueId? relatesTo)
+    {
+        using (reply)
+        {
+            if (relatesTo is not null) reply.Headers.RelatesTo = relatesTo;
+            received.Connection.Tell(new SendSoap(reply.CreateBufferedCopy(int.MaxValue)));
+        }
+    }
+}
