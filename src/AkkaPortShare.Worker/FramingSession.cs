@@ -10,12 +10,23 @@ namespace AkkaPortShare.Worker;
 public static class FramingSession
 {
     /// <summary>
-    /// A client opened a session on one of the service's addresses. Replies go to <paramref name="Session"/>.
+    /// A client opened a session on one of the service's addresses. Replies go to <paramref name="Session"/>, which
+    /// waits for the service's <see cref="Accept"/> (or <see cref="Fault"/>) before it acknowledges the preamble and
+    /// delivers any message, as WCF's listener acknowledges a session only once the channel is accepted.
     /// Streamed: the singleton framing mode (WCF's TransferMode.Streamed): one message, delivered as
     /// <see cref="MessageStreamReceived"/>, answered once with <see cref="Send"/>, <see cref="SendStream"/> or
     /// <see cref="NoReply"/>.
     /// </summary>
     public sealed record SessionOpened(IActorRef Session, string Via, string ContentType, string? RemoteAddress, bool Streamed = false);
+
+    /// <summary>
+    /// The service takes the session: the PreambleAck goes out, and from now on the session's messages and its
+    /// <see cref="SessionClosed"/> go to <paramref name="Handler"/> (the service actor itself, or an actor it made for
+    /// this session). The framing session and the handler are one unit: each watches the other, so a handler that
+    /// stops aborts the connection, and a handler learns of a connection that ends by <see cref="SessionClosed"/> or
+    /// Terminated. Not accepted within receive-timeout, the connection is closed.
+    /// </summary>
+    public sealed record Accept(IActorRef Handler);
 
     /// <summary>One message (the payload of a sized envelope, or of the unsized envelope in streamed mode).</summary>
     public sealed record MessageReceived(IActorRef Session, byte[] Payload)
