@@ -13,7 +13,9 @@ namespace AkkaPortShare.ServiceModel.Dispatch;
 
 /// <summary>
 /// Serves one WCF contract at one base address: the framing layer's service actor. It owns the actor that
-/// implements the contract and starts a <see cref="SoapSessionActor"/> per framing session.
+/// implements the contract and the endpoint's reliable-session listener, and accepts each framing session with a
+/// <see cref="SoapSessionActor"/> of its own: from then on the framing session and its SOAP session talk directly and
+/// watch each other, so this actor keeps no map of them and forwards nothing.
 /// </summary>
 internal sealed class SoapServiceActor : ReceiveActor
 {
@@ -22,7 +24,6 @@ internal sealed class SoapServiceActor : ReceiveActor
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly ContractMap _contract;
-    private readonly Dictionary<IActorRef, (IActorRef Soap, string Id)> _sessions = new();
     private readonly ServiceModelSettings _settings;
     private readonly EndpointMetrics _metrics;
     private IActorRef _implementation = ActorRefs.Nobody;
@@ -47,23 +48,23 @@ internal sealed class SoapServiceActor : ReceiveActor
         _settings = ServiceModelSettings.Create(Context.System);
 
         Receive<FramingSession.SessionOpened>(OnOpened);
-        Receive<FramingSession.MessageReceived>(m =>
-        {
-            if (_sessions.TryGetValue(m.Session, out var session)) session.Soap.Forward(m);
-        });
-        Receive<FramingSession.MessageStreamReceived>(m =>
-        {
-            if (_sessions.TryGetValue(m.Session, out var session)) session.Soap.Forward(m);
-            else m.Body.Dispose();
-        });
-        Receive<FramingSession.SessionClosed>(c =>
-        {
-            if (!_sessions.Remove(c.Session, out var session)) return;
-            _metrics.SessionsEnded(reliable: false);
-            Context.Stop(session.Soap);
-            _implementation.Tell(new SessionEnded(session.Id));
-        });
+        // Only a session's own handler gets its messages; one reaching here was sent before this actor restarted.
+        Receive<FramingSession.MessageStreamReceived>(m => m.Body.Dispose());
     }
+
+    /// <summary>
+    /// The implementation is the user's actor: it restarts as Akka's default would, and the endpoint goes on. The
+    /// reliable-session listener restarts too (its sessions, its children, are lost, and their clients fault), so the
+    /// endpoint keeps accepting reliable sessions. A SOAP session stops: restarted it would rebuild WCF's binary session
+    /// encoder without the dictionary the client already uses; stopped, its framing session (which watches it) closes
+    /// the connection and the client sees the session fault.
+    /// </summary>
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(e =>
+    {
+        if (Sender.Equals(_implementation) || Sender.Equals(_reliable)) return Directive.Restart;
+        _log.Warning("SOAP session {0} failed ({1}: {2}); its connection is closed", Sender.Path.Name, e.GetType().Name, e.Message);
+        return Directive.Stop;
+    });
 
     protected override void PreStart()
     {
@@ -71,9 +72,6 @@ internal sealed class SoapServiceActor : ReceiveActor
         _reliable = Context.ActorOf(WsrmEndpointActor.Props(_contract, _implementation, _settings,
             WsrmEndpointSettings.Create(Context.System, _reliableSessionPath), _metrics), "reliable-sessions");
     }
-
-    // Sessions still open end with this actor (their SOAP actors are its children).
-    protected override void PostStop() => _metrics.SessionsEnded(reliable: false, _sessions.Count);
 
     private void OnOpened(FramingSession.SessionOpened opened)
     {
@@ -86,10 +84,8 @@ internal sealed class SoapServiceActor : ReceiveActor
             return;
         }
         var id = $"{_contract.ContractName}-{++_nextSessionId}";
-        var soap = Context.ActorOf(SoapSessionActor.Props(opened.Session, _contract, _implementation, _reliable, _settings, id, _metrics,
+        // The SOAP session accepts the framing session itself (FramingSession.Accept), naming itself as its handler.
+        Context.ActorOf(SoapSessionActor.Props(opened.Session, _contract, _implementation, _reliable, _settings, id, _metrics,
             opened.Streamed), id);
-        _sessions[opened.Session] = (soap, id);
-        _metrics.SessionStarted(reliable: false);
-        _implementation.Tell(new SessionStarted(id, soap));
     }
 }

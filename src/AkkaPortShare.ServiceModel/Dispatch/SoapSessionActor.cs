@@ -19,6 +19,10 @@ namespace AkkaPortShare.ServiceModel.Dispatch;
 /// at most max-concurrent-calls-per-session messages this actor has not finished with (decoding, the call, or a
 /// reliable session taking it): it asks for one more as each is done (FramingSession.RequestMessages), so a client
 /// that sends faster than the service answers waits in TCP, not in mailboxes.
+/// It and its framing session are one unit: it accepts the framing session as its handler, each watches the other, and
+/// it ends with the connection. The implementation hears of the session (SessionStarted, the same id on every
+/// OperationInvoked, SessionEnded) only once a message of its own arrives: a connection that carries a reliable
+/// session is that session's transport, and the reliable session (which outlives connections) is announced instead.
 /// </summary>
 internal sealed class SoapSessionActor : ReceiveActor
 {
@@ -36,6 +40,7 @@ internal sealed class SoapSessionActor : ReceiveActor
     private readonly BufferManager _buffers = BufferManager.CreateBufferManager(0, int.MaxValue);
     private readonly CallbackCalls _callbacks;
     private readonly EndpointMetrics _metrics;
+    private bool _announced; // SessionStarted told: SessionEnded is due when this session ends
 
     /// <param name="reliable">The endpoint's reliable-session listener: WS-RM messages go there.</param>
     public static Props Props(IActorRef framing, ContractMap contract, IActorRef implementation, IActorRef reliable,
@@ -63,8 +68,14 @@ internal sealed class SoapSessionActor : ReceiveActor
 
         Receive<FramingSession.MessageReceived>(m => OnMessage(m.Payload));
         Receive<FramingSession.MessageStreamReceived>(m =>
+        {
+            Announce();
             _ = new StreamedExchange(_encoder, _contract, _implementation, _framing, Self, _settings, _sessionId, _log, _metrics)
-                .RunAsync(m.Body));
+                .RunAsync(m.Body);
+        });
+        // The connection ended (the client's End, a drop, a fault): so does this session.
+        Receive<FramingSession.SessionClosed>(_ => Context.Stop(Self));
+        Receive<Terminated>(t => t.ActorRef.Equals(_framing), _ => Context.Stop(Self));
         Receive<ReplyReady>(r =>
         {
             Done();
@@ -105,14 +116,34 @@ internal sealed class SoapSessionActor : ReceiveActor
                 Done();
                 return;
             }
+            Announce();
 
             _dispatcher.DispatchAsync(message, Self).PipeTo(Self, success: reply => new ReplyReady(reply), failure: _ => new ReplyReady(null));
         }
     }
 
 
-    protected override void PreStart() =>
+    protected override void PreStart()
+    {
+        _metrics.SessionStarted(reliable: false);
+        Context.Watch(_framing);
+        _framing.Tell(new FramingSession.Accept(Self));
         _framing.Tell(new FramingSession.RequestMessages(_settings.MaxConcurrentCallsPerSession));
+    }
+
+    protected override void PostStop()
+    {
+        _metrics.SessionsEnded(reliable: false);
+        if (_announced) _implementation.Tell(new SessionEnded(_sessionId));
+    }
+
+    /// <summary>This connection carries a session of the service's own (not a reliable session's messages): say so once.</summary>
+    private void Announce()
+    {
+        if (_announced) return;
+        _announced = true;
+        _implementation.Tell(new SessionStarted(_sessionId, Self));
+    }
 
     // One message finished with: the framing session may deliver the next.
     private void Done() => _framing.Tell(new FramingSession.RequestMessages(1));

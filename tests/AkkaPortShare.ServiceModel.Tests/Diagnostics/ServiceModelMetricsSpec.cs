@@ -68,12 +68,13 @@ public sealed class ServiceModelMetricsSpec : Akka.TestKit.Xunit2.TestKit
         var framing = CreateTestProbe();
         framing.IgnoreMessages<FramingSession.RequestMessages>();
         service.Tell(new FramingSession.SessionOpened(framing.Ref, Via, "application/soap+msbinsession1", "127.0.0.1:50000"));
-        await _implementation.ExpectMsgAsync<SessionStarted>();
+        var session = (await framing.ExpectMsgAsync<FramingSession.Accept>()).Handler;
         var client = new WcfClientSession();
 
         // Three request/reply calls at once, then answered: one result, one failure, one fault.
         for (var i = 0; i < 3; i++)
-            service.Tell(new FramingSession.MessageReceived(framing.Ref, client.Request(Op("Echo"), new UniqueId(), $"m{i}")));
+            session.Tell(new FramingSession.MessageReceived(framing.Ref, client.Request(Op("Echo"), new UniqueId(), $"m{i}")));
+        await _implementation.ExpectMsgAsync<SessionStarted>();
         var askers = new List<IActorRef>();
         for (var i = 0; i < 3; i++)
         {
@@ -87,7 +88,7 @@ public sealed class ServiceModelMetricsSpec : Akka.TestKit.Xunit2.TestKit
         for (var i = 0; i < 3; i++) await framing.ExpectMsgAsync<FramingSession.Send>();
 
         // A one-way call: counted, never outstanding, no duration.
-        service.Tell(new FramingSession.MessageReceived(framing.Ref, client.Request(Op("Post"), null, "fire")));
+        session.Tell(new FramingSession.MessageReceived(framing.Ref, client.Request(Op("Post"), null, "fire")));
         await _implementation.ExpectMsgAsync<OperationInvoked>();
 
         Assert.Equal(3, Total($"akkaportshare.service.calls.started{Endpoint}|rpc.method=Echo"));
@@ -100,7 +101,7 @@ public sealed class ServiceModelMetricsSpec : Akka.TestKit.Xunit2.TestKit
 
         Assert.Equal(1, Total($"akkaportshare.service.sessions.started{Endpoint}|akkaportshare.session.kind=framing"));
         Assert.Equal(1, Total($"akkaportshare.service.sessions.active{Endpoint}|akkaportshare.session.kind=framing"));
-        service.Tell(new FramingSession.SessionClosed(framing.Ref, Graceful: true));
+        session.Tell(new FramingSession.SessionClosed(framing.Ref, Graceful: true));
         await _implementation.ExpectMsgAsync<SessionEnded>();
         Assert.Equal(0, Total($"akkaportshare.service.sessions.active{Endpoint}|akkaportshare.session.kind=framing"));
     }
@@ -112,9 +113,10 @@ public sealed class ServiceModelMetricsSpec : Akka.TestKit.Xunit2.TestKit
         var framing = CreateTestProbe();
         framing.IgnoreMessages<FramingSession.RequestMessages>();
         service.Tell(new FramingSession.SessionOpened(framing.Ref, Via, "application/soap+msbinsession1", "127.0.0.1:50000"));
-        await _implementation.ExpectMsgAsync<SessionStarted>();
+        var session = (await framing.ExpectMsgAsync<FramingSession.Accept>()).Handler;
 
-        service.Tell(new FramingSession.MessageReceived(framing.Ref, new WcfClientSession().Request(Op("Echo"), new UniqueId(), "x")));
+        session.Tell(new FramingSession.MessageReceived(framing.Ref, new WcfClientSession().Request(Op("Echo"), new UniqueId(), "x")));
+        await _implementation.ExpectMsgAsync<SessionStarted>();
         await _implementation.ExpectMsgAsync<OperationInvoked>(); // and never answered: operation-timeout (3 s)
         await framing.ExpectMsgAsync<FramingSession.Send>(TimeSpan.FromSeconds(6));
 

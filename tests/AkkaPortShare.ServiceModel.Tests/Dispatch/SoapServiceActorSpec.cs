@@ -45,18 +45,28 @@ public sealed class SoapServiceActorSpec : Akka.TestKit.Xunit2.TestKit
         return operation!;
     }
 
-    private async Task<(TestProbe Framing, SessionStarted Started)> OpenAsync(string remote = "127.0.0.1:50000")
+    /// <summary>
+    /// Opens a session as the framing layer does and accepts it; the session is announced at its first message (a
+    /// one-way Post from <paramref name="client"/>, whose encoder the session's stays paired with).
+    /// </summary>
+    private async Task<(TestProbe Framing, IActorRef Handler, SessionStarted Started)> OpenAsync(WcfClientSession client,
+        string remote = "127.0.0.1:50000")
     {
         var framing = CreateTestProbe();
         framing.IgnoreMessages<FramingSession.RequestMessages>(); // flow control: not what this spec checks
         _service.Tell(new FramingSession.SessionOpened(framing.Ref, Via, BinarySession, remote));
-        return (framing, await _implementation.ExpectMsgAsync<SessionStarted>());
+        var handler = (await framing.ExpectMsgAsync<FramingSession.Accept>()).Handler;
+        handler.Tell(new FramingSession.MessageReceived(framing.Ref, client.Request(Op("Post"), null, "opening")));
+        var started = await _implementation.ExpectMsgAsync<SessionStarted>();
+        Assert.Equal("Post", (await _implementation.ExpectMsgAsync<OperationInvoked>()).Operation);
+        return (framing, handler, started);
     }
 
-    private async Task<(UniqueId? RelatesTo, object? Result)> EchoAsync(TestProbe framing, WcfClientSession client, string text)
+    private async Task<(UniqueId? RelatesTo, object? Result)> EchoAsync(TestProbe framing, IActorRef handler, WcfClientSession client,
+        string text)
     {
         var id = new UniqueId();
-        _service.Tell(new FramingSession.MessageReceived(framing.Ref, client.Request(EchoOp, id, text)));
+        handler.Tell(new FramingSession.MessageReceived(framing.Ref, client.Request(EchoOp, id, text)));
         var invoked = await _implementation.ExpectMsgAsync<OperationInvoked>();
         Assert.Equal([text], invoked.Arguments);
         _implementation.Reply(new OperationResult(invoked.Arguments[0]));
@@ -70,12 +80,12 @@ public sealed class SoapServiceActorSpec : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public async Task SoapServiceActor_must_start_a_session_and_dispatch_its_messages()
     {
-        var (framing, started) = await OpenAsync();
-        Assert.Equal("IEchoService-1", started.SessionId);
         var client = new WcfClientSession();
         Assert.Equal(BinarySession, client.ContentType);
+        var (framing, handler, started) = await OpenAsync(client);
+        Assert.Equal("IEchoService-1", started.SessionId);
 
-        _service.Tell(new FramingSession.MessageReceived(framing.Ref, client.Request(EchoOp, new UniqueId(), "hi")));
+        handler.Tell(new FramingSession.MessageReceived(framing.Ref, client.Request(EchoOp, new UniqueId(), "hi")));
 
         var invoked = await _implementation.ExpectMsgAsync<OperationInvoked>();
         Assert.Equal(("Echo", "IEchoService-1"), (invoked.Operation, invoked.SessionId));
@@ -89,16 +99,17 @@ public sealed class SoapServiceActorSpec : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public async Task SoapServiceActor_must_keep_sessions_apart()
     {
-        var (first, firstStarted) = await OpenAsync("127.0.0.1:50001");
-        var (second, secondStarted) = await OpenAsync("127.0.0.1:50002");
+        var (firstClient, secondClient) = (new WcfClientSession(), new WcfClientSession());
+        var (first, firstHandler, firstStarted) = await OpenAsync(firstClient, "127.0.0.1:50001");
+        var (second, secondHandler, secondStarted) = await OpenAsync(secondClient, "127.0.0.1:50002");
         Assert.Equal(("IEchoService-1", "IEchoService-2"), (firstStarted.SessionId, secondStarted.SessionId));
         Assert.NotEqual(firstStarted.Callback, secondStarted.Callback);
-        var (firstClient, secondClient) = (new WcfClientSession(), new WcfClientSession());
+        Assert.NotEqual(firstHandler, secondHandler);
 
         // Each session has its own encoder: each client's dictionary stays its own.
-        Assert.Equal("to first", (await EchoAsync(first, firstClient, "to first")).Result);
-        Assert.Equal("to second", (await EchoAsync(second, secondClient, "to second")).Result);
-        Assert.Equal("first again", (await EchoAsync(first, firstClient, "first again")).Result);
+        Assert.Equal("to first", (await EchoAsync(first, firstHandler, firstClient, "to first")).Result);
+        Assert.Equal("to second", (await EchoAsync(second, secondHandler, secondClient, "to second")).Result);
+        Assert.Equal("first again", (await EchoAsync(first, firstHandler, firstClient, "first again")).Result);
         await second.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
     }
 
@@ -136,32 +147,53 @@ public sealed class SoapServiceActorSpec : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public async Task SoapServiceActor_must_end_the_session_when_the_framing_session_closes()
     {
-        var (framing, started) = await OpenAsync();
+        var client = new WcfClientSession();
+        var (framing, handler, started) = await OpenAsync(client);
         Watch(started.Callback);
 
-        _service.Tell(new FramingSession.SessionClosed(framing.Ref, Graceful: true));
+        handler.Tell(new FramingSession.SessionClosed(framing.Ref, Graceful: true));
 
         Assert.Equal("IEchoService-1", (await _implementation.ExpectMsgAsync<SessionEnded>()).SessionId);
         await ExpectTerminatedAsync(started.Callback);
 
         // Late messages of the closed session are dropped, and closing twice ends nothing twice.
-        _service.Tell(new FramingSession.MessageReceived(framing.Ref, new WcfClientSession().Request(EchoOp, new UniqueId(), "late")));
-        _service.Tell(new FramingSession.SessionClosed(framing.Ref, Graceful: false));
+        handler.Tell(new FramingSession.MessageReceived(framing.Ref, client.Request(EchoOp, new UniqueId(), "late")));
+        handler.Tell(new FramingSession.SessionClosed(framing.Ref, Graceful: false));
+        _service.Tell(new FramingSession.MessageReceived(framing.Ref, client.Request(EchoOp, new UniqueId(), "late")));
         await _implementation.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
     }
 
     [Fact]
     public async Task SoapServiceActor_must_end_a_dropped_session_too()
     {
-        var (first, _) = await OpenAsync();
-        var (second, secondStarted) = await OpenAsync();
+        var (first, firstHandler, _) = await OpenAsync(new WcfClientSession());
+        var secondClient = new WcfClientSession();
+        var (second, secondHandler, secondStarted) = await OpenAsync(secondClient);
 
-        _service.Tell(new FramingSession.SessionClosed(first.Ref, Graceful: false));
+        firstHandler.Tell(new FramingSession.SessionClosed(first.Ref, Graceful: false));
 
         Assert.Equal("IEchoService-1", (await _implementation.ExpectMsgAsync<SessionEnded>()).SessionId);
         // The other session goes on.
-        Assert.Equal("still here", (await EchoAsync(second, new WcfClientSession(), "still here")).Result);
+        Assert.Equal("still here", (await EchoAsync(second, secondHandler, secondClient, "still here")).Result);
         Assert.Equal("IEchoService-2", secondStarted.SessionId);
+    }
+
+    [Fact]
+    public async Task SoapServiceActor_must_stop_a_failed_SOAP_session_and_keep_the_endpoint_serving()
+    {
+        // The supervision decision: a SOAP session that throws is stopped (never restarted with a fresh encoder), its
+        // framing session sees it go, and the endpoint serves the next session.
+        var (framing, handler, started) = await OpenAsync(new WcfClientSession());
+        framing.Watch(handler);
+
+        handler.Tell(new AkkaPortShare.ServiceModel.Wsrm.WsrmProtocol.SendSoap(null!)); // a bug's NullReferenceException inside the session actor
+
+        await framing.ExpectTerminatedAsync(handler);
+        Assert.Equal(started.SessionId, (await _implementation.ExpectMsgAsync<SessionEnded>()).SessionId);
+        var client = new WcfClientSession();
+        var (next, nextHandler, nextStarted) = await OpenAsync(client);
+        Assert.Equal("IEchoService-2", nextStarted.SessionId);
+        Assert.Equal("again", (await EchoAsync(next, nextHandler, client, "again")).Result);
     }
 
     [Fact]
@@ -184,17 +216,18 @@ public sealed class SoapServiceActorSpec : Akka.TestKit.Xunit2.TestKit
         framing.IgnoreMessages<FramingSession.RequestMessages>(); // flow control: not what this spec checks
         var client = new WcfClientSession();
         service.Tell(new FramingSession.SessionOpened(framing.Ref, Via, BinarySession, null));
+        var session = (await framing.ExpectMsgAsync<FramingSession.Accept>()).Handler;
 
-        service.Tell(new FramingSession.MessageReceived(framing.Ref, client.Request(Op("Identity"), new UniqueId())));
+        session.Tell(new FramingSession.MessageReceived(framing.Ref, client.Request(Op("Identity"), new UniqueId())));
         using (var reply = client.Decode((await framing.ExpectMsgAsync<FramingSession.Send>()).Payload).CreateMessage())
             Assert.Equal("worker-A", OperationBody.ReadResult(reply.GetReaderAtBodyContents(), Op("Identity")));
 
-        service.Tell(new FramingSession.MessageReceived(framing.Ref, client.Request(Op("Post"), null, "note")));
-        service.Tell(new FramingSession.MessageReceived(framing.Ref, client.Request(Op("PostedCount"), new UniqueId())));
+        session.Tell(new FramingSession.MessageReceived(framing.Ref, client.Request(Op("Post"), null, "note")));
+        session.Tell(new FramingSession.MessageReceived(framing.Ref, client.Request(Op("PostedCount"), new UniqueId())));
         using (var reply = client.Decode((await framing.ExpectMsgAsync<FramingSession.Send>()).Payload).CreateMessage())
             Assert.Equal(1, OperationBody.ReadResult(reply.GetReaderAtBodyContents(), Op("PostedCount")));
 
-        service.Tell(new FramingSession.MessageReceived(framing.Ref, client.Request(Op("Fail"), new UniqueId(), "on purpose")));
+        session.Tell(new FramingSession.MessageReceived(framing.Ref, client.Request(Op("Fail"), new UniqueId(), "on purpose")));
         using (var reply = client.Decode((await framing.ExpectMsgAsync<FramingSession.Send>()).Payload).CreateMessage())
         {
             Assert.Equal("urn:akkaportshare:samples/IEchoService/FailEchoFaultFault", reply.Headers.Action);

@@ -18,7 +18,7 @@ namespace AkkaPortShare.ServiceModel.Tests.Dispatch;
 /// another for the actor implementing the contract. The test plays the WCF client with its own binary session
 /// encoder, building requests the way a WCF client does and decoding what the service sends back.
 /// </summary>
-public sealed class SoapSessionActorSpec : Akka.TestKit.Xunit2.TestKit
+public sealed partial class SoapSessionActorSpec : Akka.TestKit.Xunit2.TestKit
 {
     // A session actor that throws stops (instead of restarting with a fresh encoder), so a crash shows.
     private const string Config = """
@@ -42,8 +42,10 @@ public sealed class SoapSessionActorSpec : Akka.TestKit.Xunit2.TestKit
     public SoapSessionActorSpec() : base(Config, "SoapSessionActorSpec")
     {
         _framing = CreateTestProbe("framing");
-        _framing.IgnoreMessages<FramingSession.RequestMessages>(); // flow control has its own spec
+        // Flow control and the session's own life (accepted, announced) have their own specs.
+        _framing.IgnoreMessages(m => m is FramingSession.RequestMessages or FramingSession.Accept);
         _implementation = CreateTestProbe("implementation");
+        _implementation.IgnoreMessages(m => m is SessionStarted or SessionEnded);
         _reliable = CreateTestProbe("reliable-sessions");
     }
 
@@ -661,7 +663,9 @@ public sealed class SoapSessionActorSpec : Akka.TestKit.Xunit2.TestKit
         // service has not answered wait in TCP, not in mailboxes.
         var framing = CreateTestProbe();
         var settings = ServiceModelSettings.Create(Sys) with { MaxConcurrentCallsPerSession = 2 };
+        framing.IgnoreMessages<SessionStarted>(); // the probe is the implementation too
         var session = StartSession(settings: settings, probe: framing);
+        Assert.Equal(session, (await framing.ExpectMsgAsync<FramingSession.Accept>()).Handler);
         Assert.Equal(2, (await framing.ExpectMsgAsync<FramingSession.RequestMessages>()).Count);
 
         var echo = Op(Echo, "Echo");
