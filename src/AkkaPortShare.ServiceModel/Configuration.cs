@@ -12,6 +12,8 @@ public sealed record ServiceModelSettings
     public required TimeSpan OperationTimeout { get; init; }
     public required int MaxReplySize { get; init; }
     public required int MaxConcurrentCallsPerSession { get; init; }
+    public required int MaxBufferSize { get; init; }
+    public required int StreamedReplyBuffer { get; init; }
 
     private ServiceModelSettings() { }
 
@@ -32,6 +34,8 @@ public sealed record ServiceModelSettings
             OperationTimeout = c.Duration("operation-timeout"),
             MaxReplySize = c.Bytes("max-reply-size", 1),
             MaxConcurrentCallsPerSession = c.PositiveInt("max-concurrent-calls-per-session"),
+            MaxBufferSize = c.Bytes("max-buffer-size", 1024),
+            StreamedReplyBuffer = c.Bytes("streamed-reply-buffer", 4096),
         };
         c.ThrowIfInvalid();
         return settings;

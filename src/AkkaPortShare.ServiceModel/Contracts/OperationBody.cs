@@ -92,9 +92,12 @@ internal static class OperationBody
 
     private sealed class StreamWriter(OperationMap operation, Stream result) : BodyWriter(isBuffered: false)
     {
+        private const int CopyChunk = 64 * 1024;
+
         protected override void OnWriteBodyContents(XmlDictionaryWriter writer)
         {
-            var buffer = new byte[64 * 1024];
+            // The unit of one base64 write, not a bound: the reply pipe (streamed-reply-buffer) bounds what waits.
+            var buffer = new byte[CopyChunk];
             using (result)
             {
                 writer.WriteStartElement(operation.ReplyWrapperName!, operation.ReplyWrapperNamespace!);

@@ -20,14 +20,11 @@ internal sealed class StreamedExchange(
     MessageEncoder encoder, ContractMap contract, IActorRef implementation, IActorRef framing, IActorRef callback,
     ServiceModelSettings settings, string sessionId, ILoggingAdapter log, EndpointMetrics metrics)
 {
-    private const int MaxSizeOfHeaders = 64 * 1024;
-    private const long ReplyPipeThreshold = 1024 * 1024;
-
     public async Task RunAsync(Stream requestBody)
     {
         try
         {
-            using var request = await encoder.ReadMessageAsync(requestBody, MaxSizeOfHeaders, encoder.ContentType).ConfigureAwait(false);
+            using var request = await encoder.ReadMessageAsync(requestBody, settings.MaxBufferSize, encoder.ContentType).ConfigureAwait(false);
             var action = request.Headers.Action ?? "";
             if (!contract.TryGetOperation(action, out var operation))
             {
@@ -75,8 +72,8 @@ internal sealed class StreamedExchange(
         using (reply)
         {
             if (relatesTo is not null) reply.Headers.RelatesTo = relatesTo;
-            var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: ReplyPipeThreshold,
-                resumeWriterThreshold: ReplyPipeThreshold / 2, useSynchronizationContext: false));
+            var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: settings.StreamedReplyBuffer,
+                resumeWriterThreshold: settings.StreamedReplyBuffer / 2, useSynchronizationContext: false));
             framing.Tell(new FramingSession.SendStream(pipe.Reader.AsStream()));
             await using var output = pipe.Writer.AsStream();
             try
