@@ -5,6 +5,7 @@ using AkkaPortShare.Contracts.Registration;
 using AkkaPortShare.Router.Configuration;
 using AkkaPortShare.Router.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using AkkaPortShare.TestSupport.Hosting;
 using Microsoft.Extensions.Hosting;
 
 namespace AkkaPortShare.Router.Tests.Hosting;
@@ -29,25 +30,12 @@ public sealed class RouterHostingExtensionsSpec
             });
         });
         using var host = builder.Build();
-        var before = Environment.ExitCode;
-        try
-        {
-            var stopping = new TaskCompletionSource();
-            host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.Register(() => stopping.TrySetResult());
-            await host.StartAsync(); // does not throw
 
-            Assert.Same(stopping.Task, await Task.WhenAny(stopping.Task, Task.Delay(TimeSpan.FromSeconds(10))));
-            Assert.Equal(ProcessExit.Configuration, Environment.ExitCode);
-            Assert.False(host.Services.GetRequiredService<ActorRegistry>().TryGet<PortShareListener>(out _));
-            var system = host.Services.GetRequiredService<ActorSystem>();
-            var reason = Assert.IsType<ProcessExit.Failed>(CoordinatedShutdown.Get(system).ShutdownReason);
-            Assert.Equal("2 configuration problems", reason.Cause);
-            await host.StopAsync();
-        }
-        finally
-        {
-            Environment.ExitCode = before; // the test host's own exit code
-        }
+        var (exitCode, cause) = await SelfStoppingHost.StartAndAwaitStopAsync(host);
+
+        Assert.Equal(ProcessExit.Configuration, exitCode);
+        Assert.Equal("2 configuration problems", cause);
+        Assert.False(host.Services.GetRequiredService<ActorRegistry>().TryGet<PortShareListener>(out _));
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.Hosting;
 using AkkaPortShare.Worker.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using AkkaPortShare.TestSupport.Hosting;
 using Microsoft.Extensions.Hosting;
 
 namespace AkkaPortShare.Worker.Tests.Hosting;
@@ -25,26 +26,12 @@ public sealed class WorkerHostingExtensionsSpec
             worker.Serve("net.tcp://+:8808/a/", Props.Create<Idle>()).Serve("net.tcp://+:0/b/", Props.Create<Idle>());
         }));
         using var host = builder.Build();
-        var before = Environment.ExitCode;
-        try
-        {
-            await host.StartAsync(); // does not throw
-            var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
-            var stopping = new TaskCompletionSource();
-            lifetime.ApplicationStopping.Register(() => stopping.TrySetResult());
 
-            Assert.Same(stopping.Task, await Task.WhenAny(stopping.Task, Task.Delay(TimeSpan.FromSeconds(10))));
-            Assert.Equal(WorkerExit.Configuration, Environment.ExitCode);
-            Assert.False(host.Services.GetRequiredService<ActorRegistry>().TryGet<PortShareWorker>(out _));
-            var system = host.Services.GetRequiredService<ActorSystem>();
-            var reason = Assert.IsType<ProcessExit.Failed>(CoordinatedShutdown.Get(system).ShutdownReason);
-            Assert.Equal("2 configuration problems", reason.Cause);
-            await host.StopAsync();
-        }
-        finally
-        {
-            Environment.ExitCode = before; // the test host's own exit code
-        }
+        var (exitCode, cause) = await SelfStoppingHost.StartAndAwaitStopAsync(host);
+
+        Assert.Equal(WorkerExit.Configuration, exitCode);
+        Assert.Equal("2 configuration problems", cause);
+        Assert.False(host.Services.GetRequiredService<ActorRegistry>().TryGet<PortShareWorker>(out _));
     }
 
     [Fact]
