@@ -14,6 +14,8 @@ internal static class SoapReplies
         OperationResult result => Message.CreateMessage(version, operation.ReplyAction,
             OperationBody.Reply(operation, result.ReturnValue)),
         OperationFault fault => SoapFaults.FromService(version, operation, fault),
+        // A service class threw: the reason is WCF's generic text unless it includes exception detail in faults.
+        Instancing.ServiceFailure failure => SoapFaults.Internal(version, failure.Message),
         Exception e => SoapFaults.Internal(version, $"The service did not answer {operation.Name}: {e.Message}"),
         _ => SoapFaults.Internal(version, $"The service answered {operation.Name} with {answer.GetType().Name}, " +
             "not OperationResult or OperationFault."),

@@ -25,6 +25,41 @@ public static class ServiceModelWorkerExtensions
         .Serve(baseAddress, SoapServiceActor.Props(typeof(TContract), baseAddress, implementation, reliableSessionPath));
 
     /// <summary>
+    /// Serves a WCF service class as it is: the class implements its [ServiceContract] and is hosted as its
+    /// [ServiceBehavior] says (InstanceContextMode PerSession, the default, PerCall or Single; ConcurrencyMode Single,
+    /// the default, Reentrant or Multiple), each instance in an actor of its own. Its operations may be synchronous,
+    /// Task-based or Begin/End; a FaultException reaches the client as that fault, any other exception as WCF's
+    /// internal-error fault. The class must implement exactly one service contract; otherwise name it with
+    /// <see cref="ServeService{TService,TContract}"/>.
+    /// </summary>
+    /// <param name="create">Makes an instance (default: the public parameterless constructor).</param>
+    public static WorkerOptions ServeService<TService>(this WorkerOptions options, string baseAddress, Func<TService>? create = null,
+        string? reliableSessionPath = null) where TService : class
+    {
+        var contracts = typeof(TService).GetInterfaces()
+            .Where(i => i.IsDefined(typeof(System.ServiceModel.ServiceContractAttribute), inherit: false)).ToList();
+        if (contracts.Count != 1)
+            throw new ArgumentException($"{typeof(TService).Name} implements {contracts.Count} service contracts " +
+                $"({string.Join(", ", contracts.Select(c => c.Name))}); name the one to serve with ServeService<TService, TContract>.");
+        return options.ServeService(typeof(TService), contracts[0], baseAddress, create, reliableSessionPath);
+    }
+
+    /// <summary>Serves contract <typeparamref name="TContract"/> of service class <typeparamref name="TService"/>; see <see cref="ServeService{TService}"/>.</summary>
+    public static WorkerOptions ServeService<TService, TContract>(this WorkerOptions options, string baseAddress,
+        Func<TService>? create = null, string? reliableSessionPath = null) where TService : class, TContract =>
+        options.ServeService(typeof(TService), typeof(TContract), baseAddress, create, reliableSessionPath);
+
+    private static WorkerOptions ServeService<TService>(this WorkerOptions options, Type serviceType, Type contractType,
+        string baseAddress, Func<TService>? create, string? reliableSessionPath) where TService : class
+    {
+        Func<object> factory = create is null ? () => Activator.CreateInstance(serviceType)! : () => create();
+        return options
+            .CheckSettings(config => CheckSettings(config, reliableSessionPath), reliableSessionPath)
+            .Serve(baseAddress, SoapServiceActor.Props(contractType, baseAddress,
+                Instancing.ServiceHostActor.Props(serviceType, contractType, factory), reliableSessionPath));
+    }
+
+    /// <summary>
     /// Every problem of <c>akka-port-share.service-model</c>, <c>akka-port-share.reliable-session</c> and the
     /// endpoint's own block, at once: the service actors read them only when they start, too late to refuse a start.
     /// </summary>
