@@ -24,7 +24,7 @@ public sealed class WorkerGatewayActorSpec : Akka.TestKit.Xunit2.TestKit
         akka.loglevel = INFO
         akka.scheduler.implementation = "Akka.TestKit.TestScheduler, Akka.TestKit"
         akka-port-share.router {
-          handover-timeout = 3s
+          handover-timeout = 30s
           handover-queue-limit = 3
           handover-send-buffer = 4k
           fault-timeout = 2s
