@@ -13,7 +13,9 @@ namespace AkkaPortShare.Host;
 /// </summary>
 internal static class Takeover
 {
-    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
+    // How often the previous router's pid is looked at while it exits: a liveness poll of a process that is
+    // already shutting down, not a tunable (takeover-exit-timeout bounds the wait).
+    private const int ExitPollMilliseconds = 20;
 
     /// <summary>The previous router's socket, or null when no router answers (the port is then opened as usual).</summary>
     /// <exception cref="CannotListenException">The router refused, or did not exit in time.</exception>
@@ -30,7 +32,7 @@ internal static class Takeover
         ListenerHandedOver answer;
         try
         {
-            (listener, answer) = ControlClient.TakeListener(control, AskTimeout);
+            (listener, answer) = ControlClient.TakeListener(control, settings.TakeoverReplyTimeout);
         }
         catch (Exception e) when (e is ControlException or System.Net.Sockets.SocketException or OperationCanceledException or IOException)
         {
@@ -40,18 +42,20 @@ internal static class Takeover
         Console.Error.WriteLine($"--takeover: took {answer.ListenEndPoint} from pid {answer.ProcessId}; waiting for it to drain and exit");
 
         // Its drain (drain-timeout) and the rest of its coordinated shutdown; the remoting port is ours after that.
-        var deadline = DateTime.UtcNow + settings.DrainTimeout + TimeSpan.FromSeconds(20);
+        var allowed = settings.DrainTimeout + settings.TakeoverExitTimeout;
+        var deadline = DateTime.UtcNow + allowed;
         while (UnixProcesses.IsRunning(answer.ProcessId))
         {
             if (DateTime.UtcNow > deadline)
             {
                 listener.Dispose();
                 throw new CannotListenException(
-                    $"--takeover: the previous router (pid {answer.ProcessId}) has not exited {settings.DrainTimeout + TimeSpan.FromSeconds(20)} " +
-                    "after handing its listening socket over (drain-timeout + 20 s); stop it, then start this one again.",
+                    $"--takeover: the previous router (pid {answer.ProcessId}) has not exited {allowed} " +
+                    $"after handing its listening socket over (drain-timeout + takeover-exit-timeout {settings.TakeoverExitTimeout}); " +
+                    "stop it, then start this one again.",
                     CannotListenException.Unavailable);
             }
-            Thread.Sleep(20);
+            Thread.Sleep(ExitPollMilliseconds);
         }
         return SharedPort.TakenOver(listener, settings);
     }

@@ -54,6 +54,12 @@ public sealed record RouterSettings
     public required TimeSpan ControlCommandTimeout { get; init; }
     public required TimeSpan ControlReplyTimeout { get; init; }
 
+    public required TimeSpan ControlStartTimeout { get; init; }
+    public required TimeSpan StopAcceptingTimeout { get; init; }
+    public required TimeSpan HeldPollInterval { get; init; }
+    public required TimeSpan TakeoverReplyTimeout { get; init; }
+    public required TimeSpan TakeoverExitTimeout { get; init; }
+
     /// <summary>How long a health check waits for a core actor's answer before it reports that actor unhealthy.</summary>
     public required TimeSpan HealthCheckTimeout { get; init; }
 
@@ -109,6 +115,11 @@ public sealed record RouterSettings
             ControlCommandTimeout = c.Duration("control-command-timeout"),
             ControlReplyTimeout = c.Duration("control-reply-timeout"),
             HealthCheckTimeout = c.Duration("health-check-timeout"),
+            ControlStartTimeout = c.Duration("control-start-timeout"),
+            StopAcceptingTimeout = c.Duration("stop-accepting-timeout"),
+            HeldPollInterval = c.Duration("held-poll-interval"),
+            TakeoverReplyTimeout = c.Duration("takeover-reply-timeout"),
+            TakeoverExitTimeout = c.Duration("takeover-exit-timeout"),
         };
         if (settings.MaxHeldConnections <= settings.MaxPendingConnections)
             c.Problem("max-held-connections", $"{settings.MaxHeldConnections} must exceed max-pending-connections ({settings.MaxPendingConnections})");

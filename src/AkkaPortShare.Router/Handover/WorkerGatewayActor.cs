@@ -27,13 +27,20 @@ namespace AkkaPortShare.Router.Handover;
 /// and each has handover-timeout from its arrival to reach the worker. One that does not is answered with
 /// ConnectionDispatchFailed, like one whose worker died. The worker stays registered: when it reads again (e.g.
 /// SIGCONT) its connections flow again, and one that died is removed when its channel closes.
+/// Deadlines are read from the actor system's scheduler (so specs run on TestScheduler): the one in flight on the
+/// sender thread is cut short by the actor, which cancels it on the first expiry tick past its deadline.
 /// </remarks>
 internal sealed class WorkerGatewayActor : ReceiveActor, IWithTimers
 {
     private sealed record ChannelClosed(string Reason);
 
     /// <summary>A hand-over and the time by which it must have reached the worker's channel.</summary>
-    private sealed record Outgoing(HandOver HandOver, DateTime Deadline);
+    private sealed record Outgoing(HandOver HandOver, DateTimeOffset Deadline);
+
+    /// <summary>The hand-over on the sender thread; the actor cancels <paramref name="Expired"/> at its deadline.</summary>
+    /// <remarks>Never disposed: the actor may cancel it after the thread is done with it, and without CancelAfter
+    /// or a wait handle a CancellationTokenSource holds nothing to release.</remarks>
+    private sealed record InFlight(Outgoing Outgoing, CancellationTokenSource Expired);
 
     // Sender thread to actor: the one hand-over in flight has gone, or will never go.
     // (Hand-overs the actor sends itself never reach the thread: nothing to report.)
@@ -42,11 +49,12 @@ internal sealed class WorkerGatewayActor : ReceiveActor, IWithTimers
     private sealed record NotSent(HandOver HandOver, string Reason, bool ChannelBroken) : ICarriesHandOver;
     private sealed class ExpireQueued { public static readonly ExpireQueued Instance = new(); }
 
-    /// <summary>Waiting hand-overs, oldest first; one more may be in flight on the sender thread.</summary>
-    private sealed record State(ImmutableQueue<Outgoing> Waiting, int Count)
+    /// <summary>Waiting hand-overs, oldest first, and the one in flight on the sender thread (null when Idle).</summary>
+    private sealed record State(ImmutableQueue<Outgoing> Waiting, int Count, InFlight? Sending)
     {
-        public static readonly State Empty = new(ImmutableQueue<Outgoing>.Empty, 0);
-        public State Enqueue(Outgoing o) => new(Waiting.Enqueue(o), Count + 1);
+        public static readonly State Empty = new(ImmutableQueue<Outgoing>.Empty, 0, null);
+        public State Enqueue(Outgoing o) => this with { Waiting = Waiting.Enqueue(o), Count = Count + 1 };
+        public State Dequeue(out Outgoing next) => this with { Waiting = Waiting.Dequeue(out next), Count = Count - 1 };
     }
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -55,7 +63,7 @@ internal sealed class WorkerGatewayActor : ReceiveActor, IWithTimers
     private readonly RouterSettings _settings;
     private readonly IActorRef _drains;
     // Capacity one: the actor hands the sender thread one hand-over at a time and keeps the rest (and their deadlines).
-    private readonly BlockingCollection<Outgoing> _toSender = new(boundedCapacity: 1);
+    private readonly BlockingCollection<InFlight> _toSender = new(boundedCapacity: 1);
     private readonly CancellationTokenSource _stopping = new();
     // The actor's own frame buffer for hand-overs it sends itself (the sender thread has its own).
     private readonly byte[] _payload = new byte[UnixHandover.MaxMessageSize];
@@ -79,7 +87,7 @@ internal sealed class WorkerGatewayActor : ReceiveActor, IWithTimers
     /// <summary>Nothing in flight, nothing waiting.</summary>
     private void Idle()
     {
-        Receive<HandOver>(h => Send(new Outgoing(h, DateTime.UtcNow + _settings.HandoverTimeout)));
+        Receive<HandOver>(h => Send(new Outgoing(h, Deadline())));
         Receive<ExpireQueued>(_ => { });
         ReceiveChannelClosed();
     }
@@ -112,9 +120,13 @@ internal sealed class WorkerGatewayActor : ReceiveActor, IWithTimers
             Refuse(handOver, $"handover-queue-limit {_settings.HandoverQueueLimit} reached: the worker is not taking connections");
             return;
         }
-        _state = _state.Enqueue(new Outgoing(handOver, DateTime.UtcNow + _settings.HandoverTimeout));
-        if (_state.Count == 1) Timers.StartPeriodicTimer(ExpireQueued.Instance, ExpireQueued.Instance, ExpiryTick);
+        _state = _state.Enqueue(new Outgoing(handOver, Deadline()));
     }
+
+    // The scheduler's clock (TestScheduler's in specs), never the wall clock: see the remarks.
+    private DateTimeOffset Now => Context.System.Scheduler.Now;
+
+    private DateTimeOffset Deadline() => Now + _settings.HandoverTimeout;
 
     private TimeSpan ExpiryTick => TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond * 10, _settings.HandoverTimeout.Ticks / 10));
 
@@ -123,7 +135,7 @@ internal sealed class WorkerGatewayActor : ReceiveActor, IWithTimers
         ExpireWaiting();
         while (_state.Count > 0)
         {
-            _state = new State(_state.Waiting.Dequeue(out var next), _state.Count - 1);
+            _state = _state.Dequeue(out var next);
             if (!TrySendNow(next, out var channelBroken))
             {
                 StartSending(next);
@@ -134,6 +146,7 @@ internal sealed class WorkerGatewayActor : ReceiveActor, IWithTimers
             foreach (var waiting in _state.Waiting) Refuse(waiting.HandOver, "the worker's hand-over channel failed");
             _state = State.Empty;
         }
+        _state = _state with { Sending = null };
         Timers.Cancel(ExpireQueued.Instance);
         Become(Idle);
     }
@@ -179,23 +192,31 @@ internal sealed class WorkerGatewayActor : ReceiveActor, IWithTimers
     private void StartSending(Outgoing outgoing)
     {
         // Never blocks: the sender thread has taken the previous one (it answered before this runs), or had none.
-        if (!_toSender.TryAdd(outgoing))
+        var inFlight = new InFlight(outgoing, new CancellationTokenSource());
+        if (!_toSender.TryAdd(inFlight))
         {
             Refuse(outgoing.HandOver, "the hand-over channel is closing");
+            _state = _state with { Sending = null };
             return;
         }
+        _state = _state with { Sending = inFlight };
+        // While one is in flight, ticks expire the waiting ones and cut the one in flight short at its deadline.
+        if (!Timers.IsTimerActive(ExpireQueued.Instance))
+            Timers.StartPeriodicTimer(ExpireQueued.Instance, ExpireQueued.Instance, ExpiryTick);
         Become(Sending);
     }
 
-    // Waiting ones past their deadline are answered now, so a stuck worker's clients hear within handover-timeout.
+    // Waiting ones past their deadline are answered now, so a stuck worker's clients hear within handover-timeout;
+    // the one in flight past its deadline is cancelled, and the sender thread answers NotSent.
     private void ExpireWaiting()
     {
-        var now = DateTime.UtcNow;
+        var now = Now;
         while (!_state.Waiting.IsEmpty && _state.Waiting.Peek().Deadline <= now)
         {
-            _state = new State(_state.Waiting.Dequeue(out var expired), _state.Count - 1);
-            Refuse(expired.HandOver, $"not taken within handover-timeout {_settings.HandoverTimeout}; is the worker stopped?");
+            _state = _state.Dequeue(out var expired);
+            Refuse(expired.HandOver, TimedOut);
         }
+        if (_state.Sending is { } inFlight && inFlight.Outgoing.Deadline <= now) inFlight.Expired.Cancel();
     }
 
     protected override void PreStart()
@@ -226,17 +247,16 @@ internal sealed class WorkerGatewayActor : ReceiveActor, IWithTimers
         var payload = new byte[UnixHandover.MaxMessageSize];
         try
         {
-            foreach (var outgoing in _toSender.GetConsumingEnumerable(_stopping.Token))
+            foreach (var (outgoing, expired) in _toSender.GetConsumingEnumerable(_stopping.Token))
             {
                 var handOver = outgoing.HandOver;
-                var left = outgoing.Deadline - DateTime.UtcNow;
-                if (left <= TimeSpan.Zero)
+                if (expired.IsCancellationRequested)
                 {
                     self.Tell(new NotSent(handOver, TimedOut, false));
                     continue;
                 }
-                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
-                deadline.CancelAfter(left);
+                // The actor cancels `expired` at the deadline (by the scheduler's clock, not this thread's).
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, expired.Token);
                 try
                 {
                     var length = HandoverFrame.Write(payload, handOver.AlreadyRead);
@@ -267,7 +287,7 @@ internal sealed class WorkerGatewayActor : ReceiveActor, IWithTimers
             // Stopping; the one in hand (if any) is answered by PostStop's sweep below.
         }
         // Whatever the actor gave this thread and it did not send never reached the worker: tell those clients.
-        while (_toSender.TryTake(out var left)) Refuse(left.HandOver, "the worker's hand-over channel closed");
+        while (_toSender.TryTake(out var left)) Refuse(left.Outgoing.HandOver, "the worker's hand-over channel closed");
     }
 
     private string TimedOut => $"not taken within handover-timeout {_settings.HandoverTimeout}; is the worker stopped?";

@@ -131,7 +131,7 @@ public static class RouterHostingExtensions
         {
             try
             {
-                var status = await listener.Ask<RouterProtocol.ListenerStatus>(RouterProtocol.GetListenerStatus.Instance, TimeSpan.FromSeconds(10));
+                var status = await listener.Ask<RouterProtocol.ListenerStatus>(RouterProtocol.GetListenerStatus.Instance, settings.ControlStartTimeout);
                 if (ControlSocketPath.For(settings, status.LocalEndPoint.Port) is { } path) server.Start(path);
             }
             catch (Exception e)
@@ -152,7 +152,7 @@ public static class RouterHostingExtensions
         {
             try
             {
-                return await listener.Ask<Done>(RoutingProtocol.StopAccepting.Instance, TimeSpan.FromSeconds(3));
+                return await listener.Ask<Done>(RoutingProtocol.StopAccepting.Instance, settings.StopAcceptingTimeout);
             }
             catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
             {

@@ -9,11 +9,8 @@ namespace AkkaPortShare.Router.Listening;
 /// answered, timed out: every stage ends within its own bound). Logged once when the bound is reached and once
 /// when accepting resumes, however many accept loops wait.
 /// </summary>
-internal sealed class HeldRoom(HeldConnections held, int bound, ILoggingAdapter log)
+internal sealed class HeldRoom(HeldConnections held, int bound, TimeSpan pollInterval, ILoggingAdapter log)
 {
-    // Held connections end on other threads and actors without telling anyone: look again this often.
-    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(10);
-
     private int _full;
 
     public async Task WaitAsync(CancellationToken stopping)
@@ -26,7 +23,8 @@ internal sealed class HeldRoom(HeldConnections held, int bound, ILoggingAdapter 
         if (Interlocked.Exchange(ref _full, 1) == 0)
             log.Warning("max-held-connections {0} reached ({1}): not accepting until one is let go; new clients wait in the kernel backlog",
                 bound, held.Describe());
-        while (held.Count >= bound) await Task.Delay(PollInterval, stopping).ConfigureAwait(false);
+        // Held connections end on other threads and actors without telling anyone: look again every held-poll-interval.
+        while (held.Count >= bound) await Task.Delay(pollInterval, stopping).ConfigureAwait(false);
         if (Interlocked.Exchange(ref _full, 0) == 1)
             log.Info("Accepting again: {0} connection(s) held (max-held-connections {1})", held.Count, bound);
     }

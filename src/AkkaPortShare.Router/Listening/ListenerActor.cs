@@ -119,7 +119,7 @@ internal sealed class ListenerActor : ReceiveActor
         _log.Info("Listening on {0}{1} (backlog {2}, {3} pending accepts, at most {4} unrouted and {5} held connections)",
             socket.LocalEndPoint, _sharedPort?.Origin is { } origin ? $" (socket {origin})" : "", _settings.ListenBacklog, _settings.MaxPendingAccepts, _settings.MaxPendingConnections,
             _settings.MaxHeldConnections);
-        var room = new HeldRoom(_held, _settings.MaxHeldConnections, _log);
+        var room = new HeldRoom(_held, _settings.MaxHeldConnections, _settings.HeldPollInterval, _log);
         for (var i = 0; i < _settings.MaxPendingAccepts; i++)
             _ = AcceptLoop(socket, _acceptGate, room, Self, _log, _stopping.Token);
     }

@@ -27,6 +27,7 @@ internal static class HandoverSocketCheck
     public sealed record Refused(RefusalReason Reason, string Message) : Outcome;
 
     // Polling steps while the socket's backlog or buffer is full: short first, as a busy worker makes room quickly.
+    // Not settings: admission-timeout bounds the whole check, and these only shape how it spends that time.
     private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(5);
     private static readonly TimeSpan LongestRetry = TimeSpan.FromMilliseconds(100);
 

@@ -1,5 +1,3 @@
-using System.Net.Sockets;
-using System.Text;
 using Akka.Actor;
 using Akka.Event;
 using AkkaPortShare.Protocol.Addressing;
@@ -43,58 +41,31 @@ namespace AkkaPortShare.Router.Registration;
 /// </remarks>
 internal sealed class RegistryActor : ReceiveActor, IWithTimers
 {
-    private const int MaxAddressBytes = 2048;
-
-    /// <summary>An admitted worker. Reference identity: it is the owner in the address table.</summary>
-    private sealed class Worker(WorkerEndpoint endpoint, IActorRef replyTo, IActorRef? gateway, bool passSockets,
-        SharedSecret? channelToken, uint? userId)
-    {
-        public WorkerEndpoint Endpoint { get; } = endpoint;
-
-        /// <summary>Where answers go: the sender of the last command that proved to be this worker's.</summary>
-        public IActorRef ReplyTo { get; set; } = replyTo;
-
-        /// <summary>The worker's hand-over channel, kept for liveness (and the token) even when sockets are relayed.</summary>
-        public IActorRef? Gateway { get; } = gateway;
-
-        public bool PassSockets { get; } = passSockets;
-
-        /// <summary>Sent through the hand-over socket; null for a worker without one (known by its actor reference).</summary>
-        public SharedSecret? ChannelToken { get; } = channelToken;
-
-        public string HandoverMode => PassSockets ? "fd" : "relay";
-
-        /// <summary>The user its hand-over socket belongs to (SO_PEERCRED); null for a worker admitted by secret.</summary>
-        public uint? UserId { get; } = userId;
-
-        /// <summary>"pid 4242 (user 1000 (app))", for log lines and refusals.</summary>
-        public string Describe() =>
-            $"pid {Endpoint.ProcessId}" + (userId is { } uid ? $" (user {UnixUsers.Describe(uid)})" : " (user not checked)");
-    }
-
-    private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly RouterSettings _settings;
-    private readonly IActorRef _drains;
-    private readonly AddressTable<Worker> _table = new();
-    private readonly Dictionary<IActorRef, Worker> _byActor = new();   // workers without a hand-over channel
-    private readonly Dictionary<string, Worker> _byChannel = new();    // by hand-over socket path
-    private readonly Dictionary<IActorRef, Worker> _byGateway = new();
-    private readonly AdmissionsInFlight _admissions;
-    private readonly RouterMetrics _metrics = RouterMetrics.Get(Context.System);
-    private readonly List<(Resolve Resolve, IActorRef ReplyTo)> _parked = []; // during the restart grace only
-    private IActorRef? _listener; // told by ListenerReady; takes every connection a worker hands back
-    private TimeSpan _restartGrace;
+    /// <summary>
+    /// Everything the registry keeps. <paramref name="Parked"/>: during the restart grace only, resolves that
+    /// matched nothing yet (bounded: each is a held connection). <paramref name="Listener"/>: told by ListenerReady;
+    /// takes every connection a worker hands back.
+    /// </summary>
+    private sealed record State(WorkerRegistrations Workers, AdmissionsInFlight Admissions,
+        List<(Resolve Resolve, IActorRef ReplyTo)> Parked, IActorRef? Listener);
 
     private sealed class RestartGraceEnded
     {
         public static readonly RestartGraceEnded Instance = new();
     }
-    private readonly ListenEndPoint _listening;
 
     /// <summary>A hand-over socket check ended (<see cref="HandoverSocketCheck"/>); sent with the registrant as sender.</summary>
     /// <param name="Replayed">The same outcome, for a Register that waited for the check (not the check's own end).</param>
     private sealed record AdmissionChecked(string Path, Register Register, HandoverSocketCheck.Outcome Outcome, bool Replayed = false)
         : INoSerializationVerificationNeeded;
+
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly RouterSettings _settings;
+    private readonly IActorRef _drains;
+    private readonly ListenEndPoint _listening;
+    private readonly RouterMetrics _metrics = RouterMetrics.Get(Context.System);
+    private readonly TimeSpan _restartGrace;
+    private State _state;
 
     /// <param name="drains">The fault-drains actor: every socket closed after a fault goes there.</param>
     /// <param name="restartGrace">After a restart on an inherited listening socket: how long a via that matches no
@@ -108,26 +79,52 @@ internal sealed class RegistryActor : ReceiveActor, IWithTimers
     {
         _settings = settings;
         _drains = drains;
-        _admissions = new AdmissionsInFlight(settings.MaxConcurrentAdmissions);
+        _restartGrace = restartGrace;
         _listening = new ListenEndPoint(settings.ListenAddress, settings.Port);
+        _state = new State(new WorkerRegistrations(), new AdmissionsInFlight(settings.MaxConcurrentAdmissions), [], null);
+        if (restartGrace > TimeSpan.Zero) InRestartGrace();
+        else Routing();
+    }
+
+    /// <summary>The usual state: a via that matches no registration is answered RouteNotFound at once.</summary>
+    private void Routing()
+    {
+        Receive<Resolve>(r =>
+        {
+            if (!TryRoute(r, Sender)) Sender.Tell(new RouteNotFound(r.Via));
+        });
+        Registering();
+    }
+
+    /// <summary>After a restart on an inherited socket: an unmatched via waits for its worker to register again.</summary>
+    private void InRestartGrace()
+    {
+        Receive<Resolve>(r =>
+        {
+            if (!TryRoute(r, Sender)) _state.Parked.Add((r, Sender));
+        });
+        Receive<RestartGraceEnded>(_ => EndRestartGrace());
+        Registering();
+    }
+
+    /// <summary>What both states do alike: registrations, liveness, status, and connections handed back.</summary>
+    private void Registering()
+    {
         Receive<Register>(OnRegister);
         Receive<AdmissionChecked>(OnAdmissionChecked);
         Receive<Unregister>(OnUnregister);
-        Receive<Resolve>(OnResolve);
-        Receive<RestartGraceEnded>(_ => EndRestartGrace());
-        _restartGrace = restartGrace;
         Receive<Terminated>(t =>
         {
-            if (_byActor.TryGetValue(t.ActorRef, out var worker)) RemoveWorker(worker, "its actor system is unreachable or stopped");
+            if (_state.Workers.ByActor(t.ActorRef) is { } worker) RemoveWorker(worker, "its actor system is unreachable or stopped");
         });
         Receive<WorkerChannelClosed>(c =>
         {
-            if (_byGateway.TryGetValue(Sender, out var worker)) RemoveWorker(worker, c.Reason);
+            if (_state.Workers.ByGateway(Sender) is { } worker) RemoveWorker(worker, c.Reason);
         });
-        Receive<ListenerReady>(_ => _listener = Sender);
+        Receive<ListenerReady>(_ => _state = _state with { Listener = Sender });
         Receive<Reroute>(OnReroute);
         Receive<RouterProtocol.GetRegistrations>(_ => Sender.Tell(new RouterProtocol.Registrations(
-            _table.Entries.Select(e => new RouterProtocol.RegisteredAddress(
+            _state.Workers.Entries.Select(e => new RouterProtocol.RegisteredAddress(
                 e.Address.ToString(), e.Owner.Endpoint.ProcessId, e.Owner.HandoverMode)
             {
                 UserId = e.Owner.UserId,
@@ -138,7 +135,7 @@ internal sealed class RegistryActor : ReceiveActor, IWithTimers
 
     protected override SupervisorStrategy SupervisorStrategy() => Akka.Actor.SupervisorStrategy.StoppingStrategy;
 
-    protected override void PostStop() => _admissions.CancelAll();
+    protected override void PostStop() => _state.Admissions.CancelAll();
 
     protected override void PreStart()
     {
@@ -160,55 +157,33 @@ internal sealed class RegistryActor : ReceiveActor, IWithTimers
 
     private void OnRegister(Register register)
     {
-        // Registrations arrive over the network: a malformed one is refused, never a reason to fail.
-        var requested = register.BaseAddress;
-        if (requested is null || register.Worker is null)
+        if (RegistrationChecks.Check(register, _settings.RegistrationSecret, _listening, out var address) is { } refusal)
         {
-            Refuse(requested ?? "", RefusalReason.InvalidAddress, "A registration needs a base address and a worker endpoint.");
+            Refuse(register.BaseAddress ?? "", refusal);
             return;
         }
-        if (!_settings.RegistrationSecret.Matches(register.Secret))
-        {
-            Refuse(requested, RefusalReason.NotAuthorized, register.Secret is null
-                ? "The router requires registration-secret and this registration carries none."
-                : "The registration carries a wrong registration-secret.");
-            return;
-        }
-        if (Encoding.UTF8.GetByteCount(requested) > MaxAddressBytes)
-        {
-            Refuse(requested, RefusalReason.PathTooLong, $"The address is longer than {MaxAddressBytes} bytes.");
-            return;
-        }
-        if (!BaseAddress.TryParse(requested, out var address, out var error))
-        {
-            Refuse(requested, RefusalReason.InvalidAddress, error!);
-            return;
-        }
-        if (_listening.Refusal(address) is { } notListening)
-        {
-            Refuse(requested, RefusalReason.NotListening, notListening);
-            return;
-        }
-
-        var worker = IdentifyOrAdmit(register, requested);
-        if (worker is not null) AddAddress(requested, address, worker, admittedNow: false);
+        var worker = IdentifyOrAdmit(register, register.BaseAddress);
+        if (worker is not null) AddAddress(register.BaseAddress, address!, worker, admittedNow: false);
     }
 
-    private void AddAddress(string requested, BaseAddress address, Worker worker, bool admittedNow)
+    private void AddAddress(string requested, BaseAddress address, RegisteredWorker worker, bool admittedNow)
     {
-        var added = _table.TryAdd(address, worker, out var owner) == RegistrationStatus.Success;
-        if (!added && owner != worker)
+        var result = _state.Workers.Add(address, worker, out var owner);
+        if (result == WorkerRegistrations.AddResult.TakenByAnother)
         {
-            Refuse(requested, RefusalReason.AddressAlreadyInUse,
-                $"Address already in use: {address} is already registered by worker {owner!.Describe()}.");
+            Refuse(requested, new(RefusalReason.AddressAlreadyInUse,
+                $"Address already in use: {address} is already registered by worker {owner!.Describe()}."));
             if (admittedNow) RemoveWorker(worker, null);
             return;
         }
 
         // A worker resends registrations until answered; only the first one is news.
-        if (added) _log.Info("Registered {0} for worker {1} ({2})", address, worker.Describe(), worker.HandoverMode);
-        if (added) _metrics.UriRegistered();
-        if (added) RouteParked();
+        if (result == WorkerRegistrations.AddResult.Added)
+        {
+            _log.Info("Registered {0} for worker {1} ({2})", address, worker.Describe(), worker.HandoverMode);
+            _metrics.UriRegistered();
+            RouteParked();
+        }
         worker.ReplyTo.Tell(new Registered(requested, worker.HandoverMode));
     }
 
@@ -216,32 +191,32 @@ internal sealed class RegistryActor : ReceiveActor, IWithTimers
     /// The admitted worker this Register speaks for, or null when it is refused or must first prove itself (its
     /// hand-over socket is being checked, or the channel token is on its way; the worker's retry carries it).
     /// </summary>
-    private Worker? IdentifyOrAdmit(Register register, string requested)
+    private RegisteredWorker? IdentifyOrAdmit(Register register, string requested)
     {
-        if (_byActor.TryGetValue(Sender, out var known)) return known;
+        if (_state.Workers.ByActor(Sender) is { } known) return known;
 
         var path = register.Worker.HandoverPath;
-        if (!string.IsNullOrEmpty(path) && _admissions.Defer(path, register, Sender))
+        if (!string.IsNullOrEmpty(path) && _state.Admissions.Defer(path, register, Sender))
         {
             _log.Debug("Registration of {0} by {1} waits for the check of hand-over socket {2}", requested, Sender.Path.Address, path);
             return null;
         }
-        if (!string.IsNullOrEmpty(path) && _byChannel.TryGetValue(path, out known))
+        if (!string.IsNullOrEmpty(path) && _state.Workers.ByChannel(path) is { } channel)
         {
             if (register.ChannelToken is null)
             {
                 // The worker's first Register crossed the token it has not received yet; its next one carries it.
-                _log.Debug("Registration of {0} by {1} waits for the channel token of worker {2}", requested, Sender.Path.Address, known.Describe());
+                _log.Debug("Registration of {0} by {1} waits for the channel token of worker {2}", requested, Sender.Path.Address, channel.Describe());
                 return null;
             }
-            if (!known.ChannelToken!.Matches(register.ChannelToken))
+            if (!channel.ChannelToken!.Matches(register.ChannelToken))
             {
-                Refuse(requested, RefusalReason.NotAuthorized,
-                    $"The registration names the hand-over socket of worker {known.Describe()} but does not carry the token sent through it.");
+                Refuse(requested, new(RefusalReason.NotAuthorized,
+                    $"The registration names the hand-over socket of worker {channel.Describe()} but does not carry the token sent through it."));
                 return null;
             }
-            known.ReplyTo = Sender;
-            return known;
+            channel.ReplyTo = Sender;
+            return channel;
         }
 
         StartAdmission(register, requested);
@@ -255,32 +230,16 @@ internal sealed class RegistryActor : ReceiveActor, IWithTimers
     private void StartAdmission(Register register, string requested)
     {
         var path = register.Worker.HandoverPath;
-        UnixDomainSocketEndPoint? endPoint = null;
-        var channelProblem = "it offers no hand-over socket";
-        if (UnixHandover.IsSupported && path is not null)
-        {
-            try
-            {
-                ArgumentException.ThrowIfNullOrEmpty(path);
-                endPoint = new UnixDomainSocketEndPoint(path);
-            }
-            catch (ArgumentException e)
-            {
-                // An empty path, or one longer than a Unix socket address holds (107 bytes).
-                channelProblem = $"its hand-over socket path is not usable ({e.Message})";
-            }
-        }
-        if (endPoint is null)
+        if (RegistrationChecks.ChannelEndPoint(path, UnixHandover.IsSupported, out var channelProblem) is not { } endPoint)
         {
             RegisterWithoutChannel(register, requested, channelProblem);
             return;
         }
-
-        if (!_admissions.TryStart(path!, out var cancel))
+        if (!_state.Admissions.TryStart(path!, out var cancel))
         {
-            Refuse(requested, RefusalReason.HandoverUnavailable,
+            Refuse(requested, new(RefusalReason.HandoverUnavailable,
                 $"{_settings.MaxConcurrentAdmissions} hand-over socket checks are in flight (max-concurrent-admissions); " +
-                "register again later.");
+                "register again later."));
             return;
         }
         // Tell the registrant who is about to connect, so the worker can take its channel from this process only.
@@ -295,12 +254,12 @@ internal sealed class RegistryActor : ReceiveActor, IWithTimers
     // The check's outcome; Sender is the registrant again (PipeTo keeps it).
     private void OnAdmissionChecked(AdmissionChecked check)
     {
-        var deferred = check.Replayed ? [] : _admissions.Finish(check.Path);
+        var deferred = check.Replayed ? [] : _state.Admissions.Finish(check.Path);
         var requested = check.Register.BaseAddress;
         switch (check.Outcome)
         {
             case HandoverSocketCheck.Refused refused:
-                Refuse(requested, refused.Reason, refused.Message);
+                Refuse(requested, new(refused.Reason, refused.Message));
                 break;
             case HandoverSocketCheck.Unreachable unreachable:
                 RegisterWithoutChannel(check.Register, requested, unreachable.Problem);
@@ -321,40 +280,30 @@ internal sealed class RegistryActor : ReceiveActor, IWithTimers
     private void AdmitWithChannel(WorkerEndpoint endpoint, HandoverSocketCheck.Passed passed)
     {
         var gateway = Context.ActorOf(WorkerGatewayActor.Props(passed.Channel, endpoint.ProcessId, _settings, _drains));
-        var worker = new Worker(endpoint, Sender, gateway, _settings.HandoverMode != HandoverMode.Relay, passed.Token, passed.UserId);
-        _byChannel[endpoint.HandoverPath!] = worker;
-        _byGateway[gateway] = worker;
+        var worker = new RegisteredWorker(endpoint, Sender, gateway, _settings.HandoverMode != HandoverMode.Relay, passed.Token, passed.UserId);
+        _state.Workers.AdmitWithChannel(worker);
         _log.Info("Admitted worker {0}: its hand-over socket {1} checked, channel token sent", worker.Describe(), endpoint.HandoverPath);
     }
 
     // A worker whose user cannot be checked: relayed, and only with registration-secret (already checked in OnRegister).
     private void RegisterWithoutChannel(Register register, string requested, string channelProblem)
     {
-        if (_byActor.TryGetValue(Sender, out var known))
+        if (_state.Workers.ByActor(Sender) is { } known)
+        {
             AddAddress(requested, BaseAddress.Parse(requested), known, admittedNow: false);
-        else if (AdmitWithoutChannel(register, requested, channelProblem) is { } admitted)
-            AddAddress(requested, BaseAddress.Parse(requested), admitted, admittedNow: true);
-    }
-
-    private Worker? AdmitWithoutChannel(Register register, string requested, string channelProblem)
-    {
-        if (_settings.HandoverMode == HandoverMode.Fd)
-        {
-            Refuse(requested, RefusalReason.HandoverUnavailable, $"handover-mode is fd but {channelProblem}.");
-            return null;
+            return;
         }
-        if (!_settings.RegistrationSecret.IsSet)
+        if (RegistrationChecks.WithoutChannel(_settings.HandoverMode, _settings.RegistrationSecret.IsSet,
+                register.Worker.ProcessId, channelProblem) is { } refusal)
         {
-            Refuse(requested, RefusalReason.NotAuthorized,
-                $"The user of worker pid {register.Worker.ProcessId} cannot be checked: {channelProblem}. Such workers need " +
-                "registration-secret, and this router has none configured.");
-            return null;
+            Refuse(requested, refusal);
+            return;
         }
-        var worker = new Worker(register.Worker, Sender, null, false, null, null);
-        _byActor[Sender] = worker;
+        var worker = new RegisteredWorker(register.Worker, Sender, null, false, null, null);
+        _state.Workers.AdmitWithoutChannel(worker);
         Context.Watch(Sender);
         _log.Info("Admitted worker {0} with registration-secret; it will be relayed: {1}", worker.Describe(), channelProblem);
-        return worker;
+        AddAddress(requested, BaseAddress.Parse(requested), worker, admittedNow: true);
     }
 
     private void OnUnregister(Unregister unregister)
@@ -362,15 +311,13 @@ internal sealed class RegistryActor : ReceiveActor, IWithTimers
         var requested = unregister.BaseAddress ?? "";
         if (!_settings.RegistrationSecret.Matches(unregister.Secret))
         {
-            Refuse(requested, RefusalReason.NotAuthorized, "The router requires registration-secret and this Unregister does not carry it.");
+            Refuse(requested, new(RefusalReason.NotAuthorized, "The router requires registration-secret and this Unregister does not carry it."));
             return;
         }
 
         // The owner must prove itself as for Register: by its channel token, or (no channel) by its actor reference.
-        var owner = unregister.ChannelToken is { } token
-            ? _byChannel.Values.FirstOrDefault(w => w.ChannelToken!.Matches(token))
-            : _byActor.GetValueOrDefault(Sender);
-        if (owner is not null && BaseAddress.TryParse(requested, out var address, out _) && _table.TryRemove(address!, owner))
+        var owner = unregister.ChannelToken is { } token ? _state.Workers.ByToken(token) : _state.Workers.ByActor(Sender);
+        if (owner is not null && BaseAddress.TryParse(requested, out var address, out _) && _state.Workers.Remove(address!, owner))
         {
             owner.ReplyTo = Sender;
             _log.Info("Unregistered {0} for worker {1}", address, owner.Describe());
@@ -379,20 +326,13 @@ internal sealed class RegistryActor : ReceiveActor, IWithTimers
         }
         else
         {
-            Refuse(requested, RefusalReason.NotOwner, $"{requested} is not registered by this worker, so it cannot unregister it.");
+            Refuse(requested, new(RefusalReason.NotOwner, $"{requested} is not registered by this worker, so it cannot unregister it."));
         }
-    }
-
-    private void OnResolve(Resolve resolve)
-    {
-        if (TryRoute(resolve, Sender)) return;
-        if (_restartGrace > TimeSpan.Zero) _parked.Add((resolve, Sender)); // bounded: each is a held connection
-        else Sender.Tell(new RouteNotFound(resolve.Via));
     }
 
     private bool TryRoute(Resolve resolve, IActorRef replyTo)
     {
-        if (!_table.TryMatch(resolve.Via, resolve.LocalEndPoint, out var matched, out var owner)) return false;
+        if (!_state.Workers.TryMatch(resolve.Via, resolve.LocalEndPoint, out var matched, out var owner)) return false;
         replyTo.Tell(new RouteFound(matched!.ToString(), owner!.Endpoint, owner.PassSockets ? owner.Gateway : null));
         return true;
     }
@@ -400,16 +340,16 @@ internal sealed class RegistryActor : ReceiveActor, IWithTimers
     // A registration arrived during the restart grace: the connections waiting for it go now.
     private void RouteParked()
     {
-        if (_parked.Count > 0) _parked.RemoveAll(p => TryRoute(p.Resolve, p.ReplyTo));
+        if (_state.Parked.Count > 0) _state.Parked.RemoveAll(p => TryRoute(p.Resolve, p.ReplyTo));
     }
 
     private void EndRestartGrace()
     {
-        if (_parked.Count > 0)
-            _log.Info("Restart grace over: {0} connection(s) still match no registration (EndpointNotFound)", _parked.Count);
-        foreach (var (resolve, replyTo) in _parked) replyTo.Tell(new RouteNotFound(resolve.Via));
-        _parked.Clear();
-        _restartGrace = TimeSpan.Zero;
+        if (_state.Parked.Count > 0)
+            _log.Info("Restart grace over: {0} connection(s) still match no registration (EndpointNotFound)", _state.Parked.Count);
+        foreach (var (resolve, replyTo) in _state.Parked) replyTo.Tell(new RouteNotFound(resolve.Via));
+        _state.Parked.Clear();
+        Become(Routing);
     }
 
     // A worker handed a connection back: the listener owns every connection actor (and its bounds apply), so
@@ -417,38 +357,29 @@ internal sealed class RegistryActor : ReceiveActor, IWithTimers
     // socket is never dropped unclosed: without a listener the client sees its connection close.
     private void OnReroute(Reroute reroute)
     {
-        if (_listener is not null)
+        if (_state.Listener is { } listener)
         {
-            _listener.Tell(reroute);
+            listener.Tell(reroute);
             return;
         }
         _log.Warning("Closing a connection a worker handed back: no listener has started to route it");
         reroute.Socket.Dispose();
     }
 
-    private void RemoveWorker(Worker worker, string? reason)
+    private void RemoveWorker(RegisteredWorker worker, string? reason)
     {
-        if (worker.ChannelToken is null)
-        {
-            if (!_byActor.Remove(worker.ReplyTo)) return;
-            Context.Unwatch(worker.ReplyTo);
-        }
-        else
-        {
-            if (!_byChannel.Remove(worker.Endpoint.HandoverPath!)) return;
-            _byGateway.Remove(worker.Gateway!);
-            Context.Stop(worker.Gateway!);
-        }
-        var removed = _table.RemoveOwner(worker);
+        if (_state.Workers.RemoveWorker(worker) is not { } removed) return;
+        if (worker.Gateway is { } gateway) Context.Stop(gateway);
+        else Context.Unwatch(worker.ReplyTo);
         _metrics.UrisUnregistered(removed.Count);
         if (reason is not null)
             _log.Warning("Worker {0} is gone ({1}): removed {2} address(es) {3}", worker.Describe(), reason,
                 removed.Count, string.Join(", ", removed));
     }
 
-    private void Refuse(string address, RefusalReason reason, string message)
+    private void Refuse(string address, Refusal refusal)
     {
-        _log.Warning("Refused registration of {0} by {1} ({2}): {3}", address, Sender.Path.Address, reason, message);
-        Sender.Tell(new RegistrationRefused(address, reason, message));
+        _log.Warning("Refused registration of {0} by {1} ({2}): {3}", address, Sender.Path.Address, refusal.Reason, refusal.Message);
+        Sender.Tell(new RegistrationRefused(address, refusal.Reason, refusal.Message));
     }
 }

@@ -14,6 +14,7 @@ namespace AkkaPortShare.Router.Remoting;
 /// </summary>
 public sealed class InboundRefusals : IExtension
 {
+    // Not settings: they only throttle log lines about traffic that is refused whatever they are.
     public const int LinesPerWindow = 20;
     public static readonly TimeSpan Window = TimeSpan.FromSeconds(10);
 

@@ -22,6 +22,8 @@ namespace AkkaPortShare.Router.Supervision;
 /// </remarks>
 public sealed class CoreActorSupervision : SupervisorStrategyConfigurator
 {
+    // Not settings: Akka builds this configurator by type name with no access to the router's settings, and these
+    // bound a crash loop of a core actor (a bug), which is nothing an operator tunes; the process exits after it.
     public const int MaxRestarts = 3;
     public static readonly TimeSpan RestartWindow = TimeSpan.FromMinutes(1);
 

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using Akka.Actor;
+using Akka.TestKit;
 using AkkaPortShare.Protocol.Framing;
 using AkkaPortShare.Interop;
 using AkkaPortShare.Router.Configuration;
@@ -14,14 +15,16 @@ namespace AkkaPortShare.Router.Tests.Handover;
 /// A worker that stops reading its hand-over channel: the gateway never waits on the dispatcher, answers the
 /// hand-overs it cannot deliver with ConnectionDispatchFailed (at once beyond handover-queue-limit, otherwise at
 /// handover-timeout), and passes sockets again as soon as the worker reads.
+/// Time is the test scheduler's: handover-timeout passes when the test advances it, not while the machine is busy.
 /// </summary>
 public sealed class WorkerGatewayActorSpec : Akka.TestKit.Xunit2.TestKit
 {
     private const string Config = """
         akka.actor.provider = local
         akka.loglevel = INFO
+        akka.scheduler.implementation = "Akka.TestKit.TestScheduler, Akka.TestKit"
         akka-port-share.router {
-          handover-timeout = 3s
+          handover-timeout = 30s
           handover-queue-limit = 3
           handover-send-buffer = 4k
           fault-timeout = 2s
@@ -63,6 +66,8 @@ public sealed class WorkerGatewayActorSpec : Akka.TestKit.Xunit2.TestKit
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
+    private TestScheduler Clock => (TestScheduler)Sys.Scheduler;
+
     private static async Task<bool> FaultedAsync(Socket client, TimeSpan within)
     {
         var fault = FramingWriter.Fault(FramingFaults.ConnectionDispatchFailed);
@@ -94,7 +99,6 @@ public sealed class WorkerGatewayActorSpec : Akka.TestKit.Xunit2.TestKit
         // waits in the sender, three in the queue, and the rest are over handover-queue-limit.
         var handOvers = new List<(HandOver HandOver, Socket Client)>();
         for (var i = 0; i < 20; i++) handOvers.Add(await HandOverAsync(i));
-        var started = DateTime.UtcNow;
         foreach (var (handOver, _) in handOvers)
         {
             gateway.Tell(handOver);
@@ -104,10 +108,18 @@ public sealed class WorkerGatewayActorSpec : Akka.TestKit.Xunit2.TestKit
         // Over the limit: answered at once, long before handover-timeout.
         Assert.True(await FaultedAsync(handOvers[^1].Client, TimeSpan.FromMilliseconds(1500)),
             "a hand-over over handover-queue-limit was not refused at once");
-        // Every other one the kernel did not take is answered by handover-timeout (plus a margin for a busy machine).
+        // The scheduler's clock has not moved: nothing has reached handover-timeout, however long the machine took.
+        var reasons = warnings.ReceiveWhile<string>(TimeSpan.FromMilliseconds(500), m => m is Akka.Event.Warning w ? w.Message.ToString() : null)
+            .Where(r => r is not null).Select(r => r!).ToList();
+        Assert.DoesNotContain(reasons, r => r.Contains("not taken within handover-timeout"));
+
+        // handover-timeout passes (plus one expiry tick): every other one the kernel did not take is answered now,
+        // the one in flight on the sender thread included (a margin of real time for a busy machine).
+        Clock.Advance(_settings.HandoverTimeout + _settings.HandoverTimeout / 10);
+        var answeredBy = DateTime.UtcNow + TimeSpan.FromSeconds(3);
         var faulted = 1;
         foreach (var (_, client) in handOvers.SkipLast(1))
-            if (await FaultedAsync(client, Max(started + TimeSpan.FromSeconds(6) - DateTime.UtcNow, TimeSpan.FromMilliseconds(50)))) faulted++;
+            if (await FaultedAsync(client, Max(answeredBy - DateTime.UtcNow, TimeSpan.FromMilliseconds(50)))) faulted++;
         var taken = 0;
         var buffer = new byte[UnixHandover.MaxMessageSize];
         while (true)
@@ -125,10 +137,10 @@ public sealed class WorkerGatewayActorSpec : Akka.TestKit.Xunit2.TestKit
         }
         Assert.Equal(20, faulted + taken);
         Assert.InRange(taken, 1, 16);
-        var reasons = warnings.ReceiveWhile<string>(TimeSpan.FromMilliseconds(300), m => m is Akka.Event.Warning w ? w.Message.ToString() : null)
-            .Where(r => r is not null).ToList();
-        Assert.Contains(reasons, r => r!.Contains("handover-queue-limit 3 reached"));
-        Assert.Contains(reasons, r => r!.Contains("not taken within handover-timeout"));
+        reasons.AddRange(warnings.ReceiveWhile<string>(TimeSpan.FromMilliseconds(300), m => m is Akka.Event.Warning w ? w.Message.ToString() : null)
+            .Where(r => r is not null).Select(r => r!));
+        Assert.Contains(reasons, r => r.Contains("handover-queue-limit 3 reached"));
+        Assert.Contains(reasons, r => r.Contains("not taken within handover-timeout"));
 
         // The worker reads again: the next hand-over goes through.
         var (again, _) = await HandOverAsync(99);
