@@ -20,7 +20,7 @@ namespace AkkaPortShare.Router.Supervision;
 /// <item><see cref="ActorKilledException"/> and <see cref="DeathPactException"/> stop, as Akka's default does.</item>
 /// </list>
 /// </remarks>
-public sealed class CoreActorSupervision : SupervisorStrategyConfigurator
+internal sealed class CoreActorSupervision : SupervisorStrategyConfigurator
 {
     public const int MaxRestarts = 3;
     public static readonly TimeSpan RestartWindow = TimeSpan.FromMinutes(1);
