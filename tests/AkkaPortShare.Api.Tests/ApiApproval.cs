@@ -1,5 +1,4 @@
 using System.Reflection;
-using System.Runtime.CompilerServices;
 using System.Text;
 using PublicApiGenerator;
 
@@ -27,10 +26,10 @@ internal static class ApiApproval
         "System.Reflection.AssemblyMetadataAttribute",
     ];
 
-    public static void Approve(string assemblyName, [CallerFilePath] string callerFile = "")
+    public static void Approve(string assemblyName)
     {
         var received = Generate(Assembly.Load(new AssemblyName(assemblyName)));
-        var directory = Path.Combine(Path.GetDirectoryName(callerFile)!, "ApiApproval");
+        var directory = ApprovalDirectory();
         var approvedPath = Path.Combine(directory, assemblyName + ".approved.txt");
         var receivedPath = Path.Combine(directory, assemblyName + ".received.txt");
 
@@ -55,6 +54,19 @@ internal static class ApiApproval
             (approved.Length == 0 ? " (no approved file yet)" : "") + $".\n{Diff(approved, received)}\n" +
             $"The generated API is in {receivedPath}. If the change is meant, re-approve with " +
             $"{ApproveVariable}=1 dotnet test tests/AkkaPortShare.Api.Tests");
+    }
+
+    // The checked-in folder beside this project, found upwards from the test's output (bin/<configuration>/<tfm>),
+    // not from a compile-time source path, which a path-mapped (deterministic CI) build would not keep.
+    private static string ApprovalDirectory()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "AkkaPortShare.Api.Tests.csproj")))
+                return Path.Combine(dir.FullName, "ApiApproval");
+        }
+        throw new DirectoryNotFoundException(
+            $"No AkkaPortShare.Api.Tests.csproj above {AppContext.BaseDirectory}: run the tests from their build output.");
     }
 
     public static string Generate(Assembly assembly) =>
