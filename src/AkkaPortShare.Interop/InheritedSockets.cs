@@ -7,7 +7,7 @@ namespace AkkaPortShare.Interop;
 /// process, LISTEN_FDS sockets start at descriptor 3). The socket outlives the process that serves it, so while a
 /// router restarts new connections wait in the kernel's backlog instead of being refused.
 /// </summary>
-public static class InheritedSockets
+internal static class InheritedSockets
 {
     private const int FirstDescriptor = 3;
     private const int F_GETFD = 1;

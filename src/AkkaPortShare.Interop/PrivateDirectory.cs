@@ -12,7 +12,7 @@ namespace AkkaPortShare.Interop;
 /// can plant a symbolic link where the directory should be chooses where our sockets go. The checks run on a
 /// descriptor opened with O_NOFOLLOW, so a link swapped in between the check and the chmod is never followed.
 /// </remarks>
-public static unsafe class PrivateDirectory
+internal static unsafe class PrivateDirectory
 {
     private const uint GroupOrOtherWritable = 0x12; // 0022
 
@@ -128,7 +128,7 @@ public static unsafe class PrivateDirectory
 }
 
 /// <summary>A socket directory that is not safe to use; the message says which path and why.</summary>
-public sealed class UnsafeDirectoryException(string path, string problem)
+internal sealed class UnsafeDirectoryException(string path, string problem)
     : IOException($"The socket directory {path} {problem}.")
 {
     public string Path { get; } = path;

@@ -12,7 +12,7 @@ namespace AkkaPortShare.Interop;
 /// silly-window avoidance holds the data back until the 200 ms persist timer fires: a 1 MB reply took 13 s.
 /// With segments of 8 KB it takes about a quarter of a second.
 /// </remarks>
-public static class TcpSegmentSize
+internal static class TcpSegmentSize
 {
     private const int IpProtoTcp = 6;
     private const int TcpMaxSeg = 2;

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace AkkaPortShare.Interop;
 
 /// <summary>Whether a process runs, by kill(pid, 0): it delivers nothing and only checks. Linux only.</summary>
-public static class UnixProcesses
+internal static class UnixProcesses
 {
     /// <summary>True when a process with this id exists (also one of another user: EPERM says it exists).</summary>
     public static bool IsRunning(int processId)

@@ -6,7 +6,7 @@ namespace AkkaPortShare.Interop;
 /// User names and ids through the C library's user database (getpwnam_r / getpwuid_r), so names served by NSS
 /// (LDAP, systemd-userdb) resolve as they do for the rest of the system. Linux only, like <see cref="UnixHandover"/>.
 /// </summary>
-public static unsafe class UnixUsers
+internal static unsafe class UnixUsers
 {
     private const int InitialBufferSize = 1024;
     private const int MaxBufferSize = 1 << 20;

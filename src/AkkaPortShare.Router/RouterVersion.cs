@@ -3,7 +3,7 @@ using System.Reflection;
 namespace AkkaPortShare.Router;
 
 /// <summary>This build's version ("0.3.0", without the commit): what `akkaportshare --version` and `status` print.</summary>
-public static class RouterVersion
+internal static class RouterVersion
 {
     public static string Current { get; } =
         typeof(RouterVersion).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion

@@ -81,7 +81,7 @@ public sealed class HoconOverrides
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    public static string Quote(string value) => JsonSerializer.Serialize(value, QuoteOptions);
+    internal static string Quote(string value) => JsonSerializer.Serialize(value, QuoteOptions);
 
     private HoconOverrides Put(string key, string hocon)
     {

@@ -50,7 +50,7 @@ public sealed class SettingsReader
     public const string Root = "akka-port-share";
 
     /// <summary>The blocks AkkaPortShare's modules own under <see cref="Root"/> (a process may run any of them).</summary>
-    public static readonly IReadOnlyList<string> ModuleBlocks = ["router", "worker", "service-model", "reliable-session"];
+    internal static readonly IReadOnlyList<string> ModuleBlocks = ["router", "worker", "service-model", "reliable-session"];
 
     public string Path { get; }
 
@@ -59,7 +59,7 @@ public sealed class SettingsReader
     /// would otherwise be ignored whole), each with the nearest known name. A process that keeps blocks of its own
     /// there (a WCF endpoint's reliable-session block) passes their names in <paramref name="alsoKnown"/>.
     /// </summary>
-    public static IReadOnlyList<string> UnknownBlocks(Config root, IEnumerable<string> alsoKnown)
+    internal static IReadOnlyList<string> UnknownBlocks(Config root, IEnumerable<string> alsoKnown)
     {
         if (!root.HasPath(Root)) return [];
         var known = ModuleBlocks.Concat(alsoKnown).ToHashSet(StringComparer.Ordinal);

@@ -9,7 +9,7 @@ namespace AkkaPortShare.Contracts.Hosting;
 /// coordinated shutdown with a reason carrying the code: the actor system terminates, Akka.Hosting stops the host,
 /// and a program that returns <see cref="Environment.ExitCode"/> (or whose Main returns nothing) exits with it.
 /// </summary>
-public static class ProcessExit
+internal static class ProcessExit
 {
     /// <summary>EX_CONFIG: a setting (or a served address) is wrong.</summary>
     public const int Configuration = 78;

@@ -5,7 +5,7 @@ namespace AkkaPortShare.Contracts.Hosting;
 /// router's held connections, a worker's sessions) or the drain timeout passes. Polled: the counts are kept by
 /// lock-free counters that nobody signals on.
 /// </summary>
-public static class ShutdownDrain
+internal static class ShutdownDrain
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(20);
 

@@ -12,7 +12,7 @@ namespace AkkaPortShare.Contracts.Registration;
 /// These messages are the only ones the router reads from the network (<see cref="RegistryProtocolSerializer"/>,
 /// field by field); its internal questions (Resolve, GetRegistrations, ...) are refused there, never answered.
 /// </remarks>
-public static class RegistryProtocol
+internal static class RegistryProtocol
 {
     /// <summary>The registry's name under the router's /user guardian: the router creates it, workers address it.</summary>
     public const string RegistryName = "port-share-registry";
@@ -82,4 +82,4 @@ public static class RegistryProtocol
 /// <param name="HandoverPath">Unix-domain socket where the worker takes passed sockets; null where it cannot.</param>
 /// <param name="DataHost">Host of the worker's own net.tcp listener, used by the relay fallback.</param>
 /// <param name="DataPort">Port of that listener.</param>
-public sealed record WorkerEndpoint(int ProcessId, string HostName, string? HandoverPath, string DataHost, int DataPort);
+internal sealed record WorkerEndpoint(int ProcessId, string HostName, string? HandoverPath, string DataHost, int DataPort);

@@ -3,7 +3,7 @@ using Akka.Configuration;
 namespace AkkaPortShare.Contracts.Registration;
 
 /// <summary>The serializer binding of <see cref="RegistryProtocol"/>, one file for the router and the workers.</summary>
-public static class RegistryProtocolConfig
+internal static class RegistryProtocolConfig
 {
     public static Config Default() =>
         ConfigurationFactory.FromResource<RegistryProtocolSerializer>("AkkaPortShare.Contracts.remoting.conf");

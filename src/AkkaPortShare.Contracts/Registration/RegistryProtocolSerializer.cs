@@ -12,7 +12,7 @@ namespace AkkaPortShare.Contracts.Registration;
 /// fields in order: strings as a length-prefixed UTF-8 run, at most <see cref="MaxStringBytes"/>). Nothing else is
 /// read: no type names travel, so a peer cannot make the reader build a type of its choosing.
 /// </summary>
-public sealed class RegistryProtocolSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
+internal sealed class RegistryProtocolSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
 {
     /// <summary>Akka reserves 0–40; this one is the shared port's number.</summary>
     public const int SerializerId = 8808;

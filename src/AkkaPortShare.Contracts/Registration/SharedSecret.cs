@@ -29,7 +29,7 @@ public sealed class SharedSecret
     /// True when <paramref name="presented"/> is this secret. Both sides are hashed first, so neither the time taken
     /// nor an early exit on a length mismatch tells a caller how much of a guess was right.
     /// </summary>
-    public bool Matches(string? presented)
+    internal bool Matches(string? presented)
     {
         if (Value is null) return true;
         if (presented is null) return false;
@@ -37,7 +37,7 @@ public sealed class SharedSecret
     }
 
     /// <summary>A fresh random token (256 bits, hex).</summary>
-    public static SharedSecret NewToken() => new(Convert.ToHexString(RandomNumberGenerator.GetBytes(32)));
+    internal static SharedSecret NewToken() => new(Convert.ToHexString(RandomNumberGenerator.GetBytes(32)));
 
     public override string ToString() => IsSet ? "(set)" : "(none)";
 }

@@ -9,7 +9,7 @@ namespace AkkaPortShare.Interop;
 /// the client still sends (bounded) before closing. Without the drain the client may see a reset instead of the
 /// fault and report a less useful exception.
 /// </summary>
-public static class FramingFaultSender
+internal static class FramingFaultSender
 {
     /// <param name="drainLimit">What is read and discarded at most (WCF's MaxDrainSize; the router's and the worker's
     /// fault-drain-limit setting).</param>

@@ -7,7 +7,7 @@ namespace AkkaPortShare.Interop;
 /// task (e.g. the socket was disposed, or the runtime cannot register it for readiness); inside an actor that
 /// would be a crash, so here every outcome arrives as the task's result or fault.
 /// </summary>
-public static class SocketTasks
+internal static class SocketTasks
 {
     public static Task<int> Receive(Socket socket, Memory<byte> buffer)
     {

@@ -7,7 +7,7 @@ namespace AkkaPortShare.Protocol.Framing;
 /// follows", 1 to 5 bytes, values 0 .. 2^31-1. Over-long (non-minimal) encodings are accepted on read because
 /// WCF accepts them; we always write the minimal form.
 /// </summary>
-public static class MultiByteInt
+internal static class MultiByteInt
 {
     public const int MaxEncodedSize = 5;
 

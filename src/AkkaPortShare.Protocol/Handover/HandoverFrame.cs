@@ -10,7 +10,7 @@ namespace AkkaPortShare.Protocol.Handover;
 /// router sends on a new channel is a <see cref="ChannelToken"/>: the worker's registrations carry it back over
 /// Akka.Remote to prove they come from the process behind this socket.
 /// </summary>
-public static class HandoverFrame
+internal static class HandoverFrame
 {
     /// <summary>A passed connection; the rest of the payload is its already-read bytes.</summary>
     public const byte Connection = 1;

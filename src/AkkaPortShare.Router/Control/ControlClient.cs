@@ -6,7 +6,7 @@ using AkkaPortShare.Interop;
 namespace AkkaPortShare.Router.Control;
 
 /// <summary>The other end of <see cref="ControlServer"/>: what `akkaportshare status` and `--takeover` call.</summary>
-public static class ControlClient
+internal static class ControlClient
 {
     private const int MaxReply = 16 * 1024 * 1024; // a status of many thousand registrations; more is not a router
 
@@ -97,4 +97,4 @@ public static class ControlClient
     }
 }
 
-public sealed class ControlException(string message) : Exception(message);
+internal sealed class ControlException(string message) : Exception(message);

@@ -8,7 +8,7 @@ namespace AkkaPortShare.Router.Control;
 /// the router answers with a JSON document (split over as many messages as it needs) and closes. Errors come as
 /// <see cref="ControlError"/>.
 /// </summary>
-public static class ControlProtocol
+internal static class ControlProtocol
 {
     public const string Status = "status";
 
@@ -21,12 +21,12 @@ public static class ControlProtocol
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = false };
 }
 
-public sealed record ControlError(string Error);
+internal sealed record ControlError(string Error);
 
-public sealed record ListenerHandedOver(int ProcessId, string ListenEndPoint);
+internal sealed record ListenerHandedOver(int ProcessId, string ListenEndPoint);
 
 /// <summary>A running router as `akkaportshare status` shows it.</summary>
-public sealed record RouterStatusReport(
+internal sealed record RouterStatusReport(
     int ProcessId,
     uint? UserId,
     string Version,

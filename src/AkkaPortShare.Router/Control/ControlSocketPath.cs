@@ -5,7 +5,7 @@ namespace AkkaPortShare.Router.Control;
 
 /// <summary>Where a router's control socket is (control-socket), for the router that opens it and the commands that
 /// look for it.</summary>
-public static class ControlSocketPath
+internal static class ControlSocketPath
 {
     public const string Off = "off";
 

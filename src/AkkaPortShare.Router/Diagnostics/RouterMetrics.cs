@@ -84,11 +84,11 @@ public sealed class RouterMetrics : IExtension, IDisposable
     }
 
     /// <summary>Connections routed to this base address since the router started (status).</summary>
-    public long RoutedTo(string baseAddress) =>
+    internal long RoutedTo(string baseAddress) =>
         _routedByAddress.TryGetValue(baseAddress, out var box) ? Interlocked.Read(ref box.Value) : 0;
 
     /// <summary>Every counter's total since the router started, and what is held now (status).</summary>
-    public RouterCounters Snapshot() => new(
+    internal RouterCounters Snapshot() => new(
         Interlocked.Read(ref _totalAccepted), Interlocked.Read(ref _totalDispatched),
         Interlocked.Read(ref _totalDispatchFailures), Interlocked.Read(ref _totalProtocolFailures),
         Interlocked.Read(ref _totalShed), Volatile.Read(ref _registrationsActive),
@@ -143,7 +143,7 @@ public sealed class RouterMetrics : IExtension, IDisposable
 }
 
 /// <summary>The router's counters as totals since it started (the names are the instruments' without the prefix).</summary>
-public sealed record RouterCounters(long ConnectionsAccepted, long ConnectionsDispatched, long DispatchFailures,
+internal sealed record RouterCounters(long ConnectionsAccepted, long ConnectionsDispatched, long DispatchFailures,
     long ProtocolFailures, long ConnectionsShed, int RegistrationsActive, long UrisRegistered, long UrisUnregistered,
     IReadOnlyDictionary<string, int> ConnectionsHeld);
 

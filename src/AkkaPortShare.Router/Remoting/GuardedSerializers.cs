@@ -26,7 +26,7 @@ namespace AkkaPortShare.Router.Remoting;
 //   proto (2), daemon-create (3): refused. Remote deployment (Props with type names) and arbitrary protobuf types.
 
 /// <summary>Akka's JSON serializer (id 1): nothing is read from the network.</summary>
-public sealed class RefusingJsonSerializer : InboundGuardSerializer
+internal sealed class RefusingJsonSerializer : InboundGuardSerializer
 {
     public RefusingJsonSerializer(ExtendedActorSystem system)
         : base(system, new NewtonSoftJsonSerializer(system), "JSON-typed message") { }
@@ -36,11 +36,11 @@ public sealed class RefusingJsonSerializer : InboundGuardSerializer
 }
 
 /// <summary>Akka.Remote's system messages (id 22): none is read from the network.</summary>
-public sealed class RefusingSystemMessageSerializer(ExtendedActorSystem system)
+internal sealed class RefusingSystemMessageSerializer(ExtendedActorSystem system)
     : InboundGuardSerializer(system, new SystemMessageSerializer(system), "system message");
 
 /// <summary>Akka.Remote's miscellaneous messages (id 16): only the remote watcher's heartbeat answers.</summary>
-public sealed class HeartbeatOnlyMiscSerializer(ExtendedActorSystem system)
+internal sealed class HeartbeatOnlyMiscSerializer(ExtendedActorSystem system)
     : InboundGuardSerializer(system, new MiscMessageSerializer(system), "Akka message", HeartbeatResponseManifest)
 {
     /// <summary>MiscMessageSerializer's manifest of RemoteWatcher.HeartbeatRsp (checked by a test).</summary>
@@ -48,9 +48,9 @@ public sealed class HeartbeatOnlyMiscSerializer(ExtendedActorSystem system)
 }
 
 /// <summary>Akka.Remote's protobuf serializer (id 2): nothing is read from the network.</summary>
-public sealed class RefusingProtobufSerializer(ExtendedActorSystem system)
+internal sealed class RefusingProtobufSerializer(ExtendedActorSystem system)
     : InboundGuardSerializer(system, new ProtobufSerializer(system), "protobuf message");
 
 /// <summary>Akka.Remote's remote-deployment serializer (id 3): nothing is read from the network.</summary>
-public sealed class RefusingDaemonMsgCreateSerializer(ExtendedActorSystem system)
+internal sealed class RefusingDaemonMsgCreateSerializer(ExtendedActorSystem system)
     : InboundGuardSerializer(system, new DaemonMsgCreateSerializer(system), "remote deployment");

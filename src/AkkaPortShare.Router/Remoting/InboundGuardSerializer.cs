@@ -17,7 +17,7 @@ namespace AkkaPortShare.Router.Remoting;
 /// A refusal throws <see cref="SerializationException"/>: Akka.Remote logs it and drops the message (the sender's
 /// association may be reset); the router's actors never see it.
 /// </remarks>
-public abstract class InboundGuardSerializer : SerializerWithStringManifest
+internal abstract class InboundGuardSerializer : SerializerWithStringManifest
 {
     private readonly ExtendedActorSystem _system;
     private readonly Serializer _inner;

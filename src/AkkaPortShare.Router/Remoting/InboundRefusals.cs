@@ -12,7 +12,7 @@ namespace AkkaPortShare.Router.Remoting;
 /// per kind of message (what and manifest) per <see cref="Window"/>, and at most <see cref="LinesPerWindow"/> lines
 /// per window in all, so a flood cannot flood the log (the first line of the next window says how many were left out).
 /// </summary>
-public sealed class InboundRefusals : IExtension
+internal sealed class InboundRefusals : IExtension
 {
     // Not settings: they only throttle log lines about traffic that is refused whatever they are.
     public const int LinesPerWindow = 20;
@@ -74,7 +74,7 @@ public sealed class InboundRefusals : IExtension
     }
 }
 
-public sealed class InboundRefusalsProvider : ExtensionIdProvider<InboundRefusals>
+internal sealed class InboundRefusalsProvider : ExtensionIdProvider<InboundRefusals>
 {
     public override InboundRefusals CreateExtension(ExtendedActorSystem system) => new(system);
 }

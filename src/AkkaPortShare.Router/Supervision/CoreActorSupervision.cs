@@ -20,7 +20,7 @@ namespace AkkaPortShare.Router.Supervision;
 /// <item><see cref="ActorKilledException"/> and <see cref="DeathPactException"/> stop, as Akka's default does.</item>
 /// </list>
 /// </remarks>
-public sealed class CoreActorSupervision : SupervisorStrategyConfigurator
+internal sealed class CoreActorSupervision : SupervisorStrategyConfigurator
 {
     // Not settings: Akka builds this configurator by type name with no access to the router's settings, and these
     // bound a crash loop of a core actor (a bug), which is nothing an operator tunes; the process exits after it.

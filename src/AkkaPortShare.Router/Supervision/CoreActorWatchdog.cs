@@ -10,7 +10,7 @@ namespace AkkaPortShare.Router.Supervision;
 /// watchdog logs one Error line naming it, sets the exit code to <see cref="ExitCode"/> and runs Akka's coordinated
 /// shutdown: the process ends and its service manager (systemd's Restart=on-failure) starts it again.
 /// </summary>
-public sealed class CoreActorWatchdog : ReceiveActor
+internal sealed class CoreActorWatchdog : ReceiveActor
 {
     /// <summary>EX_SOFTWARE (sysexits.h): an internal error.</summary>
     public const int ExitCode = 70;

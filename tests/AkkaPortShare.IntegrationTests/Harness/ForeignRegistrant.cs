@@ -13,7 +13,7 @@ namespace AkkaPortShare.IntegrationTests.Harness;
 /// reference config, so its messages use the workers' serializers), but says what the test wants: the attacker
 /// of the admission specs. Every answer it gets is kept, with the time it arrived.
 /// </summary>
-public sealed class ForeignRegistrant : IDisposable
+internal sealed class ForeignRegistrant : IDisposable
 {
     private readonly ActorSystem _system;
     private readonly IActorRef _inbox;
