@@ -49,7 +49,8 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
     private int _offset;        // first byte not yet decoded
     private int _filled;        // end of the bytes read
     private int _preambleStart; // where the current preamble began (handed back as is)
-    private IActorRef? _service;
+    private IActorRef? _service;       // the service the via routes to: told SessionOpened, answers Accept or Fault
+    private IActorRef? _handler;       // the actor that accepted the session: gets its messages and SessionClosed
     private string? _baseAddress;      // the registered address _service serves (the counters' attribute)
     private string? _lastVia;
     private FramingMode _mode;
@@ -63,6 +64,7 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
     private bool _readPending;
     private bool _closeAfterWrites;
     private bool _socketGivenAway;
+    private string? _faultAfterWrites; // a fault waits for what is being written, then goes out with a drain
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -99,8 +101,11 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
     // Until the service has said anything, at most max-messages-before-answer are delivered: a busy service shared by
     // many sessions may take its time over SessionOpened, and its first RequestMessages must not find thousands of
     // messages already in its mailbox (found under load: a non-reading flood grew the worker by 500 MB).
-    private bool Paused => _drainPending || _endPending || _writeBlocked || _credit == 0
+    private bool Paused => AwaitingAcceptance || _drainPending || _endPending || _writeBlocked || _credit == 0
         || (!_serviceAnswered && _credit is null && _unanswered >= _settings.MaxMessagesBeforeAnswer);
+
+    // The preamble is complete but the service has not accepted: nothing is read, acknowledged or delivered.
+    private bool AwaitingAcceptance => _service is not null && _handler is null;
 
     private void ServiceAnswered()
     {
@@ -123,8 +128,50 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
         ReceiveIo();
     }
 
+    private void AwaitingAccept()
+    {
+        Receive<Accept>(OnAccept);
+        Receive<FramingSession.Fault>(f =>
+        {
+            _log.Info("Service refused the session from {0} with {1}", _peer, f.FaultUri);
+            Fault(f.FaultUri, "the service refused the session");
+        });
+        Receive<FramingSession.Abort>(a =>
+        {
+            EndSession(graceful: false);
+            Abort($"the service aborted the session: {a.Reason}");
+        });
+        Receive<PreambleTimeout>(_ =>
+        {
+            EndSession(graceful: false);
+            Abort($"the service did not accept the session within receive-timeout {_settings.ReceiveTimeout}");
+        });
+        ReceiveIo();
+    }
+
+    private void OnAccept(Accept accept)
+    {
+        // The preamble deadline ran on until now: a service that never answers does not hold the connection.
+        Timers.Cancel(PreambleTimeout.Instance);
+        _handler = accept.Handler;
+        Context.Watch(_handler);
+        _metrics.SessionStarted(_baseAddress!, _mode == FramingMode.Singleton ? "singleton" : "duplex");
+        QueueRecord(FramingWriter.PreambleAck.ToArray());
+        Flush();
+        Become(InSession);
+        Pump();
+    }
+
     private void InSession()
     {
+        Receive<Terminated>(t =>
+        {
+            // Handler and framing session are one unit: without its handler the session cannot go on.
+            _handler = null;
+            _metrics.SessionEnded();
+            EndSession(graceful: false);
+            Abort("the service's session handler stopped");
+        }, t => t.ActorRef.Equals(_handler));
         Receive<Send>(s =>
         {
             ServiceAnswered();
@@ -252,20 +299,18 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
         if (!_routes.TryMatch(via, out var service, out var baseAddress))
             return Fault(FramingFaults.EndpointNotFound, $"no service of this worker serves {via}");
 
-        Timers.Cancel(PreambleTimeout.Instance);
+        // The preamble timer keeps running until the service accepts (receive-timeout bounds both).
         Timers.Cancel(IdleTimeout.Instance);
         _service = service;
         _baseAddress = baseAddress;
         _lastVia = via;
         _mode = _preamble.Mode;
-        _metrics.SessionStarted(baseAddress!, _mode == FramingMode.Singleton ? "singleton" : "duplex");
         _records.Reset(_mode);
         _replied = false;
         _messageArrived = false;
-        QueueRecord(FramingWriter.PreambleAck.ToArray());
-        Flush();
+        // No PreambleAck yet: WCF acknowledges a session only once its channel is accepted (FramingSession.Accept).
         service!.Tell(new SessionOpened(Self, via, _preamble.ContentType!, _peer, Streamed: _mode == FramingMode.Singleton));
-        Become(InSession);
+        Become(AwaitingAccept);
         return true;
     }
 
@@ -277,7 +322,7 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
                 // Streamed mode: the service reads the message while it arrives.
                 _messageArrived = true;
                 _inbound = new InboundStream();
-                _service!.Tell(new MessageStreamReceived(Self, _inbound.Body));
+                _handler!.Tell(new MessageStreamReceived(Self, _inbound.Body));
                 _metrics.MessageReceived(_baseAddress!);
                 return true;
             case SessionEventKind.EnvelopeStart:
@@ -311,7 +356,7 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
                 _message = null; // the service has ended the session
                 return true;
             case SessionEventKind.EnvelopeEnd:
-                _service!.Tell(new MessageReceived(Self, _message!.ToArray()));
+                _handler!.Tell(new MessageReceived(Self, _message!.ToArray()));
                 _metrics.MessageReceived(_baseAddress!);
                 if (_credit > 0) _credit--;
                 if (!_serviceAnswered) _unanswered++;
@@ -376,16 +421,20 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
         _serviceAnswered = false;
         _unanswered = 0;
         if (_service is null) return;
-        _metrics.SessionEnded();
-        _service.Tell(new SessionClosed(Self, graceful));
         _service = null;
         Become(AwaitingPreamble);
+        if (_handler is null) return; // not accepted: the session never started
+        _metrics.SessionEnded();
+        _handler.Tell(new SessionClosed(Self, graceful));
+        // A later session on this connection has its own Accept, perhaps by another handler.
+        Context.Unwatch(_handler);
+        _handler = null;
     }
 
     private void OnEndOfStream()
     {
         // EOF between sessions is a client closing its pooled connection: nothing to report.
-        if (_service is not null && _serviceEnded)
+        if (_handler is not null && _serviceEnded)
         {
             // The service ended the session and the client closed instead of answering End: done, nothing to report.
             EndSession(graceful: true);
@@ -482,6 +531,12 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
             Abort($"write failed: {done.Error.Message}");
             return;
         }
+        if (_faultAfterWrites is not null)
+        {
+            if (_outbox.IsIdle) SendFaultAndStop(_faultAfterWrites);
+            else Flush();
+            return; // nothing is read any more
+        }
         if (!_outbox.IsIdle) Flush();
         else if (_closeAfterWrites)
         {
@@ -502,10 +557,23 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
         }
         _log.Info("Connection from {0}: {1}; answering {2}", _peer, reason, faultUri);
         _metrics.Faulted(faultUri);
+        if (!_outbox.IsIdle)
+        {
+            // What is being written (e.g. the End of a previous session) goes out first, then the fault.
+            _faultAfterWrites = faultUri;
+            Become(() => Receive<WriteDone>(OnWriteDone));
+            return false;
+        }
+        SendFaultAndStop(faultUri);
+        return false;
+    }
+
+    // The client must be able to read the fault: written, then drained and closed off the actor (fault-timeout).
+    private void SendFaultAndStop(string faultUri)
+    {
         _socketGivenAway = true;
         _ = FramingFaultSender.SendAndCloseAsync(_socket, faultUri, _settings.FaultDrainLimit, _settings.FaultTimeout);
         Context.Stop(Self);
-        return false;
     }
 
     private void Abort(string? reason)
@@ -544,10 +612,10 @@ internal sealed class SessionConnectionActor : ReceiveActor, IWithTimers
         _outbox.Discard();
         _budget.AddUnsent(-_unsentCounted);
         if (_admitted) _budget.Closed();
-        if (_service is not null)
+        if (_handler is not null)
         {
             _metrics.SessionEnded();
-            _service.Tell(new SessionClosed(Self, false));
+            _handler.Tell(new SessionClosed(Self, false));
         }
         if (!_socketGivenAway) _socket.Dispose();
         if (!_readPending) ArrayPool<byte>.Shared.Return(_buffer);
