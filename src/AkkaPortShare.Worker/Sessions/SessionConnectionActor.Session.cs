@@ -47,6 +47,7 @@ internal sealed partial class SessionConnectionActor
             // Bounded: a client that neither answers End nor closes is cut off like an idle pooled connection.
             Timers.StartSingleTimer(IdleTimeout.Instance, IdleTimeout.Instance, _settings.ConnectionIdleTimeout);
             Enter(ServiceEnded, () => DecodeRecord(OnRecordAfterServiceEnd));
+            Pump(); // reading may have waited for credit: the client's End must still be seen
         });
         ReceiveSession();
     }
