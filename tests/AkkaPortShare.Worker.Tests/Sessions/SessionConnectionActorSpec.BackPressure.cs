@@ -59,17 +59,18 @@ public sealed partial class SessionConnectionActorSpec
     }
 
     [Fact]
-    public async Task SessionConnectionActor_must_write_a_service_Fault_after_the_reply_still_being_written()
+    public async Task SessionConnectionActor_must_write_a_service_Fault_after_the_replies_still_being_written()
     {
-        // The fault waits for the write in flight (the client is not reading yet), then goes out whole, then EOF.
+        // The fault waits for the write in flight (the client is not reading yet) and the reply queued behind it.
         var (session, client) = await OpenSessionWithSmallSendBufferAsync(_settings);
         session.Tell(new Send(Payload(ReplySize)), _service.Ref);
+        session.Tell(new Send(Payload(10, seed: 5)), _service.Ref);
         session.Tell(new FramingSession.Fault(FramingFaults.ServiceActivationFailed), _service.Ref);
         Assert.False((await _service.ExpectMsgAsync<SessionClosed>()).Graceful);
         await Task.Delay(200);
 
         var read = await Loopback.ReadToEndAsync(client);
-        byte[] expected = [.. SizedEnvelope(Payload(ReplySize)), .. FramingWriter.Fault(FramingFaults.ServiceActivationFailed)];
+        byte[] expected = [.. SizedEnvelope(Payload(ReplySize)), .. SizedEnvelope(Payload(10, seed: 5)), .. FramingWriter.Fault(FramingFaults.ServiceActivationFailed)];
         Assert.Equal(expected.Length, read.Bytes.Length);
         Assert.Equal(expected, read.Bytes);
         Assert.Equal(StreamEnd.Eof, read.End);
