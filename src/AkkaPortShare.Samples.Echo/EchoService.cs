@@ -18,7 +18,12 @@ public sealed class EchoService : ReceiveActor
         var identityBytes = Encoding.UTF8.GetBytes(identity);
         // Flow control: a session delivers at most InHand messages this actor has not answered yet, so a client that
         // sends faster than it is answered waits in TCP, not in this actor's mailbox (all sessions share it).
-        Receive<FramingSession.SessionOpened>(o => o.Session.Tell(new FramingSession.RequestMessages(InHand)));
+        // This actor handles every session itself: it accepts each with itself, so their messages come here.
+        Receive<FramingSession.SessionOpened>(o =>
+        {
+            o.Session.Tell(new FramingSession.Accept(Self));
+            o.Session.Tell(new FramingSession.RequestMessages(InHand));
+        });
         Receive<FramingSession.MessageReceived>(m =>
         {
             m.Session.Tell(new FramingSession.Send(m.Payload.AsSpan().SequenceEqual(WhoAmI) ? identityBytes : m.Payload));

@@ -40,6 +40,12 @@ public sealed class WorkerMetricsSpec : Akka.TestKit.Xunit2.TestKit
     {
         _settings = WorkerSettings.Create(Sys);
         _service = CreateTestProbe("service");
+        // The service accepts every session with itself: the counters count accepted sessions.
+        _service.SetAutoPilot(new DelegateAutoPilot((_, message) =>
+        {
+            if (message is SessionOpened opened) opened.Session.Tell(new Accept(_service.Ref));
+            return AutoPilot.KeepRunning;
+        }));
         _routes.Add(BaseAddress.Parse(Registered), _service.Ref);
 
         _meters = new MeterRecorder(WorkerMetrics.Get(Sys).Meter); // this system's meter only: other specs run in parallel

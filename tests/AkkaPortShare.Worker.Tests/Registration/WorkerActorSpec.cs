@@ -73,6 +73,12 @@ public sealed partial class WorkerActorSpec : Akka.TestKit.Xunit2.TestKit
         {
             _probe = probe;
             Receive<string>(s => s == "boom", _ => throw new InvalidOperationException("boom"));
+            // It takes every session (and so sees its messages), as a real service would.
+            Receive<SessionOpened>(o =>
+            {
+                o.Session.Tell(new Accept(Self));
+                probe.Forward(o);
+            });
             ReceiveAny(m => probe.Forward(m));
         }
 

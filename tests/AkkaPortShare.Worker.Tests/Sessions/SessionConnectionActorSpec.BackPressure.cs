@@ -59,6 +59,46 @@ public sealed partial class SessionConnectionActorSpec
     }
 
     [Fact]
+    public async Task SessionConnectionActor_must_write_a_service_Fault_after_the_replies_still_being_written()
+    {
+        // The fault waits for the write in flight (the client is not reading yet) and the reply queued behind it.
+        var (session, client) = await OpenSessionWithSmallSendBufferAsync(_settings);
+        session.Tell(new Send(Payload(ReplySize)), _service.Ref);
+        session.Tell(new Send(Payload(10, seed: 5)), _service.Ref);
+        session.Tell(new FramingSession.Fault(FramingFaults.ServiceActivationFailed), _service.Ref);
+        Assert.False((await _service.ExpectMsgAsync<SessionClosed>()).Graceful);
+        await Task.Delay(200);
+
+        var read = await Loopback.ReadToEndAsync(client);
+        byte[] expected = [.. SizedEnvelope(Payload(ReplySize)), .. SizedEnvelope(Payload(10, seed: 5)), .. FramingWriter.Fault(FramingFaults.ServiceActivationFailed)];
+        Assert.Equal(expected.Length, read.Bytes.Length);
+        Assert.Equal(expected, read.Bytes);
+        Assert.Equal(StreamEnd.Eof, read.End);
+        await ExpectTerminatedAsync(session);
+    }
+
+    [Fact]
+    public async Task SessionConnectionActor_must_read_the_clients_End_after_the_service_ends_a_session_it_gave_no_credit()
+    {
+        // Flow control holds the reading back; once the service has ended the session nothing is delivered any more,
+        // so the client's answering End must be read (not left to connection-idle-timeout).
+        var (session, client, _) = await OpenDuplexSessionAsync();
+        session.Tell(new RequestMessages(1), _service.Ref);
+        // Credit for the first only: the second waits in the buffer and nothing more is read.
+        await Loopback.SendAsync(client, (byte[])[.. SizedEnvelope(Payload(10, seed: 1)), .. SizedEnvelope(Payload(10, seed: 2))]);
+        Assert.Equal(Payload(10, seed: 1), (await _service.ExpectMsgAsync<MessageReceived>()).Payload);
+        await _service.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
+
+        session.Tell(FramingSession.Close.Instance, _service.Ref);
+        Assert.Equal(End, await Loopback.ReadExactlyAsync(client, 1));
+
+        await Loopback.SendAsync(client, End);
+
+        // Not the second message (the session was over), and not after connection-idle-timeout: the End, graceful.
+        Assert.True((await _service.ExpectMsgAsync<SessionClosed>(TimeSpan.FromSeconds(1))).Graceful);
+    }
+
+    [Fact]
     public async Task SessionConnectionActor_must_deliver_at_most_max_messages_before_answer_until_its_service_says_anything()
     {
         // A busy service shared by many sessions may not have taken SessionOpened yet: what the session reads

@@ -20,6 +20,7 @@ public sealed partial class SessionConnectionActorSpec : Akka.TestKit.Xunit2.Tes
 {
     private const string Config = """
         akka.actor.provider = local
+        akka.loglevel = INFO
         akka-port-share.worker {
           receive-timeout = 3s
           connection-idle-timeout = 5s
@@ -33,6 +34,7 @@ public sealed partial class SessionConnectionActorSpec : Akka.TestKit.Xunit2.Tes
 
     private readonly WorkerSettings _settings;
     private readonly TestProbe _service;
+    private readonly TestProbe _manualService; // serves ManualVia and accepts only when a spec says so
     private readonly ServiceRoutes _routes = new();
     private readonly List<IDisposable> _disposables = [];
 
@@ -40,7 +42,16 @@ public sealed partial class SessionConnectionActorSpec : Akka.TestKit.Xunit2.Tes
     {
         _settings = WorkerSettings.Create(Sys);
         _service = CreateTestProbe("service");
+        // The service accepts every session with itself (as the Echo sample does), so the specs below see what it
+        // sees; the Accept protocol itself is specified with _manualService (SessionConnectionActorSpec.Accept.cs).
+        _service.SetAutoPilot(new DelegateAutoPilot((_, message) =>
+        {
+            if (message is SessionOpened opened) opened.Session.Tell(new Accept(_service.Ref));
+            return AutoPilot.KeepRunning;
+        }));
         _routes.Add(BaseAddress.Parse("net.tcp://+:8808/svc/"), _service.Ref);
+        _manualService = CreateTestProbe("manual-service");
+        _routes.Add(BaseAddress.Parse("net.tcp://+:8808/manual/"), _manualService.Ref);
     }
 
     protected override void Dispose(bool disposing)
