@@ -871,6 +871,35 @@ public sealed class ReliableSessionActorSpec : Akka.TestKit.Xunit2.TestKit
         Assert.False(resent.Last);
     }
 
+    // ---------------------------------------------------------------- reporting the acknowledgement to the owner
+
+    [Fact]
+    public async Task ReliableSessionActor_must_report_the_acknowledgement_as_it_stands_after_what_was_told_before()
+    {
+        var interval = TimeSpan.FromMilliseconds(250);
+        var session = Start(_settings with { AcknowledgementInterval = interval });
+        Receive(session, Message(1));
+        Receive(session, Message(2));
+
+        session.Tell(new ReportAcknowledgement("purpose"), _owner.Ref);
+
+        var report = await _owner.ExpectMsgAsync<AcknowledgementReport>();
+        Assert.Equal("purpose", report.Purpose);
+        Assert.Equal(In, report.Ack.SequenceId);
+        AssertRanges(report.Ack, (1, 2));
+        Assert.False(report.Ack.Final);
+        // The owner sends it: the standalone acknowledgement that was due is not.
+        Clock.Advance(interval * 3);
+        await NothingSentAsync();
+
+        // After the end of the sequence (told before the request), the report is the final one.
+        Receive(session, new EndOfSequencePacket(In, 2));
+        session.Tell(new ReportAcknowledgement("close"), _owner.Ref);
+        var final = await _owner.ExpectMsgAsync<AcknowledgementReport>();
+        Assert.Equal("close", final.Purpose);
+        Assert.True(final.Ack.Final);
+    }
+
     // ---------------------------------------------------------------- reconnect
 
     [Fact]
