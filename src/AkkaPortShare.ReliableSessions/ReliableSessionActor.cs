@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using AkkaPortShare.Protocol.TransferWindows;
@@ -20,11 +19,20 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
     private sealed class InactivityDue { public static readonly InactivityDue Instance = new(); }
     private sealed class PollDue { public static readonly PollDue Instance = new(); }
 
-    /// <summary>Everything that changes; the windows themselves are mutable, owned by this actor only.</summary>
-    private sealed record State(IActorRef? Transport, int Demand, bool OutputClosing, bool OutputClosedSent, bool InputCompletedSent);
+    /// <summary>
+    /// Everything that changes; the windows themselves are mutable, owned by this actor only. There is no "faulted"
+    /// here: a fault stops the actor, and the rest of the handler that found it returns at once (the handlers below
+    /// return false for "faulted, stop here").
+    /// </summary>
+    /// <param name="EndMarkerNumber">The number the bare end marker went out with, once it has (a resend of it is Last too).</param>
+    private sealed record State(IActorRef? Transport, int Demand, bool OutputClosing, bool OutputClosedSent, bool InputCompletedSent,
+        long? EndMarkerNumber);
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    // Time is the scheduler's (Akka's ITimeProvider), so specs can run on the TestKit's TestScheduler. Its Now, not
+    // its MonotonicClock: a TestScheduler advances the first only.
+    private readonly ITimeProvider _time = Context.System.Scheduler;
+    private readonly DateTimeOffset _startedAt;
     private readonly ReliableSessionSettings _settings;
     private readonly string _outgoingId;
     private readonly string _incomingId;
@@ -36,8 +44,6 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
     private readonly List<long> _acked = [];
     private readonly Action<ReceiveOutcome>? _dropped;
     private State _state;
-    private long? _endMarkerNumber;   // the number the bare end marker went out with, once it has
-    private bool _faulted;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -66,11 +72,14 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
             measuredRoundTrip ?? settings.InitialRoundTrip, settings.FlowControlEnabled);
         _receive = new ReceiveWindow<object?>(settings.MaxTransferWindowSize, settings.Ordered);
         _ackPolicy = new AcknowledgementPolicy(settings.MaxTransferWindowSize, settings.FlowControlEnabled);
-        _state = new State(transport, Demand: 0, OutputClosing: false, OutputClosedSent: false, InputCompletedSent: false);
+        _startedAt = _time.Now;
+        _state = new State(transport, Demand: 0, OutputClosing: false, OutputClosedSent: false, InputCompletedSent: false,
+            EndMarkerNumber: null);
         Active();
     }
 
-    private TimeSpan Now => _clock.Elapsed;
+    /// <summary>Time since this session started, as the windows count it.</summary>
+    private TimeSpan Now => _time.Now - _startedAt;
 
     protected override void PreStart() => ResetInactivity();
 
@@ -92,13 +101,19 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
             if (_state.OutputClosing) return;
             _state = _state with { OutputClosing = true };
             if (close.EndMarker) _waiting.Enqueue((null, true));
-            SendWhatFits();
-            ReportOutputClosedWhenDone();
+            if (SendWhatFits()) ReportOutputClosedWhenDone();
         });
         Receive<RequestNext>(_ =>
         {
             _state = _state with { Demand = _state.Demand + 1 };
             DeliverWhatIsAsked();
+        });
+        Receive<ReportAcknowledgement>(report =>
+        {
+            // The owner sends it in its own answer: as good as a standalone acknowledgement.
+            var ack = CurrentAck();
+            AckSent();
+            Sender.Tell(new AcknowledgementReport(ack, report.Purpose));
         });
         Receive<AckDue>(_ => SendAck());
         Receive<RetransmitDue>(_ => OnRetransmitDue());
@@ -121,8 +136,7 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
         switch (inbound.Packet)
         {
             case SequencePacket { SequenceId: var id } message when id == _incomingId:
-                OnSequenceMessage(message);
-                if (_faulted) return;
+                if (!OnSequenceMessage(message)) return;
                 if (message.Ack is { SequenceId: var ackedId } piggybacked && ackedId == _outgoingId) OnAck(piggybacked);
                 break;
             case AckPacket { SequenceId: var id } ack when id == _outgoingId:
@@ -148,13 +162,14 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
         }
     }
 
-    private void OnSequenceMessage(SequencePacket message)
+    /// <returns>False when the message faulted the session.</returns>
+    private bool OnSequenceMessage(SequencePacket message)
     {
         if (message.Number > _settings.MaxMessageNumber)
         {
             Fault(FaultKind.MessageNumberRollover,
                 $"Message {message.Number} of sequence {_incomingId} is beyond the maximum {_settings.MaxMessageNumber}.", _incomingId);
-            return;
+            return false;
         }
         var lastWasKnown = _receive.LastNumber.HasValue;
         var outcome = _receive.Receive(message.Number, message.Payload, message.Last);
@@ -162,7 +177,7 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
         {
             Fault(FaultKind.LastMessageNumberExceeded,
                 $"Message {message.Number} is not valid for sequence {_incomingId} (last is {_receive.LastNumber}).", _incomingId);
-            return;
+            return false;
         }
         if (outcome is ReceiveOutcome.Duplicate or ReceiveOutcome.BeyondWindow) _dropped?.Invoke(outcome);
         var action = _ackPolicy.OnReceived(outcome, message.AckRequested, !lastWasKnown && _receive.LastNumber.HasValue);
@@ -178,6 +193,7 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
                 Timers.StartSingleTimer(AckDue.Instance, AckDue.Instance, _settings.AcknowledgementInterval);
                 break;
         }
+        return true;
     }
 
     private void DeliverWhatIsAsked()
@@ -212,7 +228,7 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
                 _outgoingId, ack.Ranges);
             return;
         }
-        SendWhatFits();
+        if (!SendWhatFits()) return;
         ScheduleRetransmission();
         DeliverWhatIsAsked(); // the send window may have room again for the owner's replies
         ReportOutputClosedWhenDone();
@@ -225,7 +241,8 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
         _owner.Tell(new OutputClosed(_send.LastNumberSent));
     }
 
-    private void SendWhatFits()
+    /// <returns>False when the session faulted (its message numbers are used up).</returns>
+    private bool SendWhatFits()
     {
         while (_waiting.Count > 0 && _send.CanSend)
         {
@@ -234,16 +251,17 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
                 // The next number would pass the maximum: WCF's sender faults the same way (it stops at Int64.MaxValue).
                 Fault(FaultKind.MessageNumberRollover,
                     $"Sequence {_outgoingId} has used every message number up to its maximum {_settings.MaxMessageNumber}.", _outgoingId);
-                return;
+                return false;
             }
             var (payload, last) = _waiting.Dequeue();
             var number = _send.Add(payload, Now);
-            if (last) _endMarkerNumber = number;
+            if (last) _state = _state with { EndMarkerNumber = number };
             Transmit(new SequencePacket(_outgoingId, number, last, _send.AckRequestDue || last, payload, CurrentAck()));
         }
         ScheduleRetransmission();
         if (BlockedByPeer && !Timers.IsTimerActive(PollDue.Instance))
             Timers.StartSingleTimer(PollDue.Instance, PollDue.Instance, _send.RetransmissionTimeout);
+        return true;
     }
 
     /// <summary>Messages wait, none is in flight, and still nothing may go: the peer's buffer is full.</summary>
@@ -265,7 +283,7 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
             return;
         }
         _send.TryGetUnacknowledged(retry.Number, out var payload);
-        var last = retry.Number == _endMarkerNumber;
+        var last = retry.Number == _state.EndMarkerNumber;
         Transmit(new SequencePacket(_outgoingId, retry.Number, last, AckRequested: true, payload, CurrentAck()));
         ScheduleRetransmission();
     }
@@ -291,22 +309,26 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
     private void Transmit(IPacket packet)
     {
         // Any outgoing packet carries the current acknowledgement, so a pending standalone one is no longer due.
-        if (packet is AckPacket or SequencePacket)
-        {
-            Timers.Cancel(AckDue.Instance);
-            _ackPolicy.OnAckSent(_settings.FlowControlEnabled ? _receive.BufferRemaining : int.MaxValue);
-        }
+        if (packet is AckPacket or SequencePacket) AckSent();
         // Without a transport the packet is lost like on a broken connection; retransmission covers it.
         _state.Transport?.Tell(new Outbound(packet));
+    }
+
+    private void AckSent()
+    {
+        Timers.Cancel(AckDue.Instance);
+        _ackPolicy.OnAckSent(_settings.FlowControlEnabled ? _receive.BufferRemaining : int.MaxValue);
     }
 
     private void ResetInactivity() =>
         Timers.StartSingleTimer(InactivityDue.Instance, InactivityDue.Instance, _settings.InactivityTimeout);
 
+    /// <summary>
+    /// Reports the fault and stops: a failed session is over (its owner answers the peer). The caller returns at once,
+    /// so there is one report per session; messages still in the mailbox are not processed after a stop.
+    /// </summary>
     private void Fault(FaultKind kind, string reason, string sequenceId, IReadOnlyList<SequenceRange>? ranges = null)
     {
-        if (_faulted) return;
-        _faulted = true;
         _log.Warning("Session {0} faulted ({1}): {2}", _outgoingId, kind, reason);
         _owner.Tell(new SessionFaulted(kind, reason, sequenceId, ranges));
         Context.Stop(Self);

@@ -56,6 +56,18 @@ public static class ReliableSessionProtocol
     /// </summary>
     public sealed record CloseOutput(bool EndMarker = true);
 
+    /// <summary>
+    /// Owner to session: report the acknowledgement of the incoming sequence as it stands once everything told to the
+    /// session before this is handled (mailbox order), for the owner to send in an answer of its own (WS-RM's
+    /// CloseSequenceResponse, TerminateSequenceResponse). Answered to the sender with <see cref="AcknowledgementReport"/>;
+    /// the reported acknowledgement counts as sent, so a standalone one that was due is not.
+    /// <paramref name="Purpose"/> comes back unchanged: what the owner wanted the acknowledgement for.
+    /// </summary>
+    public sealed record ReportAcknowledgement(object Purpose);
+
+    /// <summary>Session to owner: the answer to <see cref="ReportAcknowledgement"/>.</summary>
+    public sealed record AcknowledgementReport(AckPacket Ack, object Purpose);
+
     /// <summary>Session to owner: the next message of the incoming sequence, in order unless the session is unordered.</summary>
     public sealed record Deliver(long Number, object Payload);
 

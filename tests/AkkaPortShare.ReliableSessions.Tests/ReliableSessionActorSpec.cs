@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Akka.Actor;
 using Akka.TestKit;
 using AkkaPortShare.ReliableSessions.Tests.TestSupport;
@@ -16,13 +15,15 @@ namespace AkkaPortShare.ReliableSessions.Tests;
 /// <remarks>
 /// Unless a test is about a timer, the acknowledgement interval is long (so the only acks are the ones a trigger
 /// sends at once) and the round trip is WCF's unknown 2 s (RTO 6 s, so nothing is retransmitted while a test runs).
-/// Timing is only ever checked with generous lower bounds.
+/// Time is the test scheduler's: a timer fires only when a test advances the clock (see <see cref="AdvanceUntilAsync"/>),
+/// so timing is checked in the session's own time, without waiting for it.
 /// </remarks>
 public sealed class ReliableSessionActorSpec : Akka.TestKit.Xunit2.TestKit
 {
     private const string Config = """
         akka.actor.provider = local
         akka.loglevel = WARNING
+        akka.scheduler.implementation = "Akka.TestKit.TestScheduler, Akka.TestKit"
         akka-port-share.reliable-session {
           max-transfer-window-size = 4
           acknowledgement-interval = 10s
@@ -43,6 +44,37 @@ public sealed class ReliableSessionActorSpec : Akka.TestKit.Xunit2.TestKit
         _settings = SessionSettings.From(Sys);
         _transport = CreateTestProbe("transport");
         _owner = CreateTestProbe("owner");
+    }
+
+    private TestScheduler Clock => (TestScheduler)Sys.Scheduler;
+
+    /// <summary>
+    /// Returns once <paramref name="session"/> has handled everything told to it before (Identify is answered in
+    /// mailbox order), so its timers are set and what it sent in return is with the probes. A stopped session's
+    /// answer may never come: a short real-time bound covers that.
+    /// </summary>
+    private static async Task SettledAsync(IActorRef session)
+    {
+        var identity = session.Ask<ActorIdentity>(new Identify(null));
+        await Task.WhenAny(identity, Task.Delay(TimeSpan.FromSeconds(1)));
+    }
+
+    /// <summary>
+    /// Advances the clock in steps of 10 ms until <paramref name="probe"/> has a message (or <paramref name="limit"/>
+    /// passes) and returns how far it went: the time the session took, in its own time.
+    /// </summary>
+    private async Task<TimeSpan> AdvanceUntilAsync(IActorRef session, TestProbe probe, TimeSpan limit)
+    {
+        var step = TimeSpan.FromMilliseconds(10);
+        var elapsed = TimeSpan.Zero;
+        await SettledAsync(session);
+        while (!probe.HasMessages && elapsed < limit)
+        {
+            Clock.Advance(step);
+            elapsed += step;
+            await SettledAsync(session);
+        }
+        return elapsed;
     }
 
     private IActorRef Start(ReliableSessionSettings? settings = null, TimeSpan? measuredRoundTrip = null) =>
@@ -228,22 +260,26 @@ public sealed class ReliableSessionActorSpec : Akka.TestKit.Xunit2.TestKit
     {
         var interval = TimeSpan.FromMilliseconds(250);
         var session = Start(_settings with { AcknowledgementInterval = interval, MaxTransferWindowSize = 8 });
-        var clock = Stopwatch.StartNew();
 
         Receive(session, Message(1));
         Receive(session, Message(2));
         Receive(session, Message(3));
 
         // One ack for all three (a per-message ack would have said [1]).
+        var elapsed = await AdvanceUntilAsync(session, _transport, interval * 4);
         var ack = await AckSentAsync();
-        var elapsed = clock.Elapsed;
         AssertRanges(ack, (1, 3));
         Assert.Equal(5, ack.BufferRemaining);
         Assert.True(elapsed >= interval / 2, $"the batched ack came after {elapsed.TotalMilliseconds} ms");
-        await _transport.ExpectNoMsgAsync(interval * 3);
+        Assert.True(elapsed <= interval, $"the batched ack came after {elapsed.TotalMilliseconds} ms, beyond the interval");
+        Clock.Advance(interval * 3);
+        await NothingSentAsync();
 
         // The next arrival starts a new interval.
         Receive(session, Message(4));
+        await SettledAsync(session);
+        Assert.False(_transport.HasMessages, "acknowledged before the interval");
+        Clock.Advance(interval);
         AssertRanges(await AckSentAsync(), (1, 4));
     }
 
@@ -261,7 +297,8 @@ public sealed class ReliableSessionActorSpec : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(In, reply.Ack!.SequenceId);
         AssertRanges(reply.Ack, (1, 1));
         Assert.Equal(3, reply.Ack.BufferRemaining);
-        await _transport.ExpectNoMsgAsync(interval * 3); // the standalone ack is no longer due
+        Clock.Advance(interval * 3);
+        await NothingSentAsync(); // the standalone ack is no longer due
     }
 
     [Fact]
@@ -585,7 +622,9 @@ public sealed class ReliableSessionActorSpec : Akka.TestKit.Xunit2.TestKit
         await MessageSentAsync(1, "p1", ackRequested: true);
 
         Receive(session, Ack(0, (1, 1))); // and the peer's later ack with room in it is lost
+        var waited = await AdvanceUntilAsync(session, _transport, TimeSpan.FromSeconds(5));
 
+        Assert.True(waited >= TimeSpan.FromMilliseconds(300), $"polled after {waited.TotalMilliseconds} ms, before a retransmission timeout");
         var poll = await SentAsync<AckRequestPacket>();
         Assert.Equal(Out, poll.SequenceId);
     }
@@ -619,17 +658,16 @@ public sealed class ReliableSessionActorSpec : Akka.TestKit.Xunit2.TestKit
         Receive(session, Ack(null, (1, 1)));
         await MessageSentAsync(2, "p2", ackRequested: false);
         await MessageSentAsync(3, "p3", ackRequested: true);
-        var clock = Stopwatch.StartNew();
 
         // Only 2 (the window's first) is resent, with an ack request; 3 is not, and the window drops to 1 so 4 waits.
+        var firstAt = await AdvanceUntilAsync(session, _transport, TimeSpan.FromSeconds(10));
         var first = await MessageSentAsync(2, "p2", ackRequested: true);
-        var firstAt = clock.Elapsed;
+        var secondAt = firstAt + await AdvanceUntilAsync(session, _transport, TimeSpan.FromSeconds(10));
         await MessageSentAsync(2, "p2", ackRequested: true);
-        var secondAt = clock.Elapsed;
 
         // max-retry-count = 2: the third retry is refused, and the session is over.
-        var fault = await _owner.ExpectMsgAsync<SessionFaulted>(TimeSpan.FromSeconds(10));
-        var faultAt = clock.Elapsed;
+        var faultAt = secondAt + await AdvanceUntilAsync(session, _owner, TimeSpan.FromSeconds(10));
+        var fault = await _owner.ExpectMsgAsync<SessionFaulted>();
         Assert.Equal(FaultKind.SequenceTerminated, fault.Kind);
         await ExpectTerminatedAsync(session);
         await _transport.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
@@ -649,14 +687,18 @@ public sealed class ReliableSessionActorSpec : Akka.TestKit.Xunit2.TestKit
         var session = Start(_settings with { MaxRetryCount = 1 }, measuredRoundTrip: TimeSpan.FromMilliseconds(10));
         Send(session, "p1", "p2");
         await MessageSentAsync(1, "p1", ackRequested: true);
+        await AdvanceUntilAsync(session, _transport, TimeSpan.FromSeconds(5));
         await MessageSentAsync(1, "p1", ackRequested: true); // retry 1 of 1
 
         // Acknowledged in time: no fault, the next message goes out with a fresh retry budget.
         Receive(session, Ack(null, (1, 1)));
         await MessageSentAsync(2, "p2", ackRequested: false);
+        await AdvanceUntilAsync(session, _transport, TimeSpan.FromSeconds(5));
         await MessageSentAsync(2, "p2", ackRequested: true);
         Receive(session, Ack(null, (1, 2)));
-        await _owner.ExpectNoMsgAsync(TimeSpan.FromSeconds(2));
+        await SettledAsync(session);
+        Clock.Advance(TimeSpan.FromSeconds(2));
+        await _owner.ExpectNoMsgAsync(Quiet);
     }
 
     [Fact]
@@ -739,20 +781,22 @@ public sealed class ReliableSessionActorSpec : Akka.TestKit.Xunit2.TestKit
         Watch(session);
 
         // Any packet keeps it alive: here ack requests, well inside the timeout, for longer than the timeout.
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < timeout * 1.5)
+        var elapsed = TimeSpan.Zero;
+        while (elapsed < timeout * 1.5)
         {
             Receive(session, new AckRequestPacket(In));
             await AckSentAsync();
-            await Task.Delay(100);
+            Clock.Advance(TimeSpan.FromMilliseconds(100));
+            elapsed += TimeSpan.FromMilliseconds(100);
         }
+        await SettledAsync(session);
         Assert.False(_owner.HasMessages, "the session faulted although packets kept arriving");
 
-        var silentSince = Stopwatch.StartNew();
-        var fault = await _owner.ExpectMsgAsync<SessionFaulted>(TimeSpan.FromSeconds(10));
+        var silent = await AdvanceUntilAsync(session, _owner, TimeSpan.FromSeconds(10));
+        var fault = await _owner.ExpectMsgAsync<SessionFaulted>();
         Assert.Equal(FaultKind.SequenceTerminated, fault.Kind);
         Assert.Contains("inactivity", fault.Reason);
-        Assert.True(silentSince.Elapsed >= timeout / 2, $"faulted {silentSince.Elapsed.TotalMilliseconds} ms after the last packet");
+        Assert.True(silent >= timeout / 2, $"faulted {silent.TotalMilliseconds} ms after the last packet");
         await ExpectTerminatedAsync(session);
     }
 
@@ -820,10 +864,40 @@ public sealed class ReliableSessionActorSpec : Akka.TestKit.Xunit2.TestKit
 
         // 1.1-style close: the owner announces the end itself (CloseSequence), so no message carries Last.
         session.Tell(new CloseOutput(EndMarker: false), _owner.Ref);
+        await AdvanceUntilAsync(session, _transport, TimeSpan.FromSeconds(5));
         var resent = await MessageSentAsync(1, "p1", ackRequested: true);
 
         // A resend must be the same message: a peer that got the original treats a Last copy as a new, conflicting end.
         Assert.False(resent.Last);
+    }
+
+    // ---------------------------------------------------------------- reporting the acknowledgement to the owner
+
+    [Fact]
+    public async Task ReliableSessionActor_must_report_the_acknowledgement_as_it_stands_after_what_was_told_before()
+    {
+        var interval = TimeSpan.FromMilliseconds(250);
+        var session = Start(_settings with { AcknowledgementInterval = interval });
+        Receive(session, Message(1));
+        Receive(session, Message(2));
+
+        session.Tell(new ReportAcknowledgement("purpose"), _owner.Ref);
+
+        var report = await _owner.ExpectMsgAsync<AcknowledgementReport>();
+        Assert.Equal("purpose", report.Purpose);
+        Assert.Equal(In, report.Ack.SequenceId);
+        AssertRanges(report.Ack, (1, 2));
+        Assert.False(report.Ack.Final);
+        // The owner sends it: the standalone acknowledgement that was due is not.
+        Clock.Advance(interval * 3);
+        await NothingSentAsync();
+
+        // After the end of the sequence (told before the request), the report is the final one.
+        Receive(session, new EndOfSequencePacket(In, 2));
+        session.Tell(new ReportAcknowledgement("close"), _owner.Ref);
+        var final = await _owner.ExpectMsgAsync<AcknowledgementReport>();
+        Assert.Equal("close", final.Purpose);
+        Assert.True(final.Ack.Final);
     }
 
     // ---------------------------------------------------------------- reconnect
@@ -857,6 +931,7 @@ public sealed class ReliableSessionActorSpec : Akka.TestKit.Xunit2.TestKit
         Receive(session, new AckRequestPacket(In), second);
         await AckSentAsync(second);
 
+        await AdvanceUntilAsync(session, second, TimeSpan.FromSeconds(5));
         var resent = await SentAsync<SequencePacket>(second);
         Assert.Equal(1, resent.Number);
         Assert.Equal("p1", resent.Payload);

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.ServiceModel.Channels;
 using System.Xml;
 using Akka.Actor;
@@ -28,13 +29,19 @@ internal sealed class WsrmEndpointActor : ReceiveActor
     private readonly ServiceModelSettings _serviceSettings;
     private readonly WsrmEndpointSettings _endpointSettings;
     private readonly EndpointMetrics _metrics;
-    // Connections that have carried a message of a live session; only the others are closed after a refusal.
-    private readonly Dictionary<IActorRef, HashSet<IActorRef>> _sessionsByConnection = new();
-    private bool _accepting = true;
-    private readonly Dictionary<string, IActorRef> _sessionsById = new(StringComparer.Ordinal);
-    private readonly Dictionary<IActorRef, (string InputId, string OfferId)> _ids = new();
-    private readonly LinkedList<IActorRef> _pending = new();
-    private readonly HashSet<IActorRef> _accepted = [];
+
+    /// <param name="SessionsById">Every live session under both its identifiers (the service's and the client's offer).</param>
+    /// <param name="Ids">A live session's two identifiers, to forget it by.</param>
+    /// <param name="SessionsByConnection">
+    /// Connections that have carried a message of a live session; only the others are closed after a refusal.
+    /// </param>
+    /// <param name="Channels">The pending-channel queue and the sessions the service has taken.</param>
+    private sealed record State(ImmutableDictionary<string, IActorRef> SessionsById,
+        ImmutableDictionary<IActorRef, (string InputId, string OfferId)> Ids,
+        ImmutableDictionary<IActorRef, ImmutableHashSet<IActorRef>> SessionsByConnection,
+        PendingChannelQueue<IActorRef> Channels);
+
+    private State _state;
     // Completed once the endpoint no longer accepts and no session is left (or it stopped): the shutdown waits on it.
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -50,27 +57,47 @@ internal sealed class WsrmEndpointActor : ReceiveActor
         _implementation = implementation;
         _serviceSettings = serviceSettings;
         _endpointSettings = endpointSettings;
-        Receive<RmReceived>(OnReceived);
+        _state = new State(ImmutableDictionary.Create<string, IActorRef>(StringComparer.Ordinal),
+            ImmutableDictionary<IActorRef, (string, string)>.Empty, ImmutableDictionary<IActorRef, ImmutableHashSet<IActorRef>>.Empty,
+            new PendingChannelQueue<IActorRef>(endpointSettings.MaxPendingChannels, endpointSettings.MaxConcurrentSessions));
+        Accepting();
+    }
+
+    /// <summary>New sessions are established (up to the pending-channel queue), and existing ones served.</summary>
+    private void Accepting()
+    {
+        Receive<RmReceived>(received => OnReceived(received, accepting: true));
         Receive<StopAccepting>(_ =>
         {
-            if (!_accepting) return;
-            _accepting = false;
             _log.Info("Reliable endpoint stops accepting sessions ({0} live; the shutdown waits up to {1} for them)",
-                _ids.Count, _endpointSettings.ShutdownDrainTimeout);
+                _state.Ids.Count, _endpointSettings.ShutdownDrainTimeout);
+            Become(Draining);
             CompleteDrainWhenEmpty();
         });
         Receive<Terminated>(t => Forget(t.ActorRef));
     }
 
+    /// <summary>The service is shutting down: new sessions get EndpointUnavailable, live ones go on until they end.</summary>
+    private void Draining()
+    {
+        Receive<RmReceived>(received => OnReceived(received, accepting: false));
+        Receive<StopAccepting>(_ => { });
+        Receive<Terminated>(t =>
+        {
+            Forget(t.ActorRef);
+            CompleteDrainWhenEmpty();
+        });
+    }
+
     protected override void PostStop()
     {
         _drained.TrySetResult();
-        _metrics.SessionsEnded(reliable: true, _ids.Count); // its sessions are its children: they end with it
+        _metrics.SessionsEnded(reliable: true, _state.Ids.Count); // its sessions are its children: they end with it
     }
 
     private void CompleteDrainWhenEmpty()
     {
-        if (_accepting || _ids.Count > 0 || _drained.Task.IsCompleted) return;
+        if (_state.Ids.Count > 0 || _drained.Task.IsCompleted) return;
         _log.Info("Reliable endpoint: every session has ended");
         _drained.TrySetResult();
     }
@@ -99,10 +126,12 @@ internal sealed class WsrmEndpointActor : ReceiveActor
         });
     }
 
-    // A session is a conversation with one client: when it fails it ends, it is not restarted.
+    // A session is a conversation with one client, its state the sequence numbers both sides have seen: a restarted
+    // one would answer the client from nothing. So when it fails it ends (the watch forgets it, and the client's next
+    // message gets UnknownSequence); it is not restarted.
     protected override SupervisorStrategy SupervisorStrategy() => Akka.Actor.SupervisorStrategy.StoppingStrategy;
 
-    private void OnReceived(RmReceived received)
+    private void OnReceived(RmReceived received, bool accepting)
     {
         using var message = received.Message.CreateMessage();
         var version = received.Version;
@@ -113,11 +142,11 @@ internal sealed class WsrmEndpointActor : ReceiveActor
         }
         if (message.Headers.Action == version.CreateSequenceAction)
         {
-            OnCreateSequence(received, message);
+            OnCreateSequence(received, message, accepting);
             return;
         }
         var id = IdentifierOf(message, version);
-        if (id is not null && _sessionsById.TryGetValue(id, out var session))
+        if (id is not null && _state.SessionsById.TryGetValue(id, out var session))
         {
             ForwardToSession(received, session);
             return;
@@ -141,7 +170,7 @@ internal sealed class WsrmEndpointActor : ReceiveActor
             : WsrmFaults.ActionNotSupported(message.Version, message.Headers.Action, reason));
     }
 
-    private void OnCreateSequence(RmReceived received, Message message)
+    private void OnCreateSequence(RmReceived received, Message message, bool accepting)
     {
         var version = received.Version;
         CreateSequenceRequest request;
@@ -168,24 +197,24 @@ internal sealed class WsrmEndpointActor : ReceiveActor
                 "The Offer's Endpoint must equal AcksTo."));
             return;
         }
-        if (_sessionsById.TryGetValue(offerId, out var existing))
+        if (_state.SessionsById.TryGetValue(offerId, out var existing))
         {
             // The client resends CreateSequence (same Offer) when the response was slow: answer again, same session.
             ForwardToSession(received, existing);
             return;
         }
-        if (!_accepting)
+        if (!accepting)
         {
             _log.Info("Refused a reliable session at {0}: the service is shutting down (EndpointUnavailable)", message.Headers.To);
             Refuse(received, message, WsrmFaults.EndpointUnavailable(message.Version,
                 $"The endpoint at '{message.Headers.To}' is shutting down and accepts no new reliable sessions."));
             return;
         }
-        if (_pending.Count >= _endpointSettings.MaxPendingChannels)
+        if (_state.Channels.IsFull)
         {
             var endpoint = message.Headers.To?.ToString() ?? "";
             _log.Warning("Refused a reliable session at {0}: {1} sessions already wait to be accepted (max-pending-channels)",
-                endpoint, _pending.Count);
+                endpoint, _state.Channels.PendingCount);
             Refuse(received, message, WsrmFaults.ConnectionLimitReached(message.Version, version, endpoint));
             return;
         }
@@ -195,51 +224,57 @@ internal sealed class WsrmEndpointActor : ReceiveActor
             _serviceSettings, _endpointSettings.Session, _metrics), $"rm-{Guid.NewGuid():N}");
         Context.Watch(session);
         _metrics.SessionStarted(reliable: true);
-        _sessionsById[inputId] = session;
-        _sessionsById[offerId] = session;
-        _ids[session] = (inputId, offerId);
-        _pending.AddLast(session);
-        _log.Info("Reliable session {0} established ({1}); {2} pending", inputId, version, _pending.Count);
+        _state = _state with
+        {
+            SessionsById = _state.SessionsById.SetItem(inputId, session).SetItem(offerId, session),
+            Ids = _state.Ids.SetItem(session, (inputId, offerId)),
+            Channels = _state.Channels.Add(session, out _),
+        };
+        _log.Info("Reliable session {0} established ({1}); {2} pending", inputId, version, _state.Channels.PendingCount);
         ForwardToSession(received, session);
         AcceptWhatFits();
     }
 
     private void AcceptWhatFits()
     {
-        while (_pending.First is { } next && _accepted.Count < _endpointSettings.MaxConcurrentSessions)
-        {
-            _pending.RemoveFirst();
-            _accepted.Add(next.Value);
-            next.Value.Tell(Accepted.Instance);
-        }
+        _state = _state with { Channels = _state.Channels.AcceptWhatFits(out var accepted) };
+        foreach (var session in accepted) session.Tell(Accepted.Instance);
     }
 
     private void ForwardToSession(RmReceived received, IActorRef session)
     {
-        if (!_sessionsByConnection.TryGetValue(received.Connection, out var sessions))
+        if (!_state.SessionsByConnection.TryGetValue(received.Connection, out var sessions))
         {
-            _sessionsByConnection[received.Connection] = sessions = [];
+            sessions = [];
             Context.Watch(received.Connection);
         }
-        sessions.Add(session);
+        _state = _state with { SessionsByConnection = _state.SessionsByConnection.SetItem(received.Connection, sessions.Add(session)) };
         session.Forward(received);
     }
 
     private void Forget(IActorRef actor)
     {
-        if (_sessionsByConnection.Remove(actor)) return; // a connection ended
-        foreach (var sessions in _sessionsByConnection.Values) sessions.Remove(actor);
+        if (_state.SessionsByConnection.ContainsKey(actor))
+        {
+            _state = _state with { SessionsByConnection = _state.SessionsByConnection.Remove(actor) }; // a connection ended
+            return;
+        }
         var session = actor;
-        if (_ids.Remove(session, out var ids))
+        _state = _state with
+        {
+            SessionsByConnection = _state.SessionsByConnection.ToImmutableDictionary(c => c.Key, c => c.Value.Remove(session)),
+            Channels = _state.Channels.Remove(session),
+        };
+        if (_state.Ids.TryGetValue(session, out var ids))
         {
             _metrics.SessionsEnded(reliable: true);
-            _sessionsById.Remove(ids.InputId);
-            _sessionsById.Remove(ids.OfferId);
+            _state = _state with
+            {
+                Ids = _state.Ids.Remove(session),
+                SessionsById = _state.SessionsById.Remove(ids.InputId).Remove(ids.OfferId),
+            };
         }
-        _pending.Remove(session);
-        _accepted.Remove(session);
         AcceptWhatFits();
-        CompleteDrainWhenEmpty();
     }
 
     private static string? IdentifierOf(Message message, WsrmVersion version)
@@ -265,7 +300,7 @@ internal sealed class WsrmEndpointActor : ReceiveActor
     {
         Reply(received, fault, request.Headers.MessageId);
         received.Connection.Tell(RmHandled.Instance);
-        if (_sessionsByConnection.TryGetValue(received.Connection, out var sessions) && sessions.Count > 0) return;
+        if (_state.SessionsByConnection.TryGetValue(received.Connection, out var sessions) && sessions.Count > 0) return;
         received.Connection.Tell(CloseConnection.Instance);
     }
 

@@ -20,36 +20,58 @@ namespace AkkaPortShare.ServiceModel.Wsrm;
 /// message is in, the service closes its sequence too (LastMessage, then TerminateSequence), so the client's
 /// Close() returns promptly.
 /// </summary>
-internal sealed class WsrmSessionActor : ReceiveActor
+/// <remarks>
+/// Behaviours follow the service's side of the session: <see cref="AwaitingAcceptance"/> (in the endpoint's
+/// pending-channel queue) -> <see cref="Open"/> -> <see cref="ClosingOutput"/> (the client's sequence is complete;
+/// the service's own waits for its acknowledgements) -> <see cref="EndingOutput"/> (1.1: CloseSequence and
+/// TerminateSequence sent, their responses awaited) -> <see cref="OutputEnded"/> (the client's TerminateSequence is
+/// what is left). The client's own termination may come at any point after its sequence is complete, so it is a
+/// fact in the state, not a behaviour. The session is the implementation's one identity for this conversation:
+/// SessionStarted when accepted, OperationInvoked with the same id, SessionEnded when it stops, across reconnects.
+/// </remarks>
+internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedStash
 {
     private sealed record ReplyReady(Message? Reply) : INoSerializationVerificationNeeded;
     private sealed record AcknowledgeNow;
+
+    // What a ReportAcknowledgement is for (its Purpose): the reported acknowledgement answers the client's request.
+    private sealed record AnswerCloseSequence(UniqueId? RelatesTo);
+    private sealed record AnswerTerminateSequence(UniqueId? RelatesTo);
+    private sealed record CheckTerminateSequence;
+
+    /// <summary>Where a behaviour stands; passed to the handlers that differ by it, never kept in a field.</summary>
+    private enum Stage { AwaitingAcceptance, Open, ClosingOutput, EndingOutput, OutputEnded }
+
+    /// <param name="Connection">The connection the client used last: everything for the client goes there.</param>
+    /// <param name="Accepted">
+    /// The implementation got SessionStarted (so it gets SessionEnded): PostStop cannot ask which behaviour was current.
+    /// </param>
+    /// <param name="LastInputAck">
+    /// The latest acknowledgement of the client's sequence that went out (or was reported). Its Final flag is the
+    /// session's word that the sequence is complete, which decides whether a TerminateSequence is early.
+    /// </param>
+    /// <param name="ClosedAt">1.1: the client's CloseSequence ended its sequence at this number.</param>
+    /// <param name="ClosedAck">1.1: the final acknowledgement that answered it; a message outside it is SequenceClosed.</param>
+    /// <param name="ReportsAwaited">ReportAcknowledgement asked and not answered: standalone acks are held meanwhile.</param>
+    /// <param name="ClientTerminated">The client has terminated its sequence (and was answered).</param>
+    private sealed record State(IActorRef Connection, bool Accepted, string? EndpointAddress, long LastNumberSent,
+        AckPacket? LastInputAck, long? ClosedAt, AckPacket? ClosedAck, int ReportsAwaited, bool ClientTerminated);
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly string _inputId;
     private readonly string _outputId;
     private readonly WsrmVersion _version;
-    private readonly ContractMap _contract;
+    private readonly IActorRef _implementation;
     private readonly ReliableSessionSettings _settings;
     private readonly OperationDispatcher _dispatcher;
     private readonly CallbackCalls _callbacks;
     private readonly EndpointMetrics _metrics;
-    private readonly MessageVersion _messageVersion = MessageVersion.Soap12WSAddressing10;
+    private readonly WsrmSessionMessages _messages;
     private IActorRef _core = ActorRefs.Nobody;
-    private IActorRef _connection = ActorRefs.Nobody;
-    private bool _outputClosed;
-    private bool _clientTerminated;
-    // What to do once the session has caught up with everything told to it so far (see AfterSessionCatchesUp).
-    private readonly Queue<Action> _afterCatchUp = new();
-    private string? _endpointAddress;
-    private long _lastNumberSent;
-    // The latest acknowledgement of the client's sequence that went out. Its Final flag is the session's word that the
-    // sequence is complete (the last number known, nothing missing), which decides whether a TerminateSequence is early.
-    private AckPacket? _lastInputAck;
-    // 1.1: the client's CloseSequence ended its sequence at this number, and the final acknowledgement that answered
-    // it; from then on a message outside that acknowledgement is refused with SequenceClosed.
-    private long? _closedAt;
-    private AckPacket? _closedAck;
+    private State _state = new(ActorRefs.Nobody, Accepted: false, EndpointAddress: null, LastNumberSent: 0, LastInputAck: null,
+        ClosedAt: null, ClosedAck: null, ReportsAwaited: 0, ClientTerminated: false);
+
+    public IStash Stash { get; set; } = null!;
 
     public static Props Props(string inputId, string outputId, WsrmVersion version, ContractMap contract,
         IActorRef implementation, ServiceModelSettings serviceSettings, ReliableSessionSettings settings, EndpointMetrics metrics) =>
@@ -59,20 +81,107 @@ internal sealed class WsrmSessionActor : ReceiveActor
     public WsrmSessionActor(string inputId, string outputId, WsrmVersion version, ContractMap contract,
         IActorRef implementation, ServiceModelSettings serviceSettings, ReliableSessionSettings settings, EndpointMetrics metrics)
     {
+        var messageVersion = MessageVersion.Soap12WSAddressing10;
         _metrics = metrics;
         _inputId = inputId;
         _outputId = outputId;
         _version = version;
-        _contract = contract;
+        _implementation = implementation;
         _settings = settings;
-        _dispatcher = new OperationDispatcher(contract, implementation, serviceSettings, _messageVersion, inputId, _log, metrics);
-        _callbacks = new CallbackCalls(contract, _messageVersion);
+        _dispatcher = new OperationDispatcher(contract, implementation, serviceSettings, messageVersion, inputId, _log, metrics);
+        _callbacks = new CallbackCalls(contract, messageVersion);
+        _messages = new WsrmSessionMessages(version, messageVersion, inputId, outputId, settings.MaxMessageNumber);
+        AwaitingAcceptance();
+    }
 
+    // The sequence's windows are this session's state: a crashed one cannot be restarted into the same conversation,
+    // so it stops, and the watch in PreStart ends the session (Terminated below).
+    protected override SupervisorStrategy SupervisorStrategy() => Akka.Actor.SupervisorStrategy.StoppingStrategy;
+
+    // No watch on the connection: a session outlives its connections (the client reconnects and goes on), and ends by
+    // its own protocol or by the sequence's inactivity timeout.
+    protected override void PreStart()
+    {
+        _core = Context.ActorOf(ReliableSessionActor.Props(_settings, _outputId, _inputId, Self, Self,
+            dropped: _metrics.ReliableMessageDropped), "sequence");
+        Context.Watch(_core);
+    }
+
+    protected override void PostStop()
+    {
+        if (_state.Accepted) _implementation.Tell(new SessionEnded(_inputId));
+    }
+
+    // ---------------------------------------------------------------- behaviours
+
+    /// <summary>In the endpoint's pending-channel queue: the client's messages are taken and acknowledged, none delivered.</summary>
+    private void AwaitingAcceptance()
+    {
+        Common(Stage.AwaitingAcceptance);
+        Receive<Accepted>(_ =>
+        {
+            _state = _state with { Accepted = true };
+            _implementation.Tell(new SessionStarted(_inputId, Self));
+            _core.Tell(RequestNext.Instance);
+            Stash.UnstashAll();
+            Become(Open);
+        });
+        // WCF's service closes only a channel it has accepted, so the service's sequence ends after acceptance. The
+        // session reports InputCompleted once: the stash holds one message at most.
+        Receive<InputCompleted>(_ => Stash.Stash());
+    }
+
+    private void Open()
+    {
+        Common(Stage.Open);
+        Serving();
+        // The client's sequence is done, so is the service: end its own sequence too, or the client's Close() waits.
+        Receive<InputCompleted>(_ =>
+        {
+            _core.Tell(new CloseOutput(EndMarker: !_version.Is11));
+            Become(ClosingOutput);
+        });
+    }
+
+    private void ClosingOutput()
+    {
+        Common(Stage.ClosingOutput);
+        Serving();
+        Receive<OutputClosed>(closed =>
+        {
+            _state = _state with { LastNumberSent = closed.LastNumber };
+            if (_version.Is11)
+            {
+                // 1.1: CloseSequence, then (on its response) TerminateSequence; the client answers each.
+                EndOutput("CloseSequence", _version.CloseSequenceAction);
+                Become(EndingOutput);
+                return;
+            }
+            EndOutput("TerminateSequence", _version.TerminateSequenceAction);
+            OnOutputEnded();
+        });
+    }
+
+    private void EndingOutput()
+    {
+        Common(Stage.EndingOutput);
+        Serving();
+    }
+
+    private void OutputEnded()
+    {
+        Common(Stage.OutputEnded);
+        Serving();
+    }
+
+    /// <summary>What every behaviour handles: the client's messages, the sequence's packets, reports and failures.</summary>
+    private void Common(Stage stage)
+    {
         Receive<RmReceived>(received =>
         {
             try
             {
-                OnReceived(received);
+                OnReceived(received, stage);
             }
             finally
             {
@@ -81,62 +190,48 @@ internal sealed class WsrmSessionActor : ReceiveActor
             }
         });
         Receive<Outbound>(OnOutbound);
-        Receive<Accepted>(_ => _core.Tell(RequestNext.Instance));
+        Receive<AcknowledgementReport>(report => OnReport(report, stage));
+        Receive<AcknowledgeNow>(_ => _core.Tell(new Inbound(new AckRequestPacket(_inputId), Self)));
+        Receive<SessionFaulted>(f =>
+        {
+            _metrics.ReliableSessionFaulted(f.Kind == FaultKind.LastMessageNumberExceeded && _version.Is11
+                ? "SequenceClosed"
+                : f.Kind.ToString());
+            SendToClient(_messages.FaultFor(f, _state.ClosedAck ?? _state.LastInputAck));
+            Context.Stop(Self);
+        });
+        // The sequence reports a fault before it stops (SessionFaulted comes first, and stops this actor): stopping
+        // without one is a crash, and the client is told the session is over.
+        Receive<Terminated>(t => t.ActorRef.Equals(_core), _ =>
+        {
+            _log.Error("Reliable session {0}: its sequence stopped unexpectedly: SequenceTerminated", _inputId);
+            _metrics.ReliableSessionFaulted("SequenceTerminated");
+            SendToClient(_messages.ServiceError("The reliable session failed on the service's side."));
+            Context.Stop(Self);
+        });
+    }
+
+    /// <summary>Once accepted: the contract's calls, their replies, and the implementation's callbacks.</summary>
+    private void Serving()
+    {
         Receive<Deliver>(OnDeliver);
         Receive<ReplyReady>(r =>
         {
             if (r.Reply is not null) SendReliably(r.Reply);
             _core.Tell(RequestNext.Instance);
         });
-        Receive<InvokeCallback>(OnInvokeCallback);
-        Receive<ActorIdentity>(_ =>
+        Receive<InvokeCallback>(callback =>
         {
-            if (_afterCatchUp.TryDequeue(out var then)) then();
-        });
-        Receive<AcknowledgeNow>(_ => _core.Tell(new Inbound(new AckRequestPacket(_inputId), Self)));
-        // The client's sequence is done, so is the service: end its own sequence too, or the client's Close() waits.
-        Receive<InputCompleted>(_ => _core.Tell(new CloseOutput(EndMarker: !_version.Is11)));
-        Receive<OutputClosed>(closed =>
-        {
-            _lastNumberSent = closed.LastNumber;
-            if (_version.Is11)
-            {
-                // 1.1: CloseSequence, then (on its response) TerminateSequence; the client answers each.
-                SendRequest("CloseSequence", _version.CloseSequenceAction);
-                return;
-            }
-            SendRequest("TerminateSequence", _version.TerminateSequenceAction);
-            _outputClosed = true;
-            FinishIfDone();
-        });
-        Receive<SessionFaulted>(f =>
-        {
-            _metrics.ReliableSessionFaulted(f.Kind == FaultKind.LastMessageNumberExceeded && _version.Is11
-                ? "SequenceClosed"
-                : f.Kind.ToString());
-            SendToClient(FaultFor(f));
-            Context.Stop(Self);
+            if (_callbacks.CreateRequest(callback, Sender) is { } request) SendReliably(request);
         });
     }
 
-    /// <summary>The WS-RM fault for a failed session, as WCF names each case.</summary>
-    private Message FaultFor(SessionFaulted f) => f.Kind switch
-    {
-        FaultKind.InvalidAcknowledgement => WsrmFaults.InvalidAcknowledgement(_messageVersion, _version, f.SequenceId, f.Ranges ?? [], f.Reason),
-        FaultKind.LastMessageNumberExceeded when _version.Is11 => SequenceClosed(f.Reason),
-        FaultKind.LastMessageNumberExceeded => WsrmFaults.LastMessageNumberExceeded(_messageVersion, _version, f.SequenceId, f.Reason),
-        FaultKind.MessageNumberRollover => WsrmFaults.MessageNumberRollover(_messageVersion, _version, f.SequenceId, _settings.MaxMessageNumber),
-        _ => WsrmFaults.SequenceTerminated(_messageVersion, _version, f.SequenceId, f.Reason, senderFault: false),
-    };
+    // ---------------------------------------------------------------- the client's messages
 
-    protected override void PreStart() =>
-        _core = Context.ActorOf(ReliableSessionActor.Props(_settings, _outputId, _inputId, Self, Self,
-            dropped: _metrics.ReliableMessageDropped), "sequence");
-
-    private void OnReceived(RmReceived received)
+    private void OnReceived(RmReceived received, Stage stage)
     {
-        var reconnected = !_connection.IsNobody() && !_connection.Equals(received.Connection);
-        _connection = received.Connection;
+        var reconnected = !_state.Connection.IsNobody() && !_state.Connection.Equals(received.Connection);
+        _state = _state with { Connection = received.Connection };
         using var message = received.Message.CreateMessage();
         if (reconnected)
         {
@@ -149,38 +244,33 @@ internal sealed class WsrmSessionActor : ReceiveActor
         var action = message.Headers.Action;
         if (action == _version.CreateSequenceAction)
         {
-            RespondToCreateSequence(message);
+            _state = _state with { EndpointAddress = message.Headers.To?.ToString() };
+            SendToClient(_messages.CreateSequenceResponse(message, _settings.Ordered));
             return;
         }
         if (action == _version.TerminateSequenceAction)
         {
-            OnTerminateSequence(message);
+            OnTerminateSequence(message, stage);
             return;
         }
         if (action == _version.CloseSequenceAction)
         {
             var (id, last) = WsrmBodies.ReadSequenceReference(message.GetReaderAtBodyContents(), _version);
             if (id != _inputId) return;
-            _closedAt ??= last ?? 0;
-            var relatesTo = message.Headers.MessageId;
+            _state = _state with { ClosedAt = _state.ClosedAt ?? last ?? 0 };
             _core.Tell(new Inbound(new EndOfSequencePacket(_inputId, last ?? 0), Self));
-            AfterSessionCatchesUp(() =>
-            {
-                _closedAck = _lastInputAck;
-                RespondWithFinalAck("CloseSequenceResponse", _version.CloseSequenceResponseAction, relatesTo);
-            });
+            ReportAcknowledgement(new AnswerCloseSequence(message.Headers.MessageId));
             return;
         }
         if (action == _version.CloseSequenceResponseAction)
         {
             foreach (var packet in WsrmPackets.Read(message, _version)) _core.Tell(new Inbound(packet, Self));
-            SendRequest("TerminateSequence", _version.TerminateSequenceAction);
+            if (stage == Stage.EndingOutput) EndOutput("TerminateSequence", _version.TerminateSequenceAction);
             return;
         }
         if (action == _version.TerminateSequenceResponseAction)
         {
-            _outputClosed = true;
-            FinishIfDone();
+            if (stage == Stage.EndingOutput) OnOutputEnded();
             return;
         }
         if (WsrmHeaders.ReadSequence(message.Headers, _version) is { NumberOverflow: true } overflow)
@@ -200,143 +290,17 @@ internal sealed class WsrmSessionActor : ReceiveActor
         foreach (var packet in packets) _core.Tell(new Inbound(packet, Self));
     }
 
-    /// <summary>
-    /// 1.1: after CloseSequence, WCF's receiver takes only numbers its final acknowledgement already covers (those are
-    /// duplicates); any other is SequenceClosed, a fault that leaves the session as it is.
-    /// </summary>
-    private bool IsAfterClose(SequencePacket sequence) =>
-        _closedAt is long closedAt && sequence.SequenceId == _inputId
-        && (sequence.Number > closedAt || _closedAck is { } final && !final.Ranges.Any(r => r.Lower <= sequence.Number && sequence.Number <= r.Upper));
-
-    private void RefuseAfterClose(SequencePacket sequence)
-    {
-        _log.Warning("Reliable session {0}: message {1} after CloseSequence (last {2}): SequenceClosed", _inputId, sequence.Number, _closedAt);
-        _metrics.ReliableMessageDropped("sequence_closed");
-        SendToClient(SequenceClosed($"Message {sequence.Number} came after CloseSequence ended the sequence at {_closedAt}."));
-    }
-
-    /// <summary>SequenceClosed as WCF sends it: with a forced final acknowledgement of the client's sequence.</summary>
-    private Message SequenceClosed(string reason)
-    {
-        var fault = WsrmFaults.SequenceClosed(_messageVersion, _version, _inputId, reason);
-        var ack = _closedAck ?? _lastInputAck;
-        fault.Headers.Insert(0, WsrmHeaders.Acknowledgement(_version, _inputId, ack?.Ranges ?? [], ack?.BufferRemaining, final: true));
-        return fault;
-    }
-
     private void OnOutbound(Outbound outbound)
     {
         if (outbound.Packet switch { AckPacket a => a, SequencePacket s => s.Ack, _ => null } is { } inputAck && inputAck.SequenceId == _inputId)
         {
-            _lastInputAck = inputAck;
-            // Asked for to answer a CloseSequence or TerminateSequence: the answer carries the latest one (1.1) or
-            // nothing (February 2005), so a standalone acknowledgement meanwhile is not sent on its own.
-            if (outbound.Packet is AckPacket && _afterCatchUp.Count > 0) return;
+            _state = _state with { LastInputAck = inputAck };
+            // A report is on its way to answer a CloseSequence or TerminateSequence: the answer carries the latest
+            // acknowledgement (1.1) or nothing (February 2005), so a standalone one meanwhile is not sent on its own.
+            if (outbound.Packet is AckPacket && _state.ReportsAwaited > 0) return;
         }
-        using var message = WsrmPackets.Write(outbound.Packet, _version, _messageVersion);
+        using var message = WsrmPackets.Write(outbound.Packet, _version, MessageVersion.Soap12WSAddressing10);
         SendToClient(message);
-    }
-
-    /// <summary>
-    /// Runs <paramref name="then"/> once the session has handled everything told to it before, and this actor has
-    /// every packet it sent in return: Akka answers Identify in mailbox order, and keeps the order of one sender's
-    /// messages, so the answer comes after them. <see cref="_lastInputAck"/> is then the session's current word.
-    /// </summary>
-    private void AfterSessionCatchesUp(Action then)
-    {
-        _afterCatchUp.Enqueue(then);
-        _core.Tell(new Identify(null), Self);
-    }
-
-    /// <summary>1.1's CloseSequenceResponse and TerminateSequenceResponse carry a final acknowledgement.</summary>
-    private void RespondWithFinalAck(string element, string action, UniqueId? relatesTo)
-    {
-        var ack = _lastInputAck;
-        using var response = Message.CreateMessage(_messageVersion, action, WsrmBodies.SequenceReference(element, _version, _inputId));
-        response.Headers.Insert(0, WsrmHeaders.Acknowledgement(_version, _inputId, ack?.Ranges ?? [], ack?.BufferRemaining, final: true));
-        response.Headers.RelatesTo = relatesTo;
-        SendToClient(response);
-    }
-
-    /// <summary>Ends the service's own sequence: TerminateSequence (both versions) or CloseSequence (1.1).</summary>
-    private void SendRequest(string element, string action)
-    {
-        using var request = Message.CreateMessage(_messageVersion, action,
-            WsrmBodies.SequenceReference(element, _version, _outputId, _lastNumberSent));
-        if (_version.Is11)
-        {
-            request.Headers.MessageId = new UniqueId();
-            // The client checks that the ReplyTo of these requests is the address it talks to.
-            request.Headers.ReplyTo = new System.ServiceModel.EndpointAddress(_endpointAddress ?? WsrmVersion.AnonymousAddress);
-        }
-        SendToClient(request);
-    }
-
-    private void RespondToCreateSequence(Message createSequence)
-    {
-        _endpointAddress = createSequence.Headers.To?.ToString();
-        using var response = Message.CreateMessage(_messageVersion, _version.CreateSequenceResponseAction,
-            WsrmBodies.CreateSequenceResponse(_version, _inputId, acceptAcksTo: createSequence.Headers.To?.ToString(),
-                _settings.Ordered));
-        response.Headers.RelatesTo = createSequence.Headers.MessageId;
-        SendToClient(response);
-    }
-
-    private void OnTerminateSequence(Message terminate)
-    {
-        var (id, _) = WsrmBodies.ReadSequenceReference(terminate.GetReaderAtBodyContents(), _version);
-        if (id == _outputId)
-        {
-            // Only the sender of a sequence may terminate it: the client naming the service's own is a protocol error.
-            _log.Warning("Reliable session {0}: the client terminated the service's sequence {1}", _inputId, id);
-            _metrics.ReliableSessionFaulted("SequenceTerminated");
-            SendToClient(WsrmFaults.SequenceTerminated(_messageVersion, _version, _outputId,
-                "The RM Destination cannot terminate the RM Source's sequence.", senderFault: true));
-            Context.Stop(Self);
-            return;
-        }
-        if (id != _inputId) return;
-        var relatesTo = terminate.Headers.MessageId;
-        if (_version.Is11)
-        {
-            _core.Tell(new Inbound(new AckRequestPacket(_inputId), Self));
-            AfterSessionCatchesUp(() =>
-            {
-                RespondWithFinalAck("TerminateSequenceResponse", _version.TerminateSequenceResponseAction, relatesTo);
-                _clientTerminated = true;
-                FinishIfDone();
-            });
-            return;
-        }
-        if (_lastInputAck is { Final: true })
-        {
-            OnClientTerminated(complete: true);
-            return;
-        }
-        // Not yet acknowledged as complete. A client that waits for the acknowledgement of its LastMessage (WCF's does)
-        // never gets here; one that does not may still be complete, so the session, which knows, is asked.
-        _core.Tell(new Inbound(new AckRequestPacket(_inputId), Self));
-        AfterSessionCatchesUp(() => OnClientTerminated(complete: _lastInputAck is { Final: true }));
-    }
-
-    /// <summary>
-    /// February 2005: WCF faults a TerminateSequence that comes before every message through the last one is in
-    /// (ReliableInputConnection.Terminate) with SequenceTerminated, as the client's protocol error.
-    /// </summary>
-    private void OnClientTerminated(bool complete)
-    {
-        if (!complete)
-        {
-            _log.Warning("Reliable session {0}: TerminateSequence before the sequence was complete: SequenceTerminated", _inputId);
-            _metrics.ReliableSessionFaulted("SequenceTerminated");
-            SendToClient(WsrmFaults.SequenceTerminated(_messageVersion, _version, _inputId,
-                "The wsrm:TerminateSequence protocol message was transmitted before the sequence was successfully completed.",
-                senderFault: true));
-            Context.Stop(Self);
-            return;
-        }
-        _clientTerminated = true;
-        FinishIfDone();
     }
 
     private void OnDeliver(Deliver deliver)
@@ -352,11 +316,6 @@ internal sealed class WsrmSessionActor : ReceiveActor
         _dispatcher.DispatchAsync(message, Self).PipeTo(Self, success: reply => new ReplyReady(reply));
     }
 
-    private void OnInvokeCallback(InvokeCallback callback)
-    {
-        if (_callbacks.CreateRequest(callback, Sender) is { } request) SendReliably(request);
-    }
-
     private void SendReliably(Message message)
     {
         using (message) _core.Tell(new Send(message.CreateBufferedCopy(int.MaxValue)));
@@ -364,13 +323,6 @@ internal sealed class WsrmSessionActor : ReceiveActor
 
     private void SendToClient(Message message)
     {
-        using (message) _connection.Tell(new SendSoap(message.CreateBufferedCopy(int.MaxValue)));
-    }
-
-    private void FinishIfDone()
-    {
-        if (!_outputClosed || !_clientTerminated) return;
-        _log.Info("Reliable session {0} closed", _inputId);
-        Context.Stop(Self);
+        using (message) _state.Connection.Tell(new SendSoap(message.CreateBufferedCopy(int.MaxValue)));
     }
 }

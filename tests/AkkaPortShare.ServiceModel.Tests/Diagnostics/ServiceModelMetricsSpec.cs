@@ -146,6 +146,7 @@ public sealed class ServiceModelMetricsSpec : Akka.TestKit.Xunit2.TestKit
         Watch(session);
         Assert.Equal(1, Total($"akkaportshare.service.sessions.active{Endpoint}|akkaportshare.session.kind=reliable"));
 
+        await _implementation.ExpectMsgAsync<SessionStarted>(); // the reliable session is the implementation's session
         Send(WsrmClientMessages.Request(version, To, sequenceId, 1, Op("Echo"), "one"));
         await _implementation.ExpectMsgAsync<OperationInvoked>();
         _implementation.Reply(new OperationResult("one"));
@@ -167,6 +168,7 @@ public sealed class ServiceModelMetricsSpec : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(1, Total($"akkaportshare.service.sessions.started{Endpoint}|akkaportshare.session.kind=reliable"));
         Assert.Equal(1, Total($"akkaportshare.service.reliable_sessions.faulted{Endpoint}|error.type=SequenceTerminated"));
         Assert.Equal(1, Total($"akkaportshare.service.calls.started{Endpoint}|rpc.method=Echo")); // the duplicate is not a call
+        await _implementation.ExpectMsgAsync<SessionEnded>();
         _implementation.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
     }
 
