@@ -7,4 +7,4 @@ namespace AkkaPortShare.Interop;
 /// <param name="ProcessId">The peer's process id (in our pid namespace; 0 if it is not visible there).</param>
 /// <param name="UserId">The peer's effective user id.</param>
 /// <param name="GroupId">The peer's effective group id.</param>
-public readonly record struct PeerCredentials(int ProcessId, uint UserId, uint GroupId);
+internal readonly record struct PeerCredentials(int ProcessId, uint UserId, uint GroupId);

@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace AkkaPortShare.Interop;
 
 // Receiving: one message and the descriptor that came with it, wrapped so .NET handles its O_NONBLOCK state.
-public static unsafe partial class UnixHandover
+internal static unsafe partial class UnixHandover
 {
     // Room for this many descriptors in one received message. We only ever send one, but if a peer
     // sends more, the kernel would silently drop those that do not fit (and set MSG_CTRUNC), so we

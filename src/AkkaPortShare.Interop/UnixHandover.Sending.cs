@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace AkkaPortShare.Interop;
 
 // Sending: one message with at most one descriptor, waiting or not, and releasing our copy afterwards.
-public static unsafe partial class UnixHandover
+internal static unsafe partial class UnixHandover
 {
     /// <summary>
     /// Sends one message: <paramref name="payload"/> plus, optionally, the descriptor of

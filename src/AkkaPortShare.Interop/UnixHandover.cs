@@ -35,7 +35,7 @@ namespace AkkaPortShare.Interop;
 /// <para>Split by concern: this file sets channels up (listen, connect, peer credentials) and holds the poll and
 /// errno helpers; UnixHandover.Sending.cs sends and releases; UnixHandover.Receiving.cs receives.</para>
 /// </remarks>
-public static unsafe partial class UnixHandover
+internal static unsafe partial class UnixHandover
 {
     /// <summary>The largest payload <see cref="Send"/> accepts, in bytes.</summary>
     public const int MaxMessageSize = 65536;

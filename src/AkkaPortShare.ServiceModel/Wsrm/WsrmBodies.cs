@@ -5,10 +5,10 @@ namespace AkkaPortShare.ServiceModel.Wsrm;
 
 /// <param name="OfferIdentifier">The sequence the client offers for the service's replies (duplex and request/reply).</param>
 /// <param name="OfferEndpoint">1.1 only: must equal AcksTo.</param>
-public sealed record CreateSequenceRequest(string AcksTo, string? OfferIdentifier, string? OfferEndpoint, string? IncompleteSequenceBehavior);
+internal sealed record CreateSequenceRequest(string AcksTo, string? OfferIdentifier, string? OfferEndpoint, string? IncompleteSequenceBehavior);
 
 /// <summary>Reads and writes the bodies of WS-RM's infrastructure messages.</summary>
-public static class WsrmBodies
+internal static class WsrmBodies
 {
     private const string AddressingNamespace = "http://www.w3.org/2005/08/addressing";
 

@@ -11,7 +11,7 @@ namespace AkkaPortShare.ServiceModel.Wsrm;
 /// its wsrm:Identifier as detail: WCF's client recognises a WS-RM fault only with that detail (and checks the
 /// identifier is one of its own), otherwise it reports an unrecognised fault instead of the protocol's exception.
 /// </summary>
-public static class WsrmFaults
+internal static class WsrmFaults
 {
     private const string Soap12Namespace = "http://www.w3.org/2003/05/soap-envelope";
     private const string AddressingNamespace = "http://www.w3.org/2005/08/addressing";

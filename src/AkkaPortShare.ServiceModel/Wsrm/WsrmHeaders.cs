@@ -6,15 +6,15 @@ using AkkaPortShare.Protocol.TransferWindows;
 namespace AkkaPortShare.ServiceModel.Wsrm;
 
 /// <param name="NumberOverflow">The MessageNumber is a valid number too large for Int64 (WS-RM: MessageNumberRollover).</param>
-public sealed record SequenceHeader(string Identifier, long MessageNumber, bool LastMessage, bool NumberOverflow = false);
+internal sealed record SequenceHeader(string Identifier, long MessageNumber, bool LastMessage, bool NumberOverflow = false);
 
-public sealed record AcknowledgementHeader(string Identifier, IReadOnlyList<SequenceRange> Ranges, int? BufferRemaining, bool Final);
+internal sealed record AcknowledgementHeader(string Identifier, IReadOnlyList<SequenceRange> Ranges, int? BufferRemaining, bool Final);
 
 /// <summary>
 /// Reads and writes the WS-RM headers: Sequence, SequenceAcknowledgement (with netrm:BufferRemaining) and
 /// AckRequested, as WCF writes them (unqualified Lower/Upper attributes; Feb 2005 "nothing received" as 0-0).
 /// </summary>
-public static class WsrmHeaders
+internal static class WsrmHeaders
 {
     public static SequenceHeader? ReadSequence(MessageHeaders headers, WsrmVersion version)
     {

@@ -9,7 +9,7 @@ namespace AkkaPortShare.ServiceModel.Wsrm;
 /// Application messages travel as <see cref="MessageBuffer"/> payloads (a Message can be read only once and
 /// must not be shared between actors; a buffer can).
 /// </summary>
-public static class WsrmPackets
+internal static class WsrmPackets
 {
     /// <summary>The packets one incoming message carries (a message may hold a Sequence, an ack and an ack request at once).</summary>
     public static List<IPacket> Read(Message message, WsrmVersion version)

@@ -4,7 +4,7 @@ using AkkaPortShare.Contracts.Hosting;
 namespace AkkaPortShare.Worker.Hosting;
 
 /// <summary>The worker's exit codes (sysexits.h, see README, Operations); <see cref="ProcessExit"/> ends the process.</summary>
-public static class WorkerExit
+internal static class WorkerExit
 {
     /// <summary>EX_UNAVAILABLE: the router did not register every address within start-timeout.</summary>
     public const int RouterUnavailable = 69;

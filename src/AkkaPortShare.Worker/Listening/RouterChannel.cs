@@ -8,7 +8,7 @@ namespace AkkaPortShare.Worker.Listening;
 /// The worker's end of the router's hand-over channel. Sockets arrive through it; a socket whose next session
 /// belongs elsewhere goes back through it, with the bytes already read, for a fresh routing decision.
 /// </summary>
-public sealed class RouterChannel(Socket socket) : IDisposable
+internal sealed class RouterChannel(Socket socket) : IDisposable
 {
     private readonly Lock _sendLock = new();
 
