@@ -19,10 +19,13 @@ internal static class WsrmClientMessages
     public static string NewId() => $"urn:uuid:{Guid.NewGuid()}";
 
     /// <summary>A CreateSequence as WCF's ReliableRequestor sends it: MessageID and To, anonymous AcksTo, an Offer.</summary>
-    public static Message CreateSequence(WsrmVersion version, Uri to, string offerId)
+    /// <param name="offerId">Null: no Offer (a client with nothing to receive).</param>
+    /// <param name="offerEndpoint">1.1: the Offer's Endpoint, which WCF requires to equal AcksTo (anonymous).</param>
+    public static Message CreateSequence(WsrmVersion version, Uri to, string? offerId, UniqueId? messageId = null,
+        string offerEndpoint = Anonymous)
     {
-        var message = Message.CreateMessage(Soap, version.CreateSequenceAction, new CreateSequenceBody(version, offerId));
-        message.Headers.MessageId = new UniqueId();
+        var message = Message.CreateMessage(Soap, version.CreateSequenceAction, new CreateSequenceBody(version, offerId, offerEndpoint));
+        message.Headers.MessageId = messageId ?? new UniqueId();
         message.Headers.To = to;
         return message;
     }
@@ -43,7 +46,7 @@ internal static class WsrmClientMessages
     public static Message TerminateSequence(WsrmVersion version, string sequenceId) =>
         Message.CreateMessage(Soap, version.TerminateSequenceAction, WsrmBodies.SequenceReference("TerminateSequence", version, sequenceId));
 
-    private sealed class CreateSequenceBody(WsrmVersion version, string offerId) : BodyWriter(isBuffered: true)
+    private sealed class CreateSequenceBody(WsrmVersion version, string? offerId, string offerEndpoint) : BodyWriter(isBuffered: true)
     {
         protected override void OnWriteBodyContents(XmlDictionaryWriter writer)
         {
@@ -52,16 +55,19 @@ internal static class WsrmClientMessages
             writer.WriteStartElement("AcksTo", ns);
             writer.WriteElementString("a", "Address", Addressing, Anonymous);
             writer.WriteEndElement();
-            writer.WriteStartElement("Offer", ns);
-            writer.WriteElementString("Identifier", ns, offerId);
-            if (version.Is11)
+            if (offerId is not null)
             {
-                writer.WriteStartElement("Endpoint", ns);
-                writer.WriteElementString("a", "Address", Addressing, Anonymous);
+                writer.WriteStartElement("Offer", ns);
+                writer.WriteElementString("Identifier", ns, offerId);
+                if (version.Is11)
+                {
+                    writer.WriteStartElement("Endpoint", ns);
+                    writer.WriteElementString("a", "Address", Addressing, offerEndpoint);
+                    writer.WriteEndElement();
+                    writer.WriteElementString("IncompleteSequenceBehavior", ns, "DiscardFollowingFirstGap");
+                }
                 writer.WriteEndElement();
-                writer.WriteElementString("IncompleteSequenceBehavior", ns, "DiscardFollowingFirstGap");
             }
-            writer.WriteEndElement();
             writer.WriteEndElement();
         }
     }

@@ -9,6 +9,7 @@ using AkkaPortShare.ReliableSessions;
 using AkkaPortShare.Samples.Echo;
 using AkkaPortShare.ServiceModel.Contracts;
 using AkkaPortShare.ServiceModel.Diagnostics;
+using AkkaPortShare.ServiceModel.Tests.TestSupport;
 using AkkaPortShare.ServiceModel.Wsrm;
 using static AkkaPortShare.ReliableSessions.ReliableSessionProtocol;
 using static AkkaPortShare.ServiceModel.Wsrm.WsrmProtocol;
@@ -80,40 +81,8 @@ public sealed partial class WsrmEndpointActorSpec : Akka.TestKit.Xunit2.TestKit
 
     // ---------------------------------------------------------------- the client's messages
 
-    /// <summary>A CreateSequence as WCF's ReliableRequestor sends it: MessageID and To, anonymous AcksTo, an Offer.</summary>
-    private static Message CreateSequence(WsrmVersion version, UniqueId messageId, string? offerId, string offerEndpoint = Anonymous)
-    {
-        var message = Message.CreateMessage(Soap, version.CreateSequenceAction, new CreateSequenceBody(version, offerId, offerEndpoint));
-        message.Headers.MessageId = messageId;
-        message.Headers.To = To;
-        return message;
-    }
-
-    private sealed class CreateSequenceBody(WsrmVersion version, string? offerId, string offerEndpoint) : BodyWriter(isBuffered: true)
-    {
-        protected override void OnWriteBodyContents(XmlDictionaryWriter writer)
-        {
-            var ns = version.Namespace;
-            writer.WriteStartElement("r", "CreateSequence", ns);
-            writer.WriteStartElement("AcksTo", ns);
-            writer.WriteElementString("a", "Address", Addressing, Anonymous);
-            writer.WriteEndElement();
-            if (offerId is not null)
-            {
-                writer.WriteStartElement("Offer", ns);
-                writer.WriteElementString("Identifier", ns, offerId);
-                if (version.Is11)
-                {
-                    writer.WriteStartElement("Endpoint", ns);
-                    writer.WriteElementString("a", "Address", Addressing, offerEndpoint);
-                    writer.WriteEndElement();
-                    writer.WriteElementString("IncompleteSequenceBehavior", ns, "DiscardFollowingFirstGap");
-                }
-                writer.WriteEndElement();
-            }
-            writer.WriteEndElement();
-        }
-    }
+    private static Message CreateSequence(WsrmVersion version, UniqueId messageId, string? offerId, string offerEndpoint = Anonymous) =>
+        WsrmClientMessages.CreateSequence(version, To, offerId, messageId, offerEndpoint);
 
     /// <summary>An Echo request as message <paramref name="number"/> of the client's sequence, asking for an ack.</summary>
     private static Message EchoRequest(WsrmVersion version, string sequenceId, long number, UniqueId messageId, string text,
