@@ -37,7 +37,7 @@ internal sealed class WsrmEndpointActor : ReceiveActor
     /// </param>
     /// <param name="Channels">The pending-channel queue and the sessions the service has taken.</param>
     private sealed record State(ImmutableDictionary<string, IActorRef> SessionsById,
-        ImmutableDictionary<IActorRef, (string InputId, string OfferId)> Ids,
+        ImmutableDictionary<IActorRef, (string InputId, string? OfferId)> Ids,
         ImmutableDictionary<IActorRef, ImmutableHashSet<IActorRef>> SessionsByConnection,
         PendingChannelQueue<IActorRef> Channels);
 
@@ -184,20 +184,16 @@ internal sealed class WsrmEndpointActor : ReceiveActor
             return;
         }
 
-        if (request.OfferIdentifier is not { } offerId)
-        {
-            // A duplex session needs the client's offered sequence for its replies.
-            Refuse(received, message, WsrmFaults.CreateSequenceRefused(message.Version, version,
-                "This endpoint sends replies and needs an offered sequence (Offer)."));
-            return;
-        }
-        if (version.Is11 && request.OfferEndpoint != request.AcksTo)
+        // No Offer: the client has nothing to receive (a contract whose operations are all one-way, WCF's
+        // IOutputSessionChannel), so the session is input only, as WCF's listener makes it.
+        var offerId = request.OfferIdentifier;
+        if (version.Is11 && offerId is not null && request.OfferEndpoint != request.AcksTo)
         {
             Refuse(received, message, WsrmFaults.CreateSequenceRefused(message.Version, version,
                 "The Offer's Endpoint must equal AcksTo."));
             return;
         }
-        if (_state.SessionsById.TryGetValue(offerId, out var existing))
+        if (offerId is not null && _state.SessionsById.TryGetValue(offerId, out var existing))
         {
             // The client resends CreateSequence (same Offer) when the response was slow: answer again, same session.
             ForwardToSession(received, existing);
@@ -226,7 +222,9 @@ internal sealed class WsrmEndpointActor : ReceiveActor
         _metrics.SessionStarted(reliable: true);
         _state = _state with
         {
-            SessionsById = _state.SessionsById.SetItem(inputId, session).SetItem(offerId, session),
+            SessionsById = offerId is null
+                ? _state.SessionsById.SetItem(inputId, session)
+                : _state.SessionsById.SetItem(inputId, session).SetItem(offerId, session),
             Ids = _state.Ids.SetItem(session, (inputId, offerId)),
             Channels = _state.Channels.Add(session, out _),
         };
@@ -271,7 +269,8 @@ internal sealed class WsrmEndpointActor : ReceiveActor
             _state = _state with
             {
                 Ids = _state.Ids.Remove(session),
-                SessionsById = _state.SessionsById.Remove(ids.InputId).Remove(ids.OfferId),
+                SessionsById = ids.OfferId is null ? _state.SessionsById.Remove(ids.InputId)
+                    : _state.SessionsById.Remove(ids.InputId).Remove(ids.OfferId),
             };
         }
         AcceptWhatFits();

@@ -16,7 +16,7 @@ internal sealed partial class WsrmSessionActor
     private void OnTerminateSequence(Message terminate, Stage stage)
     {
         var (id, _) = WsrmBodies.ReadSequenceReference(terminate.GetReaderAtBodyContents(), _version);
-        if (id == _outputId)
+        if (_outputId is not null && id == _outputId)
         {
             // Only the sender of a sequence may terminate it: the client naming the service's own is a protocol error.
             _log.Warning("Reliable session {0}: the client terminated the service's sequence {1}", _inputId, id);

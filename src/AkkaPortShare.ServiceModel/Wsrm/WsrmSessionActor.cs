@@ -59,7 +59,7 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly string _inputId;
-    private readonly string _outputId;
+    private readonly string? _outputId; // null: an input-only session (the client offered no sequence)
     private readonly WsrmVersion _version;
     private readonly IActorRef _implementation;
     private readonly ReliableSessionSettings _settings;
@@ -73,12 +73,12 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
 
     public IStash Stash { get; set; } = null!;
 
-    public static Props Props(string inputId, string outputId, WsrmVersion version, ContractMap contract,
+    public static Props Props(string inputId, string? outputId, WsrmVersion version, ContractMap contract,
         IActorRef implementation, ServiceModelSettings serviceSettings, ReliableSessionSettings settings, EndpointMetrics metrics) =>
         Akka.Actor.Props.Create(() => new WsrmSessionActor(inputId, outputId, version, contract, implementation,
             serviceSettings, settings, metrics));
 
-    public WsrmSessionActor(string inputId, string outputId, WsrmVersion version, ContractMap contract,
+    public WsrmSessionActor(string inputId, string? outputId, WsrmVersion version, ContractMap contract,
         IActorRef implementation, ServiceModelSettings serviceSettings, ReliableSessionSettings settings, EndpointMetrics metrics)
     {
         var messageVersion = MessageVersion.Soap12WSAddressing10;
@@ -102,7 +102,8 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
     // its own protocol or by the sequence's inactivity timeout.
     protected override void PreStart()
     {
-        _core = Context.ActorOf(ReliableSessionActor.Props(_settings, _outputId, _inputId, Self, Self,
+        // An input-only session sends nothing of its own: its sequence's outgoing side is named but never used.
+        _core = Context.ActorOf(ReliableSessionActor.Props(_settings, _outputId ?? $"{_inputId}#no-output", _inputId, Self, Self,
             dropped: _metrics.ReliableMessageDropped), "sequence");
         Context.Watch(_core);
     }
@@ -138,6 +139,11 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
         // The client's sequence is done, so is the service: end its own sequence too, or the client's Close() waits.
         Receive<InputCompleted>(_ =>
         {
+            if (_outputId is null)
+            {
+                OnOutputEnded(); // nothing of the service's own to end
+                return;
+            }
             _core.Tell(new CloseOutput(EndMarker: !_version.Is11));
             Become(ClosingOutput);
         });
@@ -217,11 +223,23 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
         Receive<Deliver>(OnDeliver);
         Receive<ReplyReady>(r =>
         {
-            if (r.Reply is not null) SendReliably(r.Reply);
+            if (r.Reply is not null && _outputId is null)
+            {
+                // Only a client that broke its own contract asks for a reply it offered no sequence for.
+                _log.Warning("Reliable session {0} is input only (no Offer): a reply to {1} is dropped", _inputId, r.Reply.Headers.Action);
+                r.Reply.Close();
+            }
+            else if (r.Reply is not null) SendReliably(r.Reply);
             _core.Tell(RequestNext.Instance);
         });
         Receive<InvokeCallback>(callback =>
         {
+            if (_outputId is null)
+            {
+                Sender.Tell(new Status.Failure(new InvalidOperationException(
+                    $"Reliable session {_inputId} has no callback channel: the client offered no sequence.")));
+                return;
+            }
             if (_callbacks.CreateRequest(callback, Sender) is { } request) SendReliably(request);
         });
     }

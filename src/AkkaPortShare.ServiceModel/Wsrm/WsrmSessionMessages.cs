@@ -10,13 +10,14 @@ namespace AkkaPortShare.ServiceModel.Wsrm;
 /// the requests that end the service's own sequence, and the fault of a failed session. Pure: the actor decides
 /// when, this says what.
 /// </summary>
-internal sealed class WsrmSessionMessages(WsrmVersion version, MessageVersion messageVersion, string inputId, string outputId,
+internal sealed class WsrmSessionMessages(WsrmVersion version, MessageVersion messageVersion, string inputId, string? outputId,
     long maxMessageNumber)
 {
     public Message CreateSequenceResponse(Message createSequence, bool ordered)
     {
         var response = Message.CreateMessage(messageVersion, version.CreateSequenceResponseAction,
-            WsrmBodies.CreateSequenceResponse(version, inputId, acceptAcksTo: createSequence.Headers.To?.ToString(), ordered));
+            // The Accept answers the client's Offer: an input-only session (no Offer) has none.
+            WsrmBodies.CreateSequenceResponse(version, inputId, acceptAcksTo: outputId is null ? null : createSequence.Headers.To?.ToString(), ordered));
         response.Headers.RelatesTo = createSequence.Headers.MessageId;
         return response;
     }
@@ -34,7 +35,7 @@ internal sealed class WsrmSessionMessages(WsrmVersion version, MessageVersion me
     public Message EndOutput(string element, string action, long lastNumberSent, string? endpointAddress)
     {
         var request = Message.CreateMessage(messageVersion, action,
-            WsrmBodies.SequenceReference(element, version, outputId, lastNumberSent));
+            WsrmBodies.SequenceReference(element, version, outputId ?? throw new InvalidOperationException("An input-only session has no sequence of its own to end."), lastNumberSent));
         if (version.Is11)
         {
             request.Headers.MessageId = new UniqueId();

@@ -1,5 +1,6 @@
 using System.Runtime.Serialization;
 using System.ServiceModel;
+using System.ServiceModel.Channels;
 using AkkaPortShare.IntegrationTests.Harness;
 
 namespace AkkaPortShare.IntegrationTests.ServiceModel;
@@ -15,6 +16,18 @@ public interface ICalculator
     [OperationContract] void Fail();
 }
 
+[ServiceContract(Namespace = "urn:akkaportshare:samples")]
+public interface IJournal
+{
+    [OperationContract(IsOneWay = true)] void Write(string book, string entry);
+}
+
+[ServiceContract(Namespace = "urn:akkaportshare:samples")]
+public interface IJournalReader
+{
+    [OperationContract] string[] Read(string book);
+}
+
 [DataContract(Namespace = "urn:akkaportshare:samples")]
 public sealed class CalculatorFault
 {
@@ -27,11 +40,15 @@ public sealed class ServiceClassFixture : IAsyncLifetime
 {
     public PortShareHost Host { get; } = new();
     public Uri Calculator => new(Host.Via("calc/"));
+    public Uri Journal => new(Host.Via("journal/"));
+    public Uri JournalReader => new(Host.Via("journal/reader/"));
 
     public async Task InitializeAsync()
     {
         await Host.StartRouterAsync();
-        await Host.StartWorkerAsync("worker-C", ["--calculator-address", Host.Address("calc/")], "calc/");
+        await Host.StartWorkerAsync("worker-C",
+            ["--calculator-address", Host.Address("calc/"), "--journal-address", Host.Address("journal/")],
+            "calc/", "journal/", "journal/reader/");
     }
 
     public Task DisposeAsync()
@@ -117,5 +134,39 @@ public sealed class ServiceClassSpec(ServiceClassFixture fixture) : IClassFixtur
         Assert.DoesNotContain("internal state", fault.Reason.ToString());
         Assert.Equal("InternalServiceFault", fault.Code.SubCode?.Name);
         ((IClientChannel)calculator).Abort();
+    }
+
+    [Theory]
+    [InlineData(false, true)]
+    [InlineData(false, false)]
+    [InlineData(true, true)]
+    [InlineData(true, false)]
+    public void A_reliable_session_of_a_one_way_contract_delivers_everything_and_closes(bool wsrm11, bool ordered)
+    {
+        // The client has nothing to receive, so it offers no sequence: the service takes the session input only.
+        var reliable = new ReliableSessionBindingElement
+        {
+            Ordered = ordered,
+            ReliableMessagingVersion = wsrm11 ? ReliableMessagingVersion.WSReliableMessaging11 : ReliableMessagingVersion.WSReliableMessagingFebruary2005,
+        };
+        var binding = new CustomBinding(reliable, new BinaryMessageEncodingBindingElement(), new TcpTransportBindingElement())
+        {
+            OpenTimeout = TimeSpan.FromSeconds(30), SendTimeout = TimeSpan.FromSeconds(30), CloseTimeout = TimeSpan.FromSeconds(30),
+        };
+        var book = $"book-{Guid.NewGuid():N}";
+        using (var factory = new ChannelFactory<IJournal>(binding, new EndpointAddress(fixture.Journal)))
+        {
+            var journal = factory.CreateChannel();
+            for (var i = 1; i <= 25; i++) journal.Write(book, $"entry {i}");
+            ((IClientChannel)journal).Close(); // returns once every message is acknowledged and the session has ended
+        }
+
+        using var readers = new ChannelFactory<IJournalReader>(new NetTcpBinding(SecurityMode.None), new EndpointAddress(fixture.JournalReader));
+        var reader = readers.CreateChannel();
+        var entries = reader.Read(book);
+        ((IClientChannel)reader).Close();
+        Assert.Equal(25, entries.Length);
+        if (ordered) Assert.Equal(Enumerable.Range(1, 25).Select(i => $"entry {i}"), entries);
+        else Assert.Equal(Enumerable.Range(1, 25).Select(i => $"entry {i}").Order(), entries.Order());
     }
 }

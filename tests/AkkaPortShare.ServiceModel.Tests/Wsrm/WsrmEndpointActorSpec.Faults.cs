@@ -77,7 +77,8 @@ public sealed partial class WsrmEndpointActorSpec
         var endpoint = StartEndpoint();
 
         var refused = ConnectionProbe();
-        Send(endpoint, version, CreateSequence(version, new UniqueId(), offerId: null), refused);
+        // Refused: a 1.1 Offer whose Endpoint is not AcksTo.
+        Send(endpoint, WsrmVersion.V11, CreateSequence(WsrmVersion.V11, new UniqueId(), NewId(), offerEndpoint: "net.tcp://elsewhere/"), refused);
         Assert.Equal("CreateSequenceRefused", Codes((await FaultAsync(refused)).Fault)[1].Name);
         await refused.ExpectMsgAsync<CloseConnection>();
 

@@ -228,8 +228,9 @@ public sealed partial class WsrmEndpointActorSpec : Akka.TestKit.Xunit2.TestKit
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task WsrmEndpointActor_must_refuse_a_CreateSequence_without_an_Offer(bool is11)
+    public async Task WsrmEndpointActor_must_accept_a_CreateSequence_without_an_Offer_as_an_input_only_session(bool is11)
     {
+        // A contract whose operations are all one-way: WCF's client offers no sequence, and WCF's service accepts it.
         var version = Version(is11);
         var endpoint = StartEndpoint();
         var connection = ConnectionProbe();
@@ -237,12 +238,14 @@ public sealed partial class WsrmEndpointActorSpec : Akka.TestKit.Xunit2.TestKit
 
         Send(endpoint, version, CreateSequence(version, messageId, offerId: null), connection);
 
-        var (fault, action, relatesTo) = await FaultAsync(connection);
-        Assert.Equal(version.FaultAction, action);
-        Assert.Equal(messageId, relatesTo);
-        Assert.True(fault.Code.IsSenderFault);
-        Assert.Equal(("CreateSequenceRefused", version.Namespace), Codes(fault)[1]);
-        Assert.Equal(endpoint, connection.LastSender);
+        var created = await CreatedAsync(connection, version);
+        Assert.Equal(messageId, created.RelatesTo);
+        Assert.Null(created.AcceptAcksTo); // nothing offered, nothing accepted
+        Assert.True(Echo.TryGetOperation($"{Samples}/IEchoService/Post", out var post));
+        Send(endpoint, version, WsrmClientMessages.Request(version, To, created.Identifier, 1, post!, "one way"), connection);
+        var invoked = await _implementation.ExpectMsgAsync<OperationInvoked>();
+        Assert.Equal(("Post", created.Identifier), (invoked.Operation, invoked.SessionId));
+        await SentAsync(connection, version.SequenceAcknowledgementAction);
     }
 
     [Fact]
