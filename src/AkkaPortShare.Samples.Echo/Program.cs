@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.ServiceModel.Channels;
 using Akka.Actor;
 using Akka.Hosting;
 using AkkaPortShare.Samples.Echo;
@@ -15,6 +17,8 @@ using Microsoft.Extensions.Logging.Console;
 //             [--stream-address ADDRESS]...               the IStreamService WCF contract (TransferMode.Streamed)
 //             [--calculator-address ADDRESS]...           CalculatorService, a plain WCF service class (ICalculator)
 //             [--journal-address ADDRESS]...              JournalService's one-way IJournal at ADDRESS, IJournalReader at ADDRESSreader/
+//             [--wcf-endpoint ADDRESS SETTINGS]...        IEchoService with its own binding settings, e.g.
+//                                                         receive-timeout=5s,max-received-message-size=100000,text=soap11
 //             [--router akka.tcp://akkaportshare@127.0.0.1:8809] [--identity NAME] [--config FILE]
 var addresses = Values(args, "--address");
 var wcfAddresses = Values(args, "--wcf-address");
@@ -23,7 +27,8 @@ var streamAddresses = Values(args, "--stream-address");
 var calculatorAddresses = Values(args, "--calculator-address");
 var journalAddresses = Values(args, "--journal-address");
 var reliableEndpoints = Pairs(args, "--wcf-reliable");
-if (addresses.Count + wcfAddresses.Count + reliableEndpoints.Count + duplexAddresses.Count + streamAddresses.Count
+var bindingEndpoints = Pairs(args, "--wcf-endpoint");
+if (addresses.Count + wcfAddresses.Count + reliableEndpoints.Count + bindingEndpoints.Count + duplexAddresses.Count + streamAddresses.Count
     + calculatorAddresses.Count + journalAddresses.Count == 0) addresses.Add("net.tcp://+:8808/echo/");
 var router = Values(args, "--router").LastOrDefault();
 var config = Values(args, "--config").LastOrDefault();
@@ -43,6 +48,8 @@ builder.Services.AddAkka("akkaportshare-worker", (akka, services) =>
         foreach (var address in wcfAddresses) worker.ServeContract<IEchoService>(address, Props.Create(() => new WcfEchoService(identity)));
         foreach (var (address, path) in reliableEndpoints)
             worker.ServeContract<IEchoService>(address, Props.Create(() => new WcfEchoService(identity)), reliableSessionPath: path);
+        foreach (var (address, settings) in bindingEndpoints)
+            worker.ServeContract<IEchoService>(address, Props.Create(() => new WcfEchoService(identity)), binding: Binding(settings));
         foreach (var address in duplexAddresses)
             worker.ServeContract<IEchoDuplexService>(address, Props.Create<WcfEchoDuplexService>());
         foreach (var address in streamAddresses) worker.ServeContract<IStreamService>(address, Props.Create<WcfStreamService>());
@@ -58,6 +65,19 @@ return Environment.ExitCode;
 
 static List<string> Values(string[] args, string name) =>
     args.Select((a, i) => (a, i)).Where(p => p.a == name && p.i + 1 < args.Length).Select(p => args[p.i + 1]).ToList();
+
+// --wcf-endpoint's settings: WCF's binding properties a test varies per endpoint.
+static NetTcpEndpointOptions Binding(string settings) => settings.Split(',', StringSplitOptions.RemoveEmptyEntries)
+    .Select(s => s.Split('=', 2)).Aggregate(new NetTcpEndpointOptions(), (o, kv) => kv[0] switch
+    {
+        "receive-timeout" => o with { ReceiveTimeout = TimeSpan.FromSeconds(double.Parse(kv[1].TrimEnd('s'), CultureInfo.InvariantCulture)) },
+        "max-received-message-size" => o with { MaxReceivedMessageSize = long.Parse(kv[1], CultureInfo.InvariantCulture) },
+        "text" => o with
+        {
+            MessageEncoding = EndpointMessageEncoding.Text(kv[1] == "soap11" ? MessageVersion.Soap11WSAddressing10 : MessageVersion.Soap12WSAddressing10),
+        },
+        _ => throw new ArgumentException($"--wcf-endpoint: unknown setting {kv[0]}"),
+    });
 
 // An option with two values (--wcf-reliable ADDRESS HOCON-PATH).
 static List<(string, string)> Pairs(string[] args, string name) =>

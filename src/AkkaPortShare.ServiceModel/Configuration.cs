@@ -1,3 +1,4 @@
+using System.Xml;
 using Akka.Actor;
 using Akka.Configuration;
 using AkkaPortShare.Contracts.Configuration;
@@ -14,6 +15,12 @@ public sealed record ServiceModelSettings
     public required int MaxConcurrentCallsPerSession { get; init; }
     public required int MaxBufferSize { get; init; }
     public required int StreamedReplyBuffer { get; init; }
+
+    /// <summary>A buffered session with no message from its client this long is closed (WCF's ReceiveTimeout).</summary>
+    public required TimeSpan ReceiveTimeout { get; init; }
+
+    /// <summary>The message encoder's reader quotas (WCF's ReaderQuotas); a key at 0 sets no limit beyond the message size.</summary>
+    public required XmlDictionaryReaderQuotas ReaderQuotas { get; init; }
 
     private ServiceModelSettings() { }
 
@@ -36,8 +43,20 @@ public sealed record ServiceModelSettings
             MaxConcurrentCallsPerSession = c.PositiveInt("max-concurrent-calls-per-session"),
             MaxBufferSize = c.Bytes("max-buffer-size", 1024),
             StreamedReplyBuffer = c.Bytes("streamed-reply-buffer", 4096),
+            ReceiveTimeout = c.Duration("receive-timeout"),
+            ReaderQuotas = new XmlDictionaryReaderQuotas
+            {
+                MaxDepth = Quota(c, "max-depth"),
+                MaxStringContentLength = Quota(c, "max-string-content-length"),
+                MaxArrayLength = Quota(c, "max-array-length"),
+                MaxBytesPerRead = Quota(c, "max-bytes-per-read"),
+                MaxNameTableCharCount = Quota(c, "max-name-table-char-count"),
+            },
         };
         c.ThrowIfInvalid();
         return settings;
     }
+
+    // 0: no quota of its own (the message size bounds it), as the encoder ran before quotas were settings.
+    private static int Quota(SettingsReader c, string key) => c.NonNegativeInt(key) is var v and > 0 ? v : int.MaxValue;
 }

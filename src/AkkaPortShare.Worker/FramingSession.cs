@@ -24,9 +24,11 @@ public static class FramingSession
     /// <see cref="SessionClosed"/> go to <paramref name="Handler"/> (the service actor itself, or an actor it made for
     /// this session). The framing session and the handler are one unit: each watches the other, so a handler that
     /// stops aborts the connection, and a handler learns of a connection that ends by <see cref="SessionClosed"/> or
-    /// Terminated. Not accepted within receive-timeout, the connection is closed.
+    /// Terminated. Not accepted within receive-timeout, the connection is closed. <paramref name="MaxMessageSize"/>:
+    /// this session's largest message (a larger one gets MaxMessageSizeExceeded), as an endpoint's own
+    /// MaxReceivedMessageSize; null: the worker's max-message-size.
     /// </summary>
-    public sealed record Accept(IActorRef Handler);
+    public sealed record Accept(IActorRef Handler, int? MaxMessageSize = null);
 
     /// <summary>One message (the payload of a sized envelope, or of the unsized envelope in streamed mode).</summary>
     public sealed record MessageReceived(IActorRef Session, byte[] Payload)

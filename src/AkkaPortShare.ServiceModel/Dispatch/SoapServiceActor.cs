@@ -4,7 +4,9 @@ using AkkaPortShare.Protocol.Addressing;
 using AkkaPortShare.Protocol.Framing;
 using AkkaPortShare.ReliableSessions;
 using AkkaPortShare.ServiceModel.Contracts;
+using System.ServiceModel.Channels;
 using AkkaPortShare.ServiceModel.Diagnostics;
+using AkkaPortShare.ServiceModel.Hosting;
 using AkkaPortShare.ServiceModel.Wsrm;
 using AkkaPortShare.Worker;
 using static AkkaPortShare.ServiceModel.ServiceOperations;
@@ -24,28 +26,34 @@ internal sealed class SoapServiceActor : ReceiveActor
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly ContractMap _contract;
-    private readonly ServiceModelSettings _settings;
+    private readonly EndpointBinding _binding;
+    private readonly MessageEncoder? _textEncoder; // a text endpoint's: which content types it reads
     private readonly EndpointMetrics _metrics;
     private IActorRef _implementation = ActorRefs.Nobody;
     private IActorRef _reliable = ActorRefs.Nobody;
-    private readonly string? _reliableSessionPath;
     private readonly Props _implementationProps;
     private long _nextSessionId;
 
     /// <param name="baseAddress">The address it is registered at, as registered (the counters' attribute).</param>
     /// <param name="reliableSessionPath">A HOCON block overriding akka-port-share.reliable-session for this endpoint.</param>
-    public static Props Props(Type contractType, string baseAddress, Props implementation, string? reliableSessionPath = null) =>
-        Akka.Actor.Props.Create(() => new SoapServiceActor(ContractMap.For(contractType), baseAddress, implementation, reliableSessionPath));
+    /// <param name="binding">The endpoint's own binding settings, over HOCON's.</param>
+    public static Props Props(Type contractType, string baseAddress, Props implementation, string? reliableSessionPath = null,
+        NetTcpEndpointOptions? binding = null) =>
+        Akka.Actor.Props.Create(() => new SoapServiceActor(ContractMap.For(contractType), baseAddress, implementation,
+            reliableSessionPath, binding));
 
-    public SoapServiceActor(ContractMap contract, string baseAddress, Props implementation, string? reliableSessionPath)
+    public SoapServiceActor(ContractMap contract, string baseAddress, Props implementation, string? reliableSessionPath,
+        NetTcpEndpointOptions? binding)
     {
         _contract = contract;
         // In the worker's canonical form, so both meters name an address alike.
         var registered = BaseAddress.TryParse(baseAddress, out var parsed, out _) ? parsed.ToString() : baseAddress;
         _metrics = ServiceModelMetrics.Get(Context.System).ForEndpoint(registered, contract.ContractName);
-        _reliableSessionPath = reliableSessionPath;
         _implementationProps = implementation;
-        _settings = ServiceModelSettings.Create(Context.System);
+        _binding = EndpointBinding.Resolve(Context.System.Settings.Config, reliableSessionPath, binding);
+        _textEncoder = _binding.TextMessageVersion is { } version
+            ? new TextMessageEncodingBindingElement(version, System.Text.Encoding.UTF8).CreateMessageEncoderFactory().Encoder
+            : null;
 
         Receive<FramingSession.SessionOpened>(OnOpened);
         // Only a session's own handler gets its messages; one reaching here was sent before this actor restarted.
@@ -69,23 +77,45 @@ internal sealed class SoapServiceActor : ReceiveActor
     protected override void PreStart()
     {
         _implementation = Context.ActorOf(_implementationProps, "implementation");
-        _reliable = Context.ActorOf(WsrmEndpointActor.Props(_contract, _implementation, _settings,
-            WsrmEndpointSettings.Create(Context.System, _reliableSessionPath), _metrics), "reliable-sessions");
+        // Without reliable sessions (ReliableSession.Enabled off) WS-RM messages are the contract's to answer: unknown actions.
+        if (_binding.ReliableEnabled)
+            _reliable = Context.ActorOf(WsrmEndpointActor.Props(_contract, _implementation, _binding.Service,
+                _binding.Reliable, _metrics), "reliable-sessions");
     }
 
     private void OnOpened(FramingSession.SessionOpened opened)
     {
-        var expected = opened.Streamed ? BinaryContentType : BinarySessionContentType;
-        if (opened.ContentType != expected)
+        if (!ModeServed(opened.Streamed))
         {
-            // NetTcpBinding always uses the binary session encoder; anything else is another binding's client.
+            _log.Info("Session from {0} is {1}, the endpoint's TransferMode {2}: UnsupportedMode", opened.RemoteAddress,
+                opened.Streamed ? "streamed" : "buffered", _binding.TransferMode);
+            opened.Session.Tell(new FramingSession.Fault(FramingFaults.UnsupportedMode));
+            return;
+        }
+        if (!ContentTypeServed(opened))
+        {
+            // Another encoding's (or binding's) client: WCF's listener answers ContentTypeInvalid, written before any
+            // PreambleAck, so the client reads it.
             _log.Info("Session from {0} uses content type {1}: ContentTypeInvalid", opened.RemoteAddress, opened.ContentType);
             opened.Session.Tell(new FramingSession.Fault(FramingFaults.ContentTypeInvalid));
             return;
         }
         var id = $"{_contract.ContractName}-{++_nextSessionId}";
         // The SOAP session accepts the framing session itself (FramingSession.Accept), naming itself as its handler.
-        Context.ActorOf(SoapSessionActor.Props(opened.Session, _contract, _implementation, _reliable, _settings, id, _metrics,
-            opened.Streamed), id);
+        Context.ActorOf(SoapSessionActor.Props(opened.Session, _contract, _implementation, _reliable, _binding.Service, id, _metrics,
+            opened.Streamed, _binding.TextMessageVersion, _binding.MaxReceivedMessageSize), id);
     }
+
+    // NetTcpBinding's binary session encoder (its sessionless one when streamed), or the text endpoint's message version.
+    private bool ContentTypeServed(FramingSession.SessionOpened opened) => _textEncoder is null
+        ? opened.ContentType == (opened.Streamed ? BinaryContentType : BinarySessionContentType)
+        : _textEncoder.IsContentTypeSupported(opened.ContentType);
+
+    // Null (the default) serves both; WCF's listener runs one framing mode: duplex sessions buffered, singleton streamed.
+    private bool ModeServed(bool streamed) => _binding.TransferMode switch
+    {
+        null => true,
+        System.ServiceModel.TransferMode.Buffered => !streamed,
+        _ => streamed,
+    };
 }

@@ -23,10 +23,13 @@ namespace AkkaPortShare.ServiceModel.Dispatch;
 /// it ends with the connection. The implementation hears of the session (SessionStarted, the same id on every
 /// OperationInvoked, SessionEnded) only once a message of its own arrives: a connection that carries a reliable
 /// session is that session's transport, and the reliable session (which outlives connections) is announced instead.
+/// A buffered session with no message from its client for the endpoint's ReceiveTimeout is closed, as WCF's service
+/// closes such a channel.
 /// </summary>
-internal sealed class SoapSessionActor : ReceiveActor
+internal sealed class SoapSessionActor : ReceiveActor, IWithTimers
 {
     private sealed record ReplyReady(Message? Reply);
+    private sealed class ReceiveTimedOut { public static readonly ReceiveTimedOut Instance = new(); }
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IActorRef _framing;
@@ -40,16 +43,27 @@ internal sealed class SoapSessionActor : ReceiveActor
     private readonly BufferManager _buffers = BufferManager.CreateBufferManager(0, int.MaxValue);
     private readonly CallbackCalls _callbacks;
     private readonly EndpointMetrics _metrics;
+    private readonly bool _streamed;
+    private readonly int? _maxReceivedMessageSize;
     private bool _announced; // SessionStarted told: SessionEnded is due when this session ends
 
-    /// <param name="reliable">The endpoint's reliable-session listener: WS-RM messages go there.</param>
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <param name="reliable">The endpoint's reliable-session listener: WS-RM messages go there (Nobody: the endpoint has none).</param>
+    /// <param name="textMessageVersion">Text encoding in this message version; null: WCF's binary encoding.</param>
+    /// <param name="maxReceivedMessageSize">The endpoint's own limit on incoming messages; null: the worker's max-message-size.</param>
     public static Props Props(IActorRef framing, ContractMap contract, IActorRef implementation, IActorRef reliable,
-        ServiceModelSettings settings, string sessionId, EndpointMetrics metrics, bool streamed = false) =>
-        Akka.Actor.Props.Create(() => new SoapSessionActor(framing, contract, implementation, reliable, settings, sessionId, metrics, streamed));
+        ServiceModelSettings settings, string sessionId, EndpointMetrics metrics, bool streamed = false,
+        MessageVersion? textMessageVersion = null, int? maxReceivedMessageSize = null) =>
+        Akka.Actor.Props.Create(() => new SoapSessionActor(framing, contract, implementation, reliable, settings, sessionId, metrics,
+            streamed, textMessageVersion, maxReceivedMessageSize));
 
     public SoapSessionActor(IActorRef framing, ContractMap contract, IActorRef implementation, IActorRef reliable,
-        ServiceModelSettings settings, string sessionId, EndpointMetrics metrics, bool streamed)
+        ServiceModelSettings settings, string sessionId, EndpointMetrics metrics, bool streamed, MessageVersion? textMessageVersion,
+        int? maxReceivedMessageSize)
     {
+        _streamed = streamed;
+        _maxReceivedMessageSize = maxReceivedMessageSize;
         _metrics = metrics;
         _reliable = reliable;
         _framing = framing;
@@ -57,16 +71,20 @@ internal sealed class SoapSessionActor : ReceiveActor
         _implementation = implementation;
         _settings = settings;
         _sessionId = sessionId;
-        var encoding = new BinaryMessageEncodingBindingElement();
-        // Incoming size is already bounded by the framing layer (max-message-size); no second, smaller limit.
-        XmlDictionaryReaderQuotas.Max.CopyTo(encoding.ReaderQuotas);
-        // Buffered sessions use the session encoder (NetTcpBinding's default); streamed ones the sessionless one.
-        var factory = encoding.CreateMessageEncoderFactory();
-        _encoder = streamed ? factory.Encoder : factory.CreateSessionEncoder();
+        _encoder = CreateEncoder(settings.ReaderQuotas, streamed, textMessageVersion);
         _callbacks = new CallbackCalls(contract, _encoder.MessageVersion);
         _dispatcher = new OperationDispatcher(contract, implementation, settings, _encoder.MessageVersion, sessionId, _log, metrics);
 
-        Receive<FramingSession.MessageReceived>(m => OnMessage(m.Payload));
+        Receive<FramingSession.MessageReceived>(m =>
+        {
+            StartReceiveTimer();
+            OnMessage(m.Payload);
+        });
+        Receive<ReceiveTimedOut>(_ =>
+        {
+            _log.Info("Session {0}: no message within ReceiveTimeout {1}; closing it", _sessionId, _settings.ReceiveTimeout);
+            _framing.Tell(FramingSession.Close.Instance);
+        });
         Receive<FramingSession.MessageStreamReceived>(m =>
         {
             Announce();
@@ -85,6 +103,30 @@ internal sealed class SoapSessionActor : ReceiveActor
         Receive<WsrmProtocol.RmHandled>(_ => Done());
         Receive<WsrmProtocol.SendSoap>(s => Send(s.Message.CreateMessage()));
         Receive<WsrmProtocol.CloseConnection>(_ => _framing.Tell(FramingSession.Close.Instance));
+    }
+
+    /// <summary>
+    /// The encoder of one session: the reader quotas are the endpoint's. Binary buffered sessions use the session
+    /// encoder (NetTcpBinding's default), streamed ones the sessionless one; text has no session encoder.
+    /// </summary>
+    private static MessageEncoder CreateEncoder(XmlDictionaryReaderQuotas quotas, bool streamed, MessageVersion? text)
+    {
+        if (text is not null)
+        {
+            var textEncoding = new TextMessageEncodingBindingElement(text, System.Text.Encoding.UTF8);
+            quotas.CopyTo(textEncoding.ReaderQuotas);
+            return textEncoding.CreateMessageEncoderFactory().Encoder;
+        }
+        var encoding = new BinaryMessageEncodingBindingElement();
+        quotas.CopyTo(encoding.ReaderQuotas);
+        var factory = encoding.CreateMessageEncoderFactory();
+        return streamed ? factory.Encoder : factory.CreateSessionEncoder();
+    }
+
+    // WCF's receive timeout runs while the channel waits for a message; a streamed session carries one message and ends with its reply.
+    private void StartReceiveTimer()
+    {
+        if (!_streamed) Timers.StartSingleTimer(ReceiveTimedOut.Instance, ReceiveTimedOut.Instance, _settings.ReceiveTimeout);
     }
 
     private void OnMessage(byte[] payload)
@@ -106,7 +148,7 @@ internal sealed class SoapSessionActor : ReceiveActor
         using (message)
         {
             // A reliable session's messages belong to its session actor, which outlives this connection.
-            if (ReliableVersionOf(message) is { } rm)
+            if (!_reliable.IsNobody() && ReliableVersionOf(message) is { } rm)
             {
                 _reliable.Tell(new WsrmProtocol.RmReceived(message.CreateBufferedCopy(int.MaxValue), rm, Self));
                 return;
@@ -127,8 +169,9 @@ internal sealed class SoapSessionActor : ReceiveActor
     {
         _metrics.SessionStarted(reliable: false);
         Context.Watch(_framing);
-        _framing.Tell(new FramingSession.Accept(Self));
+        _framing.Tell(new FramingSession.Accept(Self, _maxReceivedMessageSize));
         _framing.Tell(new FramingSession.RequestMessages(_settings.MaxConcurrentCallsPerSession));
+        StartReceiveTimer();
     }
 
     protected override void PostStop()
@@ -187,6 +230,7 @@ internal sealed class SoapSessionActor : ReceiveActor
                 return;
             }
             _framing.Tell(new FramingSession.Send(encoded.AsSpan().ToArray()));
+            StartReceiveTimer(); // the client is busy reading: idle counts from here too
         }
     }
 }

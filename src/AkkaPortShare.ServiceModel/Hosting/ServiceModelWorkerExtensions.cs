@@ -19,10 +19,18 @@ public static class ServiceModelWorkerExtensions
     /// Optional HOCON path of a block with this endpoint's own reliable-session settings (same keys as
     /// akka-port-share.reliable-session, which it falls back to). Clients may open reliable sessions on any endpoint.
     /// </param>
+    /// <param name="binding">
+    /// This endpoint's binding settings with WCF's names (timeouts, sizes, reader quotas, reliable session, text or
+    /// binary encoding); what it sets wins over HOCON for this endpoint, what it leaves null HOCON gives.
+    /// </param>
     public static WorkerOptions ServeContract<TContract>(this WorkerOptions options, string baseAddress, Props implementation,
-        string? reliableSessionPath = null) => options
-        .CheckSettings(config => CheckSettings(config, reliableSessionPath), reliableSessionPath)
-        .Serve(baseAddress, SoapServiceActor.Props(typeof(TContract), baseAddress, implementation, reliableSessionPath));
+        string? reliableSessionPath = null, NetTcpEndpointOptions? binding = null)
+    {
+        binding = Snapshot(binding);
+        return options
+            .CheckSettings(config => CheckSettings(config, reliableSessionPath, baseAddress, binding), reliableSessionPath)
+            .Serve(baseAddress, SoapServiceActor.Props(typeof(TContract), baseAddress, implementation, reliableSessionPath, binding));
+    }
 
     /// <summary>
     /// Serves a WCF service class as it is: the class implements its [ServiceContract] and is hosted as its
@@ -33,39 +41,52 @@ public static class ServiceModelWorkerExtensions
     /// <see cref="ServeService{TService,TContract}"/>.
     /// </summary>
     /// <param name="create">Makes an instance (default: the public parameterless constructor).</param>
+    /// <param name="binding">This endpoint's binding settings; see <see cref="ServeContract{TContract}"/>.</param>
     public static WorkerOptions ServeService<TService>(this WorkerOptions options, string baseAddress, Func<TService>? create = null,
-        string? reliableSessionPath = null) where TService : class
+        string? reliableSessionPath = null, NetTcpEndpointOptions? binding = null) where TService : class
     {
         var contracts = typeof(TService).GetInterfaces()
             .Where(i => i.IsDefined(typeof(System.ServiceModel.ServiceContractAttribute), inherit: false)).ToList();
         if (contracts.Count != 1)
             throw new ArgumentException($"{typeof(TService).Name} implements {contracts.Count} service contracts " +
                 $"({string.Join(", ", contracts.Select(c => c.Name))}); name the one to serve with ServeService<TService, TContract>.");
-        return options.ServeService(typeof(TService), contracts[0], baseAddress, create, reliableSessionPath);
+        return options.ServeService(typeof(TService), contracts[0], baseAddress, create, reliableSessionPath, binding);
     }
 
     /// <summary>Serves contract <typeparamref name="TContract"/> of service class <typeparamref name="TService"/>; see <see cref="ServeService{TService}"/>.</summary>
     public static WorkerOptions ServeService<TService, TContract>(this WorkerOptions options, string baseAddress,
-        Func<TService>? create = null, string? reliableSessionPath = null) where TService : class, TContract =>
-        options.ServeService(typeof(TService), typeof(TContract), baseAddress, create, reliableSessionPath);
+        Func<TService>? create = null, string? reliableSessionPath = null, NetTcpEndpointOptions? binding = null)
+        where TService : class, TContract =>
+        options.ServeService(typeof(TService), typeof(TContract), baseAddress, create, reliableSessionPath, binding);
 
     private static WorkerOptions ServeService<TService>(this WorkerOptions options, Type serviceType, Type contractType,
-        string baseAddress, Func<TService>? create, string? reliableSessionPath) where TService : class
+        string baseAddress, Func<TService>? create, string? reliableSessionPath, NetTcpEndpointOptions? binding) where TService : class
     {
         Func<object> factory = create is null ? () => Activator.CreateInstance(serviceType)! : () => create();
+        binding = Snapshot(binding);
         return options
-            .CheckSettings(config => CheckSettings(config, reliableSessionPath), reliableSessionPath)
+            .CheckSettings(config => CheckSettings(config, reliableSessionPath, baseAddress, binding), reliableSessionPath)
             .Serve(baseAddress, SoapServiceActor.Props(contractType, baseAddress,
-                Instancing.ServiceHostActor.Props(serviceType, contractType, factory), reliableSessionPath));
+                Instancing.ServiceHostActor.Props(serviceType, contractType, factory), reliableSessionPath, binding));
+    }
+
+    // The quotas are WCF's mutable class: the endpoint keeps them as they were when it was configured.
+    private static NetTcpEndpointOptions? Snapshot(NetTcpEndpointOptions? binding)
+    {
+        if (binding?.ReaderQuotas is not { } quotas) return binding;
+        var copy = new System.Xml.XmlDictionaryReaderQuotas();
+        quotas.CopyTo(copy);
+        return binding with { ReaderQuotas = copy };
     }
 
     /// <summary>
     /// Every problem of <c>akka-port-share.service-model</c>, <c>akka-port-share.reliable-session</c> and the
     /// endpoint's own block, at once: the service actors read them only when they start, too late to refuse a start.
     /// </summary>
-    internal static void CheckSettings(Config config, string? reliableSessionPath)
+    internal static void CheckSettings(Config config, string? reliableSessionPath, string? baseAddress = null,
+        NetTcpEndpointOptions? binding = null)
     {
-        var problems = new List<string>();
+        var problems = new List<string>(EndpointBinding.Problems(baseAddress ?? "", binding));
         Collect(problems, () => ServiceModelSettings.Create(config));
         Collect(problems, () => WsrmEndpointSettings.Create(config));
         if (reliableSessionPath is not null)

@@ -109,6 +109,11 @@ internal sealed partial class SessionConnectionActor
         return false;
     }
 
+    // The accepting service's own limit (its endpoint's MaxReceivedMessageSize) wins over the worker's.
+    private long MaxMessageSize => _state.MaxMessageSize ?? _settings.MaxMessageSize;
+
+    private string MaxMessageSizeName => _state.MaxMessageSize is null ? "max-message-size" : "the endpoint's MaxReceivedMessageSize";
+
     private Step DecodeRecord(RecordHandler onRecord)
     {
         // The record decoder runs even on empty input: the end of a sized envelope needs no further byte.
@@ -124,9 +129,9 @@ internal sealed partial class SessionConnectionActor
         switch (record.Kind)
         {
             case SessionEventKind.EnvelopeStart:
-                if (record.Size > _settings.MaxMessageSize)
+                if (record.Size > MaxMessageSize)
                     return Fault(FramingFaults.MaxMessageSizeExceeded,
-                        $"a message of {record.Size} bytes exceeds max-message-size {_settings.MaxMessageSize}");
+                        $"a message of {record.Size} bytes exceeds {MaxMessageSizeName} {MaxMessageSize}");
                 _message = new MessageAssembly(record.Size);
                 return true;
             case SessionEventKind.EnvelopeData:
@@ -163,9 +168,9 @@ internal sealed partial class SessionConnectionActor
                 _metrics.MessageReceived(_state.BaseAddress!);
                 return true;
             case SessionEventKind.EnvelopeData when _inbound is not null:
-                if (_inbound.Length + record.DataLength > _settings.MaxMessageSize)
+                if (_inbound.Length + record.DataLength > MaxMessageSize)
                     return Fault(FramingFaults.MaxMessageSizeExceeded,
-                        $"a streamed message exceeds max-message-size {_settings.MaxMessageSize}");
+                        $"a streamed message exceeds {MaxMessageSizeName} {MaxMessageSize}");
                 var flush = _inbound.WriteAsync(input.Slice(record.DataOffset, record.DataLength));
                 if (!flush.IsCompleted)
                 {

@@ -12,7 +12,7 @@ internal sealed partial class SessionConnectionActor
         Timers.Cancel(PreambleTimeout.Instance);
         // Handler and framing session are one unit: its stop aborts the connection (see ReceiveSession).
         Context.Watch(accept.Handler);
-        _state = _state with { Handler = accept.Handler };
+        _state = _state with { Handler = accept.Handler, MaxMessageSize = accept.MaxMessageSize };
         var streamed = _preamble.Mode == FramingMode.Singleton;
         _metrics.SessionStarted(_state.BaseAddress!, streamed ? "singleton" : "duplex");
         EnvelopeWriter.Record(_outbox, FramingWriter.PreambleAck);
@@ -170,7 +170,7 @@ internal sealed partial class SessionConnectionActor
         _inbound = null;
         _message = null;
         var handler = _state.Handler;
-        _state = _state with { Handler = null, Credit = null, Unanswered = null };
+        _state = _state with { Handler = null, Credit = null, Unanswered = null, MaxMessageSize = null };
         if (handler is null) return; // no session, or one never accepted
         _metrics.SessionEnded();
         handler.Tell(new SessionClosed(Self, graceful));

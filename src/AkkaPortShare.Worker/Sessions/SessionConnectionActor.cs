@@ -40,9 +40,10 @@ internal sealed partial class SessionConnectionActor : ReceiveActor, IWithTimers
     /// (RequestMessages), null while it does not use flow control. Unanswered: messages delivered before the service
     /// said anything this session, null once it has. WriteBlocked: too much unsent, reading stops (back-pressure).
     /// DrainPending: the streamed message's pipe is full, reading stops until the service catches up.
+    /// MaxMessageSize: the accepting service's own limit for this session (its endpoint's), null: max-message-size.
     /// </summary>
     private readonly record struct State(IActorRef? Handler, string? BaseAddress, string? LastVia,
-        long? Credit, int? Unanswered, bool WriteBlocked, bool DrainPending);
+        long? Credit, int? Unanswered, bool WriteBlocked, bool DrainPending, int? MaxMessageSize = null);
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Socket _socket;

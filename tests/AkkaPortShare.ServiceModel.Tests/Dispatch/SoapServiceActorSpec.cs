@@ -16,7 +16,7 @@ namespace AkkaPortShare.ServiceModel.Tests.Dispatch;
 /// The service actor of one address, as the framing layer talks to it: probes are the framing sessions, and the
 /// implementation it creates forwards to a probe.
 /// </summary>
-public sealed class SoapServiceActorSpec : Akka.TestKit.Xunit2.TestKit
+public sealed partial class SoapServiceActorSpec : Akka.TestKit.Xunit2.TestKit
 {
     private const string Config = """
         akka.actor.provider = local

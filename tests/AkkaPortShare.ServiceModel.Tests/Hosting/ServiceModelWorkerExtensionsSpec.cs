@@ -73,4 +73,67 @@ public sealed class ServiceModelWorkerExtensionsSpec
 
         Assert.StartsWith("order.reliable-session (an endpoint's reliableSessionPath) is not in the configuration", problem);
     }
+
+    [Fact]
+    public void Receive_timeout_and_reader_quotas_are_service_model_settings_read_with_their_defaults()
+    {
+        Assert.Empty(Problems("akka-port-share.service-model { receive-timeout = 5s, max-string-content-length = 8192, max-depth = 32 }"));
+        var settings = ServiceModelSettings.Create(ConfigurationFactory.ParseString("akka-port-share.service-model.max-depth = 32"));
+        Assert.Equal(TimeSpan.FromMinutes(10), settings.ReceiveTimeout); // WCF's default, from reference.conf
+        Assert.Equal(32, settings.ReaderQuotas.MaxDepth);
+        Assert.Equal(int.MaxValue, settings.ReaderQuotas.MaxStringContentLength); // 0: bounded by the message size only
+    }
+
+    [Fact]
+    public void Endpoint_options_out_of_WCFs_range_are_named_with_WCFs_names_and_the_address()
+    {
+        var problems = new List<string>();
+        try
+        {
+            ServiceModelWorkerExtensions.CheckSettings(ConfigurationFactory.Empty, null, "net.tcp://+:8808/orders/", new NetTcpEndpointOptions
+            {
+                ReceiveTimeout = TimeSpan.Zero,
+                MaxReceivedMessageSize = 0,
+                ReliableSession = new ReliableSessionOptions { MaxTransferWindowSize = 5000, MaxPendingChannels = 0 },
+            });
+        }
+        catch (SettingsException e)
+        {
+            problems.AddRange(e.Problems);
+        }
+
+        Assert.Equal(
+        [
+            "net.tcp://+:8808/orders/: MaxReceivedMessageSize = 0; expected a positive size",
+            "net.tcp://+:8808/orders/: ReceiveTimeout = 00:00:00; expected a positive time",
+            "net.tcp://+:8808/orders/: ReliableSession.MaxTransferWindowSize = 5000; expected 1-4096",
+            "net.tcp://+:8808/orders/: ReliableSession.MaxPendingChannels = 0; expected 1-16384",
+        ], problems);
+    }
+
+    [Fact]
+    public void Endpoint_options_win_over_HOCON_where_set_and_HOCON_gives_the_rest()
+    {
+        var config = ConfigurationFactory.ParseString("""
+            akka-port-share.service-model { receive-timeout = 1m, operation-timeout = 20s }
+            akka-port-share.reliable-session { ordered = off, max-pending-channels = 9 }
+            """);
+        var binding = EndpointBinding.Resolve(config, null, new NetTcpEndpointOptions
+        {
+            ReceiveTimeout = TimeSpan.FromSeconds(5),
+            MaxReceivedMessageSize = 1L << 40,
+            ReliableSession = new ReliableSessionOptions { Ordered = true, Enabled = false },
+        });
+
+        Assert.Equal(TimeSpan.FromSeconds(5), binding.Service.ReceiveTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(20), binding.Service.OperationTimeout);
+        Assert.Equal(int.MaxValue, binding.MaxReceivedMessageSize);
+        Assert.True(binding.Reliable.Session.Ordered);
+        Assert.Equal(9, binding.Reliable.MaxPendingChannels);
+        Assert.False(binding.ReliableEnabled);
+        Assert.Null(binding.TextMessageVersion);
+
+        var hoconOnly = EndpointBinding.Resolve(config, null, null);
+        Assert.Equal((TimeSpan.FromMinutes(1), false, true), (hoconOnly.Service.ReceiveTimeout, hoconOnly.Reliable.Session.Ordered, hoconOnly.ReliableEnabled));
+    }
 }
