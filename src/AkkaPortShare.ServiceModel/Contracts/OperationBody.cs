@@ -9,6 +9,30 @@ namespace AkkaPortShare.ServiceModel.Contracts;
 /// </summary>
 internal static class OperationBody
 {
+    /// <summary>
+    /// The arguments of a request in the operation's shape: one per parameter for wrapped operations, the
+    /// [MessageContract] instance, or the message itself (a buffered copy: the request is disposed after dispatch).
+    /// <paramref name="streamed"/>: a Stream part or body member is left unread for the service (streamed transfer).
+    /// </summary>
+    public static object?[] ReadArguments(Message request, OperationMap operation, bool streamed = false) => operation.RequestShape switch
+    {
+        BodyShape.Untyped => [request.CreateBufferedCopy(int.MaxValue).CreateMessage()],
+        BodyShape.MessageContract => [MessageContractBody.Read(request, operation.RequestContract!, streamed)],
+        BodyShape.XmlWrapped => operation.RequestXml!.Read(request.GetReaderAtBodyContents()),
+        _ => streamed
+            ? ReadStreamedArguments(request.GetReaderAtBodyContents(), operation)
+            : ReadArguments(request.GetReaderAtBodyContents(), operation.WrapperName, operation.WrapperNamespace, operation.Parts),
+    };
+
+    /// <summary>The reply message to a request/reply operation's result, in the operation's shape.</summary>
+    public static Message ReplyMessage(MessageVersion version, OperationMap operation, object? result) => operation.ReplyShape switch
+    {
+        BodyShape.Untyped => result as Message ?? Message.CreateMessage(version, operation.ReplyAction),
+        BodyShape.MessageContract => MessageContractBody.Write(version, operation.ReplyAction, operation.ReplyContract!, result),
+        _ when result is Stream stream => Message.CreateMessage(version, operation.ReplyAction, StreamReply(operation, stream)),
+        _ => Message.CreateMessage(version, operation.ReplyAction, Reply(operation, result)),
+    };
+
     public static object?[] ReadArguments(XmlDictionaryReader reader, string wrapperName, string wrapperNamespace,
         IReadOnlyList<MessagePart> parts)
     {
@@ -25,9 +49,30 @@ internal static class OperationBody
             reader.MoveToContent();
             // A part the client left out (null, or a missing optional parameter) keeps its default.
             if (reader.IsStartElement(parts[i].Name, parts[i].Namespace))
-                arguments[i] = parts[i].Serializer.ReadObject(reader, verifyObjectName: false);
+                arguments[i] = ReadPart(reader, parts[i]);
         }
         return arguments;
+    }
+
+    /// <summary>
+    /// One part at its element. A Stream part of a buffered message (WCF writes it as base64 content) is read into
+    /// memory: the message is already whole, within the session's size limit.
+    /// </summary>
+    public static object? ReadPart(XmlDictionaryReader reader, MessagePart part)
+    {
+        if (part.Type != typeof(Stream)) return part.Serializer.ReadObject(reader, verifyObjectName: false);
+        var content = new MemoryStream();
+        if (reader.IsEmptyElement)
+        {
+            reader.Read();
+            return content;
+        }
+        reader.ReadStartElement();
+        new Base64ContentStream(reader).CopyTo(content);
+        reader.MoveToContent();
+        reader.ReadEndElement();
+        content.Position = 0;
+        return content;
     }
 
     /// <summary>
@@ -63,6 +108,7 @@ internal static class OperationBody
     public static object? ReadResult(XmlDictionaryReader reader, OperationMap operation)
     {
         if (operation.Result is null) return null;
+        if (operation.ReplyXml is { } xml) return xml.Read(reader)[0];
         reader.MoveToContent();
         reader.ReadStartElement(operation.ReplyWrapperName!, operation.ReplyWrapperNamespace!);
         reader.MoveToContent();
@@ -71,11 +117,13 @@ internal static class OperationBody
             : null;
     }
 
-    public static BodyWriter Request(OperationMap operation, object?[] arguments) =>
-        new Writer(operation.WrapperName, operation.WrapperNamespace, operation.Parts, arguments);
+    public static BodyWriter Request(OperationMap operation, object?[] arguments) => operation.RequestXml is { } xml
+        ? new XmlWriter(xml, operation.Parts.Select((_, i) => i < arguments.Length ? arguments[i] : null).ToArray())
+        : new Writer(operation.WrapperName, operation.WrapperNamespace, operation.Parts, arguments);
 
-    public static BodyWriter Reply(OperationMap operation, object? result) =>
-        new Writer(operation.ReplyWrapperName!, operation.ReplyWrapperNamespace!,
+    public static BodyWriter Reply(OperationMap operation, object? result) => operation.ReplyXml is { } xml
+        ? new XmlWriter(xml, operation.Result is null ? [] : [result])
+        : new Writer(operation.ReplyWrapperName!, operation.ReplyWrapperNamespace!,
             operation.Result is null ? [] : [operation.Result], operation.Result is null ? [] : [result]);
 
     private sealed class Writer(string name, string ns, IReadOnlyList<MessagePart> parts, object?[] values)
@@ -88,6 +136,11 @@ internal static class OperationBody
                 parts[i].Serializer.WriteObject(writer, i < values.Length ? values[i] : null);
             writer.WriteEndElement();
         }
+    }
+
+    private sealed class XmlWriter(XmlMembers members, object?[] values) : BodyWriter(isBuffered: true)
+    {
+        protected override void OnWriteBodyContents(XmlDictionaryWriter writer) => members.Write(writer, values);
     }
 
     private sealed class StreamWriter(OperationMap operation, Stream result) : BodyWriter(isBuffered: false)

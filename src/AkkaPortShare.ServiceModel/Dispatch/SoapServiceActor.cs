@@ -68,6 +68,9 @@ internal sealed class SoapServiceActor : ReceiveActor
 
     protected override void PreStart()
     {
+        foreach (var refused in _contract.Unsupported)
+            _log.Warning("{0} of {1} is not served ({2}); calls to it get a fault", refused.IsCallback ? "Callback operation " + refused.Name
+                : "Operation " + refused.Name, _contract.ContractName, refused.Reason);
         _implementation = Context.ActorOf(_implementationProps, "implementation");
         _reliable = Context.ActorOf(WsrmEndpointActor.Props(_contract, _implementation, _settings,
             WsrmEndpointSettings.Create(Context.System, _reliableSessionPath), _metrics), "reliable-sessions");
