@@ -8,8 +8,9 @@ namespace AkkaPortShare.Samples.Echo;
 /// <summary>
 /// A plain WCF service class whose contract uses the shapes beyond wrapped data contracts: a message contract with
 /// headers, untyped Message operations (one a catch-all, action "*"), an [XmlSerializerFormat] operation, a
-/// [ServiceKnownType], a Stream parameter on a buffered binding. Served unchanged with ServeService; its one
-/// operation with an out parameter is refused alone at start-up (a log line names it) and answers with a fault.
+/// [ServiceKnownType], a Stream parameter on a buffered binding, out and ref parameters. Served unchanged with
+/// ServeService; its one operation of a shape the worker does not serve yet (a message contract written by the
+/// XmlSerializer) is refused alone at start-up (a log line names it), and a call to it gets a fault saying so.
 /// </summary>
 public sealed class ShapesService : IShapesService
 {
@@ -38,11 +39,15 @@ public sealed class ShapesService : IShapesService
         return total;
     }
 
-    public int Divide(int a, int b, out int remainder)
+    public int Divide(int a, ref int b, out int remainder)
     {
         remainder = a % b;
-        return a / b;
+        var quotient = a / b;
+        b *= 10;
+        return quotient;
     }
+
+    public ReceiptMessage StoreXml(DocumentMessage document) => Store(document);
 }
 
 [ServiceContract(Namespace = Ns)]
@@ -74,9 +79,14 @@ public interface IShapesService
     [OperationContract]
     long Measure(Stream data);
 
-    /// <summary>Out parameters are not served yet: refused alone, calls get a fault saying so.</summary>
+    /// <summary>Out and ref parameters travel in the reply, after the return value.</summary>
     [OperationContract]
-    int Divide(int a, int b, out int remainder);
+    int Divide(int a, ref int b, out int remainder);
+
+    /// <summary>A message contract written by the XmlSerializer: not served yet, refused alone.</summary>
+    [OperationContract]
+    [XmlSerializerFormat]
+    ReceiptMessage StoreXml(DocumentMessage document);
 }
 
 [MessageContract(WrapperNamespace = IShapesService.Ns)]

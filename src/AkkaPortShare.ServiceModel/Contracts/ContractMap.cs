@@ -42,9 +42,10 @@ internal sealed class ContractMap
                 var mapped = OperationMaps.Map(operation, contractType);
                 // Callbacks go out through CallbackCalls, which writes and reads the wrapped shapes only.
                 if (isCallback && (mapped.RequestShape is BodyShape.MessageContract or BodyShape.Untyped
-                                   || mapped.ReplyShape is BodyShape.MessageContract or BodyShape.Untyped))
+                                   || mapped.ReplyShape is BodyShape.MessageContract or BodyShape.Untyped
+                                   || mapped.OutputParts.Count > 0))
                     throw new NotSupportedException(
-                        $"Operation {operation.Name}: a callback operation with a [MessageContract] or Message is not supported.");
+                        $"Operation {operation.Name}: a callback operation with a [MessageContract], Message, or out and ref parameters is not supported.");
                 if (isCallback) map._callbacks[mapped.Name] = mapped;
                 else map._byAction[mapped.Action] = mapped;
             }

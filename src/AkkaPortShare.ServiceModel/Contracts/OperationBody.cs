@@ -19,18 +19,29 @@ internal static class OperationBody
         BodyShape.Untyped => [request.CreateBufferedCopy(int.MaxValue).CreateMessage()],
         BodyShape.MessageContract => [MessageContractBody.Read(request, operation.RequestContract!, streamed)],
         BodyShape.XmlWrapped => operation.RequestXml!.Read(request.GetReaderAtBodyContents()),
-        _ => streamed
+        _ => Placed(operation, streamed
             ? ReadStreamedArguments(request.GetReaderAtBodyContents(), operation)
-            : ReadArguments(request.GetReaderAtBodyContents(), operation.WrapperName, operation.WrapperNamespace, operation.Parts),
+            : ReadArguments(request.GetReaderAtBodyContents(), operation.WrapperName, operation.WrapperNamespace, operation.Parts)),
     };
 
+    /// <summary>With out or ref parameters: the request's parts at their parameters' positions, out ones null.</summary>
+    private static object?[] Placed(OperationMap operation, object?[] parts)
+    {
+        if (operation.Arguments is not var (count, positions)) return parts;
+        var arguments = new object?[count];
+        for (var i = 0; i < parts.Length; i++) arguments[positions[i]] = parts[i];
+        return arguments;
+    }
+
     /// <summary>The reply message to a request/reply operation's result, in the operation's shape.</summary>
-    public static Message ReplyMessage(MessageVersion version, OperationMap operation, object? result) => operation.ReplyShape switch
+    /// <param name="outputs">The out and ref parameters' values, in declaration order (missing ones are written null).</param>
+    public static Message ReplyMessage(MessageVersion version, OperationMap operation, object? result, object?[]? outputs = null) =>
+        operation.ReplyShape switch
     {
         BodyShape.Untyped => result as Message ?? Message.CreateMessage(version, operation.ReplyAction),
         BodyShape.MessageContract => MessageContractBody.Write(version, operation.ReplyAction, operation.ReplyContract!, result),
         _ when result is Stream stream => Message.CreateMessage(version, operation.ReplyAction, StreamReply(operation, stream)),
-        _ => Message.CreateMessage(version, operation.ReplyAction, Reply(operation, result)),
+        _ => Message.CreateMessage(version, operation.ReplyAction, Reply(operation, result, outputs)),
     };
 
     public static object?[] ReadArguments(XmlDictionaryReader reader, string wrapperName, string wrapperNamespace,
@@ -121,10 +132,15 @@ internal static class OperationBody
         ? new XmlWriter(xml, operation.Parts.Select((_, i) => i < arguments.Length ? arguments[i] : null).ToArray())
         : new Writer(operation.WrapperName, operation.WrapperNamespace, operation.Parts, arguments);
 
-    public static BodyWriter Reply(OperationMap operation, object? result) => operation.ReplyXml is { } xml
-        ? new XmlWriter(xml, operation.Result is null ? [] : [result])
-        : new Writer(operation.ReplyWrapperName!, operation.ReplyWrapperNamespace!,
-            operation.Result is null ? [] : [operation.Result], operation.Result is null ? [] : [result]);
+    public static BodyWriter Reply(OperationMap operation, object? result, object?[]? outputs = null)
+    {
+        if (operation.ReplyXml is { } xml) return new XmlWriter(xml, operation.Result is null ? [] : [result]);
+        // WCF's order: the return value, then the out and ref parameters as declared.
+        IEnumerable<MessagePart> parts = operation.Result is null ? operation.OutputParts : [operation.Result, .. operation.OutputParts];
+        var values = (operation.Result is null ? [] : new[] { result })
+            .Concat(operation.OutputParts.Select((_, i) => outputs is not null && i < outputs.Length ? outputs[i] : null));
+        return new Writer(operation.ReplyWrapperName!, operation.ReplyWrapperNamespace!, parts.ToList(), values.ToArray());
+    }
 
     private sealed class Writer(string name, string ns, IReadOnlyList<MessagePart> parts, object?[] values)
         : BodyWriter(isBuffered: true)

@@ -58,6 +58,17 @@ internal sealed record OperationMap(
     MessagePart? Result,
     IReadOnlyList<FaultMap> Faults)
 {
+    /// <summary>
+    /// Out and ref parameters: the reply's parts after the result, in declaration order (OperationResult.Outputs).
+    /// </summary>
+    public IReadOnlyList<MessagePart> OutputParts { get; init; } = [];
+
+    /// <summary>
+    /// With out or ref parameters, the method's parameter count and where each request part goes among them
+    /// (OperationInvoked.Arguments has one entry per parameter, out ones null); otherwise null (parts = parameters).
+    /// </summary>
+    public (int Count, IReadOnlyList<int> Positions)? Arguments { get; init; }
+
     public BodyShape RequestShape { get; init; } = BodyShape.Wrapped;
     public BodyShape ReplyShape { get; init; } = BodyShape.Wrapped;
     public MessageContractMap? RequestContract { get; init; }

@@ -26,8 +26,16 @@ internal static class OperationMaps
         var request = Shape(operation, first, xml is not null);
         var reply = second is null ? BodyShape.Wrapped : Shape(operation, second, xml is not null);
 
+        var outputs = new List<MessagePart>();
+        (int, IReadOnlyList<int>)? positions = null;
         if (second is { MessageType: null } && second.Body.Parts.Count > 0 && reply != BodyShape.Untyped)
-            throw Refused(operation, "out and ref parameters are not supported; return a data contract or a [MessageContract] instead");
+        {
+            if (xml is not null) throw Refused(operation, "out and ref parameters of an [XmlSerializerFormat] operation are not supported");
+            if (operation.SyncMethod is not { } sync)
+                throw Refused(operation, "out and ref parameters are supported on synchronous operations only");
+            outputs.AddRange(second.Body.Parts.Select(p => Part(p, knownTypes)));
+            positions = Positions(operation, sync, first.Body.Parts.Count);
+        }
 
         var parts = request == BodyShape.Wrapped || request == BodyShape.XmlWrapped
             ? first.Body.Parts.Select(p => Part(p, knownTypes)).ToList()
@@ -50,6 +58,8 @@ internal static class OperationMaps
             result,
             operation.Faults.Select(f => new FaultMap(f.DetailType, f.Action)).ToList())
         {
+            OutputParts = outputs,
+            Arguments = positions,
             RequestShape = request,
             ReplyShape = reply,
             RequestContract = request == BodyShape.MessageContract ? Contract(operation, first, knownTypes) : null,
@@ -63,6 +73,16 @@ internal static class OperationMaps
                 ? new XmlMembers(map.ReplyWrapperName!, map.ReplyWrapperNamespace!, result is null ? [] : [result])
                 : null,
         };
+    }
+
+    /// <summary>Where each request part (the in and ref parameters, in order) sits among the method's parameters.</summary>
+    private static (int, IReadOnlyList<int>) Positions(OperationDescription operation, MethodInfo method, int requestParts)
+    {
+        var parameters = method.GetParameters();
+        var inputs = parameters.Where(p => !p.IsOut || !p.ParameterType.IsByRef || p.IsIn).Select(p => p.Position).ToList();
+        if (inputs.Count != requestParts)
+            throw Refused(operation, "its parameters do not match WCF's description of its request");
+        return (parameters.Length, inputs);
     }
 
     private static BodyShape Shape(OperationDescription operation, MessageDescription message, bool xml)

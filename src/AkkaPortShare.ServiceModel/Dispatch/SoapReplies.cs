@@ -8,7 +8,6 @@ namespace AkkaPortShare.ServiceModel.Dispatch;
 /// <summary>The reply message for whatever the implementation actor answered (or the failure to answer).</summary>
 internal static class SoapReplies
 {
-    private const string Soap12Namespace = "http://www.w3.org/2003/05/soap-envelope";
     private const string FaultAction = "http://www.w3.org/2005/08/addressing/soap/fault";
 
     /// <summary>The subcode of the fault answering an operation the worker refused (see ContractMap.Unsupported).</summary>
@@ -24,7 +23,7 @@ internal static class SoapReplies
             {
                 OperationResult { ReturnValue: Message { Version: var v } } when v != version => SoapFaults.Internal(version,
                     $"The service answered {operation.Name} with a message of version {v}; the session uses {version}."),
-                OperationResult result => OperationBody.ReplyMessage(version, operation, result.ReturnValue),
+                OperationResult result => OperationBody.ReplyMessage(version, operation, result.ReturnValue, result.Outputs),
                 OperationFault fault => SoapFaults.FromService(version, operation, fault),
                 // A service class threw: the reason is WCF's generic text unless it includes exception detail in faults.
                 Instancing.ServiceFailure failure => SoapFaults.Internal(version, failure.Message),
@@ -46,6 +45,7 @@ internal static class SoapReplies
     /// </summary>
     public static Message NotSupported(MessageVersion version, UnsupportedOperation operation) =>
         Message.CreateMessage(version,
-            new FaultCode("Receiver", Soap12Namespace, new FaultCode(NotSupportedCode, NotSupportedCodeNamespace)),
+            // "Receiver" without a namespace is the predefined code, written in the session's own SOAP version.
+            new FaultCode("Receiver", new FaultCode(NotSupportedCode, NotSupportedCodeNamespace)),
             $"The operation {operation.Name} is not supported by this service: {operation.Reason}", FaultAction);
 }

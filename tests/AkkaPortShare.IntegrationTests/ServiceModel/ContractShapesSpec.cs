@@ -19,7 +19,8 @@ public interface IShapesService
     [OperationContract] [XmlSerializerFormat] Invoice Bill(Invoice invoice, int copies);
     [OperationContract] Animal Adopt(Animal animal);
     [OperationContract] long Measure(Stream data);
-    [OperationContract] int Divide(int a, int b, out int remainder);
+    [OperationContract] int Divide(int a, ref int b, out int remainder);
+    [OperationContract] [XmlSerializerFormat] ReceiptMessage StoreXml(DocumentMessage document);
 }
 
 /// <summary>An operation the service does not declare: its catch-all (action "*") takes it.</summary>
@@ -87,7 +88,8 @@ public sealed class ContractShapesFixture : IAsyncLifetime
 /// <summary>
 /// Every contract shape the worker serves, with the real WCF client through the router: a message contract,
 /// untyped Message operations (and the catch-all), [XmlSerializerFormat], a known type, a Stream parameter on a
-/// buffered binding; and an operation it cannot serve (out parameters), refused alone with a fault that says so.
+/// buffered binding, out and ref parameters; and an operation it cannot serve (an XmlSerializer message contract),
+/// refused alone with a fault that says so.
 /// </summary>
 public sealed class ContractShapesSpec(ContractShapesFixture fixture) : IClassFixture<ContractShapesFixture>
 {
@@ -166,16 +168,30 @@ public sealed class ContractShapesSpec(ContractShapesFixture fixture) : IClassFi
     });
 
     [Fact]
+    public void Out_and_ref_parameters_come_back_with_the_result() => fixture.Host.WithLogsOnFailure(() =>
+    {
+        var (quotient, b, remainder) = Call(s =>
+        {
+            var b = 2;
+            var quotient = s.Divide(7, ref b, out var remainder);
+            return (quotient, b, remainder);
+        });
+
+        Assert.Equal((3, 20, 1), (quotient, b, remainder));
+    });
+
+    [Fact]
     public async Task An_operation_the_worker_cannot_serve_is_refused_alone_with_a_fault_and_a_start_up_line()
     {
-        await fixture.Worker.WaitForLineAsync("Operation Divide of IShapesService is not served \\(.*out and ref parameters",
+        await fixture.Worker.WaitForLineAsync(
+            "Operation StoreXml of IShapesService is not served \\(.*\\[MessageContract\\] of an \\[XmlSerializerFormat\\] operation",
             TimeSpan.FromSeconds(10));
         using var factory = Factory<IShapesService>();
         var shapes = factory.CreateChannel();
 
-        var fault = Assert.Throws<FaultException>(() => shapes.Divide(7, 2, out _));
+        var fault = Assert.Throws<FaultException>(() => shapes.StoreXml(new DocumentMessage { Tenant = "t", Name = "n" }));
 
-        Assert.Contains("The operation Divide is not supported", fault.Reason.ToString());
+        Assert.Contains("The operation StoreXml is not supported", fault.Reason.ToString());
         Assert.Equal("OperationNotSupported", fault.Code.SubCode?.Name);
         // The session and the contract's other operations go on.
         Assert.Equal(3, shapes.Measure(new MemoryStream([1, 2, 3])));

@@ -216,22 +216,47 @@ public sealed class ContractMapSpec
     }
 
     [Fact]
-    public void ContractMap_must_refuse_an_operation_with_out_parameters_alone_and_say_why()
+    public void ContractMap_must_map_out_and_ref_parameters_to_the_reply_after_the_result()
     {
-        var map = ContractMap.For(typeof(IOutParameters));
+        var divide = Operation(ContractMap.For(typeof(IShapes)), $"{IShapes.Ns}/IShapes/Divide");
+
+        // Request: the in and ref parameters; reply: the result, then the ref and out parameters as declared.
+        Assert.Equal(["a", "b"], divide.Parts.Select(p => p.Name));
+        Assert.Equal("DivideResult", divide.Result!.Name);
+        Assert.Equal(["b", "remainder"], divide.OutputParts.Select(p => p.Name));
+        Assert.Equal(3, divide.Arguments!.Value.Count);
+        Assert.Equal([0, 1], divide.Arguments.Value.Positions);
+        Assert.Null(Operation(ContractMap.For(typeof(IOrders)), $"{IOrders.Ns}/IOrders/Add").Arguments);
+        Assert.Empty(ContractMap.For(typeof(IOutParameters)).Unsupported);
+    }
+
+    [Fact]
+    public void ContractMap_must_refuse_an_operation_it_cannot_serve_alone_and_say_why()
+    {
+        var map = ContractMap.For(typeof(IShapes));
 
         var refused = Assert.Single(map.Unsupported);
-        Assert.Equal(("Divide", $"{IOrders.Ns}/IOutParameters/Divide", false), (refused.Name, refused.Action, refused.IsCallback));
-        Assert.Contains("out and ref parameters are not supported", refused.Reason);
+        Assert.Equal(("UploadXml", $"{IShapes.Ns}/IShapes/UploadXml", false), (refused.Name, refused.Action, refused.IsCallback));
+        Assert.Contains("[MessageContract] of an [XmlSerializerFormat] operation is not supported", refused.Reason);
         Assert.False(map.TryGetOperation(refused.Action, out _));
         Assert.True(map.TryGetUnsupported(refused.Action, out var found));
         Assert.Same(refused, found);
 
-        // In a contract with others, only it is refused.
-        var shapes = ContractMap.For(typeof(IShapes));
-        Assert.Equal(["Divide"], shapes.Unsupported.Select(u => u.Name));
-        Assert.True(shapes.TryGetOperation($"{IShapes.Ns}/IShapes/Measure", out _));
-        Assert.False(shapes.TryGetUnsupported($"{IShapes.Ns}/IShapes/Measure", out _));
+        // The contract's other operations are served.
+        Assert.True(map.TryGetOperation($"{IShapes.Ns}/IShapes/Measure", out _));
+        Assert.False(map.TryGetUnsupported($"{IShapes.Ns}/IShapes/Measure", out _));
+    }
+
+    [Fact]
+    public void ContractMap_must_refuse_a_callback_it_cannot_send_and_keep_the_others()
+    {
+        var map = ContractMap.For(typeof(IUntypedCallbacks));
+
+        var refused = Assert.Single(map.Unsupported);
+        Assert.Equal(("Raw", true), (refused.Name, refused.IsCallback));
+        Assert.False(map.TryGetCallback("Raw", out _));
+        Assert.True(map.TryGetCallback("Note", out _));
+        Assert.True(map.TryGetOperation($"{IShapes.Ns}/IUntypedCallbacks/Start", out _));
     }
 
     [Fact]

@@ -28,7 +28,7 @@ public sealed class OperationShapesSpec
             var arguments = OperationBody.ReadArguments(request, operation!);
             seen.Add((operation!.Name, arguments));
             var result = implementation(operation.Name, arguments);
-            return operation.IsOneWay ? null : SoapReplies.For(request.Version, operation, new OperationResult(result));
+            return operation.IsOneWay ? null : SoapReplies.For(request.Version, operation, result as OperationResult ?? new OperationResult(result));
         }
     };
 
@@ -125,13 +125,26 @@ public sealed class OperationShapesSpec
     }
 
     [Fact]
+    public void Out_and_ref_parameters_arrive_in_place_and_go_back_after_the_result()
+    {
+        var b = 2;
+        var (quotient, remainder) = Run((_, args) => new OperationResult((int)args[0]! / (int)args[1]!)
+        {
+            Outputs = [(int)args[1]! * 10, (int)args[0]! % (int)args[1]!],
+        }, shapes => (shapes.Divide(7, ref b, out var r), r), out var seen);
+
+        Assert.Equal((3, 1, 20), (quotient, remainder, b));
+        // One argument per parameter, the out one null.
+        Assert.Equal([7, 2, null], seen[0].Arguments);
+    }
+
+    [Fact]
     public void A_refused_operation_gets_a_fault_naming_it_and_the_others_are_served()
     {
-        var fault = Assert.Throws<FaultException>(() => Run((_, _) => 0, shapes => shapes.Divide(7, 2, out _), out var seen));
+        var fault = Assert.Throws<FaultException>(() => Run((_, _) => null, shapes => shapes.UploadXml(new UploadRequest()), out var seen));
 
-        Assert.Contains("Divide", fault.Reason.ToString());
+        Assert.Contains("UploadXml", fault.Reason.ToString());
         Assert.Contains("not supported", fault.Reason.ToString());
-        Assert.Contains("out and ref", fault.Reason.ToString());
         Assert.Equal(SoapReplies.NotSupportedCode, fault.Code.SubCode?.Name);
         Assert.Equal(4, Run((_, _) => 4L, shapes => shapes.Measure(new MemoryStream([1])), out _));
     }

@@ -28,9 +28,14 @@ public interface IShapes
     [OperationContract]
     long Measure(Stream data);
 
-    /// <summary>Out parameters: still refused, alone.</summary>
+    /// <summary>Out and ref parameters travel in the reply, after the return value.</summary>
     [OperationContract]
-    int Divide(int a, int b, out int remainder);
+    int Divide(int a, ref int b, out int remainder);
+
+    /// <summary>A message contract written by the XmlSerializer: still refused, alone.</summary>
+    [OperationContract]
+    [XmlSerializerFormat]
+    UploadReply UploadXml(UploadRequest request);
 }
 
 /// <summary>Action "*": every message the other operations do not take.</summary>
@@ -42,6 +47,23 @@ public interface ICatchAll
 
     [OperationContract(Action = "*", ReplyAction = "*")]
     Message Any(Message request);
+}
+
+/// <summary>A duplex contract whose callback contract has an untyped operation (refused) next to a wrapped one.</summary>
+[ServiceContract(Namespace = IShapes.Ns, CallbackContract = typeof(IUntypedCallback))]
+public interface IUntypedCallbacks
+{
+    [OperationContract(IsOneWay = true)]
+    void Start();
+}
+
+public interface IUntypedCallback
+{
+    [OperationContract(IsOneWay = true)]
+    void Note(string text);
+
+    [OperationContract(IsOneWay = true, Action = IShapes.Ns + "/callback-raw")]
+    void Raw(Message message);
 }
 
 [MessageContract(WrapperName = "Upload", WrapperNamespace = IShapes.Ns)]

@@ -50,10 +50,9 @@ public sealed class OperationDispatcherSpec : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public async Task OperationDispatcher_must_answer_a_refused_operation_with_a_fault_that_names_it()
     {
-        var reply = await Dispatch(Request($"{IShapes.Ns}/IShapes/Divide",
-            $"""<Divide xmlns="{IShapes.Ns}"><a>7</a><b>2</b></Divide>"""));
+        var reply = await Dispatch(Request($"{IShapes.Ns}/IShapes/UploadXml", $"""<Upload xmlns="{IShapes.Ns}" />"""));
 
-        Assert.Contains("The operation Divide is not supported", FaultReason(reply));
+        Assert.Contains("The operation UploadXml is not supported", FaultReason(reply));
         await _implementation.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
     }
 
