@@ -20,6 +20,12 @@ public sealed class ShapesService : IShapesService
         Length = document.Content.Length,
     };
 
+    public FileReceipt Upload(FileMessage file)
+    {
+        using var data = file.Data;
+        return new FileReceipt { FileName = file.FileName, Length = Measure(data) };
+    }
+
     public Message Raw(Message request) =>
         Message.CreateMessage(request.Version, IShapesService.Ns + "/raw-reply", "raw: " + request.GetBody<string>());
 
@@ -59,6 +65,10 @@ public interface IShapesService
     /// <summary>A message contract: the tenant travels in a SOAP header, the document in the body.</summary>
     [OperationContract]
     ReceiptMessage Store(DocumentMessage document);
+
+    /// <summary>WCF's usual upload: the file name in a header, the bytes a Stream body member (buffered or streamed).</summary>
+    [OperationContract]
+    FileReceipt Upload(FileMessage file);
 
     [OperationContract(Action = Ns + "/raw", ReplyAction = Ns + "/raw-reply")]
     Message Raw(Message request);
@@ -102,6 +112,20 @@ public sealed class ReceiptMessage
 {
     [MessageHeader(Namespace = IShapesService.Ns)] public string Receipt { get; set; } = "";
     [MessageBodyMember(Namespace = IShapesService.Ns)] public int Length { get; set; }
+}
+
+[MessageContract(WrapperNamespace = IShapesService.Ns)]
+public sealed class FileMessage
+{
+    [MessageHeader(Namespace = IShapesService.Ns)] public string FileName { get; set; } = "";
+    [MessageBodyMember(Namespace = IShapesService.Ns)] public Stream Data { get; set; } = Stream.Null;
+}
+
+[MessageContract(WrapperNamespace = IShapesService.Ns)]
+public sealed class FileReceipt
+{
+    [MessageHeader(Namespace = IShapesService.Ns)] public string FileName { get; set; } = "";
+    [MessageBodyMember(Namespace = IShapesService.Ns)] public long Length { get; set; }
 }
 
 [XmlType(Namespace = IShapesService.Ns)]

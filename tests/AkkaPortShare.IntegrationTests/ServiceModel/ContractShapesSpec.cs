@@ -15,6 +15,7 @@ public interface IShapesService
     public const string Ns = "urn:akkaportshare:samples:shapes";
 
     [OperationContract] ReceiptMessage Store(DocumentMessage document);
+    [OperationContract] FileReceipt Upload(FileMessage file);
     [OperationContract(Action = Ns + "/raw", ReplyAction = Ns + "/raw-reply")] Message Raw(Message request);
     [OperationContract] [XmlSerializerFormat] Invoice Bill(Invoice invoice, int copies);
     [OperationContract] Animal Adopt(Animal animal);
@@ -43,6 +44,20 @@ public sealed class ReceiptMessage
 {
     [MessageHeader(Namespace = IShapesService.Ns)] public string Receipt { get; set; } = "";
     [MessageBodyMember(Namespace = IShapesService.Ns)] public int Length { get; set; }
+}
+
+[MessageContract(WrapperNamespace = IShapesService.Ns)]
+public sealed class FileMessage
+{
+    [MessageHeader(Namespace = IShapesService.Ns)] public string FileName { get; set; } = "";
+    [MessageBodyMember(Namespace = IShapesService.Ns)] public Stream Data { get; set; } = Stream.Null;
+}
+
+[MessageContract(WrapperNamespace = IShapesService.Ns)]
+public sealed class FileReceipt
+{
+    [MessageHeader(Namespace = IShapesService.Ns)] public string FileName { get; set; } = "";
+    [MessageBodyMember(Namespace = IShapesService.Ns)] public long Length { get; set; }
 }
 
 [XmlType(Namespace = IShapesService.Ns)]
@@ -75,7 +90,9 @@ public sealed class ContractShapesFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await Host.StartRouterAsync();
-        Worker = await Host.StartWorkerAsync("worker-S", ["--shapes-address", Host.Address("shapes/")], "shapes/");
+        // Room for the streamed upload (a streamed message is bounded by max-message-size too).
+        var limits = Host.WriteConfig("akka-port-share.worker.max-message-size = 16m");
+        Worker = await Host.StartWorkerAsync("worker-S", ["--shapes-address", Host.Address("shapes/"), "--config", limits], "shapes/");
     }
 
     public Task DisposeAsync()
@@ -93,9 +110,11 @@ public sealed class ContractShapesFixture : IAsyncLifetime
 /// </summary>
 public sealed class ContractShapesSpec(ContractShapesFixture fixture) : IClassFixture<ContractShapesFixture>
 {
-    private ChannelFactory<T> Factory<T>() =>
+    private ChannelFactory<T> Factory<T>(TransferMode mode = TransferMode.Buffered) =>
         new(new NetTcpBinding(SecurityMode.None)
         {
+            TransferMode = mode,
+            MaxReceivedMessageSize = 64 * 1024 * 1024,
             SendTimeout = TimeSpan.FromSeconds(30),
             ReceiveTimeout = TimeSpan.FromSeconds(30),
             OpenTimeout = TimeSpan.FromSeconds(30),
@@ -165,6 +184,22 @@ public sealed class ContractShapesSpec(ContractShapesFixture fixture) : IClassFi
         var lengths = Call(s => (s.Measure(new MemoryStream(new byte[40_000])), s.Measure(new MemoryStream([]))));
 
         Assert.Equal((40_000L, 0L), lengths);
+    });
+
+    [Theory]
+    [InlineData(TransferMode.Buffered, 50_000)]
+    [InlineData(TransferMode.Streamed, 5_000_000)]
+    public void A_message_contract_with_a_stream_body_member_is_served(TransferMode mode, int length) => fixture.Host.WithLogsOnFailure(() =>
+    {
+        using var factory = Factory<IShapesService>(mode);
+        var shapes = factory.CreateChannel();
+
+        var receipt = shapes.Upload(new FileMessage { FileName = "big.bin", Data = new MemoryStream(new byte[length]) });
+        // A Stream parameter the same way, and the session (or the next streamed exchange) goes on.
+        var measured = shapes.Measure(new MemoryStream(new byte[length]));
+
+        Assert.Equal(("big.bin", (long)length, (long)length), (receipt.FileName, receipt.Length, measured));
+        ((IClientChannel)shapes).Close();
     });
 
     [Fact]

@@ -125,6 +125,25 @@ public sealed class OperationShapesSpec
     }
 
     [Fact]
+    public void An_XmlSerializerFormat_callback_is_written_and_its_reply_read_with_the_XmlSerializer()
+    {
+        Assert.True(ContractMap.For(typeof(IUntypedCallbacks)).TryGetCallback("Review", out var review));
+        var version = MessageVersion.Soap12WSAddressing10;
+
+        using var request = Message.CreateMessage(version, review!.Action,
+            OperationBody.Request(review, [new XmlOrder { Id = "r1", Item = "lamp", Price = 4m }]));
+        var xml = request.GetReaderAtBodyContents().ReadOuterXml();
+        // An XmlSerializer attribute, not a DataContractSerializer element.
+        Assert.Contains("Id=\"r1\"", xml);
+        Assert.Contains("<Item>lamp</Item>", xml.Replace($" xmlns=\"{IShapes.Ns}\"", ""));
+
+        using var reply = Message.CreateMessage(version, review.ReplyAction,
+            OperationBody.Reply(review, new XmlOrder { Id = "r1-ok", Item = "lamp", Price = 5m }));
+        var order = Assert.IsType<XmlOrder>(OperationBody.ReadResult(reply.GetReaderAtBodyContents(), review));
+        Assert.Equal(("r1-ok", "lamp", 5m), (order.Id, order.Item, order.Price));
+    }
+
+    [Fact]
     public void Out_and_ref_parameters_arrive_in_place_and_go_back_after_the_result()
     {
         var b = 2;

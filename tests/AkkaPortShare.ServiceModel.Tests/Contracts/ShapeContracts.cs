@@ -64,6 +64,10 @@ public interface IUntypedCallback
 
     [OperationContract(IsOneWay = true, Action = IShapes.Ns + "/callback-raw")]
     void Raw(Message message);
+
+    [OperationContract]
+    [XmlSerializerFormat]
+    XmlOrder Review(XmlOrder order);
 }
 
 [MessageContract(WrapperName = "Upload", WrapperNamespace = IShapes.Ns)]
