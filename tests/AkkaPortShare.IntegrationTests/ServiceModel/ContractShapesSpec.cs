@@ -31,6 +31,15 @@ public interface IShapesElsewhere
     [OperationContract(Action = "urn:elsewhere/ping", ReplyAction = "*")] Message Ping(Message request);
 }
 
+/// <summary>A client whose copy of the contract is out of date: its Measure sends text where the service reads bytes.</summary>
+[ServiceContract(Namespace = IShapesService.Ns, Name = "IShapesService")]
+[ServiceKnownType(typeof(Dog))]
+public interface IShapesOutOfDate
+{
+    [OperationContract] long Measure(string data);
+    [OperationContract] Animal Adopt(Animal animal);
+}
+
 [MessageContract(WrapperNamespace = IShapesService.Ns)]
 public sealed class DocumentMessage
 {
@@ -199,6 +208,19 @@ public sealed class ContractShapesSpec(ContractShapesFixture fixture) : IClassFi
         var measured = shapes.Measure(new MemoryStream(new byte[length]));
 
         Assert.Equal(("big.bin", (long)length, (long)length), (receipt.FileName, receipt.Length, measured));
+        ((IClientChannel)shapes).Close();
+    });
+
+    [Fact]
+    public void An_argument_the_service_cannot_read_gets_a_fault_and_the_session_goes_on() => fixture.Host.WithLogsOnFailure(() =>
+    {
+        using var factory = Factory<IShapesOutOfDate>();
+        var shapes = factory.CreateChannel();
+
+        var fault = Assert.Throws<FaultException>(() => shapes.Measure("this is not base64!"));
+
+        Assert.Contains("deserialize", fault.Reason.ToString());
+        Assert.Equal("rex (adopted)", shapes.Adopt(new Dog { Name = "rex" }).Name);
         ((IClientChannel)shapes).Close();
     });
 
