@@ -12,11 +12,17 @@ public static class ServiceOperations
     /// <summary>
     /// An operation call. For a request/reply operation answer the sender with <see cref="OperationResult"/> or
     /// <see cref="OperationFault"/>; one-way operations expect no answer. <paramref name="Callback"/> reaches the
-    /// client's callback contract on the same session (duplex contracts).
+    /// client's callback contract on the same session (duplex contracts). <paramref name="Arguments"/> has one entry
+    /// per parameter of the contract's method; an out parameter's is null, and its value goes back in
+    /// <see cref="OperationResult.Outputs"/>.
     /// </summary>
     public sealed record OperationInvoked(string Operation, object?[] Arguments, IActorRef Callback, string SessionId);
 
-    public sealed record OperationResult(object? ReturnValue);
+    public sealed record OperationResult(object? ReturnValue)
+    {
+        /// <summary>The values of the operation's out and ref parameters, in the order they are declared.</summary>
+        public object?[]? Outputs { get; init; }
+    }
 
     /// <summary>
     /// Answers with a SOAP fault. With <paramref name="Detail"/> of a type named in the operation's

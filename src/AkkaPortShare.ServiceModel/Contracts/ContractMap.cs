@@ -1,41 +1,31 @@
-using System.Runtime.Serialization;
+using System.ServiceModel;
 using System.ServiceModel.Description;
 
 namespace AkkaPortShare.ServiceModel.Contracts;
 
-/// <summary>One message part (a parameter or a return value) and the serializer WCF would use for it.</summary>
-internal sealed record MessagePart(string Name, string Namespace, Type Type)
-{
-    public DataContractSerializer Serializer { get; } = new(Type, Name, Namespace);
-}
-
-internal sealed record FaultMap(Type DetailType, string Action);
-
-/// <summary>An operation as it travels: actions, the wrapper elements of its body, its parts.</summary>
-internal sealed record OperationMap(
-    string Name,
-    string Action,
-    bool IsOneWay,
-    string WrapperName,
-    string WrapperNamespace,
-    IReadOnlyList<MessagePart> Parts,
-    string? ReplyAction,
-    string? ReplyWrapperName,
-    string? ReplyWrapperNamespace,
-    MessagePart? Result,
-    IReadOnlyList<FaultMap> Faults);
+/// <summary>An operation of the contract the worker cannot serve, and why: refused alone, the others are served.</summary>
+internal sealed record UnsupportedOperation(string Name, string Action, bool IsCallback, string Reason);
 
 /// <summary>
 /// The operations of a [ServiceContract] (by request action) and of its callback contract (by name), read from
 /// WCF's own <see cref="ContractDescription"/> so names, namespaces and actions are exactly what the client
-/// sends. Only the default style (document/literal, wrapped, DataContractSerializer) is supported.
+/// sends. An operation of a shape the worker cannot serve is kept aside with the reason (see
+/// <see cref="Unsupported"/>): a call to it gets a fault saying so, never a silently wrong answer.
 /// </summary>
 internal sealed class ContractMap
 {
+    /// <summary>WCF's catch-all action: the operation gets every message no other operation matches.</summary>
+    public const string AnyAction = "*";
+
     private readonly Dictionary<string, OperationMap> _byAction = new(StringComparer.Ordinal);
     private readonly Dictionary<string, OperationMap> _callbacks = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, UnsupportedOperation> _unsupportedByAction = new(StringComparer.Ordinal);
+    private readonly List<UnsupportedOperation> _unsupported = [];
 
     public string ContractName { get; }
+
+    /// <summary>Operations (and callback operations) refused, each with the reason; logged when the endpoint starts.</summary>
+    public IReadOnlyList<UnsupportedOperation> Unsupported => _unsupported;
 
     private ContractMap(string contractName) => ContractName = contractName;
 
@@ -45,42 +35,42 @@ internal sealed class ContractMap
         var map = new ContractMap(description.Name);
         foreach (var operation in description.Operations)
         {
-            var mapped = Map(operation);
             // Operations whose first message goes out belong to the callback contract.
-            if (operation.Messages[0].Direction == MessageDirection.Input) map._byAction[mapped.Action] = mapped;
-            else map._callbacks[mapped.Name] = mapped;
+            var isCallback = operation.Messages[0].Direction == MessageDirection.Output;
+            try
+            {
+                var mapped = OperationMaps.Map(operation, contractType);
+                // Callbacks go out through CallbackCalls, which writes and reads the wrapped shapes only.
+                if (isCallback && (mapped.RequestShape is BodyShape.MessageContract or BodyShape.Untyped
+                                   || mapped.ReplyShape is BodyShape.MessageContract or BodyShape.Untyped
+                                   || mapped.OutputParts.Count > 0))
+                    throw new NotSupportedException(
+                        $"Operation {operation.Name}: a callback operation with a [MessageContract], Message, or out and ref parameters is not supported.");
+                if (isCallback) map._callbacks[mapped.Name] = mapped;
+                else map._byAction[mapped.Action] = mapped;
+            }
+            catch (NotSupportedException e)
+            {
+                var refused = new UnsupportedOperation(operation.Name, operation.Messages[0].Action, isCallback, e.Message);
+                map._unsupported.Add(refused);
+                if (!isCallback) map._unsupportedByAction[refused.Action] = refused;
+            }
         }
         return map;
     }
 
-    public bool TryGetOperation(string action, out OperationMap? operation) => _byAction.TryGetValue(action, out operation);
+    /// <summary>The operation for a request's action; the catch-all ("*") operation, if any, for actions no other has.</summary>
+    public bool TryGetOperation(string action, out OperationMap? operation) =>
+        _byAction.TryGetValue(action, out operation)
+        || (!_unsupportedByAction.ContainsKey(action) && action != AnyAction && _byAction.TryGetValue(AnyAction, out operation));
+
+    /// <summary>True when <paramref name="action"/> is an operation of the contract that the worker refused.</summary>
+    public bool TryGetUnsupported(string action, out UnsupportedOperation? operation)
+    {
+        if (_unsupportedByAction.TryGetValue(action, out operation)) return true;
+        // A refused catch-all stands for every action no served operation has.
+        return !_byAction.ContainsKey(action) && _unsupportedByAction.TryGetValue(AnyAction, out operation);
+    }
 
     public bool TryGetCallback(string name, out OperationMap? operation) => _callbacks.TryGetValue(name, out operation);
-
-    private static OperationMap Map(OperationDescription operation)
-    {
-        var first = operation.Messages[0];
-        if (first.Body.WrapperName is null || first.MessageType is not null)
-            throw new NotSupportedException(
-                $"Operation {operation.Name}: only wrapped data-contract operations are supported, not message contracts.");
-        var second = operation.Messages.Count > 1 ? operation.Messages[1] : null;
-        if (second is { Body.Parts.Count: > 0 })
-            throw new NotSupportedException(
-                $"Operation {operation.Name}: out and ref parameters are not supported; return a data contract instead.");
-        var result = second?.Body.ReturnValue is { Type: var type } r && type != typeof(void)
-            ? new MessagePart(r.Name, r.Namespace, type)
-            : null;
-        return new OperationMap(
-            operation.Name,
-            first.Action,
-            operation.IsOneWay,
-            first.Body.WrapperName,
-            first.Body.WrapperNamespace,
-            first.Body.Parts.Select(p => new MessagePart(p.Name, p.Namespace, p.Type)).ToList(),
-            second?.Action,
-            second?.Body.WrapperName,
-            second?.Body.WrapperNamespace,
-            result,
-            operation.Faults.Select(f => new FaultMap(f.DetailType, f.Action)).ToList());
-    }
 }

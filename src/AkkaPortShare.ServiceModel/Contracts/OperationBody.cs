@@ -9,6 +9,41 @@ namespace AkkaPortShare.ServiceModel.Contracts;
 /// </summary>
 internal static class OperationBody
 {
+    /// <summary>
+    /// The arguments of a request in the operation's shape: one per parameter for wrapped operations, the
+    /// [MessageContract] instance, or the message itself (a buffered copy: the request is disposed after dispatch).
+    /// <paramref name="streamed"/>: a Stream part or body member is left unread for the service (streamed transfer).
+    /// </summary>
+    public static object?[] ReadArguments(Message request, OperationMap operation, bool streamed = false) => operation.RequestShape switch
+    {
+        BodyShape.Untyped => [request.CreateBufferedCopy(int.MaxValue).CreateMessage()],
+        BodyShape.MessageContract => [MessageContractBody.Read(request, operation.RequestContract!, streamed)],
+        BodyShape.XmlWrapped => operation.RequestXml!.Read(request.GetReaderAtBodyContents()),
+        _ => Placed(operation, streamed
+            ? ReadStreamedArguments(request.GetReaderAtBodyContents(), operation)
+            : ReadArguments(request.GetReaderAtBodyContents(), operation.WrapperName, operation.WrapperNamespace, operation.Parts)),
+    };
+
+    /// <summary>With out or ref parameters: the request's parts at their parameters' positions, out ones null.</summary>
+    private static object?[] Placed(OperationMap operation, object?[] parts)
+    {
+        if (operation.Arguments is not var (count, positions)) return parts;
+        var arguments = new object?[count];
+        for (var i = 0; i < parts.Length; i++) arguments[positions[i]] = parts[i];
+        return arguments;
+    }
+
+    /// <summary>The reply message to a request/reply operation's result, in the operation's shape.</summary>
+    /// <param name="outputs">The out and ref parameters' values, in declaration order (missing ones are written null).</param>
+    public static Message ReplyMessage(MessageVersion version, OperationMap operation, object? result, object?[]? outputs = null) =>
+        operation.ReplyShape switch
+    {
+        BodyShape.Untyped => result as Message ?? Message.CreateMessage(version, operation.ReplyAction),
+        BodyShape.MessageContract => MessageContractBody.Write(version, operation.ReplyAction, operation.ReplyContract!, result),
+        _ when result is Stream stream => Message.CreateMessage(version, operation.ReplyAction, StreamReply(operation, stream)),
+        _ => Message.CreateMessage(version, operation.ReplyAction, Reply(operation, result, outputs)),
+    };
+
     public static object?[] ReadArguments(XmlDictionaryReader reader, string wrapperName, string wrapperNamespace,
         IReadOnlyList<MessagePart> parts)
     {
@@ -25,9 +60,30 @@ internal static class OperationBody
             reader.MoveToContent();
             // A part the client left out (null, or a missing optional parameter) keeps its default.
             if (reader.IsStartElement(parts[i].Name, parts[i].Namespace))
-                arguments[i] = parts[i].Serializer.ReadObject(reader, verifyObjectName: false);
+                arguments[i] = ReadPart(reader, parts[i]);
         }
         return arguments;
+    }
+
+    /// <summary>
+    /// One part at its element. A Stream part of a buffered message (WCF writes it as base64 content) is read into
+    /// memory: the message is already whole, within the session's size limit.
+    /// </summary>
+    public static object? ReadPart(XmlDictionaryReader reader, MessagePart part)
+    {
+        if (part.Type != typeof(Stream)) return part.Serializer.ReadObject(reader, verifyObjectName: false);
+        var content = new MemoryStream();
+        if (reader.IsEmptyElement)
+        {
+            reader.Read();
+            return content;
+        }
+        reader.ReadStartElement();
+        new Base64ContentStream(reader).CopyTo(content);
+        reader.MoveToContent();
+        reader.ReadEndElement();
+        content.Position = 0;
+        return content;
     }
 
     /// <summary>
@@ -63,6 +119,7 @@ internal static class OperationBody
     public static object? ReadResult(XmlDictionaryReader reader, OperationMap operation)
     {
         if (operation.Result is null) return null;
+        if (operation.ReplyXml is { } xml) return xml.Read(reader)[0];
         reader.MoveToContent();
         reader.ReadStartElement(operation.ReplyWrapperName!, operation.ReplyWrapperNamespace!);
         reader.MoveToContent();
@@ -71,12 +128,19 @@ internal static class OperationBody
             : null;
     }
 
-    public static BodyWriter Request(OperationMap operation, object?[] arguments) =>
-        new Writer(operation.WrapperName, operation.WrapperNamespace, operation.Parts, arguments);
+    public static BodyWriter Request(OperationMap operation, object?[] arguments) => operation.RequestXml is { } xml
+        ? new XmlWriter(xml, operation.Parts.Select((_, i) => i < arguments.Length ? arguments[i] : null).ToArray())
+        : new Writer(operation.WrapperName, operation.WrapperNamespace, operation.Parts, arguments);
 
-    public static BodyWriter Reply(OperationMap operation, object? result) =>
-        new Writer(operation.ReplyWrapperName!, operation.ReplyWrapperNamespace!,
-            operation.Result is null ? [] : [operation.Result], operation.Result is null ? [] : [result]);
+    public static BodyWriter Reply(OperationMap operation, object? result, object?[]? outputs = null)
+    {
+        if (operation.ReplyXml is { } xml) return new XmlWriter(xml, operation.Result is null ? [] : [result]);
+        // WCF's order: the return value, then the out and ref parameters as declared.
+        IEnumerable<MessagePart> parts = operation.Result is null ? operation.OutputParts : [operation.Result, .. operation.OutputParts];
+        var values = (operation.Result is null ? [] : new[] { result })
+            .Concat(operation.OutputParts.Select((_, i) => outputs is not null && i < outputs.Length ? outputs[i] : null));
+        return new Writer(operation.ReplyWrapperName!, operation.ReplyWrapperNamespace!, parts.ToList(), values.ToArray());
+    }
 
     private sealed class Writer(string name, string ns, IReadOnlyList<MessagePart> parts, object?[] values)
         : BodyWriter(isBuffered: true)
@@ -88,6 +152,11 @@ internal static class OperationBody
                 parts[i].Serializer.WriteObject(writer, i < values.Length ? values[i] : null);
             writer.WriteEndElement();
         }
+    }
+
+    private sealed class XmlWriter(XmlMembers members, object?[] values) : BodyWriter(isBuffered: true)
+    {
+        protected override void OnWriteBodyContents(XmlDictionaryWriter writer) => members.Write(writer, values);
     }
 
     private sealed class StreamWriter(OperationMap operation, Stream result) : BodyWriter(isBuffered: false)

@@ -1,4 +1,3 @@
-using System.Runtime.Serialization;
 using System.ServiceModel.Channels;
 using System.Xml;
 using Akka.Actor;
@@ -23,6 +22,12 @@ internal sealed class OperationDispatcher(
     {
         var action = request.Headers.Action ?? "";
         var messageId = request.Headers.MessageId;
+        if (contract.TryGetUnsupported(action, out var refused))
+        {
+            log.Info("Session {0}: {1} of {2} was refused at start-up; answering a fault", sessionId, refused!.Name, contract.ContractName);
+            metrics.CallNotDispatched(refused.Name);
+            return Reply(messageId is null ? null : SoapReplies.NotSupported(version, refused), messageId);
+        }
         if (!contract.TryGetOperation(action, out var operation))
         {
             log.Info("Session {0}: no operation of {1} has action {2}", sessionId, contract.ContractName, action);
@@ -32,12 +37,13 @@ internal sealed class OperationDispatcher(
         object?[] arguments;
         try
         {
-            arguments = OperationBody.ReadArguments(request.GetReaderAtBodyContents(), operation!.WrapperName,
-                operation.WrapperNamespace, operation.Parts);
+            arguments = OperationBody.ReadArguments(request, operation!);
         }
-        catch (Exception e) when (e is SerializationException or XmlException)
+        catch (Exception e)
         {
-            log.Warning("Session {0}: cannot read the arguments of {1}: {2}", sessionId, operation!.Name, e.Message);
+            // Whatever the serializers throw on this input (SerializationException, XmlException,
+            // InvalidDataContractException, FormatException...): the client gets a fault, the session goes on.
+            log.Warning("Session {0}: cannot read the arguments of {1} ({2}: {3})", sessionId, operation!.Name, e.GetType().Name, e.Message);
             metrics.CallNotDispatched(operation.Name);
             return Reply(operation.IsOneWay ? null : SoapFaults.FromService(version, operation,
                 new OperationFault($"The formatter threw an exception while trying to deserialize the message: {e.Message}")), messageId);

@@ -76,6 +76,9 @@ internal sealed class SoapServiceActor : ReceiveActor
 
     protected override void PreStart()
     {
+        foreach (var refused in _contract.Unsupported)
+            _log.Warning("{0} of {1} is not served ({2}); calls to it get a fault", refused.IsCallback ? "Callback operation " + refused.Name
+                : "Operation " + refused.Name, _contract.ContractName, refused.Reason);
         _implementation = Context.ActorOf(_implementationProps, "implementation");
         // Without reliable sessions (ReliableSession.Enabled off) WS-RM messages are the contract's to answer: unknown actions.
         if (_binding.ReliableEnabled)

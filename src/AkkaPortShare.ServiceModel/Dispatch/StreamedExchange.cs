@@ -26,6 +26,15 @@ internal sealed class StreamedExchange(
         {
             using var request = await encoder.ReadMessageAsync(requestBody, settings.MaxBufferSize, encoder.ContentType).ConfigureAwait(false);
             var action = request.Headers.Action ?? "";
+            if (contract.TryGetUnsupported(action, out var refused))
+            {
+                log.Info("Session {0}: {1} of {2} was refused at start-up; answering a fault", sessionId, refused!.Name, contract.ContractName);
+                metrics.CallNotDispatched(refused.Name);
+                await Drain(requestBody).ConfigureAwait(false);
+                if (request.Headers.MessageId is null) framing.Tell(FramingSession.NoReply.Instance); // one-way
+                else await Reply(SoapReplies.NotSupported(encoder.MessageVersion, refused), request.Headers.MessageId).ConfigureAwait(false);
+                return;
+            }
             if (!contract.TryGetOperation(action, out var operation))
             {
                 log.Info("Session {0}: no operation of {1} has action {2}", sessionId, contract.ContractName, action);
@@ -34,7 +43,22 @@ internal sealed class StreamedExchange(
                 return;
             }
 
-            var arguments = OperationBody.ReadStreamedArguments(request.GetReaderAtBodyContents(), operation!);
+            object?[] arguments;
+            try
+            {
+                arguments = OperationBody.ReadArguments(request, operation!, streamed: true);
+            }
+            catch (Exception e) when (e is not IOException)
+            {
+                // The serializers' failure on this input, not the connection's: the client gets a fault, as when buffered.
+                log.Warning("Session {0}: cannot read the arguments of {1} ({2}: {3})", sessionId, operation!.Name, e.GetType().Name, e.Message);
+                metrics.CallNotDispatched(operation.Name);
+                await Drain(requestBody).ConfigureAwait(false);
+                if (operation.IsOneWay) framing.Tell(FramingSession.NoReply.Instance);
+                else await Reply(SoapFaults.FromService(encoder.MessageVersion, operation, new OperationFault(
+                    $"The formatter threw an exception while trying to deserialize the message: {e.Message}")), request.Headers.MessageId).ConfigureAwait(false);
+                return;
+            }
             var invoked = new OperationInvoked(operation!.Name, arguments, callback, sessionId);
             if (operation.IsOneWay)
             {

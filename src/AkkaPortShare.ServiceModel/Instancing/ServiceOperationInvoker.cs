@@ -38,8 +38,10 @@ internal sealed class ServiceOperationInvoker
             return new ServiceFailure($"The service has no operation {invoked.Operation}.", null);
         try
         {
-            var result = await System.Threading.Tasks.Task.Run(() => CallAsync(instance, operation, invoked.Arguments)).ConfigureAwait(false);
-            return new OperationResult(result);
+            // A copy: Invoke writes the out and ref parameters' values back into the array it is given.
+            var arguments = (object?[])invoked.Arguments.Clone();
+            var result = await System.Threading.Tasks.Task.Run(() => CallAsync(instance, operation, arguments)).ConfigureAwait(false);
+            return new OperationResult(result) { Outputs = Outputs(operation, arguments) };
         }
         catch (Exception e)
         {
@@ -73,6 +75,14 @@ internal sealed class ServiceOperationInvoker
         };
         Unwrapped(() => begin.Invoke(instance, [.. arguments, callback, null]));
         return await done.Task.ConfigureAwait(false);
+    }
+
+    // Out and ref parameters, in declaration order (only synchronous operations have them).
+    private static object?[]? Outputs(Operation operation, object?[] arguments)
+    {
+        if (operation.Sync is not { } sync) return null;
+        var byRef = sync.GetParameters().Where(p => p.ParameterType.IsByRef && p.Position < arguments.Length).ToList();
+        return byRef.Count == 0 ? null : byRef.Select(p => arguments[p.Position]).ToArray();
     }
 
     private static object? Unwrapped(Func<object?> call)
