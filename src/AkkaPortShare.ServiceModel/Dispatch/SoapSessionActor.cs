@@ -134,6 +134,7 @@ internal sealed class SoapSessionActor : ReceiveActor
     protected override void PostStop()
     {
         _metrics.SessionsEnded(reliable: false);
+        _callbacks.FailAll(_sessionId);
         if (_announced) _implementation.Tell(new SessionEnded(_sessionId));
     }
 
