@@ -23,7 +23,6 @@ public interface IAudited
     [OperationContract] int Note(string entry);
     [OperationContract] [FaultContract(typeof(AuditFault))] string Approve(string entry);
     [OperationContract] Task<string> ReviewAsync(string entry);
-    [OperationContract] string SessionOf();
 }
 
 public interface IAuditCallback
