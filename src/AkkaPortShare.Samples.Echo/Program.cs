@@ -14,15 +14,17 @@ using Microsoft.Extensions.Logging.Console;
 //             [--duplex-address ADDRESS]...               the IEchoDuplexService WCF contract (callbacks)
 //             [--stream-address ADDRESS]...               the IStreamService WCF contract (TransferMode.Streamed)
 //             [--calculator-address ADDRESS]...           CalculatorService, a plain WCF service class (ICalculator)
+//             [--review-address ADDRESS]...               ReviewService, a plain WCF duplex service class (IReviewService)
 //             [--router akka.tcp://akkaportshare@127.0.0.1:8809] [--identity NAME] [--config FILE]
 var addresses = Values(args, "--address");
 var wcfAddresses = Values(args, "--wcf-address");
 var duplexAddresses = Values(args, "--duplex-address");
 var streamAddresses = Values(args, "--stream-address");
 var calculatorAddresses = Values(args, "--calculator-address");
+var reviewAddresses = Values(args, "--review-address");
 var reliableEndpoints = Pairs(args, "--wcf-reliable");
 if (addresses.Count + wcfAddresses.Count + reliableEndpoints.Count + duplexAddresses.Count + streamAddresses.Count
-    + calculatorAddresses.Count == 0) addresses.Add("net.tcp://+:8808/echo/");
+    + calculatorAddresses.Count + reviewAddresses.Count == 0) addresses.Add("net.tcp://+:8808/echo/");
 var router = Values(args, "--router").LastOrDefault();
 var config = Values(args, "--config").LastOrDefault();
 var identity = Values(args, "--identity").LastOrDefault() ?? $"echo-worker pid {Environment.ProcessId}";
@@ -45,6 +47,7 @@ builder.Services.AddAkka("akkaportshare-worker", (akka, services) =>
             worker.ServeContract<IEchoDuplexService>(address, Props.Create<WcfEchoDuplexService>());
         foreach (var address in streamAddresses) worker.ServeContract<IStreamService>(address, Props.Create<WcfStreamService>());
         foreach (var address in calculatorAddresses) worker.ServeService<CalculatorService>(address);
+        foreach (var address in reviewAddresses) worker.ServeService<ReviewService>(address);
     });
     if (config is not null) akka.AddHoconFile(config, HoconAddMode.Prepend);
 });
