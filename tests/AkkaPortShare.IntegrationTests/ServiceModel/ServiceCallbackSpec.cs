@@ -112,9 +112,10 @@ public sealed class ServiceCallbackSpec(ServiceCallbackFixture fixture) : IClass
         factory.Close();
     }
 
-    // Hangs end to end (the test does not finish within 150 s, despite 30 s client timeouts), although the same fault
-    // path passes in SoapSessionActorSpec (a WCF-encoded fault reply) and ServiceHostActorSpec (the typed proxy): the
-    // real client's fault reply to a request/reply callback is not yet traced. Skipped rather than left to hang the run.
+    // The fault does get through: tried, the first Submit("secret") returned "refused: classified (Classified)". But
+    // the run then hangs (more than 100 s, past a client OperationTimeout of 8 s), on the next call or, with the
+    // channel aborted instead, somewhere after the test. The service had answered, so the real client seems to be stuck
+    // after its callback threw. Not traced yet; skipped so it cannot hang the run.
     [Fact(Skip = "Hangs end to end; cause not yet found (see the comment)")]
     public void A_typed_fault_the_client_throws_in_a_callback_reaches_the_service_typed_with_its_code()
     {
