@@ -1,3 +1,5 @@
+using System.Runtime.Serialization;
+using System.ServiceModel;
 using System.ServiceModel.Channels;
 using System.Xml;
 using Akka.Actor;
@@ -8,7 +10,10 @@ namespace AkkaPortShare.ServiceModel.Dispatch;
 
 /// <summary>
 /// Calls of the client's callback contract from a service, for plain and reliable sessions alike: the request
-/// message out, and for request/reply callbacks the client's answer back to the actor that asked.
+/// message out, and for request/reply callbacks the client's answer back to the actor that asked. A fault from the
+/// client reaches the caller as WCF raises it: a Status.Failure carrying <c>FaultException&lt;TDetail&gt;</c> when the
+/// detail is one of the callback operation's [FaultContract] types, <see cref="FaultException"/> otherwise, with the
+/// client's reason, code and action.
 /// </summary>
 internal sealed class CallbackCalls(ContractMap contract, MessageVersion version)
 {
@@ -29,7 +34,7 @@ internal sealed class CallbackCalls(ContractMap contract, MessageVersion version
         {
             var id = new UniqueId();
             message.Headers.MessageId = id;
-            message.Headers.ReplyTo = new System.ServiceModel.EndpointAddress(AnonymousAddress);
+            message.Headers.ReplyTo = new EndpointAddress(AnonymousAddress);
             _pending[id] = (caller, operation);
         }
         return message;
@@ -42,7 +47,7 @@ internal sealed class CallbackCalls(ContractMap contract, MessageVersion version
         try
         {
             pending.Caller.Tell(message.IsFault
-                ? new OperationFault(MessageFault.CreateFault(message, int.MaxValue).Reason.ToString())
+                ? new Status.Failure(FaultOf(message, pending.Operation))
                 : new OperationResult(OperationBody.ReadResult(message.GetReaderAtBodyContents(), pending.Operation)));
         }
         catch (Exception e)
@@ -57,5 +62,37 @@ internal sealed class CallbackCalls(ContractMap contract, MessageVersion version
     public void Fail(UniqueId messageId, Exception cause)
     {
         if (_pending.Remove(messageId, out var pending)) pending.Caller.Tell(new Status.Failure(cause));
+    }
+
+    /// <summary>
+    /// The session ended: no answer can come any more, so every caller still waiting hears it now rather than at its
+    /// own timeout (WCF aborts a duplex channel's outstanding requests the same way).
+    /// </summary>
+    public void FailAll(string sessionId)
+    {
+        foreach (var (_, pending) in _pending)
+            pending.Caller.Tell(new Status.Failure(new CommunicationObjectAbortedException(
+                $"The session {sessionId} ended while the callback {pending.Operation.Name} waited for the client's answer.")));
+        _pending.Clear();
+    }
+
+    private static FaultException FaultOf(Message message, OperationMap operation)
+    {
+        var action = message.Headers.Action;
+        var fault = MessageFault.CreateFault(message, int.MaxValue);
+        if (fault.HasDetail)
+        {
+            // WCF's client picks the [FaultContract] whose detail element this is (by action first, as its formatter does).
+            foreach (var declared in operation.Faults.OrderByDescending(f => f.Action == action))
+            {
+                var serializer = new DataContractSerializer(declared.DetailType);
+                using var reader = fault.GetReaderAtDetailContents();
+                if (!serializer.IsStartObject(reader)) continue;
+                var detail = serializer.ReadObject(reader);
+                var typed = typeof(FaultException<>).MakeGenericType(declared.DetailType);
+                return (FaultException)Activator.CreateInstance(typed, detail, fault.Reason, fault.Code, action)!;
+            }
+        }
+        return new FaultException(fault.Reason, fault.Code, action);
     }
 }

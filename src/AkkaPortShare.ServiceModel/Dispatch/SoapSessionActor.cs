@@ -177,6 +177,7 @@ internal sealed class SoapSessionActor : ReceiveActor, IWithTimers
     protected override void PostStop()
     {
         _metrics.SessionsEnded(reliable: false);
+        _callbacks.FailAll(_sessionId);
         if (_announced) _implementation.Tell(new SessionEnded(_sessionId));
     }
 

@@ -19,6 +19,7 @@ internal sealed class ServiceHostActor : ReceiveActor
     private readonly Func<object> _create;
     private readonly ServiceBehavior _behavior;
     private readonly ServiceOperationInvoker _invoker;
+    private readonly CallbackChannels? _callbacks;
     private readonly Dictionary<string, IActorRef> _sessions = new(StringComparer.Ordinal);
     private IActorRef _single = ActorRefs.Nobody;
     private long _nextInstance;
@@ -30,7 +31,8 @@ internal sealed class ServiceHostActor : ReceiveActor
     {
         _create = create;
         _behavior = ServiceBehavior.For(serviceType);
-        _invoker = new ServiceOperationInvoker(contractType, _behavior);
+        _callbacks = CallbackChannels.For(contractType);
+        _invoker = new ServiceOperationInvoker(contractType, _behavior, _callbacks);
 
         switch (_behavior.InstanceMode)
         {
@@ -46,6 +48,7 @@ internal sealed class ServiceHostActor : ReceiveActor
                 Receive<SessionEnded>(ended =>
                 {
                     if (_sessions.Remove(ended.SessionId, out var instance)) Context.Stop(instance);
+                    _callbacks?.End(ended.SessionId);
                 });
                 Receive<Terminated>(t =>
                 {
@@ -55,13 +58,15 @@ internal sealed class ServiceHostActor : ReceiveActor
                 break;
         }
         Receive<SessionStarted>(_ => { });
-        Receive<SessionEnded>(_ => { });
+        Receive<SessionEnded>(ended => _callbacks?.End(ended.SessionId));
     }
 
     protected override void PreStart()
     {
         if (_behavior.InstanceMode == InstanceContextMode.Single) _single = NewInstance(perCall: false);
     }
+
+    protected override void PostStop() => _callbacks?.Dispose();
 
     /// <summary>
     /// An instance actor fails only through a fault of ours (the service's exceptions are answers): it is stopped, and

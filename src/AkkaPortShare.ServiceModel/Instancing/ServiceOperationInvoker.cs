@@ -14,18 +14,21 @@ namespace AkkaPortShare.ServiceModel.Instancing;
 /// </summary>
 internal sealed class ServiceOperationInvoker
 {
-    private sealed record Operation(string Name, bool IsOneWay, MethodInfo? Sync, MethodInfo? Task, MethodInfo? Begin, MethodInfo? End);
+    private sealed record Operation(string Name, string Action, bool IsOneWay, MethodInfo? Sync, MethodInfo? Task, MethodInfo? Begin, MethodInfo? End);
 
     private readonly Dictionary<string, Operation> _operations = new(StringComparer.Ordinal);
     private readonly ServiceBehavior _behavior;
+    private readonly CallbackChannels? _callbacks;
 
-    public ServiceOperationInvoker(Type contractType, ServiceBehavior behavior)
+    /// <param name="callbacks">A duplex contract's callback channels: each call then runs with an OperationContext.</param>
+    public ServiceOperationInvoker(Type contractType, ServiceBehavior behavior, CallbackChannels? callbacks = null)
     {
         _behavior = behavior;
+        _callbacks = callbacks;
         foreach (var o in ContractDescription.GetContract(contractType).Operations)
         {
             if (o.Messages[0].Direction != MessageDirection.Input) continue; // the callback contract's
-            _operations[o.Name] = new Operation(o.Name, o.IsOneWay, o.SyncMethod, o.TaskMethod, o.BeginMethod, o.EndMethod);
+            _operations[o.Name] = new Operation(o.Name, o.Messages[0].Action, o.IsOneWay, o.SyncMethod, o.TaskMethod, o.BeginMethod, o.EndMethod);
         }
     }
 
@@ -40,7 +43,13 @@ internal sealed class ServiceOperationInvoker
         {
             // A copy: Invoke writes the out and ref parameters' values back into the array it is given.
             var arguments = (object?[])invoked.Arguments.Clone();
-            var result = await System.Threading.Tasks.Task.Run(() => CallAsync(instance, operation, arguments)).ConfigureAwait(false);
+            var context = _callbacks?.ContextFor(invoked, operation.Action);
+            var result = await System.Threading.Tasks.Task.Run(async () =>
+            {
+                // OperationContext.Current flows through the operation's awaits (an AsyncLocal), and only there.
+                OperationContext.Current = context;
+                return await CallAsync(instance, operation, arguments).ConfigureAwait(false);
+            }).ConfigureAwait(false);
             return new OperationResult(result) { Outputs = Outputs(operation, arguments) };
         }
         catch (Exception e)

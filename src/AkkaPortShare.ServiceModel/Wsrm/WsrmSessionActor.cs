@@ -110,6 +110,7 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
 
     protected override void PostStop()
     {
+        _callbacks.FailAll(_inputId);
         if (_state.Accepted) _implementation.Tell(new SessionEnded(_inputId));
     }
 

@@ -553,7 +553,11 @@ public sealed partial class SoapSessionActorSpec : Akka.TestKit.Xunit2.TestKit
         fault.Headers.RelatesTo = messageId;
         Receive(session, _client.Encode(fault));
 
-        Assert.Equal("the client said no", (await ExpectMsgAsync<OperationFault>()).Reason);
+        // As WCF raises a fault without a declared detail: FaultException with the client's reason and code.
+        var failure = await ExpectMsgAsync<Status.Failure>();
+        var exception = Assert.IsType<FaultException>(failure.Cause);
+        Assert.Equal("the client said no", exception.Reason.ToString());
+        Assert.Equal("Receiver", exception.Code.Name);
     }
 
     [Fact]

@@ -84,7 +84,7 @@ public sealed class MultipleCounter : Counter;
 /// maps them. The test plays the SOAP layer (OperationInvoked, SessionStarted/Ended), as SoapSessionActor does.
 /// </summary>
 [Collection("Counter statics")]
-public sealed class ServiceHostActorSpec : Akka.TestKit.Xunit2.TestKit
+public sealed partial class ServiceHostActorSpec : Akka.TestKit.Xunit2.TestKit
 {
     public ServiceHostActorSpec() : base("akka.actor.provider = local", "ServiceHostActorSpec")
     {
