@@ -33,6 +33,37 @@ public static class ServiceModelWorkerExtensions
     }
 
     /// <summary>
+    /// Serves the contract a <see cref="ContractActor{TContract}"/> implements with one actor per session, as WCF's
+    /// PerSession instancing (net.tcp's default): each session gets a <typeparamref name="TActor"/> of its own, created
+    /// when the session starts and stopped when it ends. For one actor serving every session, use
+    /// <see cref="ServeContract{TContract}"/> with the actor's Props.
+    /// </summary>
+    /// <param name="props">How to create each session's actor (default: <c>Props.Create&lt;TActor&gt;()</c>, its
+    /// parameterless constructor).</param>
+    /// <param name="binding">This endpoint's binding settings; see <see cref="ServeContract{TContract}"/>.</param>
+    public static WorkerOptions ServeActor<TActor>(this WorkerOptions options, string baseAddress, Props? props = null,
+        string? reliableSessionPath = null, NetTcpEndpointOptions? binding = null) where TActor : ActorBase
+    {
+        var contract = ContractOf(typeof(TActor));
+        if (props is not null && !typeof(TActor).IsAssignableFrom(props.Type))
+            throw new ArgumentException($"props create {props.Type.Name}, not {typeof(TActor).Name}.", nameof(props));
+        binding = Snapshot(binding);
+        return options
+            .CheckSettings(config => CheckSettings(config, reliableSessionPath, baseAddress, binding), reliableSessionPath)
+            .Serve(baseAddress, SoapServiceActor.Props(contract, baseAddress,
+                TypedActors.SessionActors.Props(props ?? Props.Create<TActor>()), reliableSessionPath, binding));
+    }
+
+    // The TContract of the ContractActor<TContract> an actor type derives from.
+    private static Type ContractOf(Type actorType)
+    {
+        for (var type = actorType; type is not null; type = type.BaseType)
+            if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(ContractActor<>))
+                return type.GetGenericArguments()[0];
+        throw new ArgumentException($"{actorType.Name} does not derive from ContractActor<TContract>; serve other actors with ServeContract<TContract>.");
+    }
+
+    /// <summary>
     /// Serves a WCF service class as it is: the class implements its [ServiceContract] and is hosted as its
     /// [ServiceBehavior] says (InstanceContextMode PerSession, the default, PerCall or Single; ConcurrencyMode Single,
     /// the default, Reentrant or Multiple), each instance in an actor of its own. Its operations may be synchronous,

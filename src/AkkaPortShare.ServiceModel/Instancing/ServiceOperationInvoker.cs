@@ -111,7 +111,7 @@ internal sealed class ServiceOperationInvoker
     /// WCF's mapping: a FaultException (typed or not) is the service's own fault, sent as it is; anything else is an
     /// internal error whose text reaches the client only with IncludeExceptionDetailInFaults.
     /// </summary>
-    private object Failure(Exception e)
+    internal object Failure(Exception e)
     {
         if (e is FaultException fault)
         {
