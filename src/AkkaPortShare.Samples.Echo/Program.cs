@@ -18,7 +18,8 @@ using Microsoft.Extensions.Logging.Console;
 //             [--calculator-address ADDRESS]...           CalculatorService, a plain WCF service class (ICalculator)
 //             [--journal-address ADDRESS]...              JournalService's one-way IJournal at ADDRESS, IJournalReader at ADDRESSreader/
 //             [--wcf-endpoint ADDRESS SETTINGS]...        IEchoService with its own binding settings, e.g.
-//                                                         receive-timeout=5s,max-received-message-size=100000,text=soap11
+//                                                         receive-timeout=5s,max-received-message-size=100000,text=soap11,
+//                                                         max-string-content-length=65536 (the other quotas WCF's)
 //             [--shapes-address ADDRESS]...               ShapesService: message contracts, Message, XmlSerializer, known types
 //             [--review-address ADDRESS]...               ReviewService, a plain WCF duplex service class (IReviewService)
 //             [--tally-address ADDRESS]...                TallyActor, a typed contract actor per session (ITallyService)
@@ -81,6 +82,10 @@ static NetTcpEndpointOptions Binding(string settings) => settings.Split(',', Str
     {
         "receive-timeout" => o with { ReceiveTimeout = TimeSpan.FromSeconds(double.Parse(kv[1].TrimEnd('s'), CultureInfo.InvariantCulture)) },
         "max-received-message-size" => o with { MaxReceivedMessageSize = long.Parse(kv[1], CultureInfo.InvariantCulture) },
+        "max-string-content-length" => o with
+        {
+            ReaderQuotas = new System.Xml.XmlDictionaryReaderQuotas { MaxStringContentLength = int.Parse(kv[1], CultureInfo.InvariantCulture) },
+        },
         "text" => o with
         {
             MessageEncoding = EndpointMessageEncoding.Text(kv[1] == "soap11" ? MessageVersion.Soap11WSAddressing10 : MessageVersion.Soap12WSAddressing10),

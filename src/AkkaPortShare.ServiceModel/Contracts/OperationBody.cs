@@ -60,9 +60,24 @@ internal static class OperationBody
             reader.MoveToContent();
             // A part the client left out (null, or a missing optional parameter) keeps its default.
             if (reader.IsStartElement(parts[i].Name, parts[i].Namespace))
-                arguments[i] = ReadPart(reader, parts[i]);
+                arguments[i] = ReadParameter(reader, parts[i]);
         }
         return arguments;
+    }
+
+    // WCF's formatter names the parameter its serializer could not read (a reader quota passed, a bad value).
+    private static object? ReadParameter(XmlDictionaryReader reader, MessagePart part)
+    {
+        try
+        {
+            return ReadPart(reader, part);
+        }
+        catch (Exception e) when (e is System.Runtime.Serialization.SerializationException or FormatException)
+        {
+            throw new System.Runtime.Serialization.SerializationException(
+                $"There was an error while trying to deserialize parameter {part.Namespace}:{part.Name}. The InnerException " +
+                $"message was '{e.Message}'.  Please see InnerException for more details.", e);
+        }
     }
 
     /// <summary>

@@ -45,8 +45,7 @@ internal sealed class OperationDispatcher(
             // InvalidDataContractException, FormatException...): the client gets a fault, the session goes on.
             log.Warning("Session {0}: cannot read the arguments of {1} ({2}: {3})", sessionId, operation!.Name, e.GetType().Name, e.Message);
             metrics.CallNotDispatched(operation.Name);
-            return Reply(operation.IsOneWay ? null : SoapFaults.FromService(version, operation,
-                new OperationFault($"The formatter threw an exception while trying to deserialize the message: {e.Message}")), messageId);
+            return Reply(operation.IsOneWay ? null : SoapFaults.DeserializationFailed(version, e), messageId);
         }
 
         var invoked = new OperationInvoked(operation.Name, arguments, callback, sessionId);

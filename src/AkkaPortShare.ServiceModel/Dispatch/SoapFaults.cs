@@ -34,6 +34,14 @@ internal static class SoapFaults
         return Message.CreateMessage(version, code, fault.Reason, DefaultFaultAction);
     }
 
+    /// <summary>
+    /// A request whose body the service cannot read (a reader quota passed, a value its serializer refuses): WCF's
+    /// formatter fault, Sender / DeserializationFailed, which the client throws as a FaultException with that subcode.
+    /// </summary>
+    public static Message DeserializationFailed(MessageVersion version, Exception cause) =>
+        Message.CreateMessage(version, Sender(new FaultCode("DeserializationFailed", DispatcherNamespace)),
+            $"The formatter threw an exception while trying to deserialize the message: {cause.Message}", DispatcherNamespace + "/fault");
+
     /// <summary>The service failed to answer (timeout, crash): a receiver fault, like WCF's internal service fault.</summary>
     public static Message Internal(MessageVersion version, string reason) =>
         Message.CreateMessage(version, Receiver(new FaultCode("InternalServiceFault", DispatcherNamespace)), reason,

@@ -55,8 +55,7 @@ internal sealed class StreamedExchange(
                 metrics.CallNotDispatched(operation.Name);
                 await Drain(requestBody).ConfigureAwait(false);
                 if (operation.IsOneWay) framing.Tell(FramingSession.NoReply.Instance);
-                else await Reply(SoapFaults.FromService(encoder.MessageVersion, operation, new OperationFault(
-                    $"The formatter threw an exception while trying to deserialize the message: {e.Message}")), request.Headers.MessageId).ConfigureAwait(false);
+                else await Reply(SoapFaults.DeserializationFailed(encoder.MessageVersion, e), request.Headers.MessageId).ConfigureAwait(false);
                 return;
             }
             var invoked = new OperationInvoked(operation!.Name, arguments, callback, sessionId);

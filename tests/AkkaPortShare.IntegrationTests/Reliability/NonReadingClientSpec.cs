@@ -32,8 +32,10 @@ public sealed class NonReadingClientSpec(ITestOutputHelper output)
     {
         using var host = new PortShareHost();
         await host.StartRouterAsync();
+        // The 60 KB requests must be read and echoed (big replies are what piles up), past WCF's default string quota.
+        var quotas = host.WriteConfig("akka-port-share.service-model.max-string-content-length = 65536");
         var worker = await host.StartWorkerAsync("worker",
-            ["--address", host.Address("raw/"), "--wcf-address", host.Address("wcf/")], "raw/", "wcf/");
+            ["--address", host.Address("raw/"), "--wcf-address", host.Address("wcf/"), "--config", quotas], "raw/", "wcf/");
         var path = endpoint == Endpoint.RawFraming ? "raw/" : "wcf/";
         var via = host.Via(path);
 

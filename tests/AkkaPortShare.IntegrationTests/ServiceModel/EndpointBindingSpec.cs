@@ -18,6 +18,7 @@ public sealed class EndpointBindingFixture : IAsyncLifetime
     public Uri Default => new(Host.Via("bind/default/"));
     public Uri Text11 => new(Host.Via("bind/text11/"));
     public Uri Text12 => new(Host.Via("bind/text12/"));
+    public Uri Quotas => new(Host.Via("bind/quotas/"));
 
     public async Task InitializeAsync()
     {
@@ -25,10 +26,12 @@ public sealed class EndpointBindingFixture : IAsyncLifetime
         await Host.StartWorkerAsync("worker-binding",
         [
             "--wcf-endpoint", Host.Address("bind/short/"), "receive-timeout=5s,max-received-message-size=10000",
-            "--wcf-address", Host.Address("bind/default/"),
+            // Default settings but the string quota, raised in C# (ReaderQuotas) for the 20,000-character message.
+            "--wcf-endpoint", Host.Address("bind/default/"), "max-string-content-length=65536",
             "--wcf-endpoint", Host.Address("bind/text11/"), "text=soap11",
             "--wcf-endpoint", Host.Address("bind/text12/"), "text=soap12",
-        ], "bind/short/", "bind/default/", "bind/text11/", "bind/text12/");
+            "--wcf-address", Host.Address("bind/quotas/"), // nothing set anywhere: WCF's reader quotas
+        ], "bind/short/", "bind/default/", "bind/text11/", "bind/text12/", "bind/quotas/");
     }
 
     public Task DisposeAsync()
@@ -101,6 +104,27 @@ public sealed class EndpointBindingSpec(EndpointBindingFixture fixture) : IClass
             var (defaultFactory, defaultEcho) = Open(NetTcp(), fixture.Default);
             Assert.Equal(big, defaultEcho.Echo(big));
             Abort(defaultFactory, defaultEcho);
+        });
+
+    [Fact]
+    public void An_argument_over_WCFs_default_string_quota_gets_WCFs_DeserializationFailed_fault_and_the_session_goes_on() =>
+        fixture.Host.WithLogsOnFailure(() =>
+        {
+            var (factory, echo) = Open(NetTcp(), fixture.Quotas);
+            var atQuota = new string('x', 8192);
+            Assert.Equal(atQuota, echo.Echo(atQuota));
+
+            // WCF's service: its formatter's fault, Sender / DeserializationFailed, naming the parameter and the quota.
+            var fault = Assert.Throws<FaultException>(() => echo.Echo(new string('x', 8193)));
+            Assert.Equal("DeserializationFailed", fault.Code.SubCode?.Name);
+            Assert.Equal("http://schemas.microsoft.com/net/2005/12/windowscommunicationfoundation/dispatcher", fault.Code.SubCode?.Namespace);
+            Assert.True(fault.Code.IsSenderFault);
+            Assert.StartsWith("The formatter threw an exception while trying to deserialize the message: There was an error while trying " +
+                              "to deserialize parameter urn:akkaportshare:samples:text.", fault.Reason.ToString());
+            Assert.Contains("The maximum string content length quota (8192) has been exceeded", fault.Reason.ToString());
+
+            Assert.Equal("still open", echo.Echo("still open"));
+            Abort(factory, echo);
         });
 
     [Theory]

@@ -4,8 +4,8 @@ namespace AkkaPortShare.IntegrationTests.ServiceModel;
 
 /// <summary>
 /// A router and two workers serving the sample's WCF contracts: A at /a/echo/ (and the duplex contract at
-/// /a/duplex/), B at /b/echo/. Both accept messages up to 4 MB, so large-message tests can raise the client's
-/// quota to match.
+/// /a/duplex/), B at /b/echo/. Both accept messages (and strings: WCF's MaxStringContentLength, in HOCON) up to 4 MB,
+/// so large-message tests can raise the client's quota to match.
 /// </summary>
 public sealed class WcfFixture : IAsyncLifetime
 {
@@ -29,6 +29,7 @@ public sealed class WcfFixture : IAsyncLifetime
         var quotas = Host.WriteConfig($$"""
             akka-port-share.worker.max-message-size = {{RaisedQuota}}b
             akka-port-share.service-model.max-reply-size = {{RaisedQuota}}b
+            akka-port-share.service-model.max-string-content-length = {{RaisedQuota}}
             """);
         var streamLimits = Host.WriteConfig("akka-port-share.worker.max-message-size = 300m");
         var streamWorker = Host.StartWorkerAsync("worker-S", ["--stream-address", Host.Address("s/stream/"), "--config", streamLimits],

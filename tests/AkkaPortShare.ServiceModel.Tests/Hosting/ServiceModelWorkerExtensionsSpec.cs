@@ -78,10 +78,23 @@ public sealed class ServiceModelWorkerExtensionsSpec
     public void Receive_timeout_and_reader_quotas_are_service_model_settings_read_with_their_defaults()
     {
         Assert.Empty(Problems("akka-port-share.service-model { receive-timeout = 5s, max-string-content-length = 8192, max-depth = 32 }"));
-        var settings = ServiceModelSettings.Create(ConfigurationFactory.ParseString("akka-port-share.service-model.max-depth = 32"));
+        var settings = ServiceModelSettings.Create(ConfigurationFactory.ParseString("akka-port-share.service-model.max-string-content-length = 0"));
         Assert.Equal(TimeSpan.FromMinutes(10), settings.ReceiveTimeout); // WCF's default, from reference.conf
         Assert.Equal(32, settings.ReaderQuotas.MaxDepth);
         Assert.Equal(int.MaxValue, settings.ReaderQuotas.MaxStringContentLength); // 0: bounded by the message size only
+    }
+
+    [Fact]
+    public void Reader_quotas_default_to_WCFs_when_HOCON_sets_none()
+    {
+        var quotas = ServiceModelSettings.Create(ConfigurationFactory.Empty).ReaderQuotas;
+
+        // XmlDictionaryReaderQuotas' own defaults are the ones NetTcpBinding's encoder starts with: 32, 8192, 16384, 4096, 16384.
+        var wcf = new System.Xml.XmlDictionaryReaderQuotas();
+        Assert.Equal((32, 8192, 16384, 4096, 16384), (quotas.MaxDepth, quotas.MaxStringContentLength, quotas.MaxArrayLength,
+            quotas.MaxBytesPerRead, quotas.MaxNameTableCharCount));
+        Assert.Equal((wcf.MaxDepth, wcf.MaxStringContentLength, wcf.MaxArrayLength, wcf.MaxBytesPerRead, wcf.MaxNameTableCharCount),
+            (quotas.MaxDepth, quotas.MaxStringContentLength, quotas.MaxArrayLength, quotas.MaxBytesPerRead, quotas.MaxNameTableCharCount));
     }
 
     [Fact]
