@@ -96,6 +96,21 @@ public sealed class ContractActorSpec(ContractActorFixture fixture) : IClassFixt
         factory.Close();
     }
 
+    [Fact]
+    public void A_reliable_session_keeps_one_actor_for_the_whole_session()
+    {
+        var client = new TallyClient(limit: 100);
+        var factory = Factory(client, reliable: true);
+        var tally = factory.CreateChannel();
+
+        Assert.Equal(1, tally.Add(1));
+        Assert.Equal(3, tally.Add(2));
+        Assert.Equal(3, tally.Total());
+        Assert.Equal([1, 3], client.Changes.ToArray()); // one-way callbacks on the service's own sequence
+        ((IClientChannel)tally).Close();
+        factory.Close();
+    }
+
     [Theory]
     [InlineData(false)]
     // WsrmSessionActor.OnDeliver takes the session's next message only once the current call is answered, so the
