@@ -7,20 +7,46 @@ namespace AkkaPortShare.ServiceModel.Instancing;
 
 /// <summary>
 /// One instance of a service class (WCF's InstanceContext): it owns the object, calls its operations, and disposes
-/// it when it stops. With ConcurrencyMode Single (WCF's default) or Reentrant it takes one call at a time, so the
-/// mailbox is the instance's lock: calls that come meanwhile wait in the stash, at most as many as the sessions'
-/// max-concurrent-calls-per-session let in. With Multiple every call runs as it comes.
+/// it when it stops. With ConcurrencyMode Single (WCF's default) or Reentrant a call holds the instance while it runs,
+/// so the mailbox is the instance's lock: calls that come meanwhile wait in the stash, at most as many as the
+/// sessions' max-concurrent-calls-per-session let in. Reentrant: a call waiting on a request/reply callback lets the
+/// instance go (the next call runs) and takes it back, ahead of waiting calls, when the callback has answered
+/// (<see cref="ServiceCallScope"/>). Multiple: every call runs as it comes.
+/// An exception that is not a FaultException ends the instance (WCF aborts its InstanceContext, unless it is the
+/// service's Single one) and, for a one-way call, the session (<see cref="AbortSession"/>).
 /// </summary>
 internal sealed class ServiceInstanceActor : ReceiveActor, IWithStash
 {
-    private sealed record CallDone(IActorRef ReplyTo, object Answer);
+    private sealed record CallDone(IActorRef ReplyTo, IActorRef Session, string SessionId, object Answer);
+
+    /// <summary>Reentrant: the running call waits on a callback; the instance may take another call.</summary>
+    internal sealed class CalloutStarted
+    {
+        public static readonly CalloutStarted Instance = new();
+        private CalloutStarted() { }
+    }
+
+    /// <summary>Reentrant: the callback answered; the call asks for the instance back (answered with <see cref="Resumed"/>).</summary>
+    internal sealed class CalloutEnded
+    {
+        public static readonly CalloutEnded Instance = new();
+        private CalloutEnded() { }
+    }
+
+    internal sealed class Resumed
+    {
+        public static readonly Resumed Instance = new();
+        private Resumed() { }
+    }
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Func<object> _create;
     private readonly ServiceOperationInvoker _invoker;
     private readonly ServiceBehavior _behavior;
     private readonly bool _perCall;
+    private readonly Queue<IActorRef> _resuming = new(); // calls whose callback answered, waiting for the instance
     private object? _instance;
+    private bool _held; // a call holds the instance (Single and Reentrant)
 
     public IStash Stash { get; set; } = null!;
 
@@ -33,25 +59,18 @@ internal sealed class ServiceInstanceActor : ReceiveActor, IWithStash
         _invoker = invoker;
         _behavior = behavior;
         _perCall = perCall;
-        Ready();
-    }
 
-    private void Ready()
-    {
-        Receive<OperationInvoked>(Invoke);
-        Receive<CallDone>(Answer);
-    }
-
-    /// <summary>Single and Reentrant concurrency: a call is running; the next ones wait their turn.</summary>
-    private void Busy()
-    {
-        Receive<OperationInvoked>(_ => Stash.Stash());
-        Receive<CallDone>(done =>
+        Receive<OperationInvoked>(invoked =>
         {
-            Answer(done);
-            if (_perCall) return;
-            Stash.UnstashAll();
-            Become(Ready);
+            if (_held) Stash.Stash();
+            else Invoke(invoked);
+        });
+        Receive<CallDone>(Answer);
+        Receive<CalloutStarted>(_ => Release());
+        Receive<CalloutEnded>(_ =>
+        {
+            if (_held) _resuming.Enqueue(Sender);
+            else Resume(Sender);
         });
     }
 
@@ -60,18 +79,46 @@ internal sealed class ServiceInstanceActor : ReceiveActor, IWithStash
         // WCF creates the instance with the first call, not with the session: a session without calls costs nothing.
         _instance ??= _create();
         var replyTo = _invoker.IsOneWay(invoked.Operation) ? ActorRefs.Nobody : Sender;
-        _invoker.InvokeAsync(_instance, invoked).PipeTo(Self, success: answer => new CallDone(replyTo, answer));
-        if (_behavior.Concurrency != ConcurrencyMode.Multiple || _perCall) Become(Busy);
+        var session = invoked.Callback;
+        var sessionId = invoked.SessionId;
+        _invoker.InvokeAsync(_instance, invoked, Self)
+            .PipeTo(Self, success: answer => new CallDone(replyTo, session, sessionId, answer));
+        // A per-call instance takes one call only, whatever its concurrency.
+        if (_behavior.Concurrency != ConcurrencyMode.Multiple || _perCall) _held = true;
     }
 
     private void Answer(CallDone done)
     {
-        if (done.ReplyTo.IsNobody())
+        var failure = done.Answer as ServiceFailure;
+        if (!done.ReplyTo.IsNobody()) done.ReplyTo.Tell(failure is null ? done.Answer : new Status.Failure(failure));
+        else if (failure is not null)
         {
-            if (done.Answer is ServiceFailure failure) _log.Warning("One-way operation failed: {0}", failure.InnerException?.Message ?? failure.Message);
+            _log.Warning("One-way operation failed: {0}; aborting its session, as WCF does", failure.InnerException?.Message ?? failure.Message);
+            done.Session.Tell(new AbortSession(done.SessionId, $"a one-way operation threw {failure.InnerException?.GetType().Name}"));
         }
-        else done.ReplyTo.Tell(done.Answer is ServiceFailure f ? new Status.Failure(f) : done.Answer);
-        if (_perCall) Context.Stop(Self);
+
+        if (_perCall || (failure is not null && _behavior.InstanceMode != InstanceContextMode.Single))
+        {
+            // WCF aborts the InstanceContext after an unhandled exception (a FaultException is handled); the session
+            // it served is closed too, so nothing waits for this instance.
+            Context.Stop(Self);
+            return;
+        }
+        if (_behavior.Concurrency != ConcurrencyMode.Multiple) Release();
+    }
+
+    // The instance is free: a call whose callback answered goes on first, then the next new call.
+    private void Release()
+    {
+        _held = false;
+        if (_resuming.TryDequeue(out var resuming)) Resume(resuming);
+        else if (Stash.NonEmpty) Stash.Unstash();
+    }
+
+    private void Resume(IActorRef call)
+    {
+        if (_behavior.Concurrency != ConcurrencyMode.Multiple && !_perCall) _held = true;
+        call.Tell(Resumed.Instance);
     }
 
     protected override void PostStop()
