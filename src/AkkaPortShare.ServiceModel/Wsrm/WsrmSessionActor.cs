@@ -31,7 +31,7 @@ namespace AkkaPortShare.ServiceModel.Wsrm;
 /// </remarks>
 internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedStash
 {
-    private sealed record ReplyReady(Message? Reply) : INoSerializationVerificationNeeded;
+    private sealed record ReplyReady(Message? Reply, bool Terminating = false) : INoSerializationVerificationNeeded;
     private sealed record AcknowledgeNow;
 
     // What a ReportAcknowledgement is for (its Purpose): the reported acknowledgement answers the client's request.
@@ -64,6 +64,8 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
     private readonly IActorRef _implementation;
     private readonly ReliableSessionSettings _settings;
     private readonly OperationDispatcher _dispatcher;
+    private readonly Dispatch.SessionRules _rules;
+    private bool _endedForService; // an IsTerminating operation answered: SessionEnded is told already
     private readonly CallbackCalls _callbacks;
     private readonly EndpointMetrics _metrics;
     private readonly WsrmSessionMessages _messages;
@@ -90,6 +92,7 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
         _settings = settings;
         _dispatcher = new OperationDispatcher(contract, implementation, serviceSettings, messageVersion, inputId, _log, metrics);
         _callbacks = new CallbackCalls(contract, messageVersion);
+        _rules = new Dispatch.SessionRules(contract, messageVersion);
         _messages = new WsrmSessionMessages(version, messageVersion, inputId, outputId, settings.MaxMessageNumber);
         AwaitingAcceptance();
     }
@@ -111,7 +114,7 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
     protected override void PostStop()
     {
         _callbacks.FailAll(_inputId);
-        if (_state.Accepted) _implementation.Tell(new SessionEnded(_inputId));
+        if (_state.Accepted && !_endedForService) _implementation.Tell(new SessionEnded(_inputId));
     }
 
     // ---------------------------------------------------------------- behaviours
@@ -232,6 +235,21 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
             }
             else if (r.Reply is not null) SendReliably(r.Reply);
             _core.Tell(RequestNext.Instance);
+            // WCF's session rules (Dispatch.SessionRules): the service is done with the session once its terminating
+            // operation has answered; the client then closes the reliable session.
+            if (r.Terminating && !_endedForService)
+            {
+                _endedForService = true;
+                _callbacks.FailAll(_inputId);
+                _implementation.Tell(new SessionEnded(_inputId));
+            }
+        });
+        // A one-way call threw (not a FaultException): WCF aborts the session channel; the client's later messages
+        // find no sequence.
+        Receive<Instancing.AbortSession>(a =>
+        {
+            _log.Info("Reliable session {0}: aborted ({1})", _inputId, a.Reason);
+            Context.Stop(Self);
         });
         Receive<InvokeCallback>(callback =>
         {
@@ -332,7 +350,12 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
         }
         // One call at a time: the next message is taken when this one is answered, so the receive window is
         // what buffers a busy service (and BufferRemaining tells the client to slow down).
-        _dispatcher.DispatchAsync(message, Self).PipeTo(Self, success: reply => new ReplyReady(reply));
+        if (!_rules.Admit(message, out var terminating, out var refusal))
+        {
+            Self.Tell(new ReplyReady(refusal));
+            return;
+        }
+        _dispatcher.DispatchAsync(message, Self).PipeTo(Self, success: reply => new ReplyReady(reply, terminating));
     }
 
     private void SendReliably(Message message)
