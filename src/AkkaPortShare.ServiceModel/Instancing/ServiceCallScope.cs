@@ -10,7 +10,8 @@ namespace AkkaPortShare.ServiceModel.Instancing;
 /// while the call holds the instance: WCF's ServiceChannel.PrepareCall); Reentrant lets the instance take other calls
 /// while the callback waits, and takes it back before the call goes on (WCF's ConcurrencyBehavior callout).
 /// </summary>
-internal sealed class ServiceCallScope(IActorRef instance, string sessionId, ConcurrencyMode concurrency)
+/// <param name="instanceStopped">Cancelled when the instance's actor stops: a callout then has nothing to resume.</param>
+internal sealed class ServiceCallScope(IActorRef instance, string sessionId, ConcurrencyMode concurrency, CancellationToken instanceStopped)
 {
     /// <summary>WCF's SFxCallbackRequestReplyInOrder1, for a service.</summary>
     public const string RequestReplyInOrderMessage =
@@ -49,7 +50,15 @@ internal sealed class ServiceCallScope(IActorRef instance, string sessionId, Con
         }
         finally
         {
-            await instance.Ask<ServiceInstanceActor.Resumed>(ServiceInstanceActor.CalloutEnded.Instance, timeout).ConfigureAwait(false);
+            try
+            {
+                await instance.Ask<ServiceInstanceActor.Resumed>(ServiceInstanceActor.CalloutEnded.Instance, timeout, instanceStopped)
+                    .ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (instanceStopped.IsCancellationRequested)
+            {
+                // The instance ended (its session did): the call goes on to its end with whatever the callout gave.
+            }
         }
     }
 }

@@ -45,6 +45,7 @@ internal sealed class ServiceInstanceActor : ReceiveActor, IWithStash
     private readonly ServiceBehavior _behavior;
     private readonly bool _perCall;
     private readonly Queue<IActorRef> _resuming = new(); // calls whose callback answered, waiting for the instance
+    private readonly CancellationTokenSource _stopped = new(); // ends the callouts' waits for this instance
     private object? _instance;
     private bool _held; // a call holds the instance (Single and Reentrant)
 
@@ -81,7 +82,7 @@ internal sealed class ServiceInstanceActor : ReceiveActor, IWithStash
         var replyTo = _invoker.IsOneWay(invoked.Operation) ? ActorRefs.Nobody : Sender;
         var session = invoked.Callback;
         var sessionId = invoked.SessionId;
-        _invoker.InvokeAsync(_instance, invoked, Self)
+        _invoker.InvokeAsync(_instance, invoked, Self, _stopped.Token)
             .PipeTo(Self, success: answer => new CallDone(replyTo, session, sessionId, answer));
         // A per-call instance takes one call only, whatever its concurrency.
         if (_behavior.Concurrency != ConcurrencyMode.Multiple || _perCall) _held = true;
@@ -123,6 +124,7 @@ internal sealed class ServiceInstanceActor : ReceiveActor, IWithStash
 
     protected override void PostStop()
     {
+        _stopped.Cancel();
         if (_instance is not IDisposable disposable) return;
         try
         {

@@ -36,7 +36,9 @@ internal sealed class ServiceOperationInvoker
 
     /// <summary>Runs the operation; never throws (a failure is the answer).</summary>
     /// <param name="instanceActor">The instance's actor: callbacks made by the call reach it (see ServiceCallScope).</param>
-    public async Task<object> InvokeAsync(object instance, OperationInvoked invoked, Akka.Actor.IActorRef instanceActor)
+    /// <param name="instanceStopped">Cancelled when that actor stops.</param>
+    public async Task<object> InvokeAsync(object instance, OperationInvoked invoked, Akka.Actor.IActorRef instanceActor,
+        CancellationToken instanceStopped = default)
     {
         if (!_operations.TryGetValue(invoked.Operation, out var operation))
             return new ServiceFailure($"The service has no operation {invoked.Operation}.", null);
@@ -49,7 +51,7 @@ internal sealed class ServiceOperationInvoker
             {
                 // OperationContext.Current flows through the operation's awaits (an AsyncLocal), and only there.
                 OperationContext.Current = context;
-                ServiceCallScope.Current = new ServiceCallScope(instanceActor, invoked.SessionId, _behavior.Concurrency);
+                ServiceCallScope.Current = new ServiceCallScope(instanceActor, invoked.SessionId, _behavior.Concurrency, instanceStopped);
                 return await CallAsync(instance, operation, arguments).ConfigureAwait(false);
             }).ConfigureAwait(false);
             return new OperationResult(result) { Outputs = Outputs(operation, arguments) };
