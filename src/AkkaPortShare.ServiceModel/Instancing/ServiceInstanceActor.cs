@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.ServiceModel;
 using Akka.Actor;
 using Akka.Event;
@@ -18,6 +19,11 @@ namespace AkkaPortShare.ServiceModel.Instancing;
 internal sealed class ServiceInstanceActor : ReceiveActor, IWithStash
 {
     private sealed record CallDone(IActorRef ReplyTo, IActorRef Session, string SessionId, object Answer);
+
+    /// <param name="Instance">The service object, made with the first call.</param>
+    /// <param name="Held">A call holds the instance (Single and Reentrant).</param>
+    /// <param name="Resuming">Calls whose callback answered, waiting for the instance ahead of new calls.</param>
+    private sealed record State(object? Instance, bool Held, ImmutableQueue<IActorRef> Resuming);
 
     /// <summary>Reentrant: the running call waits on a callback; the instance may take another call.</summary>
     internal sealed class CalloutStarted
@@ -44,10 +50,8 @@ internal sealed class ServiceInstanceActor : ReceiveActor, IWithStash
     private readonly ServiceOperationInvoker _invoker;
     private readonly ServiceBehavior _behavior;
     private readonly bool _perCall;
-    private readonly Queue<IActorRef> _resuming = new(); // calls whose callback answered, waiting for the instance
     private readonly CancellationTokenSource _stopped = new(); // ends the callouts' waits for this instance
-    private object? _instance;
-    private bool _held; // a call holds the instance (Single and Reentrant)
+    private State _state = new(null, false, ImmutableQueue<IActorRef>.Empty);
 
     public IStash Stash { get; set; } = null!;
 
@@ -63,14 +67,14 @@ internal sealed class ServiceInstanceActor : ReceiveActor, IWithStash
 
         Receive<OperationInvoked>(invoked =>
         {
-            if (_held) Stash.Stash();
+            if (_state.Held) Stash.Stash();
             else Invoke(invoked);
         });
         Receive<CallDone>(Answer);
         Receive<CalloutStarted>(_ => Release());
         Receive<CalloutEnded>(_ =>
         {
-            if (_held) _resuming.Enqueue(Sender);
+            if (_state.Held) _state = _state with { Resuming = _state.Resuming.Enqueue(Sender) };
             else Resume(Sender);
         });
     }
@@ -78,14 +82,15 @@ internal sealed class ServiceInstanceActor : ReceiveActor, IWithStash
     private void Invoke(OperationInvoked invoked)
     {
         // WCF creates the instance with the first call, not with the session: a session without calls costs nothing.
-        _instance ??= _create();
+        var instance = _state.Instance ?? _create();
+        _state = _state with { Instance = instance };
         var replyTo = _invoker.IsOneWay(invoked.Operation) ? ActorRefs.Nobody : Sender;
         var session = invoked.Callback;
         var sessionId = invoked.SessionId;
-        _invoker.InvokeAsync(_instance, invoked, Self, _stopped.Token)
+        _invoker.InvokeAsync(instance, invoked, Self, _stopped.Token)
             .PipeTo(Self, success: answer => new CallDone(replyTo, session, sessionId, answer));
         // A per-call instance takes one call only, whatever its concurrency.
-        if (_behavior.Concurrency != ConcurrencyMode.Multiple || _perCall) _held = true;
+        if (_behavior.Concurrency != ConcurrencyMode.Multiple || _perCall) _state = _state with { Held = true };
     }
 
     private void Answer(CallDone done)
@@ -111,21 +116,25 @@ internal sealed class ServiceInstanceActor : ReceiveActor, IWithStash
     // The instance is free: a call whose callback answered goes on first, then the next new call.
     private void Release()
     {
-        _held = false;
-        if (_resuming.TryDequeue(out var resuming)) Resume(resuming);
+        _state = _state with { Held = false };
+        if (!_state.Resuming.IsEmpty)
+        {
+            _state = _state with { Resuming = _state.Resuming.Dequeue(out var resuming) };
+            Resume(resuming);
+        }
         else if (Stash.NonEmpty) Stash.Unstash();
     }
 
     private void Resume(IActorRef call)
     {
-        if (_behavior.Concurrency != ConcurrencyMode.Multiple && !_perCall) _held = true;
+        if (_behavior.Concurrency != ConcurrencyMode.Multiple && !_perCall) _state = _state with { Held = true };
         call.Tell(Resumed.Instance);
     }
 
     protected override void PostStop()
     {
         _stopped.Cancel();
-        if (_instance is not IDisposable disposable) return;
+        if (_state.Instance is not IDisposable disposable) return;
         try
         {
             disposable.Dispose();

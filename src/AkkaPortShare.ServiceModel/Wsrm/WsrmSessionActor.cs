@@ -33,6 +33,7 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
 {
     private sealed record ReplyReady(Message? Reply, bool Terminating = false) : INoSerializationVerificationNeeded;
     private sealed record AcknowledgeNow;
+    private sealed record CloseAfterFault;
 
     // What a ReportAcknowledgement is for (its Purpose): the reported acknowledgement answers the client's request.
     private sealed record AnswerCloseSequence(UniqueId? RelatesTo);
@@ -54,8 +55,12 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
     /// <param name="ClosedAck">1.1: the final acknowledgement that answered it; a message outside it is SequenceClosed.</param>
     /// <param name="ReportsAwaited">ReportAcknowledgement asked and not answered: standalone acks are held meanwhile.</param>
     /// <param name="ClientTerminated">The client has terminated its sequence (and was answered).</param>
+    /// <param name="EndedForService">An IsTerminating operation answered: the implementation got SessionEnded already.</param>
     private sealed record State(IActorRef Connection, bool Accepted, string? EndpointAddress, long LastNumberSent,
-        AckPacket? LastInputAck, long? ClosedAt, AckPacket? ClosedAck, int ReportsAwaited, bool ClientTerminated);
+        AckPacket? LastInputAck, long? ClosedAt, AckPacket? ClosedAck, int ReportsAwaited, bool ClientTerminated,
+        bool EndedForService = false);
+
+    private static readonly TimeSpan CloseAfterFaultTimeout = TimeSpan.FromSeconds(10);
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly string _inputId;
@@ -65,7 +70,6 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
     private readonly ReliableSessionSettings _settings;
     private readonly OperationDispatcher _dispatcher;
     private readonly Dispatch.SessionRules _rules;
-    private bool _endedForService; // an IsTerminating operation answered: SessionEnded is told already
     private readonly CallbackCalls _callbacks;
     private readonly EndpointMetrics _metrics;
     private readonly WsrmSessionMessages _messages;
@@ -114,7 +118,7 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
     protected override void PostStop()
     {
         _callbacks.FailAll(_inputId);
-        if (_state.Accepted && !_endedForService) _implementation.Tell(new SessionEnded(_inputId));
+        if (_state.Accepted && !_state.EndedForService) _implementation.Tell(new SessionEnded(_inputId));
     }
 
     // ---------------------------------------------------------------- behaviours
@@ -233,16 +237,29 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
                 _log.Warning("Reliable session {0} is input only (no Offer): a reply to {1} is dropped", _inputId, r.Reply.Headers.Action);
                 r.Reply.Close();
             }
-            else if (r.Reply is not null) SendReliably(r.Reply);
+            else if (r.Reply is not null)
+            {
+                var reply = r.Reply;
+                // WCF closes the session after an internal-error fault (the client faults and aborts its own side),
+                // and aborts it if that close has not finished within CloseAfterFaultTimeout (10 s, WCF's constant).
+                if (Dispatch.SessionRules.IsUnhandled(ref reply))
+                    Context.System.Scheduler.ScheduleTellOnce(CloseAfterFaultTimeout, Self, new CloseAfterFault(), Self);
+                SendReliably(reply);
+            }
             _core.Tell(RequestNext.Instance);
             // WCF's session rules (Dispatch.SessionRules): the service is done with the session once its terminating
             // operation has answered; the client then closes the reliable session.
-            if (r.Terminating && !_endedForService)
+            if (r.Terminating && !_state.EndedForService)
             {
-                _endedForService = true;
+                _state = _state with { EndedForService = true };
                 _callbacks.FailAll(_inputId);
                 _implementation.Tell(new SessionEnded(_inputId));
             }
+        });
+        Receive<CloseAfterFault>(_ =>
+        {
+            _log.Info("Reliable session {0}: ended after an internal-error fault, as WCF ends a session after an unhandled exception", _inputId);
+            Context.Stop(Self);
         });
         // A one-way call threw (not a FaultException): WCF aborts the session channel; the client's later messages
         // find no sequence.
