@@ -261,12 +261,13 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
             _log.Info("Reliable session {0}: ended after an internal-error fault, as WCF ends a session after an unhandled exception", _inputId);
             Context.Stop(Self);
         });
-        // A one-way call threw (not a FaultException): WCF aborts the session channel; the client's later messages
-        // find no sequence.
+        // A one-way call threw (not a FaultException): WCF aborts the session channel, and its client learns of it
+        // only when it next hears from the service (UnknownSequence), its calls in flight waiting out their timeouts.
+        // Here the client is told at once (SequenceTerminated), so those calls fail now with a CommunicationException.
         Receive<Instancing.AbortSession>(a =>
         {
             _log.Info("Reliable session {0}: aborted ({1})", _inputId, a.Reason);
-            Context.Stop(Self);
+            Self.Tell(new SessionFaulted(FaultKind.SequenceTerminated, $"The service aborted the session: {a.Reason}.", _inputId));
         });
         Receive<InvokeCallback>(callback =>
         {

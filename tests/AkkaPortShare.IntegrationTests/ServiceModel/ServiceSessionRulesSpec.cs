@@ -121,11 +121,13 @@ public sealed class ServiceSessionRulesSpec(ServiceSessionRulesFixture fixture) 
         }
     }
 
-    [Fact]
-    public async Task A_terminating_operation_ends_the_session_and_its_instance()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_terminating_operation_ends_the_session_and_its_instance(bool reliable)
     {
         var disposedBefore = InstancesDisposed();
-        var (factory, checkout) = Open();
+        var (factory, checkout) = Open(reliable: reliable);
 
         checkout.Start("ann");
         checkout.Add(5);
@@ -137,11 +139,13 @@ public sealed class ServiceSessionRulesSpec(ServiceSessionRulesFixture fixture) 
         factory.Close();
     }
 
-    [Fact]
-    public void The_service_answers_a_non_initiating_first_call_and_refuses_calls_after_a_terminating_one()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void The_service_answers_a_non_initiating_first_call_and_refuses_calls_after_a_terminating_one(bool reliable)
     {
         // WCF's rules are declared on the service's contract; this client does not know them, as a raw client would not.
-        using var factory = new ChannelFactory<ICheckoutWithoutRules>(Binding(), new EndpointAddress(fixture.Checkout));
+        using var factory = new ChannelFactory<ICheckoutWithoutRules>(Binding(reliable), new EndpointAddress(fixture.Checkout));
         var careless = factory.CreateChannel();
 
         // WCF's server dispatches a non-initiating operation that comes first (only WCF's client refuses to send it).
@@ -187,11 +191,13 @@ public sealed class ServiceSessionRulesSpec(ServiceSessionRulesFixture fixture) 
         factory.Close();
     }
 
-    [Fact]
-    public async Task A_one_way_operation_that_throws_aborts_the_session()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_one_way_operation_that_throws_aborts_the_session(bool reliable)
     {
         var disposedBefore = InstancesDisposed();
-        var (factory, checkout) = Open();
+        var (factory, checkout) = Open(reliable: reliable);
         checkout.Start("dee");
 
         checkout.CrashOneWay(); // returns at once: a one-way call has no reply to carry the failure
