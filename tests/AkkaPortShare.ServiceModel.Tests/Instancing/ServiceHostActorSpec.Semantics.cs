@@ -139,3 +139,77 @@ public sealed partial class ServiceHostActorSpec
         Assert.Equal("approved", Assert.IsType<OperationResult>(await approve).ReturnValue);
     }
 }
+
+[ServiceContract(Namespace = "urn:akkaportshare:tests", CallbackContract = typeof(IQueueingCallback))]
+public interface IQueueing
+{
+    [OperationContract] string Wait();
+    [OperationContract] string Block();
+    [OperationContract] string Next();
+}
+
+public interface IQueueingCallback
+{
+    [OperationContract] string Ask();
+}
+
+/// <summary>A Reentrant service whose calls note the order they ran in.</summary>
+#pragma warning disable CS0612 // obsolete in the client packages, yet what WCF services declare
+[ServiceBehavior(ConcurrencyMode = ConcurrencyMode.Reentrant)]
+#pragma warning restore CS0612
+public sealed class QueueingService : IQueueing
+{
+    public static SemaphoreSlim Gate = new(0);
+    public static System.Collections.Concurrent.ConcurrentQueue<string> Order = new();
+
+    public string Wait()
+    {
+        var answer = OperationContext.Current.GetCallbackChannel<IQueueingCallback>().Ask();
+        Order.Enqueue("wait resumed");
+        return answer;
+    }
+
+    public string Block()
+    {
+        Order.Enqueue("block");
+        Gate.Wait(TimeSpan.FromSeconds(10));
+        Order.Enqueue("block done");
+        return "blocked";
+    }
+
+    public string Next()
+    {
+        Order.Enqueue("next");
+        return "next";
+    }
+}
+
+public sealed partial class ServiceHostActorSpec
+{
+    [Fact]
+    public async Task Reentrant_resumes_a_call_whose_callback_answered_before_calls_that_wait_to_start()
+    {
+        QueueingService.Gate = new SemaphoreSlim(0);
+        QueueingService.Order = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var host = Sys.ActorOf(ServiceHostActor.Props(typeof(QueueingService), typeof(IQueueing), () => new QueueingService()));
+        var session = CreateTestProbe();
+        Task<object> Call(string operation) => host.Ask<object>(new OperationInvoked(operation, [], session.Ref, "q-1"), TimeSpan.FromSeconds(10));
+
+        var wait = Call("Wait");
+        await session.ExpectMsgAsync<InvokeCallback>(); // Wait let the instance go
+        var asking = session.LastSender;
+        var block = Call("Block");
+        await AwaitConditionAsync(() => Task.FromResult(QueueingService.Order.Contains("block")));
+        var next = Call("Next"); // waits to start: Block holds the instance
+        asking.Tell(new OperationResult("yes")); // Wait's callback answered: it waits to resume
+        await Task.Delay(300);
+        Assert.Equal(["block"], QueueingService.Order.ToArray());
+
+        QueueingService.Gate.Release();
+        await Task.WhenAll(wait, block, next);
+
+        // WCF's callout queue goes first: the resumed call before the one that has not started.
+        Assert.Equal(["block", "block done", "wait resumed", "next"], QueueingService.Order.ToArray());
+        Assert.Equal("yes", Assert.IsType<OperationResult>(await wait).ReturnValue);
+    }
+}
