@@ -23,6 +23,7 @@ using Microsoft.Extensions.Logging.Console;
 //             [--shapes-address ADDRESS]...               ShapesService: message contracts, Message, XmlSerializer, known types
 //             [--review-address ADDRESS]...               ReviewService, a plain WCF duplex service class (IReviewService)
 //             [--tally-address ADDRESS]...                TallyActor, a typed contract actor per session (ITallyService)
+//             [--checkout-address ADDRESS]...             CheckoutService (session rules, Reentrant); SingleCheckoutService at ADDRESSsingle/
 //             [--router akka.tcp://akkaportshare@127.0.0.1:8809] [--identity NAME] [--config FILE]
 var addresses = Values(args, "--address");
 var wcfAddresses = Values(args, "--wcf-address");
@@ -33,10 +34,12 @@ var journalAddresses = Values(args, "--journal-address");
 var shapesAddresses = Values(args, "--shapes-address");
 var reviewAddresses = Values(args, "--review-address");
 var tallyAddresses = Values(args, "--tally-address");
+var checkoutAddresses = Values(args, "--checkout-address");
 var reliableEndpoints = Pairs(args, "--wcf-reliable");
 var bindingEndpoints = Pairs(args, "--wcf-endpoint");
 if (addresses.Count + wcfAddresses.Count + reliableEndpoints.Count + bindingEndpoints.Count + duplexAddresses.Count + streamAddresses.Count
-    + calculatorAddresses.Count + journalAddresses.Count + shapesAddresses.Count + reviewAddresses.Count + tallyAddresses.Count == 0) addresses.Add("net.tcp://+:8808/echo/");
+    + calculatorAddresses.Count + journalAddresses.Count + shapesAddresses.Count + reviewAddresses.Count + tallyAddresses.Count
+    + checkoutAddresses.Count == 0) addresses.Add("net.tcp://+:8808/echo/");
 var router = Values(args, "--router").LastOrDefault();
 var config = Values(args, "--config").LastOrDefault();
 var identity = Values(args, "--identity").LastOrDefault() ?? $"echo-worker pid {Environment.ProcessId}";
@@ -66,6 +69,8 @@ builder.Services.AddAkka("akkaportshare-worker", (akka, services) =>
         foreach (var address in shapesAddresses) worker.ServeService<ShapesService>(address);
         foreach (var address in reviewAddresses) worker.ServeService<ReviewService>(address);
         foreach (var address in tallyAddresses) worker.ServeActor<TallyActor>(address);
+        foreach (var address in checkoutAddresses)
+            worker.ServeService<CheckoutService>(address).ServeService<SingleCheckoutService>(address + "single/");
     });
     if (config is not null) akka.AddHoconFile(config, HoconAddMode.Prepend);
 });

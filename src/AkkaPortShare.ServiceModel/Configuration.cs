@@ -19,6 +19,9 @@ public sealed record ServiceModelSettings
     /// <summary>A buffered session with no message from its client this long is closed (WCF's ReceiveTimeout).</summary>
     public required TimeSpan ReceiveTimeout { get; init; }
 
+    /// <summary>How long a session whose IsTerminating operation answered waits for the client's close (WCF's CloseTimeout).</summary>
+    public required TimeSpan CloseTimeout { get; init; }
+
     /// <summary>The message encoder's reader quotas (WCF's ReaderQuotas); a key at 0 sets no limit beyond the message size.</summary>
     public required XmlDictionaryReaderQuotas ReaderQuotas { get; init; }
 
@@ -44,6 +47,7 @@ public sealed record ServiceModelSettings
             MaxBufferSize = c.Bytes("max-buffer-size", 1024),
             StreamedReplyBuffer = c.Bytes("streamed-reply-buffer", 4096),
             ReceiveTimeout = c.Duration("receive-timeout"),
+            CloseTimeout = c.Duration("close-timeout"),
             ReaderQuotas = new XmlDictionaryReaderQuotas
             {
                 MaxDepth = Quota(c, "max-depth"),

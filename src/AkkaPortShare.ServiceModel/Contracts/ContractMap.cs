@@ -39,7 +39,7 @@ internal sealed class ContractMap
             var isCallback = operation.Messages[0].Direction == MessageDirection.Output;
             try
             {
-                var mapped = OperationMaps.Map(operation, contractType);
+                var mapped = OperationMaps.Map(operation, contractType) with { IsTerminating = IsTerminating(operation) };
                 // Callbacks go out through CallbackCalls, which writes and reads the wrapped shapes only.
                 if (isCallback && (mapped.RequestShape is BodyShape.MessageContract or BodyShape.Untyped
                                    || mapped.ReplyShape is BodyShape.MessageContract or BodyShape.Untyped
@@ -58,6 +58,11 @@ internal sealed class ContractMap
         }
         return map;
     }
+
+    // The client packages' reference assembly hides OperationDescription.IsTerminating: read the attribute it comes from.
+    private static bool IsTerminating(OperationDescription operation) =>
+        (operation.SyncMethod ?? operation.TaskMethod ?? operation.BeginMethod)?.GetCustomAttributes(typeof(OperationContractAttribute), false)
+        is [OperationContractAttribute { IsTerminating: true }];
 
     /// <summary>The operation for a request's action; the catch-all ("*") operation, if any, for actions no other has.</summary>
     public bool TryGetOperation(string action, out OperationMap? operation) =>

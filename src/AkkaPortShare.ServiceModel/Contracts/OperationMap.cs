@@ -69,6 +69,9 @@ internal sealed record OperationMap(
     /// </summary>
     public (int Count, IReadOnlyList<int> Positions)? Arguments { get; init; }
 
+    /// <summary>[OperationContract(IsTerminating = true)]: the session ends once it has answered (see SessionRules).</summary>
+    public bool IsTerminating { get; init; }
+
     public BodyShape RequestShape { get; init; } = BodyShape.Wrapped;
     public BodyShape ReplyShape { get; init; } = BodyShape.Wrapped;
     public MessageContractMap? RequestContract { get; init; }

@@ -24,12 +24,16 @@ namespace AkkaPortShare.ServiceModel.Dispatch;
 /// OperationInvoked, SessionEnded) only once a message of its own arrives: a connection that carries a reliable
 /// session is that session's transport, and the reliable session (which outlives connections) is announced instead.
 /// A buffered session with no message from its client for the endpoint's ReceiveTimeout is closed, as WCF's service
-/// closes such a channel.
+/// closes such a channel. WCF's session rules (<see cref="SessionRules"/>): after an internal-error fault reply the
+/// session is closed, after a one-way call's unhandled exception it is aborted (<see cref="Instancing.AbortSession"/>),
+/// and after an IsTerminating operation it takes no more calls, ends for the service, and is aborted if the client has
+/// not closed it within CloseTimeout.
 /// </summary>
 internal sealed class SoapSessionActor : ReceiveActor, IWithTimers
 {
-    private sealed record ReplyReady(Message? Reply);
+    private sealed record ReplyReady(Message? Reply, bool Terminating = false);
     private sealed class ReceiveTimedOut { public static readonly ReceiveTimedOut Instance = new(); }
+    private sealed class CloseTimedOut { public static readonly CloseTimedOut Instance = new(); }
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IActorRef _framing;
@@ -42,6 +46,7 @@ internal sealed class SoapSessionActor : ReceiveActor, IWithTimers
     private readonly IActorRef _reliable;
     private readonly BufferManager _buffers = BufferManager.CreateBufferManager(0, int.MaxValue);
     private readonly CallbackCalls _callbacks;
+    private readonly SessionRules _rules;
     private readonly EndpointMetrics _metrics;
     private readonly bool _streamed;
     private readonly int? _maxReceivedMessageSize;
@@ -73,6 +78,7 @@ internal sealed class SoapSessionActor : ReceiveActor, IWithTimers
         _sessionId = sessionId;
         _encoder = CreateEncoder(settings.ReaderQuotas, streamed, textMessageVersion);
         _callbacks = new CallbackCalls(contract, _encoder.MessageVersion);
+        _rules = new SessionRules(contract, _encoder.MessageVersion);
         _dispatcher = new OperationDispatcher(contract, implementation, settings, _encoder.MessageVersion, sessionId, _log, metrics);
 
         Receive<FramingSession.MessageReceived>(m =>
@@ -94,10 +100,18 @@ internal sealed class SoapSessionActor : ReceiveActor, IWithTimers
         // The connection ended (the client's End, a drop, a fault): so does this session.
         Receive<FramingSession.SessionClosed>(_ => Context.Stop(Self));
         Receive<Terminated>(t => t.ActorRef.Equals(_framing), _ => Context.Stop(Self));
-        Receive<ReplyReady>(r =>
+        Receive<ReplyReady>(OnReplyReady);
+        Receive<CloseTimedOut>(_ =>
         {
-            Done();
-            if (r.Reply is not null) Send(r.Reply);
+            _log.Info("Session {0}: not closed by its client within CloseTimeout {1} after its terminating operation; aborting it",
+                _sessionId, _settings.CloseTimeout);
+            _framing.Tell(new FramingSession.Abort("IsTerminating operation answered; the client did not close the session"));
+        });
+        // A one-way call of the service threw (not a FaultException): WCF aborts the session channel.
+        Receive<Instancing.AbortSession>(a =>
+        {
+            _log.Info("Session {0}: aborted ({1})", _sessionId, a.Reason);
+            _framing.Tell(new FramingSession.Abort(a.Reason));
         });
         Receive<InvokeCallback>(OnInvokeCallback);
         Receive<WsrmProtocol.RmHandled>(_ => Done());
@@ -159,8 +173,15 @@ internal sealed class SoapSessionActor : ReceiveActor, IWithTimers
                 return;
             }
             Announce();
+            if (!_rules.Admit(message, out var terminating, out var refusal))
+            {
+                Done();
+                if (refusal is not null) Send(refusal);
+                return;
+            }
 
-            _dispatcher.DispatchAsync(message, Self).PipeTo(Self, success: reply => new ReplyReady(reply), failure: _ => new ReplyReady(null));
+            _dispatcher.DispatchAsync(message, Self).PipeTo(Self,
+                success: reply => new ReplyReady(reply, terminating), failure: _ => new ReplyReady(null, terminating));
         }
     }
 
@@ -184,9 +205,36 @@ internal sealed class SoapSessionActor : ReceiveActor, IWithTimers
     /// <summary>This connection carries a session of the service's own (not a reliable session's messages): say so once.</summary>
     private void Announce()
     {
-        if (_announced) return;
+        if (_announced || _rules.Terminated) return;
         _announced = true;
         _implementation.Tell(new SessionStarted(_sessionId, Self));
+    }
+
+    private void OnReplyReady(ReplyReady ready)
+    {
+        Done();
+        var reply = ready.Reply;
+        var unhandled = reply is not null && SessionRules.IsUnhandled(ref reply);
+        if (reply is not null) Send(reply);
+        if (unhandled)
+        {
+            // WCF closes the session channel once the internal-error fault is sent; the client has faulted its own.
+            _log.Info("Session {0}: closed after an internal-error fault, as WCF closes a session after an unhandled exception", _sessionId);
+            _framing.Tell(FramingSession.Close.Instance);
+        }
+        else if (ready.Terminating) EndForService();
+    }
+
+    /// <summary>
+    /// The terminating operation answered: the service is done with this session (its PerSession instance is
+    /// released now), and the client, which closes its channel after such a reply, has CloseTimeout to do so.
+    /// </summary>
+    private void EndForService()
+    {
+        _callbacks.FailAll(_sessionId);
+        if (_announced) _implementation.Tell(new SessionEnded(_sessionId));
+        _announced = false;
+        Timers.StartSingleTimer(CloseTimedOut.Instance, CloseTimedOut.Instance, _settings.CloseTimeout);
     }
 
     // One message finished with: the framing session may deliver the next.

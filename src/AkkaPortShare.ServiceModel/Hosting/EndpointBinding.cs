@@ -28,6 +28,7 @@ internal sealed record EndpointBinding(
         service = service with
         {
             ReceiveTimeout = options.ReceiveTimeout ?? service.ReceiveTimeout,
+            CloseTimeout = options.CloseTimeout ?? service.CloseTimeout,
             OperationTimeout = options.SendTimeout ?? service.OperationTimeout,
             MaxBufferSize = options.MaxBufferSize ?? service.MaxBufferSize,
             ReaderQuotas = options.ReaderQuotas is { } quotas ? Copy(quotas) : service.ReaderQuotas,

@@ -36,8 +36,9 @@ public sealed record NetTcpEndpointOptions
     /// (<c>akka-port-share.worker.receive-timeout</c>): accepted for WCF's sake, not applied per endpoint.</summary>
     public TimeSpan? OpenTimeout { get; init; }
 
-    /// <summary>How long a closing session waits for its client; worker-wide only
-    /// (<c>akka-port-share.worker.connection-idle-timeout</c>): accepted for WCF's sake, not applied per endpoint.</summary>
+    /// <summary>How long a session whose IsTerminating operation answered waits for its client to close it
+    /// (HOCON: <c>akka-port-share.service-model.close-timeout</c>). A closing connection's own wait is worker-wide
+    /// (<c>akka-port-share.worker.connection-idle-timeout</c>).</summary>
     public TimeSpan? CloseTimeout { get; init; }
 
     /// <summary>Null: both, as the client asks (its preamble's mode). Buffered: a streamed client is refused with the

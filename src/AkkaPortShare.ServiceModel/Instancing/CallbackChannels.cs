@@ -75,6 +75,11 @@ internal sealed class CallbackChannels : IDisposable
     {
         var address = new Uri($"{CallbackTransport.UriScheme}://callbacks/{Interlocked.Increment(ref _next)}");
         _targets.Add(address, invoked.Callback, invoked.SessionId);
-        return _createChannel.Invoke(_factory, [new EndpointAddress(address)])!;
+        var proxy = _createChannel.Invoke(_factory, [new EndpointAddress(address)])!;
+        // Opened now, as a WCF service's callback channel is: a proxy opened by its first call holds every other call
+        // until that first one completes (ServiceChannel's auto-open queue), which would serialize a Reentrant or
+        // Multiple service's callbacks behind a request/reply one.
+        ((ICommunicationObject)proxy).Open();
+        return proxy;
     }
 }

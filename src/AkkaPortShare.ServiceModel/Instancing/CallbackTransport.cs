@@ -123,10 +123,15 @@ internal sealed class CallbackTransport : TransportBindingElement
                 return null;
             }
 
+            // The service's concurrency rules for a callout from one of its calls (none outside a call).
+            var scope = ServiceCallScope.Current;
+            scope?.ThrowIfItWouldDeadlock(sessionId);
             object answer;
             try
             {
-                answer = await session.Ask<object>(call, timeout, _aborted.Token).ConfigureAwait(false);
+                answer = scope is null
+                    ? await session.Ask<object>(call, timeout, _aborted.Token).ConfigureAwait(false)
+                    : await scope.CalloutAsync(() => session.Ask<object>(call, timeout, _aborted.Token), timeout).ConfigureAwait(false);
             }
             catch (FaultException fault)
             {

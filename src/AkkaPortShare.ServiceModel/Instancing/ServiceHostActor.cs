@@ -12,6 +12,9 @@ namespace AkkaPortShare.ServiceModel.Instancing;
 /// PerSession: one instance per session (by the id SessionStarted, OperationInvoked and SessionEnded share, which for
 /// a reliable session is the reliable session's), disposed when the session ends. PerCall: a new instance for every
 /// call. Single: one instance for every call of every session.
+/// Each session actor (OperationInvoked.Callback, SessionStarted.Callback) is watched: a session whose actor stops
+/// ends as if SessionEnded had come, so a call that arrives after SessionEnded (a streamed exchange racing the
+/// session's end) cannot leave an instance or a callback proxy behind.
 /// </summary>
 internal sealed class ServiceHostActor : ReceiveActor
 {
@@ -21,6 +24,7 @@ internal sealed class ServiceHostActor : ReceiveActor
     private readonly ServiceOperationInvoker _invoker;
     private readonly CallbackChannels? _callbacks;
     private readonly Dictionary<string, IActorRef> _sessions = new(StringComparer.Ordinal);
+    private readonly Dictionary<IActorRef, HashSet<string>> _sessionActors = new();
     private IActorRef _single = ActorRefs.Nobody;
     private long _nextInstance;
 
@@ -34,31 +38,62 @@ internal sealed class ServiceHostActor : ReceiveActor
         _callbacks = CallbackChannels.For(contractType);
         _invoker = new ServiceOperationInvoker(contractType, _behavior, _callbacks);
 
-        switch (_behavior.InstanceMode)
+        Receive<SessionStarted>(started => WatchSession(started.Callback, started.SessionId));
+        Receive<OperationInvoked>(invoked =>
         {
-            case InstanceContextMode.PerCall:
-                Receive<OperationInvoked>(invoked => NewInstance(perCall: true).Forward(invoked));
-                break;
-            case InstanceContextMode.Single:
-                Receive<OperationInvoked>(invoked => _single.Forward(invoked));
-                break;
-            default:
-                Receive<SessionStarted>(started => InstanceOf(started.SessionId));
-                Receive<OperationInvoked>(invoked => InstanceOf(invoked.SessionId).Forward(invoked));
-                Receive<SessionEnded>(ended =>
+            WatchSession(invoked.Callback, invoked.SessionId);
+            var instance = _behavior.InstanceMode switch
+            {
+                InstanceContextMode.PerCall => NewInstance(perCall: true),
+                InstanceContextMode.Single => _single,
+                _ => InstanceOf(invoked.SessionId),
+            };
+            instance.Forward(invoked);
+        });
+        Receive<SessionEnded>(ended =>
+        {
+            End(ended.SessionId);
+            foreach (var (session, ids) in _sessionActors)
+                if (ids.Remove(ended.SessionId) && ids.Count == 0)
                 {
-                    if (_sessions.Remove(ended.SessionId, out var instance)) Context.Stop(instance);
-                    _callbacks?.End(ended.SessionId);
-                });
-                Receive<Terminated>(t =>
-                {
-                    foreach (var (id, instance) in _sessions)
-                        if (instance.Equals(t.ActorRef)) { _sessions.Remove(id); break; }
-                });
-                break;
+                    Context.Unwatch(session);
+                    _sessionActors.Remove(session);
+                    break;
+                }
+        });
+        Receive<Terminated>(t =>
+        {
+            // A session actor: its sessions end (a late call's instance included).
+            if (_sessionActors.Remove(t.ActorRef, out var ids))
+            {
+                foreach (var id in ids) End(id);
+                return;
+            }
+            // An instance (it failed, or ended itself after an unhandled exception): its session's next call gets a new one.
+            foreach (var (id, instance) in _sessions)
+                if (instance.Equals(t.ActorRef)) { _sessions.Remove(id); break; }
+        });
+    }
+
+    private void WatchSession(IActorRef session, string sessionId)
+    {
+        if (session.IsNobody()) return;
+        if (!_sessionActors.TryGetValue(session, out var ids))
+        {
+            _sessionActors[session] = ids = new HashSet<string>(StringComparer.Ordinal);
+            Context.Watch(session);
         }
-        Receive<SessionStarted>(_ => { });
-        Receive<SessionEnded>(ended => _callbacks?.End(ended.SessionId));
+        ids.Add(sessionId);
+    }
+
+    private void End(string sessionId)
+    {
+        if (_sessions.Remove(sessionId, out var instance))
+        {
+            Context.Unwatch(instance);
+            Context.Stop(instance);
+        }
+        _callbacks?.End(sessionId);
     }
 
     protected override void PreStart()

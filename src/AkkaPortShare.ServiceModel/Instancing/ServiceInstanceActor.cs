@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.ServiceModel;
 using Akka.Actor;
 using Akka.Event;
@@ -7,20 +8,50 @@ namespace AkkaPortShare.ServiceModel.Instancing;
 
 /// <summary>
 /// One instance of a service class (WCF's InstanceContext): it owns the object, calls its operations, and disposes
-/// it when it stops. With ConcurrencyMode Single (WCF's default) or Reentrant it takes one call at a time, so the
-/// mailbox is the instance's lock: calls that come meanwhile wait in the stash, at most as many as the sessions'
-/// max-concurrent-calls-per-session let in. With Multiple every call runs as it comes.
+/// it when it stops. With ConcurrencyMode Single (WCF's default) or Reentrant a call holds the instance while it runs,
+/// so the mailbox is the instance's lock: calls that come meanwhile wait in the stash, at most as many as the
+/// sessions' max-concurrent-calls-per-session let in. Reentrant: a call waiting on a request/reply callback lets the
+/// instance go (the next call runs) and takes it back, ahead of waiting calls, when the callback has answered
+/// (<see cref="ServiceCallScope"/>). Multiple: every call runs as it comes.
+/// An exception that is not a FaultException ends the instance (WCF aborts its InstanceContext, unless it is the
+/// service's Single one) and, for a one-way call, the session (<see cref="AbortSession"/>).
 /// </summary>
 internal sealed class ServiceInstanceActor : ReceiveActor, IWithStash
 {
-    private sealed record CallDone(IActorRef ReplyTo, object Answer);
+    private sealed record CallDone(IActorRef ReplyTo, IActorRef Session, string SessionId, object Answer);
+
+    /// <param name="Instance">The service object, made with the first call.</param>
+    /// <param name="Held">A call holds the instance (Single and Reentrant).</param>
+    /// <param name="Resuming">Calls whose callback answered, waiting for the instance ahead of new calls.</param>
+    private sealed record State(object? Instance, bool Held, ImmutableQueue<IActorRef> Resuming);
+
+    /// <summary>Reentrant: the running call waits on a callback; the instance may take another call.</summary>
+    internal sealed class CalloutStarted
+    {
+        public static readonly CalloutStarted Instance = new();
+        private CalloutStarted() { }
+    }
+
+    /// <summary>Reentrant: the callback answered; the call asks for the instance back (answered with <see cref="Resumed"/>).</summary>
+    internal sealed class CalloutEnded
+    {
+        public static readonly CalloutEnded Instance = new();
+        private CalloutEnded() { }
+    }
+
+    internal sealed class Resumed
+    {
+        public static readonly Resumed Instance = new();
+        private Resumed() { }
+    }
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Func<object> _create;
     private readonly ServiceOperationInvoker _invoker;
     private readonly ServiceBehavior _behavior;
     private readonly bool _perCall;
-    private object? _instance;
+    private readonly CancellationTokenSource _stopped = new(); // ends the callouts' waits for this instance
+    private State _state = new(null, false, ImmutableQueue<IActorRef>.Empty);
 
     public IStash Stash { get; set; } = null!;
 
@@ -33,50 +64,77 @@ internal sealed class ServiceInstanceActor : ReceiveActor, IWithStash
         _invoker = invoker;
         _behavior = behavior;
         _perCall = perCall;
-        Ready();
-    }
 
-    private void Ready()
-    {
-        Receive<OperationInvoked>(Invoke);
-        Receive<CallDone>(Answer);
-    }
-
-    /// <summary>Single and Reentrant concurrency: a call is running; the next ones wait their turn.</summary>
-    private void Busy()
-    {
-        Receive<OperationInvoked>(_ => Stash.Stash());
-        Receive<CallDone>(done =>
+        Receive<OperationInvoked>(invoked =>
         {
-            Answer(done);
-            if (_perCall) return;
-            Stash.UnstashAll();
-            Become(Ready);
+            if (_state.Held) Stash.Stash();
+            else Invoke(invoked);
+        });
+        Receive<CallDone>(Answer);
+        Receive<CalloutStarted>(_ => Release());
+        Receive<CalloutEnded>(_ =>
+        {
+            if (_state.Held) _state = _state with { Resuming = _state.Resuming.Enqueue(Sender) };
+            else Resume(Sender);
         });
     }
 
     private void Invoke(OperationInvoked invoked)
     {
         // WCF creates the instance with the first call, not with the session: a session without calls costs nothing.
-        _instance ??= _create();
+        var instance = _state.Instance ?? _create();
+        _state = _state with { Instance = instance };
         var replyTo = _invoker.IsOneWay(invoked.Operation) ? ActorRefs.Nobody : Sender;
-        _invoker.InvokeAsync(_instance, invoked).PipeTo(Self, success: answer => new CallDone(replyTo, answer));
-        if (_behavior.Concurrency != ConcurrencyMode.Multiple || _perCall) Become(Busy);
+        var session = invoked.Callback;
+        var sessionId = invoked.SessionId;
+        _invoker.InvokeAsync(instance, invoked, Self, _stopped.Token)
+            .PipeTo(Self, success: answer => new CallDone(replyTo, session, sessionId, answer));
+        // A per-call instance takes one call only, whatever its concurrency.
+        if (_behavior.Concurrency != ConcurrencyMode.Multiple || _perCall) _state = _state with { Held = true };
     }
 
     private void Answer(CallDone done)
     {
-        if (done.ReplyTo.IsNobody())
+        var failure = done.Answer as ServiceFailure;
+        if (!done.ReplyTo.IsNobody()) done.ReplyTo.Tell(failure is null ? done.Answer : new Status.Failure(failure));
+        else if (failure is not null)
         {
-            if (done.Answer is ServiceFailure failure) _log.Warning("One-way operation failed: {0}", failure.InnerException?.Message ?? failure.Message);
+            _log.Warning("One-way operation failed: {0}; aborting its session, as WCF does", failure.InnerException?.Message ?? failure.Message);
+            done.Session.Tell(new AbortSession(done.SessionId, $"a one-way operation threw {failure.InnerException?.GetType().Name}"));
         }
-        else done.ReplyTo.Tell(done.Answer is ServiceFailure f ? new Status.Failure(f) : done.Answer);
-        if (_perCall) Context.Stop(Self);
+
+        if (_perCall || (failure is not null && _behavior.InstanceMode != InstanceContextMode.Single))
+        {
+            // WCF aborts the InstanceContext after an unhandled exception (a FaultException is handled); the session
+            // it served is closed too, so nothing waits for this instance.
+            Context.Stop(Self);
+            return;
+        }
+        if (_behavior.Concurrency != ConcurrencyMode.Multiple) Release();
+    }
+
+    // The instance is free: a call whose callback answered goes on first, then the next new call.
+    private void Release()
+    {
+        _state = _state with { Held = false };
+        if (!_state.Resuming.IsEmpty)
+        {
+            _state = _state with { Resuming = _state.Resuming.Dequeue(out var resuming) };
+            Resume(resuming);
+        }
+        else if (Stash.NonEmpty) Stash.Unstash();
+    }
+
+    private void Resume(IActorRef call)
+    {
+        if (_behavior.Concurrency != ConcurrencyMode.Multiple && !_perCall) _state = _state with { Held = true };
+        call.Tell(Resumed.Instance);
     }
 
     protected override void PostStop()
     {
-        if (_instance is not IDisposable disposable) return;
+        _stopped.Cancel();
+        if (_state.Instance is not IDisposable disposable) return;
         try
         {
             disposable.Dispose();

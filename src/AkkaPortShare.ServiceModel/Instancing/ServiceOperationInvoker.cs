@@ -35,7 +35,10 @@ internal sealed class ServiceOperationInvoker
     public bool IsOneWay(string operation) => _operations.TryGetValue(operation, out var o) && o.IsOneWay;
 
     /// <summary>Runs the operation; never throws (a failure is the answer).</summary>
-    public async Task<object> InvokeAsync(object instance, OperationInvoked invoked)
+    /// <param name="instanceActor">The instance's actor: callbacks made by the call reach it (see ServiceCallScope).</param>
+    /// <param name="instanceStopped">Cancelled when that actor stops.</param>
+    public async Task<object> InvokeAsync(object instance, OperationInvoked invoked, Akka.Actor.IActorRef instanceActor,
+        CancellationToken instanceStopped = default)
     {
         if (!_operations.TryGetValue(invoked.Operation, out var operation))
             return new ServiceFailure($"The service has no operation {invoked.Operation}.", null);
@@ -48,6 +51,7 @@ internal sealed class ServiceOperationInvoker
             {
                 // OperationContext.Current flows through the operation's awaits (an AsyncLocal), and only there.
                 OperationContext.Current = context;
+                ServiceCallScope.Current = new ServiceCallScope(instanceActor, invoked.SessionId, _behavior.Concurrency, instanceStopped);
                 return await CallAsync(instance, operation, arguments).ConfigureAwait(false);
             }).ConfigureAwait(false);
             return new OperationResult(result) { Outputs = Outputs(operation, arguments) };

@@ -31,8 +31,9 @@ namespace AkkaPortShare.ServiceModel.Wsrm;
 /// </remarks>
 internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedStash
 {
-    private sealed record ReplyReady(Message? Reply) : INoSerializationVerificationNeeded;
+    private sealed record ReplyReady(Message? Reply, bool Terminating = false) : INoSerializationVerificationNeeded;
     private sealed record AcknowledgeNow;
+    private sealed record CloseAfterFault;
 
     // What a ReportAcknowledgement is for (its Purpose): the reported acknowledgement answers the client's request.
     private sealed record AnswerCloseSequence(UniqueId? RelatesTo);
@@ -54,8 +55,12 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
     /// <param name="ClosedAck">1.1: the final acknowledgement that answered it; a message outside it is SequenceClosed.</param>
     /// <param name="ReportsAwaited">ReportAcknowledgement asked and not answered: standalone acks are held meanwhile.</param>
     /// <param name="ClientTerminated">The client has terminated its sequence (and was answered).</param>
+    /// <param name="EndedForService">An IsTerminating operation answered: the implementation got SessionEnded already.</param>
     private sealed record State(IActorRef Connection, bool Accepted, string? EndpointAddress, long LastNumberSent,
-        AckPacket? LastInputAck, long? ClosedAt, AckPacket? ClosedAck, int ReportsAwaited, bool ClientTerminated);
+        AckPacket? LastInputAck, long? ClosedAt, AckPacket? ClosedAck, int ReportsAwaited, bool ClientTerminated,
+        bool EndedForService = false);
+
+    private static readonly TimeSpan CloseAfterFaultTimeout = TimeSpan.FromSeconds(10);
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly string _inputId;
@@ -64,6 +69,7 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
     private readonly IActorRef _implementation;
     private readonly ReliableSessionSettings _settings;
     private readonly OperationDispatcher _dispatcher;
+    private readonly Dispatch.SessionRules _rules;
     private readonly CallbackCalls _callbacks;
     private readonly EndpointMetrics _metrics;
     private readonly WsrmSessionMessages _messages;
@@ -90,6 +96,7 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
         _settings = settings;
         _dispatcher = new OperationDispatcher(contract, implementation, serviceSettings, messageVersion, inputId, _log, metrics);
         _callbacks = new CallbackCalls(contract, messageVersion);
+        _rules = new Dispatch.SessionRules(contract, messageVersion);
         _messages = new WsrmSessionMessages(version, messageVersion, inputId, outputId, settings.MaxMessageNumber);
         AwaitingAcceptance();
     }
@@ -111,7 +118,7 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
     protected override void PostStop()
     {
         _callbacks.FailAll(_inputId);
-        if (_state.Accepted) _implementation.Tell(new SessionEnded(_inputId));
+        if (_state.Accepted && !_state.EndedForService) _implementation.Tell(new SessionEnded(_inputId));
     }
 
     // ---------------------------------------------------------------- behaviours
@@ -230,8 +237,37 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
                 _log.Warning("Reliable session {0} is input only (no Offer): a reply to {1} is dropped", _inputId, r.Reply.Headers.Action);
                 r.Reply.Close();
             }
-            else if (r.Reply is not null) SendReliably(r.Reply);
+            else if (r.Reply is not null)
+            {
+                var reply = r.Reply;
+                // WCF closes the session after an internal-error fault (the client faults and aborts its own side),
+                // and aborts it if that close has not finished within CloseAfterFaultTimeout (10 s, WCF's constant).
+                if (Dispatch.SessionRules.IsUnhandled(ref reply))
+                    Context.System.Scheduler.ScheduleTellOnce(CloseAfterFaultTimeout, Self, new CloseAfterFault(), Self);
+                SendReliably(reply);
+            }
             _core.Tell(RequestNext.Instance);
+            // WCF's session rules (Dispatch.SessionRules): the service is done with the session once its terminating
+            // operation has answered; the client then closes the reliable session.
+            if (r.Terminating && !_state.EndedForService)
+            {
+                _state = _state with { EndedForService = true };
+                _callbacks.FailAll(_inputId);
+                _implementation.Tell(new SessionEnded(_inputId));
+            }
+        });
+        Receive<CloseAfterFault>(_ =>
+        {
+            _log.Info("Reliable session {0}: ended after an internal-error fault, as WCF ends a session after an unhandled exception", _inputId);
+            Context.Stop(Self);
+        });
+        // A one-way call threw (not a FaultException): WCF aborts the session channel, and its client learns of it
+        // only when it next hears from the service (UnknownSequence), its calls in flight waiting out their timeouts.
+        // Here the client is told at once (SequenceTerminated), so those calls fail now with a CommunicationException.
+        Receive<Instancing.AbortSession>(a =>
+        {
+            _log.Info("Reliable session {0}: aborted ({1})", _inputId, a.Reason);
+            Self.Tell(new SessionFaulted(FaultKind.SequenceTerminated, $"The service aborted the session: {a.Reason}.", _inputId));
         });
         Receive<InvokeCallback>(callback =>
         {
@@ -332,7 +368,12 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
         }
         // One call at a time: the next message is taken when this one is answered, so the receive window is
         // what buffers a busy service (and BufferRemaining tells the client to slow down).
-        _dispatcher.DispatchAsync(message, Self).PipeTo(Self, success: reply => new ReplyReady(reply));
+        if (!_rules.Admit(message, out var terminating, out var refusal))
+        {
+            Self.Tell(new ReplyReady(refusal));
+            return;
+        }
+        _dispatcher.DispatchAsync(message, Self).PipeTo(Self, success: reply => new ReplyReady(reply, terminating));
     }
 
     private void SendReliably(Message message)

@@ -6,8 +6,14 @@ using static AkkaPortShare.ServiceModel.ServiceOperations;
 
 namespace AkkaPortShare.ServiceModel.Tests.Instancing;
 
-/// <summary>A duplex service class as its owner wrote it: it reaches the client through OperationContext.</summary>
-public sealed class AuditService : IAudited
+/// <summary>
+/// A duplex service class as its owner wrote it: it reaches the client through OperationContext. Reentrant, as WCF
+/// requires of a service that makes request/reply callbacks from its calls.
+/// </summary>
+#pragma warning disable CS0612 // obsolete in the client packages, yet what WCF services declare
+[ServiceBehavior(ConcurrencyMode = ConcurrencyMode.Reentrant)]
+#pragma warning restore CS0612
+public class AuditService : IAudited
 {
     public static TaskCompletionSource<Exception> Failed = new();
 
