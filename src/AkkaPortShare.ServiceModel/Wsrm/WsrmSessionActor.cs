@@ -54,8 +54,9 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
     /// <param name="ClosedAck">1.1: the final acknowledgement that answered it; a message outside it is SequenceClosed.</param>
     /// <param name="ReportsAwaited">ReportAcknowledgement asked and not answered: standalone acks are held meanwhile.</param>
     /// <param name="ClientTerminated">The client has terminated its sequence (and was answered).</param>
+    /// <param name="Delivery">Where the delivery of the client's messages to the contract stands.</param>
     private sealed record State(IActorRef Connection, bool Accepted, string? EndpointAddress, long LastNumberSent,
-        AckPacket? LastInputAck, long? ClosedAt, AckPacket? ClosedAck, int ReportsAwaited, bool ClientTerminated);
+        AckPacket? LastInputAck, long? ClosedAt, AckPacket? ClosedAck, int ReportsAwaited, bool ClientTerminated, DeliveryState Delivery);
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly string _inputId;
@@ -69,7 +70,7 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
     private readonly WsrmSessionMessages _messages;
     private IActorRef _core = ActorRefs.Nobody;
     private State _state = new(ActorRefs.Nobody, Accepted: false, EndpointAddress: null, LastNumberSent: 0, LastInputAck: null,
-        ClosedAt: null, ClosedAck: null, ReportsAwaited: 0, ClientTerminated: false);
+        ClosedAt: null, ClosedAck: null, ReportsAwaited: 0, ClientTerminated: false, Delivery: DeliveryState.Idle);
 
     public IStash Stash { get; set; } = null!;
 
@@ -124,7 +125,7 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
         {
             _state = _state with { Accepted = true };
             _implementation.Tell(new SessionStarted(_inputId, Self));
-            _core.Tell(RequestNext.Instance);
+            AskWhenDue();
             Stash.UnstashAll();
             Become(Open);
         });
@@ -137,17 +138,27 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
     {
         Common(Stage.Open);
         Serving();
-        // The client's sequence is done, so is the service: end its own sequence too, or the client's Close() waits.
-        Receive<InputCompleted>(_ =>
+        Receive<InputCompleted>(_ => OnInputCompleted());
+    }
+
+    /// <summary>
+    /// The client's sequence is done, so is the service once its calls are answered: it ends its own sequence too, or
+    /// the client's Close() waits. A call still in progress (or held) may yet reply or call back on that sequence.
+    /// </summary>
+    private void OnInputCompleted()
+    {
+        if (_state.Delivery.Busy || !_state.Delivery.Held.IsEmpty)
         {
-            if (_outputId is null)
-            {
-                OnOutputEnded(); // nothing of the service's own to end
-                return;
-            }
-            _core.Tell(new CloseOutput(EndMarker: !_version.Is11));
-            Become(ClosingOutput);
-        });
+            _state = _state with { Delivery = _state.Delivery with { InputCompleted = true } };
+            return;
+        }
+        if (_outputId is null)
+        {
+            OnOutputEnded(); // nothing of the service's own to end
+            return;
+        }
+        _core.Tell(new CloseOutput(EndMarker: !_version.Is11));
+        Become(ClosingOutput);
     }
 
     private void ClosingOutput()
@@ -231,7 +242,7 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
                 r.Reply.Close();
             }
             else if (r.Reply is not null) SendReliably(r.Reply);
-            _core.Tell(RequestNext.Instance);
+            OnCallDone();
         });
         Receive<InvokeCallback>(callback =>
         {
@@ -241,7 +252,9 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
                     $"Reliable session {_inputId} has no callback channel: the client offered no sequence.")));
                 return;
             }
-            if (_callbacks.CreateRequest(callback, Sender) is { } request) SendReliably(request);
+            if (_callbacks.CreateRequest(callback, Sender) is not { } request) return;
+            SendReliably(request);
+            AskWhenDue(); // a call waiting on this callback: its answer must get past the calls behind it
         });
     }
 
@@ -320,19 +333,6 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
         }
         using var message = WsrmPackets.Write(outbound.Packet, _version, MessageVersion.Soap12WSAddressing10);
         SendToClient(message);
-    }
-
-    private void OnDeliver(Deliver deliver)
-    {
-        using var message = ((MessageBuffer)deliver.Payload).CreateMessage();
-        if (_callbacks.TryAnswer(message))
-        {
-            _core.Tell(RequestNext.Instance);
-            return;
-        }
-        // One call at a time: the next message is taken when this one is answered, so the receive window is
-        // what buffers a busy service (and BufferRemaining tells the client to slow down).
-        _dispatcher.DispatchAsync(message, Self).PipeTo(Self, success: reply => new ReplyReady(reply));
     }
 
     private void SendReliably(Message message)

@@ -1,0 +1,99 @@
+using System.Collections.Immutable;
+using System.ServiceModel.Channels;
+using Akka.Actor;
+using static AkkaPortShare.ReliableSessions.ReliableSessionProtocol;
+
+namespace AkkaPortShare.ServiceModel.Wsrm;
+
+/// <summary>
+/// How the client's messages reach the contract: calls one at a time, in the sequence's order, and the client's
+/// answers to request/reply callbacks as soon as the sequence delivers them, even while a call is in progress.
+/// </summary>
+/// <remarks>
+/// A call that makes a request/reply callback waits for the client's answer, which comes as a later message of the
+/// client's sequence. WCF's service takes such an answer from its reliable channel as it takes any message: in
+/// sequence order when the session is ordered (an answer behind a gap waits for the gap), as it arrives when it is
+/// not, and hands it to the waiting callback rather than to the dispatcher. So while a call is in progress and a
+/// callback waits, this session goes on asking the sequence for messages: an answer goes to its caller at once, and
+/// a call taken meanwhile is held, to be dispatched in its turn once the calls before it are answered. The held
+/// calls are bounded by the transfer window (a client that sends that many calls ahead of its answer waits, as it
+/// waits for a full window; the callback's own timeout ends that). Every message keeps its number and is
+/// acknowledged as the sequence takes it.
+/// </remarks>
+internal sealed partial class WsrmSessionActor
+{
+    /// <param name="Busy">A call is dispatched and not answered yet.</param>
+    /// <param name="Asked">A RequestNext is outstanding: the sequence delivers one message for it.</param>
+    /// <param name="Held">Calls taken while a callback's answer was looked for, oldest first.</param>
+    /// <param name="InputCompleted">The client's sequence completed while calls were still to answer.</param>
+    private sealed record DeliveryState(bool Busy, bool Asked, ImmutableList<MessageBuffer> Held, bool InputCompleted)
+    {
+        public static readonly DeliveryState Idle = new(Busy: false, Asked: false, Held: [], InputCompleted: false);
+    }
+
+    private void OnDeliver(Deliver deliver)
+    {
+        _state = _state with { Delivery = _state.Delivery with { Asked = false } };
+        var buffer = (MessageBuffer)deliver.Payload;
+        using (var message = buffer.CreateMessage())
+        {
+            if (_callbacks.TryAnswer(message))
+            {
+                AskWhenDue();
+                return;
+            }
+        }
+        if (_state.Delivery.Busy)
+        {
+            _state = _state with { Delivery = _state.Delivery with { Held = _state.Delivery.Held.Add(buffer) } };
+            AskWhenDue();
+            return;
+        }
+        Dispatch(buffer);
+    }
+
+    private void Dispatch(MessageBuffer buffer)
+    {
+        _state = _state with { Delivery = _state.Delivery with { Busy = true } };
+        // The dispatcher reads the request before its first await, so it may be disposed on return.
+        using (var message = buffer.CreateMessage())
+            _dispatcher.DispatchAsync(message, Self).PipeTo(Self, success: reply => new ReplyReady(reply));
+        AskWhenDue();
+    }
+
+    /// <summary>The call in progress is answered (its reply is on its way): the next held one, or the next message.</summary>
+    private void OnCallDone()
+    {
+        var delivery = _state.Delivery with { Busy = false };
+        _state = _state with { Delivery = delivery };
+        if (!delivery.Held.IsEmpty)
+        {
+            _state = _state with { Delivery = delivery with { Held = delivery.Held.RemoveAt(0) } };
+            Dispatch(delivery.Held[0]);
+            return;
+        }
+        if (delivery.InputCompleted)
+        {
+            _state = _state with { Delivery = delivery with { InputCompleted = false } };
+            OnInputCompleted();
+            return;
+        }
+        AskWhenDue();
+    }
+
+    /// <summary>
+    /// One message at a time: asked for when nothing is in progress (the receive window is what buffers a busy
+    /// service, and BufferRemaining tells the client to slow down), and while a call waits on a callback, for its answer.
+    /// </summary>
+    private void AskWhenDue()
+    {
+        var delivery = _state.Delivery;
+        if (delivery.Asked || !_state.Accepted) return;
+        var due = delivery.Busy
+            ? _callbacks.HasPending && delivery.Held.Count < _settings.MaxTransferWindowSize
+            : delivery.Held.IsEmpty;
+        if (!due) return;
+        _state = _state with { Delivery = delivery with { Asked = true } };
+        _core.Tell(RequestNext.Instance);
+    }
+}
