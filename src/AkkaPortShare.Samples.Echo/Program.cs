@@ -21,6 +21,7 @@ using Microsoft.Extensions.Logging.Console;
 //                                                         receive-timeout=5s,max-received-message-size=100000,text=soap11
 //             [--shapes-address ADDRESS]...               ShapesService: message contracts, Message, XmlSerializer, known types
 //             [--review-address ADDRESS]...               ReviewService, a plain WCF duplex service class (IReviewService)
+//             [--review-actor-address ADDRESS]...         ReviewActor, the same contract in the actor style
 //             [--router akka.tcp://akkaportshare@127.0.0.1:8809] [--identity NAME] [--config FILE]
 var addresses = Values(args, "--address");
 var wcfAddresses = Values(args, "--wcf-address");
@@ -30,10 +31,11 @@ var calculatorAddresses = Values(args, "--calculator-address");
 var journalAddresses = Values(args, "--journal-address");
 var shapesAddresses = Values(args, "--shapes-address");
 var reviewAddresses = Values(args, "--review-address");
+var reviewActorAddresses = Values(args, "--review-actor-address");
 var reliableEndpoints = Pairs(args, "--wcf-reliable");
 var bindingEndpoints = Pairs(args, "--wcf-endpoint");
 if (addresses.Count + wcfAddresses.Count + reliableEndpoints.Count + bindingEndpoints.Count + duplexAddresses.Count + streamAddresses.Count
-    + calculatorAddresses.Count + journalAddresses.Count + shapesAddresses.Count + reviewAddresses.Count == 0) addresses.Add("net.tcp://+:8808/echo/");
+    + calculatorAddresses.Count + journalAddresses.Count + shapesAddresses.Count + reviewAddresses.Count + reviewActorAddresses.Count == 0) addresses.Add("net.tcp://+:8808/echo/");
 var router = Values(args, "--router").LastOrDefault();
 var config = Values(args, "--config").LastOrDefault();
 var identity = Values(args, "--identity").LastOrDefault() ?? $"echo-worker pid {Environment.ProcessId}";
@@ -62,6 +64,7 @@ builder.Services.AddAkka("akkaportshare-worker", (akka, services) =>
             worker.ServeService<JournalService, IJournal>(address).ServeService<JournalService, IJournalReader>(address + "reader/");
         foreach (var address in shapesAddresses) worker.ServeService<ShapesService>(address);
         foreach (var address in reviewAddresses) worker.ServeService<ReviewService>(address);
+        foreach (var address in reviewActorAddresses) worker.ServeContract<IReviewService>(address, Props.Create<ReviewActor>());
     });
     if (config is not null) akka.AddHoconFile(config, HoconAddMode.Prepend);
 });

@@ -5,23 +5,25 @@ using AkkaPortShare.IntegrationTests.Harness;
 namespace AkkaPortShare.IntegrationTests.ServiceModel;
 
 /// <summary>
-/// A router and two workers serving the sample's ReviewService class (a duplex service with request/reply callbacks):
-/// O with the default reliable-session settings (ordered), U with unordered delivery, as WCF's
-/// ReliableSession.Ordered = false service.
+/// A router and two workers serving IReviewService (a duplex contract with request/reply callbacks) twice: the sample's
+/// ReviewService class (review/) and its ReviewActor (actor/). O has the default reliable-session settings (ordered),
+/// U unordered delivery, as WCF's ReliableSession.Ordered = false service.
 /// </summary>
 public sealed class ReliableCallbackFixture : IAsyncLifetime
 {
     public PortShareHost Host { get; } = new();
-    public Uri Ordered => new(Host.Via("o/review/"));
-    public Uri Unordered => new(Host.Via("u/review/"));
+    public Uri Address(bool ordered, bool actor) => new(Host.Via($"{(ordered ? "o" : "u")}/{(actor ? "actor" : "review")}/"));
 
     public async Task InitializeAsync()
     {
         await Host.StartRouterAsync();
         var unordered = Host.WriteConfig("akka-port-share.reliable-session.ordered = off");
         await Task.WhenAll(
-            Host.StartWorkerAsync("worker-O", ["--review-address", Host.Address("o/review/")], "o/review/"),
-            Host.StartWorkerAsync("worker-U", ["--review-address", Host.Address("u/review/"), "--config", unordered], "u/review/"));
+            Host.StartWorkerAsync("worker-O",
+                ["--review-address", Host.Address("o/review/"), "--review-actor-address", Host.Address("o/actor/")], "o/review/", "o/actor/"),
+            Host.StartWorkerAsync("worker-U",
+                ["--review-address", Host.Address("u/review/"), "--review-actor-address", Host.Address("u/actor/"), "--config", unordered],
+                "u/review/", "u/actor/"));
     }
 
     public Task DisposeAsync()
@@ -35,7 +37,7 @@ public sealed class ReliableCallbackFixture : IAsyncLifetime
 /// Request/reply callbacks on a reliable duplex session, with the real WCF client (DuplexChannelFactory) through the
 /// router: the service's operation waits on the client's answer, which comes as a later message of the client's
 /// sequence while that operation is still in progress. WS-RM February 2005 (NetTcpBinding with reliable sessions) and
-/// 1.1 (a CustomBinding), ordered and unordered.
+/// 1.1 (a CustomBinding), ordered and unordered; the service class (GetCallbackChannel) and the actor (InvokeCallback).
 /// </summary>
 public sealed class ReliableCallbackSpec(ReliableCallbackFixture fixture) : IClassFixture<ReliableCallbackFixture>
 {
@@ -62,11 +64,15 @@ public sealed class ReliableCallbackSpec(ReliableCallbackFixture fixture) : ICla
     }
 
     [Theory]
-    [InlineData(false, true)]
-    [InlineData(false, false)]
-    [InlineData(true, true)]
-    [InlineData(true, false)]
-    public void A_service_class_waits_on_request_reply_callbacks_over_a_reliable_session(bool wsrm11, bool ordered) =>
+    [InlineData(false, true, false)]
+    [InlineData(false, false, false)]
+    [InlineData(true, true, false)]
+    [InlineData(true, false, false)]
+    [InlineData(false, true, true)]
+    [InlineData(false, false, true)]
+    [InlineData(true, true, true)]
+    [InlineData(true, false, true)]
+    public void A_service_waits_on_request_reply_callbacks_over_a_reliable_session(bool wsrm11, bool ordered, bool actor) =>
         fixture.Host.WithLogsOnFailure(() =>
         {
             // No SynchronizationContext for the callbacks: WCF's client leaves one open on it for each callback that
@@ -75,7 +81,7 @@ public sealed class ReliableCallbackSpec(ReliableCallbackFixture fixture) : ICla
             SynchronizationContext.SetSynchronizationContext(null);
             try
             {
-                Review(wsrm11, ordered);
+                Review(wsrm11, ordered, actor);
             }
             finally
             {
@@ -83,11 +89,12 @@ public sealed class ReliableCallbackSpec(ReliableCallbackFixture fixture) : ICla
             }
         });
 
-    private void Review(bool wsrm11, bool ordered)
+    /// <param name="actor">The actor service (InvokeCallback asked) rather than the service class (GetCallbackChannel).</param>
+    private void Review(bool wsrm11, bool ordered, bool actor)
     {
         var reviewer = new Reviewer();
         using var factory = new DuplexChannelFactory<IReviewService>(new InstanceContext(reviewer), Binding(wsrm11, ordered),
-            new EndpointAddress(ordered ? fixture.Ordered : fixture.Unordered));
+            new EndpointAddress(fixture.Address(ordered, actor)));
         var review = factory.CreateChannel();
 
         // Each Submit sends a one-way callback, then waits on a request/reply one, within the operation.
