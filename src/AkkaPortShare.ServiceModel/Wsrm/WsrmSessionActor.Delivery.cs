@@ -57,7 +57,9 @@ internal sealed partial class WsrmSessionActor
         _state = _state with { Delivery = _state.Delivery with { Busy = true } };
         // The dispatcher reads the request before its first await, so it may be disposed on return.
         using (var message = buffer.CreateMessage())
-            _dispatcher.DispatchAsync(message, Self).PipeTo(Self, success: reply => new ReplyReady(reply));
+            // The dispatcher answers every failure with a fault of its own; should it throw all the same, the call
+            // still counts as done, or the session would take nothing more.
+            _dispatcher.DispatchAsync(message, Self).PipeTo(Self, success: reply => new ReplyReady(reply), failure: _ => new ReplyReady(null));
         AskWhenDue();
     }
 

@@ -15,8 +15,9 @@ namespace AkkaPortShare.ServiceModel.Wsrm;
 /// <summary>
 /// One WCF reliable session: the WS-RM face of a <see cref="ReliableSessionActor"/>. Incoming SOAP becomes packets
 /// for it; its packets become SOAP for whichever connection the client used last (a session outlives its
-/// connection). Delivered messages are dispatched one at a time, in order, to the contract's implementation, and
-/// replies and callbacks go back on the service's own sequence (the client's offered one). When the client's last
+/// connection). Delivered messages are dispatched one at a time, in order, to the contract's implementation (the
+/// client's answers to request/reply callbacks are taken meanwhile: see WsrmSessionActor.Delivery.cs), and replies
+/// and callbacks go back on the service's own sequence (the client's offered one). When the client's last
 /// message is in, the service closes its sequence too (LastMessage, then TerminateSequence), so the client's
 /// Close() returns promptly.
 /// </summary>
