@@ -24,6 +24,7 @@ using Microsoft.Extensions.Logging.Console;
 //             [--review-address ADDRESS]...               ReviewService, a plain WCF duplex service class (IReviewService)
 //             [--tally-address ADDRESS]...                TallyActor, a typed contract actor per session (ITallyService)
 //             [--checkout-address ADDRESS]...             CheckoutService (session rules, Reentrant); SingleCheckoutService at ADDRESSsingle/
+//             [--review-actor-address ADDRESS]...         ReviewActor, the same contract in the actor style
 //             [--router akka.tcp://akkaportshare@127.0.0.1:8809] [--identity NAME] [--config FILE]
 var addresses = Values(args, "--address");
 var wcfAddresses = Values(args, "--wcf-address");
@@ -35,11 +36,12 @@ var shapesAddresses = Values(args, "--shapes-address");
 var reviewAddresses = Values(args, "--review-address");
 var tallyAddresses = Values(args, "--tally-address");
 var checkoutAddresses = Values(args, "--checkout-address");
+var reviewActorAddresses = Values(args, "--review-actor-address");
 var reliableEndpoints = Pairs(args, "--wcf-reliable");
 var bindingEndpoints = Pairs(args, "--wcf-endpoint");
-if (addresses.Count + wcfAddresses.Count + reliableEndpoints.Count + bindingEndpoints.Count + duplexAddresses.Count + streamAddresses.Count
-    + calculatorAddresses.Count + journalAddresses.Count + shapesAddresses.Count + reviewAddresses.Count + tallyAddresses.Count
-    + checkoutAddresses.Count == 0) addresses.Add("net.tcp://+:8808/echo/");
+// No endpoint option at all: the echo service at its usual address.
+if (!args.Any(a => a.EndsWith("-address", StringComparison.Ordinal) || a is "--wcf-reliable" or "--wcf-endpoint"))
+    addresses.Add("net.tcp://+:8808/echo/");
 var router = Values(args, "--router").LastOrDefault();
 var config = Values(args, "--config").LastOrDefault();
 var identity = Values(args, "--identity").LastOrDefault() ?? $"echo-worker pid {Environment.ProcessId}";
@@ -71,6 +73,7 @@ builder.Services.AddAkka("akkaportshare-worker", (akka, services) =>
         foreach (var address in tallyAddresses) worker.ServeActor<TallyActor>(address);
         foreach (var address in checkoutAddresses)
             worker.ServeService<CheckoutService>(address).ServeService<SingleCheckoutService>(address + "single/");
+        foreach (var address in reviewActorAddresses) worker.ServeContract<IReviewService>(address, Props.Create<ReviewActor>());
     });
     if (config is not null) akka.AddHoconFile(config, HoconAddMode.Prepend);
 });

@@ -20,6 +20,9 @@ internal sealed class CallbackCalls(ContractMap contract, MessageVersion version
     private const string AnonymousAddress = "http://www.w3.org/2005/08/addressing/anonymous";
     private readonly Dictionary<UniqueId, (IActorRef Caller, OperationMap Operation)> _pending = new();
 
+    /// <summary>A request/reply callback waits for the client's answer.</summary>
+    public bool HasPending => _pending.Count > 0;
+
     /// <summary>The message to send, or null after telling <paramref name="caller"/> the operation does not exist.</summary>
     public Message? CreateRequest(InvokeCallback callback, IActorRef caller)
     {

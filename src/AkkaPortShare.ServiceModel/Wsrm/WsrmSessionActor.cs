@@ -15,8 +15,9 @@ namespace AkkaPortShare.ServiceModel.Wsrm;
 /// <summary>
 /// One WCF reliable session: the WS-RM face of a <see cref="ReliableSessionActor"/>. Incoming SOAP becomes packets
 /// for it; its packets become SOAP for whichever connection the client used last (a session outlives its
-/// connection). Delivered messages are dispatched one at a time, in order, to the contract's implementation, and
-/// replies and callbacks go back on the service's own sequence (the client's offered one). When the client's last
+/// connection). Delivered messages are dispatched one at a time, in order, to the contract's implementation (the
+/// client's answers to request/reply callbacks are taken meanwhile: see WsrmSessionActor.Delivery.cs), and replies
+/// and callbacks go back on the service's own sequence (the client's offered one). When the client's last
 /// message is in, the service closes its sequence too (LastMessage, then TerminateSequence), so the client's
 /// Close() returns promptly.
 /// </summary>
@@ -56,9 +57,10 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
     /// <param name="ReportsAwaited">ReportAcknowledgement asked and not answered: standalone acks are held meanwhile.</param>
     /// <param name="ClientTerminated">The client has terminated its sequence (and was answered).</param>
     /// <param name="EndedForService">An IsTerminating operation answered: the implementation got SessionEnded already.</param>
+    /// <param name="Delivery">Where the delivery of the client's messages to the contract stands.</param>
     private sealed record State(IActorRef Connection, bool Accepted, string? EndpointAddress, long LastNumberSent,
         AckPacket? LastInputAck, long? ClosedAt, AckPacket? ClosedAck, int ReportsAwaited, bool ClientTerminated,
-        bool EndedForService = false);
+        DeliveryState Delivery, bool EndedForService = false);
 
     private static readonly TimeSpan CloseAfterFaultTimeout = TimeSpan.FromSeconds(10);
 
@@ -75,7 +77,7 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
     private readonly WsrmSessionMessages _messages;
     private IActorRef _core = ActorRefs.Nobody;
     private State _state = new(ActorRefs.Nobody, Accepted: false, EndpointAddress: null, LastNumberSent: 0, LastInputAck: null,
-        ClosedAt: null, ClosedAck: null, ReportsAwaited: 0, ClientTerminated: false);
+        ClosedAt: null, ClosedAck: null, ReportsAwaited: 0, ClientTerminated: false, Delivery: DeliveryState.Idle);
 
     public IStash Stash { get; set; } = null!;
 
@@ -131,7 +133,7 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
         {
             _state = _state with { Accepted = true };
             _implementation.Tell(new SessionStarted(_inputId, Self));
-            _core.Tell(RequestNext.Instance);
+            AskWhenDue();
             Stash.UnstashAll();
             Become(Open);
         });
@@ -144,17 +146,27 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
     {
         Common(Stage.Open);
         Serving();
-        // The client's sequence is done, so is the service: end its own sequence too, or the client's Close() waits.
-        Receive<InputCompleted>(_ =>
+        Receive<InputCompleted>(_ => OnInputCompleted());
+    }
+
+    /// <summary>
+    /// The client's sequence is done, so is the service once its calls are answered: it ends its own sequence too, or
+    /// the client's Close() waits. A call still in progress (or held) may yet reply or call back on that sequence.
+    /// </summary>
+    private void OnInputCompleted()
+    {
+        if (_state.Delivery.InFlight > 0 || !_state.Delivery.Held.IsEmpty)
         {
-            if (_outputId is null)
-            {
-                OnOutputEnded(); // nothing of the service's own to end
-                return;
-            }
-            _core.Tell(new CloseOutput(EndMarker: !_version.Is11));
-            Become(ClosingOutput);
-        });
+            _state = _state with { Delivery = _state.Delivery with { InputCompleted = true } };
+            return;
+        }
+        if (_outputId is null)
+        {
+            OnOutputEnded(); // nothing of the service's own to end
+            return;
+        }
+        _core.Tell(new CloseOutput(EndMarker: !_version.Is11));
+        Become(ClosingOutput);
     }
 
     private void ClosingOutput()
@@ -242,11 +254,11 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
                 var reply = r.Reply;
                 // WCF closes the session after an internal-error fault (the client faults and aborts its own side),
                 // and aborts it if that close has not finished within CloseAfterFaultTimeout (10 s, WCF's constant).
-                if (Dispatch.SessionRules.IsUnhandled(ref reply))
+                if (AkkaPortShare.ServiceModel.Dispatch.SessionRules.IsUnhandled(ref reply))
                     Context.System.Scheduler.ScheduleTellOnce(CloseAfterFaultTimeout, Self, new CloseAfterFault(), Self);
                 SendReliably(reply);
             }
-            _core.Tell(RequestNext.Instance);
+            OnCallDone();
             // WCF's session rules (Dispatch.SessionRules): the service is done with the session once its terminating
             // operation has answered; the client then closes the reliable session.
             if (r.Terminating && !_state.EndedForService)
@@ -277,7 +289,9 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
                     $"Reliable session {_inputId} has no callback channel: the client offered no sequence.")));
                 return;
             }
-            if (_callbacks.CreateRequest(callback, Sender) is { } request) SendReliably(request);
+            if (_callbacks.CreateRequest(callback, Sender) is not { } request) return;
+            SendReliably(request);
+            AskWhenDue(); // a call waiting on this callback: its answer must get past the calls behind it
         });
     }
 
@@ -356,24 +370,6 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
         }
         using var message = WsrmPackets.Write(outbound.Packet, _version, MessageVersion.Soap12WSAddressing10);
         SendToClient(message);
-    }
-
-    private void OnDeliver(Deliver deliver)
-    {
-        using var message = ((MessageBuffer)deliver.Payload).CreateMessage();
-        if (_callbacks.TryAnswer(message))
-        {
-            _core.Tell(RequestNext.Instance);
-            return;
-        }
-        // One call at a time: the next message is taken when this one is answered, so the receive window is
-        // what buffers a busy service (and BufferRemaining tells the client to slow down).
-        if (!_rules.Admit(message, out var terminating, out var refusal))
-        {
-            Self.Tell(new ReplyReady(refusal));
-            return;
-        }
-        _dispatcher.DispatchAsync(message, Self).PipeTo(Self, success: reply => new ReplyReady(reply, terminating));
     }
 
     private void SendReliably(Message message)

@@ -113,9 +113,7 @@ public sealed class ContractActorSpec(ContractActorFixture fixture) : IClassFixt
 
     [Theory]
     [InlineData(false)]
-    // WsrmSessionActor.OnDeliver takes the session's next message only once the current call is answered, so the
-    // callback's reply (the next message) never comes while Confirm waits for it: issue 12 point 5, in Wsrm/**.
-    [InlineData(true, Skip = "Request/reply callbacks on a reliable session hang (issue 12 point 5, WsrmSessionActor delivers one call at a time)")]
+    [InlineData(true)]
     public void A_Task_operation_awaits_a_request_reply_callback_in_the_actor(bool reliable)
     {
         var factory = Factory(new TallyClient(limit: 10), reliable);

@@ -207,11 +207,13 @@ public sealed class ServiceSessionRulesSpec(ServiceSessionRulesFixture fixture) 
         factory.Abort();
     }
 
-    [Fact]
-    public void A_Reentrant_service_takes_the_clients_call_made_while_it_waits_on_a_callback()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_Reentrant_service_takes_the_clients_call_made_while_it_waits_on_a_callback(bool reliable)
     {
         var approver = new Approver();
-        var (factory, checkout) = Open(approver: approver);
+        var (factory, checkout) = Open(reliable: reliable, approver: approver);
         checkout.Start("eve");
         checkout.Add(7);
 

@@ -49,10 +49,12 @@ public sealed partial class WsrmEndpointActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     private IActorRef StartEndpoint(int maxConcurrentSessions = 100, int maxPendingChannels = 4,
-        TimeSpan? acknowledgementInterval = null, WsrmVersion? acceptedVersion = null, long? maxMessageNumber = null)
+        TimeSpan? acknowledgementInterval = null, WsrmVersion? acceptedVersion = null, long? maxMessageNumber = null,
+        ContractMap? contract = null, bool ordered = true)
     {
         var settings = WsrmEndpointSettings.Create(Sys);
-        return Sys.ActorOf(WsrmEndpointActor.Props(Echo, _implementation.Ref, ServiceModelSettings.Create(Sys),
+        contract ??= Echo;
+        return Sys.ActorOf(WsrmEndpointActor.Props(contract, _implementation.Ref, ServiceModelSettings.Create(Sys),
             settings with
             {
                 MaxConcurrentSessions = maxConcurrentSessions,
@@ -62,9 +64,10 @@ public sealed partial class WsrmEndpointActorSpec : Akka.TestKit.Xunit2.TestKit
                 {
                     AcknowledgementInterval = acknowledgementInterval ?? settings.Session.AcknowledgementInterval,
                     MaxMessageNumber = maxMessageNumber ?? settings.Session.MaxMessageNumber,
+                    Ordered = ordered,
                 },
             },
-            ServiceModelMetrics.Get(Sys).ForEndpoint(To.ToString(), Echo.ContractName)));
+            ServiceModelMetrics.Get(Sys).ForEndpoint(To.ToString(), contract.ContractName)));
     }
 
     /// <summary>A probe standing in for a connection's SOAP actor; the back-pressure bookkeeping (RmHandled) is not what these specs check.</summary>
