@@ -86,8 +86,9 @@ internal sealed partial class SessionConnectionActor
             // WCF's server finds no remote security at PreambleEnd and aborts the connection without a fault
             // (RemoteSecurityNotNegotiatedOnStreamUpgrade); the client sees the session refused.
             _metrics.Faulted("TransportSecurityRequired");
-            Abort($"{route.BaseAddress} requires transport security (TLS) and the client's preamble asked for none " +
-                  "(its binding's security mode is None?); closing without a fault, as WCF's server does");
+            _log.Info("Closing connection from {0}: {1} requires transport security (TLS) and the client's preamble asked for " +
+                      "none (its binding's security mode is None?); no fault, as WCF's server sends none", _peer, route.BaseAddress);
+            CloseWithoutFault();
             return false;
         }
 

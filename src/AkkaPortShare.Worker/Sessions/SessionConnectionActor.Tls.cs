@@ -72,10 +72,19 @@ internal sealed partial class SessionConnectionActor
             // As WCF's server: the upgrade fails, the connection is aborted (no fault can reach a client mid-handshake).
             _log.Warning("TLS handshake with {0} for {1} failed, connection closed: {2}", _peer, tls.Address,
                 (failed.Cause as TlsHandshakeException)?.Message ?? failed.Cause.Message);
-            Abort(null);
+            CloseWithoutFault();
         });
         Receive<PreambleTimeout>(_ => Abort($"the TLS handshake for {tls.Address} did not finish within receive-timeout {_settings.ReceiveTimeout}"));
         ReceiveIo(EndOfStreamOutsideSession);
+    }
+
+    /// <summary>Refuses the connection without a fault (as WCF's server aborts it), drained so the client sees it closed, not reset.</summary>
+    private void CloseWithoutFault()
+    {
+        EndSession(graceful: false);
+        _socketGivenAway = true;
+        _ = QuietClose.DrainAndCloseAsync(_socket, _settings.FaultDrainLimit, _settings.FaultTimeout);
+        Context.Stop(Self);
     }
 
     /// <summary>
