@@ -34,6 +34,9 @@ internal sealed class TlsEndpoint
     public SslProtocols Protocols { get; }
     public IReadOnlySet<string> AllowedClientThumbprints { get; }
 
+    /// <summary>The certificate new handshakes present now.</summary>
+    internal System.Security.Cryptography.X509Certificates.X509Certificate2 Certificate => _material.Certificate.TargetCertificate;
+
     private TlsEndpoint(string address, TransportSecuritySettings settings, EndpointSecurity code, ILoggingAdapter log)
     {
         Address = address;
@@ -143,7 +146,7 @@ internal sealed class TlsEndpoint
     private X509Certificate2Collection? TrustFromFile() =>
         RequiresClientCertificate && !string.IsNullOrEmpty(_settings.TrustStorePath) ? ServerCertificateFiles.LoadTrustStore(_settings) : null;
 
-    private void ReloadIfChanged()
+    internal void ReloadIfChanged()
     {
         if (!_fromFiles || !_settings.ReloadOnChange) return;
         var now = Environment.TickCount64;

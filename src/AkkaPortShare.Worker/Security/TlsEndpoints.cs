@@ -27,8 +27,8 @@ internal static class TlsEndpoints
                                      "expected a block with transport-security settings");
                         continue;
                     }
-                    problems.AddRange(TransportSecuritySettings.UnknownKeys(config, path));
                 }
+                // Unknown keys of the endpoint's own block are among the problems this reports.
                 var settings = TransportSecuritySettings.Create(config, security.SettingsPath);
                 if (TlsEndpoint.Create(address, settings, security, log) is { } tls) secured[address] = tls;
             }

@@ -79,10 +79,6 @@ internal sealed record TransportSecuritySettings
         return settings;
     }
 
-    /// <summary>Keys of an endpoint's own block that are no transport-security setting.</summary>
-    public static IReadOnlyList<string> UnknownKeys(Config root, string endpointPath) =>
-        new SettingsReader(root, WorkerSettings.DefaultConfig(), endpointPath, overrides: ConfigPath).UnknownKeys();
-
     // Thumbprints are copied from tools that print them with spaces, colons or in lower case.
     public static string NormaliseThumbprint(string thumbprint) =>
         new string(thumbprint.Where(char.IsAsciiHexDigit).ToArray()).ToUpperInvariant();

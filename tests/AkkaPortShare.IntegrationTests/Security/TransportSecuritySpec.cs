@@ -224,3 +224,24 @@ public sealed class TransportSecuritySpec(TransportSecurityFixture fixture) : IC
         }
     }
 }
+
+/// <summary>A worker that cannot read its server certificate does not start: exit 78 and one line naming the file and the setting.</summary>
+public sealed class TransportSecurityFailFastSpec
+{
+    [Fact]
+    public async Task A_worker_whose_certificate_cannot_be_read_exits_78_naming_the_file_and_the_setting()
+    {
+        using var host = new AkkaPortShare.IntegrationTests.Harness.PortShareHost(); // no router: nothing may be tried
+        var config = host.WriteConfig("""
+            akka-port-share.worker.transport-security { mode = transport, certificate-path = "/nonexistent/aps/server.pfx" }
+            """);
+
+        using var worker = host.StartWorkerAs("no-certificate", null, ["--wcf-address", host.Address("s/echo/"), "--config", config]);
+
+        Assert.True(await worker.WaitForExitAsync(TimeSpan.FromSeconds(60)), worker.Output);
+        Assert.Equal(78, worker.ExitCode);
+        Assert.Contains($"{host.Address("s/echo/")}: akka-port-share.worker.transport-security.certificate-path: cannot read the server " +
+                        "certificate /nonexistent/aps/server.pfx", worker.Output);
+        Assert.DoesNotContain("Worker pid", worker.Output); // the worker actor never started
+    }
+}
