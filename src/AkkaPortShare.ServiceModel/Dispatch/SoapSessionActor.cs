@@ -45,6 +45,7 @@ internal sealed class SoapSessionActor : ReceiveActor, IWithTimers
     private readonly EndpointMetrics _metrics;
     private readonly bool _streamed;
     private readonly int? _maxReceivedMessageSize;
+    private readonly FramingSession.ClientCertificate? _caller; // who the client proved to be in TLS, if it did
     private bool _announced; // SessionStarted told: SessionEnded is due when this session ends
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -52,16 +53,18 @@ internal sealed class SoapSessionActor : ReceiveActor, IWithTimers
     /// <param name="reliable">The endpoint's reliable-session listener: WS-RM messages go there (Nobody: the endpoint has none).</param>
     /// <param name="textMessageVersion">Text encoding in this message version; null: WCF's binary encoding.</param>
     /// <param name="maxReceivedMessageSize">The endpoint's own limit on incoming messages; null: the worker's max-message-size.</param>
+    /// <param name="caller">The client certificate of a TLS session (SessionOpened's), given to the service with every call.</param>
     public static Props Props(IActorRef framing, ContractMap contract, IActorRef implementation, IActorRef reliable,
         ServiceModelSettings settings, string sessionId, EndpointMetrics metrics, bool streamed = false,
-        MessageVersion? textMessageVersion = null, int? maxReceivedMessageSize = null) =>
+        MessageVersion? textMessageVersion = null, int? maxReceivedMessageSize = null, FramingSession.ClientCertificate? caller = null) =>
         Akka.Actor.Props.Create(() => new SoapSessionActor(framing, contract, implementation, reliable, settings, sessionId, metrics,
-            streamed, textMessageVersion, maxReceivedMessageSize));
+            streamed, textMessageVersion, maxReceivedMessageSize, caller));
 
     public SoapSessionActor(IActorRef framing, ContractMap contract, IActorRef implementation, IActorRef reliable,
         ServiceModelSettings settings, string sessionId, EndpointMetrics metrics, bool streamed, MessageVersion? textMessageVersion,
-        int? maxReceivedMessageSize)
+        int? maxReceivedMessageSize, FramingSession.ClientCertificate? caller)
     {
+        _caller = caller;
         _streamed = streamed;
         _maxReceivedMessageSize = maxReceivedMessageSize;
         _metrics = metrics;
@@ -73,7 +76,7 @@ internal sealed class SoapSessionActor : ReceiveActor, IWithTimers
         _sessionId = sessionId;
         _encoder = CreateEncoder(settings.ReaderQuotas, streamed, textMessageVersion);
         _callbacks = new CallbackCalls(contract, _encoder.MessageVersion);
-        _dispatcher = new OperationDispatcher(contract, implementation, settings, _encoder.MessageVersion, sessionId, _log, metrics);
+        _dispatcher = new OperationDispatcher(contract, implementation, settings, _encoder.MessageVersion, sessionId, _log, metrics, caller);
 
         Receive<FramingSession.MessageReceived>(m =>
         {
@@ -88,7 +91,7 @@ internal sealed class SoapSessionActor : ReceiveActor, IWithTimers
         Receive<FramingSession.MessageStreamReceived>(m =>
         {
             Announce();
-            _ = new StreamedExchange(_encoder, _contract, _implementation, _framing, Self, _settings, _sessionId, _log, _metrics)
+            _ = new StreamedExchange(_encoder, _contract, _implementation, _framing, Self, _settings, _sessionId, _log, _metrics, _caller)
                 .RunAsync(m.Body);
         });
         // The connection ended (the client's End, a drop, a fault): so does this session.
@@ -186,7 +189,7 @@ internal sealed class SoapSessionActor : ReceiveActor, IWithTimers
     {
         if (_announced) return;
         _announced = true;
-        _implementation.Tell(new SessionStarted(_sessionId, Self));
+        _implementation.Tell(new SessionStarted(_sessionId, Self) { ClientCertificate = _caller });
     }
 
     // One message finished with: the framing session may deliver the next.
