@@ -212,6 +212,24 @@ public sealed class TransportSecuritySpec(TransportSecurityFixture fixture) : IC
         Assert.Contains("The requested upgrade is not supported", refused.Message);
     });
 
+    [Fact]
+    public void An_endpoint_secured_in_code_serves_the_allowed_client_certificate_and_refuses_another_of_the_same_CA() => WithLogs(() =>
+    {
+        var binding = Binding(credential: TcpClientCredentialType.Certificate);
+        var allowed = EchoFactory(fixture.SecuredInCode, binding, fixture.Certificates.Client);
+        var echo = allowed.CreateChannel();
+        Assert.Equal("allowed", echo.Echo("allowed"));
+        Assert.Equal("worker-P", echo.Identity());
+        Close(echo, allowed);
+
+        var other = EchoFactory(fixture.SecuredInCode, binding, fixture.Certificates.OtherClient);
+        var refused = other.CreateChannel();
+        var e = Assert.Throws<ProtocolException>(() => refused.Echo("not listed"));
+        Assert.Contains("rejected the session-establishment request", e.Message);
+        ((IClientChannel)refused).Abort();
+        other.Abort();
+    });
+
     private sealed class RecordingCallback : IEchoCallback
     {
         public ManualResetEventSlim Received { get; } = new();

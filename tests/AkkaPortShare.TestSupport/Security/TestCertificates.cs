@@ -18,6 +18,9 @@ public sealed class TestCertificates : IDisposable
     public X509Certificate2 Client { get; }
     public X509Certificate2 RogueClient { get; }
 
+    /// <summary>Another client of the test CA (for allow lists that name <see cref="Client"/> only).</summary>
+    public X509Certificate2 OtherClient { get; }
+
     public string Directory { get; }
     public string ServerPfxPath => Path.Combine(Directory, "server.pfx");
     public string ServerPemPath => Path.Combine(Directory, "server.pem");
@@ -34,6 +37,7 @@ public sealed class TestCertificates : IDisposable
         Server = Issue(Ca, "CN=localhost", serverAuth: true);
         Client = Issue(Ca, "CN=aps-test-client, O=AkkaPortShare", serverAuth: false);
         RogueClient = Issue(rogueCa, "CN=aps-rogue-client", serverAuth: false);
+        OtherClient = Issue(Ca, "CN=aps-other-client", serverAuth: false);
 
         Directory = Path.Combine(Path.GetTempPath(), $"aps-certs-{Guid.NewGuid():N}");
         System.IO.Directory.CreateDirectory(Directory);
@@ -88,6 +92,7 @@ public sealed class TestCertificates : IDisposable
         Server.Dispose();
         Client.Dispose();
         RogueClient.Dispose();
+        OtherClient.Dispose();
         try { System.IO.Directory.Delete(Directory, recursive: true); } catch (IOException) { }
     }
 }
