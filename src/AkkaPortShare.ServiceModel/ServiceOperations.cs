@@ -21,8 +21,8 @@ public static class ServiceOperations
     {
         /// <summary>
         /// The certificate the client authenticated with over TLS (an endpoint with transport security and
-        /// ClientCredentialType Certificate): its subject and thumbprint; null otherwise. Not yet given for calls
-        /// that arrive over a reliable session.
+        /// ClientCredentialType Certificate): its subject and thumbprint; null otherwise. A reliable session's calls
+        /// carry the certificate of the connection that created the session.
         /// </summary>
         public FramingSession.ClientCertificate? ClientCertificate { get; init; }
     }

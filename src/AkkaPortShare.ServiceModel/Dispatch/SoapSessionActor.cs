@@ -153,7 +153,7 @@ internal sealed class SoapSessionActor : ReceiveActor, IWithTimers
             // A reliable session's messages belong to its session actor, which outlives this connection.
             if (!_reliable.IsNobody() && ReliableVersionOf(message) is { } rm)
             {
-                _reliable.Tell(new WsrmProtocol.RmReceived(message.CreateBufferedCopy(int.MaxValue), rm, Self));
+                _reliable.Tell(new WsrmProtocol.RmReceived(message.CreateBufferedCopy(int.MaxValue), rm, Self) { Caller = _caller });
                 return;
             }
             if (_callbacks.TryAnswer(message))
