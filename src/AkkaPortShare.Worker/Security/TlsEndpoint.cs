@@ -26,7 +26,7 @@ internal sealed class TlsEndpoint
     private readonly EndpointSecurity _code;
     private readonly ILoggingAdapter _log;
     private readonly bool _fromFiles;
-    private Material _material; // replaced whole on reload
+    private volatile Material _material; // replaced whole on reload, read by any handshake
     private long _nextCheck;    // Environment.TickCount64 of the next look at the files
 
     public string Address { get; }

@@ -27,8 +27,12 @@ internal sealed class SocketIo(Socket socket) : ConnectionIo
 
     public override Task<int> Send(IList<ArraySegment<byte>> buffers) => SocketTasks.Send(socket, buffers);
 
-    public override async ValueTask Send(ReadOnlyMemory<byte> bytes) =>
-        await socket.SendAsync(bytes, SocketFlags.None).ConfigureAwait(false);
+    // No state machine when the send completes at once (the usual case on the streamed reply path).
+    public override ValueTask Send(ReadOnlyMemory<byte> bytes)
+    {
+        var sending = socket.SendAsync(bytes, SocketFlags.None);
+        return sending.IsCompletedSuccessfully ? default : new ValueTask(sending.AsTask());
+    }
 }
 
 /// <summary>
