@@ -19,7 +19,9 @@ using Microsoft.Extensions.Logging.Console;
 //             [--journal-address ADDRESS]...              JournalService's one-way IJournal at ADDRESS, IJournalReader at ADDRESSreader/
 //             [--wcf-endpoint ADDRESS SETTINGS]...        IEchoService with its own binding settings, e.g.
 //                                                         receive-timeout=5s,max-received-message-size=100000,text=soap11,
-//                                                         max-string-content-length=65536 (the other quotas WCF's)
+//                                                         max-string-content-length=65536 (the other quotas WCF's),
+//                                                         security=transport|certificate (WCF's Security.Mode / ClientCredentialType),
+//                                                         transport-security-path=HOCON-PATH (the endpoint's certificate files)
 //             [--shapes-address ADDRESS]...               ShapesService: message contracts, Message, XmlSerializer, known types
 //             [--review-address ADDRESS]...               ReviewService, a plain WCF duplex service class (IReviewService)
 //             [--tally-address ADDRESS]...                TallyActor, a typed contract actor per session (ITallyService)
@@ -98,6 +100,12 @@ static NetTcpEndpointOptions Binding(string settings) => settings.Split(',', Str
         {
             MessageEncoding = EndpointMessageEncoding.Text(kv[1] == "soap11" ? MessageVersion.Soap11WSAddressing10 : MessageVersion.Soap12WSAddressing10),
         },
+        "security" => o with { Security = new System.ServiceModel.NetTcpBinding(System.ServiceModel.SecurityMode.Transport)
+        {
+            Security = { Transport = { ClientCredentialType = kv[1] == "certificate"
+                ? System.ServiceModel.TcpClientCredentialType.Certificate : System.ServiceModel.TcpClientCredentialType.None } },
+        }.Security },
+        "transport-security-path" => o with { TransportSecurityPath = kv[1] },
         _ => throw new ArgumentException($"--wcf-endpoint: unknown setting {kv[0]}"),
     });
 

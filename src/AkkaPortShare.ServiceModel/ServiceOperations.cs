@@ -1,4 +1,5 @@
 using Akka.Actor;
+using AkkaPortShare.Worker;
 
 namespace AkkaPortShare.ServiceModel;
 
@@ -16,7 +17,15 @@ public static class ServiceOperations
     /// per parameter of the contract's method; an out parameter's is null, and its value goes back in
     /// <see cref="OperationResult.Outputs"/>.
     /// </summary>
-    public sealed record OperationInvoked(string Operation, object?[] Arguments, IActorRef Callback, string SessionId);
+    public sealed record OperationInvoked(string Operation, object?[] Arguments, IActorRef Callback, string SessionId)
+    {
+        /// <summary>
+        /// The certificate the client authenticated with over TLS (an endpoint with transport security and
+        /// ClientCredentialType Certificate): its subject and thumbprint; null otherwise. A reliable session's calls
+        /// carry the certificate of the connection that created the session.
+        /// </summary>
+        public FramingSession.ClientCertificate? ClientCertificate { get; init; }
+    }
 
     public sealed record OperationResult(object? ReturnValue)
     {
@@ -34,7 +43,11 @@ public static class ServiceOperations
     public sealed record InvokeCallback(string Operation, params object?[] Arguments);
 
     /// <summary>A session of the contract began or ended (for services that keep per-session state).</summary>
-    public sealed record SessionStarted(string SessionId, IActorRef Callback);
+    public sealed record SessionStarted(string SessionId, IActorRef Callback)
+    {
+        /// <summary>As <see cref="OperationInvoked.ClientCertificate"/>: who the session's client is, when it proved it.</summary>
+        public FramingSession.ClientCertificate? ClientCertificate { get; init; }
+    }
 
     public sealed record SessionEnded(string SessionId);
 }

@@ -17,7 +17,21 @@ public static class FramingSession
     /// <see cref="MessageStreamReceived"/>, answered once with <see cref="Send"/>, <see cref="SendStream"/> or
     /// <see cref="NoReply"/>.
     /// </summary>
-    public sealed record SessionOpened(IActorRef Session, string Via, string ContentType, string? RemoteAddress, bool Streamed = false);
+    public sealed record SessionOpened(IActorRef Session, string Via, string ContentType, string? RemoteAddress, bool Streamed = false)
+    {
+        /// <summary>The session runs inside TLS (the endpoint's transport security, WCF's SecurityMode.Transport).</summary>
+        public bool Secure { get; init; }
+
+        /// <summary>The certificate the client authenticated with (TLS with client-credential-type certificate), else null.</summary>
+        public ClientCertificate? ClientCertificate { get; init; }
+    }
+
+    /// <summary>
+    /// Who the client proved to be in the TLS handshake: its certificate's subject (distinguished name) and SHA-1
+    /// thumbprint (upper-case hex), as WCF's X509CertificateClaimSet names them. The certificate chained to the
+    /// endpoint's trusted authorities and passed its allow list before the session was opened.
+    /// </summary>
+    public sealed record ClientCertificate(string Subject, string Thumbprint);
 
     /// <summary>
     /// The service takes the session: the PreambleAck goes out, and from now on the session's messages and its

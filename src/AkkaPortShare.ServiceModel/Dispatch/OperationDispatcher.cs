@@ -1,6 +1,7 @@
 using System.ServiceModel.Channels;
 using System.Xml;
 using Akka.Actor;
+using AkkaPortShare.Worker;
 using Akka.Event;
 using AkkaPortShare.ServiceModel.Contracts;
 using AkkaPortShare.ServiceModel.Diagnostics;
@@ -15,7 +16,7 @@ namespace AkkaPortShare.ServiceModel.Dispatch;
 /// </summary>
 internal sealed class OperationDispatcher(
     ContractMap contract, IActorRef implementation, ServiceModelSettings settings, MessageVersion version,
-    string sessionId, ILoggingAdapter log, EndpointMetrics metrics)
+    string sessionId, ILoggingAdapter log, EndpointMetrics metrics, FramingSession.ClientCertificate? caller = null)
 {
     /// <summary>The reply to send (RelatesTo set), or null when none is due: one-way, or nothing to relate it to.</summary>
     public Task<Message?> DispatchAsync(Message request, IActorRef callback)
@@ -48,7 +49,7 @@ internal sealed class OperationDispatcher(
             return Reply(operation.IsOneWay ? null : SoapFaults.DeserializationFailed(version, e), messageId);
         }
 
-        var invoked = new OperationInvoked(operation.Name, arguments, callback, sessionId);
+        var invoked = new OperationInvoked(operation.Name, arguments, callback, sessionId) { ClientCertificate = caller };
         if (operation.IsOneWay || messageId is null)
         {
             metrics.CallStarted(operation.Name, awaitsAnswer: false);

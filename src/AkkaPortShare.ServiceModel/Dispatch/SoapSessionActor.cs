@@ -50,6 +50,7 @@ internal sealed class SoapSessionActor : ReceiveActor, IWithTimers
     private readonly EndpointMetrics _metrics;
     private readonly bool _streamed;
     private readonly int? _maxReceivedMessageSize;
+    private readonly FramingSession.ClientCertificate? _caller; // who the client proved to be in TLS, if it did
     private bool _announced; // SessionStarted told: SessionEnded is due when this session ends
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -57,16 +58,18 @@ internal sealed class SoapSessionActor : ReceiveActor, IWithTimers
     /// <param name="reliable">The endpoint's reliable-session listener: WS-RM messages go there (Nobody: the endpoint has none).</param>
     /// <param name="textMessageVersion">Text encoding in this message version; null: WCF's binary encoding.</param>
     /// <param name="maxReceivedMessageSize">The endpoint's own limit on incoming messages; null: the worker's max-message-size.</param>
+    /// <param name="caller">The client certificate of a TLS session (SessionOpened's), given to the service with every call.</param>
     public static Props Props(IActorRef framing, ContractMap contract, IActorRef implementation, IActorRef reliable,
         ServiceModelSettings settings, string sessionId, EndpointMetrics metrics, bool streamed = false,
-        MessageVersion? textMessageVersion = null, int? maxReceivedMessageSize = null) =>
+        MessageVersion? textMessageVersion = null, int? maxReceivedMessageSize = null, FramingSession.ClientCertificate? caller = null) =>
         Akka.Actor.Props.Create(() => new SoapSessionActor(framing, contract, implementation, reliable, settings, sessionId, metrics,
-            streamed, textMessageVersion, maxReceivedMessageSize));
+            streamed, textMessageVersion, maxReceivedMessageSize, caller));
 
     public SoapSessionActor(IActorRef framing, ContractMap contract, IActorRef implementation, IActorRef reliable,
         ServiceModelSettings settings, string sessionId, EndpointMetrics metrics, bool streamed, MessageVersion? textMessageVersion,
-        int? maxReceivedMessageSize)
+        int? maxReceivedMessageSize, FramingSession.ClientCertificate? caller)
     {
+        _caller = caller;
         _streamed = streamed;
         _maxReceivedMessageSize = maxReceivedMessageSize;
         _metrics = metrics;
@@ -79,7 +82,7 @@ internal sealed class SoapSessionActor : ReceiveActor, IWithTimers
         _encoder = CreateEncoder(settings.ReaderQuotas, streamed, textMessageVersion);
         _callbacks = new CallbackCalls(contract, _encoder.MessageVersion);
         _rules = new SessionRules(contract, _encoder.MessageVersion);
-        _dispatcher = new OperationDispatcher(contract, implementation, settings, _encoder.MessageVersion, sessionId, _log, metrics);
+        _dispatcher = new OperationDispatcher(contract, implementation, settings, _encoder.MessageVersion, sessionId, _log, metrics, caller);
 
         Receive<FramingSession.MessageReceived>(m =>
         {
@@ -94,7 +97,7 @@ internal sealed class SoapSessionActor : ReceiveActor, IWithTimers
         Receive<FramingSession.MessageStreamReceived>(m =>
         {
             Announce();
-            _ = new StreamedExchange(_encoder, _contract, _implementation, _framing, Self, _settings, _sessionId, _log, _metrics)
+            _ = new StreamedExchange(_encoder, _contract, _implementation, _framing, Self, _settings, _sessionId, _log, _metrics, _caller)
                 .RunAsync(m.Body);
         });
         // The connection ended (the client's End, a drop, a fault): so does this session.
@@ -164,7 +167,7 @@ internal sealed class SoapSessionActor : ReceiveActor, IWithTimers
             // A reliable session's messages belong to its session actor, which outlives this connection.
             if (!_reliable.IsNobody() && ReliableVersionOf(message) is { } rm)
             {
-                _reliable.Tell(new WsrmProtocol.RmReceived(message.CreateBufferedCopy(int.MaxValue), rm, Self));
+                _reliable.Tell(new WsrmProtocol.RmReceived(message.CreateBufferedCopy(int.MaxValue), rm, Self) { Caller = _caller });
                 return;
             }
             if (_callbacks.TryAnswer(message))
@@ -207,7 +210,7 @@ internal sealed class SoapSessionActor : ReceiveActor, IWithTimers
     {
         if (_announced || _rules.Terminated) return;
         _announced = true;
-        _implementation.Tell(new SessionStarted(_sessionId, Self));
+        _implementation.Tell(new SessionStarted(_sessionId, Self) { ClientCertificate = _caller });
     }
 
     private void OnReplyReady(ReplyReady ready)

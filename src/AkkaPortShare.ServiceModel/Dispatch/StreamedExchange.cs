@@ -18,7 +18,8 @@ namespace AkkaPortShare.ServiceModel.Dispatch;
 /// </summary>
 internal sealed class StreamedExchange(
     MessageEncoder encoder, ContractMap contract, IActorRef implementation, IActorRef framing, IActorRef callback,
-    ServiceModelSettings settings, string sessionId, ILoggingAdapter log, EndpointMetrics metrics)
+    ServiceModelSettings settings, string sessionId, ILoggingAdapter log, EndpointMetrics metrics,
+    FramingSession.ClientCertificate? caller = null)
 {
     public async Task RunAsync(Stream requestBody)
     {
@@ -58,7 +59,7 @@ internal sealed class StreamedExchange(
                 else await Reply(SoapFaults.DeserializationFailed(encoder.MessageVersion, e), request.Headers.MessageId).ConfigureAwait(false);
                 return;
             }
-            var invoked = new OperationInvoked(operation!.Name, arguments, callback, sessionId);
+            var invoked = new OperationInvoked(operation!.Name, arguments, callback, sessionId) { ClientCertificate = caller };
             if (operation.IsOneWay)
             {
                 metrics.CallStarted(operation.Name, awaitsAnswer: false);

@@ -68,6 +68,7 @@ internal sealed record EndpointBinding(
                      ("ReliableSession.InactivityTimeout", options.ReliableSession?.InactivityTimeout),
                  })
             Check(value is null || value > TimeSpan.Zero, name, value, "a positive time");
+        problems.AddRange(EndpointTransportSecurity.Problems(baseAddress, options));
         if (options.ReliableSession is { } rm)
         {
             Check(rm.MaxTransferWindowSize is null or >= 1 and <= 4096, "ReliableSession.MaxTransferWindowSize", rm.MaxTransferWindowSize, "1-4096");

@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using System.ServiceModel;
 using System.ServiceModel.Channels;
 using System.Xml;
@@ -51,6 +52,29 @@ public sealed record NetTcpEndpointOptions
 
     /// <summary>Binary (NetTcpBinding's, the default) or text (a <c>CustomBinding(TextMessageEncoding, TcpTransport)</c> client).</summary>
     public EndpointMessageEncoding MessageEncoding { get; init; } = EndpointMessageEncoding.Binary;
+
+    /// <summary>
+    /// WCF's <c>NetTcpBinding.Security</c>, as the service's binding sets it (read when the endpoint is configured):
+    /// <c>Mode</c> None or Transport (TLS), <c>Transport.ClientCredentialType</c> None or Certificate, and
+    /// <c>Transport.SslProtocols</c> (TLS 1.2 and 1.3 are served; WCF's default, TLS 1.0-1.2, keeps HOCON's
+    /// ssl-protocols). Windows credentials and message security are not served yet: the worker does not start with
+    /// them. Null: HOCON's <c>akka-port-share.worker.transport-security</c> (or <see cref="TransportSecurityPath"/>).
+    /// </summary>
+    public NetTcpSecurity? Security { get; init; }
+
+    /// <summary>The server certificate with its private key (WCF's <c>ServiceHost.Credentials.ServiceCertificate.Certificate</c>);
+    /// null: HOCON's certificate-path. One given here is not reloaded.</summary>
+    public X509Certificate2? ServiceCertificate { get; init; }
+
+    /// <summary>Client certificates must chain to one of these (ClientCredentialType Certificate); null: HOCON's trust-store-path.</summary>
+    public X509Certificate2Collection? ClientCertificateAuthorities { get; init; }
+
+    /// <summary>SHA-1 thumbprints of the client certificates accepted; null: HOCON's allowed-client-thumbprints.</summary>
+    public IReadOnlyCollection<string>? AllowedClientCertificateThumbprints { get; init; }
+
+    /// <summary>HOCON path of this endpoint's own transport-security block (keys as <c>akka-port-share.worker.transport-security</c>,
+    /// which it falls back to), where operators name its certificate files.</summary>
+    public string? TransportSecurityPath { get; init; }
 }
 
 /// <summary>WCF's <c>NetTcpBinding.ReliableSession</c> and <c>ReliableSessionBindingElement</c> settings; null keeps HOCON's.</summary>

@@ -29,7 +29,7 @@ public static class ServiceModelWorkerExtensions
         binding = Snapshot(binding);
         return options
             .CheckSettings(config => CheckSettings(config, reliableSessionPath, baseAddress, binding), reliableSessionPath)
-            .Serve(baseAddress, SoapServiceActor.Props(typeof(TContract), baseAddress, implementation, reliableSessionPath, binding));
+            .Serve(baseAddress, SoapServiceActor.Props(typeof(TContract), baseAddress, implementation, reliableSessionPath, binding), binding);
     }
 
     /// <summary>
@@ -98,8 +98,12 @@ public static class ServiceModelWorkerExtensions
         return options
             .CheckSettings(config => CheckSettings(config, reliableSessionPath, baseAddress, binding), reliableSessionPath)
             .Serve(baseAddress, SoapServiceActor.Props(contractType, baseAddress,
-                Instancing.ServiceHostActor.Props(serviceType, contractType, factory), reliableSessionPath, binding));
+                Instancing.ServiceHostActor.Props(serviceType, contractType, factory), reliableSessionPath, binding), binding);
     }
+
+    // An endpoint with security options of its own is served with them; the others take the worker's HOCON.
+    private static WorkerOptions Serve(this WorkerOptions options, string baseAddress, Props service, NetTcpEndpointOptions? binding) =>
+        EndpointTransportSecurity.Of(binding) is { } security ? options.Serve(baseAddress, service, security) : options.Serve(baseAddress, service);
 
     // The quotas are WCF's mutable class: the endpoint keeps them as they were when it was configured.
     private static NetTcpEndpointOptions? Snapshot(NetTcpEndpointOptions? binding)

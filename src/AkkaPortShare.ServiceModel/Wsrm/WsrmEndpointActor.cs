@@ -217,7 +217,7 @@ internal sealed class WsrmEndpointActor : ReceiveActor
 
         var inputId = $"urn:uuid:{Guid.NewGuid()}";
         var session = Context.ActorOf(WsrmSessionActor.Props(inputId, offerId, version, _contract, _implementation,
-            _serviceSettings, _endpointSettings.Session, _metrics), $"rm-{Guid.NewGuid():N}");
+            _serviceSettings, _endpointSettings.Session, _metrics, received.Caller), $"rm-{Guid.NewGuid():N}");
         Context.Watch(session);
         _metrics.SessionStarted(reliable: true);
         _state = _state with

@@ -9,7 +9,11 @@ internal static class WsrmProtocol
 {
     /// <summary>A WS-RM message that arrived on <paramref name="Connection"/> (which becomes the session's current one).</summary>
     public sealed record RmReceived(MessageBuffer Message, WsrmVersion Version, IActorRef Connection)
-        : INoSerializationVerificationNeeded;
+        : INoSerializationVerificationNeeded
+    {
+        /// <summary>The client certificate of the TLS connection it came on; a session keeps its CreateSequence's.</summary>
+        public AkkaPortShare.Worker.FramingSession.ClientCertificate? Caller { get; init; }
+    }
 
     /// <summary>
     /// To a connection: an <see cref="RmReceived"/> it sent has been handled (answered, refused, or taken into its

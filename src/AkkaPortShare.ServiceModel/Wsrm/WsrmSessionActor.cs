@@ -81,14 +81,19 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
 
     public IStash Stash { get; set; } = null!;
 
+    private readonly AkkaPortShare.Worker.FramingSession.ClientCertificate? _caller; // the client's, from its CreateSequence's connection
+
     public static Props Props(string inputId, string? outputId, WsrmVersion version, ContractMap contract,
-        IActorRef implementation, ServiceModelSettings serviceSettings, ReliableSessionSettings settings, EndpointMetrics metrics) =>
+        IActorRef implementation, ServiceModelSettings serviceSettings, ReliableSessionSettings settings, EndpointMetrics metrics,
+        AkkaPortShare.Worker.FramingSession.ClientCertificate? caller = null) =>
         Akka.Actor.Props.Create(() => new WsrmSessionActor(inputId, outputId, version, contract, implementation,
-            serviceSettings, settings, metrics));
+            serviceSettings, settings, metrics, caller));
 
     public WsrmSessionActor(string inputId, string? outputId, WsrmVersion version, ContractMap contract,
-        IActorRef implementation, ServiceModelSettings serviceSettings, ReliableSessionSettings settings, EndpointMetrics metrics)
+        IActorRef implementation, ServiceModelSettings serviceSettings, ReliableSessionSettings settings, EndpointMetrics metrics,
+        AkkaPortShare.Worker.FramingSession.ClientCertificate? caller)
     {
+        _caller = caller;
         var messageVersion = MessageVersion.Soap12WSAddressing10;
         _metrics = metrics;
         _inputId = inputId;
@@ -96,7 +101,7 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
         _version = version;
         _implementation = implementation;
         _settings = settings;
-        _dispatcher = new OperationDispatcher(contract, implementation, serviceSettings, messageVersion, inputId, _log, metrics);
+        _dispatcher = new OperationDispatcher(contract, implementation, serviceSettings, messageVersion, inputId, _log, metrics, caller);
         _callbacks = new CallbackCalls(contract, messageVersion);
         _rules = new Dispatch.SessionRules(contract, messageVersion);
         _messages = new WsrmSessionMessages(version, messageVersion, inputId, outputId, settings.MaxMessageNumber);
@@ -132,7 +137,7 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
         Receive<Accepted>(_ =>
         {
             _state = _state with { Accepted = true };
-            _implementation.Tell(new SessionStarted(_inputId, Self));
+            _implementation.Tell(new SessionStarted(_inputId, Self) { ClientCertificate = _caller });
             AskWhenDue();
             Stash.UnstashAll();
             Become(Open);

@@ -9,6 +9,7 @@ using AkkaPortShare.Contracts.Registration;
 using AkkaPortShare.Worker.Configuration;
 using AkkaPortShare.Worker.Listening;
 using AkkaPortShare.Worker.Registration;
+using AkkaPortShare.Worker.Security;
 
 namespace AkkaPortShare.Worker.Hosting;
 
@@ -19,6 +20,7 @@ public sealed class PortShareWorker;
 public sealed class WorkerOptions
 {
     internal List<(string Address, Props Service)> Services { get; } = [];
+    internal Dictionary<string, EndpointSecurity> Security { get; } = new(StringComparer.Ordinal);
     internal List<Action<Config>> SettingsChecks { get; } = [];
     internal List<string> OwnedPaths { get; } = [];
 
@@ -38,6 +40,19 @@ public sealed class WorkerOptions
         Services.Add((baseAddress, service));
         return this;
     }
+
+    /// <summary>Serves an address with transport security of its own (the WCF layer's NetTcpEndpointOptions.Security).</summary>
+    internal WorkerOptions Serve(string baseAddress, Props service, EndpointSecurity security)
+    {
+        Security[baseAddress] = security;
+        if (security.SettingsPath is { } path) OwnedPaths.Add(path);
+        return Serve(baseAddress, service);
+    }
+
+    /// <summary>Each served address's TLS (none for plain ones); unreadable certificates are problems.</summary>
+    internal IReadOnlyDictionary<string, TlsEndpoint> TransportSecurity(Config config, ILoggingAdapter log, List<string> problems) =>
+        TlsEndpoints.Create(config, Services.Select(s => (s.Address, Security.GetValueOrDefault(s.Address) ?? EndpointSecurity.FromConfiguration)),
+            log, problems);
 
     /// <summary>
     /// Adds a check of another module's settings (e.g. the WCF layer's), run against the actor system's
@@ -127,7 +142,10 @@ public static class WorkerHostingExtensions
             .AddHocon(RegistryProtocolConfig.Default(), HoconAddMode.Append)
             .WithActors((system, registry) =>
             {
-                var problems = options.Problems(system.Settings.Config, out var settings);
+                var problems = options.Problems(system.Settings.Config, out var settings).ToList();
+                // Certificates are read now: a worker that cannot serve its secured addresses must not start.
+                var tls = problems.Count > 0 ? null
+                    : options.TransportSecurity(system.Settings.Config, Logging.GetLogger(system, typeof(WorkerHostingExtensions)), problems);
                 if (problems.Count > 0)
                 {
                     ProcessExit.InvalidConfiguration(system, typeof(WorkerHostingExtensions), "worker", problems);
@@ -137,7 +155,7 @@ public static class WorkerHostingExtensions
                 if (Interop.UnixHandover.IsSupported && !PrepareHandoverDirectory(system, settings!)) return;
                 started = settings;
                 registry.Register<PortShareWorker>(
-                    system.ActorOf(WorkerActor.Props(settings!, options.Services.ToList()), WorkerName));
+                    system.ActorOf(WorkerActor.Props(settings!, options.Services.ToList(), tls: tls), WorkerName));
             })
             .AddWorkerHealthChecks(() => started);
     }

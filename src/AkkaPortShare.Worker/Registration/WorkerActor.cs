@@ -11,6 +11,7 @@ using AkkaPortShare.Contracts.Registration;
 using AkkaPortShare.Worker.Configuration;
 using AkkaPortShare.Worker.Hosting;
 using AkkaPortShare.Worker.Listening;
+using AkkaPortShare.Worker.Security;
 using AkkaPortShare.Worker.Sessions;
 using static AkkaPortShare.Contracts.Registration.RegistryProtocol;
 using static AkkaPortShare.Worker.WorkerProtocol;
@@ -43,6 +44,7 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
     private readonly WorkerSettings _settings;
     private readonly IReadOnlyList<(string Address, Props Service)> _services;
     private readonly ServiceRoutes _routes = new();
+    private readonly IReadOnlyDictionary<string, TlsEndpoint> _tls;
     private readonly CancellationTokenSource _stopping = new();
     private readonly ActorSelection _registry;
     private readonly Address _routerAddress;
@@ -59,15 +61,17 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <param name="exit">Ends the process with an exit code and a cause (tests); by default <see cref="WorkerExit.Run"/>.</param>
+    /// <param name="tls">The secured addresses' TLS, read before the start (see TlsEndpoints); absent: plain.</param>
     public static Props Props(WorkerSettings settings, IReadOnlyList<(string Address, Props Service)> services,
-        Action<ActorSystem, int, string>? exit = null) =>
-        Akka.Actor.Props.Create(() => new WorkerActor(settings, services, exit ?? WorkerExit.Run));
+        Action<ActorSystem, int, string>? exit = null, IReadOnlyDictionary<string, TlsEndpoint>? tls = null) =>
+        Akka.Actor.Props.Create(() => new WorkerActor(settings, services, exit ?? WorkerExit.Run, tls));
 
     public WorkerActor(WorkerSettings settings, IReadOnlyList<(string Address, Props Service)> services,
-        Action<ActorSystem, int, string> exit)
+        Action<ActorSystem, int, string> exit, IReadOnlyDictionary<string, TlsEndpoint>? tls)
     {
         _settings = settings;
         _services = services;
+        _tls = tls ?? new Dictionary<string, TlsEndpoint>();
         _exit = exit;
         _registry = Context.ActorSelection(settings.Router + RegistryProtocol.RegistryPath);
         _routerAddress = _registry.Anchor.Path.Address; // not Address.Parse: it lower-cases the system name
@@ -152,7 +156,8 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
     {
         Context.System.EventStream.Subscribe(Self, typeof(DisassociatedEvent));
         for (var i = 0; i < _services.Count; i++)
-            _routes.Add(BaseAddress.Parse(_services[i].Address), Context.ActorOf(_services[i].Service, $"service-{i}"));
+            _routes.Add(BaseAddress.Parse(_services[i].Address), Context.ActorOf(_services[i].Service, $"service-{i}"),
+                _tls.GetValueOrDefault(_services[i].Address));
 
         var self = Self;
         _dataListener = ConnectionSources.ListenTcp(_settings.DataHostname, _settings.DataPort, _settings.TcpMaxSegmentSize, _settings.DataListenBacklog);

@@ -1,7 +1,5 @@
 using System.Buffers;
-using System.Net.Sockets;
 using AkkaPortShare.Protocol.Framing;
-using AkkaPortShare.Interop;
 
 namespace AkkaPortShare.Worker.Sessions;
 
@@ -36,7 +34,7 @@ internal sealed class Outbox
     }
 
     /// <summary>Starts the next write if none runs; null when there is nothing to write.</summary>
-    public Task<int>? StartNext(Socket socket)
+    public Task<int>? StartNext(ConnectionIo io)
     {
         if (IsWriting || _items.Count == 0) return null;
         IsWriting = true;
@@ -44,7 +42,7 @@ internal sealed class Outbox
         {
             _items.Dequeue();
             _writing = ChunkSize;
-            return CopyAsUnsizedEnvelope(socket, body);
+            return CopyAsUnsizedEnvelope(io, body);
         }
         var batch = new List<ArraySegment<byte>>();
         _writing = 0;
@@ -53,7 +51,7 @@ internal sealed class Outbox
             batch.Add((ArraySegment<byte>)_items.Dequeue());
             _writing += bytes.Count;
         }
-        return SocketTasks.Send(socket, batch);
+        return io.Send(batch);
     }
 
     public void Completed()
@@ -72,7 +70,7 @@ internal sealed class Outbox
     }
 
     // 0x05, then (mbint size + bytes)* per chunk read, then a zero-size chunk: the singleton mode's reply.
-    private static async Task<int> CopyAsUnsizedEnvelope(Socket socket, Stream body)
+    private static async Task<int> CopyAsUnsizedEnvelope(ConnectionIo io, Stream body)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(MultiByteInt.MaxEncodedSize + 1 + ChunkSize);
         try
@@ -88,8 +86,7 @@ internal sealed class Outbox
                 var headerStart = dataStart - sizeLength - prefix;
                 if (prefix == 1) buffer[headerStart] = (byte)FramingRecordType.UnsizedEnvelope;
                 MultiByteInt.Write(buffer.AsSpan(dataStart - sizeLength), n);
-                await socket.SendAsync(buffer.AsMemory(headerStart, prefix + sizeLength + n), SocketFlags.None)
-                    .ConfigureAwait(false);
+                await io.Send(buffer.AsMemory(headerStart, prefix + sizeLength + n)).ConfigureAwait(false);
                 if (n == 0) return 0; // the zero-size chunk just sent ends the envelope
                 prefix = 0;
             }

@@ -1,6 +1,7 @@
 using System.Net;
 using Akka.Actor;
 using AkkaPortShare.Protocol.Addressing;
+using AkkaPortShare.Worker.Security;
 
 namespace AkkaPortShare.Worker.Sessions;
 
@@ -16,13 +17,16 @@ internal sealed class ServiceRoutes
     private static readonly IPEndPoint PathOnlyEndPoint = new(IPAddress.Loopback, PathOnlyPort);
     private readonly AddressTable<Route> _table = new();
 
-    /// <summary>A service and the base address it registered (the counters' attribute: a via is the client's to choose).</summary>
-    private sealed record Route(IActorRef Service, string BaseAddress);
+    /// <summary>
+    /// A service and the base address it registered (the counters' attribute: a via is the client's to choose), and
+    /// its TLS when the endpoint is secured (null: plain net.tcp).
+    /// </summary>
+    public sealed record Route(IActorRef Service, string BaseAddress, TlsEndpoint? Tls);
 
-    public void Add(BaseAddress registered, IActorRef service)
+    public void Add(BaseAddress registered, IActorRef service, TlsEndpoint? tls = null)
     {
         var key = BaseAddress.Parse($"net.tcp://+:{PathOnlyPort}/{string.Join('/', registered.PathSegments)}");
-        if (_table.TryAdd(key, new Route(service, registered.ToString()), out _) != RegistrationStatus.Success)
+        if (_table.TryAdd(key, new Route(service, registered.ToString(), tls), out _) != RegistrationStatus.Success)
             throw new ArgumentException($"Two services of this worker share the path of {registered}.");
     }
 
@@ -30,12 +34,16 @@ internal sealed class ServiceRoutes
 
     public bool TryMatch(string via, out IActorRef? service, out string? baseAddress)
     {
-        service = null;
-        baseAddress = null;
+        var found = TryMatchRoute(via, out var route);
+        (service, baseAddress) = (route?.Service, route?.BaseAddress);
+        return found;
+    }
+
+    public bool TryMatchRoute(string via, out Route? route)
+    {
+        route = null;
         if (!Uri.TryCreate(via, UriKind.Absolute, out var uri)) return false;
         var pathOnlyVia = $"{uri.Scheme}://localhost:{PathOnlyPort}{uri.AbsolutePath}";
-        if (!_table.TryMatch(pathOnlyVia, PathOnlyEndPoint, out _, out var route)) return false;
-        (service, baseAddress) = (route!.Service, route.BaseAddress);
-        return true;
+        return _table.TryMatch(pathOnlyVia, PathOnlyEndPoint, out _, out route);
     }
 }

@@ -47,7 +47,7 @@ internal sealed partial class SessionConnectionActor
             Abort("a preamble does not fit the read buffer");
             return;
         }
-        SocketTasks.Receive(_socket, _buffer.Lend()).PipeTo(Self, success: n => new BytesRead(n), failure: e => new ReadFailed(e));
+        _io.Receive(_buffer.Lend()).PipeTo(Self, success: n => new BytesRead(n), failure: e => new ReadFailed(e));
     }
 
     private Step DecodePreamble()
@@ -62,8 +62,7 @@ internal sealed partial class SessionConnectionActor
             Abort(reason);
             return Step.Finished;
         }
-        if (_preamble.UpgradeRequested is { } upgrade)
-            return Finished(Fault(FramingFaults.UpgradeInvalid, $"stream upgrade {upgrade} requested; security is off"));
+        if (_preamble.UpgradeRequested is { } upgrade) return OnUpgradeRequest(upgrade);
         if (_preamble.Stage != PreambleStage.Complete) return Step.NeedMoreData;
         return OpenSession() ? Step.Continue : Step.Finished;
     }
@@ -76,20 +75,38 @@ internal sealed partial class SessionConnectionActor
         if (_preamble.Mode is not (FramingMode.Duplex or FramingMode.Singleton))
             return Fault(FramingFaults.UnsupportedMode, $"mode {_preamble.Mode} is not served");
 
-        // A later session on a pooled connection may name an address another worker owns: only the router knows.
-        if (_state.LastVia is not null && _routerChannel is not null && !string.Equals(via, _state.LastVia, StringComparison.OrdinalIgnoreCase))
-            return HandBack(via);
+        // A secured session was routed when it asked for TLS (see OnUpgradeRequest): its bytes cannot go back now.
+        if (_tls is null && RoutesElsewhere(via)) return HandBack(via);
 
-        if (!_routes.TryMatch(via, out var service, out var baseAddress))
+        if (!_routes.TryMatchRoute(via, out var route))
             return Fault(FramingFaults.EndpointNotFound, $"no service of this worker serves {via}");
 
-        _state = _state with { BaseAddress = baseAddress, LastVia = via, Credit = null, Unanswered = 0 };
+        if (route!.Tls is not null && _tls is null)
+        {
+            // WCF's server finds no remote security at PreambleEnd and aborts the connection without a fault
+            // (RemoteSecurityNotNegotiatedOnStreamUpgrade); the client sees the session refused.
+            _metrics.Faulted("TransportSecurityRequired");
+            _log.Info("Closing connection from {0}: {1} requires transport security (TLS) and the client's preamble asked for " +
+                      "none (its binding's security mode is None?); no fault, as WCF's server sends none", _peer, route.BaseAddress);
+            CloseWithoutFault();
+            return false;
+        }
+
+        _state = _state with { BaseAddress = route.BaseAddress, LastVia = via, Credit = null, Unanswered = 0 };
         _records.Reset(_preamble.Mode);
         // No PreambleAck yet: WCF acknowledges a session only once its channel is accepted (FramingSession.Accept).
-        service!.Tell(new SessionOpened(Self, via, _preamble.ContentType!, _peer, Streamed: _preamble.Mode == FramingMode.Singleton));
+        route.Service.Tell(new SessionOpened(Self, via, _preamble.ContentType!, _peer, Streamed: _preamble.Mode == FramingMode.Singleton)
+        {
+            Secure = _tls is not null,
+            ClientCertificate = _tls?.Client,
+        });
         Enter(AwaitingAccept, decode: null);
         return true;
     }
+
+    // A later session on a pooled connection may name an address another worker owns: only the router knows.
+    private bool RoutesElsewhere(string via) =>
+        _state.LastVia is not null && _routerChannel is not null && !string.Equals(via, _state.LastVia, StringComparison.OrdinalIgnoreCase);
 
     private bool HandBack(string via)
     {

@@ -6,6 +6,7 @@ using AkkaPortShare.Interop;
 using AkkaPortShare.Worker.Configuration;
 using AkkaPortShare.Worker.Diagnostics;
 using AkkaPortShare.Worker.Listening;
+using AkkaPortShare.Worker.Security;
 using static AkkaPortShare.Worker.FramingSession;
 
 namespace AkkaPortShare.Worker.Sessions;
@@ -20,7 +21,7 @@ namespace AkkaPortShare.Worker.Sessions;
 /// One behaviour per protocol state: <see cref="AwaitingPreamble"/>, <see cref="AwaitingAccept"/>, <see cref="Duplex"/>,
 /// <see cref="ServiceEnded"/>, the streamed session's <see cref="StreamedAwaitingMessage"/>,
 /// <see cref="StreamedAwaitingReply"/>, <see cref="StreamedReplied"/> and <see cref="StreamedEndPending"/>,
-/// <see cref="BetweenSessions"/> and <see cref="Faulting"/>. Each also says how buffered bytes are decoded
+/// <see cref="BetweenSessions"/>, <see cref="Faulting"/> and <see cref="Upgrading"/> (the TLS handshake). Each also says how buffered bytes are decoded
 /// (<see cref="_decode"/>; none while nothing may be read). The flow control is one <see cref="State"/>.
 /// </remarks>
 internal sealed partial class SessionConnectionActor : ReceiveActor, IWithTimers
@@ -29,6 +30,8 @@ internal sealed partial class SessionConnectionActor : ReceiveActor, IWithTimers
     private sealed record ReadFailed(Exception Cause);
     private sealed record WriteDone(Exception? Error);
     private sealed record InboundDrained(bool ReaderGone);
+    private sealed record TlsEstablished(TlsSession Session);
+    private sealed record TlsFailed(Exception Cause);
     private sealed class PreambleTimeout { public static readonly PreambleTimeout Instance = new(); }
     private sealed class IdleTimeout { public static readonly IdleTimeout Instance = new(); }
 
@@ -47,6 +50,10 @@ internal sealed partial class SessionConnectionActor : ReceiveActor, IWithTimers
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Socket _socket;
+    private readonly SocketIo _plain;   // the socket itself: every unsecured byte, and the preamble up to an upgrade
+    private ConnectionIo _io;           // what the session reads and writes: _plain, or the TLS stream of a secured session
+    private TlsSession? _tls;           // the secured session's TLS, from the handshake until the session's End
+    private bool _leavingTls;           // the secured session ended: back to the socket once its End is written
     private readonly RouterChannel? _routerChannel;
     private readonly ServiceRoutes _routes;
     private readonly WorkerSettings _settings;
@@ -75,6 +82,8 @@ internal sealed partial class SessionConnectionActor : ReceiveActor, IWithTimers
         WorkerSettings settings)
     {
         _socket = socket;
+        _plain = new SocketIo(socket);
+        _io = _plain;
         _routerChannel = routerChannel;
         _routes = routes;
         _settings = settings;
@@ -107,7 +116,11 @@ internal sealed partial class SessionConnectionActor : ReceiveActor, IWithTimers
             _metrics.SessionEnded();
             handler.Tell(new SessionClosed(Self, false));
         }
-        if (!_socketGivenAway) _socket.Dispose();
+        if (!_socketGivenAway)
+        {
+            _socket.Dispose();
+            _tls?.Stream.Dispose();
+        }
         _buffer.Release();
     }
 
@@ -187,6 +200,11 @@ internal sealed partial class SessionConnectionActor : ReceiveActor, IWithTimers
             Abort($"write failed: {done.Error.Message}");
             return;
         }
+        if (_leavingTls && _outbox.IsIdle)
+        {
+            LeaveTls();
+            return;
+        }
         var wasBlocked = _state.WriteBlocked;
         if (!_outbox.IsIdle) Flush();
         else WeighUnsent();
@@ -196,7 +214,7 @@ internal sealed partial class SessionConnectionActor : ReceiveActor, IWithTimers
     // One write in flight; everything queued meanwhile goes out together in the next one.
     private void Flush()
     {
-        _outbox.StartNext(_socket)?.PipeTo(Self, success: _ => new WriteDone(null), failure: e => new WriteDone(e));
+        _outbox.StartNext(_io)?.PipeTo(Self, success: _ => new WriteDone(null), failure: e => new WriteDone(e));
         WeighUnsent();
     }
 
@@ -227,7 +245,9 @@ internal sealed partial class SessionConnectionActor : ReceiveActor, IWithTimers
     private void SendFaultAndStop(string faultUri)
     {
         _socketGivenAway = true;
-        _ = FramingFaultSender.SendAndCloseAsync(_socket, faultUri, _settings.FaultDrainLimit, _settings.FaultTimeout);
+        _ = _tls is null
+            ? FramingFaultSender.SendAndCloseAsync(_socket, faultUri, _settings.FaultDrainLimit, _settings.FaultTimeout)
+            : TlsFaultSender.SendAndCloseAsync(_tls.Stream, _socket, faultUri, _settings.FaultDrainLimit, _settings.FaultTimeout);
         Context.Stop(Self);
     }
 }

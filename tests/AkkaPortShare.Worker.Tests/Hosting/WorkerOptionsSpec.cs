@@ -3,6 +3,7 @@ using Akka.Configuration;
 using AkkaPortShare.Contracts.Configuration;
 using AkkaPortShare.Worker.Configuration;
 using AkkaPortShare.Worker.Hosting;
+using AkkaPortShare.Worker.Security;
 
 namespace AkkaPortShare.Worker.Tests.Hosting;
 
@@ -48,6 +49,22 @@ public sealed class WorkerOptionsSpec
         ("drain-timeout", o => o.Set("drain-timeout", TimeSpan.FromSeconds(3)), s => s.DrainTimeout, TimeSpan.FromSeconds(3)),
     ];
 
+    // The transport-security block's keys, read as an endpoint reads them.
+    private static readonly (string Key, Action<HoconOverrides> Set, Func<TransportSecuritySettings, object> Read, object Expected)[] SecurityKeys =
+    [
+        ("transport-security.mode", o => o.Set("transport-security.mode", "transport"), s => s.Mode, TransportSecurityMode.Transport),
+        ("transport-security.certificate-path", o => o.Set("transport-security.certificate-path", "/etc/a b/c.pfx"), s => s.CertificatePath, "/etc/a b/c.pfx"),
+        ("transport-security.certificate-key-path", o => o.Set("transport-security.certificate-key-path", "/k.pem"), s => s.CertificateKeyPath, "/k.pem"),
+        ("transport-security.certificate-password", o => o.Set("transport-security.certificate-password", Tricky), s => s.CertificatePassword, Tricky),
+        ("transport-security.ssl-protocols", o => o.Set("transport-security.ssl-protocols", ["tls13"]), s => s.SslProtocols, System.Security.Authentication.SslProtocols.Tls13),
+        ("transport-security.client-credential-type", o => o.Set("transport-security.client-credential-type", "certificate"), s => s.ClientCredentialType, TransportClientCredential.Certificate),
+        ("transport-security.trust-store-path", o => o.Set("transport-security.trust-store-path", "/ca.pem"), s => s.TrustStorePath, "/ca.pem"),
+        ("transport-security.allowed-client-thumbprints", o => o.Set("transport-security.allowed-client-thumbprints", ["ab:cd 01"]), s => string.Join(",", s.AllowedClientThumbprints), "ABCD01"),
+        ("transport-security.check-certificate-revocation", o => o.Set("transport-security.check-certificate-revocation", true), s => s.CheckCertificateRevocation, true),
+        ("transport-security.reload-on-change", o => o.Set("transport-security.reload-on-change", false), s => s.ReloadOnChange, false),
+        ("transport-security.reload-check-interval", o => o.Set("transport-security.reload-check-interval", TimeSpan.FromSeconds(2)), s => s.ReloadCheckInterval, TimeSpan.FromSeconds(2)),
+    ];
+
     private static WorkerSettings Read(WorkerOptions options) =>
         WorkerSettings.Create(ConfigurationFactory.ParseString(options.ToHocon()).WithFallback(WorkerSettings.DefaultConfig()));
 
@@ -56,7 +73,23 @@ public sealed class WorkerOptionsSpec
     {
         var reference = ReferenceKeys.Of(WorkerSettings.DefaultConfig(), WorkerSettings.ConfigPath);
 
-        Assert.Equal(reference.Order(StringComparer.Ordinal), Keys.Select(k => k.Key).Order(StringComparer.Ordinal));
+        Assert.Equal(reference.Order(StringComparer.Ordinal),
+            Keys.Select(k => k.Key).Concat(SecurityKeys.Select(k => k.Key)).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void WorkerOptions_must_read_back_every_transport_security_key_set_from_csharp()
+    {
+        var defaults = TransportSecuritySettings.Create(Config.Empty);
+        foreach (var (key, set, read, expected) in SecurityKeys)
+        {
+            var options = new WorkerOptions();
+            set(options.Settings);
+            var settings = TransportSecuritySettings.Create(ConfigurationFactory.ParseString(options.ToHocon()));
+
+            Assert.True(!Equals(read(defaults), expected), $"{key}: the spec must set a value other than the default");
+            Assert.True(Equals(read(settings), expected), $"{key}: read back {read(settings)}, expected {expected}");
+        }
     }
 
     [Fact]
