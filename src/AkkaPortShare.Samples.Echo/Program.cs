@@ -27,6 +27,8 @@ using Microsoft.Extensions.Logging.Console;
 //             [--tally-address ADDRESS]...                TallyActor, a typed contract actor per session (ITallyService)
 //             [--checkout-address ADDRESS]...             CheckoutService (session rules, Reentrant); SingleCheckoutService at ADDRESSsingle/
 //             [--review-actor-address ADDRESS]...         ReviewActor, the same contract in the actor style
+//             [--basket-address ADDRESS]...               BasketService, a WCF service class moved over unchanged (IBasket)
+//             [--basket-actor-address ADDRESS]...         BasketActor, the same contract as a typed actor per session
 //             [--router akka.tcp://akkaportshare@127.0.0.1:8809] [--identity NAME] [--config FILE]
 var addresses = Values(args, "--address");
 var wcfAddresses = Values(args, "--wcf-address");
@@ -39,6 +41,8 @@ var reviewAddresses = Values(args, "--review-address");
 var tallyAddresses = Values(args, "--tally-address");
 var checkoutAddresses = Values(args, "--checkout-address");
 var reviewActorAddresses = Values(args, "--review-actor-address");
+var basketAddresses = Values(args, "--basket-address");
+var basketActorAddresses = Values(args, "--basket-actor-address");
 var reliableEndpoints = Pairs(args, "--wcf-reliable");
 var bindingEndpoints = Pairs(args, "--wcf-endpoint");
 // No endpoint option at all: the echo service at its usual address.
@@ -75,6 +79,8 @@ builder.Services.AddAkka("akkaportshare-worker", (akka, services) =>
         foreach (var address in tallyAddresses) worker.ServeActor<TallyActor>(address);
         foreach (var address in checkoutAddresses)
             worker.ServeService<CheckoutService>(address).ServeService<SingleCheckoutService>(address + "single/");
+        foreach (var address in basketAddresses) worker.ServeService<BasketService>(address);
+        foreach (var address in basketActorAddresses) worker.ServeActor<BasketActor>(address);
         foreach (var address in reviewActorAddresses) worker.ServeContract<IReviewService>(address, Props.Create<ReviewActor>());
     });
     if (config is not null) akka.AddHoconFile(config, HoconAddMode.Prepend);
