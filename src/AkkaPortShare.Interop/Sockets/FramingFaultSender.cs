@@ -21,15 +21,30 @@ internal static class FramingFaultSender
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cut);
         cts.CancelAfter(timeout);
+        await SendDrainAndCloseAsync(socket, FramingWriter.Fault(faultUri), drainLimit, cts.Token).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Closes a refused connection without a fault (where WCF's server sends none, e.g. an unsecured preamble to a
+    /// secured endpoint) the same way: half-close, drain, close, so the client reads the end rather than a reset.
+    /// </summary>
+    public static async Task DrainAndCloseAsync(Socket socket, int drainLimit, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        await SendDrainAndCloseAsync(socket, ReadOnlyMemory<byte>.Empty, drainLimit, cts.Token).ConfigureAwait(false);
+    }
+
+    private static async Task SendDrainAndCloseAsync(Socket socket, ReadOnlyMemory<byte> last, int drainLimit, CancellationToken token)
+    {
         var buffer = ArrayPool<byte>.Shared.Rent(4096);
         try
         {
-            await socket.SendAsync(FramingWriter.Fault(faultUri), SocketFlags.None, cts.Token).ConfigureAwait(false);
+            if (!last.IsEmpty) await socket.SendAsync(last, SocketFlags.None, token).ConfigureAwait(false);
             socket.Shutdown(SocketShutdown.Send);
             for (var drained = 0; drained < drainLimit;)
             {
                 var n = await socket.ReceiveAsync(buffer.AsMemory(0, Math.Min(buffer.Length, drainLimit - drained)),
-                    SocketFlags.None, cts.Token).ConfigureAwait(false);
+                    SocketFlags.None, token).ConfigureAwait(false);
                 if (n == 0) break;
                 drained += n;
             }

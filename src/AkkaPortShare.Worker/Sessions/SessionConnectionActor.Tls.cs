@@ -1,3 +1,4 @@
+using AkkaPortShare.Interop;
 using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Event;
@@ -83,7 +84,7 @@ internal sealed partial class SessionConnectionActor
     {
         EndSession(graceful: false);
         _socketGivenAway = true;
-        _ = QuietClose.DrainAndCloseAsync(_socket, _settings.FaultDrainLimit, _settings.FaultTimeout);
+        _ = FramingFaultSender.DrainAndCloseAsync(_socket, _settings.FaultDrainLimit, _settings.FaultTimeout);
         Context.Stop(Self);
     }
 
