@@ -62,6 +62,9 @@ public abstract class InstancingService : IInstancingService, IDisposable
         return Volatile.Read(ref gate.MostRunning);
     }
 
+    /// <summary>The same measure, blocking its thread while it waits, as many WCF services' operations do.</summary>
+    public int OverlapBlocking(string gateId, int size, int timeoutMs) => OverlapAsync(gateId, size, timeoutMs).GetAwaiter().GetResult();
+
     public IAsyncResult BeginDelayedEcho(string text, int delayMs, AsyncCallback callback, object state)
     {
         var task = Task.Delay(Math.Clamp(delayMs, 0, 30_000)).ContinueWith(_ => $"{text} after {delayMs} ms",
@@ -114,6 +117,9 @@ public interface IInstancingService
     /// <summary>Waits until <paramref name="size"/> calls of gate <paramref name="gateId"/> are in (at most
     /// <paramref name="timeoutMs"/>), then answers the most of them that ran at once.</summary>
     [OperationContract] Task<int> OverlapAsync(string gateId, int size, int timeoutMs);
+
+    /// <summary><see cref="OverlapAsync"/>, synchronous: the calls that wait hold a thread each.</summary>
+    [OperationContract] int OverlapBlocking(string gateId, int size, int timeoutMs);
 
     /// <summary>A Begin/End (APM) operation: answers the text after the delay.</summary>
     [OperationContract(AsyncPattern = true)]
