@@ -67,10 +67,11 @@ public abstract class InstancingService : IInstancingService, IDisposable
 
     public IAsyncResult BeginDelayedEcho(string text, int delayMs, AsyncCallback callback, object state)
     {
-        var task = Task.Delay(Math.Clamp(delayMs, 0, 30_000)).ContinueWith(_ => $"{text} after {delayMs} ms",
-            TaskScheduler.Default);
+        var task = Task.Delay(Math.Clamp(delayMs, 0, 30_000)).ContinueWith(_ => text == "fault"
+            ? throw new FaultException(new FaultReason("refused after the delay"), new FaultCode("Sender", new FaultCode("Delayed")), null)
+            : $"{text} after {delayMs} ms", TaskScheduler.Default);
         // The APM contract: the IAsyncResult carries the caller's state, and the callback gets that same object.
-        var result = task.ContinueWith((t, _) => t.Result, state, TaskScheduler.Default);
+        var result = task.ContinueWith((t, _) => t.GetAwaiter().GetResult(), state, TaskScheduler.Default);
         result.ContinueWith(t => callback(t), TaskScheduler.Default);
         return result;
     }
@@ -121,7 +122,7 @@ public interface IInstancingService
     /// <summary><see cref="OverlapAsync"/>, synchronous: the calls that wait hold a thread each.</summary>
     [OperationContract] int OverlapBlocking(string gateId, int size, int timeoutMs);
 
-    /// <summary>A Begin/End (APM) operation: answers the text after the delay.</summary>
+    /// <summary>A Begin/End (APM) operation: answers the text after the delay; "fault": End throws a FaultException.</summary>
     [OperationContract(AsyncPattern = true)]
     IAsyncResult BeginDelayedEcho(string text, int delayMs, AsyncCallback callback, object state);
 

@@ -46,9 +46,9 @@ public sealed class InstancingSpec(InstancingFixture fixture) : IClassFixture<In
 {
     private const int Concurrent = 3; // under the worker's max-concurrent-calls-per-session (4)
 
-    private (ChannelFactory<IInstancingClient> Factory, IInstancingClient Client) Open(string variant)
+    private (ChannelFactory<IInstancingClient> Factory, IInstancingClient Client) Open(string variant, bool reliable = false)
     {
-        var factory = new ChannelFactory<IInstancingClient>(new NetTcpBinding(SecurityMode.None)
+        var factory = new ChannelFactory<IInstancingClient>(new NetTcpBinding(SecurityMode.None, reliable)
         {
             SendTimeout = TimeSpan.FromSeconds(30),
             OpenTimeout = TimeSpan.FromSeconds(30),
@@ -94,6 +94,17 @@ public sealed class InstancingSpec(InstancingFixture fixture) : IClassFixture<In
             Assert.Equal(before + 3, DisposedWithin(client, before + 3, TimeSpan.FromSeconds(10)));
             Thread.Sleep(300); // and no more than those three
             Assert.Equal(before + 3, client.HitInstancesDisposed());
+            Close(factory, client);
+        });
+
+    [Fact]
+    public void PerCall_makes_a_new_instance_for_every_call_of_a_reliable_session_too() =>
+        fixture.Host.WithLogsOnFailure(() =>
+        {
+            var (factory, client) = Open("percall", reliable: true);
+            var hits = Enumerable.Range(0, 3).Select(_ => Parse(client.Hit())).ToList();
+            Assert.All(hits, h => Assert.Equal(1, h.Calls));
+            Assert.Equal(3, hits.Select(h => h.Instance).Distinct().Count());
             Close(factory, client);
         });
 
@@ -188,6 +199,12 @@ public sealed class InstancingSpec(InstancingFixture fixture) : IClassFixture<In
             var (factory, client) = Open("session");
             Assert.Equal("hello after 200 ms", client.DelayedEcho("hello", 200));
             Assert.Equal("again after 0 ms", client.DelayedEcho("again", 0));
+
+            // A FaultException thrown by End (the operation's result) reaches the client as that fault; the session goes on.
+            var fault = Assert.Throws<FaultException>(() => client.DelayedEcho("fault", 100));
+            Assert.Equal("refused after the delay", fault.Reason.ToString());
+            Assert.Equal("Delayed", fault.Code.SubCode?.Name);
+            Assert.Equal("still here after 0 ms", client.DelayedEcho("still here", 0));
             Close(factory, client);
         });
 
