@@ -21,7 +21,9 @@ using Microsoft.Extensions.Logging.Console;
 //                                                         receive-timeout=5s,max-received-message-size=100000,text=soap11,
 //                                                         max-string-content-length=65536 (the other quotas WCF's),
 //                                                         security=transport|certificate (WCF's Security.Mode / ClientCredentialType),
-//                                                         transport-security-path=HOCON-PATH (the endpoint's certificate files)
+//                                                         transport-security-path=HOCON-PATH (the endpoint's certificate files),
+//                                                         transfer-mode=streamed|buffered, reliable=off,
+//                                                         inactivity-timeout=3s (ReliableSession.InactivityTimeout)
 //             [--shapes-address ADDRESS]...               ShapesService: message contracts, Message, XmlSerializer, known types
 //             [--review-address ADDRESS]...               ReviewService, a plain WCF duplex service class (IReviewService)
 //             [--tally-address ADDRESS]...                TallyActor, a typed contract actor per session (ITallyService)
@@ -29,6 +31,9 @@ using Microsoft.Extensions.Logging.Console;
 //             [--review-actor-address ADDRESS]...         ReviewActor, the same contract in the actor style
 //             [--basket-address ADDRESS]...               BasketService, a WCF service class moved over unchanged (IBasket)
 //             [--basket-actor-address ADDRESS]...         BasketActor, the same contract as a typed actor per session
+//             [--instancing-address ADDRESS]...           InstancingService under each [ServiceBehavior]: ADDRESSpercall/, single/,
+//                                                         session/ (ConcurrencyMode Single), multiple/ (Multiple), and
+//                                                         slow/ (session/ with SendTimeout = 2 s, set in C#)
 //             [--router akka.tcp://akkaportshare@127.0.0.1:8809] [--identity NAME] [--config FILE]
 var addresses = Values(args, "--address");
 var wcfAddresses = Values(args, "--wcf-address");
@@ -43,6 +48,7 @@ var checkoutAddresses = Values(args, "--checkout-address");
 var reviewActorAddresses = Values(args, "--review-actor-address");
 var basketAddresses = Values(args, "--basket-address");
 var basketActorAddresses = Values(args, "--basket-actor-address");
+var instancingAddresses = Values(args, "--instancing-address");
 var reliableEndpoints = Pairs(args, "--wcf-reliable");
 var bindingEndpoints = Pairs(args, "--wcf-endpoint");
 // No endpoint option at all: the echo service at its usual address.
@@ -81,6 +87,12 @@ builder.Services.AddAkka("akkaportshare-worker", (akka, services) =>
             worker.ServeService<CheckoutService>(address).ServeService<SingleCheckoutService>(address + "single/");
         foreach (var address in basketAddresses) worker.ServeService<BasketService>(address);
         foreach (var address in basketActorAddresses) worker.ServeActor<BasketActor>(address);
+        foreach (var address in instancingAddresses)
+            worker.ServeService<PerCallInstancingService>(address + "percall/")
+                .ServeService<SingleInstancingService>(address + "single/")
+                .ServeService<SessionInstancingService>(address + "session/")
+                .ServeService<MultipleInstancingService>(address + "multiple/")
+                .ServeService<SessionInstancingService>(address + "slow/", binding: new NetTcpEndpointOptions { SendTimeout = TimeSpan.FromSeconds(2) });
         foreach (var address in reviewActorAddresses) worker.ServeContract<IReviewService>(address, Props.Create<ReviewActor>());
     });
     if (config is not null) akka.AddHoconFile(config, HoconAddMode.Prepend);
@@ -112,6 +124,15 @@ static NetTcpEndpointOptions Binding(string settings) => settings.Split(',', Str
                 ? System.ServiceModel.TcpClientCredentialType.Certificate : System.ServiceModel.TcpClientCredentialType.None } },
         }.Security },
         "transport-security-path" => o with { TransportSecurityPath = kv[1] },
+        "transfer-mode" => o with { TransferMode = Enum.Parse<System.ServiceModel.TransferMode>(kv[1], ignoreCase: true) },
+        "reliable" => o with { ReliableSession = (o.ReliableSession ?? new ReliableSessionOptions()) with { Enabled = kv[1] != "off" } },
+        "inactivity-timeout" => o with
+        {
+            ReliableSession = (o.ReliableSession ?? new ReliableSessionOptions()) with
+            {
+                InactivityTimeout = TimeSpan.FromSeconds(double.Parse(kv[1].TrimEnd('s'), CultureInfo.InvariantCulture)),
+            },
+        },
         _ => throw new ArgumentException($"--wcf-endpoint: unknown setting {kv[0]}"),
     });
 
