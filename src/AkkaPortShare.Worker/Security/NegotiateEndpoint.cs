@@ -40,16 +40,17 @@ internal sealed class NegotiateEndpoint(string address, ProtectionLevel protecti
         }
     }
 
-    private const int LogonDenied = unchecked((int)0x8009030C); // SEC_E_LOGON_DENIED
-
-    // What GSSAPI said, in words an operator can act on.
+    // What GSSAPI said, in words an operator can act on. An AuthenticationException is the client's credentials
+    // refused: on Linux .NET reports a wrong password or an unknown user (gss-ntlmssp) only as SEC_E_INTERNAL_ERROR
+    // (0x80090304, "Unknown error -2146893052"), so the cause cannot be told apart from other GSSAPI failures.
     private static string Refusal(Exception e)
     {
-        var win32 = e.InnerException as System.ComponentModel.Win32Exception;
-        var detail = win32 is null ? e.Message : $"{e.Message} ({win32.Message.TrimEnd('.')}, 0x{win32.NativeErrorCode:X8})";
-        // SEC_E_LOGON_DENIED: unknown user or wrong password (gss-ntlmssp: not in the user file, or another password).
-        return win32 is not null && (win32.NativeErrorCode == LogonDenied || win32.HResult == LogonDenied)
-            ? $"the client's credentials were refused (unknown user or wrong password): {detail}"
+        var detail = e.InnerException is System.ComponentModel.Win32Exception inner
+            ? $"{e.Message.TrimEnd('.')} ({inner.Message.TrimEnd('.')}, 0x{inner.NativeErrorCode:X8})"
+            : e.Message;
+        return e is AuthenticationException
+            ? $"the client's credentials were refused (unknown user or wrong password in the NTLM user file, or a Kerberos " +
+              $"ticket the keytab cannot read): {detail}"
             : detail;
     }
 }

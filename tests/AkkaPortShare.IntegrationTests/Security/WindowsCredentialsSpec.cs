@@ -51,4 +51,118 @@ public sealed class WindowsCredentialsSpec(WindowsCredentialsFixture fixture) : 
         Assert.Equal("still", echo.Echo("still"));
         Close(echo, factory);
     });
+
+    [NtlmFact]
+    public void A_duplex_session_with_Windows_credentials_gets_its_callbacks() => WithLogs(() =>
+    {
+        var callback = new RecordingCallback();
+        var factory = WithCredential(new DuplexChannelFactory<IEchoDuplexService>(new InstanceContext(callback), Binding(),
+            new EndpointAddress(fixture.Duplex)));
+        var duplex = factory.CreateChannel();
+
+        Assert.Equal("ping", duplex.EchoWithCallback("ping"));
+        Assert.True(callback.Received.Wait(TimeSpan.FromSeconds(10)), "the callback did not arrive");
+        Assert.Equal("ping", callback.Text);
+        Close(duplex, factory);
+    });
+
+    [NtlmFact]
+    public void A_reliable_session_with_Windows_credentials_delivers_in_order() => WithLogs(() =>
+    {
+        var factory = EchoFactory(fixture.Echo, Binding(reliable: true));
+        var echo = factory.CreateChannel();
+
+        var before = echo.NumbersReceived();
+        for (var i = 1; i <= 20; i++) echo.PostNumber(i);
+        Assert.Equal("reliable", echo.Echo("reliable"));
+        Assert.Contains("outOfOrder=0", echo.NumbersReceived());
+        Assert.NotEqual(before, echo.NumbersReceived());
+        Close(echo, factory);
+    });
+
+    [NtlmFact]
+    public void Sign_only_protection_is_served_where_the_endpoint_asks_for_it() => WithLogs(() =>
+    {
+        var binding = Binding();
+        binding.Security.Transport.ProtectionLevel = System.Net.Security.ProtectionLevel.Sign;
+        var factory = EchoFactory(fixture.Signed, binding);
+        var echo = factory.CreateChannel();
+
+        Assert.Equal("signed", echo.Echo("signed"));
+        Close(echo, factory);
+    });
+
+    [NtlmFact]
+    public void Pooled_connections_authenticate_each_session_again() => WithLogs(() =>
+    {
+        // WCF's client pools the raw connection after End: the next session upgrades again on the same socket.
+        var factories = new[] { fixture.Echo, fixture.Other }.Select(a => EchoFactory(a)).ToList();
+        foreach (var factory in factories) factory.Open();
+        for (var round = 0; round < 2; round++)
+            for (var i = 0; i < factories.Count; i++)
+            {
+                var echo = factories[i].CreateChannel();
+                Assert.Equal($"{round}/{i}", echo.Echo($"{round}/{i}"));
+                ((IClientChannel)echo).Close();
+            }
+        foreach (var factory in factories) factory.Close();
+    });
+
+    [NtlmFact]
+    public void A_wrong_password_is_refused_as_WCF_refuses_it() => WithLogs(() =>
+    {
+        var factory = EchoFactory(fixture.Echo, password: "not-the-password");
+        var echo = factory.CreateChannel();
+
+        // WCF's client reports a failed Negotiate as SecurityNegotiationException (against Windows too). Its message is
+        // .NET's on Linux: NegotiateStream's client reads the server's error frame as "failed on the remote side"
+        // (on Windows: "The server has rejected the client credentials", an InvalidCredentialException inside).
+        var refused = Assert.Throws<System.ServiceModel.Security.SecurityNegotiationException>(() => echo.Echo("let me in"));
+        ((IClientChannel)echo).Abort();
+        factory.Abort();
+        Assert.IsAssignableFrom<System.Security.Authentication.AuthenticationException>(refused.InnerException);
+        Assert.Contains("Authentication failed on the remote side", refused.Message);
+        var line = fixture.Worker.WaitForLineAsync(
+            @"Windows authentication \(application/negotiate\) with .* for .*/w/echo/ failed, connection closed: the client's credentials were refused \(unknown user or wrong password in the NTLM user file",
+            TimeSpan.FromSeconds(10)).GetAwaiter().GetResult();
+        Assert.Contains("0x80090304", line); // SEC_E_INTERNAL_ERROR: all .NET tells on Linux
+    });
+
+    [NtlmFact]
+    public void An_unsecured_client_of_a_Windows_endpoint_is_refused() => WithLogs(() =>
+    {
+        var factory = new ChannelFactory<IEchoService>(new NetTcpBinding(SecurityMode.None), new EndpointAddress(fixture.Echo));
+        var echo = factory.CreateChannel();
+
+        var refused = Assert.Throws<ProtocolException>(() => echo.Echo("plain"));
+        ((IClientChannel)echo).Abort();
+        factory.Abort();
+        Assert.Contains("rejected the session-establishment request", refused.Message);
+    });
+
+    [NtlmFact]
+    public void A_TLS_client_of_a_Windows_endpoint_gets_UpgradeInvalid() => WithLogs(() =>
+    {
+        var binding = new NetTcpBinding(SecurityMode.Transport) { Security = { Transport = { ClientCredentialType = TcpClientCredentialType.None } } };
+        var factory = new ChannelFactory<IEchoService>(binding, new EndpointAddress(fixture.Echo));
+        var echo = factory.CreateChannel();
+
+        // WCF's client reads the UpgradeInvalid fault so (the endpoint serves application/negotiate, not application/ssl-tls).
+        var refused = Assert.Throws<ProtocolException>(() => echo.Echo("tls"));
+        ((IClientChannel)echo).Abort();
+        factory.Abort();
+        Assert.Contains("The requested upgrade is not supported", refused.Message);
+    });
+
+    private sealed class RecordingCallback : IEchoCallback
+    {
+        public ManualResetEventSlim Received { get; } = new();
+        public string? Text { get; private set; }
+
+        public void Echoed(string text)
+        {
+            Text = text;
+            Received.Set();
+        }
+    }
 }
