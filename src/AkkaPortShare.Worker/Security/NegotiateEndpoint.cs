@@ -36,22 +36,27 @@ internal sealed class NegotiateEndpoint(string address, ProtectionLevel protecti
                                       or System.ComponentModel.Win32Exception or TimeoutException)
         {
             await negotiate.DisposeAsync().ConfigureAwait(false);
-            throw new StreamUpgradeException(Refusal(e), e);
+            throw new StreamUpgradeException(Refusal(e, ProtectionLevel), e);
         }
     }
 
     // What GSSAPI said, in words an operator can act on. An AuthenticationException is the client's credentials
     // refused: on Linux .NET reports a wrong password or an unknown user (gss-ntlmssp) only as SEC_E_INTERNAL_ERROR
     // (0x80090304, "Unknown error -2146893052"), so the cause cannot be told apart from other GSSAPI failures.
-    private static string Refusal(Exception e)
+    private static string Refusal(Exception e, ProtectionLevel protectionLevel)
     {
         var detail = e.InnerException is System.ComponentModel.Win32Exception inner
             ? $"{e.Message.TrimEnd('.')} ({inner.Message.TrimEnd('.')}, 0x{inner.NativeErrorCode:X8})"
             : e.Message;
-        return e is AuthenticationException
-            ? $"the client's credentials were refused (unknown user or wrong password in the NTLM user file, or a Kerberos " +
-              $"ticket the keytab cannot read): {detail}"
-            : detail;
+        return e switch
+        {
+            AuthenticationException { InnerException: System.ComponentModel.Win32Exception } =>
+                "the client's credentials were refused (unknown user or wrong password in the NTLM user file, or a Kerberos " +
+                $"ticket the keytab cannot read): {detail}",
+            // NegotiateStream's own check: the context protects less than the endpoint requires.
+            AuthenticationException => $"{detail} (the client's ProtectionLevel is below the endpoint's protection-level {protectionLevel})",
+            _ => detail,
+        };
     }
 }
 

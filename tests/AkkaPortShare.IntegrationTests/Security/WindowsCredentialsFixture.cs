@@ -7,7 +7,7 @@ namespace AkkaPortShare.IntegrationTests.Security;
 /// A router and an echo worker with Windows credentials (NetTcpBinding()'s default) configured as an operator would,
 /// in HOCON: worker W serves /w/echo/, /w/duplex/ and /w/other/ with client-credential-type windows and an NTLM user
 /// file made for the run (gss-ntlmssp, installed when absent), and /w/sign/ secured from C# (WCF's
-/// NetTcpBinding.Security: Transport, Windows, ProtectionLevel Sign). Nothing starts when NTLM cannot run (the specs
+/// NetTcpBinding.Security: Transport, Windows, ProtectionLevel Sign), and /w/none/ likewise with ProtectionLevel None. Nothing starts when NTLM cannot run (the specs
 /// are skipped then, saying why).
 /// </summary>
 public sealed class WindowsCredentialsFixture : IAsyncLifetime
@@ -23,6 +23,7 @@ public sealed class WindowsCredentialsFixture : IAsyncLifetime
     public Uri Other => new(Host.Via("w/other/"));
     public Uri Duplex => new(Host.Via("w/duplex/"));
     public Uri Signed => new(Host.Via("w/sign/"));
+    public Uri Unprotected => new(Host.Via("w/none/"));
 
     public async Task InitializeAsync()
     {
@@ -39,8 +40,9 @@ public sealed class WindowsCredentialsFixture : IAsyncLifetime
         Worker = await Host.StartWorkerAsync("worker-W",
             ["--wcf-address", Host.Address("w/echo/"), "--wcf-address", Host.Address("w/other/"),
              "--duplex-address", Host.Address("w/duplex/"),
-             "--wcf-endpoint", Host.Address("w/sign/"), "security=windows,protection-level=Sign", "--config", windows],
-            "w/echo/", "w/other/", "w/duplex/", "w/sign/");
+             "--wcf-endpoint", Host.Address("w/sign/"), "security=windows,protection-level=Sign",
+             "--wcf-endpoint", Host.Address("w/none/"), "security=windows,protection-level=None", "--config", windows],
+            "w/echo/", "w/other/", "w/duplex/", "w/sign/", "w/none/");
     }
 
     public Task DisposeAsync()

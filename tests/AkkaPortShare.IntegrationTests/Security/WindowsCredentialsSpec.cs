@@ -93,6 +93,36 @@ public sealed class WindowsCredentialsSpec(WindowsCredentialsFixture fixture) : 
     });
 
     [NtlmFact]
+    public void ProtectionLevel_None_is_served_where_the_endpoint_asks_for_it() => WithLogs(() =>
+    {
+        var binding = Binding();
+        binding.Security.Transport.ProtectionLevel = System.Net.Security.ProtectionLevel.None;
+        var factory = EchoFactory(fixture.Unprotected, binding);
+        var echo = factory.CreateChannel();
+
+        Assert.Equal("authenticated only", echo.Echo("authenticated only"));
+        Close(echo, factory);
+    });
+
+    [NtlmFact]
+    public void A_client_asking_less_protection_than_the_endpoint_requires_is_refused() => WithLogs(() =>
+    {
+        var binding = Binding();
+        binding.Security.Transport.ProtectionLevel = System.Net.Security.ProtectionLevel.Sign;
+        var factory = EchoFactory(fixture.Echo, binding);
+        var echo = factory.CreateChannel();
+
+        // As against WCF's server: NegotiateStream's server finds the context below its required level and says so.
+        var refused = Assert.Throws<System.ServiceModel.Security.SecurityNegotiationException>(() => echo.Echo("signed only"));
+        ((IClientChannel)echo).Abort();
+        factory.Abort();
+        Assert.Contains("A remote side security requirement was not fulfilled during authentication", refused.Message);
+        // (The fixture's worker log is shared by the specs: the line is found by what it says.)
+        fixture.Worker.WaitForLineAsync(@"Windows authentication \(application/negotiate\) with .* for .*/w/echo/ failed, connection closed: " +
+            @".*the client's ProtectionLevel is below the endpoint's protection-level EncryptAndSign", TimeSpan.FromSeconds(10)).GetAwaiter().GetResult();
+    });
+
+    [NtlmFact]
     public void Pooled_connections_authenticate_each_session_again() => WithLogs(() =>
     {
         // WCF's client pools the raw connection after End: the next session upgrades again on the same socket.
