@@ -46,6 +46,7 @@ public sealed class WindowsCredentialsSpec(WindowsCredentialsFixture fixture) : 
 
         Assert.Equal("negotiated", echo.Echo("negotiated"));
         Assert.Equal("worker-W", echo.Identity());
+        Assert.Equal($@"NTLM {TestSupport.Security.GssNtlmssp.Domain}\{WindowsCredentialsFixture.User}", echo.Caller());
         var fault = Assert.Throws<FaultException<EchoFault>>(() => echo.Fail("inside negotiate"));
         Assert.Equal("inside negotiate", fault.Detail.Reason);
         Assert.Equal("still", echo.Echo("still"));
@@ -75,6 +76,7 @@ public sealed class WindowsCredentialsSpec(WindowsCredentialsFixture fixture) : 
         var before = echo.NumbersReceived();
         for (var i = 1; i <= 20; i++) echo.PostNumber(i);
         Assert.Equal("reliable", echo.Echo("reliable"));
+        Assert.Equal($@"NTLM {TestSupport.Security.GssNtlmssp.Domain}\{WindowsCredentialsFixture.User}", echo.Caller());
         Assert.Contains("outOfOrder=0", echo.NumbersReceived());
         Assert.NotEqual(before, echo.NumbersReceived());
         Close(echo, factory);
