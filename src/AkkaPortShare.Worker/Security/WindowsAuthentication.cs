@@ -14,14 +14,18 @@ internal static class WindowsAuthentication
     internal const string NtlmUserFileVariable = "NTLM_USER_FILE";
     internal const string KeytabVariable = "KRB5_KTNAME";
     private const string GssapiLibrary = "libgssapi_krb5.so.2";
-    internal static string MechanismDirectory { get; set; } = "/etc/gss/mech.d"; // GSSAPI's own; settable for specs
+    internal const string MechanismDirectory = "/etc/gss/mech.d"; // GSSAPI's own (MIT krb5 >= 1.12)
 
     /// <summary>
     /// Checks what the windows endpoints need and sets the environment; each missing piece is a problem naming it
-    /// (the worker then exits with code 78). <paramref name="endpoints"/>: each windows endpoint's settings.
+    /// (the worker then exits with code 78). <paramref name="endpoints"/>: each windows endpoint's settings;
+    /// <paramref name="mechanisms"/> and <paramref name="environment"/> stand in for GSSAPI's directory and the
+    /// process's environment in specs.
     /// </summary>
-    public static void Prepare(IReadOnlyList<(string Address, TransportSecuritySettings Settings)> endpoints, List<string> problems)
+    public static void Prepare(IReadOnlyList<(string Address, TransportSecuritySettings Settings)> endpoints, List<string> problems,
+        string mechanisms = MechanismDirectory, Func<string, string?>? environment = null)
     {
+        environment ??= Environment.GetEnvironmentVariable;
         if (endpoints.Count == 0) return;
         var userFile = OneValue(endpoints, s => s.NtlmUserFile, "ntlm-user-file", problems);
         var keytab = OneValue(endpoints, s => s.KerberosKeytab, "kerberos-keytab", problems);
@@ -32,7 +36,7 @@ internal static class WindowsAuthentication
             problems.Add($"{address}: client-credential-type = windows needs GSSAPI ({GssapiLibrary}, Debian: libgssapi-krb5-2), which cannot be loaded");
         else NativeLibrary.Free(gssapi);
 
-        var fromEnvironment = string.IsNullOrEmpty(userFile) ? Environment.GetEnvironmentVariable(NtlmUserFileVariable) : null;
+        var fromEnvironment = string.IsNullOrEmpty(userFile) ? environment(NtlmUserFileVariable) : null;
         var ntlmFile = string.IsNullOrEmpty(userFile) ? fromEnvironment : userFile;
         if (!string.IsNullOrEmpty(keytab) && !File.Exists(keytab))
             problems.Add($"{settings.Path}.kerberos-keytab: {keytab} does not exist (or cannot be read)");
@@ -48,7 +52,7 @@ internal static class WindowsAuthentication
                 problems.Add(fromEnvironment is null
                     ? $"{settings.Path}.ntlm-user-file: {ntlmFile} does not exist (or cannot be read)"
                     : $"{address}: {NtlmUserFileVariable} (environment) names {ntlmFile}, which does not exist (or cannot be read)");
-            if (NtlmMechanism() is { } missing)
+            if (NtlmMechanism(mechanisms) is { } missing)
                 problems.Add($"{address}: client-credential-type = windows with NTLM needs the gss-ntlmssp package " +
                              $"(apt-get install gss-ntlmssp): {missing}");
         }
@@ -58,10 +62,10 @@ internal static class WindowsAuthentication
     }
 
     /// <summary>Null when GSSAPI can find gss-ntlmssp; else what is missing.</summary>
-    internal static string? NtlmMechanism()
+    internal static string? NtlmMechanism(string mechanisms = MechanismDirectory)
     {
-        if (!Directory.Exists(MechanismDirectory)) return $"{MechanismDirectory} does not exist";
-        foreach (var file in Directory.EnumerateFiles(MechanismDirectory, "*.conf"))
+        if (!Directory.Exists(mechanisms)) return $"{mechanisms} does not exist";
+        foreach (var file in Directory.EnumerateFiles(mechanisms, "*.conf"))
         {
             // A mech.d line: name OID shared-library [options]; gss-ntlmssp's is "gssntlmssp_v1 1.3.6.1.4.1.311.2.2.10 <path>".
             foreach (var line in File.ReadLines(file))
@@ -71,7 +75,7 @@ internal static class WindowsAuthentication
                 return File.Exists(fields[2]) ? null : $"{file} names {fields[2]}, which does not exist";
             }
         }
-        return $"no file in {MechanismDirectory} names the NTLMSSP mechanism (1.3.6.1.4.1.311.2.2.10)";
+        return $"no file in {mechanisms} names the NTLMSSP mechanism (1.3.6.1.4.1.311.2.2.10)";
     }
 
     // The setting is process-wide: endpoints naming different values cannot all be served.

@@ -20,6 +20,21 @@ public static class GssNtlmssp
         Directory.Exists("/etc/gss/mech.d")
         && Directory.EnumerateFiles("/etc/gss/mech.d", "*.conf").Any(f => File.ReadAllText(f).Contains(NtlmsspOid, StringComparison.Ordinal));
 
+    public const string TestUser = "alice";
+    public const string TestPassword = "Wonder-land-42";
+    private static readonly Lazy<string> Shared = new(() =>
+    {
+        var path = WriteUserFile((TestUser, TestPassword));
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => File.Delete(path);
+        return path;
+    });
+
+    /// <summary>
+    /// One user file per test process, with <see cref="TestUser"/>: NTLM_USER_FILE is process-wide, so every spec of a
+    /// process that authenticates in it must name the same file.
+    /// </summary>
+    public static string SharedUserFile => Shared.Value;
+
     /// <summary>A user file with <paramref name="users"/> (user, password) in <see cref="Domain"/>, readable by its owner only.</summary>
     public static string WriteUserFile(params (string User, string Password)[] users)
     {
