@@ -198,3 +198,24 @@ public sealed class WindowsCredentialsSpec(WindowsCredentialsFixture fixture) : 
         }
     }
 }
+
+/// <summary>A worker whose Windows credentials cannot work does not start: exit 78 and one line naming what is missing.</summary>
+public sealed class WindowsCredentialsFailFastSpec
+{
+    [Fact]
+    public async Task A_worker_whose_NTLM_user_file_is_missing_exits_78_naming_the_file_and_the_setting()
+    {
+        using var host = new PortShareHost(); // no router: nothing may be tried
+        var config = host.WriteConfig("""
+            akka-port-share.worker.transport-security { mode = transport, client-credential-type = windows, ntlm-user-file = "/nonexistent/aps/users" }
+            """);
+
+        using var worker = host.StartWorkerAs("no-users", null, ["--wcf-address", host.Address("w/echo/"), "--config", config]);
+
+        Assert.True(await worker.WaitForExitAsync(TimeSpan.FromSeconds(60)), worker.Output);
+        Assert.Equal(78, worker.ExitCode);
+        Assert.Contains("akka-port-share.worker.transport-security.ntlm-user-file: /nonexistent/aps/users does not exist (or cannot be read)",
+            worker.Output);
+        Assert.DoesNotContain("Worker pid", worker.Output); // the worker actor never started
+    }
+}
