@@ -83,6 +83,28 @@ public sealed class WindowsCredentialsSpec(WindowsCredentialsFixture fixture) : 
     });
 
     [NtlmFact]
+    public void Streamed_transfer_with_Windows_credentials_moves_megabytes_both_ways() => WithLogs(() =>
+    {
+        var binding = Binding();
+        binding.TransferMode = TransferMode.Streamed;
+        binding.MaxReceivedMessageSize = 64L << 20;
+        var factory = WithCredential(new ChannelFactory<IStreamService>(binding, new EndpointAddress(fixture.Stream)));
+        var streams = factory.CreateChannel();
+
+        const int size = 3 << 20; // NegotiateStream frames are at most 64 KB: many frames each way
+        Assert.Equal(size, streams.Upload(new MemoryStream(new byte[size])));
+        using var download = streams.Download(size);
+        var buffer = new byte[64 * 1024];
+        long total = 0, mismatches = 0;
+        for (int n; (n = download.Read(buffer)) > 0; total += n)
+            for (var i = 0; i < n; i++)
+                if (buffer[i] != (byte)((total + i) % 251)) mismatches++;
+        Assert.Equal(size, total);
+        Assert.Equal(0, mismatches);
+        Close(streams, factory);
+    });
+
+    [NtlmFact]
     public void Sign_only_protection_is_served_where_the_endpoint_asks_for_it() => WithLogs(() =>
     {
         var binding = Binding();
