@@ -20,7 +20,8 @@ using Microsoft.Extensions.Logging.Console;
 //             [--wcf-endpoint ADDRESS SETTINGS]...        IEchoService with its own binding settings, e.g.
 //                                                         receive-timeout=5s,max-received-message-size=100000,text=soap11,
 //                                                         max-string-content-length=65536 (the other quotas WCF's),
-//                                                         security=transport|certificate (WCF's Security.Mode / ClientCredentialType),
+//                                                         security=transport|certificate|windows (WCF's Security.Mode / ClientCredentialType),
+//                                                         protection-level=EncryptAndSign|Sign|None (after security=),
 //                                                         transport-security-path=HOCON-PATH (the endpoint's certificate files),
 //                                                         transfer-mode=streamed|buffered, reliable=off,
 //                                                         inactivity-timeout=3s (ReliableSession.InactivityTimeout)
@@ -120,9 +121,15 @@ static NetTcpEndpointOptions Binding(string settings) => settings.Split(',', Str
         },
         "security" => o with { Security = new System.ServiceModel.NetTcpBinding(System.ServiceModel.SecurityMode.Transport)
         {
-            Security = { Transport = { ClientCredentialType = kv[1] == "certificate"
-                ? System.ServiceModel.TcpClientCredentialType.Certificate : System.ServiceModel.TcpClientCredentialType.None } },
+            Security = { Transport = { ClientCredentialType = kv[1] switch
+            {
+                "certificate" => System.ServiceModel.TcpClientCredentialType.Certificate,
+                "windows" => System.ServiceModel.TcpClientCredentialType.Windows,
+                _ => System.ServiceModel.TcpClientCredentialType.None,
+            } } },
         }.Security },
+        // After security=: WCF's Security.Transport.ProtectionLevel (Windows credentials).
+        "protection-level" => WithProtectionLevel(o, Enum.Parse<System.Net.Security.ProtectionLevel>(kv[1], ignoreCase: true)),
         "transport-security-path" => o with { TransportSecurityPath = kv[1] },
         "transfer-mode" => o with { TransferMode = Enum.Parse<System.ServiceModel.TransferMode>(kv[1], ignoreCase: true) },
         "reliable" => o with { ReliableSession = (o.ReliableSession ?? new ReliableSessionOptions()) with { Enabled = kv[1] != "off" } },
@@ -135,6 +142,13 @@ static NetTcpEndpointOptions Binding(string settings) => settings.Split(',', Str
         },
         _ => throw new ArgumentException($"--wcf-endpoint: unknown setting {kv[0]}"),
     });
+
+// NetTcpSecurity is WCF's mutable class, made by this endpoint's security= just before.
+static NetTcpEndpointOptions WithProtectionLevel(NetTcpEndpointOptions o, System.Net.Security.ProtectionLevel level)
+{
+    (o.Security ?? throw new ArgumentException("--wcf-endpoint: protection-level needs security= before it")).Transport.ProtectionLevel = level;
+    return o;
+}
 
 // An option with two values (--wcf-reliable ADDRESS HOCON-PATH).
 static List<(string, string)> Pairs(string[] args, string name) =>

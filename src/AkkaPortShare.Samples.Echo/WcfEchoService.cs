@@ -16,6 +16,8 @@ public sealed class WcfEchoService : ReceiveActor
     {
         Receive<OperationInvoked>(op => op.Operation == nameof(IEchoService.Identity),
             _ => Sender.Tell(new OperationResult(identity)));
+        Receive<OperationInvoked>(op => op.Operation == nameof(IEchoService.Caller), op => Sender.Tell(new OperationResult(
+            op.ClientIdentity is { } windows ? $"{windows.AuthenticationType} {windows.Name}" : op.ClientCertificate?.Subject ?? "anonymous")));
         Receive<OperationInvoked>(op => op.Operation == nameof(IEchoService.Echo),
             op => Sender.Tell(new OperationResult(op.Arguments[0])));
         Receive<OperationInvoked>(op => op.Operation == nameof(IEchoService.Post), _ => _posted++);

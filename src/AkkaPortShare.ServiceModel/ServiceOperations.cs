@@ -25,6 +25,14 @@ public static class ServiceOperations
         /// carry the certificate of the connection that created the session.
         /// </summary>
         public FramingSession.ClientCertificate? ClientCertificate { get; init; }
+
+        /// <summary>
+        /// The Windows account the client authenticated as (an endpoint with transport security and
+        /// ClientCredentialType Windows, NetTcpBinding()'s default): its name (<c>DOMAIN\user</c>) and how (NTLM,
+        /// Kerberos), as WCF's ServiceSecurityContext.PrimaryIdentity; null otherwise. A reliable session's calls carry
+        /// the identity of the connection that created the session.
+        /// </summary>
+        public FramingSession.ClientIdentity? ClientIdentity { get; init; }
     }
 
     public sealed record OperationResult(object? ReturnValue)
@@ -47,6 +55,9 @@ public static class ServiceOperations
     {
         /// <summary>As <see cref="OperationInvoked.ClientCertificate"/>: who the session's client is, when it proved it.</summary>
         public FramingSession.ClientCertificate? ClientCertificate { get; init; }
+
+        /// <summary>As <see cref="OperationInvoked.ClientIdentity"/>.</summary>
+        public FramingSession.ClientIdentity? ClientIdentity { get; init; }
     }
 
     public sealed record SessionEnded(string SessionId);

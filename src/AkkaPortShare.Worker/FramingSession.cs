@@ -24,6 +24,9 @@ public static class FramingSession
 
         /// <summary>The certificate the client authenticated with (TLS with client-credential-type certificate), else null.</summary>
         public ClientCertificate? ClientCertificate { get; init; }
+
+        /// <summary>The Windows account the client authenticated as (client-credential-type windows), else null.</summary>
+        public ClientIdentity? ClientIdentity { get; init; }
     }
 
     /// <summary>
@@ -32,6 +35,13 @@ public static class FramingSession
     /// endpoint's trusted authorities and passed its allow list before the session was opened.
     /// </summary>
     public sealed record ClientCertificate(string Subject, string Thumbprint);
+
+    /// <summary>
+    /// Who the client proved to be with Windows credentials (NetTcpBinding's default, NegotiateStream): the account's
+    /// name as <c>DOMAIN\user</c> and how it was authenticated (NTLM or Kerberos), as WCF's
+    /// ServiceSecurityContext.PrimaryIdentity gives them.
+    /// </summary>
+    public sealed record ClientIdentity(string Name, string AuthenticationType);
 
     /// <summary>
     /// The service takes the session: the PreambleAck goes out, and from now on the session's messages and its

@@ -16,7 +16,7 @@ namespace AkkaPortShare.ServiceModel.Dispatch;
 /// </summary>
 internal sealed class OperationDispatcher(
     ContractMap contract, IActorRef implementation, ServiceModelSettings settings, MessageVersion version,
-    string sessionId, ILoggingAdapter log, EndpointMetrics metrics, FramingSession.ClientCertificate? caller = null)
+    string sessionId, ILoggingAdapter log, EndpointMetrics metrics, Caller? caller = null)
 {
     /// <summary>The reply to send (RelatesTo set), or null when none is due: one-way, or nothing to relate it to.</summary>
     public Task<Message?> DispatchAsync(Message request, IActorRef callback)
@@ -49,7 +49,7 @@ internal sealed class OperationDispatcher(
             return Reply(operation.IsOneWay ? null : SoapFaults.DeserializationFailed(version, e), messageId);
         }
 
-        var invoked = new OperationInvoked(operation.Name, arguments, callback, sessionId) { ClientCertificate = caller };
+        var invoked = new OperationInvoked(operation.Name, arguments, callback, sessionId) { ClientCertificate = caller?.Certificate, ClientIdentity = caller?.Identity };
         if (operation.IsOneWay || messageId is null)
         {
             metrics.CallStarted(operation.Name, awaitsAnswer: false);

@@ -106,7 +106,7 @@ internal sealed class SoapServiceActor : ReceiveActor
         var id = $"{_contract.ContractName}-{++_nextSessionId}";
         // The SOAP session accepts the framing session itself (FramingSession.Accept), naming itself as its handler.
         Context.ActorOf(SoapSessionActor.Props(opened.Session, _contract, _implementation, _reliable, _binding.Service, id, _metrics,
-            opened.Streamed, _binding.TextMessageVersion, _binding.MaxReceivedMessageSize, opened.ClientCertificate), id);
+            opened.Streamed, _binding.TextMessageVersion, _binding.MaxReceivedMessageSize, Caller.Of(opened)), id);
     }
 
     // NetTcpBinding's binary session encoder (its sessionless one when streamed), or the text endpoint's message version.

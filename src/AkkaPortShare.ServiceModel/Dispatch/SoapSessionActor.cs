@@ -50,7 +50,7 @@ internal sealed class SoapSessionActor : ReceiveActor, IWithTimers
     private readonly EndpointMetrics _metrics;
     private readonly bool _streamed;
     private readonly int? _maxReceivedMessageSize;
-    private readonly FramingSession.ClientCertificate? _caller; // who the client proved to be in TLS, if it did
+    private readonly Caller? _caller; // who the client proved to be (TLS certificate or Windows identity), if it did
     private bool _announced; // SessionStarted told: SessionEnded is due when this session ends
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -58,16 +58,16 @@ internal sealed class SoapSessionActor : ReceiveActor, IWithTimers
     /// <param name="reliable">The endpoint's reliable-session listener: WS-RM messages go there (Nobody: the endpoint has none).</param>
     /// <param name="textMessageVersion">Text encoding in this message version; null: WCF's binary encoding.</param>
     /// <param name="maxReceivedMessageSize">The endpoint's own limit on incoming messages; null: the worker's max-message-size.</param>
-    /// <param name="caller">The client certificate of a TLS session (SessionOpened's), given to the service with every call.</param>
+    /// <param name="caller">Who the client proved to be (SessionOpened's certificate or Windows identity), given to the service with every call.</param>
     public static Props Props(IActorRef framing, ContractMap contract, IActorRef implementation, IActorRef reliable,
         ServiceModelSettings settings, string sessionId, EndpointMetrics metrics, bool streamed = false,
-        MessageVersion? textMessageVersion = null, int? maxReceivedMessageSize = null, FramingSession.ClientCertificate? caller = null) =>
+        MessageVersion? textMessageVersion = null, int? maxReceivedMessageSize = null, Caller? caller = null) =>
         Akka.Actor.Props.Create(() => new SoapSessionActor(framing, contract, implementation, reliable, settings, sessionId, metrics,
             streamed, textMessageVersion, maxReceivedMessageSize, caller));
 
     public SoapSessionActor(IActorRef framing, ContractMap contract, IActorRef implementation, IActorRef reliable,
         ServiceModelSettings settings, string sessionId, EndpointMetrics metrics, bool streamed, MessageVersion? textMessageVersion,
-        int? maxReceivedMessageSize, FramingSession.ClientCertificate? caller)
+        int? maxReceivedMessageSize, Caller? caller)
     {
         _caller = caller;
         _streamed = streamed;
@@ -210,7 +210,7 @@ internal sealed class SoapSessionActor : ReceiveActor, IWithTimers
     {
         if (_announced || _rules.Terminated) return;
         _announced = true;
-        _implementation.Tell(new SessionStarted(_sessionId, Self) { ClientCertificate = _caller });
+        _implementation.Tell(new SessionStarted(_sessionId, Self) { ClientCertificate = _caller?.Certificate, ClientIdentity = _caller?.Identity });
     }
 
     private void OnReplyReady(ReplyReady ready)

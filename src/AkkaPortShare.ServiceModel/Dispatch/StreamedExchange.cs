@@ -19,7 +19,7 @@ namespace AkkaPortShare.ServiceModel.Dispatch;
 internal sealed class StreamedExchange(
     MessageEncoder encoder, ContractMap contract, IActorRef implementation, IActorRef framing, IActorRef callback,
     ServiceModelSettings settings, string sessionId, ILoggingAdapter log, EndpointMetrics metrics,
-    FramingSession.ClientCertificate? caller = null)
+    Caller? caller = null)
 {
     public async Task RunAsync(Stream requestBody)
     {
@@ -59,7 +59,7 @@ internal sealed class StreamedExchange(
                 else await Reply(SoapFaults.DeserializationFailed(encoder.MessageVersion, e), request.Headers.MessageId).ConfigureAwait(false);
                 return;
             }
-            var invoked = new OperationInvoked(operation!.Name, arguments, callback, sessionId) { ClientCertificate = caller };
+            var invoked = new OperationInvoked(operation!.Name, arguments, callback, sessionId) { ClientCertificate = caller?.Certificate, ClientIdentity = caller?.Identity };
             if (operation.IsOneWay)
             {
                 metrics.CallStarted(operation.Name, awaitsAnswer: false);

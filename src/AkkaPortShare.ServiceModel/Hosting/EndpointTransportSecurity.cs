@@ -29,9 +29,14 @@ internal static class EndpointTransportSecurity
                 SecurityMode.None => TransportSecurityMode.None,
                 _ => TransportSecurityMode.Transport,
             },
-            ClientCredentialType = security is null ? null
-                : security.Transport.ClientCredentialType == TcpClientCredentialType.Certificate ? TransportClientCredential.Certificate
-                : TransportClientCredential.None,
+            ClientCredentialType = security?.Transport.ClientCredentialType switch
+            {
+                null => null,
+                TcpClientCredentialType.Certificate => TransportClientCredential.Certificate,
+                TcpClientCredentialType.Windows => TransportClientCredential.Windows,
+                _ => TransportClientCredential.None,
+            },
+            ProtectionLevel = security?.Transport.ProtectionLevel,
             SslProtocols = protocols is null || protocols == WcfDefaultProtocols ? null : protocols & (SslProtocols.Tls12 | SslProtocols.Tls13),
             ServerCertificate = options.ServiceCertificate,
             TrustedClientAuthorities = options.ClientCertificateAuthorities,
@@ -45,13 +50,12 @@ internal static class EndpointTransportSecurity
         if (options.Security is not { } security) yield break;
         if (security.Mode is SecurityMode.Message or SecurityMode.TransportWithMessageCredential)
             yield return $"{baseAddress}: Security.Mode = {security.Mode}; expected None or Transport (message security is not served)";
-        if (security.Mode == SecurityMode.Transport && security.Transport.ClientCredentialType == TcpClientCredentialType.Windows)
-            yield return $"{baseAddress}: Security.Transport.ClientCredentialType = Windows (NetTcpBinding's default) is not served yet; " +
-                         "expected None or Certificate";
         var protocols = security.Transport.SslProtocols;
         if (security.Mode == SecurityMode.Transport && protocols != WcfDefaultProtocols && (protocols & (SslProtocols.Tls12 | SslProtocols.Tls13)) == 0)
             yield return $"{baseAddress}: Security.Transport.SslProtocols = {protocols}; expected Tls12 and/or Tls13";
-        if (security.Mode == SecurityMode.Transport && security.Transport.ProtectionLevel != System.Net.Security.ProtectionLevel.EncryptAndSign)
+        // Windows credentials serve EncryptAndSign, Sign and None (NegotiateStream); TLS always encrypts.
+        if (security.Mode == SecurityMode.Transport && security.Transport.ClientCredentialType != TcpClientCredentialType.Windows
+            && security.Transport.ProtectionLevel != System.Net.Security.ProtectionLevel.EncryptAndSign)
             yield return $"{baseAddress}: Security.Transport.ProtectionLevel = {security.Transport.ProtectionLevel}; TLS serves EncryptAndSign only";
     }
 }

@@ -55,10 +55,12 @@ public sealed record NetTcpEndpointOptions
 
     /// <summary>
     /// WCF's <c>NetTcpBinding.Security</c>, as the service's binding sets it (read when the endpoint is configured):
-    /// <c>Mode</c> None or Transport (TLS), <c>Transport.ClientCredentialType</c> None or Certificate, and
-    /// <c>Transport.SslProtocols</c> (TLS 1.2 and 1.3 are served; WCF's default, TLS 1.0-1.2, keeps HOCON's
-    /// ssl-protocols). Windows credentials and message security are not served yet: the worker does not start with
-    /// them. Null: HOCON's <c>akka-port-share.worker.transport-security</c> (or <see cref="TransportSecurityPath"/>).
+    /// <c>Mode</c> None or Transport, <c>Transport.ClientCredentialType</c> None or Certificate (TLS) or Windows
+    /// (NetTcpBinding()'s default: NegotiateStream, NTLM through gss-ntlmssp or Kerberos; its user file or keytab are
+    /// HOCON's ntlm-user-file / kerberos-keytab), <c>Transport.ProtectionLevel</c> (Windows: EncryptAndSign, Sign or
+    /// None; TLS: EncryptAndSign) and <c>Transport.SslProtocols</c> (TLS 1.2 and 1.3 are served; WCF's default,
+    /// TLS 1.0-1.2, keeps HOCON's ssl-protocols). Message security is not served: the worker does not start with it.
+    /// Null: HOCON's <c>akka-port-share.worker.transport-security</c> (or <see cref="TransportSecurityPath"/>).
     /// </summary>
     public NetTcpSecurity? Security { get; init; }
 

@@ -12,7 +12,7 @@ internal static class WsrmProtocol
         : INoSerializationVerificationNeeded
     {
         /// <summary>The client certificate of the TLS connection it came on; a session keeps its CreateSequence's.</summary>
-        public AkkaPortShare.Worker.FramingSession.ClientCertificate? Caller { get; init; }
+        public AkkaPortShare.ServiceModel.Dispatch.Caller? Caller { get; init; }
     }
 
     /// <summary>

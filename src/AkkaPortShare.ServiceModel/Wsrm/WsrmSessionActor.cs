@@ -81,17 +81,17 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
 
     public IStash Stash { get; set; } = null!;
 
-    private readonly AkkaPortShare.Worker.FramingSession.ClientCertificate? _caller; // the client's, from its CreateSequence's connection
+    private readonly AkkaPortShare.ServiceModel.Dispatch.Caller? _caller; // the client's, from its CreateSequence's connection
 
     public static Props Props(string inputId, string? outputId, WsrmVersion version, ContractMap contract,
         IActorRef implementation, ServiceModelSettings serviceSettings, ReliableSessionSettings settings, EndpointMetrics metrics,
-        AkkaPortShare.Worker.FramingSession.ClientCertificate? caller = null) =>
+        AkkaPortShare.ServiceModel.Dispatch.Caller? caller = null) =>
         Akka.Actor.Props.Create(() => new WsrmSessionActor(inputId, outputId, version, contract, implementation,
             serviceSettings, settings, metrics, caller));
 
     public WsrmSessionActor(string inputId, string? outputId, WsrmVersion version, ContractMap contract,
         IActorRef implementation, ServiceModelSettings serviceSettings, ReliableSessionSettings settings, EndpointMetrics metrics,
-        AkkaPortShare.Worker.FramingSession.ClientCertificate? caller)
+        AkkaPortShare.ServiceModel.Dispatch.Caller? caller)
     {
         _caller = caller;
         var messageVersion = MessageVersion.Soap12WSAddressing10;
@@ -137,7 +137,7 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
         Receive<Accepted>(_ =>
         {
             _state = _state with { Accepted = true };
-            _implementation.Tell(new SessionStarted(_inputId, Self) { ClientCertificate = _caller });
+            _implementation.Tell(new SessionStarted(_inputId, Self) { ClientCertificate = _caller?.Certificate, ClientIdentity = _caller?.Identity });
             AskWhenDue();
             Stash.UnstashAll();
             Become(Open);

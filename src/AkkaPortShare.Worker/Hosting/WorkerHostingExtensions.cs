@@ -49,9 +49,9 @@ public sealed class WorkerOptions
         return Serve(baseAddress, service);
     }
 
-    /// <summary>Each served address's TLS (none for plain ones); unreadable certificates are problems.</summary>
-    internal IReadOnlyDictionary<string, TlsEndpoint> TransportSecurity(Config config, ILoggingAdapter log, List<string> problems) =>
-        TlsEndpoints.Create(config, Services.Select(s => (s.Address, Security.GetValueOrDefault(s.Address) ?? EndpointSecurity.FromConfiguration)),
+    /// <summary>Each served address's TLS or Windows credentials (none for plain ones); unreadable certificates are problems.</summary>
+    internal IReadOnlyDictionary<string, StreamUpgradeAcceptor> TransportSecurity(Config config, ILoggingAdapter log, List<string> problems) =>
+        SecuredEndpoints.Create(config, Services.Select(s => (s.Address, Security.GetValueOrDefault(s.Address) ?? EndpointSecurity.FromConfiguration)),
             log, problems);
 
     /// <summary>

@@ -44,7 +44,7 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
     private readonly WorkerSettings _settings;
     private readonly IReadOnlyList<(string Address, Props Service)> _services;
     private readonly ServiceRoutes _routes = new();
-    private readonly IReadOnlyDictionary<string, TlsEndpoint> _tls;
+    private readonly IReadOnlyDictionary<string, StreamUpgradeAcceptor> _tls;
     private readonly CancellationTokenSource _stopping = new();
     private readonly ActorSelection _registry;
     private readonly Address _routerAddress;
@@ -61,17 +61,17 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <param name="exit">Ends the process with an exit code and a cause (tests); by default <see cref="WorkerExit.Run"/>.</param>
-    /// <param name="tls">The secured addresses' TLS, read before the start (see TlsEndpoints); absent: plain.</param>
+    /// <param name="tls">The secured addresses' TLS, read before the start (see SecuredEndpoints); absent: plain.</param>
     public static Props Props(WorkerSettings settings, IReadOnlyList<(string Address, Props Service)> services,
-        Action<ActorSystem, int, string>? exit = null, IReadOnlyDictionary<string, TlsEndpoint>? tls = null) =>
+        Action<ActorSystem, int, string>? exit = null, IReadOnlyDictionary<string, StreamUpgradeAcceptor>? tls = null) =>
         Akka.Actor.Props.Create(() => new WorkerActor(settings, services, exit ?? WorkerExit.Run, tls));
 
     public WorkerActor(WorkerSettings settings, IReadOnlyList<(string Address, Props Service)> services,
-        Action<ActorSystem, int, string> exit, IReadOnlyDictionary<string, TlsEndpoint>? tls)
+        Action<ActorSystem, int, string> exit, IReadOnlyDictionary<string, StreamUpgradeAcceptor>? tls)
     {
         _settings = settings;
         _services = services;
-        _tls = tls ?? new Dictionary<string, TlsEndpoint>();
+        _tls = tls ?? new Dictionary<string, StreamUpgradeAcceptor>();
         _exit = exit;
         _registry = Context.ActorSelection(settings.Router + RegistryProtocol.RegistryPath);
         _routerAddress = _registry.Anchor.Path.Address; // not Address.Parse: it lower-cases the system name

@@ -15,6 +15,9 @@ internal sealed record EndpointSecurity
     public TransportClientCredential? ClientCredentialType { get; init; }
     public SslProtocols? SslProtocols { get; init; }
 
+    /// <summary>Windows credentials' protection level (WCF's Security.Transport.ProtectionLevel).</summary>
+    public System.Net.Security.ProtectionLevel? ProtectionLevel { get; init; }
+
     /// <summary>The server certificate with its private key (instead of certificate-path; not reloaded).</summary>
     public X509Certificate2? ServerCertificate { get; init; }
 

@@ -5,9 +5,6 @@ using Akka.Event;
 
 namespace AkkaPortShare.Worker.Security;
 
-/// <summary>A completed server handshake: the stream the session goes on in, and who the client proved to be.</summary>
-internal sealed record TlsSession(SslStream Stream, FramingSession.ClientCertificate? Client);
-
 /// <summary>The handshake failed; the message says why (the client's certificate refused, or TLS itself).</summary>
 internal sealed class TlsHandshakeException(string message, Exception? inner = null) : Exception(message, inner);
 
@@ -17,8 +14,10 @@ internal sealed class TlsHandshakeException(string message, Exception? inner = n
 /// per reload-check-interval, when a handshake starts; a change that does not load is logged and the previous
 /// certificate kept, so a half-copied file never takes an endpoint down.
 /// </summary>
-internal sealed class TlsEndpoint
+internal sealed class TlsEndpoint : StreamUpgradeAcceptor
 {
+    public const string SslTlsUpgrade = "application/ssl-tls";
+
     private sealed record Material(SslStreamCertificateContext Certificate, X509Certificate2Collection? Trust,
         IReadOnlyList<DateTime> Stamps);
 
@@ -29,7 +28,9 @@ internal sealed class TlsEndpoint
     private volatile Material _material; // replaced whole on reload, read by any handshake
     private long _nextCheck;    // Environment.TickCount64 of the next look at the files
 
-    public string Address { get; }
+    public override string Address { get; }
+    public override string Upgrade => SslTlsUpgrade;
+    public override string Name => "TLS handshake";
     public bool RequiresClientCertificate { get; }
     public SslProtocols Protocols { get; }
     public IReadOnlySet<string> AllowedClientThumbprints { get; }
@@ -71,7 +72,7 @@ internal sealed class TlsEndpoint
     }
 
     /// <summary>Runs the server handshake on <paramref name="inner"/>; the returned stream leaves it open when disposed.</summary>
-    public async Task<TlsSession> AuthenticateAsync(Stream inner, CancellationToken cancel)
+    public override async Task<SecuredSession> AuthenticateAsync(Stream inner, CancellationToken cancel)
     {
         ReloadIfChanged();
         var material = _material;
@@ -101,7 +102,7 @@ internal sealed class TlsEndpoint
         try
         {
             await ssl.AuthenticateAsServerAsync(options, cancel).ConfigureAwait(false);
-            return new TlsSession(ssl, client);
+            return new SecuredSession(ssl, client);
         }
         catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException or ObjectDisposedException
                                       or System.ComponentModel.Win32Exception)

@@ -5,11 +5,14 @@ using AkkaPortShare.Worker.Configuration;
 
 namespace AkkaPortShare.Worker.Security;
 
-/// <summary>WCF's SecurityMode, as far as the worker serves it: None, or Transport (TLS, application/ssl-tls).</summary>
+/// <summary>WCF's SecurityMode, as far as the worker serves it: None, or Transport (TLS or Windows credentials).</summary>
 internal enum TransportSecurityMode { None, Transport }
 
-/// <summary>WCF's TcpClientCredentialType for TLS: None (server authentication only) or Certificate (mutual TLS).</summary>
-internal enum TransportClientCredential { None, Certificate }
+/// <summary>
+/// WCF's TcpClientCredentialType: None (TLS, server authentication only), Certificate (mutual TLS) or Windows
+/// (application/negotiate: NegotiateStream, NTLM or Kerberos through GSSAPI).
+/// </summary>
+internal enum TransportClientCredential { None, Certificate, Windows }
 
 /// <summary>
 /// One endpoint's transport security, read from <c>akka-port-share.worker.transport-security</c> (every default in the
@@ -32,6 +35,15 @@ internal sealed record TransportSecuritySettings
     public required IReadOnlySet<string> AllowedClientThumbprints { get; init; }
     public required bool CheckCertificateRevocation { get; init; }
     public required bool ReloadOnChange { get; init; }
+
+    /// <summary>Windows credentials only (TLS always encrypts and signs).</summary>
+    public required System.Net.Security.ProtectionLevel ProtectionLevel { get; init; }
+
+    /// <summary>gss-ntlmssp's NTLM_USER_FILE (process-wide); empty: the environment's.</summary>
+    public required string NtlmUserFile { get; init; }
+
+    /// <summary>KRB5_KTNAME (process-wide); empty: the environment's, or none.</summary>
+    public required string KerberosKeytab { get; init; }
     public required TimeSpan ReloadCheckInterval { get; init; }
 
     /// <summary>The HOCON block these were read from (named in log lines and problems).</summary>
@@ -71,6 +83,14 @@ internal sealed record TransportSecuritySettings
                 .Select(NormaliseThumbprint).ToHashSet(StringComparer.Ordinal),
             CheckCertificateRevocation = c.Bool("check-certificate-revocation"),
             ReloadOnChange = c.Bool("reload-on-change"),
+            ProtectionLevel = c.OneOf("protection-level", "encrypt-and-sign", "sign", "none") switch
+            {
+                "sign" => System.Net.Security.ProtectionLevel.Sign,
+                "none" => System.Net.Security.ProtectionLevel.None,
+                _ => System.Net.Security.ProtectionLevel.EncryptAndSign,
+            },
+            NtlmUserFile = c.String("ntlm-user-file"),
+            KerberosKeytab = c.String("kerberos-keytab"),
             ReloadCheckInterval = c.Duration("reload-check-interval"),
             Path = c.Path,
         };

@@ -6,7 +6,7 @@ using AkkaPortShare.Interop;
 namespace AkkaPortShare.Worker.Sessions;
 
 /// <summary>
-/// Where a connection's bytes go: the socket itself, or the TLS stream of a secured session. Every outcome arrives as
+/// Where a connection's bytes go: the socket itself, or the secured stream (TLS or NegotiateStream) of a secured session. Every outcome arrives as
 /// the task's result or fault (never thrown at the caller), so an actor can pipe it to itself. The plain path is the
 /// socket calls it always was, behind one virtual call: no copy, no extra hop.
 /// </summary>
@@ -36,14 +36,15 @@ internal sealed class SocketIo(Socket socket) : ConnectionIo
 }
 
 /// <summary>
-/// A secured session: through the SslStream. Small segments (a record byte, an envelope header) are gathered into
-/// one buffer before encryption, so a reply is one or a few TLS records rather than one per segment.
+/// A secured session: through the SslStream or NegotiateStream. Small segments (a record byte, an envelope header) are
+/// gathered into one buffer before encryption, so a reply is one or a few TLS records (or NegotiateStream frames)
+/// rather than one per segment.
 /// </summary>
-internal sealed class TlsIo(SslStream ssl) : ConnectionIo
+internal sealed class SecuredIo(Stream ssl) : ConnectionIo
 {
     private const int GatherSize = 16 * 1024; // one TLS record's worth of plaintext
 
-    public SslStream Stream => ssl;
+    public Stream Stream => ssl;
 
     public override Task<int> Receive(Memory<byte> buffer)
     {

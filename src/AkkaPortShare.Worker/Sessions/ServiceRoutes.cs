@@ -19,14 +19,14 @@ internal sealed class ServiceRoutes
 
     /// <summary>
     /// A service and the base address it registered (the counters' attribute: a via is the client's to choose), and
-    /// its TLS when the endpoint is secured (null: plain net.tcp).
+    /// its stream upgrade (TLS or Windows credentials) when the endpoint is secured (null: plain net.tcp).
     /// </summary>
-    public sealed record Route(IActorRef Service, string BaseAddress, TlsEndpoint? Tls);
+    public sealed record Route(IActorRef Service, string BaseAddress, StreamUpgradeAcceptor? Security);
 
-    public void Add(BaseAddress registered, IActorRef service, TlsEndpoint? tls = null)
+    public void Add(BaseAddress registered, IActorRef service, StreamUpgradeAcceptor? security = null)
     {
         var key = BaseAddress.Parse($"net.tcp://+:{PathOnlyPort}/{string.Join('/', registered.PathSegments)}");
-        if (_table.TryAdd(key, new Route(service, registered.ToString(), tls), out _) != RegistrationStatus.Success)
+        if (_table.TryAdd(key, new Route(service, registered.ToString(), security), out _) != RegistrationStatus.Success)
             throw new ArgumentException($"Two services of this worker share the path of {registered}.");
     }
 

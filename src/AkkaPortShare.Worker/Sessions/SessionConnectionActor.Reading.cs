@@ -76,18 +76,18 @@ internal sealed partial class SessionConnectionActor
             return Fault(FramingFaults.UnsupportedMode, $"mode {_preamble.Mode} is not served");
 
         // A secured session was routed when it asked for TLS (see OnUpgradeRequest): its bytes cannot go back now.
-        if (_tls is null && RoutesElsewhere(via)) return HandBack(via);
+        if (_secured is null && RoutesElsewhere(via)) return HandBack(via);
 
         if (!_routes.TryMatchRoute(via, out var route))
             return Fault(FramingFaults.EndpointNotFound, $"no service of this worker serves {via}");
 
-        if (route!.Tls is not null && _tls is null)
+        if (route!.Security is not null && _secured is null)
         {
             // WCF's server finds no remote security at PreambleEnd and aborts the connection without a fault
             // (RemoteSecurityNotNegotiatedOnStreamUpgrade); the client sees the session refused.
             _metrics.Faulted("TransportSecurityRequired");
-            _log.Info("Closing connection from {0}: {1} requires transport security (TLS) and the client's preamble asked for " +
-                      "none (its binding's security mode is None?); no fault, as WCF's server sends none", _peer, route.BaseAddress);
+            _log.Info("Closing connection from {0}: {1} requires transport security ({2}) and the client's preamble asked for " +
+                      "none (its binding's security mode is None?); no fault, as WCF's server sends none", _peer, route.BaseAddress, route.Security.Upgrade);
             CloseWithoutFault();
             return false;
         }
@@ -97,8 +97,9 @@ internal sealed partial class SessionConnectionActor
         // No PreambleAck yet: WCF acknowledges a session only once its channel is accepted (FramingSession.Accept).
         route.Service.Tell(new SessionOpened(Self, via, _preamble.ContentType!, _peer, Streamed: _preamble.Mode == FramingMode.Singleton)
         {
-            Secure = _tls is not null,
-            ClientCertificate = _tls?.Client,
+            Secure = _secured is not null,
+            ClientCertificate = _secured?.Client,
+            ClientIdentity = _secured?.Identity,
         });
         Enter(AwaitingAccept, decode: null);
         return true;

@@ -159,15 +159,15 @@ internal sealed partial class SessionConnectionActor
         if (!endSent) EnvelopeWriter.Record(_outbox, FramingWriter.End);
         Flush();
         Timers.StartSingleTimer(IdleTimeout.Instance, IdleTimeout.Instance, _settings.ConnectionIdleTimeout);
-        if (_tls is null)
+        if (_secured is null)
         {
             Enter(BetweenSessions, () => DecodeRecord(OnRecordBetweenSessions));
             return;
         }
         // Nothing is read until the End has gone out through TLS: the next preamble comes on the socket itself.
         Enter(BetweenSessions, decode: null);
-        _leavingTls = true;
-        if (_outbox.IsIdle) LeaveTls();
+        _leavingSecured = true;
+        if (_outbox.IsIdle) LeaveSecured();
     }
 
     /// <summary>Tells the handler the session is over and forgets it; the flow control ends with it.</summary>

@@ -21,7 +21,7 @@ namespace AkkaPortShare.Worker.Sessions;
 /// One behaviour per protocol state: <see cref="AwaitingPreamble"/>, <see cref="AwaitingAccept"/>, <see cref="Duplex"/>,
 /// <see cref="ServiceEnded"/>, the streamed session's <see cref="StreamedAwaitingMessage"/>,
 /// <see cref="StreamedAwaitingReply"/>, <see cref="StreamedReplied"/> and <see cref="StreamedEndPending"/>,
-/// <see cref="BetweenSessions"/>, <see cref="Faulting"/> and <see cref="Upgrading"/> (the TLS handshake). Each also says how buffered bytes are decoded
+/// <see cref="BetweenSessions"/>, <see cref="Faulting"/> and <see cref="Upgrading"/> (the TLS handshake or Windows authentication). Each also says how buffered bytes are decoded
 /// (<see cref="_decode"/>; none while nothing may be read). The flow control is one <see cref="State"/>.
 /// </remarks>
 internal sealed partial class SessionConnectionActor : ReceiveActor, IWithTimers
@@ -30,8 +30,8 @@ internal sealed partial class SessionConnectionActor : ReceiveActor, IWithTimers
     private sealed record ReadFailed(Exception Cause);
     private sealed record WriteDone(Exception? Error);
     private sealed record InboundDrained(bool ReaderGone);
-    private sealed record TlsEstablished(TlsSession Session);
-    private sealed record TlsFailed(Exception Cause);
+    private sealed record Upgraded(SecuredSession Session);
+    private sealed record UpgradeFailed(Exception Cause);
     private sealed class PreambleTimeout { public static readonly PreambleTimeout Instance = new(); }
     private sealed class IdleTimeout { public static readonly IdleTimeout Instance = new(); }
 
@@ -52,8 +52,8 @@ internal sealed partial class SessionConnectionActor : ReceiveActor, IWithTimers
     private readonly Socket _socket;
     private readonly SocketIo _plain;   // the socket itself: every unsecured byte, and the preamble up to an upgrade
     private ConnectionIo _io;           // what the session reads and writes: _plain, or the TLS stream of a secured session
-    private TlsSession? _tls;           // the secured session's TLS, from the handshake until the session's End
-    private bool _leavingTls;           // the secured session ended: back to the socket once its End is written
+    private SecuredSession? _secured;     // the secured session's stream (TLS or Negotiate), from the upgrade until the session's End
+    private bool _leavingSecured;           // the secured session ended: back to the socket once its End is written
     private readonly RouterChannel? _routerChannel;
     private readonly ServiceRoutes _routes;
     private readonly WorkerSettings _settings;
@@ -119,7 +119,7 @@ internal sealed partial class SessionConnectionActor : ReceiveActor, IWithTimers
         if (!_socketGivenAway)
         {
             _socket.Dispose();
-            _tls?.Stream.Dispose();
+            _secured?.Stream.Dispose();
         }
         _buffer.Release();
     }
@@ -200,9 +200,9 @@ internal sealed partial class SessionConnectionActor : ReceiveActor, IWithTimers
             Abort($"write failed: {done.Error.Message}");
             return;
         }
-        if (_leavingTls && _outbox.IsIdle)
+        if (_leavingSecured && _outbox.IsIdle)
         {
-            LeaveTls();
+            LeaveSecured();
             return;
         }
         var wasBlocked = _state.WriteBlocked;
@@ -245,9 +245,9 @@ internal sealed partial class SessionConnectionActor : ReceiveActor, IWithTimers
     private void SendFaultAndStop(string faultUri)
     {
         _socketGivenAway = true;
-        _ = _tls is null
+        _ = _secured is null
             ? FramingFaultSender.SendAndCloseAsync(_socket, faultUri, _settings.FaultDrainLimit, _settings.FaultTimeout)
-            : TlsFaultSender.SendAndCloseAsync(_tls.Stream, _socket, faultUri, _settings.FaultDrainLimit, _settings.FaultTimeout);
+            : SecuredFaultSender.SendAndCloseAsync(_secured.Stream, _socket, faultUri, _settings.FaultDrainLimit, _settings.FaultTimeout);
         Context.Stop(Self);
     }
 }

@@ -70,6 +70,7 @@ public sealed class TransportSecuritySpec(TransportSecurityFixture fixture) : IC
 
         Assert.Equal("over tls", echo.Echo("over tls"));
         Assert.Equal("worker-T", echo.Identity());
+        Assert.Equal("anonymous", echo.Caller());
         var fault = Assert.Throws<FaultException<EchoFault>>(() => echo.Fail("inside tls"));
         Assert.Equal("inside tls", fault.Detail.Reason);
         Assert.Equal("still", echo.Echo("still"));
@@ -84,6 +85,7 @@ public sealed class TransportSecuritySpec(TransportSecurityFixture fixture) : IC
 
         Assert.Equal("mutual", echo.Echo("mutual"));
         Assert.Equal("worker-M", echo.Identity());
+        Assert.Equal(fixture.Certificates.Client.Subject, echo.Caller());
         Close(echo, factory);
     });
 

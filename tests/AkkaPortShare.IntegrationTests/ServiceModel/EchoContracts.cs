@@ -16,6 +16,11 @@ public interface IEchoService
     [OperationContract]
     string Identity();
 
+    /// <summary>Who the caller proved to be: "NTLM WORKGROUP\alice" (Windows credentials), the client certificate's
+    /// subject (TLS), or "anonymous".</summary>
+    [OperationContract]
+    string Caller();
+
     /// <summary>One-way: the client does not wait. <see cref="PostedCount"/> tells how many arrived.</summary>
     [OperationContract(IsOneWay = true)]
     void Post(string text);

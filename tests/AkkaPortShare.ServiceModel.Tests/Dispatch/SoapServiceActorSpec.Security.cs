@@ -6,7 +6,7 @@ using static AkkaPortShare.ServiceModel.ServiceOperations;
 
 namespace AkkaPortShare.ServiceModel.Tests.Dispatch;
 
-/// <summary>Who the caller is: a TLS session's client certificate reaches the service with the session and every call.</summary>
+/// <summary>Who the caller is: a TLS session's client certificate, or a Negotiate session's Windows identity, reaches the service with the session and every call.</summary>
 public sealed partial class SoapServiceActorSpec
 {
     [Fact]
@@ -27,9 +27,29 @@ public sealed partial class SoapServiceActorSpec
     }
 
     [Fact]
+    public async Task SoapServiceActor_must_give_the_service_the_Windows_identity_of_a_negotiated_session_with_every_call()
+    {
+        var identity = new FramingSession.ClientIdentity(@"WORKGROUP\alice", "NTLM");
+        var client = new WcfClientSession();
+        var framing = CreateTestProbe();
+        framing.IgnoreMessages<FramingSession.RequestMessages>();
+        _service.Tell(new FramingSession.SessionOpened(framing.Ref, Via, BinarySession, "127.0.0.1:50001") { Secure = true, ClientIdentity = identity });
+        var handler = (await framing.ExpectMsgAsync<FramingSession.Accept>()).Handler;
+
+        handler.Tell(new FramingSession.MessageReceived(framing.Ref, client.Request(Op("Post"), null, "one-way")));
+        var started = await _implementation.ExpectMsgAsync<SessionStarted>();
+        Assert.Equal(identity, started.ClientIdentity);
+        Assert.Null(started.ClientCertificate);
+        Assert.Equal(identity, (await _implementation.ExpectMsgAsync<OperationInvoked>()).ClientIdentity);
+        handler.Tell(new FramingSession.MessageReceived(framing.Ref, client.Request(EchoOp, new UniqueId(), "request")));
+        Assert.Equal(identity, (await _implementation.ExpectMsgAsync<OperationInvoked>()).ClientIdentity);
+    }
+
+    [Fact]
     public async Task SoapServiceActor_must_name_no_client_certificate_for_a_plain_session()
     {
         var (_, _, started) = await OpenAsync(new WcfClientSession());
         Assert.Null(started.ClientCertificate);
+        Assert.Null(started.ClientIdentity);
     }
 }

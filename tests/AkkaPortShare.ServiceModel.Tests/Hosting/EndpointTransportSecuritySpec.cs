@@ -41,11 +41,34 @@ public sealed class EndpointTransportSecuritySpec
     }
 
     [Fact]
+    public void EndpointTransportSecurity_must_take_the_default_NetTcpBinding_as_Windows_credentials_at_its_protection_level()
+    {
+        // new NetTcpBinding(): Transport with Windows credentials, EncryptAndSign.
+        var binding = new NetTcpBinding();
+        Assert.Empty(EndpointTransportSecurity.Problems(Address, new NetTcpEndpointOptions { Security = binding.Security }));
+        var security = EndpointTransportSecurity.Of(new NetTcpEndpointOptions { Security = binding.Security })!;
+        Assert.Equal(TransportSecurityMode.Transport, security.Mode);
+        Assert.Equal(TransportClientCredential.Windows, security.ClientCredentialType);
+        Assert.Equal(System.Net.Security.ProtectionLevel.EncryptAndSign, security.ProtectionLevel);
+
+        foreach (var level in new[] { System.Net.Security.ProtectionLevel.Sign, System.Net.Security.ProtectionLevel.None })
+        {
+            binding.Security.Transport.ProtectionLevel = level;
+            Assert.Empty(EndpointTransportSecurity.Problems(Address, new NetTcpEndpointOptions { Security = binding.Security }));
+            Assert.Equal(level, EndpointTransportSecurity.Of(new NetTcpEndpointOptions { Security = binding.Security })!.ProtectionLevel);
+        }
+    }
+
+    [Fact]
     public void EndpointTransportSecurity_must_refuse_what_it_does_not_serve_naming_it_as_WCF_does()
     {
-        // new NetTcpBinding(): Transport with Windows credentials, the default.
-        var problems = EndpointTransportSecurity.Problems(Address, new NetTcpEndpointOptions { Security = new NetTcpBinding().Security }).ToList();
-        Assert.Equal([$"{Address}: Security.Transport.ClientCredentialType = Windows (NetTcpBinding's default) is not served yet; expected None or Certificate"], problems);
+        // TLS always encrypts: a Sign-only protection level is WCF's Windows-credential setting.
+        var tls = new NetTcpBinding(SecurityMode.Transport)
+        {
+            Security = { Transport = { ClientCredentialType = TcpClientCredentialType.Certificate, ProtectionLevel = System.Net.Security.ProtectionLevel.Sign } },
+        };
+        var problems = EndpointTransportSecurity.Problems(Address, new NetTcpEndpointOptions { Security = tls.Security }).ToList();
+        Assert.Equal([$"{Address}: Security.Transport.ProtectionLevel = Sign; TLS serves EncryptAndSign only"], problems);
 
         var message = EndpointTransportSecurity.Problems(Address,
             new NetTcpEndpointOptions { Security = new NetTcpBinding(SecurityMode.Message).Security }).ToList();

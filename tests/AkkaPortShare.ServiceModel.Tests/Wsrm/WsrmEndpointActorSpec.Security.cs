@@ -20,11 +20,33 @@ public sealed partial class WsrmEndpointActorSpec
         var connection = ConnectionProbe();
 
         using (var create = CreateSequence(version, new UniqueId(), offerId: null))
-            endpoint.Tell(new RmReceived(create.CreateBufferedCopy(int.MaxValue), version, connection.Ref) { Caller = caller });
+            endpoint.Tell(new RmReceived(create.CreateBufferedCopy(int.MaxValue), version, connection.Ref) { Caller = new AkkaPortShare.ServiceModel.Dispatch.Caller(caller, null) });
         var created = await CreatedAsync(connection, version);
         Assert.True(Echo.TryGetOperation($"{Samples}/IEchoService/Post", out var post));
         Send(endpoint, version, WsrmClientMessages.Request(version, To, created.Identifier, 1, post!, "one way"), connection);
 
         Assert.Equal(caller, (await _implementation.ExpectMsgAsync<OperationInvoked>()).ClientCertificate);
+    }
+
+    [Fact]
+    public async Task WsrmEndpointActor_must_give_a_sessions_calls_the_Windows_identity_of_its_CreateSequence()
+    {
+        var identity = new FramingSession.ClientIdentity(@"WORKGROUP\alice", "NTLM");
+        var version = WsrmVersion.February2005;
+        var endpoint = StartEndpoint();
+        var connection = ConnectionProbe();
+
+        using (var create = CreateSequence(version, new UniqueId(), offerId: null))
+            endpoint.Tell(new RmReceived(create.CreateBufferedCopy(int.MaxValue), version, connection.Ref)
+            {
+                Caller = new AkkaPortShare.ServiceModel.Dispatch.Caller(null, identity),
+            });
+        var created = await CreatedAsync(connection, version);
+        Assert.True(Echo.TryGetOperation($"{Samples}/IEchoService/Post", out var post));
+        Send(endpoint, version, WsrmClientMessages.Request(version, To, created.Identifier, 1, post!, "one way"), connection);
+
+        var invoked = await _implementation.ExpectMsgAsync<OperationInvoked>();
+        Assert.Equal(identity, invoked.ClientIdentity);
+        Assert.Null(invoked.ClientCertificate);
     }
 }

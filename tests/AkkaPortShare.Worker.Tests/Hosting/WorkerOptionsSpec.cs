@@ -63,6 +63,9 @@ public sealed class WorkerOptionsSpec
         ("transport-security.check-certificate-revocation", o => o.Set("transport-security.check-certificate-revocation", true), s => s.CheckCertificateRevocation, true),
         ("transport-security.reload-on-change", o => o.Set("transport-security.reload-on-change", false), s => s.ReloadOnChange, false),
         ("transport-security.reload-check-interval", o => o.Set("transport-security.reload-check-interval", TimeSpan.FromSeconds(2)), s => s.ReloadCheckInterval, TimeSpan.FromSeconds(2)),
+        ("transport-security.protection-level", o => o.Set("transport-security.protection-level", "sign"), s => s.ProtectionLevel, System.Net.Security.ProtectionLevel.Sign),
+        ("transport-security.ntlm-user-file", o => o.Set("transport-security.ntlm-user-file", "/etc/a b/users"), s => s.NtlmUserFile, "/etc/a b/users"),
+        ("transport-security.kerberos-keytab", o => o.Set("transport-security.kerberos-keytab", "/etc/krb5.keytab"), s => s.KerberosKeytab, "/etc/krb5.keytab"),
     ];
 
     private static WorkerSettings Read(WorkerOptions options) =>

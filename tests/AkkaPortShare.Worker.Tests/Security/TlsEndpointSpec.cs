@@ -69,7 +69,7 @@ public sealed class TlsEndpointSpec : IDisposable
             """);
         var problems = new List<string>();
 
-        var endpoints = TlsEndpoints.Create(config,
+        var endpoints = SecuredEndpoints.Create(config,
             [("net.tcp://+:1/a/", EndpointSecurity.FromConfiguration), ("net.tcp://+:1/b/", new EndpointSecurity { SettingsPath = "secure-b" }),
              ("net.tcp://+:1/c/", new EndpointSecurity { Mode = TransportSecurityMode.None }),
              ("net.tcp://+:1/d/", new EndpointSecurity { SettingsPath = "secure-d" })], _log, problems);

@@ -4,17 +4,21 @@ using AkkaPortShare.Contracts.Configuration;
 
 namespace AkkaPortShare.Worker.Security;
 
-/// <summary>Every served address's TLS, read when the worker starts; a certificate that cannot be read fails the start.</summary>
-internal static class TlsEndpoints
+/// <summary>
+/// Every served address's transport security (TLS or Windows credentials), read when the worker starts; a certificate
+/// that cannot be read, or Windows credentials without what GSSAPI needs, fail the start.
+/// </summary>
+internal static class SecuredEndpoints
 {
     /// <summary>
-    /// The secured addresses and their TLS (addresses without transport security are absent). What cannot be read is
+    /// The secured addresses and their upgrade (addresses without transport security are absent). What cannot be read is
     /// added to <paramref name="problems"/>, naming the file and the setting (the worker then exits with code 78).
     /// </summary>
-    public static IReadOnlyDictionary<string, TlsEndpoint> Create(Config config,
+    public static IReadOnlyDictionary<string, StreamUpgradeAcceptor> Create(Config config,
         IEnumerable<(string Address, EndpointSecurity Security)> endpoints, ILoggingAdapter log, List<string> problems)
     {
-        var secured = new Dictionary<string, TlsEndpoint>(StringComparer.Ordinal);
+        var secured = new Dictionary<string, StreamUpgradeAcceptor>(StringComparer.Ordinal);
+        var windows = new List<(string, TransportSecuritySettings)>();
         foreach (var (address, security) in endpoints)
         {
             try
@@ -30,7 +34,13 @@ internal static class TlsEndpoints
                 }
                 // Unknown keys of the endpoint's own block are among the problems this reports.
                 var settings = TransportSecuritySettings.Create(config, security.SettingsPath);
-                if (TlsEndpoint.Create(address, settings, security, log) is { } tls) secured[address] = tls;
+                if ((security.Mode ?? settings.Mode) == TransportSecurityMode.Transport
+                    && (security.ClientCredentialType ?? settings.ClientCredentialType) == TransportClientCredential.Windows)
+                {
+                    secured[address] = new NegotiateEndpoint(address, security.ProtectionLevel ?? settings.ProtectionLevel);
+                    windows.Add((address, settings));
+                }
+                else if (TlsEndpoint.Create(address, settings, security, log) is { } tls) secured[address] = tls;
             }
             catch (SettingsException e)
             {
@@ -41,6 +51,7 @@ internal static class TlsEndpoints
                 problems.Add($"{address}: {e.Message}");
             }
         }
+        WindowsAuthentication.Prepare(windows, problems);
         return secured;
     }
 }

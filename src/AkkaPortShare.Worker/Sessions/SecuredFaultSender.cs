@@ -6,13 +6,13 @@ using AkkaPortShare.Protocol.Framing;
 namespace AkkaPortShare.Worker.Sessions;
 
 /// <summary>
-/// A framing fault inside a TLS session, sent as WCF's server sends one (see FramingFaultSender for the plain
-/// socket): the Fault record through the SslStream, then what the client still sends read and discarded (bounded),
+/// A framing fault inside a secured session (TLS or NegotiateStream), sent as WCF's server sends one (see FramingFaultSender for the plain
+/// socket): the Fault record through the secured stream, then what the client still sends read and discarded (bounded),
 /// then the connection closed.
 /// </summary>
-internal static class TlsFaultSender
+internal static class SecuredFaultSender
 {
-    public static async Task SendAndCloseAsync(SslStream ssl, Socket socket, string faultUri, int drainLimit, TimeSpan timeout)
+    public static async Task SendAndCloseAsync(Stream ssl, Socket socket, string faultUri, int drainLimit, TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);
         var buffer = ArrayPool<byte>.Shared.Rent(4096);
