@@ -16,7 +16,7 @@ internal static class EndpointTransportSecurity
     public static EndpointSecurity? Of(NetTcpEndpointOptions? options)
     {
         if (options is null || options.Security is null && options.ServiceCertificate is null && options.ClientCertificateAuthorities is null
-            && options.AllowedClientCertificateThumbprints is null && options.TransportSecurityPath is null)
+            && options.AllowedClientCertificateThumbprints is null && options.TransportSecurityPath is null && options.OpenTimeout is null)
             return null;
         var security = options.Security;
         var protocols = security?.Transport.SslProtocols;
@@ -41,6 +41,7 @@ internal static class EndpointTransportSecurity
             ServerCertificate = options.ServiceCertificate,
             TrustedClientAuthorities = options.ClientCertificateAuthorities,
             AllowedClientThumbprints = options.AllowedClientCertificateThumbprints?.ToList(),
+            OpenTimeout = options.OpenTimeout,
         };
     }
 

@@ -27,5 +27,11 @@ internal sealed record EndpointSecurity
     /// <summary>Instead of allowed-client-thumbprints.</summary>
     public IReadOnlyCollection<string>? AllowedClientThumbprints { get; init; }
 
+    /// <summary>
+    /// WCF's OpenTimeout for this endpoint: how long the stream upgrade (TLS handshake or Windows authentication) and
+    /// the rest of the preamble may take (null: the worker's receive-timeout, which bounds every preamble).
+    /// </summary>
+    public TimeSpan? OpenTimeout { get; init; }
+
     public static readonly EndpointSecurity FromConfiguration = new();
 }

@@ -37,7 +37,10 @@ internal static class SecuredEndpoints
                 if ((security.Mode ?? settings.Mode) == TransportSecurityMode.Transport
                     && (security.ClientCredentialType ?? settings.ClientCredentialType) == TransportClientCredential.Windows)
                 {
-                    secured[address] = new NegotiateEndpoint(address, security.ProtectionLevel ?? settings.ProtectionLevel);
+                    secured[address] = new NegotiateEndpoint(address, security.ProtectionLevel ?? settings.ProtectionLevel)
+                    {
+                        OpenTimeout = security.OpenTimeout,
+                    };
                     windows.Add((address, settings));
                 }
                 else if (TlsEndpoint.Create(address, settings, security, log) is { } tls) secured[address] = tls;

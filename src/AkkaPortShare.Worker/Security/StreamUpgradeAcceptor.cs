@@ -28,6 +28,9 @@ internal abstract class StreamUpgradeAcceptor
     /// <summary>The served base address (named in log lines).</summary>
     public abstract string Address { get; }
 
+    /// <summary>The endpoint's OpenTimeout (WCF's name): bounds the upgrade and the rest of the preamble; null: receive-timeout.</summary>
+    public TimeSpan? OpenTimeout { get; set; } // set once, when the worker starts, before any connection
+
     /// <summary>The content type of the UpgradeRequest this endpoint answers.</summary>
     public abstract string Upgrade { get; }
 

@@ -61,7 +61,7 @@ internal sealed class TlsEndpoint : StreamUpgradeAcceptor
     public static TlsEndpoint? Create(string address, TransportSecuritySettings settings, EndpointSecurity code, ILoggingAdapter log)
     {
         if ((code.Mode ?? settings.Mode) != TransportSecurityMode.Transport) return null;
-        var endpoint = new TlsEndpoint(address, settings, code, log);
+        var endpoint = new TlsEndpoint(address, settings, code, log) { OpenTimeout = code.OpenTimeout };
         if (endpoint._fromFiles)
         {
             var key = string.IsNullOrEmpty(settings.CertificateKeyPath) ? settings.CertificatePath : settings.CertificateKeyPath;

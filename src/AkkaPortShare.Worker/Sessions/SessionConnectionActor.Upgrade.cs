@@ -53,12 +53,15 @@ internal sealed partial class SessionConnectionActor
         // it has the UpgradeResponse: it never overtakes the write just started.
         var network = new NetworkStream(_socket, ownsSocket: false);
         Stream inner = alreadyRead.Length == 0 ? network : new ReplayStream(alreadyRead, network);
+        // The endpoint's OpenTimeout, when it has one, bounds the upgrade and the rest of the preamble (as WCF's
+        // server bounds a channel's open); otherwise the preamble timer (receive-timeout) runs on.
+        if (security.OpenTimeout is { } open) Timers.StartSingleTimer(PreambleTimeout.Instance, PreambleTimeout.Instance, open);
         security.AuthenticateAsync(inner, CancellationToken.None)
             .PipeTo(Self, success: s => new Upgraded(s), failure: e => new UpgradeFailed(e));
         Enter(() => Upgrading(security), decode: null);
     }
 
-    /// <summary>The TLS handshake or Windows authentication runs; the preamble timer (receive-timeout) bounds it too.</summary>
+    /// <summary>The TLS handshake or Windows authentication runs; the preamble timer (OpenTimeout or receive-timeout) bounds it.</summary>
     private void Upgrading(StreamUpgradeAcceptor security)
     {
         Receive<Upgraded>(upgraded =>
@@ -78,7 +81,8 @@ internal sealed partial class SessionConnectionActor
                 failed.Cause.Message);
             CloseWithoutFault();
         });
-        Receive<PreambleTimeout>(_ => Abort($"the {security.Name} for {security.Address} did not finish within receive-timeout {_settings.ReceiveTimeout}"));
+        Receive<PreambleTimeout>(_ => Abort($"the {security.Name} for {security.Address} did not finish within " +
+            (security.OpenTimeout is { } open ? $"its OpenTimeout {open}" : $"receive-timeout {_settings.ReceiveTimeout}")));
         ReceiveIo(EndOfStreamOutsideSession);
     }
 

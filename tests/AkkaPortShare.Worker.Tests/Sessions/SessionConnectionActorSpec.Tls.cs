@@ -129,6 +129,28 @@ public sealed partial class SessionConnectionActorSpec
     }
 
     [Fact]
+    public async Task SessionConnectionActor_must_abort_an_upgrade_not_done_within_its_endpoints_OpenTimeout()
+    {
+        // The spec's receive-timeout is 3 s; this endpoint's OpenTimeout (WCF's name, set in C#) is 300 ms.
+        var probe = CreateTestProbe();
+        var tls = TlsEndpoint.Create("net.tcp://+:8808/open/", TransportSecuritySettings.Create(ConfigurationFactory.Empty),
+            new EndpointSecurity
+            {
+                Mode = TransportSecurityMode.Transport,
+                ServerCertificate = Certificates.Value.Server,
+                OpenTimeout = TimeSpan.FromMilliseconds(300),
+            }, Sys.Log);
+        _routes.Add(BaseAddress.Parse("net.tcp://+:8808/open/"), probe.Ref, tls);
+        var (server, client) = await PairAsync();
+        var session = StartSession(server, UpgradePreamble("net.tcp://localhost:8808/open/Echo"));
+
+        Assert.Equal([0x0A], await Loopback.ReadExactlyAsync(client, 1)); // UpgradeResponse; the client then says nothing
+
+        await ExpectTerminatedAsync(session, TimeSpan.FromSeconds(2)); // well before receive-timeout
+        await probe.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
+    }
+
+    [Fact]
     public async Task SessionConnectionActor_must_refuse_a_client_certificate_of_another_authority_in_the_handshake()
     {
         var (_, mutualService) = AddTlsRoutes();
