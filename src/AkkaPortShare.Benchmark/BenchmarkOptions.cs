@@ -9,6 +9,9 @@ namespace AkkaPortShare.Benchmark;
 public sealed record BenchmarkOptions
 {
     public bool Quick { get; init; }
+
+    /// <summary>Churn over TLS: the worker's WCF echo endpoint with Transport security, the real WCF client.</summary>
+    public bool Tls { get; init; }
     public int Repetitions { get; init; } = 5;
     public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(1);
     public TimeSpan ChurnDuration { get; init; } = TimeSpan.FromSeconds(3);
@@ -62,6 +65,9 @@ public sealed record BenchmarkOptions
           --quiet-wait SECONDS     shared machines: before each figure wait up to this long until the machine is at
                                    most --quiet-threshold busy (default 0.15 of all cores), and measure a figure
                                    again (up to twice) when other processes used more than that (default 0: off)
+          --tls                    churn with TLS: a server certificate made at start, the worker's WCF echo endpoint with
+                                   Transport security, WCF clients with NetTcpBinding(SecurityMode.Transport) and
+                                   ClientCredentialType None; rows labelled (TLS); churn only
           --paths LIST             direct,handover,relay,haproxy (default all)
           --scenarios LIST         churn,streaming,held,reliable (default all)
           --out DIR                results folder (default artifacts/benchmark)
@@ -89,6 +95,7 @@ public sealed record BenchmarkOptions
             o = args[i] switch
             {
                 "--quick" => o,
+                "--tls" => o with { Tls = true },
                 "--repetitions" => o with { Repetitions = int.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--warmup" => o with { Warmup = TimeSpan.FromSeconds(Seconds()) },
                 "--churn-seconds" => o with { ChurnDuration = TimeSpan.FromSeconds(Seconds()) },
@@ -117,6 +124,9 @@ public sealed record BenchmarkOptions
                 var unknown => throw new ArgumentException($"unknown option {unknown}"),
             };
         }
+        if (o.Tls && o.Scenarios?.Any(s => !s.StartsWith("churn", StringComparison.OrdinalIgnoreCase)) == true)
+            throw new ArgumentException("--tls measures churn only: --scenarios churn (or leave it out)");
+        if (o.Tls) o = o with { Scenarios = o.Scenarios ?? new HashSet<string>(["churn"], StringComparer.OrdinalIgnoreCase) };
         if (o.Repetitions < 1) throw new ArgumentException("--repetitions must be at least 1");
         if (o.RmWindows.Any(w => w is < 1 or > 4096)) throw new ArgumentException("--rm-windows: each must be 1-4096 (WCF's range)");
         if (o.RmMessageSize is < 1 or > 60_000)

@@ -43,7 +43,8 @@ foreach (var dll in new[] { routerDll, workerDll })
     return 2;
 }
 
-var paths = BenchPath.All.Where(p => options.Paths is null || options.Paths.Contains(p.Name)).ToList();
+var paths = BenchPath.All.Where(p => options.Paths is null || options.Paths.Contains(p.Name))
+    .Select(p => options.Tls ? p with { Label = $"{p.Label} (TLS)" } : p).ToList();
 if (!paths.Any(p => p.IsDirect))
 {
     Console.Error.WriteLine("The direct path is needed: every figure is reported as a ratio to it.");

@@ -63,7 +63,11 @@ public sealed class ReportWriter(BenchmarkOptions options, MachineInfo machine, 
             $"{options.ChurnPayloadSize}-byte envelope; streaming {options.StreamConnections} connections × " +
             $"{options.StreamWindow} envelopes of {options.StreamEnvelopeSize / 1024} KiB in flight for {Seconds(options.StreamDuration)}; " +
             $"{options.HeldConnections:N0} held connections on fresh processes (memory figure: RSS growth per connection over the " +
-            "second half). " + ReliableSettings());
+            "second half). " + ReliableSettings() +
+            (options.Tls ? " TLS (--tls): each churn connection is the real WCF client's, NetTcpBinding(SecurityMode.Transport) " +
+                "with ClientCredentialType None and no connection pool (open with the TLS handshake, one Echo, close), against " +
+                "the worker's WCF echo endpoint with Transport security (an ECDSA P-256 server certificate made at start); " +
+                "not comparable with the rows of a run without --tls, whose connections are raw framing ones." : ""));
         md.AppendLine();
         md.AppendLine($"Reproduce: `{command}`");
         return md.ToString();

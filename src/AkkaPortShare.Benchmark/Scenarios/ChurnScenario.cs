@@ -8,15 +8,17 @@ namespace AkkaPortShare.Benchmark.Scenarios;
 /// <summary>
 /// Connection churn: each of <c>concurrency</c> loops connects, sends the preamble, waits for PreambleAck, has one
 /// small envelope echoed, sends End, waits for End and closes, then starts over. Connections per second over the
-/// measured window, and the latency of whole connections (connect to close) at p50 and p99.
+/// measured window, and the latency of whole connections (connect to close) at p50 and p99. With <c>tls</c> each
+/// connection is the real WCF client's instead (<see cref="TlsChurnClient"/>: open with the TLS handshake, one Echo,
+/// close) against the worker's Transport-secured WCF echo endpoint.
 /// </summary>
-public sealed class ChurnScenario(int concurrency, bool showCpu) : IScenario
+public sealed class ChurnScenario(int concurrency, bool showCpu, bool tls = false) : IScenario
 {
     private const int MaxErrors = 1000;
 
     public string Name => $"churn-c{concurrency}";
     public string Group => "churn";
-    public string Title => $"connection churn, concurrency {concurrency}";
+    public string Title => $"connection churn, concurrency {concurrency}" + (tls ? " (TLS)" : "");
     public bool NeedsFreshProcesses => false;
 
     private static readonly Metric[] Figures =
@@ -44,16 +46,22 @@ public sealed class ChurnScenario(int concurrency, bool showCpu) : IScenario
         var endPoint = context.Topology.EndPointOf(path);
         var records = new ClientRecords(context.Topology.Via, options.ChurnPayloadSize);
         var errors = new ErrorLog();
+        using var tlsClient = tls
+            ? new TlsChurnClient(context.Topology.TlsAddressOf(path), context.Topology.ServerCertificate, options.ChurnPayloadSize)
+            : null;
+        Func<byte[], CancellationToken, Task<long>> connection = tlsClient is null
+            ? (scratch, token) => RawConnectionAsync(endPoint, records, scratch, token)
+            : (_, _) => TlsConnectionAsync(tlsClient);
 
         // Warm-up: same loop, its durations overwritten (JIT tiers, pools, caches on every process of the path).
         var durations = new long[options.ChurnMaxConnections];
         var untilAck = new long[options.ChurnMaxConnections];
-        await RunLoopsAsync(endPoint, records, concurrency, options.Warmup, durations, untilAck, errors, ct);
+        await RunLoopsAsync(connection, records, concurrency, options.Warmup, durations, untilAck, errors, ct);
 
         var front = context.Topology.FrontOf(path);
         var worker = context.Topology.Worker;
         var (frontCpu0, workerCpu0) = (front?.CpuTime(), worker.CpuTime());
-        var (completed, elapsed) = await RunLoopsAsync(endPoint, records, concurrency, options.ChurnDuration, durations,
+        var (completed, elapsed) = await RunLoopsAsync(connection, records, concurrency, options.ChurnDuration, durations,
             untilAck, errors, ct);
         var (frontCpu1, workerCpu1) = (front?.CpuTime(), worker.CpuTime());
 
@@ -85,7 +93,8 @@ public sealed class ChurnScenario(int concurrency, bool showCpu) : IScenario
     /// time and count); connections that started before the deadline finish. Returns how many completed, and the
     /// time from the start until the last one finished.
     /// </summary>
-    private static async Task<(long Completed, TimeSpan Elapsed)> RunLoopsAsync(IPEndPoint endPoint, ClientRecords records,
+    private static async Task<(long Completed, TimeSpan Elapsed)> RunLoopsAsync(
+        Func<byte[], CancellationToken, Task<long>> connection, ClientRecords records,
         int concurrency, TimeSpan duration, long[] durations, long[] untilAck, ErrorLog errors, CancellationToken ct)
     {
         var start = Stopwatch.GetTimestamp();
@@ -105,11 +114,7 @@ public sealed class ChurnScenario(int concurrency, bool showCpu) : IScenario
                 long acked;
                 try
                 {
-                    using var socket = Wire.NewSocket();
-                    await Wire.OpenSessionAsync(socket, endPoint, records, scratch, hardStop.Token).ConfigureAwait(false);
-                    acked = Stopwatch.GetTimestamp();
-                    await Wire.EchoAsync(socket, records, scratch, hardStop.Token).ConfigureAwait(false);
-                    await Wire.CloseSessionAsync(socket, scratch, hardStop.Token).ConfigureAwait(false);
+                    acked = await connection(scratch, hardStop.Token).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
                 {
@@ -127,6 +132,29 @@ public sealed class ChurnScenario(int concurrency, bool showCpu) : IScenario
         for (var i = 0; i < concurrency; i++) loops[i] = Task.Run(Loop, CancellationToken.None);
         await Task.WhenAll(loops).ConfigureAwait(false);
         return (Interlocked.Read(ref completed), Stopwatch.GetElapsedTime(start));
+    }
+
+    // One raw framing connection: connect, preamble, PreambleAck, one echoed envelope, End both ways. Returns when
+    // the PreambleAck came (a Stopwatch timestamp).
+    private static async Task<long> RawConnectionAsync(IPEndPoint endPoint, ClientRecords records, byte[] scratch,
+        CancellationToken ct)
+    {
+        using var socket = Wire.NewSocket();
+        await Wire.OpenSessionAsync(socket, endPoint, records, scratch, ct).ConfigureAwait(false);
+        var acked = Stopwatch.GetTimestamp();
+        await Wire.EchoAsync(socket, records, scratch, ct).ConfigureAwait(false);
+        await Wire.CloseSessionAsync(socket, scratch, ct).ConfigureAwait(false);
+        return acked;
+    }
+
+    // One WCF connection over TLS; "acked" is when the channel was open (handshake and PreambleAck done). The WCF
+    // client's own timeouts (10 s) bound it instead of the token.
+    private static async Task<long> TlsConnectionAsync(TlsChurnClient client)
+    {
+        var channel = await client.OpenAsync().ConfigureAwait(false);
+        var acked = Stopwatch.GetTimestamp();
+        await client.EchoAndCloseAsync(channel).ConfigureAwait(false);
+        return acked;
     }
 
     // Nearest-rank percentile of sorted values.

@@ -7,7 +7,7 @@ public static class ScenarioRegistry
 {
     public static IReadOnlyList<IScenario> All(BenchmarkOptions options) =>
     [
-        .. options.ChurnConcurrency.Select(c => new ChurnScenario(c, showCpu: c == options.ChurnConcurrency.Max())),
+        .. options.ChurnConcurrency.Select(c => new ChurnScenario(c, showCpu: c == options.ChurnConcurrency.Max(), options.Tls)),
         new StreamingScenario(),
         new HeldConnectionsScenario(),
         .. Reliable(options),

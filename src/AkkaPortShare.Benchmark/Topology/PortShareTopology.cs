@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using AkkaPortShare.TestSupport.Processes;
+using AkkaPortShare.TestSupport.Security;
 using AkkaPortShare.TestSupport.Sockets;
 
 namespace AkkaPortShare.Benchmark.Topology;
@@ -23,6 +24,8 @@ public sealed class PortShareTopology : IDisposable
     private ManagedProcess? _worker;
     private ManagedProcess? _haproxy;
     private int _starts;
+    // --tls: the server certificate (made at start, files in a temporary directory removed with Dispose).
+    private readonly TestCertificates? _certificates;
 
     public int RouterPort { get; } = FreePort.BelowEphemeralRange();
     public int RemotingPort { get; } = FreePort.BelowEphemeralRange();
@@ -35,6 +38,17 @@ public sealed class PortShareTopology : IDisposable
     public string Via => $"net.tcp://localhost:{RouterPort}/echo/";
 
     private string RegisteredAddress => $"net.tcp://+:{RouterPort}/echo/";
+    private string RegisteredTlsAddress => $"net.tcp://+:{RouterPort}/{TlsPath}";
+
+    /// <summary>--tls: the WCF echo endpoint with Transport security ("/echo/" in it, so HAProxy's rule routes it too).</summary>
+    public const string TlsPath = "tls/echo/";
+
+    /// <summary>--tls: the certificate the worker serves, which the clients trust (and nothing else).</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2 ServerCertificate =>
+        _certificates?.Server ?? throw new InvalidOperationException("the benchmark runs without --tls");
+
+    /// <summary>--tls: the address a WCF client opens on this path (it connects to the port it names, the via).</summary>
+    public Uri TlsAddressOf(BenchPath path) => new($"net.tcp://localhost:{EndPointOf(path).Port}/{TlsPath}");
     private string RouterAddress => $"akka.tcp://akkaportshare@127.0.0.1:{RemotingPort}";
 
     public PortShareTopology(BenchmarkOptions options, string routerDll, string workerDll, string logDirectory)
@@ -45,6 +59,11 @@ public sealed class PortShareTopology : IDisposable
         _logDirectory = logDirectory;
         Directory.CreateDirectory(logDirectory);
         _workerConfig = Path.Combine(logDirectory, "worker.conf");
+        _certificates = options.Tls ? new TestCertificates() : null;
+        var tlsBlock = _certificates is null ? "" : $$"""
+            # --tls: the TLS endpoint's server certificate, made by the benchmark at start.
+            benchmark.tls { certificate-path = "{{_certificates.ServerPfxPath}}", certificate-password = "{{TestCertificates.PfxPassword}}" }
+            """;
         // The reliable-session endpoints: one per transfer window, each with its own block (the window on the
         // worker's end; the client sets its own).
         var reliableBlocks = string.Concat(options.RmWindows.Distinct().Select(w =>
@@ -55,6 +74,7 @@ public sealed class PortShareTopology : IDisposable
             # --rm-message-size goes up to 60000 characters, past WCF's default MaxStringContentLength (8192).
             akka-port-share.service-model.max-string-content-length = 65536
             {{reliableBlocks}}
+            {{tlsBlock}}
             """);
     }
 
@@ -154,6 +174,7 @@ public sealed class PortShareTopology : IDisposable
         await StartRouterAsync(mode);
         // Akka.Remote gates the lost router address for 5 s; the worker's registration retries get through after it.
         await Worker.WaitForLineAsync($"Registered {Regex.Escape(RegisteredAddress)} with the router", StartTimeout, from);
+        if (_options.Tls) await Worker.WaitForLineAsync($"Registered {Regex.Escape(RegisteredTlsAddress)} with the router", StartTimeout, from);
     }
 
     /// <summary>
@@ -204,12 +225,14 @@ public sealed class PortShareTopology : IDisposable
             ["--address", RegisteredAddress, "--router", RouterAddress, "--identity", "benchmark-worker", "--config", _workerConfig,
                 "--wcf-address", $"net.tcp://+:{RouterPort}/{Scenarios.ReliableLoad.PlainPath}",
                 .. _options.RmWindows.Distinct().SelectMany(w => (string[])["--wcf-reliable",
-                    $"net.tcp://+:{RouterPort}/{Scenarios.ReliableLoad.ReliablePath(w)}", Scenarios.ReliableLoad.ConfigPath(w)])],
+                    $"net.tcp://+:{RouterPort}/{Scenarios.ReliableLoad.ReliablePath(w)}", Scenarios.ReliableLoad.ConfigPath(w)]),
+                .. _options.Tls ? (string[])["--wcf-endpoint", RegisteredTlsAddress, "security=transport,transport-security-path=benchmark.tls"] : []],
             Path.Combine(_logDirectory, $"{n:D2}-worker.log"));
         await _worker.WaitForLineAsync($"listening on 127\\.0\\.0\\.1:{WorkerDataPort}", StartTimeout);
         await _worker.WaitForLineAsync($"Registered {Regex.Escape(RegisteredAddress)} with the router", StartTimeout);
         foreach (var window in _options.RmWindows.Distinct())
             await _worker.WaitForLineAsync($"Registered {Regex.Escape($"net.tcp://+:{RouterPort}/{Scenarios.ReliableLoad.ReliablePath(window)}")} with the router", StartTimeout);
+        if (_options.Tls) await _worker.WaitForLineAsync($"Registered {Regex.Escape(RegisteredTlsAddress)} with the router", StartTimeout);
     }
 
     private async Task StartHaproxyAsync()
@@ -250,5 +273,6 @@ public sealed class PortShareTopology : IDisposable
         _haproxy?.Dispose();
         _worker?.Dispose();
         _router?.Dispose();
+        _certificates?.Dispose();
     }
 }
