@@ -65,10 +65,26 @@ internal static unsafe partial class LibC
     public const short POLLNVAL = 0x20;
 
     // epoll
+    public const int EPOLL_CTL_ADD = 1;
     public const int EPOLL_CTL_DEL = 2;
+    public const uint EPOLLIN = 0x1;
+    public const uint EPOLLOUT = 0x4;
+    public const uint EPOLLERR = 0x8;
+    public const uint EPOLLHUP = 0x10;
+    public const uint EPOLLRDHUP = 0x2000;
+    public const uint EPOLLET = 0x80000000;
+
+    // splice, pipes, eventfd, shutdown
+    public const uint SPLICE_F_MOVE = 0x1;
+    public const uint SPLICE_F_NONBLOCK = 0x2;
+    public const int F_SETPIPE_SZ = 1031;
+    public const int F_GETPIPE_SZ = 1032;
+    public const int SHUT_WR = 1;
+    public const int SO_ERROR = 4;
 
     // fcntl
     public const int F_GETFL = 3;
+    public const int F_SETFL = 4;
     public const int F_DUPFD_CLOEXEC = 1030;
     public const int O_NONBLOCK = 0x800;
 
@@ -215,4 +231,39 @@ internal static unsafe partial class LibC
     /// <summary>Only used with EPOLL_CTL_DEL, where the event may be null (Linux 2.6.9+).</summary>
     [LibraryImport("libc", SetLastError = true)]
     public static partial int epoll_ctl(int epollFd, int operation, int fd, void* @event);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int epoll_create1(int flags);
+
+    /// <summary><paramref name="events"/> points at epoll_event records laid out as <see cref="EpollEventSize"/> says.</summary>
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int epoll_wait(int epollFd, byte* events, int maxEvents, int timeoutMilliseconds);
+
+    /// <summary>
+    /// struct epoll_event is packed on x64 (12 bytes, data at offset 4) and naturally aligned elsewhere (16 bytes,
+    /// data at offset 8), so it is read and written through these offsets rather than a C# struct.
+    /// </summary>
+    public static readonly int EpollEventSize =
+        RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 12 : 16;
+
+    public static readonly int EpollEventDataOffset =
+        RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 4 : 8;
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint splice(int fdIn, long* offIn, int fdOut, long* offOut, nuint length, uint flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int pipe2(int* fds, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int eventfd(uint initialValue, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint read(int fd, void* buffer, nuint count);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint write(int fd, void* buffer, nuint count);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int shutdown(int socket, int how);
 }
