@@ -9,6 +9,9 @@ namespace AkkaPortShare.Router.Configuration;
 
 public enum HandoverMode { Auto, Fd, Relay }
 
+/// <summary>How relayed bytes move: splice(2) in the kernel (Linux), or copied through the router's buffers.</summary>
+public enum RelayEngine { Splice, Copy }
+
 /// <summary>The router's settings, read from <c>akka-port-share.router</c>. Defaults live in reference.conf only.</summary>
 public sealed record RouterSettings
 {
@@ -33,6 +36,8 @@ public sealed record RouterSettings
     public required int HandoverQueueLimit { get; init; }
     public required int HandoverSendBuffer { get; init; }
     public required int RelayBufferSize { get; init; }
+    public required RelayEngine RelayEngine { get; init; }
+    public required int RelayThreads { get; init; }
 
     /// <summary>allowed-worker-users as configured (names or uids); empty means the router's own user and root.</summary>
     public required IReadOnlyList<string> AllowedWorkerUsers { get; init; }
@@ -102,6 +107,8 @@ public sealed record RouterSettings
             HandoverQueueLimit = c.PositiveInt("handover-queue-limit"),
             HandoverSendBuffer = c.Bytes("handover-send-buffer"),
             RelayBufferSize = c.Bytes("relay-buffer-size", 1024),
+            RelayEngine = c.Enum<RelayEngine>("relay-engine"),
+            RelayThreads = c.Int("relay-threads", 1, 64),
             AllowedWorkerUsers = users,
             AllowedWorkerUserIds = userIds,
             RegistrationSecret = new SharedSecret(c.String("registration-secret")),

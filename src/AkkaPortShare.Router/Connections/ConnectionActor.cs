@@ -9,6 +9,7 @@ using AkkaPortShare.Router.Configuration;
 using AkkaPortShare.Router.Diagnostics;
 using AkkaPortShare.Router.Relay;
 using AkkaPortShare.Interop;
+using AkkaPortShare.Interop.Relay;
 using static AkkaPortShare.Router.RoutingProtocol;
 
 namespace AkkaPortShare.Router.Connections;
@@ -33,7 +34,7 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
     private sealed record ReadFailed(Exception Cause) : IDeadLetterSuppression;
     private sealed record RelayConnected(Socket Worker) : INoSerializationVerificationNeeded;
     private sealed record RelayFailed(string Reason);
-    private sealed record RelayFinished(long ToWorker, long ToClient, Exception? Error);
+    private sealed record RelayFinished(long ToWorker, long ToClient, string? Error);
     private sealed class PreambleTimeout { public static readonly PreambleTimeout Instance = new(); }
 
     /// <summary>Who answers for the client's socket when this actor stops.</summary>
@@ -62,6 +63,7 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
     private readonly RouterMetrics _metrics = RouterMetrics.Get(Context.System);
     private readonly long _acceptedAt = Stopwatch.GetTimestamp(); // for the hand-over latency histogram only
     private State _state;
+    private SplicedRelay? _splicedRelay; // owns both sockets while it runs (relay-engine = splice)
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -123,7 +125,7 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
     {
         Receive<RelayFinished>(f =>
         {
-            if (f.Error is not null) _log.Debug("Relay for {0} ended: {1}", _peer, f.Error.Message);
+            if (f.Error is not null) _log.Debug("Relay for {0} ended: {1}", _peer, f.Error);
             Context.Stop(Self);
         });
     }
@@ -233,8 +235,14 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
     private void OnRelayConnected(RelayConnected connected)
     {
         Become(Relaying);
+        if (RelayEngines.Get(Context.System, _settings).Splice is { } engine)
+        {
+            var self = Self; // the callback runs on an engine thread
+            _splicedRelay = engine.Start(_socket, connected.Worker, o => self.Tell(new RelayFinished(o.ToWorker, o.ToClient, o.Error)));
+            return;
+        }
         SocketRelay.RunAsync(_socket, connected.Worker, _settings.RelayBufferSize)
-            .PipeTo(Self, success: r => new RelayFinished(r.ToWorker, r.ToClient, r.Error));
+            .PipeTo(Self, success: r => new RelayFinished(r.ToWorker, r.ToClient, r.Error?.Message));
     }
 
     private void Fault(string faultUri)
@@ -299,7 +307,10 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
                 _held.Release(_socket);
                 break;
             case SocketOwner.Relayed:
-                _socket.Dispose();
+                // The engine closes its sockets on its own thread: a descriptor closed here could be reused while
+                // the engine still splices on its number.
+                if (_splicedRelay is not null) _splicedRelay.Abort();
+                else _socket.Dispose();
                 _held.EndRelay();
                 break;
         }

@@ -3,6 +3,7 @@ using Akka.Event;
 using Akka.Actor;
 using Akka.Hosting;
 using AkkaPortShare.Router.Configuration;
+using AkkaPortShare.Router.Relay;
 using AkkaPortShare.Router.Control;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using AkkaPortShare.Router.Connections;
@@ -58,6 +59,8 @@ public static class RouterHostingExtensions
                     return; // nothing started: the process is stopping
                 }
                 started = settings;
+                // The splice engine's threads, and its one-time check of the kernel, before the first relayed connection.
+                if (settings.HandoverMode != HandoverMode.Fd) RelayEngines.Get(system, settings);
                 var drains = system.ActorOf(FaultDrainActor.Props(settings), FaultDrainsName);
                 // Clients may have waited in an inherited socket's backlog while the router restarted: their workers
                 // get restart-grace to register again before an unmatched via is answered EndpointNotFound.
