@@ -40,6 +40,9 @@ public sealed record BenchmarkOptions
     public HashSet<string>? Scenarios { get; init; }
     public string OutputDirectory { get; init; } = "artifacts/benchmark";
     public string? RouterDll { get; init; }
+
+    /// <summary>The router's relay-engine for the relay path (splice, copy); null: the router's default.</summary>
+    public string? RelayEngine { get; init; }
     public string? WorkerDll { get; init; }
     public string Haproxy { get; init; } = "haproxy";
     public string HaproxyConfig { get; init; } = "config/haproxy.cfg";
@@ -71,6 +74,7 @@ public sealed record BenchmarkOptions
           --paths LIST             direct,handover,relay,haproxy (default all)
           --scenarios LIST         churn,streaming,held,reliable (default all)
           --out DIR                results folder (default artifacts/benchmark)
+          --relay-engine E         the router's relay-engine on the relay path: splice or copy (default: the router's, splice)
           --router-dll PATH --worker-dll PATH --haproxy PATH --haproxy-config PATH --repo-root DIR
         """;
 
@@ -116,6 +120,7 @@ public sealed record BenchmarkOptions
                 "--scenarios" => o with { Scenarios = Next().Split(',').ToHashSet(StringComparer.OrdinalIgnoreCase) },
                 "--out" => o with { OutputDirectory = Next() },
                 "--router-dll" => o with { RouterDll = Next() },
+                "--relay-engine" => o with { RelayEngine = Next() is var e and ("splice" or "copy") ? e : throw new ArgumentException("--relay-engine: splice or copy") },
                 "--worker-dll" => o with { WorkerDll = Next() },
                 "--haproxy" => o with { Haproxy = Next() },
                 "--haproxy-config" => o with { HaproxyConfig = Next() },

@@ -208,6 +208,9 @@ public sealed class PortShareTopology : IDisposable
               port = {{RouterPort}}
               listen-address = "127.0.0.1"
               handover-mode = {{mode.ToString().ToLowerInvariant()}}
+              # The held scenario keeps up to --held relayed sessions open at once.
+              max-relayed-connections = {{Math.Max(1000, _options.HeldConnections + 1000)}}
+              {{(_options.RelayEngine is { } engine ? $"relay-engine = {engine}" : "")}}
             }
             akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = {{RemotingPort}} }
             """);
