@@ -413,15 +413,22 @@ public sealed class ConnectionActorSpec : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(preamble, (await gateway.ExpectMsgAsync<HandOver>()).AlreadyRead);
     }
 
-    [Fact]
-    public async Task ConnectionActor_must_relay_to_the_worker_listener_when_the_route_has_no_gateway()
+    /// <summary>receive-timeout 500 ms, and the relay engine given.</summary>
+    private RouterSettings Relaying(string engine) => RouterSettings.Create(Akka.Configuration.ConfigurationFactory
+        .ParseString($"akka-port-share.router {{ receive-timeout = 500ms, relay-engine = {engine} }}").WithFallback(Sys.Settings.Config));
+
+    [Theory]
+    [InlineData("splice")]
+    [InlineData("copy")]
+    public async Task ConnectionActor_must_relay_to_the_worker_listener_when_the_route_has_no_gateway(string engine)
     {
         var (server, client) = await PairAsync();
         using var workerListener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         workerListener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         workerListener.Listen(1);
         var workerPort = ((IPEndPoint)workerListener.LocalEndPoint!).Port;
-        var connection = await StartConnectionAsync(server, settings: _shortTimeout);
+        var settings = Relaying(engine);
+        var connection = await StartConnectionAsync(server, settings: settings);
         var preamble = DuplexPreamble();
         await Loopback.SendAsync(client, preamble);
         await ExpectResolveAsync(server);
@@ -439,13 +446,42 @@ public sealed class ConnectionActorSpec : Akka.TestKit.Xunit2.TestKit
         Assert.Equal("pong"u8.ToArray(), await Loopback.ReadExactlyAsync(client, 4));
 
         // Relaying outlives receive-timeout (500 ms here) and ends when both directions end.
-        Clock.Advance(_shortTimeout.ReceiveTimeout * 2);
+        Clock.Advance(settings.ReceiveTimeout * 2);
         await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
         worker.Shutdown(SocketShutdown.Send);
         Assert.Equal(StreamEnd.Eof, (await Loopback.ReadToEndAsync(client)).End);
         client.Shutdown(SocketShutdown.Send);
         Assert.Equal(StreamEnd.Eof, (await Loopback.ReadToEndAsync(worker)).End);
         await ExpectTerminatedAsync(connection);
+    }
+
+    [Theory]
+    [InlineData("splice")]
+    [InlineData("copy")]
+    public async Task ConnectionActor_must_close_both_sides_of_its_relay_when_it_is_stopped(string engine)
+    {
+        var (server, client) = await PairAsync();
+        using var workerListener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        workerListener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        workerListener.Listen(1);
+        var connection = await StartConnectionAsync(server, settings: Relaying(engine));
+        var preamble = DuplexPreamble();
+        await Loopback.SendAsync(client, preamble);
+        await ExpectResolveAsync(server);
+        _registry.Reply(new RouteFound("net.tcp://+:8808/svc", Worker(((IPEndPoint)workerListener.LocalEndPoint!).Port), null));
+        using var accepting = new CancellationTokenSource(Loopback.IoTimeout);
+        using var worker = await workerListener.AcceptAsync(accepting.Token);
+        Assert.Equal(preamble, await Loopback.ReadExactlyAsync(worker, preamble.Length));
+        await Loopback.SendAsync(client, "ping"u8.ToArray());
+        Assert.Equal("ping"u8.ToArray(), await Loopback.ReadExactlyAsync(worker, 4));
+        Assert.Equal(1, _held.Relayed);
+
+        Sys.Stop(connection); // as at shutdown: the relay must not outlive its actor
+
+        await ExpectTerminatedAsync(connection);
+        Assert.Empty((await Loopback.ReadToEndAsync(client)).Bytes);
+        Assert.Empty((await Loopback.ReadToEndAsync(worker)).Bytes);
+        Assert.Equal(0, _held.Relayed);
     }
 
     [Fact]
