@@ -71,6 +71,8 @@ public sealed class PortShareTopology : IDisposable
         File.WriteAllText(_workerConfig, $$"""
             # Written by the benchmark: the worker's own listener on a fixed loopback port, so HAProxy can target it.
             akka-port-share.worker.data-endpoint { hostname = "127.0.0.1", port = {{WorkerDataPort}} }
+            # The held scenario keeps up to --held sessions open at once (the default max-connections is 1000).
+            akka-port-share.worker.max-connections = {{Math.Max(1000, options.HeldConnections + 1000)}}
             # --rm-message-size goes up to 60000 characters, past WCF's default MaxStringContentLength (8192).
             akka-port-share.service-model.max-string-content-length = 65536
             {{reliableBlocks}}

@@ -17,7 +17,7 @@ internal sealed unsafe class SpliceRelayLoop : IDisposable
     private const uint SocketEvents = LibC.EPOLLIN | LibC.EPOLLOUT | LibC.EPOLLRDHUP | LibC.EPOLLET;
     private const uint Flags = LibC.SPLICE_F_MOVE | LibC.SPLICE_F_NONBLOCK;
 
-    private enum CommandKind { Add, Abort }
+    private enum CommandKind { Fail, Abort }
 
     private readonly int _epoll;
     private readonly int _wake;
@@ -25,8 +25,8 @@ internal sealed unsafe class SpliceRelayLoop : IDisposable
     private readonly int _maxIdlePipes;
     private readonly Thread _thread;
     private readonly ConcurrentQueue<(CommandKind Kind, SplicedRelay Relay)> _commands = new();
-    private readonly List<SplicedRelay?> _relays = [];
-    private readonly Stack<int> _freeSlots = new();
+    private readonly ConcurrentDictionary<SplicedRelay, byte> _live = new(ReferenceEqualityComparer.Instance); // to close at Dispose
+    private readonly List<GCHandle> _endedThisBatch = [];
     private readonly Stack<(int Read, int Write)> _idlePipes = new();
     private int _wakePending;
     private volatile bool _stopping;
@@ -51,13 +51,36 @@ internal sealed unsafe class SpliceRelayLoop : IDisposable
         _thread.Start();
     }
 
-    /// <summary>Relays this loop runs now (read without a lock: for tests and metrics, may lag by a command).</summary>
-    public int Count { get; private set; }
+    private int _count;
+
+    /// <summary>Relays this loop runs now.</summary>
+    public int Count => Volatile.Read(ref _count);
 
     /// <summary>Pipes this loop holds now, in use or idle (each two descriptors).</summary>
     public int Pipes { get; private set; }
 
-    public void Add(SplicedRelay relay) => Post(CommandKind.Add, relay);
+    /// <summary>
+    /// Puts both sockets into the epoll set from the caller's thread (epoll_ctl is thread-safe): the loop hears of
+    /// the relay from the sockets' own readiness, without a wake-up of its own. The epoll data is the relay's
+    /// GCHandle (shifted left, the low bit says which socket); the loop frees it after the relay ended.
+    /// </summary>
+    public void Add(SplicedRelay relay)
+    {
+        relay.Handle = GCHandle.Alloc(relay);
+        relay.Adding = true;
+        _live.TryAdd(relay, 0);
+        Interlocked.Increment(ref _count);
+        ulong token = (ulong)GCHandle.ToIntPtr(relay.Handle) << 1;
+        // An ADD of a descriptor that is ready queues its event: bytes that came before are not missed.
+        if (!Register(relay.Up.From, SocketEvents, token) || !Register(relay.Down.From, SocketEvents, token | 1))
+        {
+            relay.AddError = $"epoll_ctl ADD failed: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}";
+            relay.Adding = false;
+            Post(CommandKind.Fail, relay);
+            return;
+        }
+        relay.Adding = false;
+    }
 
     public void Abort(SplicedRelay relay) => Post(CommandKind.Abort, relay);
 
@@ -101,15 +124,16 @@ internal sealed unsafe class SpliceRelayLoop : IDisposable
                     OnEvent(data, mask);
                 }
                 if (commands) RunCommands();
+                // Only now: a later event of the same batch may still name a relay that ended earlier in it.
+                foreach (var handle in _endedThisBatch) handle.Free();
+                _endedThisBatch.Clear();
             }
         }
         finally
         {
             NativeMemory.Free(events);
-            foreach (var relay in _relays)
-                if (relay is not null) Close(relay, error: null, report: false);
-            while (_commands.TryDequeue(out var c))
-                if (c.Kind == CommandKind.Add) Close(c.Relay, error: null, report: false);
+            foreach (var relay in _live.Keys) Close(relay, error: null, report: false);
+            foreach (var handle in _endedThisBatch) handle.Free();
             while (_idlePipes.TryPop(out var pipe)) ClosePipe(pipe.Read, pipe.Write);
             LibC.close(_wake);
             LibC.close(_epoll);
@@ -124,32 +148,14 @@ internal sealed unsafe class SpliceRelayLoop : IDisposable
         while (_commands.TryDequeue(out var command))
         {
             var relay = command.Relay;
-            if (command.Kind == CommandKind.Abort)
-            {
-                if (!relay.Ended) Close(relay, error: null, report: false);
-                continue;
-            }
-            if (relay.Ended) continue; // aborted before it was added
-            int slot = _freeSlots.Count > 0 ? _freeSlots.Pop() : _relays.Count;
-            if (slot == _relays.Count) _relays.Add(relay);
-            else _relays[slot] = relay;
-            relay.Slot = slot;
-            Count++;
-            // An ADD of a descriptor that is ready queues its event, but bytes that came before are taken now anyway.
-            if (!Register(relay.Up.From, SocketEvents, (ulong)slot << 1) || !Register(relay.Down.From, SocketEvents, ((ulong)slot << 1) | 1))
-            {
-                Close(relay, $"epoll_ctl ADD failed: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}", report: true);
-                continue;
-            }
-            Pump(relay, relay.Up);
-            if (!relay.Ended) Pump(relay, relay.Down);
+            if (command.Kind == CommandKind.Abort) Close(relay, error: null, report: false);
+            else Close(relay, relay.AddError, report: true);
         }
     }
 
     private void OnEvent(ulong data, uint mask)
     {
-        int slot = (int)(data >> 1);
-        if (slot >= _relays.Count || _relays[slot] is not { } relay) return; // ended earlier in this batch
+        if (GCHandle.FromIntPtr((nint)(data >> 1)).Target is not SplicedRelay relay || relay.Ended) return;
         // Side 0 is the client's socket: readable moves bytes up, writable lets waiting bytes down; side 1 mirrors.
         var (reading, writing) = (data & 1) == 0 ? (relay.Up, relay.Down) : (relay.Down, relay.Up);
         if ((mask & (LibC.EPOLLIN | LibC.EPOLLRDHUP | LibC.EPOLLHUP | LibC.EPOLLERR)) != 0) Pump(relay, reading);
@@ -260,14 +266,17 @@ internal sealed unsafe class SpliceRelayLoop : IDisposable
     {
         if (relay.Ended) return;
         relay.Ended = true;
-        if (relay.Slot >= 0)
+        // The first socket's event can come before Add registered the second: closing now could free that
+        // descriptor number for reuse while Add is about to register it. Add is two system calls away from done.
+        var wait = new SpinWait();
+        while (relay.Adding) wait.SpinOnce();
+        if (_live.TryRemove(relay, out _))
         {
+            // Closing the descriptors would drop them from the set too; explicit, in case a copy lives elsewhere.
             LibC.epoll_ctl(_epoll, LibC.EPOLL_CTL_DEL, relay.Up.From, null);
             LibC.epoll_ctl(_epoll, LibC.EPOLL_CTL_DEL, relay.Down.From, null);
-            _relays[relay.Slot] = null;
-            _freeSlots.Push(relay.Slot);
-            relay.Slot = -1;
-            Count--;
+            _endedThisBatch.Add(relay.Handle);
+            Interlocked.Decrement(ref _count);
         }
         ReleasePipe(relay.Up);
         ReleasePipe(relay.Down);

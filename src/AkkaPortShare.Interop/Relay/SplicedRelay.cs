@@ -38,10 +38,16 @@ internal sealed class SplicedRelay
     /// <summary>Null once reported or aborted: the owner hears of the end at most once.</summary>
     internal Action<SpliceRelayOutcome>? Finished { get; set; }
 
-    /// <summary>The index in the loop's relay table (the epoll data), -1 before it is added and after it ended.</summary>
-    internal int Slot { get; set; } = -1;
+    /// <summary>Names the relay in the epoll data; freed by the loop after the relay ended.</summary>
+    internal System.Runtime.InteropServices.GCHandle Handle { get; set; }
+
+    /// <summary>Why it could not be put into the epoll set (the loop closes it and reports this).</summary>
+    internal string? AddError { get; set; }
 
     internal bool Ended { get; set; }
+
+    /// <summary>True while <see cref="SpliceRelayLoop.Add"/> registers the sockets on the caller's thread.</summary>
+    internal volatile bool Adding;
 
     /// <summary>
     /// Ends the relay at once from any thread (its owner stopped): both sockets are closed by the loop, and the
