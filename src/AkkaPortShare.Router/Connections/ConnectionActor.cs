@@ -221,7 +221,11 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            await socket.ConnectAsync(worker.DataHost, worker.DataPort).ConfigureAwait(false);
+            // An address literal (the usual registration) connects without the host-name path's resolver machinery.
+            if (IPAddress.TryParse(worker.DataHost, out var address))
+                await socket.ConnectAsync(new IPEndPoint(address, worker.DataPort)).ConfigureAwait(false);
+            else
+                await socket.ConnectAsync(worker.DataHost, worker.DataPort).ConfigureAwait(false);
             await socket.SendAsync(alreadyRead, SocketFlags.None).ConfigureAwait(false);
             return new RelayConnected(socket);
         }
