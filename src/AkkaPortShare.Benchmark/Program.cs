@@ -160,19 +160,19 @@ async Task RunOneAsync(IScenario scenario, BenchPath path, int rep)
                 "measuring again");
             continue;
         }
-        var other = foreign.Stop();
+        var (other, machineBusy) = foreign.Stop();
         // With --quiet-wait, a figure other processes disturbed is measured again (a few times at most).
         if (options.QuietWait > TimeSpan.Zero && other > options.QuietThreshold && attempt < attempts)
         {
             Console.WriteLine($"Other processes used {other:P0} of the CPU during {scenario.Name} on {path.Label}; measuring again");
             continue;
         }
-        results.Add(new RunRecord(scenario.Name, path.Name, rep, at, load, other, result));
+        results.Add(new RunRecord(scenario.Name, path.Name, rep, at, load, other, result, machineBusy));
         var figures = string.Join(", ", scenario.Metrics.Where(m => result.Values.ContainsKey(m.Key))
             .Select(m => $"{result.Values[m.Key].ToString(m.Format)} {m.Unit} {m.Label}"));
         Console.WriteLine($"[{rep}/{options.Repetitions}] {path.Label,-9} {scenario.Name,-10} {figures}" +
             (result.Errors > 0 ? $"  ERRORS {result.Errors}: {string.Join(" | ", result.ErrorSamples.Take(2))}" : "") +
-            $"  (other processes {other:P0} of the CPU)");
+            $"  (other processes {other:P0} of the CPU, machine {machineBusy:P0} busy)");
         return;
     }
 }

@@ -101,7 +101,15 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
             if (_state.OutputClosing) return;
             _state = _state with { OutputClosing = true };
             if (close.EndMarker) _waiting.Enqueue((null, true));
-            if (SendWhatFits()) ReportOutputClosedWhenDone();
+            if (!SendWhatFits()) return;
+            // Without an end marker (WS-RM 1.1: the owner sends CloseSequence once everything is acknowledged) nothing
+            // in flight asks the peer for its acknowledgement, and a closing peer may not send one by itself: WCF's
+            // client cancels its acknowledgement timer when it starts to close, so the close would wait for a
+            // retransmission timeout (seconds, more under load, past the client's CloseTimeout). Ask now, as WCF's
+            // own sender does when it closes a 1.1 sequence with messages unacknowledged; a message still waiting
+            // for room asks when it goes (SendWhatFits).
+            if (!close.EndMarker && _waiting.Count == 0 && !_send.AllAcknowledged) Transmit(new AckRequestPacket(_outgoingId));
+            ReportOutputClosedWhenDone();
         });
         Receive<RequestNext>(_ =>
         {
@@ -256,7 +264,10 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
             var (payload, last) = _waiting.Dequeue();
             var number = _send.Add(payload, Now);
             if (last) _state = _state with { EndMarkerNumber = number };
-            Transmit(new SequencePacket(_outgoingId, number, last, _send.AckRequestDue || last, payload, CurrentAck()));
+            // The end marker, or the last message of an output being closed, asks for its acknowledgement: the close
+            // waits for it (see CloseOutput).
+            var lastOfClosing = _state.OutputClosing && _waiting.Count == 0;
+            Transmit(new SequencePacket(_outgoingId, number, last, _send.AckRequestDue || last || lastOfClosing, payload, CurrentAck()));
         }
         ScheduleRetransmission();
         if (BlockedByPeer && !Timers.IsTimerActive(PollDue.Instance))

@@ -834,13 +834,35 @@ public sealed class ReliableSessionActorSpec : Akka.TestKit.Xunit2.TestKit
 
         session.Tell(new CloseOutput(EndMarker: false), _owner.Ref);
         Receive(session, Ack(null, (1, 1)));
-        var second = await MessageSentAsync(2, "p2", ackRequested: false);
+        // The last message of the closing output asks for its acknowledgement: the close waits for it.
+        var second = await MessageSentAsync(2, "p2", ackRequested: true);
         Assert.False(second.Last);
         await NothingSentAsync();
         await _owner.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
 
         Receive(session, Ack(null, (1, 2)));
         Assert.Equal(new OutputClosed(2), await _owner.ExpectMsgAsync<OutputClosed>());
+    }
+
+    [Fact]
+    public async Task ReliableSessionActor_must_ask_for_the_acknowledgement_of_what_is_in_flight_when_closing_without_a_marker()
+    {
+        var session = Start();
+        Send(session, "p1");
+        await MessageSentAsync(1, "p1", ackRequested: true); // it fills the initial window
+        Receive(session, Ack(null, (1, 1)));
+        Send(session, "p2");
+        await MessageSentAsync(2, "p2", ackRequested: false); // room for it: nothing asked
+
+        // A closing peer may never acknowledge p2 by itself (WCF's client stops its acknowledgement timer once it
+        // closes), and the clock stands still here, so no retransmission asks either: the close must ask.
+        session.Tell(new CloseOutput(EndMarker: false), _owner.Ref);
+        Assert.Equal(Out, (await SentAsync<AckRequestPacket>()).SequenceId);
+        await _owner.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
+
+        Receive(session, Ack(null, (1, 2)));
+        Assert.Equal(new OutputClosed(2), await _owner.ExpectMsgAsync<OutputClosed>());
+        await NothingSentAsync();
     }
 
     [Fact]
@@ -862,8 +884,10 @@ public sealed class ReliableSessionActorSpec : Akka.TestKit.Xunit2.TestKit
         var original = await MessageSentAsync(1, "p1", ackRequested: true);
         Assert.False(original.Last);
 
-        // 1.1-style close: the owner announces the end itself (CloseSequence), so no message carries Last.
+        // 1.1-style close: the owner announces the end itself (CloseSequence), so no message carries Last; the
+        // close asks for the acknowledgement of p1 at once, and the resend comes when that goes unanswered.
         session.Tell(new CloseOutput(EndMarker: false), _owner.Ref);
+        Assert.Equal(Out, (await SentAsync<AckRequestPacket>()).SequenceId);
         await AdvanceUntilAsync(session, _transport, TimeSpan.FromSeconds(5));
         var resent = await MessageSentAsync(1, "p1", ackRequested: true);
 

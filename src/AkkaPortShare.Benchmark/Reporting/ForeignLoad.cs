@@ -24,14 +24,18 @@ public sealed class ForeignLoad
     /// <summary>Starts a measurement; <paramref name="ownPids"/> lists the benchmark's processes (read at both ends).</summary>
     public static ForeignLoad Start(Func<IEnumerable<int>> ownPids) => new(ownPids);
 
-    /// <summary>Share of the machine's cores (0–1) used by other processes since <see cref="Start"/>.</summary>
-    public double Stop()
+    /// <summary>
+    /// Since <see cref="Start"/>: the share of the machine's cores (0–1) used by other processes, and the share busy
+    /// with anything (the benchmark's processes included).
+    /// </summary>
+    public (double Other, double Machine) Stop()
     {
         var (busy, wall) = MachineBusySeconds();
         var own = OwnSeconds();
         var capacity = (wall - _wall) * Environment.ProcessorCount;
-        if (capacity <= 0) return double.NaN;
-        return Math.Clamp((busy - _machineBusy - (own - _ownBusy)) / capacity, 0, 1);
+        if (!(capacity > 0)) return (double.NaN, double.NaN);
+        return (Math.Clamp((busy - _machineBusy - (own - _ownBusy)) / capacity, 0, 1),
+            Math.Clamp((busy - _machineBusy) / capacity, 0, 1));
     }
 
     /// <summary>Share of the machine (0–1) that is busy right now, sampled over <paramref name="window"/>.</summary>

@@ -39,6 +39,7 @@ public sealed class ReportWriter(BenchmarkOptions options, MachineInfo machine, 
             md.AppendLine();
         }
         md.AppendLine();
+        PerFigure(md);
 
         var failures = Failures().ToList();
         md.AppendLine(failures.Count == 0
@@ -72,6 +73,47 @@ public sealed class ReportWriter(BenchmarkOptions options, MachineInfo machine, 
         md.AppendLine($"Reproduce: `{command}`");
         return md.ToString();
     }
+
+    /// <summary>
+    /// One row per figure (scenario, its parameter, path): the value, its ratio to direct and to HAProxy, each the
+    /// median [min–max] of per-repetition ratios, and the machine's load while the figure was measured.
+    /// </summary>
+    private void PerFigure(StringBuilder md)
+    {
+        var spread = options.Repetitions > 1;
+        md.AppendLine($"Per figure: value, ÷ direct and ÷ HAProxy, each the median over {options.Repetitions} repetition(s)" +
+            (spread ? " [min–max]" : "") + " (a ratio is taken within each repetition, then its median); load while it was " +
+            "measured: the share of all cores other processes used (/proc/stat busy time minus the router's, worker's, " +
+            "HAProxy's and this benchmark's /proc/PID/stat time; median" + (spread ? " [max]" : "") + "), the share of all " +
+            "cores busy with anything, ours included, and the 1-minute load average at its start (medians).");
+        md.AppendLine();
+        md.AppendLine("| scenario | parameter | figure | path | value | ÷ direct | ÷ HAProxy | others' CPU | machine busy | load avg |");
+        md.AppendLine("|---|---|---|---|---:|---:|---:|---:|---:|---:|");
+        foreach (var scenario in scenarios)
+        foreach (var metric in scenario.Metrics)
+        foreach (var path in paths.Where(scenario.AppliesTo))
+        {
+            var s = results.Summarize(scenario, metric, path, options.Repetitions);
+            if (s.Median is null && path.IsDirect && !metric.HasDirectRatio) continue; // e.g. router CPU on the direct path
+            var comma = scenario.Title.IndexOf(", ", StringComparison.Ordinal);
+            var (name, parameter) = comma < 0 ? (scenario.Title, "") : (scenario.Title[..comma], scenario.Title[(comma + 2)..]);
+            var value = s.Median is null ? "**failed**" : Format(s.Median, metric.Format) +
+                (spread ? $" [{Format(s.Min, metric.Format)}–{Format(s.Max, metric.Format)}]" : "") + $" {metric.Unit}";
+            var toDirect = path.IsDirect || !metric.HasDirectRatio ? "—" : RatioSpread(s.RatioMedian, s.RatioMin, s.RatioMax);
+            var toHaproxy = path.Name == BenchPath.Haproxy.Name || !Has(BenchPath.Haproxy)
+                ? "—"
+                : RatioSpread(s.ToHaproxy.Median, s.ToHaproxy.Min, s.ToHaproxy.Max);
+            var others = Share(s.OtherCpu.Median) + (spread && s.OtherCpu.Max is not null ? $" [{Share(s.OtherCpu.Max)}]" : "");
+            md.AppendLine($"| {name} | {parameter} | {metric.Label} | {path.Label} | {value} | {toDirect} | {toHaproxy} | {others} | " +
+                $"{Share(s.MachineBusy.Median)} | {Format(s.LoadAverage1m.Median, "0.0")} |");
+        }
+        md.AppendLine();
+    }
+
+    private string RatioSpread(double? median, double? min, double? max) =>
+        median is null ? "—" : options.Repetitions > 1 ? $"{Ratio(median)} [{Ratio(min)}–{Ratio(max)}]" : Ratio(median);
+
+    private static string Share(double? share) => share is { } v ? v.ToString("P0", En) : "—";
 
     public IEnumerable<string> Failures()
     {
@@ -185,7 +227,7 @@ public sealed class ReportWriter(BenchmarkOptions options, MachineInfo machine, 
             summaries,
             runs = results.Runs.Select(r => new
             {
-                r.Scenario, r.Path, r.Repetition, r.At, r.LoadAverage1m, r.OtherCpuShare, r.Result.Values, r.Result.Extra, r.Result.Operations,
+                r.Scenario, r.Path, r.Repetition, r.At, r.LoadAverage1m, r.OtherCpuShare, r.MachineBusyShare, r.Result.Values, r.Result.Extra, r.Result.Operations,
                 r.Result.Errors, r.Result.ErrorSamples, r.Result.Notes,
             }),
         };

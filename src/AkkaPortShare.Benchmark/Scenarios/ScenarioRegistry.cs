@@ -7,7 +7,8 @@ public static class ScenarioRegistry
 {
     public static IReadOnlyList<IScenario> All(BenchmarkOptions options) =>
     [
-        .. options.ChurnConcurrency.Select(c => new ChurnScenario(c, showCpu: c == options.ChurnConcurrency.Max(), options.Tls)),
+        // CPU per connection on every churn row: the router's (or HAProxy's) cost per routed connection at each concurrency.
+        .. options.ChurnConcurrency.Select(c => new ChurnScenario(c, showCpu: true, options.Tls)),
         new StreamingScenario(),
         new HeldConnectionsScenario(),
         .. Reliable(options),

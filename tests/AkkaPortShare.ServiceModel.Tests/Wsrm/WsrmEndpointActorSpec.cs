@@ -50,7 +50,7 @@ public sealed partial class WsrmEndpointActorSpec : Akka.TestKit.Xunit2.TestKit
 
     private IActorRef StartEndpoint(int maxConcurrentSessions = 100, int maxPendingChannels = 4,
         TimeSpan? acknowledgementInterval = null, WsrmVersion? acceptedVersion = null, long? maxMessageNumber = null,
-        ContractMap? contract = null, bool ordered = true)
+        ContractMap? contract = null, bool ordered = true, TimeSpan? initialRoundTrip = null)
     {
         var settings = WsrmEndpointSettings.Create(Sys);
         contract ??= Echo;
@@ -65,6 +65,7 @@ public sealed partial class WsrmEndpointActorSpec : Akka.TestKit.Xunit2.TestKit
                     AcknowledgementInterval = acknowledgementInterval ?? settings.Session.AcknowledgementInterval,
                     MaxMessageNumber = maxMessageNumber ?? settings.Session.MaxMessageNumber,
                     Ordered = ordered,
+                    InitialRoundTrip = initialRoundTrip ?? settings.Session.InitialRoundTrip,
                 },
             },
             ServiceModelMetrics.Get(Sys).ForEndpoint(To.ToString(), contract.ContractName)));
