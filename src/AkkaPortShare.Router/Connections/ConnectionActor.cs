@@ -7,6 +7,7 @@ using AkkaPortShare.Protocol.Framing;
 using AkkaPortShare.Contracts.Registration;
 using AkkaPortShare.Router.Configuration;
 using AkkaPortShare.Router.Diagnostics;
+using AkkaPortShare.Router.Registration;
 using AkkaPortShare.Router.Relay;
 using AkkaPortShare.Interop;
 using static AkkaPortShare.Router.RoutingProtocol;
@@ -60,6 +61,7 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
     private readonly string _peer;
     private readonly HeldConnections _held = HeldConnections.Get(Context.System);
     private readonly RouterMetrics _metrics = RouterMetrics.Get(Context.System);
+    private readonly RouteSnapshots _routes = RouteSnapshots.Get(Context.System);
     private readonly long _acceptedAt = Stopwatch.GetTimestamp(); // for the hand-over latency histogram only
     private State _state;
 
@@ -172,6 +174,13 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
             case PreambleStage.AfterEncoding or PreambleStage.Complete:
                 // No longer pending: the listener reads this stage and never sheds it.
                 _held.Move(_socket, HeldStage.WaitingForRegistry);
+                // The registry's published table routes most vias to a gateway without asking (see RouteSnapshot);
+                // the rest (relay, unknown, restart-grace parking) are the registry's to answer.
+                if (_routes.Current.TryMatch(decoder.Via!, LocalEndPoint(), out var target) && target!.Gateway is not null)
+                {
+                    OnRouteFound(new RouteFound(target.BaseAddress, target.Worker, target.Gateway));
+                    break;
+                }
                 Become(Routing);
                 _registry.Tell(new Resolve(decoder.Via!, LocalEndPoint()));
                 break;

@@ -64,6 +64,7 @@ internal sealed class RegistryActor : ReceiveActor, IWithTimers
     private readonly IActorRef _drains;
     private readonly ListenEndPoint _listening;
     private readonly RouterMetrics _metrics = RouterMetrics.Get(Context.System);
+    private readonly RouteSnapshots _routes = RouteSnapshots.Get(Context.System);
     private readonly TimeSpan _restartGrace;
     private State _state;
 
@@ -135,10 +136,15 @@ internal sealed class RegistryActor : ReceiveActor, IWithTimers
 
     protected override SupervisorStrategy SupervisorStrategy() => Akka.Actor.SupervisorStrategy.StoppingStrategy;
 
-    protected override void PostStop() => _state.Admissions.CancelAll();
+    protected override void PostStop()
+    {
+        _state.Admissions.CancelAll();
+        _routes.Publish(RouteSnapshot.Empty); // its gateways stop with it: connections ask the next registry
+    }
 
     protected override void PreStart()
     {
+        _routes.Publish(RouteSnapshot.Empty); // a restarted registry starts with no registrations
         Context.ActorOf(UndeliveredHandoversActor.Props(_drains), "undelivered-handovers");
         if (_restartGrace > TimeSpan.Zero)
         {
@@ -182,6 +188,7 @@ internal sealed class RegistryActor : ReceiveActor, IWithTimers
         {
             _log.Info("Registered {0} for worker {1} ({2})", address, worker.Describe(), worker.HandoverMode);
             _metrics.UriRegistered();
+            PublishRoutes();
             RouteParked();
         }
         worker.ReplyTo.Tell(new Registered(requested, worker.HandoverMode));
@@ -322,6 +329,7 @@ internal sealed class RegistryActor : ReceiveActor, IWithTimers
             owner.ReplyTo = Sender;
             _log.Info("Unregistered {0} for worker {1}", address, owner.Describe());
             _metrics.UrisUnregistered(1);
+            PublishRoutes();
             Sender.Tell(new Unregistered(requested));
         }
         else
@@ -336,6 +344,10 @@ internal sealed class RegistryActor : ReceiveActor, IWithTimers
         replyTo.Tell(new RouteFound(matched!.ToString(), owner!.Endpoint, owner.PassSockets ? owner.Gateway : null));
         return true;
     }
+
+    // Every change of the address table is published at once, before anyone is told of it: the accept loops route
+    // on the published copy (RouteSnapshot) without asking, and this actor stays the one that decides.
+    private void PublishRoutes() => _routes.Publish(RouteSnapshot.From(_state.Workers.Entries));
 
     // A registration arrived during the restart grace: the connections waiting for it go now.
     private void RouteParked()
@@ -369,6 +381,7 @@ internal sealed class RegistryActor : ReceiveActor, IWithTimers
     private void RemoveWorker(RegisteredWorker worker, string? reason)
     {
         if (_state.Workers.RemoveWorker(worker) is not { } removed) return;
+        PublishRoutes();
         if (worker.Gateway is { } gateway) Context.Stop(gateway);
         else Context.Unwatch(worker.ReplyTo);
         _metrics.UrisUnregistered(removed.Count);
