@@ -82,7 +82,9 @@ internal sealed class DirectHandover(RouterSettings settings, RouteSnapshots rou
         var handOver = new HandOver(socket, preamble.ToArray(), decoder.Via!);
         preamble.Return();
         if (log.IsDebugEnabled) log.Debug("Passing a connection ({0}) to worker pid {1}", handOver.Via, target.Worker.ProcessId);
-        gateway.Tell(handOver);
+        // Sent from here when the worker's gateway holds nothing (nearly always); else behind what it holds.
+        if (target.Lane is not { } lane) gateway.Tell(handOver);
+        else if (!lane.TrySendOrCount(handOver)) lane.SendThroughGateway(gateway, handOver);
         metrics.Dispatched(target.BaseAddress, "fd", acceptedAt);
         return true;
     }

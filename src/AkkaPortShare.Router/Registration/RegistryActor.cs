@@ -5,6 +5,7 @@ using AkkaPortShare.Protocol.Handover;
 using AkkaPortShare.Interop;
 using AkkaPortShare.Contracts.Registration;
 using AkkaPortShare.Router.Configuration;
+using AkkaPortShare.Router.Connections;
 using AkkaPortShare.Router.Diagnostics;
 using AkkaPortShare.Router.Handover;
 using static AkkaPortShare.Contracts.Registration.RegistryProtocol;
@@ -286,8 +287,12 @@ internal sealed class RegistryActor : ReceiveActor, IWithTimers
 
     private void AdmitWithChannel(WorkerEndpoint endpoint, HandoverSocketCheck.Passed passed)
     {
-        var gateway = Context.ActorOf(WorkerGatewayActor.Props(passed.Channel, endpoint.ProcessId, _settings, _drains));
-        var worker = new RegisteredWorker(endpoint, Sender, gateway, _settings.HandoverMode != HandoverMode.Relay, passed.Token, passed.UserId);
+        var lane = new HandoverLane(passed.Channel, HeldConnections.Get(Context.System), _log);
+        var gateway = Context.ActorOf(WorkerGatewayActor.Props(passed.Channel, endpoint.ProcessId, _settings, _drains, lane));
+        var worker = new RegisteredWorker(endpoint, Sender, gateway, _settings.HandoverMode != HandoverMode.Relay, passed.Token, passed.UserId)
+        {
+            Lane = lane,
+        };
         _state.Workers.AdmitWithChannel(worker);
         _log.Info("Admitted worker {0}: its hand-over socket {1} checked, channel token sent", worker.Describe(), endpoint.HandoverPath);
     }

@@ -2,12 +2,14 @@ using System.Net;
 using Akka.Actor;
 using AkkaPortShare.Contracts.Registration;
 using AkkaPortShare.Protocol.Addressing;
+using AkkaPortShare.Router.Handover;
 
 namespace AkkaPortShare.Router.Registration;
 
 /// <summary>Where a via's connections go: the registration it matched and its worker's hand-over channel.</summary>
 /// <param name="Gateway">The worker's gateway, or null when its connections are relayed.</param>
-internal sealed record RouteTarget(string BaseAddress, WorkerEndpoint Worker, IActorRef? Gateway);
+/// <param name="Lane">The way past the gateway's mailbox (see <see cref="HandoverLane"/>); null when relayed.</param>
+internal sealed record RouteTarget(string BaseAddress, WorkerEndpoint Worker, IActorRef? Gateway, HandoverLane? Lane);
 
 /// <summary>
 /// A read-only copy of the registry's address table at one moment, which the accept loops match a via against
@@ -35,7 +37,8 @@ internal sealed class RouteSnapshot
     {
         var table = new AddressTable<RouteTarget>();
         foreach (var (address, owner) in entries)
-            table.TryAdd(address, new RouteTarget(address.ToString(), owner.Endpoint, owner.PassSockets ? owner.Gateway : null), out _);
+            table.TryAdd(address, new RouteTarget(address.ToString(), owner.Endpoint, owner.PassSockets ? owner.Gateway : null,
+                owner.PassSockets ? owner.Lane : null), out _);
         return table.Count == 0 ? Empty : new RouteSnapshot(table);
     }
 
