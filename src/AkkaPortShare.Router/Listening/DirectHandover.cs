@@ -42,6 +42,7 @@ internal sealed class DirectHandover(RouterSettings settings, RouteSnapshots rou
     public async ValueTask<PreambleRead?> TakeAsync(Socket socket)
     {
         var acceptedAt = Stopwatch.GetTimestamp(); // for the hand-over latency histogram only
+        held.Hold(socket, HeldStage.ReadingPreamble); // from its accept: max-held-connections counts it while it waits
         metrics.Accepted();
         try
         {
@@ -70,6 +71,13 @@ internal sealed class DirectHandover(RouterSettings settings, RouteSnapshots rou
         }
     }
 
+    /// <summary>Closes a socket <see cref="TakeAsync"/> failed on (it is no longer held).</summary>
+    public void Abandon(Socket socket)
+    {
+        socket.Dispose();
+        held.Release(socket);
+    }
+
     private bool TryHandOver(Socket socket, PreambleRead preamble, long acceptedAt)
     {
         var decoder = preamble.Decoder;
@@ -78,7 +86,7 @@ internal sealed class DirectHandover(RouterSettings settings, RouteSnapshots rou
         if (LocalEndPoint(socket) is not { } local) return false;
         if (!routes.Current.TryMatch(decoder.Via!, local, out var target) || target!.Gateway is not { } gateway) return false;
 
-        held.Hold(socket, HeldStage.WaitingForHandover); // the gateway releases it once passed
+        held.Move(socket, HeldStage.WaitingForHandover); // never shed from here; the gateway releases it once passed
         var handOver = new HandOver(socket, preamble.ToArray(), decoder.Via!);
         preamble.Return();
         if (log.IsDebugEnabled) log.Debug("Passing a connection ({0}) to worker pid {1}", handOver.Via, target.Worker.ProcessId);
