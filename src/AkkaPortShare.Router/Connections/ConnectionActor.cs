@@ -15,8 +15,9 @@ using static AkkaPortShare.Router.RoutingProtocol;
 namespace AkkaPortShare.Router.Connections;
 
 /// <summary>
-/// One accepted client connection, from its first byte until it belongs to a worker. It reads the framing
-/// preamble (bounded in size and time), asks the registry who owns the via, then passes the socket to that
+/// One accepted client connection whose first bytes did not decide its route (see DirectHandover), from its first
+/// byte until it belongs to a worker. It reads the framing preamble (bounded in size and time), finds who owns the
+/// via (in the registry's published routes, else by asking the registry), then passes the socket to that
 /// worker and stops: after hand-over the router keeps nothing of the connection. Where a socket cannot be
 /// passed it relays bytes instead. Every failure ends in the protocol's fault or a clean close, never a crash.
 /// </summary>
