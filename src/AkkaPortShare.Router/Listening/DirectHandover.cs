@@ -28,26 +28,21 @@ internal sealed class DirectHandover(RouterSettings settings, RouteSnapshots rou
     ILoggingAdapter log)
 {
     /// <summary>
-    /// How long an accept loop waits for a new connection's first bytes before it gives the connection to the
-    /// listener. A client sends its preamble as soon as it is connected, so on loopback or a LAN it arrives within
-    /// a fraction of this; a connection still silent then takes the old way (pending, sheddable, receive-timeout),
-    /// so an idle one is delayed by this at most. It bounds, too, how long an idle flood occupies an accept loop.
-    /// </summary>
-    internal static readonly TimeSpan FirstBytesWait = TimeSpan.FromMilliseconds(5);
-
-    /// <summary>
     /// Takes a socket just accepted: null when it was passed to a gateway (it is no longer the caller's); else
-    /// what was read of it (possibly nothing), for the listener and a connection actor.
+    /// what had arrived of it (possibly nothing), for the listener and a connection actor.
     /// </summary>
-    public async ValueTask<PreambleRead?> TakeAsync(Socket socket)
+    /// <remarks>
+    /// It reads only what is already there and starts no asynchronous operation on the socket: one that waits for
+    /// the client's first bytes belongs to the connection actor, which bounds it (receive-timeout, shedding).
+    /// </remarks>
+    public PreambleRead? Take(Socket socket)
     {
         var acceptedAt = Stopwatch.GetTimestamp(); // for the hand-over latency histogram only
-        held.Hold(socket, HeldStage.ReadingPreamble); // from its accept: max-held-connections counts it while it waits
+        held.Hold(socket, HeldStage.ReadingPreamble);
         metrics.Accepted();
         try
         {
             socket.NoDelay = true;
-            if (socket.Available == 0) await FirstBytes(socket).ConfigureAwait(false);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
@@ -57,21 +52,7 @@ internal sealed class DirectHandover(RouterSettings settings, RouteSnapshots rou
         return TryHandOver(socket, preamble, acceptedAt) ? null : preamble;
     }
 
-    // A zero-byte read: it completes when bytes (or the end of the stream) wait, and takes none of them.
-    private static async Task FirstBytes(Socket socket)
-    {
-        using var wait = new CancellationTokenSource(FirstBytesWait);
-        try
-        {
-            await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, wait.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // Silent so far: the connection actor waits for it (the socket stays usable after a cancelled read).
-        }
-    }
-
-    /// <summary>Closes a socket <see cref="TakeAsync"/> failed on (it is no longer held).</summary>
+    /// <summary>Closes a socket <see cref="Take"/> failed on (it is no longer held).</summary>
     public void Abandon(Socket socket)
     {
         socket.Dispose();

@@ -38,9 +38,7 @@ namespace AkkaPortShare.Router.Listening;
 internal sealed class ListenerActor : ReceiveActor
 {
     /// <param name="Preamble">What the accept loop read of it (it was not enough to hand it over from there).</param>
-    /// <param name="HoldsGate">The accept gate is released when the actor takes it (false: released already,
-    /// because the socket waited for its first bytes off the accept loop).</param>
-    private sealed record Accepted(Socket Socket, PreambleRead Preamble, bool HoldsGate) : INoSerializationVerificationNeeded;
+    private sealed record Accepted(Socket Socket, PreambleRead Preamble) : INoSerializationVerificationNeeded;
 
     /// <param name="ListenSocket">Set once the port is open (PreStart).</param>
     /// <param name="Pending">The connections counted against max-pending-connections.</param>
@@ -93,7 +91,7 @@ internal sealed class ListenerActor : ReceiveActor
 
     private void ReceiveConnections(bool accepting)
     {
-        Receive<Accepted>(a => OnAccepted(a.Socket, a.Preamble, a.HoldsGate));
+        Receive<Accepted>(a => OnAccepted(a.Socket, a.Preamble));
         Receive<Reroute>(OnReroute);
         Receive<RouterProtocol.GetListenerStatus>(_ => Sender.Tell(new RouterProtocol.ListenerStatus(
             (IPEndPoint)_state.ListenSocket!.LocalEndPoint!, _state.Pending.Count())
@@ -172,60 +170,27 @@ internal sealed class ListenerActor : ReceiveActor
                 continue;
             }
             // Handed over from here when its first bytes decide it (the common case): nothing for this actor then.
-            // Taken at once when its first bytes are there; otherwise it waits for them off this loop (briefly,
-            // see DirectHandover.FirstBytesWait), so that a slow client never holds up accepting.
-            var taking = accepted.TakeAsync(socket);
-            if (!taking.IsCompleted)
+            PreambleRead? preamble;
+            try
             {
+                preamble = accepted.Take(socket);
+            }
+            catch (Exception e)
+            {
+                // A bug, not the client's doing: that connection is lost, never the accept loop.
+                log.Error(e, "Taking an accepted connection failed; closing it");
+                accepted.Abandon(socket);
                 gate.Release();
-                _ = FinishTakingAsync(taking, socket, accepted, self, log);
                 continue;
             }
-            if (Taken(taking, socket, accepted, log) is { } preamble) self.Tell(new Accepted(socket, preamble, HoldsGate: true));
+            if (preamble is not null) self.Tell(new Accepted(socket, preamble)); // the actor releases the gate as it takes it
             else gate.Release();
         }
     }
 
-    private static async Task FinishTakingAsync(ValueTask<PreambleRead?> taking, Socket socket, DirectHandover accepted,
-        IActorRef self, ILoggingAdapter log)
+    private void OnAccepted(Socket socket, PreambleRead preamble)
     {
-        PreambleRead? preamble;
-        try
-        {
-            preamble = await taking.ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            Lost(e, socket, accepted, log);
-            return;
-        }
-        if (preamble is not null) self.Tell(new Accepted(socket, preamble, HoldsGate: false));
-    }
-
-    // A bug, not the client's doing: that connection is lost, never the accept loop.
-    private static void Lost(Exception e, Socket socket, DirectHandover accepted, ILoggingAdapter log)
-    {
-        log.Error(e, "Taking an accepted connection failed; closing it");
-        accepted.Abandon(socket);
-    }
-
-    /// <summary>What a completed <see cref="DirectHandover.TakeAsync"/> left for this actor: null when handed over (or lost).</summary>
-    private static PreambleRead? Taken(ValueTask<PreambleRead?> taking, Socket socket, DirectHandover accepted, ILoggingAdapter log)
-    {
-        try
-        {
-            return taking.Result;
-        }
-        catch (Exception e)
-        {
-            Lost(e, socket, accepted, log);
-            return null;
-        }
-    }
-
-    private void OnAccepted(Socket socket, PreambleRead preamble, bool holdsGate)
-    {
-        if (holdsGate) _acceptGate.Release();
+        _acceptGate.Release();
         _held.Hold(socket, HeldStage.ReadingPreamble); // a no-op: the accept loop holds it from its accept
         Route(socket, preamble);
     }
