@@ -7,6 +7,7 @@ using AkkaPortShare.Protocol.Framing;
 using AkkaPortShare.Contracts.Registration;
 using AkkaPortShare.Router.Configuration;
 using AkkaPortShare.Router.Diagnostics;
+using AkkaPortShare.Router.Registration;
 using AkkaPortShare.Router.Relay;
 using AkkaPortShare.Interop;
 using AkkaPortShare.Interop.Relay;
@@ -15,8 +16,9 @@ using static AkkaPortShare.Router.RoutingProtocol;
 namespace AkkaPortShare.Router.Connections;
 
 /// <summary>
-/// One accepted client connection, from its first byte until it belongs to a worker. It reads the framing
-/// preamble (bounded in size and time), asks the registry who owns the via, then passes the socket to that
+/// One accepted client connection whose first bytes did not decide its route (see DirectHandover), from its first
+/// byte until it belongs to a worker. It reads the framing preamble (bounded in size and time), finds who owns the
+/// via (in the registry's published routes, else by asking the registry), then passes the socket to that
 /// worker and stops: after hand-over the router keeps nothing of the connection. Where a socket cannot be
 /// passed it relays bytes instead. Every failure ends in the protocol's fault or a clean close, never a crash.
 /// </summary>
@@ -61,6 +63,7 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
     private readonly string _peer;
     private readonly HeldConnections _held = HeldConnections.Get(Context.System);
     private readonly RouterMetrics _metrics = RouterMetrics.Get(Context.System);
+    private readonly RouteSnapshots _routes = RouteSnapshots.Get(Context.System);
     private readonly long _acceptedAt = Stopwatch.GetTimestamp(); // for the hand-over latency histogram only
     private State _state;
     private SplicedRelay? _splicedRelay; // owns both sockets while it runs (relay-engine = splice)
@@ -174,6 +177,13 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
             case PreambleStage.AfterEncoding or PreambleStage.Complete:
                 // No longer pending: the listener reads this stage and never sheds it.
                 _held.Move(_socket, HeldStage.WaitingForRegistry);
+                // The registry's published table routes most vias to a gateway without asking (see RouteSnapshot);
+                // the rest (relay, unknown, restart-grace parking) are the registry's to answer.
+                if (_routes.Current.TryMatch(decoder.Via!, LocalEndPoint(), out var target) && target!.Gateway is not null)
+                {
+                    OnRouteFound(new RouteFound(target.BaseAddress, target.Worker, target.Gateway));
+                    break;
+                }
                 Become(Routing);
                 _registry.Tell(new Resolve(decoder.Via!, LocalEndPoint()));
                 break;

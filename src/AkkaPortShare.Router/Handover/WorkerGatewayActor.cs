@@ -69,14 +69,17 @@ internal sealed class WorkerGatewayActor : ReceiveActor, IWithTimers
     private readonly byte[] _payload = new byte[UnixHandover.MaxMessageSize];
     private State _state = State.Empty;
     private readonly HeldConnections _held = HeldConnections.Get(Context.System);
+    private readonly HandoverLane _lane;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(Socket channel, int workerPid, RouterSettings settings, IActorRef drains) =>
-        Akka.Actor.Props.Create(() => new WorkerGatewayActor(channel, workerPid, settings, drains));
+    /// <param name="lane">Shared with the accept loops (see <see cref="HandoverLane"/>); null: this gateway's own, unshared.</param>
+    public static Props Props(Socket channel, int workerPid, RouterSettings settings, IActorRef drains, HandoverLane? lane = null) =>
+        Akka.Actor.Props.Create(() => new WorkerGatewayActor(channel, workerPid, settings, drains, lane));
 
-    public WorkerGatewayActor(Socket channel, int workerPid, RouterSettings settings, IActorRef drains)
+    public WorkerGatewayActor(Socket channel, int workerPid, RouterSettings settings, IActorRef drains, HandoverLane? lane)
     {
+        _lane = lane ?? new HandoverLane(channel, _held, _log);
         _drains = drains;
         _settings = settings;
         _channel = channel;
@@ -88,6 +91,11 @@ internal sealed class WorkerGatewayActor : ReceiveActor, IWithTimers
     private void Idle()
     {
         Receive<HandOver>(h => Send(new Outgoing(h, Deadline())));
+        Receive<LanedHandOver>(l =>
+        {
+            _lane.Received();
+            Send(new Outgoing(l.HandOver, Deadline()));
+        });
         Receive<ExpireQueued>(_ => { });
         ReceiveChannelClosed();
     }
@@ -96,6 +104,11 @@ internal sealed class WorkerGatewayActor : ReceiveActor, IWithTimers
     private void Sending()
     {
         Receive<HandOver>(Enqueue);
+        Receive<LanedHandOver>(l =>
+        {
+            _lane.Received();
+            Enqueue(l.HandOver);
+        });
         Receive<Sent>(_ => SendNext());
         Receive<NotSent>(n =>
         {
@@ -109,6 +122,7 @@ internal sealed class WorkerGatewayActor : ReceiveActor, IWithTimers
 
     private void ReceiveChannelClosed() => Receive<ChannelClosed>(c =>
     {
+        _lane.Close();
         Context.Parent.Tell(new WorkerChannelClosed(c.Reason));
         Context.Stop(Self);
     });
@@ -148,6 +162,7 @@ internal sealed class WorkerGatewayActor : ReceiveActor, IWithTimers
         }
         _state = _state with { Sending = null };
         Timers.Cancel(ExpireQueued.Instance);
+        _lane.SetBusy(false);
         Become(Idle);
     }
 
@@ -200,6 +215,7 @@ internal sealed class WorkerGatewayActor : ReceiveActor, IWithTimers
             return;
         }
         _state = _state with { Sending = inFlight };
+        _lane.SetBusy(true); // the accept loops' hand-overs now queue behind this one
         // While one is in flight, ticks expire the waiting ones and cut the one in flight short at its deadline.
         if (!Timers.IsTimerActive(ExpireQueued.Instance))
             Timers.StartPeriodicTimer(ExpireQueued.Instance, ExpireQueued.Instance, ExpiryTick);
@@ -339,6 +355,7 @@ internal sealed class WorkerGatewayActor : ReceiveActor, IWithTimers
 
     protected override void PostStop()
     {
+        _lane.Close();
         foreach (var waiting in _state.Waiting) Refuse(waiting.HandOver, "the worker's hand-over channel closed");
         _state = State.Empty;
         _toSender.CompleteAdding();

@@ -7,15 +7,18 @@ using AkkaPortShare.Router.Configuration;
 using AkkaPortShare.Router.Connections;
 using AkkaPortShare.Router.Diagnostics;
 using AkkaPortShare.Router.Hosting;
+using AkkaPortShare.Router.Registration;
 using static AkkaPortShare.Router.RoutingProtocol;
 
 namespace AkkaPortShare.Router.Listening;
 
 /// <summary>
 /// Owns the shared port and every connection actor. A few accept loops (max-pending-accepts) run outside the
-/// mailbox, Kestrel style, and survive per-connection errors; each accepted socket, and each one a worker hands
-/// back (through the registry), becomes a <see cref="ConnectionActor"/> child. The unrouted ones are kept in
-/// arrival order and the oldest is shed when max-pending-connections is reached.
+/// mailbox, Kestrel style, and survive per-connection errors. An accepted socket whose first bytes decide its
+/// route (the whole preamble, a via the registry's published routes give a gateway) is handed over by the accept
+/// loop itself (<see cref="DirectHandover"/>): no message to this actor, no connection actor. Every other one, and
+/// each one a worker hands back (through the registry), becomes a <see cref="ConnectionActor"/> child. The
+/// unrouted ones are kept in arrival order and the oldest is shed when max-pending-connections is reached.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -34,7 +37,8 @@ namespace AkkaPortShare.Router.Listening;
 /// </remarks>
 internal sealed class ListenerActor : ReceiveActor
 {
-    private sealed record Accepted(Socket Socket) : INoSerializationVerificationNeeded;
+    /// <param name="Preamble">What the accept loop read of it (it was not enough to hand it over from there).</param>
+    private sealed record Accepted(Socket Socket, PreambleRead Preamble) : INoSerializationVerificationNeeded;
 
     /// <param name="ListenSocket">Set once the port is open (PreStart).</param>
     /// <param name="Pending">The connections counted against max-pending-connections.</param>
@@ -87,7 +91,7 @@ internal sealed class ListenerActor : ReceiveActor
 
     private void ReceiveConnections(bool accepting)
     {
-        Receive<Accepted>(a => OnAccepted(a.Socket));
+        Receive<Accepted>(a => OnAccepted(a.Socket, a.Preamble));
         Receive<Reroute>(OnReroute);
         Receive<RouterProtocol.GetListenerStatus>(_ => Sender.Tell(new RouterProtocol.ListenerStatus(
             (IPEndPoint)_state.ListenSocket!.LocalEndPoint!, _state.Pending.Count())
@@ -120,12 +124,13 @@ internal sealed class ListenerActor : ReceiveActor
             socket.LocalEndPoint, _sharedPort?.Origin is { } origin ? $" (socket {origin})" : "", _settings.ListenBacklog, _settings.MaxPendingAccepts, _settings.MaxPendingConnections,
             _settings.MaxHeldConnections);
         var room = new HeldRoom(_held, _settings.MaxHeldConnections, _settings.HeldPollInterval, _log);
+        var accepted = new DirectHandover(_settings, RouteSnapshots.Get(Context.System), _held, _metrics, _log);
         for (var i = 0; i < _settings.MaxPendingAccepts; i++)
-            _ = AcceptLoop(socket, _acceptGate, room, Self, _log, _stopping.Token);
+            _ = AcceptLoop(socket, _acceptGate, room, accepted, Self, _log, _stopping.Token);
     }
 
-    private static async Task AcceptLoop(Socket listenSocket, SemaphoreSlim gate, HeldRoom room, IActorRef self,
-        ILoggingAdapter log, CancellationToken stopping)
+    private static async Task AcceptLoop(Socket listenSocket, SemaphoreSlim gate, HeldRoom room, DirectHandover accepted,
+        IActorRef self, ILoggingAdapter log, CancellationToken stopping)
     {
         while (!stopping.IsCancellationRequested)
         {
@@ -140,11 +145,10 @@ internal sealed class ListenerActor : ReceiveActor
             {
                 return;
             }
+            Socket socket;
             try
             {
-                var socket = await listenSocket.AcceptAsync(stopping).ConfigureAwait(false);
-                self.Tell(new Accepted(socket));
-                continue;
+                socket = await listenSocket.AcceptAsync(stopping).ConfigureAwait(false);
             }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
             {
@@ -155,23 +159,40 @@ internal sealed class ListenerActor : ReceiveActor
                 // Out of descriptors or memory: back off instead of spinning; the kernel backlog holds clients meanwhile.
                 log.Error("Accept failed ({0}); retrying in 100 ms", e.SocketErrorCode);
                 await Task.Delay(100, CancellationToken.None).ConfigureAwait(false);
+                gate.Release();
+                continue;
             }
             catch (SocketException e)
             {
                 // A connection reset while still in the backlog, and the like: that connection is gone, not the port.
                 log.Debug("Accept failed for one connection: {0}", e.SocketErrorCode);
+                gate.Release();
+                continue;
             }
-            gate.Release();
+            // Handed over from here when its first bytes decide it (the common case): nothing for this actor then.
+            PreambleRead? preamble;
+            try
+            {
+                preamble = accepted.Take(socket);
+            }
+            catch (Exception e)
+            {
+                // A bug, not the client's doing: that connection is lost, never the accept loop.
+                log.Error(e, "Taking an accepted connection failed; closing it");
+                accepted.Abandon(socket);
+                gate.Release();
+                continue;
+            }
+            if (preamble is not null) self.Tell(new Accepted(socket, preamble)); // the actor releases the gate as it takes it
+            else gate.Release();
         }
     }
 
-    private void OnAccepted(Socket socket)
+    private void OnAccepted(Socket socket, PreambleRead preamble)
     {
         _acceptGate.Release();
-        _held.Hold(socket, HeldStage.ReadingPreamble);
-        _metrics.Accepted();
-        socket.NoDelay = true;
-        Route(socket, PreambleRead.WhatArrived(socket, _settings));
+        _held.Hold(socket, HeldStage.ReadingPreamble); // a no-op: the accept loop holds it from its accept
+        Route(socket, preamble);
     }
 
     // Handed back by a worker: the router holds it again (the held bound counts it; it cannot be refused), and it

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using AkkaPortShare.Contracts.Registration;
 using AkkaPortShare.Interop;
+using AkkaPortShare.Router.Handover;
 
 namespace AkkaPortShare.Router.Registration;
 
@@ -17,6 +18,9 @@ internal sealed class RegisteredWorker(WorkerEndpoint endpoint, IActorRef replyT
     public IActorRef? Gateway { get; } = gateway;
 
     public bool PassSockets { get; } = passSockets;
+
+    /// <summary>The accept loops' way past the gateway's mailbox (null when the worker has no channel).</summary>
+    public HandoverLane? Lane { get; init; }
 
     /// <summary>Sent through the hand-over socket; null for a worker without one (known by its actor reference).</summary>
     public SharedSecret? ChannelToken { get; } = channelToken;

@@ -5,6 +5,7 @@ using AkkaPortShare.Protocol.Handover;
 using AkkaPortShare.Interop;
 using AkkaPortShare.Contracts.Registration;
 using AkkaPortShare.Router.Configuration;
+using AkkaPortShare.Router.Connections;
 using AkkaPortShare.Router.Diagnostics;
 using AkkaPortShare.Router.Handover;
 using static AkkaPortShare.Contracts.Registration.RegistryProtocol;
@@ -64,6 +65,7 @@ internal sealed class RegistryActor : ReceiveActor, IWithTimers
     private readonly IActorRef _drains;
     private readonly ListenEndPoint _listening;
     private readonly RouterMetrics _metrics = RouterMetrics.Get(Context.System);
+    private readonly RouteSnapshots _routes = RouteSnapshots.Get(Context.System);
     private readonly TimeSpan _restartGrace;
     private State _state;
 
@@ -135,10 +137,15 @@ internal sealed class RegistryActor : ReceiveActor, IWithTimers
 
     protected override SupervisorStrategy SupervisorStrategy() => Akka.Actor.SupervisorStrategy.StoppingStrategy;
 
-    protected override void PostStop() => _state.Admissions.CancelAll();
+    protected override void PostStop()
+    {
+        _state.Admissions.CancelAll();
+        _routes.Publish(RouteSnapshot.Empty); // its gateways stop with it: connections ask the next registry
+    }
 
     protected override void PreStart()
     {
+        _routes.Publish(RouteSnapshot.Empty); // a restarted registry starts with no registrations
         Context.ActorOf(UndeliveredHandoversActor.Props(_drains), "undelivered-handovers");
         if (_restartGrace > TimeSpan.Zero)
         {
@@ -182,6 +189,7 @@ internal sealed class RegistryActor : ReceiveActor, IWithTimers
         {
             _log.Info("Registered {0} for worker {1} ({2})", address, worker.Describe(), worker.HandoverMode);
             _metrics.UriRegistered();
+            PublishRoutes();
             RouteParked();
         }
         worker.ReplyTo.Tell(new Registered(requested, worker.HandoverMode));
@@ -279,8 +287,12 @@ internal sealed class RegistryActor : ReceiveActor, IWithTimers
 
     private void AdmitWithChannel(WorkerEndpoint endpoint, HandoverSocketCheck.Passed passed)
     {
-        var gateway = Context.ActorOf(WorkerGatewayActor.Props(passed.Channel, endpoint.ProcessId, _settings, _drains));
-        var worker = new RegisteredWorker(endpoint, Sender, gateway, _settings.HandoverMode != HandoverMode.Relay, passed.Token, passed.UserId);
+        var lane = new HandoverLane(passed.Channel, HeldConnections.Get(Context.System), _log);
+        var gateway = Context.ActorOf(WorkerGatewayActor.Props(passed.Channel, endpoint.ProcessId, _settings, _drains, lane));
+        var worker = new RegisteredWorker(endpoint, Sender, gateway, _settings.HandoverMode != HandoverMode.Relay, passed.Token, passed.UserId)
+        {
+            Lane = lane,
+        };
         _state.Workers.AdmitWithChannel(worker);
         _log.Info("Admitted worker {0}: its hand-over socket {1} checked, channel token sent", worker.Describe(), endpoint.HandoverPath);
     }
@@ -322,6 +334,7 @@ internal sealed class RegistryActor : ReceiveActor, IWithTimers
             owner.ReplyTo = Sender;
             _log.Info("Unregistered {0} for worker {1}", address, owner.Describe());
             _metrics.UrisUnregistered(1);
+            PublishRoutes();
             Sender.Tell(new Unregistered(requested));
         }
         else
@@ -336,6 +349,10 @@ internal sealed class RegistryActor : ReceiveActor, IWithTimers
         replyTo.Tell(new RouteFound(matched!.ToString(), owner!.Endpoint, owner.PassSockets ? owner.Gateway : null));
         return true;
     }
+
+    // Every change of the address table is published at once, before anyone is told of it: the accept loops route
+    // on the published copy (RouteSnapshot) without asking, and this actor stays the one that decides.
+    private void PublishRoutes() => _routes.Publish(RouteSnapshot.From(_state.Workers.Entries));
 
     // A registration arrived during the restart grace: the connections waiting for it go now.
     private void RouteParked()
@@ -369,6 +386,7 @@ internal sealed class RegistryActor : ReceiveActor, IWithTimers
     private void RemoveWorker(RegisteredWorker worker, string? reason)
     {
         if (_state.Workers.RemoveWorker(worker) is not { } removed) return;
+        PublishRoutes();
         if (worker.Gateway is { } gateway) Context.Stop(gateway);
         else Context.Unwatch(worker.ReplyTo);
         _metrics.UrisUnregistered(removed.Count);

@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.TestKit;
 using AkkaPortShare.Protocol.Framing;
 using AkkaPortShare.Interop;
+using AkkaPortShare.Protocol.Handover;
 using AkkaPortShare.Router.Configuration;
 using AkkaPortShare.Router.Connections;
 using AkkaPortShare.Router.Handover;
@@ -152,5 +153,59 @@ public sealed class WorkerGatewayActorSpec : Akka.TestKit.Xunit2.TestKit
             return n;
         });
         Assert.True(length > 0);
+    }
+
+    [Fact]
+    public async Task WorkerGatewayActor_must_let_its_lane_pass_it_only_while_it_holds_nothing_so_the_order_holds()
+    {
+        var (routerEnd, workerEnd) = Channel();
+        var lane = new HandoverLane(routerEnd, HeldConnections.Get(Sys), Sys.Log);
+        var parent = Sys.ActorOf(ProbeParent.Props(
+            WorkerGatewayActor.Props(routerEnd, 4242, _settings, Sys.ActorOf(FaultDrainActor.Props(_settings)), lane), CreateTestProbe().Ref));
+        var gateway = await parent.Ask<IActorRef>(ProbeParent.GetChild.Instance, TimeSpan.FromSeconds(3));
+
+        // The worker does not read yet. The lane sends itself while the channel has room; once it is full the
+        // hand-overs go to the gateway (one on its sender thread, the rest queued), and the lane sends nothing
+        // past them even if room appears meanwhile.
+        var sent = new List<int>();
+        var byPreamble = new Dictionary<string, int>(); // each hand-over's bytes name its via
+        var byGateway = 0;
+        for (var i = 0; byGateway < 3 && i < 100; i++)
+        {
+            var (handOver, _) = await HandOverAsync(i);
+            sent.Add(i);
+            byPreamble[Convert.ToHexString(handOver.AlreadyRead)] = i;
+            if (lane.TrySendOrCount(handOver)) continue;
+            Assert.True(sent.Count > 1, "an idle gateway's lane must send while the channel has room");
+            lane.SendThroughGateway(gateway, handOver);
+            byGateway++;
+            await Task.Delay(20);
+        }
+        Assert.Equal(3, byGateway);
+
+        // The worker reads: every one arrives once, in the order sent; when the gateway holds nothing again, the lane
+        // sends itself again (until then each goes behind the gateway's and is read in its turn too).
+        var buffer = new byte[UnixHandover.MaxMessageSize];
+        var read = new List<int>();
+        void ReadOne()
+        {
+            var length = UnixHandover.Receive(workerEnd, buffer, out var passed, new CancellationTokenSource(5000).Token);
+            passed?.Dispose();
+            Assert.True(HandoverFrame.TryRead(buffer.AsSpan(0, length), out var alreadyRead));
+            read.Add(byPreamble[Convert.ToHexString(alreadyRead)]);
+        }
+        await Task.Run(() => { while (read.Count < sent.Count) ReadOne(); });
+        var laneSentAgain = false;
+        for (var i = 100; !laneSentAgain && i < 150; i++)
+        {
+            var (handOver, _) = await HandOverAsync(i);
+            sent.Add(i);
+            byPreamble[Convert.ToHexString(handOver.AlreadyRead)] = i;
+            laneSentAgain = lane.TrySendOrCount(handOver);
+            if (!laneSentAgain) lane.SendThroughGateway(gateway, handOver);
+            await Task.Run(ReadOne);
+        }
+        Assert.True(laneSentAgain, "the lane never sent again once the gateway was idle");
+        Assert.Equal(sent, read);
     }
 }

@@ -5,7 +5,10 @@ using Akka.TestKit;
 using AkkaPortShare.Protocol.Framing;
 using AkkaPortShare.Router.Configuration;
 using AkkaPortShare.Router.Connections;
+using AkkaPortShare.Contracts.Registration;
+using AkkaPortShare.Protocol.Addressing;
 using AkkaPortShare.Router.Listening;
+using AkkaPortShare.Router.Registration;
 using AkkaPortShare.Router.Tests.TestSupport;
 using static AkkaPortShare.Router.RouterProtocol;
 using static AkkaPortShare.Router.RoutingProtocol;
@@ -318,5 +321,34 @@ public sealed class ListenerActorSpec : Akka.TestKit.Xunit2.TestKit
 
         Assert.Equal(0, (await StatusAsync(listener)).PendingConnections);
         Assert.Equal(1, (await StatusAsync(listener)).HeldConnections);
+    }
+
+    [Fact]
+    public async Task ListenerActor_must_hand_a_connection_whose_first_bytes_decide_it_to_the_gateway_the_published_routes_name()
+    {
+        // The registry's published routes name a gateway for /svc: such a connection never asks the registry and
+        // never becomes a connection actor; it is held (waiting for its hand-over) until the gateway passes it.
+        var gateway = CreateTestProbe("gateway");
+        var worker = new RegisteredWorker(new WorkerEndpoint(4242, "localhost", "/tmp/w4242.sock", "127.0.0.1", 9000),
+            CreateTestProbe().Ref, gateway.Ref, passSockets: true, channelToken: null, userId: null);
+        RouteSnapshots.Get(Sys).Publish(RouteSnapshot.From([(BaseAddress.Parse("net.tcp://localhost/svc"), worker)]));
+        var (listener, endPoint) = await StartListenerAsync();
+
+        var client = await ConnectAsync(endPoint);
+        var preamble = FramingWriter.Preamble(FramingMode.Duplex, "net.tcp://localhost/svc/echo");
+        await Loopback.SendAsync(client, preamble);
+
+        var handOver = await gateway.ExpectMsgAsync<HandOver>();
+        Assert.Equal("net.tcp://localhost/svc/echo", handOver.Via);
+        Assert.Equal(preamble, handOver.AlreadyRead);
+        var status = await StatusAsync(listener);
+        Assert.Equal((0, 1), (status.PendingConnections, status.HeldConnections));
+
+        // A via the routes do not name still goes to the registry, the one that decides.
+        var other = await ConnectAsync(endPoint);
+        await Loopback.SendAsync(other, FramingWriter.Preamble(FramingMode.Duplex, "net.tcp://localhost/other"));
+        Assert.Equal("net.tcp://localhost/other", (await _registry.ExpectMsgAsync<Resolve>()).Via);
+        await gateway.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
+        handOver.Socket.Dispose();
     }
 }

@@ -845,4 +845,35 @@ public sealed class RegistryActorSpec : Akka.TestKit.Xunit2.TestKit
         await RegisterAsync<Registered>(registry, CreateTestProbe(), "net.tcp://127.0.0.1:8808/x/", RelayOnly(102));
         await RegisterAsync<Registered>(registry, CreateTestProbe(), "net.tcp://localhost:8808/y/", RelayOnly(103));
     }
+
+    [Fact]
+    public async Task RegistryActor_must_publish_every_change_of_its_table_for_the_accept_loops()
+    {
+        var routes = RouteSnapshots.Get(Sys);
+        var registry = StartRegistry();
+        var viaGateway = CreateTestProbe();
+        var relayed = CreateTestProbe();
+        RouteTarget? Match(string via) => routes.Current.TryMatch(via, SharedPort, out var target) ? target : null;
+
+        // A worker with a hand-over socket: its gateway and lane are published as soon as it is Registered.
+        await RegisterWithChannelAsync<Registered>(registry, viaGateway, WorkerChannel(), "net.tcp://+:8808/fd/");
+        var fd = Match("net.tcp://localhost:8808/fd/svc");
+        Assert.NotNull(fd?.Gateway);
+        Assert.NotNull(fd.Lane);
+        Assert.Equal("net.tcp://+:8808/fd/", fd.BaseAddress);
+
+        // A relayed worker is published without a gateway: the accept loops leave its connections to the registry.
+        await RegisterAsync<Registered>(registry, relayed, "net.tcp://+:8808/relay/", RelayOnly(101));
+        var relay = Match("net.tcp://localhost:8808/relay/svc");
+        Assert.NotNull(relay);
+        Assert.Null(relay.Gateway);
+
+        // Unregistered, or gone: no longer published.
+        registry.Tell(new Unregister("net.tcp://+:8808/relay/", Secret), relayed.Ref);
+        await relayed.ExpectMsgAsync<Unregistered>();
+        Assert.Null(Match("net.tcp://localhost:8808/relay/svc"));
+        Assert.NotNull(Match("net.tcp://localhost:8808/fd/svc"));
+        Sys.Stop(registry);
+        await AwaitConditionAsync(() => Task.FromResult(routes.Current.IsEmpty), TimeSpan.FromSeconds(3));
+    }
 }

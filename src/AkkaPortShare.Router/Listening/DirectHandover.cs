@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Akka.Actor;
+using Akka.Event;
+using AkkaPortShare.Protocol.Framing;
+using AkkaPortShare.Router.Configuration;
+using AkkaPortShare.Router.Connections;
+using AkkaPortShare.Router.Diagnostics;
+using AkkaPortShare.Router.Registration;
+using static AkkaPortShare.Router.RoutingProtocol;
+
+namespace AkkaPortShare.Router.Listening;
+
+/// <summary>
+/// The common case, decided in the accept loop itself: the whole preamble (up to the encoding) came with the first
+/// read, and the registry's published <see cref="RouteSnapshot"/> routes its via to a worker's gateway. Then the
+/// socket goes straight to that gateway: no connection actor, no Resolve/RouteFound round trip, no listener
+/// mailbox. Everything else (a partial preamble, a bad one, an unknown via, restart-grace parking, relay) returns
+/// false and takes the old way through a <see cref="ConnectionActor"/>, which owns every slow and fault path.
+/// </summary>
+/// <remarks>
+/// Thread-safe: it reads only the immutable snapshot and writes only to thread-safe parts (the held ledger, the
+/// metrics, a Tell). The connection counts as held from its accept (the ledger's WaitingForHandover stage, which
+/// the listener never sheds) until the gateway releases it, exactly as on the slow path.
+/// </remarks>
+internal sealed class DirectHandover(RouterSettings settings, RouteSnapshots routes, HeldConnections held, RouterMetrics metrics,
+    ILoggingAdapter log)
+{
+    /// <summary>
+    /// Takes a socket just accepted: null when it was passed to a gateway (it is no longer the caller's); else
+    /// what had arrived of it (possibly nothing), for the listener and a connection actor.
+    /// </summary>
+    /// <remarks>
+    /// It reads only what is already there and starts no asynchronous operation on the socket: one that waits for
+    /// the client's first bytes belongs to the connection actor, which bounds it (receive-timeout, shedding).
+    /// </remarks>
+    public PreambleRead? Take(Socket socket)
+    {
+        var acceptedAt = Stopwatch.GetTimestamp(); // for the hand-over latency histogram only
+        held.Hold(socket, HeldStage.ReadingPreamble);
+        metrics.Accepted();
+        try
+        {
+            socket.NoDelay = true;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Reset already: the read below (or the connection actor's) meets it and closes.
+        }
+        var preamble = PreambleRead.WhatArrived(socket, settings);
+        return TryHandOver(socket, preamble, acceptedAt) ? null : preamble;
+    }
+
+    /// <summary>Closes a socket <see cref="Take"/> failed on (it is no longer held).</summary>
+    public void Abandon(Socket socket)
+    {
+        socket.Dispose();
+        held.Release(socket);
+    }
+
+    private bool TryHandOver(Socket socket, PreambleRead preamble, long acceptedAt)
+    {
+        var decoder = preamble.Decoder;
+        if (decoder.Stage is not (PreambleStage.AfterEncoding or PreambleStage.Complete)) return false;
+        if (decoder.Mode is not (FramingMode.Duplex or FramingMode.Singleton)) return false;
+        if (LocalEndPoint(socket) is not { } local) return false;
+        if (!routes.Current.TryMatch(decoder.Via!, local, out var target) || target!.Gateway is not { } gateway) return false;
+
+        held.Move(socket, HeldStage.WaitingForHandover); // never shed from here; the gateway releases it once passed
+        var handOver = new HandOver(socket, preamble.ToArray(), decoder.Via!);
+        preamble.Return();
+        if (log.IsDebugEnabled) log.Debug("Passing a connection ({0}) to worker pid {1}", handOver.Via, target.Worker.ProcessId);
+        // Sent from here when the worker's gateway holds nothing (nearly always); else behind what it holds.
+        if (target.Lane is not { } lane) gateway.Tell(handOver);
+        else if (!lane.TrySendOrCount(handOver)) lane.SendThroughGateway(gateway, handOver);
+        metrics.Dispatched(target.BaseAddress, "fd", acceptedAt);
+        return true;
+    }
+
+    private static IPEndPoint? LocalEndPoint(Socket socket)
+    {
+        try
+        {
+            return socket.LocalEndPoint as IPEndPoint;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return null; // the connection actor's own read meets the error and closes
+        }
+    }
+}
