@@ -37,6 +37,8 @@ public sealed class RouterOptionsSpec
         ("handover-queue-limit", o => o.Set("handover-queue-limit", 16), s => s.HandoverQueueLimit, 16),
         ("handover-send-buffer", o => o.SetBytes("handover-send-buffer", 8192), s => s.HandoverSendBuffer, 8192),
         ("relay-buffer-size", o => o.SetBytes("relay-buffer-size", 128 * 1024), s => s.RelayBufferSize, 128 * 1024),
+        ("relay-engine", o => o.Set("relay-engine", RelayEngine.Copy), s => s.RelayEngine, RelayEngine.Copy),
+        ("relay-threads", o => o.Set("relay-threads", 3), s => s.RelayThreads, 3),
         ("restart-grace", o => o.Set("restart-grace", TimeSpan.Zero), s => s.RestartGrace, TimeSpan.Zero),
         ("drain-timeout", o => o.Set("drain-timeout", TimeSpan.FromMinutes(1)), s => s.DrainTimeout, TimeSpan.FromMinutes(1)),
         ("control-socket", o => o.Set("control-socket", Tricky), s => s.ControlSocket, Tricky),
