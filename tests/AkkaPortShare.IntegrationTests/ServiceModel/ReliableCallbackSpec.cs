@@ -46,7 +46,8 @@ public sealed class ReliableCallbackFixture : IAsyncLifetime
 /// the call at once and the client acknowledges that reply), but the dispatch of the callback never completes, so the
 /// client's channel takes no further message and the waiting call times out (30 s). Traced with the worker's debug log
 /// and the client's WCF EventSource (no DispatchMessageStop or ChannelReceiveStart after that reply); the service had
-/// answered everything.
+/// answered everything. So a case whose call times out runs its whole session once more on a new factory: a service
+/// that does not answer fails both.
 /// </remarks>
 public sealed class ReliableCallbackSpec(ReliableCallbackFixture fixture) : IClassFixture<ReliableCallbackFixture>
 {
@@ -90,7 +91,18 @@ public sealed class ReliableCallbackSpec(ReliableCallbackFixture fixture) : ICla
             SynchronizationContext.SetSynchronizationContext(null);
             try
             {
-                Review(wsrm11, ordered, actor);
+                try
+                {
+                    Review(wsrm11, ordered, actor);
+                }
+                catch (TimeoutException)
+                {
+                    // The client-side hang described on this class (WCF's client, not the service: the service had
+                    // answered everything each time it was traced) happens in about 1 class run in 4 under load
+                    // (1 case in 30). One more whole session, on a new factory, tells it apart from a service that does not
+                    // answer, which would time out again.
+                    Review(wsrm11, ordered, actor);
+                }
             }
             finally
             {
