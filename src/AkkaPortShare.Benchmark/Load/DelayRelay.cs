@@ -263,7 +263,7 @@ public sealed class DelayRelay : IDisposable
             var n = Math.Min(_count, Events.Length);
             var start = n > 0 ? Events[0].At : 0;
             using var w = new StreamWriter($"/tmp/relay-trace-{Environment.ProcessId}-{DateTime.UtcNow:HHmmss}.txt");
-            for (var i = 0; i < n; i++) w.WriteLine($"{(Events[i].At - start) * 1e6 / Stopwatch.Frequency:F0} {Events[i].Pipe} {Events[i].Bytes}");
+            for (var i = 0; i < n; i++) w.WriteLine($"{Events[i].At * 1e6 / Stopwatch.Frequency:F1} {Events[i].Pipe} {Events[i].Bytes}");
             _count = 0;
         }
     }
