@@ -159,12 +159,20 @@ public sealed class InstantReliableServer : IDisposable
             if (action == Rm + "/AckRequested") yield return Acknowledgement(version, session);
             yield break; // standalone acknowledgements, TerminateSequence: nothing to answer here
         }
+        long number;
         using (var reader = request.Headers.GetReaderAtHeader(sequence))
         {
             reader.ReadStartElement("Sequence", Rm);
             reader.ReadElementContentAsString("Identifier", Rm);
-            session.Received = Math.Max(session.Received, long.Parse(reader.ReadElementContentAsString("MessageNumber", Rm)));
+            number = long.Parse(reader.ReadElementContentAsString("MessageNumber", Rm));
         }
+        if (number <= session.Received)
+        {
+            // A retransmission (the client's timer fired before our acknowledgement reached it): acknowledged again, not counted.
+            yield return Acknowledgement(version, session);
+            yield break;
+        }
+        session.Received = number; // TCP keeps the client's order, and nothing is lost on the way
         session.Unacknowledged++;
         var operation = action?[(action.LastIndexOf('/') + 1)..];
         var result = action switch

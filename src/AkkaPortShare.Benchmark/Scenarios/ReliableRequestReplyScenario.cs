@@ -35,7 +35,10 @@ public sealed class ReliableRequestReplyScenario(int window) : IScenario
     public async Task<ScenarioResult> RunAsync(ScenarioContext context, BenchPath path, CancellationToken ct)
     {
         var port = context.Topology.EndPointOf(path).Port;
-        using var traceRelay = Environment.GetEnvironmentVariable("BENCH_RELAY_TRACE") == "1" ? new DelayRelay(context.Topology.EndPointOf(path), TimeSpan.Zero) : null;
+        // BENCH_RELAY_TRACE=1: through a relay that adds nothing, which timestamps every chunk each way (monotonic
+        // clock, microseconds: the same clock as Stopwatch in the worker), for a trace of where a call's time goes.
+        using var traceRelay = Environment.GetEnvironmentVariable("BENCH_RELAY_TRACE") == "1"
+            ? new DelayRelay(context.Topology.EndPointOf(path), TimeSpan.Zero) : null;
         if (traceRelay is not null) port = traceRelay.Port;
         Uri At(string p) => new($"net.tcp://localhost:{port}/{p}");
         var (plainFactory, plain) = await ReliableLoad.OnOwnThread(() => WcfClients.Open(WcfClients.Plain(), At(ReliableLoad.PlainPath)));
@@ -106,19 +109,11 @@ public sealed class ReliableRequestReplyScenario(int window) : IScenario
         return (plainSamples, rmSamples, instantSamples);
     }
 
-    private static readonly List<string> TraceLines = [];
     private static double Call(IBenchEchoService channel)
     {
         var t0 = Stopwatch.GetTimestamp();
         if (channel.Echo("x") != "x") throw new InvalidDataException("the echo differs from the request");
-        var t1 = Stopwatch.GetTimestamp();
-        if (Environment.GetEnvironmentVariable("BENCH_RELAY_TRACE") == "1")
-        {
-            TraceLines.Add($"{t0 * 1e6 / Stopwatch.Frequency:F1} client.call{(channel is null ? "" : channel.GetHashCode() % 1000)}");
-            TraceLines.Add($"{t1 * 1e6 / Stopwatch.Frequency:F1} client.return");
-            if (TraceLines.Count % 200 == 0) File.WriteAllLines($"/tmp/client-trace-{Environment.ProcessId}.txt", TraceLines);
-        }
-        return (t1 - t0) * 1000.0 / Stopwatch.Frequency;
+        return (Stopwatch.GetTimestamp() - t0) * 1000.0 / Stopwatch.Frequency;
     }
 
     private static double Percentile(List<double> samples, double q)
