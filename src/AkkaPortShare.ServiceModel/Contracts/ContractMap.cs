@@ -78,7 +78,4 @@ internal sealed class ContractMap
     }
 
     public bool TryGetCallback(string name, out OperationMap? operation) => _callbacks.TryGetValue(name, out operation);
-
-    /// <summary>The contract has a callback contract with at least one operation the service may call.</summary>
-    public bool HasCallbacks => _callbacks.Count > 0;
 }

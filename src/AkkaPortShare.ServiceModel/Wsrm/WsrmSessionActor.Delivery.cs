@@ -102,19 +102,13 @@ internal sealed partial class WsrmSessionActor
     /// <summary>
     /// One message at a time: asked for when nothing is in progress (the receive window is what buffers a busy
     /// service, and BufferRemaining tells the client to slow down), and while a call waits on a callback, for its answer.
-    /// A contract without callbacks also has the next message taken while a call is in progress, and held (one at
-    /// most): when the call completes, the next one is dispatched at once instead of after a round of asking the
-    /// sequence for it (two actor hops per message, the larger part of a one-way message's cost here). Calls still
-    /// run one at a time and in order. Not with callbacks: a message held ahead of a callback's wait would stand in
-    /// front of the calls the client makes from that callback, which a Reentrant service must take.
     /// </summary>
     private void AskWhenDue()
     {
         var delivery = _state.Delivery;
         if (delivery.Asked || !_state.Accepted) return;
         var due = delivery.InFlight > 0
-            ? (_callbacks.HasPending && delivery.InFlight + delivery.Held.Count < _settings.MaxTransferWindowSize)
-              || (_prefetch && delivery.Held.IsEmpty)
+            ? _callbacks.HasPending && delivery.InFlight + delivery.Held.Count < _settings.MaxTransferWindowSize
             : delivery.Held.IsEmpty;
         if (!due) return;
         _state = _state with { Delivery = delivery with { Asked = true } };

@@ -75,7 +75,6 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
     private readonly CallbackCalls _callbacks;
     private readonly EndpointMetrics _metrics;
     private readonly WsrmSessionMessages _messages;
-    private readonly bool _prefetch; // see AskWhenDue
     private IActorRef _core = ActorRefs.Nobody;
     private State _state = new(ActorRefs.Nobody, Accepted: false, EndpointAddress: null, LastNumberSent: 0, LastInputAck: null,
         ClosedAt: null, ClosedAck: null, ReportsAwaited: 0, ClientTerminated: false, Delivery: DeliveryState.Idle);
@@ -104,7 +103,6 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
         _settings = settings;
         _dispatcher = new OperationDispatcher(contract, implementation, serviceSettings, messageVersion, inputId, _log, metrics, caller);
         _callbacks = new CallbackCalls(contract, messageVersion);
-        _prefetch = !contract.HasCallbacks;
         _rules = new Dispatch.SessionRules(contract, messageVersion);
         _messages = new WsrmSessionMessages(version, messageVersion, inputId, outputId, settings.MaxMessageNumber);
         AwaitingAcceptance();
