@@ -240,7 +240,8 @@ public sealed class DelayRelay : IDisposable
         }
     }
 
-    // Diagnostics (BENCH_RELAY_TRACE=1): arrival time and size of every chunk, printed when the relay is disposed.
+    // Diagnostics (BENCH_RELAY_TRACE=1): arrival time (monotonic clock in µs, comparable across processes) and size of
+    // every chunk, printed when the relay is disposed.
     private static class Trace
     {
         private static readonly bool On = Environment.GetEnvironmentVariable("BENCH_RELAY_TRACE") == "1";
@@ -261,9 +262,8 @@ public sealed class DelayRelay : IDisposable
         {
             if (!On) return;
             var n = Math.Min(_count, Events.Length);
-            var start = n > 0 ? Events[0].At : 0;
             using var w = new StreamWriter($"/tmp/relay-trace-{Environment.ProcessId}-{DateTime.UtcNow:HHmmss}.txt");
-            for (var i = 0; i < n; i++) w.WriteLine($"{(Events[i].At - start) * 1e6 / Stopwatch.Frequency:F0} {Events[i].Pipe} {Events[i].Bytes}");
+            for (var i = 0; i < n; i++) w.WriteLine($"{Events[i].At * 1e6 / Stopwatch.Frequency:F1} {Events[i].Pipe} {Events[i].Bytes}");
             _count = 0;
         }
     }

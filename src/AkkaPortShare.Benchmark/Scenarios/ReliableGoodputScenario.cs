@@ -23,6 +23,8 @@ public sealed class ReliableGoodputScenario(int window, int delayMs, LinkCalibra
         new("goodput_mb_s", "goodput", "MB/s", HigherIsBetter: true, HasDirectRatio: false, Format: "N2"),
         new("bound_mb_s", "bound min(link, W × size / RTT)", "MB/s", HigherIsBetter: true, HasDirectRatio: false, Format: "N2"),
         new("pct_of_bound", "goodput ÷ bound", "%", HigherIsBetter: true, HasDirectRatio: false, Format: "N0"),
+        new("instant_pct_of_bound", "the same client against a server that acknowledges instantly, ÷ bound", "%", HigherIsBetter: true,
+            HasDirectRatio: false, Format: "N0"),
     ];
 
     public bool AppliesTo(BenchPath path) => path.Name == BenchPath.Handover.Name;
@@ -55,6 +57,8 @@ public sealed class ReliableGoodputScenario(int window, int delayMs, LinkCalibra
             throw;
         }
 
+        // The client's own limit: the same client, window and relay delay against a server that acknowledges at once.
+        var (instantMessages, instantSeconds) = await FloodInstant(payload, warmup, options);
         var goodput = messages * (double)options.RmMessageSize / seconds;
         var windowRate = window * (double)options.RmMessageSize / calibration.RoundTrip.TotalSeconds;
         var bound = Math.Min(calibration.LinkBytesPerSecond, windowRate);
@@ -62,6 +66,9 @@ public sealed class ReliableGoodputScenario(int window, int delayMs, LinkCalibra
         result.Values["goodput_mb_s"] = goodput / 1e6;
         result.Values["bound_mb_s"] = bound / 1e6;
         result.Values["pct_of_bound"] = goodput / bound * 100;
+        var instantGoodput = instantMessages * (double)options.RmMessageSize / instantSeconds;
+        result.Values["instant_pct_of_bound"] = instantGoodput / bound * 100;
+        result.Extra["instant_mb_s"] = instantGoodput / 1e6;
         result.Extra["link_mb_s"] = calibration.LinkBytesPerSecond / 1e6;
         result.Extra["window_rate_mb_s"] = windowRate / 1e6;
         result.Extra["rtt_ms"] = calibration.RoundTrip.TotalMilliseconds;
@@ -69,5 +76,26 @@ public sealed class ReliableGoodputScenario(int window, int delayMs, LinkCalibra
         result.Extra["message_bytes"] = options.RmMessageSize;
         result.Extra["relay_connections"] = relay.Connections;
         return result;
+    }
+
+    private async Task<(long Messages, double Seconds)> FloodInstant(string payload, TimeSpan warmup,
+        BenchmarkOptions options)
+    {
+        using var server = new InstantReliableServer(window);
+        using var relay = new DelayRelay(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, server.Port), TimeSpan.FromMilliseconds(delayMs));
+        var (factory, channel) = await ReliableLoad.OnOwnThread(() => WcfClients.Open(
+            WcfClients.Reliable(window, options.RmFlowControl), ReliableLoad.Address(relay, ReliableLoad.ReliablePath(window))));
+        try
+        {
+            return await ReliableLoad.FloodAsync(channel, payload, warmup, options.RmDuration, options.RmMaxMessages);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"instant server: {e.Message}", e);
+        }
+        finally
+        {
+            WcfClients.Abort(factory, channel); // the instant server has no close handshake
+        }
     }
 }

@@ -18,6 +18,7 @@ public static class ScenarioRegistry
     private static IEnumerable<IScenario> Reliable(BenchmarkOptions options)
     {
         var calibrations = new LinkCalibrations();
+        yield return new ReliableRequestReplyScenario(options.RmWindows.Contains(8) ? 8 : options.RmWindows[0]);
         foreach (var delay in options.RmDelaysMs)
         {
             yield return new ReliableLinkScenario(delay, calibrations);

@@ -241,7 +241,13 @@ internal sealed class WsrmEndpointActor : ReceiveActor
 
     private void ForwardToSession(RmReceived received, IActorRef session)
     {
-        if (!_state.SessionsByConnection.TryGetValue(received.Connection, out var sessions))
+        if (_state.SessionsByConnection.TryGetValue(received.Connection, out var sessions) && sessions.Contains(session))
+        {
+            // Known already (every message after a session's first on this connection): no new state to build.
+            session.Forward(received);
+            return;
+        }
+        if (sessions is null)
         {
             sessions = [];
             Context.Watch(received.Connection);
