@@ -15,14 +15,15 @@ namespace AkkaPortShare.Router.Listening;
 /// <summary>
 /// The common case, decided in the accept loop itself: the whole preamble (up to the encoding) came with the first
 /// read, and the registry's published <see cref="RouteSnapshot"/> routes its via to a worker's gateway. Then the
-/// socket goes straight to that gateway: no connection actor, no Resolve/RouteFound round trip, no listener
-/// mailbox. Everything else (a partial preamble, a bad one, an unknown via, restart-grace parking, relay) returns
-/// false and takes the old way through a <see cref="ConnectionActor"/>, which owns every slow and fault path.
+/// socket goes to that worker from here (through the gateway's lane, see HandoverLane, else its mailbox): no
+/// connection actor, no Resolve/RouteFound round trip, no listener message. Everything else (a partial preamble, a
+/// bad one, an unknown via, restart-grace parking, relay) goes back to the listener with what was read, and takes
+/// the old way through a <see cref="ConnectionActor"/>, which owns every slow and fault path.
 /// </summary>
 /// <remarks>
 /// Thread-safe: it reads only the immutable snapshot and writes only to thread-safe parts (the held ledger, the
-/// metrics, a Tell). The connection counts as held from its accept (the ledger's WaitingForHandover stage, which
-/// the listener never sheds) until the gateway releases it, exactly as on the slow path.
+/// metrics, a Tell, the lane's lock). The connection is held from its accept (WaitingForHandover once routed, a
+/// stage the listener never sheds) until the lane or the gateway releases it, as on the slow path.
 /// </remarks>
 internal sealed class DirectHandover(RouterSettings settings, RouteSnapshots routes, HeldConnections held, RouterMetrics metrics,
     ILoggingAdapter log)
