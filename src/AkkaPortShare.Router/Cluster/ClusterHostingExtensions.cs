@@ -13,7 +13,7 @@ public static class ClusterHostingExtensions
     // Untrusted mode drops selections to any other path; each of these is read by its own Akka serializer, which
     // builds only its protocol's types (no type named by the peer), and nothing of them reaches the router's actors.
     internal static readonly string[] ClusterSelectionPaths =
-        ["/system/cluster/core/daemon", "/system/cluster/heartbeatReceiver", "/system/ddataReplicator"];
+        ["/system/cluster/core/daemon", "/system/cluster/heartbeatReceiver", "/user/ddataReplicator"];
 
     /// <summary>
     /// Makes this router a member of the routers' cluster (role "router") when <paramref name="settings"/> say so;
