@@ -34,6 +34,7 @@ public static class ClusterHostingExtensions
             })
             .AddHocon($$"""
                 akka.remote.trusted-selection-paths = [{{trusted}}]
+                akka.remote.watch-failure-detector.acceptable-heartbeat-pause = {{(long)settings.WorkerAcceptableHeartbeatPause.TotalMilliseconds}}ms
                 akka.cluster.split-brain-resolver {
                   stable-after = {{(long)settings.StableAfter.TotalMilliseconds}}ms
                   down-all-when-unstable = {{(settings.DownAllWhenUnstable ? "on" : "off")}}

@@ -23,6 +23,7 @@ public sealed record PortShareClusterSettings
     public required bool DownAllWhenUnstable { get; init; }
     public required TimeSpan WriteTimeout { get; init; }
     public required TimeSpan ClaimTimeout { get; init; }
+    public required TimeSpan WorkerAcceptableHeartbeatPause { get; init; }
 
     private PortShareClusterSettings() { }
 
@@ -41,6 +42,7 @@ public sealed record PortShareClusterSettings
             DownAllWhenUnstable = c.Bool("split-brain-resolver.down-all-when-unstable"),
             WriteTimeout = c.Duration("write-timeout"),
             ClaimTimeout = c.Duration("claim-timeout"),
+            WorkerAcceptableHeartbeatPause = c.Duration("worker-acceptable-heartbeat-pause"),
         };
         foreach (var seed in settings.SeedNodes)
             if (!Address.TryParse(seed, out _))
