@@ -54,11 +54,12 @@ internal sealed class ClusterRegistryActor : ReceiveActor, IWithTimers
     /// to this router. <paramref name="Owners"/>: the owners as last seen, plus <paramref name="Decisions"/>, this
     /// arbiter's own decisions not seen back yet (a change notification may predate them).
     /// <paramref name="Claims"/>: every router's claims as last seen. <paramref name="Routed"/>: other routers'
-    /// owners as told to the registry.
+    /// owners as told to the registry. <paramref name="Granted"/>: claims this arbiter granted that are still in the
+    /// claims (their routers remove them once they saw the answer): never granted twice, even after a release.
     /// </summary>
     private sealed record State(ImmutableDictionary<string, Entry> Pending, ImmutableHashSet<string> Owned,
         ImmutableDictionary<string, Entry> Owners, ImmutableDictionary<string, Entry> Decisions,
-        ImmutableList<Entry> Claims, ImmutableDictionary<string, Entry> Routed, bool Arbiter);
+        ImmutableList<Entry> Claims, ImmutableDictionary<string, Entry> Routed, bool Arbiter, ImmutableHashSet<string> Granted);
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly PortShareClusterSettings _settings;
@@ -68,7 +69,7 @@ internal sealed class ClusterRegistryActor : ReceiveActor, IWithTimers
     private readonly string _self;
     private State _state = new(ImmutableDictionary<string, Entry>.Empty, ImmutableHashSet<string>.Empty,
         ImmutableDictionary<string, Entry>.Empty, ImmutableDictionary<string, Entry>.Empty, ImmutableList<Entry>.Empty,
-        ImmutableDictionary<string, Entry>.Empty, false);
+        ImmutableDictionary<string, Entry>.Empty, false, ImmutableHashSet<string>.Empty);
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -143,7 +144,9 @@ internal sealed class ClusterRegistryActor : ReceiveActor, IWithTimers
 
     private void OnClaimsChanged(ORSet<string> claims)
     {
-        _state = _state with { Claims = claims.Elements.Select(Entry.Decode).OfType<Entry>().ToImmutableList() };
+        var all = claims.Elements.Select(Entry.Decode).OfType<Entry>().ToImmutableList();
+        var ids = all.Select(c => c.ClaimId).ToHashSet();
+        _state = _state with { Claims = all, Granted = _state.Granted.Where(ids.Contains).ToImmutableHashSet() };
         if (_state.Arbiter) Decide();
     }
 
@@ -216,13 +219,17 @@ internal sealed class ClusterRegistryActor : ReceiveActor, IWithTimers
         var members = _cluster.State.Members.Where(m => m.Status is MemberStatus.Up or MemberStatus.Joining or MemberStatus.WeaklyUp)
             .Select(m => NodeName(m.UniqueAddress)).ToHashSet();
         var winners = _state.Claims
-            .Where(c => !_state.Owners.ContainsKey(c.BaseAddress) && members.Contains(c.Router))
+            .Where(c => !_state.Owners.ContainsKey(c.BaseAddress) && members.Contains(c.Router) && !_state.Granted.Contains(c.ClaimId))
             .GroupBy(c => c.BaseAddress)
             .Select(g => g.MinBy(c => c.ClaimId, StringComparer.Ordinal)!)
             .ToList();
         if (winners.Count == 0) return;
         var decided = winners.Select(w => KeyValuePair.Create(w.BaseAddress, w)).ToList();
-        _state = _state with { Owners = _state.Owners.SetItems(decided), Decisions = _state.Decisions.SetItems(decided) };
+        _state = _state with
+        {
+            Owners = _state.Owners.SetItems(decided), Decisions = _state.Decisions.SetItems(decided),
+            Granted = _state.Granted.Union(winners.Select(w => w.ClaimId)),
+        };
         foreach (var w in winners) _log.Debug("Arbiter: {0} goes to {1}", w.BaseAddress, w.Describe());
         _replicator.Tell(Dsl.Update(OwnersKey, LWWDictionary<string, string>.Empty, Majority,
             d => winners.Aggregate(d, (acc, w) => acc.SetItem(_cluster.SelfUniqueAddress, w.BaseAddress, w.Encode()))));
