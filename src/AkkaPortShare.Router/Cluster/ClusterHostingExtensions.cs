@@ -6,9 +6,6 @@ namespace AkkaPortShare.Router.Cluster;
 
 public static class ClusterHostingExtensions
 {
-    /// <summary>The cluster registry's name under /user (on every router).</summary>
-    public const string ClusterRegistryName = "port-share-cluster-registry";
-
     // Selections cluster members send each other (gossip, joins, heartbeats, DistributedData's replication).
     // Untrusted mode drops selections to any other path; each of these is read by its own Akka serializer, which
     // builds only its protocol's types (no type named by the peer), and nothing of them reaches the router's actors.

@@ -54,6 +54,7 @@ internal sealed partial class RegistryActor
     {
         if (_cluster is null) return false;
         _claims[address] = requested;
+        _log.Info("Claiming {0} in the cluster for worker {1}", address, worker.Describe());
         _cluster.Tell(new Claim(address.ToString(), worker.Endpoint));
         return true;
     }
