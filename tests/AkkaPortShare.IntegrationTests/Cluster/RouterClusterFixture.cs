@@ -1,5 +1,6 @@
 using System.Net;
 using AkkaPortShare.IntegrationTests.Harness;
+using AkkaPortShare.TestSupport.Security;
 
 namespace AkkaPortShare.IntegrationTests.Cluster;
 
@@ -8,6 +9,8 @@ namespace AkkaPortShare.IntegrationTests.Cluster;
 /// addresses): router A (the seed, and so the oldest: the cluster registry's arbiter) and router B in one cluster,
 /// and worker W on a third host registered with A by registration-secret (its hand-over socket is on a private
 /// mount, so A relays to it as it would to another machine). The specs add routers and workers on further hosts.
+/// Every process speaks Akka.Remote with mutual TLS (a CA made here, trusted through SSL_CERT_FILE only), as the
+/// cluster requires between hosts (require-tls).
 /// </summary>
 public sealed class RouterClusterFixture : IAsyncLifetime
 {
@@ -17,7 +20,30 @@ public sealed class RouterClusterFixture : IAsyncLifetime
     public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
     private readonly string _directory = Directory.CreateTempSubdirectory("aps-cluster-").FullName;
-    private readonly List<ManagedProcess> _processes = [];
+    private readonly TestCertificates _certificates = new();
+    private readonly string _nodePfx;
+    private readonly Dictionary<string, string> _trustCa;
+
+    public RouterClusterFixture()
+    {
+        _nodePfx = _certificates.WriteNodePfx("aps-cluster-node");
+        _trustCa = new()
+        {
+            ["SSL_CERT_FILE"] = _certificates.CaPemPath,
+            ["SSL_CERT_DIR"] = Directory.CreateDirectory(Path.Combine(_directory, "no-system-roots")).FullName,
+        };
+    }
+
+    private string Tls => $$"""
+        akka.remote.dot-netty.tcp {
+          enable-ssl = true
+          ssl {
+            suppress-validation = false
+            require-mutual-authentication = true
+            certificate { path = "{{_nodePfx}}", password = "{{TestCertificates.PfxPassword}}" }
+          }
+        }
+        """;
 
     public SimulatedHosts Hosts { get; } = SimulatedHosts.Create(7);
     public ManagedProcess RouterA { get; private set; } = null!;
@@ -31,7 +57,7 @@ public sealed class RouterClusterFixture : IAsyncLifetime
 
     public static string Via(SimulatedHost router, string path) => $"net.tcp://{router.Address}:{Port}/{path}";
 
-    public static string RemotingAddress(SimulatedHost host) => $"akka.tcp://akkaportshare@{host.Address}:{RemotingPort}";
+    public static string RemotingAddress(SimulatedHost host) => $"akka.ssl.tcp://akkaportshare@{host.Address}:{RemotingPort}";
 
     public async Task InitializeAsync()
     {
@@ -44,6 +70,7 @@ public sealed class RouterClusterFixture : IAsyncLifetime
     public Task DisposeAsync()
     {
         Hosts.Dispose();
+        _certificates.Dispose();
         Directory.Delete(_directory, recursive: true);
         return Task.CompletedTask;
     }
@@ -56,15 +83,14 @@ public sealed class RouterClusterFixture : IAsyncLifetime
               port = {{Port}}, listen-address = "{{host.Address}}", registration-secret = "{{Secret}}", control-socket = off
             }
             akka.remote.dot-netty.tcp { hostname = "{{host.Address}}", port = {{RemotingPort}} }
+            {{Tls}}
             akka-port-share.cluster {
               enabled = on
-              # The namespaces' bridge reaches no one else; real installations use mutual TLS between hosts.
-              require-tls = off
               seed-nodes = ["{{RemotingAddress(seed)}}"]
               split-brain-resolver.stable-after = 5s
             }
             """);
-        var router = host.StartDll($"router-{host.Name}", Binaries.Router, ["--config", config]);
+        var router = host.StartDll($"router-{host.Name}", Binaries.Router, ["--config", config], _trustCa);
         await router.WaitForLineAsync("Listening on", StartTimeout);
         return router;
     }
@@ -80,11 +106,12 @@ public sealed class RouterClusterFixture : IAsyncLifetime
               handover-directory = "{{handover}}"
             }
             akka.remote.dot-netty.tcp { hostname = "{{host.Address}}", port = 0 }
+            {{Tls}}
             """);
         List<string> args = ["--router", RemotingAddress(router), "--identity", identity, "--config", config];
         foreach (var path in paths) args.AddRange(["--address", Address(path)]);
         // Isolated hosts: the hand-over socket is on a private mount, so the router cannot reach it (another machine).
-        return host.StartDll($"worker-{identity}", Binaries.EchoWorker, args, privateDirectory: Hosts.Isolated ? handover : null);
+        return host.StartDll($"worker-{identity}", Binaries.EchoWorker, args, _trustCa, Hosts.Isolated ? handover : null);
     }
 
     /// <summary>Opens a session for <paramref name="path"/> through the router on <paramref name="router"/>; null when answered, else the fault.</summary>
