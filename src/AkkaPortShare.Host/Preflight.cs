@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Akka.Configuration;
 using AkkaPortShare.Contracts.Configuration;
+using AkkaPortShare.Router.Cluster;
 using AkkaPortShare.Router.Configuration;
 using AkkaPortShare.Router.Control;
 using AkkaPortShare.Router.Hosting;
@@ -16,16 +17,20 @@ namespace AkkaPortShare.Host;
 /// </summary>
 internal static class Preflight
 {
-    public sealed record Outcome(SharedPort? Port, string? Problem, int ExitCode);
+    /// <param name="Cluster">akka-port-share.cluster, read here because the actor system is made a cluster member (or
+    /// not) before it starts.</param>
+    public sealed record Outcome(SharedPort? Port, string? Problem, int ExitCode, PortShareClusterSettings? Cluster = null);
 
     public static Outcome Run(FileInfo? configFile, bool takeover = false)
     {
         Config operatorConfig;
         RouterSettings settings;
+        PortShareClusterSettings cluster;
         try
         {
             operatorConfig = configFile is null ? Config.Empty : ConfigurationFactory.ParseString(File.ReadAllText(configFile.FullName));
             settings = RouterSettings.Create(operatorConfig);
+            cluster = PortShareClusterSettings.Create(operatorConfig);
         }
         catch (SettingsException e)
         {
@@ -40,7 +45,7 @@ internal static class Preflight
         {
             var takenOver = takeover ? Takeover.TakeListener(settings) : null;
             ProbeRemotingPort(operatorConfig.WithFallback(RouterSettings.DefaultConfig()));
-            return new Outcome(takenOver ?? SharedPort.Open(settings), null, 0);
+            return new Outcome(takenOver ?? SharedPort.Open(settings), null, 0, cluster);
         }
         catch (CannotListenException e)
         {

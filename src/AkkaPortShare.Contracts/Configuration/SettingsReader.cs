@@ -50,7 +50,7 @@ public sealed class SettingsReader
     public const string Root = "akka-port-share";
 
     /// <summary>The blocks AkkaPortShare's modules own under <see cref="Root"/> (a process may run any of them).</summary>
-    internal static readonly IReadOnlyList<string> ModuleBlocks = ["router", "worker", "service-model", "reliable-session"];
+    internal static readonly IReadOnlyList<string> ModuleBlocks = ["router", "worker", "service-model", "reliable-session", "cluster"];
 
     public string Path { get; }
 

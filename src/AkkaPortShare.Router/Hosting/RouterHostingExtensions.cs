@@ -65,7 +65,7 @@ public static class RouterHostingExtensions
                 // Clients may have waited in an inherited socket's backlog while the router restarted: their workers
                 // get restart-grace to register again before an unmatched via is answered EndpointNotFound.
                 var grace = options.SharedPort is { Inherited: true } ? settings.RestartGrace : TimeSpan.Zero;
-                var registryActor = system.ActorOf(RegistryActor.Props(settings, drains, grace), RegistryName);
+                var registryActor = system.ActorOf(RegistryActor.Props(settings, drains, grace, ClusterRegistry(system)), RegistryName);
                 var listener = system.ActorOf(ListenerActor.Props(settings, registryActor, drains, options.SharedPort), ListenerName);
                 registry.Register<PortShareRegistry>(registryActor);
                 registry.Register<PortShareListener>(listener);
@@ -75,6 +75,18 @@ public static class RouterHostingExtensions
                 StartControlSocket(system, settings, listener, registryActor, options.SharedPort,
                     resolver.GetService<HealthCheckService>());
             });
+    }
+
+    // Routers in one cluster (akka-port-share.cluster.enabled, and WithPortShareCluster made the actor system a
+    // cluster member): the registry shares its registrations through its cluster registry. Otherwise null.
+    private static Func<IActorRef, Props>? ClusterRegistry(ActorSystem system)
+    {
+        if (system is not ExtendedActorSystem { Provider: Akka.Cluster.ClusterActorRefProvider }) return null;
+        var settings = Cluster.PortShareClusterSettings.Create(system);
+        if (!settings.Enabled) return null;
+        // No seed nodes: this router forms a cluster of its own, which others may join.
+        if (settings.SeedNodes.Count == 0) Akka.Cluster.Cluster.Get(system).Join(Akka.Cluster.Cluster.Get(system).SelfAddress);
+        return registry => Cluster.ClusterRegistryActor.Props(settings, registry);
     }
 
     // Liveness: the actor system runs and the core actors answer. Readiness: the listener accepts (false while it

@@ -40,7 +40,7 @@ namespace AkkaPortShare.Router.Registration;
 /// cannot be forged from the network, unlike a remote Terminated); DeathWatch covers workers without a channel.
 /// </para>
 /// </remarks>
-internal sealed class RegistryActor : ReceiveActor, IWithTimers
+internal sealed partial class RegistryActor : ReceiveActor, IWithTimers
 {
     /// <summary>
     /// Everything the registry keeps. <paramref name="Parked"/>: during the restart grace only, resolves that
@@ -72,14 +72,17 @@ internal sealed class RegistryActor : ReceiveActor, IWithTimers
     /// <param name="drains">The fault-drains actor: every socket closed after a fault goes there.</param>
     /// <param name="restartGrace">After a restart on an inherited listening socket: how long a via that matches no
     /// registration waits for its worker to register again (see restart-grace); zero answers at once.</param>
-    public static Props Props(RouterSettings settings, IActorRef drains, TimeSpan restartGrace = default) =>
-        Akka.Actor.Props.Create(() => new RegistryActor(settings, drains, restartGrace));
+    /// <param name="cluster">Makes the cluster registry (routers in one Akka.Cluster) as this actor's child, given
+    /// this actor; null for a single router.</param>
+    public static Props Props(RouterSettings settings, IActorRef drains, TimeSpan restartGrace = default, Func<IActorRef, Props>? cluster = null) =>
+        Akka.Actor.Props.Create(() => new RegistryActor(settings, drains, restartGrace, cluster));
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public RegistryActor(RouterSettings settings, IActorRef drains, TimeSpan restartGrace)
+    public RegistryActor(RouterSettings settings, IActorRef drains, TimeSpan restartGrace, Func<IActorRef, Props>? cluster)
     {
         _settings = settings;
+        _clusterProps = cluster;
         _drains = drains;
         _restartGrace = restartGrace;
         _listening = new ListenEndPoint(settings.ListenAddress, settings.Port);
@@ -112,6 +115,7 @@ internal sealed class RegistryActor : ReceiveActor, IWithTimers
     /// <summary>What both states do alike: registrations, liveness, status, and connections handed back.</summary>
     private void Registering()
     {
+        ClusterRegistrations();
         Receive<Register>(OnRegister);
         Receive<AdmissionChecked>(OnAdmissionChecked);
         Receive<Unregister>(OnUnregister);
@@ -147,6 +151,7 @@ internal sealed class RegistryActor : ReceiveActor, IWithTimers
     {
         _routes.Publish(RouteSnapshot.Empty); // a restarted registry starts with no registrations
         Context.ActorOf(UndeliveredHandoversActor.Props(_drains), "undelivered-handovers");
+        StartCluster();
         if (_restartGrace > TimeSpan.Zero)
         {
             Timers.StartSingleTimer(RestartGraceEnded.Instance, RestartGraceEnded.Instance, _restartGrace);
@@ -185,6 +190,8 @@ internal sealed class RegistryActor : ReceiveActor, IWithTimers
         }
 
         // A worker resends registrations until answered; only the first one is news.
+        if (result == WorkerRegistrations.AddResult.Added && ClaimInCluster(requested, address, worker)) return;
+        if (result == WorkerRegistrations.AddResult.AlreadyTheirs && IsClaimPending(address)) return;
         if (result == WorkerRegistrations.AddResult.Added)
         {
             _log.Info("Registered {0} for worker {1} ({2})", address, worker.Describe(), worker.HandoverMode);
@@ -335,6 +342,7 @@ internal sealed class RegistryActor : ReceiveActor, IWithTimers
             _log.Info("Unregistered {0} for worker {1}", address, owner.Describe());
             _metrics.UrisUnregistered(1);
             PublishRoutes();
+            ReleaseInCluster([address!]);
             Sender.Tell(new Unregistered(requested));
         }
         else
@@ -352,7 +360,9 @@ internal sealed class RegistryActor : ReceiveActor, IWithTimers
 
     // Every change of the address table is published at once, before anyone is told of it: the accept loops route
     // on the published copy (RouteSnapshot) without asking, and this actor stays the one that decides.
-    private void PublishRoutes() => _routes.Publish(RouteSnapshot.From(_state.Workers.Entries));
+    // An address still waiting for the cluster's grant is not published: its connections ask (TryRoute decides).
+    private void PublishRoutes() => _routes.Publish(RouteSnapshot.From(
+        _claims.Count == 0 ? _state.Workers.Entries : _state.Workers.Entries.Where(e => !_claims.ContainsKey(e.Address))));
 
     // A registration arrived during the restart grace: the connections waiting for it go now.
     private void RouteParked()
@@ -390,6 +400,7 @@ internal sealed class RegistryActor : ReceiveActor, IWithTimers
         if (worker.Gateway is { } gateway) Context.Stop(gateway);
         else Context.Unwatch(worker.ReplyTo);
         _metrics.UrisUnregistered(removed.Count);
+        ReleaseInCluster(removed);
         if (reason is not null)
             _log.Warning("Worker {0} is gone ({1}): removed {2} address(es) {3}", worker.Describe(), reason,
                 removed.Count, string.Join(", ", removed));

@@ -18,10 +18,13 @@ public sealed class FramingClient : IDisposable
 
     private FramingClient(Socket socket) => _socket = socket;
 
-    public static async Task<FramingClient> ConnectAsync(int port)
+    public static Task<FramingClient> ConnectAsync(int port) => ConnectAsync(IPAddress.Loopback, port);
+
+    /// <summary>To a router on another (simulated) host.</summary>
+    public static async Task<FramingClient> ConnectAsync(IPAddress address, int port)
     {
         var socket = Wire.NewSocket();
-        await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port));
+        await socket.ConnectAsync(new IPEndPoint(address, port));
         return new FramingClient(socket);
     }
 

@@ -59,14 +59,27 @@ public sealed class TestCertificates : IDisposable
         return Reloaded(request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30)));
     }
 
-    private static X509Certificate2 Issue(X509Certificate2 issuer, string subject, bool serverAuth)
+    /// <summary>
+    /// A certificate of the test CA for an Akka.Remote node (each node is a TLS server and a TLS client, so it carries
+    /// both purposes), written as a PFX (<see cref="PfxPassword"/>) into <see cref="Directory"/>; returns its path.
+    /// </summary>
+    public string WriteNodePfx(string name)
+    {
+        using var node = Issue(Ca, $"CN={name}", serverAuth: true, clientAuth: true);
+        var path = Path.Combine(Directory, $"{name}.pfx");
+        File.WriteAllBytes(path, node.Export(X509ContentType.Pkcs12, PfxPassword));
+        return path;
+    }
+
+    private static X509Certificate2 Issue(X509Certificate2 issuer, string subject, bool serverAuth, bool clientAuth = false)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(
-            [new Oid(serverAuth ? "1.3.6.1.5.5.7.3.1" : "1.3.6.1.5.5.7.3.2")], false));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(clientAuth && serverAuth
+            ? new OidCollection { new Oid("1.3.6.1.5.5.7.3.1"), new Oid("1.3.6.1.5.5.7.3.2") }
+            : new OidCollection { new Oid(serverAuth ? "1.3.6.1.5.5.7.3.1" : "1.3.6.1.5.5.7.3.2") }, false));
         if (serverAuth)
         {
             var names = new SubjectAlternativeNameBuilder();

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Issue 15: how soon a registration and its removal reach the other router of a cluster.
+# Two routers (A: the seed and arbiter, B) and a worker host, each a network namespace (netns.sh). Each round starts
+# an echo worker on the third host with ADDRESSES base addresses registered with A (by registration-secret, its
+# hand-over socket on a private mount: relayed, as from another machine), waits until all are registered, then
+# stops it with SIGTERM (it unregisters every address). From the routers' log timestamps (one clock: one machine):
+#   registration: A's "Claiming X in the cluster" (the Register arrived) -> B's "Registered X ... of router A (relayed)"
+#                 and -> A's "Registered X ... granted by the cluster" (the claim's round trip through the arbiter)
+#   removal:      A's "Unregistered X for worker"               -> B's "Unregistered X (a worker of another router)"
+# REGISTER_WITH=2: the worker registers with B instead (not the arbiter: its claims cross the network twice), and
+# the figures read "B -> A".
+# Usage (root): [REGISTER_WITH=1|2] scripts/cluster/propagation.sh [ROUNDS=10] [ADDRESSES=10] [Debug|Release]
+set -euo pipefail
+rounds=${1:-10}; per=${2:-10}; conf=${3:-Debug}
+via=${REGISTER_WITH:-1}; other=$((3 - via))
+here=$(cd "$(dirname "$0")" && pwd); repo=$(cd "$here/../.." && pwd)
+router="$repo/src/AkkaPortShare.Host/bin/$conf/net10.0/akkaportshare.dll"
+worker="$repo/src/AkkaPortShare.Samples.Echo/bin/$conf/net10.0/echo-worker.dll"
+[[ -f $router && -f $worker ]] || { echo "build the Host and Samples.Echo ($conf) first" >&2; exit 66; }
+dir=$(mktemp -d /tmp/aps-propagation-XXXX)
+read -r prefix bridge net < <("$here/netns.sh" up 3)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 1; "$here/netns.sh" down "$prefix" "$bridge"; }
+trap cleanup EXIT
+for i in 1 2; do
+  cat > "$dir/r$i.conf" <<CONF
+akka-port-share.router { port = 18808, listen-address = "$net.$i", registration-secret = "s", control-socket = off }
+akka.remote.dot-netty.tcp { hostname = "$net.$i", port = 18809 }
+akka-port-share.cluster { enabled = on, require-tls = off, seed-nodes = ["akka.tcp://akkaportshare@$net.1:18809"] }
+CONF
+  (cd "$dir" && exec ip netns exec "$prefix-$i" dotnet "$router" --config "$dir/r$i.conf" > "$dir/r$i.log" 2>&1) &
+  pids+=($!)
+  timeout 60 bash -c "until grep -q 'Listening on' '$dir/r$i.log'; do sleep 0.2; done"
+done
+timeout 60 bash -c "until grep -q 'Leader is moving node .*$net.2:18809. to .Up.' '$dir/r1.log'; do sleep 0.2; done"
+mkdir -p "$dir/handover"
+cat > "$dir/w.conf" <<CONF
+akka-port-share.worker { registration-secret = "s", data-endpoint.hostname = "$net.3", handover-directory = "$dir/handover" }
+akka.remote.dot-netty.tcp { hostname = "$net.3", port = 0 }
+CONF
+for r in $(seq 1 "$rounds"); do
+  args=()
+  for a in $(seq 1 "$per"); do args+=(--address "net.tcp://+:18808/r$r/a$a/"); done
+  (cd "$dir" && exec ip netns exec "$prefix-3" unshare --mount --propagation private sh -c \
+    'mount -t tmpfs -o mode=0700 aps "$0" && shift && exec "$@"' "$dir/handover" -- \
+    dotnet "$worker" --router "akka.tcp://akkaportshare@$net.$via:18809" --config "$dir/w.conf" "${args[@]}" > "$dir/w$r.log" 2>&1) &
+  wpid=$!
+  timeout 60 bash -c "until [ \$(grep -c 'Registered net.tcp://+:18808/r$r/.* with the router' '$dir/w$r.log') -ge $per ]; do sleep 0.2; done"
+  timeout 30 bash -c "until [ \$(grep -c 'Registered net.tcp://+:18808/r$r/.* of router' '$dir/r$other.log') -ge $per ]; do sleep 0.2; done"
+  kill -TERM "$wpid"; wait "$wpid" || true
+  timeout 30 bash -c "until [ \$(grep -c 'Unregistered net.tcp://+:18808/r$r/.*(a worker of another router)' '$dir/r$other.log') -ge $per ]; do sleep 0.2; done"
+  echo "round $r of $rounds done"
+done
+python3 - "$dir/r$via.log" "$dir/r$other.log" <<'PY'
+import re, sys, statistics
+def times(path, pattern):
+    out = {}
+    for line in open(path, errors="replace"):
+        m = re.match(r"(\d\d):(\d\d):(\d\d)\.(\d{3}) ", line)
+        a = re.search(pattern, line)
+        if m and a:
+            h, mi, s, ms = map(int, m.groups())
+            out.setdefault(a.group(1), ((h * 60 + mi) * 60 + s) * 1000 + ms)
+    return out
+a, b = sys.argv[1], sys.argv[2]
+pairs = {
+    "registration (claim on A -> visible on B)": (times(a, r"Claiming (\S+) in the cluster"), times(b, r"Registered (\S+) for worker pid \d+ at .* of router")),
+    "registration (claim on A -> granted on A)": (times(a, r"Claiming (\S+) in the cluster"), times(a, r"Registered (\S+) for worker .*granted by the cluster")),
+    "removal (unregistered on A -> gone on B)": (times(a, r"Unregistered (\S+) for worker"), times(b, r"Unregistered (\S+) \(a worker of another router\)")),
+}
+for kind, (ta, tb) in pairs.items():
+    d = sorted(tb[k] - ta[k] for k in ta if k in tb)
+    if not d: print(f"{kind}: no pairs"); continue
+    p = lambda q: d[min(len(d) - 1, int(q * len(d)))]
+    print(f"{kind}: n={len(d)} p50={statistics.median(d):.0f} ms p90={p(0.9)} ms max={d[-1]} ms (log timestamps)")
+PY
+echo "logs: $dir"

@@ -1,0 +1,30 @@
+using AkkaPortShare.Contracts.Registration;
+
+namespace AkkaPortShare.Router.Cluster;
+
+/// <summary>
+/// Between this router's registry (the authority for workers registered here) and its cluster registry
+/// (<see cref="ClusterRegistryActor"/>, which shares them with the other routers). Local messages only: nothing here
+/// crosses the network (routers exchange registrations through Akka.DistributedData).
+/// </summary>
+internal static class ClusterRegistryProtocol
+{
+    /// <summary>The registry added <paramref name="BaseAddress"/> for a worker of its own: may it keep it cluster-wide?</summary>
+    public sealed record Claim(string BaseAddress, WorkerEndpoint Worker);
+
+    /// <summary>The address is this router's worker's, cluster-wide.</summary>
+    public sealed record ClaimGranted(string BaseAddress);
+
+    /// <summary>Another router's worker has the address (<see cref="RegistryProtocol.RefusalReason.AddressAlreadyInUse"/>), or no decision came in time.</summary>
+    public sealed record ClaimRefused(string BaseAddress, RegistryProtocol.RefusalReason Reason, string Message);
+
+    /// <summary>The registry let go of addresses of its own workers (unregistered, or the worker is gone).</summary>
+    public sealed record Released(IReadOnlyList<string> BaseAddresses);
+
+    /// <summary>A worker registered with another router: route its clients there by relay.</summary>
+    /// <param name="Router">The router it registered with (for log lines and status).</param>
+    public sealed record RemoteRegistered(string BaseAddress, WorkerEndpoint Worker, string Router);
+
+    /// <summary>That registration is gone (unregistered, its worker died, or its router left the cluster).</summary>
+    public sealed record RemoteUnregistered(string BaseAddress);
+}

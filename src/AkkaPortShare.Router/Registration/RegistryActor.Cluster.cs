@@ -1,0 +1,123 @@
+using Akka.Actor;
+using Akka.Event;
+using AkkaPortShare.Contracts.Registration;
+using AkkaPortShare.Protocol.Addressing;
+using static AkkaPortShare.Router.Cluster.ClusterRegistryProtocol;
+
+namespace AkkaPortShare.Router.Registration;
+
+// The registry's side of a cluster of routers (ClusterRegistryActor): a new address of a worker of this router is
+// answered only once the cluster granted it, addresses let go are released, and other routers' registrations sit in
+// the same table as workers reached by relay, so routing (TryRoute) treats them alike. Without a cluster, nothing
+// here runs.
+internal sealed partial class RegistryActor
+{
+    private readonly Func<IActorRef, Props>? _clusterProps;
+    private IActorRef? _cluster;
+
+    /// <summary>Addresses of this router's workers waiting for the cluster's decision, with the address as asked.</summary>
+    private readonly Dictionary<BaseAddress, string> _claims = new();
+
+    /// <summary>Other routers' registrations in the table: their placeholder owners (no actor, no channel: relayed).</summary>
+    private readonly Dictionary<BaseAddress, RegisteredWorker> _remote = new();
+
+    // A child, so that it exists before any Register is handled; watched, since the registry cannot go on without it
+    // (its Terminated ends the registry, and the watchdog ends the router with 70).
+    private void StartCluster()
+    {
+        if (_clusterProps is null) return;
+        _cluster = Context.Watch(Context.ActorOf(_clusterProps(Self), "cluster-registry"));
+    }
+
+    private void ClusterRegistrations()
+    {
+        if (_clusterProps is null) return;
+        Receive<Terminated>(t => t.ActorRef.Equals(_cluster), _ =>
+        {
+            _log.Error("The cluster registry stopped: this router can no longer share its registrations; it stops");
+            Context.Stop(Self);
+        });
+        Receive<ClaimGranted>(OnClaimGranted);
+        Receive<ClaimRefused>(OnClaimRefused);
+        Receive<RemoteRegistered>(OnRemoteRegistered);
+        Receive<RemoteUnregistered>(r =>
+        {
+            var address = BaseAddress.Parse(r.BaseAddress);
+            if (!_remote.Remove(address, out var placeholder)) return;
+            _state.Workers.Remove(address, placeholder);
+            PublishRoutes();
+            _log.Info("Unregistered {0} (a worker of another router)", address);
+        });
+    }
+
+    /// <summary>True when the answer to the worker waits for the cluster (the address was just added).</summary>
+    private bool ClaimInCluster(string requested, BaseAddress address, RegisteredWorker worker)
+    {
+        if (_cluster is null) return false;
+        _claims[address] = requested;
+        _log.Info("Claiming {0} in the cluster for worker {1}", address, worker.Describe());
+        _cluster.Tell(new Claim(address.ToString(), worker.Endpoint));
+        return true;
+    }
+
+    private bool IsClaimPending(BaseAddress address) => _claims.ContainsKey(address);
+
+    private void ReleaseInCluster(IReadOnlyList<BaseAddress> addresses)
+    {
+        if (_cluster is null || addresses.Count == 0) return;
+        foreach (var address in addresses) _claims.Remove(address);
+        _cluster.Tell(new Released(addresses.Select(a => a.ToString()).ToList()));
+    }
+
+    private RegisteredWorker? LocalOwner(BaseAddress address) =>
+        _state.Workers.Entries.Where(e => e.Address.Equals(address) && !_remote.ContainsKey(e.Address))
+            .Select(e => e.Owner).FirstOrDefault();
+
+    private void OnClaimGranted(ClaimGranted granted)
+    {
+        var address = BaseAddress.Parse(granted.BaseAddress);
+        if (!_claims.Remove(address, out var requested) || LocalOwner(address) is not { } worker)
+        {
+            // The worker went (or unregistered) while the cluster decided: the address is not this router's now.
+            _cluster!.Tell(new Released([granted.BaseAddress]));
+            return;
+        }
+        _log.Info("Registered {0} for worker {1} ({2}), granted by the cluster", address, worker.Describe(), worker.HandoverMode);
+        _metrics.UriRegistered();
+        PublishRoutes();
+        RouteParked();
+        worker.ReplyTo.Tell(new RegistryProtocol.Registered(requested, worker.HandoverMode));
+    }
+
+    private void OnClaimRefused(ClaimRefused refused)
+    {
+        var address = BaseAddress.Parse(refused.BaseAddress);
+        if (!_claims.Remove(address, out var requested) || LocalOwner(address) is not { } worker) return;
+        _state.Workers.Remove(address, worker);
+        PublishRoutes();
+        _log.Warning("Refused registration of {0} by worker {1} ({2}): {3}", requested, worker.Describe(), refused.Reason, refused.Message);
+        worker.ReplyTo.Tell(new RegistryProtocol.RegistrationRefused(requested, refused.Reason, refused.Message));
+    }
+
+    private void OnRemoteRegistered(RemoteRegistered registered)
+    {
+        var address = BaseAddress.Parse(registered.BaseAddress);
+        if (_remote.Remove(address, out var previous))
+        {
+            _state.Workers.Remove(address, previous);
+            PublishRoutes();
+        }
+        var placeholder = new RegisteredWorker(registered.Worker, ActorRefs.Nobody, null, false, null, null);
+        if (_state.Workers.Add(address, placeholder, out var owner) != WorkerRegistrations.AddResult.Added)
+        {
+            // One of this router's workers has it until the cluster's refusal arrives; the winner is routed then.
+            _log.Debug("{0} of router {1} waits: worker {2} of this router holds it until the cluster decides", address, registered.Router, owner?.Describe());
+            return;
+        }
+        _remote[address] = placeholder;
+        _log.Info("Registered {0} for worker pid {1} at {2}:{3} of router {4} (relayed)", address, registered.Worker.ProcessId,
+            registered.Worker.DataHost, registered.Worker.DataPort, registered.Router);
+        PublishRoutes();
+        RouteParked();
+    }
+}

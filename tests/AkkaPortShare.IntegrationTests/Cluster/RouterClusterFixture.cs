@@ -1,0 +1,135 @@
+using System.Net;
+using AkkaPortShare.IntegrationTests.Harness;
+using AkkaPortShare.TestSupport.Security;
+
+namespace AkkaPortShare.IntegrationTests.Cluster;
+
+/// <summary>
+/// Routers and workers on simulated hosts (<see cref="SimulatedHosts"/>: network namespaces, else loopback
+/// addresses): router A (the seed, and so the oldest: the cluster registry's arbiter) and router B in one cluster,
+/// and worker W on a third host registered with A by registration-secret (its hand-over socket is on a private
+/// mount, so A relays to it as it would to another machine). The specs add routers and workers on further hosts.
+/// Every process speaks Akka.Remote with mutual TLS (a CA made here, trusted through SSL_CERT_FILE only), as the
+/// cluster requires between hosts (require-tls).
+/// </summary>
+public sealed class RouterClusterFixture : IAsyncLifetime
+{
+    public const int Port = 18808;
+    public const int RemotingPort = 18809;
+    public const string Secret = "cluster-spec-secret";
+    public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+
+    private readonly string _directory = Directory.CreateTempSubdirectory("aps-cluster-").FullName;
+    private readonly TestCertificates _certificates = new();
+    private readonly string _nodePfx;
+    private readonly Dictionary<string, string> _trustCa;
+
+    public RouterClusterFixture()
+    {
+        _nodePfx = _certificates.WriteNodePfx("aps-cluster-node");
+        _trustCa = new()
+        {
+            ["SSL_CERT_FILE"] = _certificates.CaPemPath,
+            ["SSL_CERT_DIR"] = Directory.CreateDirectory(Path.Combine(_directory, "no-system-roots")).FullName,
+        };
+    }
+
+    private string Tls => $$"""
+        akka.remote.dot-netty.tcp {
+          enable-ssl = true
+          ssl {
+            suppress-validation = false
+            require-mutual-authentication = true
+            certificate { path = "{{_nodePfx}}", password = "{{TestCertificates.PfxPassword}}" }
+          }
+        }
+        """;
+
+    public SimulatedHosts Hosts { get; } = SimulatedHosts.Create(7);
+    public ManagedProcess RouterA { get; private set; } = null!;
+    public ManagedProcess RouterB { get; private set; } = null!;
+    public ManagedProcess WorkerW { get; private set; } = null!;
+
+    public SimulatedHost HostA => Hosts[0];
+    public SimulatedHost HostB => Hosts[1];
+
+    public static string Address(string path) => $"net.tcp://+:{Port}/{path}";
+
+    public static string Via(SimulatedHost router, string path) => $"net.tcp://{router.Address}:{Port}/{path}";
+
+    public static string RemotingAddress(SimulatedHost host) => $"akka.ssl.tcp://akkaportshare@{host.Address}:{RemotingPort}";
+
+    public async Task InitializeAsync()
+    {
+        RouterA = await StartRouterAsync(HostA, HostA);
+        RouterB = await StartRouterAsync(HostB, HostA);
+        WorkerW = StartWorker(Hosts[2], "w", HostA, "echo/");
+        await WorkerW.WaitForLineAsync($"Registered {PortShareHost.Regex(Address("echo/"))} with the router", StartTimeout);
+    }
+
+    public Task DisposeAsync()
+    {
+        Hosts.Dispose();
+        _certificates.Dispose();
+        Directory.Delete(_directory, recursive: true);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>A router on <paramref name="host"/> joining the cluster through <paramref name="seed"/>; waits until it listens.</summary>
+    public async Task<ManagedProcess> StartRouterAsync(SimulatedHost host, SimulatedHost seed)
+    {
+        var config = Write($"router-{host.Name}.conf", $$"""
+            akka-port-share.router {
+              port = {{Port}}, listen-address = "{{host.Address}}", registration-secret = "{{Secret}}", control-socket = off
+            }
+            akka.remote.dot-netty.tcp { hostname = "{{host.Address}}", port = {{RemotingPort}} }
+            {{Tls}}
+            akka-port-share.cluster {
+              enabled = on
+              seed-nodes = ["{{RemotingAddress(seed)}}"]
+              split-brain-resolver.stable-after = 5s
+            }
+            """);
+        var router = host.StartDll($"router-{host.Name}", Binaries.Router, ["--config", config], _trustCa);
+        await router.WaitForLineAsync("Listening on", StartTimeout);
+        return router;
+    }
+
+    /// <summary>An echo worker on <paramref name="host"/> registering <paramref name="paths"/> with the router on <paramref name="router"/>; does not wait.</summary>
+    public ManagedProcess StartWorker(SimulatedHost host, string identity, SimulatedHost router, params string[] paths)
+    {
+        var handover = Path.Combine(_directory, $"handover-{identity}");
+        var config = Write($"worker-{identity}.conf", $$"""
+            akka-port-share.worker {
+              registration-secret = "{{Secret}}"
+              data-endpoint.hostname = "{{host.Address}}"
+              handover-directory = "{{handover}}"
+            }
+            akka.remote.dot-netty.tcp { hostname = "{{host.Address}}", port = 0 }
+            {{Tls}}
+            """);
+        List<string> args = ["--router", RemotingAddress(router), "--identity", identity, "--config", config];
+        foreach (var path in paths) args.AddRange(["--address", Address(path)]);
+        // Isolated hosts: the hand-over socket is on a private mount, so the router cannot reach it (another machine).
+        return host.StartDll($"worker-{identity}", Binaries.EchoWorker, args, _trustCa, Hosts.Isolated ? handover : null);
+    }
+
+    /// <summary>Opens a session for <paramref name="path"/> through the router on <paramref name="router"/>; null when answered, else the fault.</summary>
+    public static async Task<(string? Fault, string? Identity)> CallAsync(SimulatedHost router, string path)
+    {
+        using var client = await FramingClient.ConnectAsync(router.Address, Port);
+        if (await client.OpenAsync(Via(router, path + "svc")) is { } fault) return (fault, null);
+        return (null, await client.CallAsync("whoami"));
+    }
+
+    public string Tails() =>
+        $"hosts: {string.Join(", ", Hosts.Hosts)} {Hosts.FallbackReason}\n" +
+        string.Join("\n", new[] { RouterA, RouterB, WorkerW }.Where(p => p is not null).Select(p => $"--- {p.Name} ---\n{p.Tail(30)}"));
+
+    private string Write(string name, string text)
+    {
+        var path = Path.Combine(_directory, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+}

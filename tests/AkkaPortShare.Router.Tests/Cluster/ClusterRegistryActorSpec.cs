@@ -1,0 +1,102 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Configuration;
+using Akka.TestKit;
+using AkkaPortShare.Contracts.Registration;
+using AkkaPortShare.Router.Cluster;
+using AkkaPortShare.Router.Configuration;
+using static AkkaPortShare.Router.Cluster.ClusterRegistryProtocol;
+
+namespace AkkaPortShare.Router.Tests.Cluster;
+
+/// <summary>
+/// The cluster registry of two routers (two actor systems in one cluster, on loopback), their registries probes:
+/// claims racing for one address get exactly one grant, and the other router routes to the winner; a release and
+/// a router leaving the cluster take the address off the other router.
+/// </summary>
+public sealed class ClusterRegistryActorSpec : Akka.TestKit.Xunit2.TestKit
+{
+    private const string Config = """
+        akka.actor.provider = cluster
+        akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0 }
+        akka.cluster.distributed-data.notify-subscribers-interval = 50ms
+        akka.loglevel = WARNING
+        akka.cluster.roles = [router]
+        """;
+
+    private static readonly WorkerEndpoint WorkerA = new(101, "host-a", null, "10.0.0.1", 9001);
+    private static readonly WorkerEndpoint WorkerB = new(202, "host-b", null, "10.0.0.2", 9002);
+
+    private readonly ActorSystem _other;
+    private readonly PortShareClusterSettings _settings;
+
+    public ClusterRegistryActorSpec() : base(Config, "ClusterRegistryActorSpec")
+    {
+        _other = ActorSystem.Create("ClusterRegistryActorSpec", ConfigurationFactory.ParseString(Config));
+        _settings = PortShareClusterSettings.Create(ConfigurationFactory.ParseString("akka-port-share.cluster.claim-timeout = 10s"));
+        var seed = Akka.Cluster.Cluster.Get(Sys).SelfAddress;
+        Akka.Cluster.Cluster.Get(Sys).Join(seed);
+        Akka.Cluster.Cluster.Get(_other).Join(seed);
+        AwaitCondition(() => new[] { Sys, _other }.All(s =>
+            Akka.Cluster.Cluster.Get(s).State.Members.Count(m => m.Status == MemberStatus.Up) == 2), TimeSpan.FromSeconds(20));
+    }
+
+    protected override void AfterAll()
+    {
+        _other.Terminate().Wait(TimeSpan.FromSeconds(10));
+        base.AfterAll();
+    }
+
+    [Fact]
+    public void ClusterRegistryActor_must_grant_one_of_two_racing_claims_and_route_the_other_router_to_the_winner()
+    {
+        var (registryA, a) = Start(Sys);
+        var (registryB, b) = Start(_other);
+        for (var round = 0; round < 5; round++)
+        {
+            var address = $"net.tcp://+:8808/race{round}/";
+            a.Tell(new Claim(address, WorkerA));
+            b.Tell(new Claim(address, WorkerB));
+            var answerA = registryA.FishForMessage(m => m is ClaimGranted or ClaimRefused, TimeSpan.FromSeconds(10));
+            var answerB = registryB.FishForMessage(m => m is ClaimGranted or ClaimRefused, TimeSpan.FromSeconds(10));
+            Assert.Single(new[] { answerA, answerB }, m => m is ClaimGranted);
+            var (loser, winner) = answerA is ClaimGranted ? (registryB, WorkerA) : (registryA, WorkerB);
+            var refused = Assert.IsType<ClaimRefused>(answerA is ClaimGranted ? answerB : answerA);
+            Assert.Equal(RegistryProtocol.RefusalReason.AddressAlreadyInUse, refused.Reason);
+            Assert.Equal(address, refused.BaseAddress);
+            // The losing router routes the address to the winner's worker (relay).
+            var remote = loser.FishForMessage<RemoteRegistered>(m => m.BaseAddress == address, TimeSpan.FromSeconds(10));
+            Assert.Equal(winner, remote.Worker);
+        }
+    }
+
+    [Fact]
+    public void ClusterRegistryActor_must_take_an_address_off_the_other_router_when_its_owner_releases_it_or_leaves()
+    {
+        var (registryA, a) = Start(Sys);
+        var (registryB, b) = Start(_other);
+        b.Tell(new Claim("net.tcp://+:8808/one/", WorkerB));
+        b.Tell(new Claim("net.tcp://+:8808/two/", WorkerB));
+        registryB.FishForMessage(m => m is ClaimGranted { BaseAddress: "net.tcp://+:8808/one/" }, TimeSpan.FromSeconds(10));
+        // In either order.
+        var seen = new HashSet<string>();
+        registryA.FishForMessage(m => m is RemoteRegistered r && seen.Add(r.BaseAddress) && seen.Count == 2, TimeSpan.FromSeconds(10));
+        Assert.Equal(["net.tcp://+:8808/one/", "net.tcp://+:8808/two/"], seen.Order());
+
+        b.Tell(new Released(["net.tcp://+:8808/one/"]));
+        registryA.FishForMessage(m => m is RemoteUnregistered { BaseAddress: "net.tcp://+:8808/one/" }, TimeSpan.FromSeconds(10));
+        // Free again: the other router's worker may have it now.
+        a.Tell(new Claim("net.tcp://+:8808/one/", WorkerA));
+        registryA.FishForMessage(m => m is ClaimGranted { BaseAddress: "net.tcp://+:8808/one/" }, TimeSpan.FromSeconds(10));
+
+        // Router B leaves the cluster: its remaining address leaves router A.
+        Akka.Cluster.Cluster.Get(_other).Leave(Akka.Cluster.Cluster.Get(_other).SelfAddress);
+        registryA.FishForMessage(m => m is RemoteUnregistered { BaseAddress: "net.tcp://+:8808/two/" }, TimeSpan.FromSeconds(30));
+    }
+
+    private (TestProbe Registry, IActorRef ClusterRegistry) Start(ActorSystem system)
+    {
+        var registry = CreateTestProbe(system);
+        return (registry, system.ActorOf(ClusterRegistryActor.Props(_settings, registry.Ref)));
+    }
+}
