@@ -95,6 +95,7 @@ public sealed class ReportWriter(BenchmarkOptions options, MachineInfo machine, 
         {
             var s = results.Summarize(scenario, metric, path, options.Repetitions);
             if (s.Median is null && path.IsDirect && !metric.HasDirectRatio) continue; // e.g. router CPU on the direct path
+            if (s.Median is null && !path.IsDirect && metric.DirectOnly) continue;
             var comma = scenario.Title.IndexOf(", ", StringComparison.Ordinal);
             var (name, parameter) = comma < 0 ? (scenario.Title, "") : (scenario.Title[..comma], scenario.Title[(comma + 2)..]);
             var value = s.Median is null ? "**failed**" : Format(s.Median, metric.Format) +
@@ -242,7 +243,7 @@ public sealed class ReportWriter(BenchmarkOptions options, MachineInfo machine, 
 
     private string Cell(Summary s, Metric metric, BenchPath path)
     {
-        if (s.Median is null) return path.IsDirect && !metric.HasDirectRatio ? "—" : "**failed**";
+        if (s.Median is null) return (path.IsDirect && !metric.HasDirectRatio) || (!path.IsDirect && metric.DirectOnly) ? "—" : "**failed**";
         var text = Format(s.Median, metric.Format);
         if (options.Repetitions > 1) text += $" [{Format(s.Min, metric.Format)}–{Format(s.Max, metric.Format)}]";
         if (!path.IsDirect && metric.HasDirectRatio) text += $" ({Ratio(s.RatioMedian)})";

@@ -35,8 +35,10 @@ public interface IScenario
 }
 
 /// <summary>One figure. Ratios to direct are path / direct; <see cref="HigherIsBetter"/> tells how to read them.</summary>
+/// <param name="DirectOnly">Measured on the direct path only (e.g. against a server inside the benchmark, which no other
+/// path leads to): other paths show a dash, not a failure.</param>
 public sealed record Metric(string Key, string Label, string Unit, bool HigherIsBetter, bool HasDirectRatio = true,
-    string Format = "N0");
+    string Format = "N0", bool DirectOnly = false);
 
 public sealed record ScenarioContext(BenchmarkOptions Options, PortShareTopology Topology, Action<string> Log);
 

@@ -25,9 +25,9 @@ public sealed class ReliableRequestReplyScenario(int window) : IScenario
         new("reliable_p50_ms", "request/reply p50, reliable session", "ms", HigherIsBetter: false, Format: "N3"),
         new("reliable_over_plain", "reliable ÷ plain (p50, same run)", "×", HigherIsBetter: false, HasDirectRatio: false, Format: "N2"),
         new("instant_p50_ms", "the same reliable client against a server that answers instantly, p50", "ms", HigherIsBetter: false,
-            HasDirectRatio: false, Format: "N3"),
+            HasDirectRatio: false, Format: "N3", DirectOnly: true),
         new("instant_over_plain", "instant server ÷ plain (p50): the WCF client's own floor", "×", HigherIsBetter: false,
-            HasDirectRatio: false, Format: "N2"),
+            HasDirectRatio: false, Format: "N2", DirectOnly: true),
     ];
 
     public bool AppliesTo(BenchPath path) => path.IsDirect || path.Name == BenchPath.Handover.Name;
