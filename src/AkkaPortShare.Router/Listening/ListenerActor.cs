@@ -190,8 +190,7 @@ internal sealed class ListenerActor : ReceiveActor
 
     private void OnAccepted(Socket socket, PreambleRead preamble)
     {
-        _acceptGate.Release();
-        _held.Hold(socket, HeldStage.ReadingPreamble); // a no-op: the accept loop holds it from its accept
+        _acceptGate.Release(); // held already: the accept loop holds every socket from its accept (DirectHandover.Take)
         Route(socket, preamble);
     }
 
