@@ -36,6 +36,12 @@ internal static class RoutingProtocol
     }
 
     /// <summary>
+    /// To the registry: a hand-over that never reached its worker because the worker's channel closed (it died). The
+    /// registry passes it to another worker of the address, or answers ConnectionDispatchFailed.
+    /// </summary>
+    public sealed record Undelivered(HandOver HandOver, string Reason) : ICarriesHandOver, INoSerializationVerificationNeeded;
+
+    /// <summary>
     /// Gateway to registry, registry to listener: a worker handed a connection back for a fresh routing decision.
     /// The listener takes it like an accepted socket (held, counted as pending while its preamble is incomplete).
     /// </summary>

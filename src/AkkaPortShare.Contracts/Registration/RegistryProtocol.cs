@@ -33,11 +33,25 @@ internal static class RegistryProtocol
     /// </summary>
     /// <param name="Secret">The router's registration-secret, when it has one.</param>
     /// <param name="ChannelToken">What the registry sent through this worker's hand-over socket.</param>
-    public sealed record Register(string BaseAddress, WorkerEndpoint Worker, string? Secret = null, string? ChannelToken = null)
+    /// <param name="Shared">The worker lets other workers hold the address too (share-addresses); the address is
+    /// shared only while every holder asked for it, otherwise a second one is refused AddressAlreadyInUse.</param>
+    public sealed record Register(string BaseAddress, WorkerEndpoint Worker, string? Secret = null, string? ChannelToken = null,
+        bool Shared = false)
         : IRegistryCommand
     {
         public override string ToString() =>
-            $"Register {{ BaseAddress = {BaseAddress}, Worker = {Worker}, Secret = {Redacted(Secret)}, ChannelToken = {Redacted(ChannelToken)} }}";
+            $"Register {{ BaseAddress = {BaseAddress}, Worker = {Worker}, Secret = {Redacted(Secret)}, ChannelToken = {Redacted(ChannelToken)}, Shared = {Shared} }}";
+    }
+
+    /// <summary>
+    /// A worker that shares addresses tells the registry how many connections it holds now, so that new connections
+    /// go to the least loaded holder. Sent only when the count changed, at most once per load-report-interval.
+    /// The worker proves itself as for Register; the registry adds its own hand-overs since the last report.
+    /// </summary>
+    public sealed record ConnectionLoad(int OpenConnections, string? Secret = null, string? ChannelToken = null) : IRegistryCommand
+    {
+        public override string ToString() =>
+            $"ConnectionLoad {{ OpenConnections = {OpenConnections}, Secret = {Redacted(Secret)}, ChannelToken = {Redacted(ChannelToken)} }}";
     }
 
     /// <summary>Gives an address back. Only the worker that registered it may do so (it proves it as Register does).</summary>

@@ -31,10 +31,12 @@ internal sealed class RegistryProtocolSerializer(ExtendedActorSystem system) : S
     private const string AdmissionStartedManifest = "AS";
     private const string UnregisteredManifest = "UD";
     private const string RefusedManifest = "RF";
+    private const string ConnectionLoadManifest = "CL";
 
     /// <summary>Every manifest this serializer reads, for the router's list of what it lets in.</summary>
     public static IReadOnlyCollection<string> Manifests { get; } =
-        [RegisterManifest, UnregisterManifest, RegisteredManifest, AdmissionStartedManifest, UnregisteredManifest, RefusedManifest];
+        [RegisterManifest, UnregisterManifest, RegisteredManifest, AdmissionStartedManifest, UnregisteredManifest, RefusedManifest,
+            ConnectionLoadManifest];
 
     public override int Identifier => SerializerId;
 
@@ -46,6 +48,7 @@ internal sealed class RegistryProtocolSerializer(ExtendedActorSystem system) : S
         AdmissionStarted => AdmissionStartedManifest,
         Unregistered => UnregisteredManifest,
         RegistrationRefused => RefusedManifest,
+        ConnectionLoad => ConnectionLoadManifest,
         _ => throw new SerializationException($"{nameof(RegistryProtocolSerializer)} cannot write {o.GetType()}"),
     };
 
@@ -62,6 +65,13 @@ internal sealed class RegistryProtocolSerializer(ExtendedActorSystem system) : S
                     WriteEndpoint(w, r.Worker);
                     WriteString(w, r.Secret);
                     WriteString(w, r.ChannelToken);
+                    // Only when set: a router from before sharing reads a non-sharing worker's Register as ever.
+                    if (r.Shared) w.Write(true);
+                    break;
+                case ConnectionLoad l:
+                    w.Write(l.OpenConnections);
+                    WriteString(w, l.Secret);
+                    WriteString(w, l.ChannelToken);
                     break;
                 case Unregister u:
                     WriteString(w, u.BaseAddress);
@@ -100,7 +110,8 @@ internal sealed class RegistryProtocolSerializer(ExtendedActorSystem system) : S
             if (r.ReadByte() != Version) throw new SerializationException("Unknown registry protocol version");
             object message = manifest switch
             {
-                RegisterManifest => new Register(ReadRequired(r), ReadEndpoint(r), ReadString(r), ReadString(r)),
+                RegisterManifest => new Register(ReadRequired(r), ReadEndpoint(r), ReadString(r), ReadString(r), ReadOptionalFlag(r)),
+                ConnectionLoadManifest => new ConnectionLoad(ReadCount(r), ReadString(r), ReadString(r)),
                 UnregisterManifest => new Unregister(ReadRequired(r), ReadString(r), ReadString(r)),
                 RegisteredManifest => new Registered(ReadRequired(r), ReadRequired(r)),
                 AdmissionStartedManifest => new AdmissionStarted(ReadRequired(r), r.ReadInt32(), r.ReadUInt32()),
@@ -129,6 +140,20 @@ internal sealed class RegistryProtocolSerializer(ExtendedActorSystem system) : S
 
     private static WorkerEndpoint ReadEndpoint(BinaryReader r) =>
         new(r.ReadInt32(), ReadRequired(r), ReadString(r), ReadRequired(r), r.ReadInt32());
+
+    // A trailing flag that older writers leave out; any byte but 1 is refused.
+    private static bool ReadOptionalFlag(BinaryReader r)
+    {
+        if (r.BaseStream.Position == r.BaseStream.Length) return false;
+        var flag = r.ReadByte();
+        return flag <= 1 ? flag == 1 : throw new SerializationException($"A registry protocol flag of value {flag}");
+    }
+
+    private static int ReadCount(BinaryReader r)
+    {
+        var count = r.ReadInt32();
+        return count >= 0 ? count : throw new SerializationException($"A negative registry protocol count {count}");
+    }
 
     private static RefusalReason ReadReason(BinaryReader r)
     {

@@ -17,14 +17,30 @@ public sealed partial class AddressTable<TOwner>
     /// </summary>
     /// <param name="via">The destination URI from the preamble; anything but an absolute net.tcp URI just fails.</param>
     /// <param name="localEndPoint">The accepted socket's local end point (IPv4, IPv6 or IPv4-mapped IPv6).</param>
+    /// <param name="owner">The registration's holder (its first one when the address is shared).</param>
     public bool TryMatch(string via, IPEndPoint localEndPoint, out BaseAddress? matched, out TOwner? owner)
     {
+        Registration<TOwner>? hit = Match(via, localEndPoint);
+        matched = hit?.Address;
+        owner = hit is null ? default : hit.Owner;
+        return hit is not null;
+    }
+
+    /// <summary>As <see cref="TryMatch"/>, with every holder of the matched registration (oldest first).</summary>
+    public bool TryMatchAll(string via, IPEndPoint localEndPoint, out BaseAddress? matched, out IReadOnlyList<TOwner>? owners)
+    {
+        Registration<TOwner>? hit = Match(via, localEndPoint);
+        matched = hit?.Address;
+        owners = hit?.Owners;
+        return hit is not null;
+    }
+
+    private Registration<TOwner>? Match(string via, IPEndPoint localEndPoint)
+    {
         ArgumentNullException.ThrowIfNull(localEndPoint);
-        matched = null;
-        owner = default;
         if (via is null || UriSplitter.TrySplit(via, out UriParts parts) is not null)
         {
-            return false;
+            return null;
         }
 
         // Vias from WCF clients are canonical (Uri.AbsoluteUri); only odd ones pay for a canonical copy.
@@ -48,14 +64,6 @@ public sealed partial class AddressTable<TOwner>
             }
         }
 
-        hit ??= local?.Weak?.FindLongestPrefix(path);
-        if (hit is null)
-        {
-            return false;
-        }
-
-        matched = hit.Address;
-        owner = hit.Owner;
-        return true;
+        return hit ?? local?.Weak?.FindLongestPrefix(path);
     }
 }

@@ -10,9 +10,10 @@ public sealed partial class AddressTable<TOwner>
 {
     private readonly Dictionary<int, PortBucket<TOwner>> _ports = [];
 
-    // Lets RemoveOwner and Entries work without walking every trie.
+    // Lets RemoveOwner and Entries work without walking every trie. A shared key is listed under each of its holders.
     private readonly Dictionary<TOwner, List<BaseAddress>> _byOwner = [];
 
+    /// <summary>How many keys are registered (a shared key counts once).</summary>
     public int Count { get; private set; }
 
     public IEnumerable<(BaseAddress Address, TOwner Owner)> Entries
@@ -39,7 +40,17 @@ public sealed partial class AddressTable<TOwner>
     /// <paramref name="existingOwner"/>. Length and syntax are checked by <see cref="BaseAddress.TryParse(string?, out BaseAddress?, out RegistrationStatus, out string?)"/>,
     /// so only Success and ConflictingRegistration come from here.
     /// </summary>
-    public RegistrationStatus TryAdd(BaseAddress address, TOwner owner, out TOwner? existingOwner)
+    public RegistrationStatus TryAdd(BaseAddress address, TOwner owner, out TOwner? existingOwner) =>
+        TryAdd(address, owner, shared: false, out existingOwner);
+
+    /// <summary>
+    /// As <see cref="TryAdd(BaseAddress, TOwner, out TOwner)"/>, except that a key already registered is joined
+    /// (Success) when its holders and <paramref name="owner"/> all asked to share it (<paramref name="shared"/>).
+    /// A key registered without sharing, or a newcomer that does not ask, keeps the Windows rule: one holder, and
+    /// ConflictingRegistration for anyone else. <paramref name="existingOwner"/> is <paramref name="owner"/> itself
+    /// when it holds the key already, else its first holder.
+    /// </summary>
+    public RegistrationStatus TryAdd(BaseAddress address, TOwner owner, bool shared, out TOwner? existingOwner)
     {
         ArgumentNullException.ThrowIfNull(address);
         ArgumentNullException.ThrowIfNull(owner);
@@ -53,35 +64,46 @@ public sealed partial class AddressTable<TOwner>
         SegmentTrie<TOwner>.Node node = bucket.GetOrCreate(address).GetOrCreate(address.PathSegments);
         if (node.Registration is { } existing)
         {
-            existingOwner = existing.Owner;
-            return RegistrationStatus.ConflictingRegistration;
+            if (existing.IsHeldBy(owner) || !(existing.Shared && shared))
+            {
+                existingOwner = existing.IsHeldBy(owner) ? owner : existing.Owner;
+                return RegistrationStatus.ConflictingRegistration;
+            }
+
+            existing.Join(owner);
+        }
+        else
+        {
+            node.Registration = new Registration<TOwner>(address, owner, shared);
+            Count++;
         }
 
-        node.Registration = new Registration<TOwner>(address, owner);
         if (!_byOwner.TryGetValue(owner, out List<BaseAddress>? owned))
         {
             owned = [];
             _byOwner.Add(owner, owned);
         }
 
-        owned.Add(address);
-        Count++;
+        owned.Add(node.Registration.Address);
         existingOwner = default;
         return RegistrationStatus.Success;
     }
 
-    /// <summary>Removes the registration of exactly this key, only if <paramref name="owner"/> holds it.</summary>
+    /// <summary>Removes <paramref name="owner"/> from exactly this key, only if it holds it; the key goes with its last holder.</summary>
     public bool TryRemove(BaseAddress address, TOwner owner)
     {
         ArgumentNullException.ThrowIfNull(address);
         ArgumentNullException.ThrowIfNull(owner);
-        if (FindRegistration(address) is not { } registration
-            || !EqualityComparer<TOwner>.Default.Equals(registration.Owner, owner))
+        if (FindRegistration(address) is not { } registration || !registration.Leave(owner))
         {
             return false;
         }
 
-        RemoveFromTries(registration.Address);
+        if (registration.Owners.Length == 0)
+        {
+            RemoveFromTries(registration.Address);
+        }
+
         List<BaseAddress> owned = _byOwner[owner];
         owned.Remove(registration.Address);
         if (owned.Count == 0)
@@ -92,7 +114,7 @@ public sealed partial class AddressTable<TOwner>
         return true;
     }
 
-    /// <summary>Removes every registration of <paramref name="owner"/> (e.g. when the worker died).</summary>
+    /// <summary>Removes <paramref name="owner"/> from every key it holds (e.g. when the worker died); returns those keys.</summary>
     public IReadOnlyList<BaseAddress> RemoveOwner(TOwner owner)
     {
         ArgumentNullException.ThrowIfNull(owner);
@@ -103,19 +125,31 @@ public sealed partial class AddressTable<TOwner>
 
         foreach (BaseAddress address in owned)
         {
-            RemoveFromTries(address);
+            Registration<TOwner> registration = FindRegistration(address)!;
+            registration.Leave(owner);
+            if (registration.Owners.Length == 0)
+            {
+                RemoveFromTries(address);
+            }
         }
 
         return owned;
     }
 
-    /// <summary>Who holds exactly this key, if anyone.</summary>
+    /// <summary>Who holds exactly this key (its first holder when it is shared), if anyone.</summary>
     public bool TryGetOwner(BaseAddress address, out TOwner? owner)
     {
         ArgumentNullException.ThrowIfNull(address);
         Registration<TOwner>? registration = FindRegistration(address);
         owner = registration is null ? default : registration.Owner;
         return registration is not null;
+    }
+
+    /// <summary>Every holder of exactly this key, oldest first; empty when nobody holds it.</summary>
+    public IReadOnlyList<TOwner> Holders(BaseAddress address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        return FindRegistration(address)?.Owners ?? [];
     }
 
     private Registration<TOwner>? FindRegistration(BaseAddress address) =>

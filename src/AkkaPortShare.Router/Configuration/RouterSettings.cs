@@ -12,6 +12,16 @@ public enum HandoverMode { Auto, Fd, Relay }
 /// <summary>How relayed bytes move: splice(2) in the kernel (Linux), or copied through the router's buffers.</summary>
 public enum RelayEngine { Splice, Copy }
 
+/// <summary>How new connections are spread over the workers of a shared address (shared-address-balancing).</summary>
+public enum SharedAddressBalancing
+{
+    /// <summary>The worker holding the fewest connections (its last report plus the router's hand-overs since); ties in turn.</summary>
+    LeastConnections,
+
+    /// <summary>Each worker in turn.</summary>
+    RoundRobin,
+}
+
 /// <summary>The router's settings, read from <c>akka-port-share.router</c>. Defaults live in reference.conf only.</summary>
 public sealed record RouterSettings
 {
@@ -37,6 +47,9 @@ public sealed record RouterSettings
     public required int HandoverSendBuffer { get; init; }
     public required int RelayBufferSize { get; init; }
     public required RelayEngine RelayEngine { get; init; }
+
+    /// <summary>How new connections are spread over the workers of a shared address.</summary>
+    public required SharedAddressBalancing SharedAddressBalancing { get; init; }
     public required int RelayThreads { get; init; }
 
     /// <summary>allowed-worker-users as configured (names or uids); empty means the router's own user and root.</summary>
@@ -108,6 +121,8 @@ public sealed record RouterSettings
             HandoverSendBuffer = c.Bytes("handover-send-buffer"),
             RelayBufferSize = c.Bytes("relay-buffer-size", 1024),
             RelayEngine = c.Enum<RelayEngine>("relay-engine"),
+            SharedAddressBalancing = c.OneOf("shared-address-balancing", "least-connections", "round-robin") == "round-robin"
+                ? SharedAddressBalancing.RoundRobin : SharedAddressBalancing.LeastConnections,
             RelayThreads = c.Int("relay-threads", 1, 64),
             AllowedWorkerUsers = users,
             AllowedWorkerUserIds = userIds,

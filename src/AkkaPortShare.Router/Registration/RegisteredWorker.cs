@@ -27,6 +27,9 @@ internal sealed class RegisteredWorker(WorkerEndpoint endpoint, IActorRef replyT
 
     public string HandoverMode => PassSockets ? "fd" : "relay";
 
+    /// <summary>Its connections as the router estimates them, for spreading a shared address's connections.</summary>
+    public WorkerLoad Load { get; } = new();
+
     /// <summary>The user its hand-over socket belongs to (SO_PEERCRED); null for a worker admitted by secret.</summary>
     public uint? UserId { get; } = userId;
 

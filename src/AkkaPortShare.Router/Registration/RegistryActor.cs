@@ -6,6 +6,7 @@ using AkkaPortShare.Interop;
 using AkkaPortShare.Contracts.Registration;
 using AkkaPortShare.Router.Configuration;
 using AkkaPortShare.Router.Connections;
+using AkkaPortShare.Protocol.Framing;
 using AkkaPortShare.Router.Diagnostics;
 using AkkaPortShare.Router.Handover;
 using static AkkaPortShare.Contracts.Registration.RegistryProtocol;
@@ -67,6 +68,8 @@ internal sealed partial class RegistryActor : ReceiveActor, IWithTimers
     private readonly RouterMetrics _metrics = RouterMetrics.Get(Context.System);
     private readonly RouteSnapshots _routes = RouteSnapshots.Get(Context.System);
     private readonly TimeSpan _restartGrace;
+    // The registry's own choice among a shared address's holders (Resolve), made as the snapshot's is.
+    private readonly HolderPicker _picker;
     private State _state;
 
     /// <param name="drains">The fault-drains actor: every socket closed after a fault goes there.</param>
@@ -86,6 +89,7 @@ internal sealed partial class RegistryActor : ReceiveActor, IWithTimers
         _drains = drains;
         _restartGrace = restartGrace;
         _listening = new ListenEndPoint(settings.ListenAddress, settings.Port);
+        _picker = new HolderPicker(settings.SharedAddressBalancing);
         _state = new State(new WorkerRegistrations(), new AdmissionsInFlight(settings.MaxConcurrentAdmissions), [], null);
         if (restartGrace > TimeSpan.Zero) InRestartGrace();
         else Routing();
@@ -119,6 +123,8 @@ internal sealed partial class RegistryActor : ReceiveActor, IWithTimers
         Receive<Register>(OnRegister);
         Receive<AdmissionChecked>(OnAdmissionChecked);
         Receive<Unregister>(OnUnregister);
+        Receive<ConnectionLoad>(OnConnectionLoad);
+        Receive<Undelivered>(OnUndelivered);
         Receive<Terminated>(t =>
         {
             if (_state.Workers.ByActor(t.ActorRef) is { } worker) RemoveWorker(worker, "its actor system is unreachable or stopped");
@@ -175,26 +181,32 @@ internal sealed partial class RegistryActor : ReceiveActor, IWithTimers
             return;
         }
         var worker = IdentifyOrAdmit(register, register.BaseAddress);
-        if (worker is not null) AddAddress(register.BaseAddress, address!, worker, admittedNow: false);
+        if (worker is not null) AddAddress(register.BaseAddress, address!, worker, admittedNow: false, register.Shared);
     }
 
-    private void AddAddress(string requested, BaseAddress address, RegisteredWorker worker, bool admittedNow)
+    private void AddAddress(string requested, BaseAddress address, RegisteredWorker worker, bool admittedNow, bool shared)
     {
-        var result = _state.Workers.Add(address, worker, out var owner);
+        var result = _state.Workers.Add(address, worker, out var owner, shared);
         if (result == WorkerRegistrations.AddResult.TakenByAnother)
         {
             Refuse(requested, new(RefusalReason.AddressAlreadyInUse,
-                $"Address already in use: {address} is already registered by worker {owner!.Describe()}."));
+                $"Address already in use: {address} is already registered by worker {owner!.Describe()}" + (shared
+                    ? " without share-addresses (an address is shared only when every worker holding it asks to share it)."
+                    : ".")));
             if (admittedNow) RemoveWorker(worker, null);
             return;
         }
 
-        // A worker resends registrations until answered; only the first one is news.
-        if (result == WorkerRegistrations.AddResult.Added && ClaimInCluster(requested, address, worker)) return;
+        // A worker resends registrations until answered; only the first one is news. A worker joining a shared
+        // address this router holds already needs no claim in the cluster: the address is this router's.
+        var holders = _state.Workers.Holders(address).Count;
+        if (result == WorkerRegistrations.AddResult.Added && holders == 1 && ClaimInCluster(requested, address, worker)) return;
         if (result == WorkerRegistrations.AddResult.AlreadyTheirs && IsClaimPending(address)) return;
         if (result == WorkerRegistrations.AddResult.Added)
         {
-            _log.Info("Registered {0} for worker {1} ({2})", address, worker.Describe(), worker.HandoverMode);
+            if (holders == 1) _log.Info("Registered {0} for worker {1} ({2})", address, worker.Describe(), worker.HandoverMode);
+            else _log.Info("Registered {0} for worker {1} ({2}), shared: {3} workers hold it now", address, worker.Describe(),
+                worker.HandoverMode, holders);
             _metrics.UriRegistered();
             PublishRoutes();
             RouteParked();
@@ -309,7 +321,7 @@ internal sealed partial class RegistryActor : ReceiveActor, IWithTimers
     {
         if (_state.Workers.ByActor(Sender) is { } known)
         {
-            AddAddress(requested, BaseAddress.Parse(requested), known, admittedNow: false);
+            AddAddress(requested, BaseAddress.Parse(requested), known, admittedNow: false, register.Shared);
             return;
         }
         if (RegistrationChecks.WithoutChannel(_settings.HandoverMode, _settings.RegistrationSecret.IsSet,
@@ -322,7 +334,7 @@ internal sealed partial class RegistryActor : ReceiveActor, IWithTimers
         _state.Workers.AdmitWithoutChannel(worker);
         Context.Watch(Sender);
         _log.Info("Admitted worker {0} with registration-secret; it will be relayed: {1}", worker.Describe(), channelProblem);
-        AddAddress(requested, BaseAddress.Parse(requested), worker, admittedNow: true);
+        AddAddress(requested, BaseAddress.Parse(requested), worker, admittedNow: true, register.Shared);
     }
 
     private void OnUnregister(Unregister unregister)
@@ -342,7 +354,7 @@ internal sealed partial class RegistryActor : ReceiveActor, IWithTimers
             _log.Info("Unregistered {0} for worker {1}", address, owner.Describe());
             _metrics.UrisUnregistered(1);
             PublishRoutes();
-            ReleaseInCluster([address!]);
+            ReleaseInCluster(NoLongerHeld([address!]));
             Sender.Tell(new Unregistered(requested));
         }
         else
@@ -353,16 +365,68 @@ internal sealed partial class RegistryActor : ReceiveActor, IWithTimers
 
     private bool TryRoute(Resolve resolve, IActorRef replyTo)
     {
-        if (!_state.Workers.TryMatch(resolve.Via, resolve.LocalEndPoint, out var matched, out var owner)) return false;
-        replyTo.Tell(new RouteFound(matched!.ToString(), owner!.Endpoint, owner.PassSockets ? owner.Gateway : null));
+        if (!_state.Workers.TryMatch(resolve.Via, resolve.LocalEndPoint, out var matched, out var holders)) return false;
+        var owner = holders!.Count == 1 ? holders[0] : holders[_picker.Pick(holders.Select(h => h.Load).ToArray())];
+        replyTo.Tell(new RouteFound(matched!.ToString(), owner.Endpoint, owner.PassSockets ? owner.Gateway : null));
         return true;
     }
+
+    // A worker that shares addresses reports its connection count (coalesced by the worker); it proves itself as
+    // for Unregister. A report from anyone else changes nothing and is not answered.
+    private void OnConnectionLoad(ConnectionLoad load)
+    {
+        if (!_settings.RegistrationSecret.Matches(load.Secret)) return;
+        var worker = load.ChannelToken is { } token ? _state.Workers.ByToken(token) : _state.Workers.ByActor(Sender);
+        if (worker is null)
+        {
+            _log.Debug("Ignored a connection count from {0}: not an admitted worker", Sender.Path.Address);
+            return;
+        }
+        worker.Load.Report(load.OpenConnections);
+    }
+
+    // A connection routed to a worker whose hand-over channel closed before it got there (the worker died): it goes
+    // to another worker of its address when there is one (a shared address), through the listener as a connection
+    // handed back; else its client gets ConnectionDispatchFailed, as the Windows service answers. The worker's
+    // removal was told here before any such connection (its gateway says so as it stops), so the table no longer
+    // names it.
+    private void OnUndelivered(Undelivered undelivered)
+    {
+        var handOver = undelivered.HandOver;
+        if (_state.Listener is { } listener && LocalEndPointOf(handOver.Socket) is { } local
+            && _state.Workers.TryMatch(handOver.Via, local, out var matched, out _))
+        {
+            _log.Info("Passing {0} to another worker of {1}: {2}", handOver, matched, undelivered.Reason);
+            HeldConnections.Get(Context.System).Release(handOver.Socket);
+            listener.Tell(new Reroute(handOver.Socket, handOver.AlreadyRead));
+            return;
+        }
+        _log.Warning("Could not pass {0} to a worker ({1}): ConnectionDispatchFailed", handOver, undelivered.Reason);
+        _drains.Tell(new DrainAfterFault(handOver.Socket, FramingFaults.ConnectionDispatchFailed, handOver.Via));
+    }
+
+    private static System.Net.IPEndPoint? LocalEndPointOf(System.Net.Sockets.Socket socket)
+    {
+        try
+        {
+            return socket.LocalEndPoint as System.Net.IPEndPoint;
+        }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or ObjectDisposedException)
+        {
+            return null;
+        }
+    }
+
+    // Of the addresses a worker let go, those no worker of this router holds any more (a shared one may still be).
+    private IReadOnlyList<BaseAddress> NoLongerHeld(IReadOnlyList<BaseAddress> addresses) =>
+        addresses.Where(a => _state.Workers.Holders(a).Count == 0).ToList();
 
     // Every change of the address table is published at once, before anyone is told of it: the accept loops route
     // on the published copy (RouteSnapshot) without asking, and this actor stays the one that decides.
     // An address still waiting for the cluster's grant is not published: its connections ask (TryRoute decides).
     private void PublishRoutes() => _routes.Publish(RouteSnapshot.From(
-        _claims.Count == 0 ? _state.Workers.Entries : _state.Workers.Entries.Where(e => !_claims.ContainsKey(e.Address))));
+        _claims.Count == 0 ? _state.Workers.Entries : _state.Workers.Entries.Where(e => !_claims.ContainsKey(e.Address)),
+        _settings.SharedAddressBalancing));
 
     // A registration arrived during the restart grace: the connections waiting for it go now.
     private void RouteParked()
@@ -400,7 +464,7 @@ internal sealed partial class RegistryActor : ReceiveActor, IWithTimers
         if (worker.Gateway is { } gateway) Context.Stop(gateway);
         else Context.Unwatch(worker.ReplyTo);
         _metrics.UrisUnregistered(removed.Count);
-        ReleaseInCluster(removed);
+        ReleaseInCluster(NoLongerHeld(removed));
         if (reason is not null)
             _log.Warning("Worker {0} is gone ({1}): removed {2} address(es) {3}", worker.Describe(), reason,
                 removed.Count, string.Join(", ", removed));

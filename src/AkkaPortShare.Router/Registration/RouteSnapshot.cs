@@ -2,6 +2,7 @@ using System.Net;
 using Akka.Actor;
 using AkkaPortShare.Contracts.Registration;
 using AkkaPortShare.Protocol.Addressing;
+using AkkaPortShare.Router.Configuration;
 using AkkaPortShare.Router.Handover;
 
 namespace AkkaPortShare.Router.Registration;
@@ -10,6 +11,16 @@ namespace AkkaPortShare.Router.Registration;
 /// <param name="Gateway">The worker's gateway, or null when its connections are relayed.</param>
 /// <param name="Lane">The way past the gateway's mailbox (see <see cref="HandoverLane"/>); null when relayed.</param>
 internal sealed record RouteTarget(string BaseAddress, WorkerEndpoint Worker, IActorRef? Gateway, HandoverLane? Lane);
+
+/// <summary>
+/// A registration's holders in a snapshot: one, or several for a shared address, with their loads (the same
+/// <see cref="WorkerLoad"/> objects the registry keeps, so reports reach every snapshot).
+/// </summary>
+internal sealed class RouteHolders(RouteTarget[] targets, WorkerLoad[] loads, HolderPicker picker)
+{
+    /// <summary>The holder the next connection goes to (counted as routed there when there is a choice).</summary>
+    public RouteTarget Pick() => targets.Length == 1 ? targets[0] : targets[picker.Pick(loads)];
+}
 
 /// <summary>
 /// A read-only copy of the registry's address table at one moment, which the accept loops match a via against
@@ -24,30 +35,41 @@ internal sealed record RouteTarget(string BaseAddress, WorkerEndpoint Worker, IA
 /// </remarks>
 internal sealed class RouteSnapshot
 {
-    public static readonly RouteSnapshot Empty = new(new AddressTable<RouteTarget>());
+    public static readonly RouteSnapshot Empty = new(new AddressTable<RouteHolders>());
 
     // Written only in From, before the snapshot is published; AddressTable.TryMatch only reads.
-    private readonly AddressTable<RouteTarget> _table;
+    private readonly AddressTable<RouteHolders> _table;
 
-    private RouteSnapshot(AddressTable<RouteTarget> table) => _table = table;
+    private RouteSnapshot(AddressTable<RouteHolders> table) => _table = table;
 
     public bool IsEmpty => _table.Count == 0;
 
-    public static RouteSnapshot From(IEnumerable<(BaseAddress Address, RegisteredWorker Owner)> entries)
+    /// <param name="balancing">How a shared address's holders are chosen (shared-address-balancing).</param>
+    public static RouteSnapshot From(IEnumerable<(BaseAddress Address, RegisteredWorker Owner)> entries,
+        SharedAddressBalancing balancing = SharedAddressBalancing.LeastConnections)
     {
-        var table = new AddressTable<RouteTarget>();
-        foreach (var (address, owner) in entries)
-            table.TryAdd(address, new RouteTarget(address.ToString(), owner.Endpoint, owner.PassSockets ? owner.Gateway : null,
-                owner.PassSockets ? owner.Lane : null), out _);
+        var table = new AddressTable<RouteHolders>();
+        foreach (var holders in entries.GroupBy(e => e.Address, e => e.Owner))
+        {
+            var address = holders.Key.ToString();
+            var owners = holders.ToArray();
+            var targets = owners.Select(o => new RouteTarget(address, o.Endpoint, o.PassSockets ? o.Gateway : null,
+                o.PassSockets ? o.Lane : null)).ToArray();
+            table.TryAdd(holders.Key, new RouteHolders(targets, owners.Select(o => o.Load).ToArray(), new HolderPicker(balancing)), out _);
+        }
         return table.Count == 0 ? Empty : new RouteSnapshot(table);
     }
 
-    /// <summary>The registration this via belongs to (the registry's own matching rules), if any.</summary>
+    /// <summary>
+    /// The registration this via belongs to (the registry's own matching rules), if any, and the holder its
+    /// connection goes to (see <see cref="HolderPicker"/>).
+    /// </summary>
     public bool TryMatch(string via, IPEndPoint localEndPoint, out RouteTarget? target)
     {
         target = null;
-        if (IsEmpty) return false;
-        return _table.TryMatch(via, localEndPoint, out _, out target);
+        if (IsEmpty || !_table.TryMatch(via, localEndPoint, out _, out var holders)) return false;
+        target = holders!.Pick();
+        return true;
     }
 }
 

@@ -40,17 +40,23 @@ internal sealed class WorkerRegistrations
     /// <summary>A worker admitted with registration-secret: found by its actor reference.</summary>
     public void AdmitWithoutChannel(RegisteredWorker worker) => _byActor[worker.ReplyTo] = worker;
 
-    /// <summary>Gives <paramref name="address"/> to <paramref name="worker"/> unless another worker has it (then <paramref name="owner"/>).</summary>
-    public AddResult Add(BaseAddress address, RegisteredWorker worker, out RegisteredWorker? owner)
+    /// <summary>
+    /// Gives <paramref name="address"/> to <paramref name="worker"/> unless another worker has it (then
+    /// <paramref name="owner"/>); with <paramref name="shared"/>, it joins holders that all asked to share it too.
+    /// </summary>
+    public AddResult Add(BaseAddress address, RegisteredWorker worker, out RegisteredWorker? owner, bool shared = false)
     {
-        if (_table.TryAdd(address, worker, out owner) == RegistrationStatus.Success) return AddResult.Added;
+        if (_table.TryAdd(address, worker, shared, out owner) == RegistrationStatus.Success) return AddResult.Added;
         return owner == worker ? AddResult.AlreadyTheirs : AddResult.TakenByAnother;
     }
 
     public bool Remove(BaseAddress address, RegisteredWorker owner) => _table.TryRemove(address, owner);
 
-    public bool TryMatch(string via, System.Net.IPEndPoint localEndPoint, out BaseAddress? matched, out RegisteredWorker? owner) =>
-        _table.TryMatch(via, localEndPoint, out matched, out owner);
+    /// <summary>Every worker holding exactly this address, oldest first (several only when it is shared).</summary>
+    public IReadOnlyList<RegisteredWorker> Holders(BaseAddress address) => _table.Holders(address);
+
+    public bool TryMatch(string via, System.Net.IPEndPoint localEndPoint, out BaseAddress? matched, out IReadOnlyList<RegisteredWorker>? holders) =>
+        _table.TryMatchAll(via, localEndPoint, out matched, out holders);
 
     /// <summary>Forgets the worker and every address it owned (returned); null when it was forgotten already.</summary>
     public IReadOnlyList<BaseAddress>? RemoveWorker(RegisteredWorker worker)
