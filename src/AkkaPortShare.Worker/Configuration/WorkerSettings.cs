@@ -50,6 +50,12 @@ public sealed record WorkerSettings
     /// <summary>Whether a refused registration (anything but HandoverUnavailable) ends the process.</summary>
     public required bool ExitOnRefusal { get; init; }
 
+    /// <summary>Whether this worker lets other workers (that ask too) hold its addresses, e.g. for a rolling upgrade.</summary>
+    public required bool ShareAddresses { get; init; }
+
+    /// <summary>With <see cref="ShareAddresses"/>: how often at most the worker tells the router its connection count.</summary>
+    public required TimeSpan LoadReportInterval { get; init; }
+
     private WorkerSettings() { }
 
     public static Config DefaultConfig() =>
@@ -108,6 +114,8 @@ public sealed record WorkerSettings
             StartTimeout = c.Duration("start-timeout", allowZero: true),
             DrainTimeout = c.Duration("drain-timeout", allowZero: true),
             ExitOnRefusal = c.Bool("exit-on-refusal"),
+            ShareAddresses = c.Bool("share-addresses"),
+            LoadReportInterval = c.Duration("load-report-interval"),
         };
         if (settings.RetryMaxBackoff < settings.RetryMinBackoff)
             c.Problem("registration-retry.max-backoff", $"{settings.RetryMaxBackoff} must not be below registration-retry.min-backoff ({settings.RetryMinBackoff})");

@@ -33,6 +33,7 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
     private sealed record RouterLost(RouterChannel? Channel, string Reason);
     private sealed record VerifyTimedOut(RouterChannel Channel);
     private sealed class StartTimedOut { public static readonly StartTimedOut Instance = new(); }
+    private sealed class ReportLoad { public static readonly ReportLoad Instance = new(); }
 
     /// <summary>Shutdown to worker: give every address back to the router; answered with Done once it has them all.</summary>
     internal sealed class Leave { public static readonly Leave Instance = new(); }
@@ -57,6 +58,7 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
     private WorkerEndpoint? _endpoint;
     private ConnectionSources.TokenArrived? _channelToken; // proves our registrations come from this process
     private readonly List<IActorRef> _leaveAskers = [];
+    private int _loadReported = -1; // the connection count the router last heard (share-addresses); -1: none yet
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -100,6 +102,7 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
             if (d.RemoteAddress == _routerAddress) OnRouterLost("the association with the router ended");
         });
         Receive<Leave>(_ => OnLeave());
+        Receive<ReportLoad>(_ => OnReportLoad());
         ReceiveConnections();
     }
 
@@ -129,6 +132,7 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
         Receive<Leave>(_ => _leaveAskers.Add(Sender));
         Receive<RetryRegistrations>(_ => { });
         Receive<StartTimedOut>(_ => { });
+        Receive<ReportLoad>(_ => { });
         Receive<DisassociatedEvent>(_ => { });
         ReceiveConnections();
     }
@@ -180,6 +184,8 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
             Timers.StartSingleTimer(StartTimedOut.Instance, StartTimedOut.Instance, _settings.StartTimeout);
         SendPendingRegistrations();
         AddGracefulDrain();
+        if (_settings.ShareAddresses)
+            Timers.StartPeriodicTimer(ReportLoad.Instance, ReportLoad.Instance, _settings.LoadReportInterval);
     }
 
     // SIGTERM (CoordinatedShutdown): first give the addresses back (service-unbind), so that new connections go to
@@ -220,6 +226,7 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
     {
         Timers.Cancel(RetryRegistrations.Instance);
         Timers.Cancel(StartTimedOut.Instance);
+        Timers.Cancel(ReportLoad.Instance);
         _leaveAskers.Add(Sender);
         Become(Leaving);
         var registered = _state.Addresses.Values.Where(a => a.State == RegistrationState.Registered).ToList();
@@ -244,6 +251,11 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
     private void AnswerLeaveWhenDone()
     {
         if (_state.Addresses.Values.Any(a => a.State == RegistrationState.Registered)) return;
+        if (_settings.ShareAddresses && !_routes.HandingBack)
+        {
+            _routes.HandBackNewSessions();
+            _log.Info("Addresses given back: the next session of each pooled connection goes back to the router for another worker");
+        }
         foreach (var asker in _leaveAskers) asker.Tell(Akka.Done.Instance);
         _leaveAskers.Clear();
     }
@@ -261,7 +273,8 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
     {
         var pending = _state.Addresses.Values.Where(a => a.State == RegistrationState.Pending).ToList();
         foreach (var address in pending)
-            _registry.Tell(new Register(address.BaseAddress, _endpoint!, _settings.RegistrationSecret.Value, _channelToken?.Token));
+            _registry.Tell(new Register(address.BaseAddress, _endpoint!, _settings.RegistrationSecret.Value, _channelToken?.Token,
+                _settings.ShareAddresses));
         return pending.Count > 0;
     }
 
@@ -369,7 +382,18 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
         _log.Warning("Lost the router ({0}); registering {1} address(es) again", reason, registered.Count);
         foreach (var address in registered) SetState(address.BaseAddress, RegistrationState.Pending, reason);
         _state = _state with { Backoff = _settings.RetryMinBackoff };
+        _loadReported = -1; // the next router hears the count afresh
         Timers.StartSingleTimer(RetryRegistrations.Instance, RetryRegistrations.Instance, _state.Backoff);
+    }
+
+    // share-addresses: the connection count, when it changed since the router last heard it and the router has at
+    // least one of our addresses (one message per load-report-interval at most, none while nothing changes).
+    private void OnReportLoad()
+    {
+        var open = Sessions.ConnectionBudget.For(Context.System).Connections;
+        if (open == _loadReported || !_state.Addresses.Values.Any(a => a.State == RegistrationState.Registered)) return;
+        _registry.Tell(new ConnectionLoad(open, _settings.RegistrationSecret.Value, _channelToken?.Token));
+        _loadReported = open;
     }
 
     private void SetState(string address, RegistrationState state, string? detail) =>

@@ -16,6 +16,16 @@ internal sealed class ServiceRoutes
     private const int PathOnlyPort = 1;
     private static readonly IPEndPoint PathOnlyEndPoint = new(IPAddress.Loopback, PathOnlyPort);
     private readonly AddressTable<Route> _table = new();
+    private volatile bool _handingBack;
+
+    /// <summary>
+    /// Set once a worker that shares its addresses has given them back (shutting down): a pooled connection's next
+    /// session then goes back to the router, which passes it to another worker of the address, instead of starting
+    /// here on a worker about to exit.
+    /// </summary>
+    public bool HandingBack => _handingBack;
+
+    public void HandBackNewSessions() => _handingBack = true;
 
     /// <summary>
     /// A service and the base address it registered (the counters' attribute: a via is the client's to choose), and

@@ -105,9 +105,11 @@ internal sealed partial class SessionConnectionActor
         return true;
     }
 
-    // A later session on a pooled connection may name an address another worker owns: only the router knows.
+    // A later session on a pooled connection may name an address another worker owns: only the router knows. So
+    // does every later session once this worker has given its shared addresses back (see ServiceRoutes.HandingBack).
     private bool RoutesElsewhere(string via) =>
-        _state.LastVia is not null && _routerChannel is not null && !string.Equals(via, _state.LastVia, StringComparison.OrdinalIgnoreCase);
+        _state.LastVia is not null && _routerChannel is not null
+        && (_routes.HandingBack || !string.Equals(via, _state.LastVia, StringComparison.OrdinalIgnoreCase));
 
     private bool HandBack(string via)
     {
