@@ -40,6 +40,8 @@ public sealed class RouterOptionsSpec
         ("relay-engine", o => o.Set("relay-engine", RelayEngine.Copy), s => s.RelayEngine, RelayEngine.Copy),
         ("relay-threads", o => o.Set("relay-threads", 3), s => s.RelayThreads, 3),
         ("restart-grace", o => o.Set("restart-grace", TimeSpan.Zero), s => s.RestartGrace, TimeSpan.Zero),
+        ("shared-address-balancing", o => o.Set("shared-address-balancing", "round-robin"), s => s.SharedAddressBalancing,
+            SharedAddressBalancing.RoundRobin),
         ("drain-timeout", o => o.Set("drain-timeout", TimeSpan.FromMinutes(1)), s => s.DrainTimeout, TimeSpan.FromMinutes(1)),
         ("control-socket", o => o.Set("control-socket", Tricky), s => s.ControlSocket, Tricky),
         ("control-max-clients", o => o.Set("control-max-clients", 2), s => s.ControlMaxClients, 2),

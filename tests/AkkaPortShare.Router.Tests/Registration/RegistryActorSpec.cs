@@ -23,7 +23,7 @@ namespace AkkaPortShare.Router.Tests.Registration;
 /// hand-over path need no Unix socket but the registration secret (set here); the hand-over tests listen on a real
 /// socket in a temp folder and play the worker's side of the channel-token exchange.
 /// </summary>
-public sealed class RegistryActorSpec : Akka.TestKit.Xunit2.TestKit
+public sealed partial class RegistryActorSpec : Akka.TestKit.Xunit2.TestKit
 {
     private const string Secret = "spec-secret";
 

@@ -17,6 +17,9 @@ public sealed class RegistryProtocolSerializerSpec() : Akka.TestKit.Xunit2.TestK
     [
         new Register("net.tcp://+:8808/echo/", Endpoint, "secret", "token"),
         new Register("net.tcp://+:8808/echo/", Endpoint with { HandoverPath = null }),
+        new Register("net.tcp://+:8808/echo/", Endpoint, "secret", "token", Shared: true),
+        new ConnectionLoad(17, "secret", "token"),
+        new ConnectionLoad(0),
         new Unregister("net.tcp://+:8808/echo/", "secret", "token"),
         new Unregister("net.tcp://+:8808/echo/"),
         new Registered("net.tcp://+:8808/echo/", "fd"),
@@ -92,5 +95,23 @@ public sealed class RegistryProtocolSerializerSpec() : Akka.TestKit.Xunit2.TestK
         var refused = serializer.ToBinary(new RegistrationRefused("a", RefusalReason.NotOwner, "m"));
         BitConverter.GetBytes(999).CopyTo(refused, 1 + 4 + 1);
         Assert.Throws<SerializationException>(() => serializer.FromBinary(refused, "RF"));
+    }
+
+    [Fact]
+    public void A_Register_from_a_worker_that_does_not_share_reads_as_before_and_a_bad_flag_or_count_is_refused()
+    {
+        var serializer = new RegistryProtocolSerializer((Akka.Actor.ExtendedActorSystem)Sys);
+        var plain = new Register("net.tcp://+:8808/echo/", Endpoint, "secret", "token");
+        var shared = plain with { Shared = true };
+
+        // Not sharing writes exactly what a worker from before sharing writes: the flag is a trailing byte.
+        Assert.Equal(serializer.ToBinary(plain).Length + 1, serializer.ToBinary(shared).Length);
+        Assert.False(((Register)serializer.FromBinary(serializer.ToBinary(plain), "R")).Shared);
+        Assert.Throws<SerializationException>(() => serializer.FromBinary([.. serializer.ToBinary(plain), 2], "R"));
+        Assert.Throws<SerializationException>(() => serializer.FromBinary([.. serializer.ToBinary(shared), 1], "R"));
+
+        var load = serializer.ToBinary(new ConnectionLoad(3));
+        BitConverter.GetBytes(-1).CopyTo(load, 1);
+        Assert.Throws<SerializationException>(() => serializer.FromBinary(load, "CL"));
     }
 }
