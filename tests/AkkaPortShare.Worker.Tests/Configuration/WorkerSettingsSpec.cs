@@ -80,6 +80,16 @@ public sealed class WorkerSettingsSpec
     }
 
     [Fact]
+    public void Sharing_is_off_by_default_the_Windows_rule_and_reports_at_most_every_200ms_when_on()
+    {
+        var settings = Create();
+
+        Assert.False(settings.ShareAddresses);
+        Assert.Equal(TimeSpan.FromMilliseconds(200), settings.LoadReportInterval);
+        Assert.True(Create("akka-port-share.worker.share-addresses = on").ShareAddresses);
+    }
+
+    [Fact]
     public void Typos_are_each_named_with_the_nearest_known_key()
     {
         var e = Assert.Throws<SettingsException>(() => Create("""

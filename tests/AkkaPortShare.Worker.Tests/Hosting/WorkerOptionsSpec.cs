@@ -46,6 +46,8 @@ public sealed class WorkerOptionsSpec
         ("registration-retry.max-backoff", o => o.Set("registration-retry.max-backoff", TimeSpan.FromSeconds(10)), s => s.RetryMaxBackoff, TimeSpan.FromSeconds(10)),
         ("start-timeout", o => o.Set("start-timeout", TimeSpan.Zero), s => s.StartTimeout, TimeSpan.Zero),
         ("exit-on-refusal", o => o.Set("exit-on-refusal", false), s => s.ExitOnRefusal, false),
+        ("share-addresses", o => o.Set("share-addresses", true), s => s.ShareAddresses, true),
+        ("load-report-interval", o => o.Set("load-report-interval", TimeSpan.FromSeconds(1)), s => s.LoadReportInterval, TimeSpan.FromSeconds(1)),
         ("drain-timeout", o => o.Set("drain-timeout", TimeSpan.FromSeconds(3)), s => s.DrainTimeout, TimeSpan.FromSeconds(3)),
     ];
 

@@ -642,4 +642,38 @@ public sealed partial class SessionConnectionActorSpec : Akka.TestKit.Xunit2.Tes
         Assert.Equal(Ack, await Loopback.ReadExactlyAsync(client, 1));
         await _service.ExpectMsgAsync<SessionOpened>();
     }
+
+    [Fact]
+    public async Task SessionConnectionActor_must_hand_a_pooled_connection_back_even_for_the_same_via_once_the_worker_gave_its_shared_addresses_back()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"aps-session-spec-{Guid.NewGuid():N}.sock");
+        var listener = UnixHandover.Listen(path);
+        _disposables.Add(listener);
+        var routerEnd = UnixHandover.Connect(path);
+        _disposables.Add(routerEnd);
+        var channel = new RouterChannel(listener.Accept());
+        _disposables.Add(channel);
+        var (session, client, _) = await OpenDuplexSessionAsync(channel);
+        await Loopback.SendAsync(client, End);
+        await _service.ExpectMsgAsync<SessionClosed>();
+        Assert.Equal(End, await Loopback.ReadExactlyAsync(client, 1));
+
+        // A rolling upgrade: this worker unregistered its shared address and drains; its successor holds it.
+        _routes.HandBackNewSessions();
+        await Loopback.SendAsync(client, Preamble());
+
+        var buffer = new byte[UnixHandover.MaxMessageSize];
+        using var cts = new CancellationTokenSource(Loopback.IoTimeout);
+        var (length, passed) = await Task.Factory.StartNew(() =>
+        {
+            var n = UnixHandover.Receive(routerEnd, buffer, out var socket, cts.Token);
+            return (n, socket);
+        }, TaskCreationOptions.LongRunning);
+        Assert.NotNull(passed);
+        _disposables.Add(passed);
+        Assert.True(HandoverFrame.TryRead(buffer.AsSpan(0, length), out var frame));
+        Assert.Equal(Preamble(), frame.ToArray());
+        await ExpectTerminatedAsync(session);
+        await _service.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
+    }
 }
