@@ -70,6 +70,8 @@ internal sealed class WorkerGatewayActor : ReceiveActor, IWithTimers
     private State _state = State.Empty;
     private readonly HeldConnections _held = HeldConnections.Get(Context.System);
     private readonly HandoverLane _lane;
+    // The registry: a hand-over the closed channel could not take goes back there, for another worker of a shared address.
+    private readonly IActorRef _registry;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -84,6 +86,7 @@ internal sealed class WorkerGatewayActor : ReceiveActor, IWithTimers
         _settings = settings;
         _channel = channel;
         _workerPid = workerPid;
+        _registry = Context.Parent;
         Idle();
     }
 
@@ -112,7 +115,8 @@ internal sealed class WorkerGatewayActor : ReceiveActor, IWithTimers
         Receive<Sent>(_ => SendNext());
         Receive<NotSent>(n =>
         {
-            Refuse(n.HandOver, n.Reason);
+            if (n.ChannelBroken) GiveBack(n.HandOver, n.Reason);
+            else Refuse(n.HandOver, n.Reason);
             if (n.ChannelBroken) Self.Tell(new ChannelClosed($"passing a socket failed: {n.Reason}"));
             SendNext();
         });
@@ -157,7 +161,7 @@ internal sealed class WorkerGatewayActor : ReceiveActor, IWithTimers
             }
             if (!channelBroken) continue;
             // ChannelClosed is on its way: the rest cannot go either.
-            foreach (var waiting in _state.Waiting) Refuse(waiting.HandOver, "the worker's hand-over channel failed");
+            foreach (var waiting in _state.Waiting) GiveBack(waiting.HandOver, "the worker's hand-over channel failed");
             _state = State.Empty;
         }
         _state = _state with { Sending = null };
@@ -188,7 +192,7 @@ internal sealed class WorkerGatewayActor : ReceiveActor, IWithTimers
         catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
         {
             channelBroken = true;
-            Refuse(handOver, e.Message);
+            GiveBack(handOver, e.Message);
             Self.Tell(new ChannelClosed($"passing a socket failed: {e.Message}"));
             return true;
         }
@@ -210,7 +214,7 @@ internal sealed class WorkerGatewayActor : ReceiveActor, IWithTimers
         var inFlight = new InFlight(outgoing, new CancellationTokenSource());
         if (!_toSender.TryAdd(inFlight))
         {
-            Refuse(outgoing.HandOver, "the hand-over channel is closing");
+            GiveBack(outgoing.HandOver, "the hand-over channel is closing");
             _state = _state with { Sending = null };
             return;
         }
@@ -283,8 +287,8 @@ internal sealed class WorkerGatewayActor : ReceiveActor, IWithTimers
                 }
                 catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
                 {
-                    // The gateway is stopping: nobody will read a reply, so answer the client from here.
-                    Refuse(handOver, "the worker's hand-over channel closed");
+                    // The gateway is stopping: nobody will read a reply, so the registry decides from here.
+                    GiveBack(handOver, "the worker's hand-over channel closed");
                     break;
                 }
                 catch (OperationCanceledException)
@@ -303,7 +307,7 @@ internal sealed class WorkerGatewayActor : ReceiveActor, IWithTimers
             // Stopping; the one in hand (if any) is answered by PostStop's sweep below.
         }
         // Whatever the actor gave this thread and it did not send never reached the worker: tell those clients.
-        while (_toSender.TryTake(out var left)) Refuse(left.Outgoing.HandOver, "the worker's hand-over channel closed");
+        while (_toSender.TryTake(out var left)) GiveBack(left.Outgoing.HandOver, "the worker's hand-over channel closed");
     }
 
     private string TimedOut => $"not taken within handover-timeout {_settings.HandoverTimeout}; is the worker stopped?";
@@ -353,10 +357,19 @@ internal sealed class WorkerGatewayActor : ReceiveActor, IWithTimers
         _drains.Tell(new DrainAfterFault(handOver.Socket, FramingFaults.ConnectionDispatchFailed, handOver.Via));
     }
 
+    // The channel failed or closed: the worker is gone (its removal reaches the registry before this, or right after
+    // when this gateway found out first). The registry passes the connection to another worker of its address, or
+    // answers ConnectionDispatchFailed. Called from the actor and from the sender thread (Tell is thread-safe).
+    private void GiveBack(HandOver handOver, string reason)
+    {
+        _log.Info("Could not pass {0} to worker pid {1} ({2}): the registry routes it again", handOver, _workerPid, reason);
+        _registry.Tell(new Undelivered(handOver, $"worker pid {_workerPid}: {reason}"));
+    }
+
     protected override void PostStop()
     {
         _lane.Close();
-        foreach (var waiting in _state.Waiting) Refuse(waiting.HandOver, "the worker's hand-over channel closed");
+        foreach (var waiting in _state.Waiting) GiveBack(waiting.HandOver, "the worker's hand-over channel closed");
         _state = State.Empty;
         _toSender.CompleteAdding();
         _stopping.Cancel();

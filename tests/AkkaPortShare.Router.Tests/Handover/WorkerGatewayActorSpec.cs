@@ -86,6 +86,26 @@ public sealed class WorkerGatewayActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public async Task WorkerGatewayActor_must_give_a_hand_over_its_dead_workers_channel_cannot_take_back_to_the_registry()
+    {
+        var (routerEnd, workerEnd) = Channel();
+        var registry = CreateTestProbe();
+        var parent = Sys.ActorOf(ProbeParent.Props(
+            WorkerGatewayActor.Props(routerEnd, 4242, _settings, Sys.ActorOf(FaultDrainActor.Props(_settings))), registry.Ref));
+        var gateway = await parent.Ask<IActorRef>(ProbeParent.GetChild.Instance, TimeSpan.FromSeconds(3));
+        var (handOver, client) = await HandOverAsync(1);
+
+        // The worker is going: its end takes nothing more (sendmsg fails with EPIPE), while the gateway has not
+        // seen the channel's end yet.
+        workerEnd.Shutdown(SocketShutdown.Receive);
+        gateway.Tell(handOver);
+
+        var undelivered = (Undelivered)await registry.FishForMessageAsync(m => m is Undelivered, TimeSpan.FromSeconds(5));
+        Assert.Same(handOver, undelivered.HandOver);
+        Assert.False(await FaultedAsync(client, TimeSpan.FromMilliseconds(200)), "the registry decides what the client gets");
+    }
+
+    [Fact]
     public async Task WorkerGatewayActor_must_fault_what_a_worker_that_stopped_reading_cannot_take_and_pass_again_when_it_reads()
     {
         var (routerEnd, workerEnd) = Channel();
