@@ -30,8 +30,11 @@ internal sealed class RouteHolders(RouteTarget[] targets, WorkerLoad[] loads, Ho
 /// <remarks>
 /// It only ever answers "routed to this gateway" or "ask the registry": a via it does not match goes the slow way
 /// (a connection actor that asks the registry), which parks it during restart-grace or answers EndpointNotFound.
-/// A snapshot one change behind is harmless: a hand-over to a gateway stopped meanwhile becomes a dead letter and
-/// its client gets ConnectionDispatchFailed, as when a worker dies between Resolve and the hand-over.
+/// A snapshot one change behind is harmless: a hand-over to a gateway stopped meanwhile becomes a dead letter, which
+/// the registry passes to another worker of a shared address, or answers ConnectionDispatchFailed, as when a
+/// worker dies between Resolve and the hand-over.
+/// A shared address's holder is picked here (<see cref="RouteHolders.Pick"/>); when the pick is a relayed worker
+/// the connection asks the registry, which picks again with the same rule (that connection is counted twice).
 /// </remarks>
 internal sealed class RouteSnapshot
 {

@@ -113,7 +113,9 @@ internal sealed partial class SessionConnectionActor
 
     private bool HandBack(string via)
     {
-        _log.Debug("Pooled connection from {0} moves on to {1}: handing it back to the router", _peer, via);
+        if (_routes.HandingBack)
+            _log.Info("Pooled connection from {0} starts a new session while this worker leaves: handing it back to the router", _peer);
+        else _log.Debug("Pooled connection from {0} moves on to {1}: handing it back to the router", _peer, via);
         _socketGivenAway = true;
         try
         {
