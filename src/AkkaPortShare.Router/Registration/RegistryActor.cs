@@ -200,6 +200,13 @@ internal sealed partial class RegistryActor : ReceiveActor, IWithTimers
         // A worker resends registrations until answered; only the first one is news. A worker joining a shared
         // address this router holds already needs no claim in the cluster: the address is this router's.
         var holders = _state.Workers.Holders(address).Count;
+        if (result == WorkerRegistrations.AddResult.Added && holders > 1 && IsClaimPending(address))
+        {
+            // The cluster has not granted the address to this router yet: the worker joins once it has (its
+            // Register is retried), so a refusal never leaves a joiner behind.
+            _state.Workers.Remove(address, worker);
+            return;
+        }
         if (result == WorkerRegistrations.AddResult.Added && holders == 1 && ClaimInCluster(requested, address, worker)) return;
         if (result == WorkerRegistrations.AddResult.AlreadyTheirs && IsClaimPending(address)) return;
         if (result == WorkerRegistrations.AddResult.Added)

@@ -18,8 +18,11 @@ internal sealed record RouteTarget(string BaseAddress, WorkerEndpoint Worker, IA
 /// </summary>
 internal sealed class RouteHolders(RouteTarget[] targets, WorkerLoad[] loads, HolderPicker picker)
 {
+    // Only relayed workers: every connection asks the registry, which picks (and counts) itself.
+    private readonly bool _registryPicks = targets.All(t => t.Gateway is null);
+
     /// <summary>The holder the next connection goes to (counted as routed there when there is a choice).</summary>
-    public RouteTarget Pick() => targets.Length == 1 ? targets[0] : targets[picker.Pick(loads)];
+    public RouteTarget Pick() => targets.Length == 1 || _registryPicks ? targets[0] : targets[picker.Pick(loads)];
 }
 
 /// <summary>

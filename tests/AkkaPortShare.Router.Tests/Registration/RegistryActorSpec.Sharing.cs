@@ -5,7 +5,9 @@ using AkkaPortShare.Contracts.Registration;
 using AkkaPortShare.Interop;
 using AkkaPortShare.Protocol.Framing;
 using AkkaPortShare.Protocol.Handover;
+using AkkaPortShare.Router.Cluster;
 using AkkaPortShare.Router.Configuration;
+using AkkaPortShare.Router.Connections;
 using AkkaPortShare.Router.Registration;
 using AkkaPortShare.Router.Tests.TestSupport;
 using static AkkaPortShare.Contracts.Registration.RegistryProtocol;
@@ -176,6 +178,36 @@ public sealed partial class RegistryActorSpec
         Assert.Equal(SharedAddressBalancing.RoundRobin, roundRobin.SharedAddressBalancing);
     }
 
+    [Fact]
+    public async Task RegistryActor_in_a_cluster_must_claim_a_shared_address_once_and_release_it_with_its_last_worker()
+    {
+        var cluster = CreateTestProbe("cluster");
+        var registry = Sys.ActorOf(RegistryActor.Props(_settings, Sys.ActorOf(FaultDrainActor.Props(_settings)),
+            cluster: _ => Props.Create(() => new ClusterStandIn(cluster.Ref))));
+        var first = CreateTestProbe();
+        var second = CreateTestProbe();
+
+        first.Send(registry, new Register(Shared, RelayOnly(101), Secret, Shared: true));
+        Assert.Equal(Shared, (await cluster.ExpectMsgAsync<ClusterRegistryProtocol.Claim>()).BaseAddress);
+        // While the cluster decides, a second worker does not join (nor claim again); it registers again later.
+        second.Send(registry, new Register(Shared, RelayOnly(202), Secret, Shared: true));
+        await second.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
+        await cluster.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(50));
+
+        registry.Tell(new ClusterRegistryProtocol.ClaimGranted(Shared));
+        await first.ExpectMsgAsync<Registered>();
+        await RegisterSharedAsync<Registered>(registry, second, Shared, RelayOnly(202));
+        await cluster.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100)); // the router holds the address already
+        Assert.Equal(2, (await RegistrationsAsync(registry)).Count);
+
+        second.Send(registry, new Unregister(Shared, Secret));
+        await second.ExpectMsgAsync<Unregistered>();
+        await cluster.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100)); // still held by the first
+        first.Send(registry, new Unregister(Shared, Secret));
+        await first.ExpectMsgAsync<Unregistered>();
+        Assert.Equal([Shared], (await cluster.ExpectMsgAsync<ClusterRegistryProtocol.Released>()).BaseAddresses);
+    }
+
     private async Task RegisterSharedWithChannelAsync(IActorRef registry, TestProbe worker, FakeWorkerChannel channel, string address)
     {
         var endpoint = WithHandover(channel.Path);
@@ -185,4 +217,10 @@ public sealed partial class RegistryActorSpec
         registry.Tell(new Register(address, endpoint, Secret, channel.Token, Shared: true), worker.Ref);
         await AnswerAsync<Registered>(worker);
     }
+}
+
+/// <summary>Stands in for the cluster registry: whatever the registry tells it goes to a probe.</summary>
+internal sealed class ClusterStandIn : ReceiveActor
+{
+    public ClusterStandIn(IActorRef probe) => ReceiveAny(m => probe.Forward(m));
 }
