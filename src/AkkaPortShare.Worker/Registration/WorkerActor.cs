@@ -38,8 +38,11 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
     /// <summary>Shutdown to worker: give every address back to the router; answered with Done once it has them all.</summary>
     internal sealed class Leave { public static readonly Leave Instance = new(); }
 
-    /// <summary>The whole mutable state: where each address stands, and the current retry interval.</summary>
-    private readonly record struct State(ImmutableDictionary<string, AddressStatus> Addresses, TimeSpan Backoff);
+    /// <summary>
+    /// The whole mutable state: where each address stands, the current retry interval, and (share-addresses) the
+    /// connection count the router last heard (-1: none yet).
+    /// </summary>
+    private readonly record struct State(ImmutableDictionary<string, AddressStatus> Addresses, TimeSpan Backoff, int LoadReported = -1);
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly WorkerSettings _settings;
@@ -58,7 +61,6 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
     private WorkerEndpoint? _endpoint;
     private ConnectionSources.TokenArrived? _channelToken; // proves our registrations come from this process
     private readonly List<IActorRef> _leaveAskers = [];
-    private int _loadReported = -1; // the connection count the router last heard (share-addresses); -1: none yet
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -381,8 +383,7 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
         if (registered.Count == 0) return;
         _log.Warning("Lost the router ({0}); registering {1} address(es) again", reason, registered.Count);
         foreach (var address in registered) SetState(address.BaseAddress, RegistrationState.Pending, reason);
-        _state = _state with { Backoff = _settings.RetryMinBackoff };
-        _loadReported = -1; // the next router hears the count afresh
+        _state = _state with { Backoff = _settings.RetryMinBackoff, LoadReported = -1 }; // the next router hears the count afresh
         Timers.StartSingleTimer(RetryRegistrations.Instance, RetryRegistrations.Instance, _state.Backoff);
     }
 
@@ -391,9 +392,9 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
     private void OnReportLoad()
     {
         var open = Sessions.ConnectionBudget.For(Context.System).Connections;
-        if (open == _loadReported || !_state.Addresses.Values.Any(a => a.State == RegistrationState.Registered)) return;
+        if (open == _state.LoadReported || !_state.Addresses.Values.Any(a => a.State == RegistrationState.Registered)) return;
         _registry.Tell(new ConnectionLoad(open, _settings.RegistrationSecret.Value, _channelToken?.Token));
-        _loadReported = open;
+        _state = _state with { LoadReported = open };
     }
 
     private void SetState(string address, RegistrationState state, string? detail) =>
