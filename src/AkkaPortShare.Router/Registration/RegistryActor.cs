@@ -180,6 +180,7 @@ internal sealed partial class RegistryActor : ReceiveActor, IWithTimers
 
     private void AddAddress(string requested, BaseAddress address, RegisteredWorker worker, bool admittedNow)
     {
+        TakeOverFromRouterGone(address, worker);
         var result = _state.Workers.Add(address, worker, out var owner);
         if (result == WorkerRegistrations.AddResult.TakenByAnother)
         {

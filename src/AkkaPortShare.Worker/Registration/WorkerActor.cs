@@ -27,7 +27,7 @@ namespace AkkaPortShare.Worker.Registration;
 /// It fails fast instead of serving nothing: when not every address is registered within start-timeout of the
 /// start (exit 69), and when the router refuses a registration (exit 76, unless exit-on-refusal is off).
 /// </summary>
-internal sealed class WorkerActor : ReceiveActor, IWithTimers
+internal sealed partial class WorkerActor : ReceiveActor, IWithTimers
 {
     private sealed class RetryRegistrations { public static readonly RetryRegistrations Instance = new(); }
     private sealed record RouterLost(RouterChannel? Channel, string Reason);
@@ -46,8 +46,8 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
     private readonly ServiceRoutes _routes = new();
     private readonly IReadOnlyDictionary<string, StreamUpgradeAcceptor> _tls;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly ActorSelection _registry;
-    private readonly Address _routerAddress;
+    private ActorSelection _registry; // the configured router's; another router's after it left the cluster
+    private Address _routerAddress;
     private readonly RouterChannelGate _gate;
     private readonly Action<ActorSystem, int, string> _exit;
     private State _state;
@@ -100,6 +100,7 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
             if (d.RemoteAddress == _routerAddress) OnRouterLost("the association with the router ended");
         });
         Receive<Leave>(_ => OnLeave());
+        ReceiveClusterEvents();
         ReceiveConnections();
     }
 
@@ -130,6 +131,7 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
         Receive<RetryRegistrations>(_ => { });
         Receive<StartTimedOut>(_ => { });
         Receive<DisassociatedEvent>(_ => { });
+        Receive<Akka.Cluster.ClusterEvent.MemberRemoved>(_ => { }); // shutting down: staying with the router it has
         ReceiveConnections();
     }
 
@@ -180,6 +182,7 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
             Timers.StartSingleTimer(StartTimedOut.Instance, StartTimedOut.Instance, _settings.StartTimeout);
         SendPendingRegistrations();
         AddGracefulDrain();
+        JoinAsClusterMember();
     }
 
     // SIGTERM (CoordinatedShutdown): first give the addresses back (service-unbind), so that new connections go to
@@ -377,6 +380,7 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
 
     protected override void PostStop()
     {
+        _cluster?.Unsubscribe(Self);
         _stopping.Cancel();
         _dataListener?.Dispose();
         _handoverListener?.Dispose();

@@ -109,6 +109,72 @@ public sealed class RouterClusterSpec(RouterClusterFixture cluster, ITestOutputH
         });
     }
 
+    [Fact]
+    public async Task A_worker_member_whose_host_dies_leaves_every_router_within_the_failure_detector_and_is_downed()
+    {
+        await WithLogs(async () =>
+        {
+            var host = cluster.Hosts[7];
+            var m = cluster.StartWorker(host, "m", cluster.HostA, member: true, "member/");
+            await m.WaitForLineAsync($"Registered {PortShareHost.Regex(Address("member/"))} with the router", StartTimeout);
+            foreach (var router in new[] { cluster.HostA, cluster.HostB })
+                Assert.Equal((null, "m"), await Eventually(() => CallAsync(router, "member/"), r => r.Identity == "m"));
+
+            var linesA = cluster.RouterA.LineCount;
+            var linesB = cluster.RouterB.LineCount;
+            var watch = Stopwatch.StartNew();
+            host.KillAll();
+            // A (its router) sees the member unreachable, removes its registrations and downs it; B follows A.
+            await cluster.RouterA.WaitForLineAsync($"Worker .* is gone \\(its cluster node is unreachable.*{PortShareHost.Regex(Address("member/"))}", TimeSpan.FromSeconds(30), linesA);
+            var atA = watch.ElapsedMilliseconds;
+            await cluster.RouterB.WaitForLineAsync($"Unregistered {PortShareHost.Regex(Address("member/"))} \\(a worker of another router\\)", TimeSpan.FromSeconds(30), linesB);
+            output.WriteLine($"out of router A's routes {atA} ms, of router B's {watch.ElapsedMilliseconds} ms after the kill (aim: 2 s)");
+            await cluster.RouterA.WaitForLineAsync("Downing worker node", TimeSpan.FromSeconds(5), linesA);
+            foreach (var router in new[] { cluster.HostA, cluster.HostB })
+                Assert.Equal((FramingFaults.EndpointNotFound, null), await CallAsync(router, "member/"));
+        });
+    }
+
+    [Fact]
+    public async Task A_worker_member_whose_router_is_killed_moves_to_another_router_and_its_clients_see_no_failure()
+    {
+        await WithLogs(async () =>
+        {
+            var hostC = cluster.Hosts[8];
+            var routerC = await cluster.StartRouterAsync(hostC, cluster.HostA);
+            var n = cluster.StartWorker(cluster.Hosts[9], "n", hostC, member: true, "moving/");
+            var registered = $"Registered {PortShareHost.Regex(Address("moving/"))} with the router";
+            await n.WaitForLineAsync(registered, StartTimeout);
+            foreach (var router in new[] { cluster.HostA, cluster.HostB })
+                Assert.Equal((null, "n"), await Eventually(() => CallAsync(router, "moving/"), r => r.Identity == "n"));
+
+            // Clients of A and B call all along: while C is unreachable (they relay to N through C's registration),
+            // when the split-brain resolver downs C, and after N registered again with the oldest router (A).
+            var linesN = n.LineCount;
+            hostC.KillAll();
+            var failures = new List<string>();
+            var calls = 0;
+            var moved = n.WaitForLineAsync(registered, TimeSpan.FromSeconds(60), linesN);
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(75);
+            var after = 0;
+            while (after < 20 && calls < 5_000 && DateTime.UtcNow < deadline)
+            {
+                foreach (var router in new[] { cluster.HostA, cluster.HostB })
+                {
+                    calls++;
+                    var result = await CallAsync(router, "moving/");
+                    if (result != (null, "n")) failures.Add($"{DateTime.UtcNow:HH:mm:ss.fff} via {router.Name}: {result}");
+                }
+                if (moved.IsCompleted) after++;
+                await Task.Delay(50);
+            }
+            output.WriteLine($"{calls} calls, {failures.Count} failed; N moved: {moved.IsCompletedSuccessfully}\n{string.Join("\n", failures.Take(20))}");
+            Assert.True(moved.IsCompletedSuccessfully, "N registers with another router once C left the cluster");
+            Assert.Contains("left the cluster: registering 1 address(es) with router " + RemotingAddress(cluster.HostA), n.Output);
+            Assert.Empty(failures);
+        });
+    }
+
     private static async Task<T> Eventually<T>(Func<Task<T>> attempt, Func<T, bool> done)
     {
         var deadline = DateTime.UtcNow + Visible;

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Configuration;
+using AkkaPortShare.Contracts.Cluster;
 using Akka.TestKit;
 using AkkaPortShare.Contracts.Registration;
 using AkkaPortShare.Router.Cluster;
