@@ -181,6 +181,8 @@ internal sealed class ClusterRegistryActor : ReceiveActor, IWithTimers
         foreach (var pending in _state.Pending.Values.ToList())
         {
             if (!seen.TryGetValue(pending.BaseAddress, out var owner)) continue;
+            // This worker moving here from another router: its old entry is not an answer; it waits for it to go.
+            if (owner.ClaimId != pending.ClaimId && owner.Router != _self && owner.SameWorker(pending.Worker)) continue;
             Decided(pending);
             if (owner.ClaimId == pending.ClaimId)
             {
