@@ -1,5 +1,7 @@
 using Akka.Cluster.Hosting;
 using Akka.Cluster.Hosting.SBR;
+using Akka.Actor;
+using Akka.Event;
 using Akka.Hosting;
 
 namespace AkkaPortShare.Contracts.Cluster;
@@ -10,6 +12,9 @@ public static class ClusterHostingExtensions
     // The router's untrusted mode drops selections to any other path; each of these is read by its own Akka
     // serializer, which builds only its protocol's types (no type named by the peer), and nothing of them reaches the
     // router's actors. (A worker runs without untrusted mode: the list changes nothing there.)
+    /// <summary>EX_UNAVAILABLE: the member was removed from the cluster (downed).</summary>
+    private const int RemovedFromCluster = 69;
+
     internal static readonly string[] ClusterSelectionPaths =
         ["/system/cluster/core/daemon", "/system/cluster/heartbeatReceiver", "/user/ddataReplicator"];
 
@@ -62,8 +67,23 @@ public static class ClusterHostingExtensions
                          $"this one ({system.Name}); every member of the cluster needs the same actor system name (AddAkka(\"{system.Name}\", ...))"]);
                     return;
                 }
+                var cluster = Akka.Cluster.Cluster.Get(system);
                 // A router without seed nodes forms a cluster of its own, which others may join.
-                if (settings.SeedNodes.Count == 0) Akka.Cluster.Cluster.Get(system).Join(Akka.Cluster.Cluster.Get(system).SelfAddress);
+                if (settings.SeedNodes.Count == 0) cluster.Join(cluster.SelfAddress);
+                // Removed without leaving (downed: by the split-brain resolver on the losing side of a partition, or
+                // by the routers when a worker was unreachable): a member cannot join again under the same identity,
+                // so the process ends non-zero and its service manager starts it afresh. Leaving on SIGTERM also
+                // removes it, with the host's shutdown reason: that is no failure.
+                cluster.RegisterOnMemberRemoved(() =>
+                {
+                    if (CoordinatedShutdown.Get(system).ShutdownReason is not (null or CoordinatedShutdown.ClusterDowningReason)) return;
+                    Logging.GetLogger(system, typeof(ClusterHostingExtensions)).Error("This {0} was removed from the cluster " +
+                        "(downed: {1}); it exits with code {2} so that its service manager starts it again", role,
+                        role == PortShareClusterSettings.RouterRole
+                            ? "the split-brain resolver kept the other side of a partition, or the other routers could not reach it"
+                            : "the routers could not reach it, and its registrations are gone", RemovedFromCluster);
+                    Hosting.ProcessExit.Run(system, RemovedFromCluster, "removed from the cluster");
+                });
             });
     }
 

@@ -11,9 +11,8 @@ namespace AkkaPortShare.Worker.Registration;
 
 // A worker that is a member of the routers' cluster (role worker, WithPortShareCluster): it registers with its
 // configured router while that router is a member, and with another router once it has left the cluster (killed and
-// downed by the split-brain resolver, or stopped), so its addresses stay routed when its router is gone. A worker
-// that the cluster removes (routers downed it: it was unreachable) exits with 69, and its service manager starts it
-// again. Without a cluster, nothing here runs.
+// downed by the split-brain resolver, or stopped), so its addresses stay routed when its router is gone. (A worker
+// that the cluster removes exits with 69: see WithPortShareCluster.) Without a cluster, nothing here runs.
 internal sealed partial class WorkerActor
 {
     private Akka.Cluster.Cluster? _cluster;
@@ -25,17 +24,6 @@ internal sealed partial class WorkerActor
         if (!cluster.SelfRoles.Contains(PortShareClusterSettings.WorkerRole)) return;
         _cluster = cluster;
         cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.MemberRemoved));
-        var system = Context.System;
-        var exit = _exit;
-        cluster.RegisterOnMemberRemoved(() =>
-        {
-            // Leaving on SIGTERM removes this member too (with the host's shutdown reason): only a removal nobody
-            // here asked for is a failure.
-            if (CoordinatedShutdown.Get(system).ShutdownReason is not (null or CoordinatedShutdown.ClusterDowningReason)) return;
-            Akka.Event.Logging.GetLogger(system, typeof(WorkerActor)).Error("This worker was removed from the cluster (downed: " +
-                "the routers could not reach it, so its registrations are gone); it exits with code {0}", WorkerExit.RouterUnavailable);
-            exit(system, WorkerExit.RouterUnavailable, "removed from the cluster");
-        });
     }
 
     // In the constructor (an actor's handlers are set there); they only ever see events once PreStart subscribed.

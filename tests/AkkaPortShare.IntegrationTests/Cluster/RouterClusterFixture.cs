@@ -45,7 +45,7 @@ public sealed class RouterClusterFixture : IAsyncLifetime
         }
         """;
 
-    public SimulatedHosts Hosts { get; } = SimulatedHosts.Create(10);
+    public SimulatedHosts Hosts { get; } = SimulatedHosts.Create(13);
     public ManagedProcess RouterA { get; private set; } = null!;
     public ManagedProcess RouterB { get; private set; } = null!;
     public ManagedProcess WorkerW { get; private set; } = null!;

@@ -175,6 +175,58 @@ public sealed class RouterClusterSpec(RouterClusterFixture cluster, ITestOutputH
         });
     }
 
+    [Fact]
+    public async Task A_partition_leaves_one_owner_per_address_and_the_split_brain_resolver_ends_the_minority_router_and_worker()
+    {
+        await WithLogs(async () =>
+        {
+            if (!cluster.Hosts.Isolated) return; // partitions need network namespaces (loopback addresses cannot be cut)
+            var hostD = cluster.Hosts[10];
+            var routerD = await cluster.StartRouterAsync(hostD, cluster.HostA);
+            // Q (not a member) registers with D, from a host that stays with the majority; P, a member, registers
+            // with B from a host that is cut off with D (each side its own link down: no route between them).
+            var q = cluster.StartWorker(cluster.Hosts[11], "q", hostD, "split/");
+            var p = cluster.StartWorker(cluster.Hosts[12], "p", cluster.HostB, member: true, "cut/");
+            await q.WaitForLineAsync($"Registered {PortShareHost.Regex(Address("split/"))} with the router", StartTimeout);
+            await p.WaitForLineAsync($"Registered {PortShareHost.Regex(Address("cut/"))} with the router", StartTimeout);
+            foreach (var router in new[] { cluster.HostA, cluster.HostB })
+            {
+                Assert.Equal((null, "q"), await Eventually(() => CallAsync(router, "split/"), r => r.Identity == "q"));
+                Assert.Equal((null, "p"), await Eventually(() => CallAsync(router, "cut/"), r => r.Identity == "p"));
+            }
+
+            var linesA = cluster.RouterA.LineCount;
+            var watch = Stopwatch.StartNew();
+            hostD.Partition();
+            cluster.Hosts[12].Partition();
+            // While D is cut off, the address stays D's worker's on the majority side: a second worker is refused.
+            var r = cluster.StartWorker(cluster.Hosts[4], "r1", cluster.HostA, "split/");
+            await r.WaitForLineAsync("AddressAlreadyInUse", StartTimeout);
+            Assert.True(await r.WaitForExitAsync(TimeSpan.FromSeconds(20)));
+            Assert.Equal(76, r.ExitCode);
+            // P is unreachable: out of every route at once, and downed.
+            await cluster.RouterB.WaitForLineAsync("Downing worker node", TimeSpan.FromSeconds(30));
+            output.WriteLine($"P out of the routes and downed {watch.ElapsedMilliseconds} ms after the cut");
+            // The split-brain resolver (2 routers of 3 on this side, stable-after 5 s) downs D: its address leaves.
+            await cluster.RouterA.WaitForLineAsync($"Router {PortShareHost.Regex(RemotingAddress(hostD))} left the cluster", TimeSpan.FromSeconds(60), linesA);
+            output.WriteLine($"D removed on the majority side {watch.ElapsedMilliseconds} ms after the cut");
+            // The minority side ends itself: D and P down themselves and exit 69 (their service managers restart them).
+            Assert.True(await routerD.WaitForExitAsync(TimeSpan.FromSeconds(60)), "D ends on the minority side");
+            Assert.Equal(69, routerD.ExitCode);
+            Assert.True(await p.WaitForExitAsync(TimeSpan.FromSeconds(60)), "P ends: it was downed");
+            Assert.Equal(69, p.ExitCode);
+            output.WriteLine($"D and P exited {watch.ElapsedMilliseconds} ms after the cut");
+
+            // Healed: the address is free and one worker gets it.
+            hostD.Partition(cut: false);
+            cluster.Hosts[12].Partition(cut: false);
+            var r2 = cluster.StartWorker(cluster.Hosts[4], "r2", cluster.HostB, "split/");
+            await r2.WaitForLineAsync($"Registered {PortShareHost.Regex(Address("split/"))} with the router", StartTimeout);
+            foreach (var router in new[] { cluster.HostA, cluster.HostB })
+                Assert.Equal((null, "r2"), await Eventually(() => CallAsync(router, "split/"), x => x.Identity == "r2"));
+        });
+    }
+
     private static async Task<T> Eventually<T>(Func<Task<T>> attempt, Func<T, bool> done)
     {
         var deadline = DateTime.UtcNow + Visible;
