@@ -45,7 +45,7 @@ public sealed class RouterClusterFixture : IAsyncLifetime
         }
         """;
 
-    public SimulatedHosts Hosts { get; } = SimulatedHosts.Create(13);
+    public SimulatedHosts Hosts { get; } = SimulatedHosts.Create(14);
     public ManagedProcess RouterA { get; private set; } = null!;
     public ManagedProcess RouterB { get; private set; } = null!;
     public ManagedProcess WorkerW { get; private set; } = null!;
@@ -95,7 +95,10 @@ public sealed class RouterClusterFixture : IAsyncLifetime
         return router;
     }
 
-    /// <summary>An echo worker on <paramref name="host"/> registering <paramref name="paths"/> with the router on <paramref name="router"/>; does not wait.</summary>
+    /// <summary>
+    /// An echo worker on <paramref name="host"/> registering <paramref name="paths"/> with the router on
+    /// <paramref name="router"/>; does not wait. A path written <c>wcf:path/</c> serves the WCF IEchoService there.
+    /// </summary>
     public ManagedProcess StartWorker(SimulatedHost host, string identity, SimulatedHost router, params string[] paths) =>
         StartWorker(host, identity, router, member: false, paths);
 
@@ -124,7 +127,8 @@ public sealed class RouterClusterFixture : IAsyncLifetime
             {{cluster}}
             """);
         List<string> args = ["--router", RemotingAddress(router), "--identity", identity, "--config", config];
-        foreach (var path in paths) args.AddRange(["--address", Address(path)]);
+        foreach (var path in paths)
+            args.AddRange(path.StartsWith("wcf:", StringComparison.Ordinal) ? ["--wcf-address", Address(path[4..])] : ["--address", Address(path)]);
         // Isolated hosts: the hand-over socket is on a private mount, so the router cannot reach it (another machine).
         return Started(host.StartDll($"worker-{identity}", Binaries.EchoWorker, args, _trustCa, Hosts.Isolated ? handover : null));
     }

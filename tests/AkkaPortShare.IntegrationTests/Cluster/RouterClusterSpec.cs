@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.ServiceModel;
+using AkkaPortShare.IntegrationTests.ServiceModel;
 using AkkaPortShare.IntegrationTests.Harness;
 using AkkaPortShare.Protocol.Framing;
 using Xunit.Abstractions;
@@ -224,6 +226,42 @@ public sealed class RouterClusterSpec(RouterClusterFixture cluster, ITestOutputH
             await r2.WaitForLineAsync($"Registered {PortShareHost.Regex(Address("split/"))} with the router", StartTimeout);
             foreach (var router in new[] { cluster.HostA, cluster.HostB })
                 Assert.Equal((null, "r2"), await Eventually(() => CallAsync(router, "split/"), x => x.Identity == "r2"));
+        });
+    }
+
+    [Fact]
+    public async Task A_reliable_session_whose_connection_is_cut_again_and_again_continues_through_either_router()
+    {
+        await WithLogs(async () =>
+        {
+            // A WCF reliable-session service on a worker member registered with A; the client reaches the routers
+            // through a relay that cuts its connection at random points and sends each new connection to the next
+            // router (A, B, A, ...), as a load balancer in front of them would.
+            var s = cluster.StartWorker(cluster.Hosts[13], "s", cluster.HostA, member: true, "wcf:rm/echo/");
+            await s.WaitForLineAsync($"Registered {PortShareHost.Regex(Address("rm/echo/"))} with the router", StartTimeout);
+            await cluster.RouterB.WaitForLineAsync($"Registered {PortShareHost.Regex(Address("rm/echo/"))} for worker pid \\d+ at", Visible);
+            using var relay = new CuttingRelay([new(cluster.HostA.Address, Port), new(cluster.HostB.Address, Port)],
+                seed: 20261202, minBytes: 2_000, maxBytes: 15_000);
+            var binding = new NetTcpBinding(SecurityMode.None, reliableSessionEnabled: true)
+            {
+                OpenTimeout = TimeSpan.FromSeconds(60), SendTimeout = TimeSpan.FromSeconds(60), CloseTimeout = TimeSpan.FromSeconds(60),
+            };
+            var factory = new ChannelFactory<IEchoService>(binding, new EndpointAddress($"net.tcp://localhost:{relay.Port}/rm/echo/"));
+            var echo = factory.CreateChannel();
+            const int messages = 300;
+            for (var i = 1; i <= messages; i++)
+            {
+                echo.PostNumber(i);
+                if (i % 10 == 0) Assert.Equal($"checkpoint {i}", echo.Echo($"checkpoint {i}"));
+            }
+            var summary = echo.NumbersReceived();
+            ((IClientChannel)echo).Close();
+            factory.Close();
+            output.WriteLine($"{messages} one-way + {messages / 10} request/reply messages, {relay.Cuts} cuts, connections " +
+                $"through A / B: {string.Join(" / ", relay.ConnectionsPerTarget)}; service saw: {summary}");
+            // Nothing lost, duplicated or reordered, and the session did cross routers.
+            Assert.Equal($"received={messages} outOfOrder=0", summary);
+            Assert.All(relay.ConnectionsPerTarget, n => Assert.True(n >= 2, $"connections per router: {string.Join(", ", relay.ConnectionsPerTarget)}"));
         });
     }
 
