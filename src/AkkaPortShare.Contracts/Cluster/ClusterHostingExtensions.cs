@@ -36,6 +36,8 @@ public static class ClusterHostingExtensions
         var trusted = string.Join(", ", new[] { Registration.RegistryProtocol.RegistryPath }
             .Concat(ClusterSelectionPaths).Select(p => $"\"{p}\""));
         return builder
+            // Appended before WithClustering appends Akka.Cluster's own defaults, so that ours win over them.
+            .AddHocon(PortShareClusterSettings.DefaultConfig(), HoconAddMode.Append)
             .WithClustering(new ClusterOptions
             {
                 Roles = [role],
@@ -54,7 +56,6 @@ public static class ClusterHostingExtensions
                   down-all-when-unstable = {{(settings.DownAllWhenUnstable ? "on" : "off")}}
                 }
                 """, HoconAddMode.Prepend)
-            .AddHocon(PortShareClusterSettings.DefaultConfig(), HoconAddMode.Append)
             .AddStartup((system, _) =>
             {
                 // Akka.Cluster ignores a join between actor systems of different names (a warning at debug level on
