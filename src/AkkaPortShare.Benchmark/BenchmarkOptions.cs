@@ -12,6 +12,12 @@ public sealed record BenchmarkOptions
 
     /// <summary>Churn over TLS: the worker's WCF echo endpoint with Transport security, the real WCF client.</summary>
     public bool Tls { get; init; }
+
+    /// <summary>
+    /// The worker on another (simulated) host: a network namespace of its own joined to this one by a bridge, as
+    /// the cluster's tests make them; the router relays to it and HAProxy forwards to it over that link.
+    /// </summary>
+    public bool CrossHost { get; init; }
     public int Repetitions { get; init; } = 5;
     public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(1);
     public TimeSpan ChurnDuration { get; init; } = TimeSpan.FromSeconds(3);
@@ -71,6 +77,9 @@ public sealed record BenchmarkOptions
           --tls                    churn with TLS: a server certificate made at start, the worker's WCF echo endpoint with
                                    Transport security, WCF clients with NetTcpBinding(SecurityMode.Transport) and
                                    ClientCredentialType None; rows labelled (TLS); churn only
+          --cross-host             the worker on another host (a network namespace on a bridge; root): direct, relay and
+                                   HAProxy each cross that link (the hand-over path is left out: no socket crosses hosts);
+                                   churn and streaming only
           --paths LIST             direct,handover,relay,haproxy (default all)
           --scenarios LIST         churn,streaming,held,reliable (default all)
           --out DIR                results folder (default artifacts/benchmark)
@@ -100,6 +109,7 @@ public sealed record BenchmarkOptions
             {
                 "--quick" => o,
                 "--tls" => o with { Tls = true },
+                "--cross-host" => o with { CrossHost = true },
                 "--repetitions" => o with { Repetitions = int.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--warmup" => o with { Warmup = TimeSpan.FromSeconds(Seconds()) },
                 "--churn-seconds" => o with { ChurnDuration = TimeSpan.FromSeconds(Seconds()) },
@@ -132,6 +142,10 @@ public sealed record BenchmarkOptions
         if (o.Tls && o.Scenarios?.Any(s => !s.StartsWith("churn", StringComparison.OrdinalIgnoreCase)) == true)
             throw new ArgumentException("--tls measures churn only: --scenarios churn (or leave it out)");
         if (o.Tls) o = o with { Scenarios = o.Scenarios ?? new HashSet<string>(["churn"], StringComparer.OrdinalIgnoreCase) };
+        if (o.CrossHost && o.Scenarios?.Any(s => !s.StartsWith("churn", StringComparison.OrdinalIgnoreCase) && s != "streaming") == true)
+            throw new ArgumentException("--cross-host measures churn and streaming (the held and reliable-session figures need the hand-over path)");
+        if (o.CrossHost) o = o with { Scenarios = o.Scenarios ?? new HashSet<string>(["churn", "streaming"], StringComparer.OrdinalIgnoreCase) };
+        if (o.CrossHost) o = o with { Paths = (o.Paths ?? ["direct", "relay", "haproxy"]).Where(p => p != "handover").ToHashSet(StringComparer.OrdinalIgnoreCase) };
         if (o.Repetitions < 1) throw new ArgumentException("--repetitions must be at least 1");
         if (o.RmWindows.Any(w => w is < 1 or > 4096)) throw new ArgumentException("--rm-windows: each must be 1-4096 (WCF's range)");
         if (o.RmMessageSize is < 1 or > 60_000)

@@ -74,7 +74,7 @@ try
 {
     await PrepareAsync("start", RouterMode.Fd, () => topology.StartAsync(RouterMode.Fd, withHaproxy));
     Console.WriteLine($"Router :{topology.RouterPort} (remoting :{topology.RemotingPort}), worker's own listener :{topology.WorkerDataPort}" +
-        (withHaproxy ? $", HAProxy :{topology.HaproxyPort}" : ""));
+        (withHaproxy ? $", HAProxy :{topology.HaproxyPort}" : "") + $"; {topology.Placement}");
     for (var rep = 1; rep <= options.Repetitions; rep++)
     {
         // Throughput figures on the running processes, scenario by scenario across the paths, so each figure and

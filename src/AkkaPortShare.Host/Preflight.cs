@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Akka.Configuration;
 using AkkaPortShare.Contracts.Configuration;
-using AkkaPortShare.Router.Cluster;
+using AkkaPortShare.Contracts.Cluster;
 using AkkaPortShare.Router.Configuration;
 using AkkaPortShare.Router.Control;
 using AkkaPortShare.Router.Hosting;

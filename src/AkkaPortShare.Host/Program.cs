@@ -1,7 +1,7 @@
 using Akka.Hosting;
 using AkkaPortShare.Contracts.Hosting;
 using AkkaPortShare.Host;
-using AkkaPortShare.Router.Cluster;
+using AkkaPortShare.Contracts.Cluster;
 using AkkaPortShare.Router.Hosting;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -38,7 +38,7 @@ builder.Services.AddAkka("akkaportshare", (akka, services) =>
     akka.WithMicrosoftLogging(services);
     akka.WithPortShareRouter(router => router.SharedPort = sharedPort);
     // Several routers as one cluster, only when akka-port-share.cluster.enabled (nothing is added otherwise).
-    if (preflight.Cluster is { Enabled: true } cluster) akka.WithPortShareCluster(cluster);
+    if (preflight.Cluster is { Enabled: true } cluster) akka.WithPortShareCluster(cluster, PortShareClusterSettings.RouterRole);
     // The operator's file goes last so it overrides everything before it (reference.conf stays the fallback).
     if (commandLine.ConfigFile is { } file) akka.AddHoconFile(file.FullName, HoconAddMode.Prepend);
 });

@@ -6,6 +6,8 @@ using AkkaPortShare.Samples.Echo;
 using AkkaPortShare.ServiceModel.Hosting;
 using AkkaPortShare.Worker.Hosting;
 using AkkaPortShare.Contracts.Hosting;
+using AkkaPortShare.Contracts.Cluster;
+using AkkaPortShare.Contracts.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Console;
@@ -59,11 +61,26 @@ var router = Values(args, "--router").LastOrDefault();
 var config = Values(args, "--config").LastOrDefault();
 var identity = Values(args, "--identity").LastOrDefault() ?? $"echo-worker pid {Environment.ProcessId}";
 
+// A member of the routers' cluster when its file says akka-port-share.cluster.enabled (read before the actor system
+// starts: membership is decided then).
+PortShareClusterSettings cluster;
+try
+{
+    cluster = PortShareClusterSettings.Create(config is null ? Akka.Configuration.Config.Empty
+        : Akka.Configuration.ConfigurationFactory.ParseString(File.ReadAllText(config)));
+}
+catch (SettingsException e)
+{
+    Console.Error.WriteLine(e.Message);
+    return SettingsException.ExitCode;
+}
+
 var builder = Host.CreateApplicationBuilder();
 // One log pipeline (see the router's Program.cs): single-line console, JSON with Logging__Console__FormatterName=json.
 builder.Services.Configure<ConsoleLoggerOptions>(o => o.FormatterName ??= ConsoleFormatterNames.Simple);
 builder.Services.Configure<SimpleConsoleFormatterOptions>(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
-builder.Services.AddAkka("akkaportshare-worker", (akka, services) =>
+// In the routers' cluster a worker's actor system has the routers' name (members of one cluster share it).
+builder.Services.AddAkka(cluster.Enabled ? "akkaportshare" : "akkaportshare-worker", (akka, services) =>
 {
     akka.WithMicrosoftLogging(services);
     akka.WithPortShareWorker(worker =>
@@ -96,6 +113,7 @@ builder.Services.AddAkka("akkaportshare-worker", (akka, services) =>
                 .ServeService<SessionInstancingService>(address + "slow/", binding: new NetTcpEndpointOptions { SendTimeout = TimeSpan.FromSeconds(2) });
         foreach (var address in reviewActorAddresses) worker.ServeContract<IReviewService>(address, Props.Create<ReviewActor>());
     });
+    akka.WithPortShareCluster(cluster, PortShareClusterSettings.WorkerRole);
     if (config is not null) akka.AddHoconFile(config, HoconAddMode.Prepend);
 });
 await builder.Build().RunAsync();

@@ -68,7 +68,11 @@ public sealed class ReportWriter(BenchmarkOptions options, MachineInfo machine, 
             (options.Tls ? " TLS (--tls): each churn connection is the real WCF client's, NetTcpBinding(SecurityMode.Transport) " +
                 "with ClientCredentialType None and no connection pool (open with the TLS handshake, one Echo, close), against " +
                 "the worker's WCF echo endpoint with Transport security (an ECDSA P-256 server certificate made at start); " +
-                "not comparable with the rows of a run without --tls, whose connections are raw framing ones." : ""));
+                "not comparable with the rows of a run without --tls, whose connections are raw framing ones." : "") +
+            (options.CrossHost ? " Cross-host (--cross-host): the worker runs in a network namespace of its own, joined to the " +
+                "router's by a bridge (veth pairs), registered by secret with its hand-over socket out of the router's reach, so the " +
+                "router relays to it as to another machine and HAProxy forwards to it over the same link; direct clients cross " +
+                "the link too. The link is the kernel's, on the same cores: it adds the hops, not a network's latency." : ""));
         md.AppendLine();
         md.AppendLine($"Reproduce: `{command}`");
         return md.ToString();

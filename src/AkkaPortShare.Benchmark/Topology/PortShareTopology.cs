@@ -11,6 +11,9 @@ namespace AkkaPortShare.Benchmark.Topology;
 /// The processes under test, all on loopback: one router (handover-mode fd or relay, switched by restarting it on
 /// the same ports; the worker re-registers by itself), one sample echo worker whose own listener is on a fixed
 /// port, and HAProxy forwarding to that listener. Every path reaches the same worker.
+/// With --cross-host the worker runs on a simulated host of its own (<see cref="SimulatedHosts"/>: a network
+/// namespace on a bridge), registered by registration-secret with its hand-over socket on a private mount, so the
+/// router relays to it as to another machine; the router's remoting listens on the bridge so the worker reaches it.
 /// </summary>
 public sealed class PortShareTopology : IDisposable
 {
@@ -26,6 +29,9 @@ public sealed class PortShareTopology : IDisposable
     private int _starts;
     // --tls: the server certificate (made at start, files in a temporary directory removed with Dispose).
     private readonly TestCertificates? _certificates;
+    // --cross-host: the worker's host (host 1; the router, HAProxy and the clients stay in this namespace).
+    private readonly SimulatedHosts? _hosts;
+    private const string CrossHostSecret = "benchmark-cross-host";
 
     public int RouterPort { get; } = FreePort.BelowEphemeralRange();
     public int RemotingPort { get; } = FreePort.BelowEphemeralRange();
@@ -49,7 +55,24 @@ public sealed class PortShareTopology : IDisposable
 
     /// <summary>--tls: the address a WCF client opens on this path (it connects to the port it names, the via).</summary>
     public Uri TlsAddressOf(BenchPath path) => new($"net.tcp://localhost:{EndPointOf(path).Port}/{TlsPath}");
-    private string RouterAddress => $"akka.tcp://akkaportshare@127.0.0.1:{RemotingPort}";
+    private string RouterAddress => $"akka.tcp://akkaportshare@{RemotingHost}:{RemotingPort}";
+
+    /// <summary>Where the worker listens: loopback, or its simulated host's address.</summary>
+    public IPAddress WorkerHost => _hosts?[0].Address ?? IPAddress.Loopback;
+
+    // This namespace's address on the bridge (x.y.z.254) when the worker is on a namespace; else loopback.
+    private string RemotingHost => _hosts is { Isolated: true } ? BridgeAddress(_hosts[0].Address) : "127.0.0.1";
+
+    private static string BridgeAddress(IPAddress host)
+    {
+        var b = host.GetAddressBytes();
+        return $"{b[0]}.{b[1]}.{b[2]}.254";
+    }
+
+    /// <summary>Where the worker is, for the report.</summary>
+    public string Placement => _hosts is null ? "loopback" : _hosts.Isolated
+        ? $"worker on {_hosts[0]}; router, HAProxy and clients in the root namespace ({BridgeAddress(_hosts[0].Address)})"
+        : $"worker on {_hosts[0]} (no namespaces: {_hosts.FallbackReason})";
 
     public PortShareTopology(BenchmarkOptions options, string routerDll, string workerDll, string logDirectory)
     {
@@ -60,6 +83,12 @@ public sealed class PortShareTopology : IDisposable
         Directory.CreateDirectory(logDirectory);
         _workerConfig = Path.Combine(logDirectory, "worker.conf");
         _certificates = options.Tls ? new TestCertificates() : null;
+        _hosts = options.CrossHost ? SimulatedHosts.Create(1) : null;
+        var crossHostBlock = _hosts is null ? "" : $$"""
+            # --cross-host: another host; admitted by secret, relayed.
+            akka-port-share.worker { registration-secret = "{{CrossHostSecret}}", handover-directory = "{{Path.Combine(logDirectory, "handover")}}" }
+            akka.remote.dot-netty.tcp { hostname = "{{WorkerHost}}", port = 0 }
+            """;
         var tlsBlock = _certificates is null ? "" : $$"""
             # --tls: the TLS endpoint's server certificate, made by the benchmark at start.
             benchmark.tls { certificate-path = "{{_certificates.ServerPfxPath}}", certificate-password = "{{TestCertificates.PfxPassword}}" }
@@ -70,13 +99,14 @@ public sealed class PortShareTopology : IDisposable
             $"{Scenarios.ReliableLoad.ConfigPath(w)} {{ max-transfer-window-size = {w}, flow-control-enabled = {(options.RmFlowControl ? "on" : "off")} }}\n"));
         File.WriteAllText(_workerConfig, $$"""
             # Written by the benchmark: the worker's own listener on a fixed loopback port, so HAProxy can target it.
-            akka-port-share.worker.data-endpoint { hostname = "127.0.0.1", port = {{WorkerDataPort}} }
+            akka-port-share.worker.data-endpoint { hostname = "{{WorkerHost}}", port = {{WorkerDataPort}} }
             # The held scenario keeps up to --held sessions open at once (the default max-connections is 1000).
             akka-port-share.worker.max-connections = {{Math.Max(1000, options.HeldConnections + 1000)}}
             # --rm-message-size goes up to 60000 characters, past WCF's default MaxStringContentLength (8192).
             akka-port-share.service-model.max-string-content-length = 65536
             {{reliableBlocks}}
             {{tlsBlock}}
+            {{crossHostBlock}}
             """);
     }
 
@@ -102,13 +132,13 @@ public sealed class PortShareTopology : IDisposable
         await StartAsync(mode, WithHaproxy);
     }
 
-    public IPEndPoint EndPointOf(BenchPath path) => new(IPAddress.Loopback, path.Name switch
+    public IPEndPoint EndPointOf(BenchPath path) => path.Name switch
     {
-        "direct" => WorkerDataPort,
-        "handover" or "relay" => RouterPort,
-        "haproxy" => HaproxyPort,
+        "direct" => new(WorkerHost, WorkerDataPort),
+        "handover" or "relay" => new(IPAddress.Loopback, RouterPort),
+        "haproxy" => new(IPAddress.Loopback, HaproxyPort),
         _ => throw new ArgumentException($"unknown path {path.Name}"),
-    });
+    };
 
     /// <summary>The process in front of the worker on this path (router or HAProxy); null for direct.</summary>
     public ManagedProcess? FrontOf(BenchPath path) => path.Name switch
@@ -209,12 +239,14 @@ public sealed class PortShareTopology : IDisposable
             akka-port-share.router {
               port = {{RouterPort}}
               listen-address = "127.0.0.1"
-              handover-mode = {{mode.ToString().ToLowerInvariant()}}
+              # --cross-host: nothing crosses hosts but bytes, whatever the path asks for.
+              handover-mode = {{(_hosts is null ? mode.ToString().ToLowerInvariant() : "relay")}}
               # The held scenario keeps up to --held relayed sessions open at once.
               max-relayed-connections = {{Math.Max(1000, _options.HeldConnections + 1000)}}
               {{(_options.RelayEngine is { } engine ? $"relay-engine = {engine}" : "")}}
             }
-            akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = {{RemotingPort}} }
+            akka.remote.dot-netty.tcp { hostname = "{{RemotingHost}}", port = {{RemotingPort}} }
+            {{(_hosts is null ? "" : $"akka-port-share.router.registration-secret = \"{CrossHostSecret}\"")}}
             """);
         var n = Interlocked.Increment(ref _starts);
         _router = ManagedProcess.StartDllLogged($"router ({mode})", _routerDll, ["--config", config],
@@ -226,14 +258,16 @@ public sealed class PortShareTopology : IDisposable
     private async Task StartWorkerAsync()
     {
         var n = Interlocked.Increment(ref _starts);
-        _worker = ManagedProcess.StartDllLogged("echo worker", _workerDll,
+        string[] args =
             ["--address", RegisteredAddress, "--router", RouterAddress, "--identity", "benchmark-worker", "--config", _workerConfig,
                 "--wcf-address", $"net.tcp://+:{RouterPort}/{Scenarios.ReliableLoad.PlainPath}",
                 .. _options.RmWindows.Distinct().SelectMany(w => (string[])["--wcf-reliable",
                     $"net.tcp://+:{RouterPort}/{Scenarios.ReliableLoad.ReliablePath(w)}", Scenarios.ReliableLoad.ConfigPath(w)]),
-                .. _options.Tls ? (string[])["--wcf-endpoint", RegisteredTlsAddress, "security=transport,transport-security-path=benchmark.tls"] : []],
-            Path.Combine(_logDirectory, $"{n:D2}-worker.log"));
-        await _worker.WaitForLineAsync($"listening on 127\\.0\\.0\\.1:{WorkerDataPort}", StartTimeout);
+                .. _options.Tls ? (string[])["--wcf-endpoint", RegisteredTlsAddress, "security=transport,transport-security-path=benchmark.tls"] : []];
+        _worker = _hosts is null
+            ? ManagedProcess.StartDllLogged("echo worker", _workerDll, args, Path.Combine(_logDirectory, $"{n:D2}-worker.log"))
+            : _hosts[0].StartDll("echo worker", _workerDll, args, privateDirectory: Path.Combine(_logDirectory, "handover"));
+        await _worker.WaitForLineAsync($"listening on {Regex.Escape(WorkerHost.ToString())}:{WorkerDataPort}", StartTimeout);
         await _worker.WaitForLineAsync($"Registered {Regex.Escape(RegisteredAddress)} with the router", StartTimeout);
         foreach (var window in _options.RmWindows.Distinct())
             await _worker.WaitForLineAsync($"Registered {Regex.Escape($"net.tcp://+:{RouterPort}/{Scenarios.ReliableLoad.ReliablePath(window)}")} with the router", StartTimeout);
@@ -252,6 +286,7 @@ public sealed class PortShareTopology : IDisposable
             {
                 ["BENCH_HAPROXY_PORT"] = HaproxyPort.ToString(),
                 ["BENCH_WORKER_PORT"] = WorkerDataPort.ToString(),
+                ["BENCH_WORKER_HOST"] = WorkerHost.ToString(),
                 ["BENCH_HAPROXY_MAXCONN"] = maxConn.ToString(),
             });
         // HAProxy prints nothing when ready: wait until its port accepts.
@@ -279,5 +314,6 @@ public sealed class PortShareTopology : IDisposable
         _worker?.Dispose();
         _router?.Dispose();
         _certificates?.Dispose();
+        _hosts?.Dispose();
     }
 }

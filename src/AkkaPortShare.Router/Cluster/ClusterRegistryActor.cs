@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.DistributedData;
 using Akka.Event;
+using AkkaPortShare.Contracts.Cluster;
 using AkkaPortShare.Contracts.Registration;
 using static AkkaPortShare.Router.Cluster.ClusterRegistryProtocol;
 
@@ -33,21 +34,29 @@ internal sealed class ClusterRegistryActor : ReceiveActor, IWithTimers
     internal static readonly LWWDictionaryKey<string, string> OwnersKey = new("aps-owners");
 
     /// <summary>A claim or an owner: which router wants (or has) which address for which worker.</summary>
-    internal sealed record Entry(string ClaimId, string BaseAddress, string Router, WorkerEndpoint Worker)
+    /// <param name="WorkerNode">The worker's actor system address when it is a cluster member (role worker), else empty.</param>
+    internal sealed record Entry(string ClaimId, string BaseAddress, string Router, WorkerEndpoint Worker, string WorkerNode = "")
     {
-        public string Encode() => string.Join('\n', ClaimId, BaseAddress, Router, Worker.ProcessId, Worker.HostName, Worker.DataHost, Worker.DataPort);
+        public string Encode() => string.Join('\n', ClaimId, BaseAddress, Router, Worker.ProcessId, Worker.HostName, Worker.DataHost, Worker.DataPort, WorkerNode);
 
         public static Entry? Decode(string text)
         {
             var f = text.Split('\n');
-            if (f.Length != 7 || !int.TryParse(f[3], out var pid) || !int.TryParse(f[6], out var port)) return null;
-            return new Entry(f[0], f[1], f[2], new WorkerEndpoint(pid, f[4], null, f[5], port));
+            if (f.Length != 8 || !int.TryParse(f[3], out var pid) || !int.TryParse(f[6], out var port)) return null;
+            return new Entry(f[0], f[1], f[2], new WorkerEndpoint(pid, f[4], null, f[5], port), f[7]);
         }
+
+        /// <summary>The same worker process (it moved to another router): pid, host and data endpoint.</summary>
+        public bool SameWorker(WorkerEndpoint other) => Worker.ProcessId == other.ProcessId &&
+            Worker.HostName == other.HostName && Worker.DataHost == other.DataHost && Worker.DataPort == other.DataPort;
 
         public string Describe() => $"worker pid {Worker.ProcessId} on {Worker.HostName} ({Worker.DataHost}:{Worker.DataPort}) via router {Router}";
     }
 
     private sealed record ClaimExpired(string ClaimId);
+
+    /// <summary>A router left while its worker was still a reachable member: the worker had this long to move.</summary>
+    private sealed record RouterGoneGraceEnded(string BaseAddress, string ClaimId);
 
     /// <summary>
     /// <paramref name="Pending"/>: this router's undecided claims by id. <paramref name="Owned"/>: addresses granted
@@ -88,6 +97,11 @@ internal sealed class ClusterRegistryActor : ReceiveActor, IWithTimers
         Receive<Changed>(c => c.Key.Equals(ClaimsKey), c => OnClaimsChanged(c.Get(ClaimsKey)));
         Receive<Changed>(c => c.Key.Equals(OwnersKey), c => OnOwnersChanged(c.Get(OwnersKey)));
         Receive<ClusterEvent.MemberRemoved>(m => OnRouterGone(m.Member));
+        Receive<ClusterEvent.UnreachableMember>(u =>
+        {
+            if (u.Member.HasRole(PortShareClusterSettings.WorkerRole)) OnWorkerUnreachable(u.Member);
+        });
+        Receive<RouterGoneGraceEnded>(OnRouterGoneGraceEnded);
         Receive<ClusterEvent.IMemberEvent>(_ => UpdateArbiter());
         Receive<ClusterEvent.CurrentClusterState>(_ => UpdateArbiter());
         Receive<IUpdateResponse>(r =>
@@ -103,7 +117,8 @@ internal sealed class ClusterRegistryActor : ReceiveActor, IWithTimers
     {
         _replicator.Tell(Dsl.Subscribe(ClaimsKey, Self));
         _replicator.Tell(Dsl.Subscribe(OwnersKey, Self));
-        _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot, typeof(ClusterEvent.IMemberEvent));
+        _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot, typeof(ClusterEvent.IMemberEvent),
+            typeof(ClusterEvent.UnreachableMember));
     }
 
     protected override void PostStop() => _cluster.Unsubscribe(Self);
@@ -112,13 +127,15 @@ internal sealed class ClusterRegistryActor : ReceiveActor, IWithTimers
 
     private void OnClaim(Claim claim)
     {
-        if (_state.Owners.TryGetValue(claim.BaseAddress, out var owner) && owner.Router != _self)
+        // Another router's owner, unless it is this very worker moving here (its router left or is leaving the
+        // cluster): that claim waits until the old owner is gone, and is then granted like any other.
+        if (_state.Owners.TryGetValue(claim.BaseAddress, out var owner) && owner.Router != _self && !owner.SameWorker(claim.Worker))
         {
             Sender.Tell(new ClaimRefused(claim.BaseAddress, RegistryProtocol.RefusalReason.AddressAlreadyInUse,
                 $"Address already in use: {claim.BaseAddress} is already registered in the cluster by {owner.Describe()}."));
             return;
         }
-        var entry = new Entry(Guid.NewGuid().ToString("N"), claim.BaseAddress, _self, claim.Worker);
+        var entry = new Entry(Guid.NewGuid().ToString("N"), claim.BaseAddress, _self, claim.Worker, claim.WorkerNode ?? "");
         _state = _state with { Pending = _state.Pending.SetItem(entry.ClaimId, entry) };
         Timers.StartSingleTimer(entry.ClaimId, new ClaimExpired(entry.ClaimId), _settings.ClaimTimeout);
         _replicator.Tell(Dsl.Update(ClaimsKey, ORSet<string>.Empty, Majority, s => s.Add(_cluster.SelfUniqueAddress, entry.Encode())));
@@ -164,6 +181,8 @@ internal sealed class ClusterRegistryActor : ReceiveActor, IWithTimers
         foreach (var pending in _state.Pending.Values.ToList())
         {
             if (!seen.TryGetValue(pending.BaseAddress, out var owner)) continue;
+            // This worker moving here from another router: its old entry is not an answer; it waits for it to go.
+            if (owner.ClaimId != pending.ClaimId && owner.Router != _self && owner.SameWorker(pending.Worker)) continue;
             Decided(pending);
             if (owner.ClaimId == pending.ClaimId)
             {
@@ -196,8 +215,16 @@ internal sealed class ClusterRegistryActor : ReceiveActor, IWithTimers
     {
         var remote = seen.Where(kv => kv.Value.Router != _self).ToImmutableDictionary();
         foreach (var (address, old) in _state.Routed)
-            if (!remote.TryGetValue(address, out var now) || now.ClaimId != old.ClaimId)
-                _registry.Tell(new RemoteUnregistered(address));
+        {
+            if (remote.TryGetValue(address, out var now) && now.ClaimId == old.ClaimId) continue;
+            // A worker moving from a router that left: routed until it has a new owner or its grace ends.
+            if (!seen.ContainsKey(address) && (Timers.IsTimerActive(("gone", address)) || StartMoveGrace(old)))
+            {
+                remote = remote.SetItem(address, old);
+                continue;
+            }
+            _registry.Tell(new RemoteUnregistered(address));
+        }
         foreach (var (address, now) in remote)
             if (!_state.Routed.TryGetValue(address, out var old) || old.ClaimId != now.ClaimId)
                 _registry.Tell(new RemoteRegistered(address, now.Worker, now.Router));
@@ -240,14 +267,61 @@ internal sealed class ClusterRegistryActor : ReceiveActor, IWithTimers
     private void OnRouterGone(Member member)
     {
         var node = NodeName(member.UniqueAddress);
-        var gone = _state.Owners.Values.Where(e => e.Router == node).Select(e => e.BaseAddress).ToList();
-        foreach (var address in gone) _registry.Tell(new RemoteUnregistered(address));
-        _state = _state with { Routed = _state.Routed.RemoveRange(gone) };
-        if (gone.Count > 0)
-            _log.Warning("Router {0} left the cluster: removed its {1} address(es) {2}", member.Address, gone.Count, string.Join(", ", gone));
+        var entries = _state.Owners.Values.Where(e => e.Router == node).ToList();
+        var gone = entries.Select(e => e.BaseAddress).ToList();
+        // A worker that is a member of the cluster and still reachable registers with another router (it saw its
+        // router go too): keep routing to it meanwhile, for up to claim-timeout, so its clients see no gap.
+        var moving = entries.Where(e => _state.Routed.ContainsKey(e.BaseAddress) && StartMoveGrace(e)).ToList();
+        var removed = gone.Except(moving.Select(e => e.BaseAddress)).ToList();
+        foreach (var address in removed) _registry.Tell(new RemoteUnregistered(address));
+        _state = _state with { Routed = _state.Routed.RemoveRange(removed) };
+        if (removed.Count > 0)
+            _log.Warning("Router {0} left the cluster: removed its {1} address(es) {2}", member.Address, removed.Count, string.Join(", ", removed));
+        if (moving.Count > 0)
+            _log.Info("Router {0} left the cluster: its workers that are cluster members register with another router; " +
+                "routed to them meanwhile: {1}", member.Address, string.Join(", ", moving.Select(e => e.BaseAddress)));
         _state = _state with { Owners = _state.Owners.RemoveRange(gone) };
         UpdateArbiter();
         if (_state.Arbiter) RemoveRouter(node, gone);
+    }
+
+    // An owner entry left because its router is leaving or gone (not because its worker unregistered: then the
+    // router is up) while its worker is a reachable member, which registers with another router now: this router
+    // keeps routing to the worker for up to claim-timeout, so that its clients see no gap.
+    private bool StartMoveGrace(Entry entry)
+    {
+        if (!IsReachableWorker(entry.WorkerNode) || IsServingRouter(entry.Router)) return false;
+        Timers.StartSingleTimer(("gone", entry.BaseAddress), new RouterGoneGraceEnded(entry.BaseAddress, entry.ClaimId), _settings.ClaimTimeout);
+        return true;
+    }
+
+    private bool IsServingRouter(string node) => _cluster.State.Members.Any(m =>
+        NodeName(m.UniqueAddress) == node && m.Status is (MemberStatus.Up or MemberStatus.WeaklyUp or MemberStatus.Joining) &&
+        !_cluster.State.Unreachable.Contains(m));
+
+    // A worker member unreachable: its registrations here (if any) go at once (the registry downs it), and every
+    // other router's registration of it stops being routed here now rather than when its router's removal arrives.
+    private void OnWorkerUnreachable(Member worker)
+    {
+        _registry.Tell(new WorkerNodeUnreachable(worker.Address));
+        var node = worker.Address.ToString();
+        var lost = _state.Routed.Values.Where(e => e.WorkerNode == node).Select(e => e.BaseAddress).ToList();
+        foreach (var address in lost) _registry.Tell(new RemoteUnregistered(address));
+        _state = _state with { Routed = _state.Routed.RemoveRange(lost) };
+    }
+
+    private bool IsReachableWorker(string node) => node.Length > 0 && _cluster.State.Members.Any(m =>
+        m.HasRole(PortShareClusterSettings.WorkerRole) && m.Status == MemberStatus.Up && m.Address.ToString() == node &&
+        !_cluster.State.Unreachable.Contains(m));
+
+    // The moving worker did not register with another router in time (or it did, and its new owner replaced this
+    // entry already: then the claim ids differ and nothing is left to do).
+    private void OnRouterGoneGraceEnded(RouterGoneGraceEnded ended)
+    {
+        if (!_state.Routed.TryGetValue(ended.BaseAddress, out var routed) || routed.ClaimId != ended.ClaimId) return;
+        if (_state.Owners.TryGetValue(ended.BaseAddress, out var owner) && owner.ClaimId == ended.ClaimId) return;
+        _state = _state with { Routed = _state.Routed.Remove(ended.BaseAddress) };
+        _registry.Tell(new RemoteUnregistered(ended.BaseAddress));
     }
 
     private void RemoveRouter(string node, IReadOnlyList<string> addresses)

@@ -10,7 +10,8 @@ namespace AkkaPortShare.Router.Cluster;
 internal static class ClusterRegistryProtocol
 {
     /// <summary>The registry added <paramref name="BaseAddress"/> for a worker of its own: may it keep it cluster-wide?</summary>
-    public sealed record Claim(string BaseAddress, WorkerEndpoint Worker);
+    /// <param name="WorkerNode">The worker's actor system address when it is a cluster member, else null.</param>
+    public sealed record Claim(string BaseAddress, WorkerEndpoint Worker, string? WorkerNode = null);
 
     /// <summary>The address is this router's worker's, cluster-wide.</summary>
     public sealed record ClaimGranted(string BaseAddress);
@@ -27,4 +28,11 @@ internal static class ClusterRegistryProtocol
 
     /// <summary>That registration is gone (unregistered, its worker died, or its router left the cluster).</summary>
     public sealed record RemoteUnregistered(string BaseAddress);
+
+    /// <summary>
+    /// A worker member of the cluster (role worker) is unreachable: the registry stops routing to its workers
+    /// registered here at once and downs it (its registrations then leave every router through
+    /// <see cref="Released"/>).
+    /// </summary>
+    public sealed record WorkerNodeUnreachable(Akka.Actor.Address Node);
 }

@@ -82,10 +82,8 @@ public static class RouterHostingExtensions
     private static Func<IActorRef, Props>? ClusterRegistry(ActorSystem system)
     {
         if (system is not ExtendedActorSystem { Provider: Akka.Cluster.ClusterActorRefProvider }) return null;
-        var settings = Cluster.PortShareClusterSettings.Create(system);
+        var settings = Contracts.Cluster.PortShareClusterSettings.Create(system);
         if (!settings.Enabled) return null;
-        // No seed nodes: this router forms a cluster of its own, which others may join.
-        if (settings.SeedNodes.Count == 0) Akka.Cluster.Cluster.Get(system).Join(Akka.Cluster.Cluster.Get(system).SelfAddress);
         return registry => Cluster.ClusterRegistryActor.Props(settings, registry);
     }
 

@@ -40,6 +40,7 @@ internal sealed partial class RegistryActor
         Receive<ClaimGranted>(OnClaimGranted);
         Receive<ClaimRefused>(OnClaimRefused);
         Receive<RemoteRegistered>(OnRemoteRegistered);
+        Receive<WorkerNodeUnreachable>(OnWorkerNodeUnreachable);
         Receive<RemoteUnregistered>(r =>
         {
             var address = BaseAddress.Parse(r.BaseAddress);
@@ -56,7 +57,7 @@ internal sealed partial class RegistryActor
         if (_cluster is null) return false;
         _claims[address] = requested;
         _log.Info("Claiming {0} in the cluster for worker {1}", address, worker.Describe());
-        _cluster.Tell(new Claim(address.ToString(), worker.Endpoint));
+        _cluster.Tell(new Claim(address.ToString(), worker.Endpoint, worker.ReplyTo.Path.Address.ToString()));
         return true;
     }
 
@@ -72,6 +73,33 @@ internal sealed partial class RegistryActor
     private RegisteredWorker? LocalOwner(BaseAddress address) =>
         _state.Workers.Entries.Where(e => e.Address.Equals(address) && !_remote.ContainsKey(e.Address))
             .Select(e => e.Owner).FirstOrDefault();
+
+    // A worker of a router that left the cluster registers here: the placeholder that routed to it through that
+    // router gives way to the worker itself (the same process: pid, host and data endpoint), whose claim the
+    // cluster then grants once the old owner is gone.
+    private void TakeOverFromRouterGone(BaseAddress address, RegisteredWorker worker)
+    {
+        if (!_remote.TryGetValue(address, out var placeholder)) return;
+        var (was, now) = (placeholder.Endpoint, worker.Endpoint);
+        if (was.ProcessId != now.ProcessId || was.HostName != now.HostName || was.DataHost != now.DataHost || was.DataPort != now.DataPort) return;
+        _remote.Remove(address);
+        _state.Workers.Remove(address, placeholder);
+        _log.Info("Worker {0} moves {1} here from router it registered with", worker.Describe(), address);
+    }
+
+    // Akka.Cluster's failure detector lost a worker member: its workers registered here (relayed: a worker with a
+    // hand-over channel is known by its channel) stop receiving connections now, their addresses leave every router,
+    // and the node is downed, so that it cannot come back with registrations nobody holds any more (its process
+    // exits, and its service manager starts it again: it registers afresh).
+    private void OnWorkerNodeUnreachable(WorkerNodeUnreachable unreachable)
+    {
+        var workers = _state.Workers.Entries.Select(e => e.Owner).Distinct()
+            .Where(w => w.Gateway is null && !_remote.ContainsValue(w) && w.ReplyTo.Path.Address.Equals(unreachable.Node)).ToList();
+        if (workers.Count == 0) return;
+        foreach (var worker in workers) RemoveWorker(worker, "its cluster node is unreachable (akka-port-share.cluster.failure-detection)");
+        _log.Warning("Downing worker node {0}: unreachable, and its registrations are gone", unreachable.Node);
+        Akka.Cluster.Cluster.Get(Context.System).Down(unreachable.Node);
+    }
 
     private void OnClaimGranted(ClaimGranted granted)
     {

@@ -186,6 +186,7 @@ internal sealed partial class RegistryActor : ReceiveActor, IWithTimers
 
     private void AddAddress(string requested, BaseAddress address, RegisteredWorker worker, bool admittedNow, bool shared)
     {
+        TakeOverFromRouterGone(address, worker);
         var result = _state.Workers.Add(address, worker, out var owner, shared);
         if (result == WorkerRegistrations.AddResult.TakenByAnother)
         {

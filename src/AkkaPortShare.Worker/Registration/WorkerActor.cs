@@ -27,7 +27,7 @@ namespace AkkaPortShare.Worker.Registration;
 /// It fails fast instead of serving nothing: when not every address is registered within start-timeout of the
 /// start (exit 69), and when the router refuses a registration (exit 76, unless exit-on-refusal is off).
 /// </summary>
-internal sealed class WorkerActor : ReceiveActor, IWithTimers
+internal sealed partial class WorkerActor : ReceiveActor, IWithTimers
 {
     private sealed class RetryRegistrations { public static readonly RetryRegistrations Instance = new(); }
     private sealed record RouterLost(RouterChannel? Channel, string Reason);
@@ -50,8 +50,8 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
     private readonly ServiceRoutes _routes = new();
     private readonly IReadOnlyDictionary<string, StreamUpgradeAcceptor> _tls;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly ActorSelection _registry;
-    private readonly Address _routerAddress;
+    private ActorSelection _registry; // the configured router's; another router's after it left the cluster
+    private Address _routerAddress;
     private readonly RouterChannelGate _gate;
     private readonly Action<ActorSystem, int, string> _exit;
     private State _state;
@@ -105,6 +105,7 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
         });
         Receive<Leave>(_ => OnLeave());
         Receive<ReportLoad>(_ => OnReportLoad());
+        ReceiveClusterEvents();
         ReceiveConnections();
     }
 
@@ -136,6 +137,7 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
         Receive<StartTimedOut>(_ => { });
         Receive<ReportLoad>(_ => { });
         Receive<DisassociatedEvent>(_ => { });
+        Receive<Akka.Cluster.ClusterEvent.MemberRemoved>(_ => { }); // shutting down: staying with the router it has
         ReceiveConnections();
     }
 
@@ -188,6 +190,7 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
         AddGracefulDrain();
         if (_settings.ShareAddresses)
             Timers.StartPeriodicTimer(ReportLoad.Instance, ReportLoad.Instance, _settings.LoadReportInterval);
+        JoinAsClusterMember();
     }
 
     // SIGTERM (CoordinatedShutdown): first give the addresses back (service-unbind), so that new connections go to
@@ -402,6 +405,7 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
 
     protected override void PostStop()
     {
+        _cluster?.Unsubscribe(Self);
         _stopping.Cancel();
         _dataListener?.Dispose();
         _handoverListener?.Dispose();

@@ -45,7 +45,7 @@ public sealed class RouterClusterFixture : IAsyncLifetime
         }
         """;
 
-    public SimulatedHosts Hosts { get; } = SimulatedHosts.Create(7);
+    public SimulatedHosts Hosts { get; } = SimulatedHosts.Create(14);
     public ManagedProcess RouterA { get; private set; } = null!;
     public ManagedProcess RouterB { get; private set; } = null!;
     public ManagedProcess WorkerW { get; private set; } = null!;
@@ -90,14 +90,31 @@ public sealed class RouterClusterFixture : IAsyncLifetime
               split-brain-resolver.stable-after = 5s
             }
             """);
-        var router = host.StartDll($"router-{host.Name}", Binaries.Router, ["--config", config], _trustCa);
+        var router = Started(host.StartDll($"router-{host.Name}", Binaries.Router, ["--config", config], _trustCa));
         await router.WaitForLineAsync("Listening on", StartTimeout);
         return router;
     }
 
-    /// <summary>An echo worker on <paramref name="host"/> registering <paramref name="paths"/> with the router on <paramref name="router"/>; does not wait.</summary>
-    public ManagedProcess StartWorker(SimulatedHost host, string identity, SimulatedHost router, params string[] paths)
+    /// <summary>
+    /// An echo worker on <paramref name="host"/> registering <paramref name="paths"/> with the router on
+    /// <paramref name="router"/>; does not wait. A path written <c>wcf:path/</c> serves the WCF IEchoService there.
+    /// </summary>
+    public ManagedProcess StartWorker(SimulatedHost host, string identity, SimulatedHost router, params string[] paths) =>
+        StartWorker(host, identity, router, member: false, paths);
+
+    /// <summary>
+    /// As above; with <paramref name="member"/> the worker joins the cluster itself (role worker, seeds A and B),
+    /// so it moves to another router when its own leaves, and the routers' failure detector watches it.
+    /// </summary>
+    public ManagedProcess StartWorker(SimulatedHost host, string identity, SimulatedHost router, bool member, params string[] paths)
     {
+        var cluster = member ? $$"""
+            akka-port-share.cluster {
+              enabled = on
+              seed-nodes = ["{{RemotingAddress(HostA)}}", "{{RemotingAddress(HostB)}}"]
+              split-brain-resolver.stable-after = 5s
+            }
+            """ : "";
         var handover = Path.Combine(_directory, $"handover-{identity}");
         var config = Write($"worker-{identity}.conf", $$"""
             akka-port-share.worker {
@@ -107,11 +124,13 @@ public sealed class RouterClusterFixture : IAsyncLifetime
             }
             akka.remote.dot-netty.tcp { hostname = "{{host.Address}}", port = 0 }
             {{Tls}}
+            {{cluster}}
             """);
         List<string> args = ["--router", RemotingAddress(router), "--identity", identity, "--config", config];
-        foreach (var path in paths) args.AddRange(["--address", Address(path)]);
+        foreach (var path in paths)
+            args.AddRange(path.StartsWith("wcf:", StringComparison.Ordinal) ? ["--wcf-address", Address(path[4..])] : ["--address", Address(path)]);
         // Isolated hosts: the hand-over socket is on a private mount, so the router cannot reach it (another machine).
-        return host.StartDll($"worker-{identity}", Binaries.EchoWorker, args, _trustCa, Hosts.Isolated ? handover : null);
+        return Started(host.StartDll($"worker-{identity}", Binaries.EchoWorker, args, _trustCa, Hosts.Isolated ? handover : null));
     }
 
     /// <summary>Opens a session for <paramref name="path"/> through the router on <paramref name="router"/>; null when answered, else the fault.</summary>
@@ -124,7 +143,15 @@ public sealed class RouterClusterFixture : IAsyncLifetime
 
     public string Tails() =>
         $"hosts: {string.Join(", ", Hosts.Hosts)} {Hosts.FallbackReason}\n" +
-        string.Join("\n", new[] { RouterA, RouterB, WorkerW }.Where(p => p is not null).Select(p => $"--- {p.Name} ---\n{p.Tail(30)}"));
+        string.Join("\n", new[] { RouterA, RouterB, WorkerW }.Concat(_started).Where(p => p is not null).Select(p => $"--- {p.Name} ---\n{p.Tail(30)}"));
+
+    private readonly List<ManagedProcess> _started = [];
+
+    private ManagedProcess Started(ManagedProcess process)
+    {
+        lock (_started) _started.Add(process);
+        return process;
+    }
 
     private string Write(string name, string text)
     {

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.ServiceModel;
+using AkkaPortShare.IntegrationTests.ServiceModel;
 using AkkaPortShare.IntegrationTests.Harness;
 using AkkaPortShare.Protocol.Framing;
 using Xunit.Abstractions;
@@ -106,6 +108,160 @@ public sealed class RouterClusterSpec(RouterClusterFixture cluster, ITestOutputH
                 Assert.Equal((FramingFaults.EndpointNotFound, null), await CallAsync(router, "via-c/"));
                 Assert.Equal((null, "w"), await CallAsync(router, "echo/"));
             }
+        });
+    }
+
+    [Fact]
+    public async Task A_worker_member_whose_host_dies_leaves_every_router_within_the_failure_detector_and_is_downed()
+    {
+        await WithLogs(async () =>
+        {
+            var host = cluster.Hosts[7];
+            var m = cluster.StartWorker(host, "m", cluster.HostA, member: true, "member/");
+            await m.WaitForLineAsync($"Registered {PortShareHost.Regex(Address("member/"))} with the router", StartTimeout);
+            foreach (var router in new[] { cluster.HostA, cluster.HostB })
+                Assert.Equal((null, "m"), await Eventually(() => CallAsync(router, "member/"), r => r.Identity == "m"));
+
+            var linesA = cluster.RouterA.LineCount;
+            var linesB = cluster.RouterB.LineCount;
+            var watch = Stopwatch.StartNew();
+            host.KillAll();
+            // A (its router) sees the member unreachable, removes its registrations and downs it; B follows A.
+            await cluster.RouterA.WaitForLineAsync($"Worker .* is gone \\(its cluster node is unreachable.*{PortShareHost.Regex(Address("member/"))}", TimeSpan.FromSeconds(30), linesA);
+            var atA = watch.ElapsedMilliseconds;
+            await cluster.RouterB.WaitForLineAsync($"Unregistered {PortShareHost.Regex(Address("member/"))} \\(a worker of another router\\)", TimeSpan.FromSeconds(30), linesB);
+            output.WriteLine($"out of router A's routes {atA} ms, of router B's {watch.ElapsedMilliseconds} ms after the kill (aim: 2 s)");
+            await cluster.RouterA.WaitForLineAsync("Downing worker node", TimeSpan.FromSeconds(5), linesA);
+            foreach (var router in new[] { cluster.HostA, cluster.HostB })
+                Assert.Equal((FramingFaults.EndpointNotFound, null), await CallAsync(router, "member/"));
+        });
+    }
+
+    [Fact]
+    public async Task A_worker_member_whose_router_is_killed_moves_to_another_router_and_its_clients_see_no_failure()
+    {
+        await WithLogs(async () =>
+        {
+            var hostC = cluster.Hosts[8];
+            var routerC = await cluster.StartRouterAsync(hostC, cluster.HostA);
+            var n = cluster.StartWorker(cluster.Hosts[9], "n", hostC, member: true, "moving/");
+            var registered = $"Registered {PortShareHost.Regex(Address("moving/"))} with the router";
+            await n.WaitForLineAsync(registered, StartTimeout);
+            foreach (var router in new[] { cluster.HostA, cluster.HostB })
+                Assert.Equal((null, "n"), await Eventually(() => CallAsync(router, "moving/"), r => r.Identity == "n"));
+
+            // Clients of A and B call all along: while C is unreachable (they relay to N through C's registration),
+            // when the split-brain resolver downs C, and after N registered again with the oldest router (A).
+            var linesN = n.LineCount;
+            hostC.KillAll();
+            var failures = new List<string>();
+            var calls = 0;
+            var moved = n.WaitForLineAsync(registered, TimeSpan.FromSeconds(60), linesN);
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(75);
+            var after = 0;
+            while (after < 20 && calls < 5_000 && DateTime.UtcNow < deadline)
+            {
+                foreach (var router in new[] { cluster.HostA, cluster.HostB })
+                {
+                    calls++;
+                    var result = await CallAsync(router, "moving/");
+                    if (result != (null, "n")) failures.Add($"{DateTime.UtcNow:HH:mm:ss.fff} via {router.Name}: {result}");
+                }
+                if (moved.IsCompleted) after++;
+                await Task.Delay(50);
+            }
+            output.WriteLine($"{calls} calls, {failures.Count} failed; N moved: {moved.IsCompletedSuccessfully}\n{string.Join("\n", failures.Take(20))}");
+            Assert.True(moved.IsCompletedSuccessfully, "N registers with another router once C left the cluster");
+            Assert.Contains("left the cluster: registering 1 address(es) with router " + RemotingAddress(cluster.HostA), n.Output);
+            Assert.Empty(failures);
+        });
+    }
+
+    [Fact]
+    public async Task A_partition_leaves_one_owner_per_address_and_the_split_brain_resolver_ends_the_minority_router_and_worker()
+    {
+        await WithLogs(async () =>
+        {
+            if (!cluster.Hosts.Isolated) return; // partitions need network namespaces (loopback addresses cannot be cut)
+            var hostD = cluster.Hosts[10];
+            var routerD = await cluster.StartRouterAsync(hostD, cluster.HostA);
+            // Q (not a member) registers with D, from a host that stays with the majority; P, a member, registers
+            // with B from a host that is cut off with D (each side its own link down: no route between them).
+            var q = cluster.StartWorker(cluster.Hosts[11], "q", hostD, "split/");
+            var p = cluster.StartWorker(cluster.Hosts[12], "p", cluster.HostB, member: true, "cut/");
+            await q.WaitForLineAsync($"Registered {PortShareHost.Regex(Address("split/"))} with the router", StartTimeout);
+            await p.WaitForLineAsync($"Registered {PortShareHost.Regex(Address("cut/"))} with the router", StartTimeout);
+            foreach (var router in new[] { cluster.HostA, cluster.HostB })
+            {
+                Assert.Equal((null, "q"), await Eventually(() => CallAsync(router, "split/"), r => r.Identity == "q"));
+                Assert.Equal((null, "p"), await Eventually(() => CallAsync(router, "cut/"), r => r.Identity == "p"));
+            }
+
+            var linesA = cluster.RouterA.LineCount;
+            var watch = Stopwatch.StartNew();
+            hostD.Partition();
+            cluster.Hosts[12].Partition();
+            // While D is cut off, the address stays D's worker's on the majority side: a second worker is refused.
+            var r = cluster.StartWorker(cluster.Hosts[4], "r1", cluster.HostA, "split/");
+            await r.WaitForLineAsync("AddressAlreadyInUse", StartTimeout);
+            Assert.True(await r.WaitForExitAsync(TimeSpan.FromSeconds(20)));
+            Assert.Equal(76, r.ExitCode);
+            // P is unreachable: out of every route at once, and downed.
+            await cluster.RouterB.WaitForLineAsync("Downing worker node", TimeSpan.FromSeconds(30));
+            output.WriteLine($"P out of the routes and downed {watch.ElapsedMilliseconds} ms after the cut");
+            // The split-brain resolver (2 routers of 3 on this side, stable-after 5 s) downs D: its address leaves.
+            await cluster.RouterA.WaitForLineAsync($"Router {PortShareHost.Regex(RemotingAddress(hostD))} left the cluster", TimeSpan.FromSeconds(60), linesA);
+            output.WriteLine($"D removed on the majority side {watch.ElapsedMilliseconds} ms after the cut");
+            // The minority side ends itself: D and P down themselves and exit 69 (their service managers restart them).
+            Assert.True(await routerD.WaitForExitAsync(TimeSpan.FromSeconds(60)), "D ends on the minority side");
+            Assert.Equal(69, routerD.ExitCode);
+            Assert.True(await p.WaitForExitAsync(TimeSpan.FromSeconds(60)), "P ends: it was downed");
+            Assert.Equal(69, p.ExitCode);
+            output.WriteLine($"D and P exited {watch.ElapsedMilliseconds} ms after the cut");
+
+            // Healed: the address is free and one worker gets it.
+            hostD.Partition(cut: false);
+            cluster.Hosts[12].Partition(cut: false);
+            var r2 = cluster.StartWorker(cluster.Hosts[4], "r2", cluster.HostB, "split/");
+            await r2.WaitForLineAsync($"Registered {PortShareHost.Regex(Address("split/"))} with the router", StartTimeout);
+            foreach (var router in new[] { cluster.HostA, cluster.HostB })
+                Assert.Equal((null, "r2"), await Eventually(() => CallAsync(router, "split/"), x => x.Identity == "r2"));
+        });
+    }
+
+    [Fact]
+    public async Task A_reliable_session_whose_connection_is_cut_again_and_again_continues_through_either_router()
+    {
+        await WithLogs(async () =>
+        {
+            // A WCF reliable-session service on a worker member registered with A; the client reaches the routers
+            // through a relay that cuts its connection at random points and sends each new connection to the next
+            // router (A, B, A, ...), as a load balancer in front of them would.
+            var s = cluster.StartWorker(cluster.Hosts[13], "s", cluster.HostA, member: true, "wcf:rm/echo/");
+            await s.WaitForLineAsync($"Registered {PortShareHost.Regex(Address("rm/echo/"))} with the router", StartTimeout);
+            await cluster.RouterB.WaitForLineAsync($"Registered {PortShareHost.Regex(Address("rm/echo/"))} for worker pid \\d+ at", Visible);
+            using var relay = new CuttingRelay([new(cluster.HostA.Address, Port), new(cluster.HostB.Address, Port)],
+                seed: 20261202, minBytes: 2_000, maxBytes: 15_000);
+            var binding = new NetTcpBinding(SecurityMode.None, reliableSessionEnabled: true)
+            {
+                OpenTimeout = TimeSpan.FromSeconds(60), SendTimeout = TimeSpan.FromSeconds(60), CloseTimeout = TimeSpan.FromSeconds(60),
+            };
+            var factory = new ChannelFactory<IEchoService>(binding, new EndpointAddress($"net.tcp://localhost:{relay.Port}/rm/echo/"));
+            var echo = factory.CreateChannel();
+            const int messages = 300;
+            for (var i = 1; i <= messages; i++)
+            {
+                echo.PostNumber(i);
+                if (i % 10 == 0) Assert.Equal($"checkpoint {i}", echo.Echo($"checkpoint {i}"));
+            }
+            var summary = echo.NumbersReceived();
+            ((IClientChannel)echo).Close();
+            factory.Close();
+            output.WriteLine($"{messages} one-way + {messages / 10} request/reply messages, {relay.Cuts} cuts, connections " +
+                $"through A / B: {string.Join(" / ", relay.ConnectionsPerTarget)}; service saw: {summary}");
+            // Nothing lost, duplicated or reordered, and the session did cross routers.
+            Assert.Equal($"received={messages} outOfOrder=0", summary);
+            Assert.All(relay.ConnectionsPerTarget, n => Assert.True(n >= 2, $"connections per router: {string.Join(", ", relay.ConnectionsPerTarget)}"));
         });
     }
 

@@ -5,7 +5,9 @@ namespace AkkaPortShare.IntegrationTests.Harness;
 
 /// <summary>
 /// A TCP relay on loopback that cuts every connection (with a reset) after a random number of bytes, seeded, so a
-/// reliable session above it keeps losing its transport mid-message. Counts the connections and the cuts.
+/// reliable session above it keeps losing its transport mid-message. Counts the connections and the cuts. Given
+/// several targets (routers of one cluster), it sends each new connection to the next one in turn, as a load
+/// balancer in front of them would, so a session's reconnections land on another router each time.
 /// </summary>
 /// <remarks>
 /// Client-to-server bytes are cut anywhere, mid-envelope included. Server-to-client bytes are cut only between
@@ -19,15 +21,22 @@ public sealed class CuttingRelay : IDisposable
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly CancellationTokenSource _stopping = new();
     private readonly Random _random;
-    private readonly int _target;
+    private readonly IReadOnlyList<IPEndPoint> _targets;
+    private readonly int[] _perTarget;
     private readonly int _minBytes;
     private readonly int _maxBytes;
     private int _connections;
     private int _cuts;
 
     public CuttingRelay(int targetPort, int seed, int minBytes, int maxBytes)
+        : this([new IPEndPoint(IPAddress.Loopback, targetPort)], seed, minBytes, maxBytes)
     {
-        _target = targetPort;
+    }
+
+    public CuttingRelay(IReadOnlyList<IPEndPoint> targets, int seed, int minBytes, int maxBytes)
+    {
+        _targets = targets;
+        _perTarget = new int[targets.Count];
         _random = new Random(seed);
         _minBytes = minBytes;
         _maxBytes = maxBytes;
@@ -39,6 +48,9 @@ public sealed class CuttingRelay : IDisposable
     public int Connections => Volatile.Read(ref _connections);
     public int Cuts => Volatile.Read(ref _cuts);
 
+    /// <summary>Connections sent to each target, in the order the targets were given.</summary>
+    public IReadOnlyList<int> ConnectionsPerTarget => Enumerable.Range(0, _perTarget.Length).Select(i => Volatile.Read(ref _perTarget[i])).ToList();
+
     private async Task AcceptLoop()
     {
         while (!_stopping.IsCancellationRequested)
@@ -46,14 +58,15 @@ public sealed class CuttingRelay : IDisposable
             Socket client;
             try { client = await _listener.AcceptSocketAsync(_stopping.Token); }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException) { return; }
-            Interlocked.Increment(ref _connections);
+            var index = (Interlocked.Increment(ref _connections) - 1) % _targets.Count;
+            Interlocked.Increment(ref _perTarget[index]);
             int budget;
             lock (_random) budget = _random.Next(_minBytes, _maxBytes);
-            _ = RelayAsync(client, budget);
+            _ = RelayAsync(client, _targets[index], budget);
         }
     }
 
-    private async Task RelayAsync(Socket client, int budget)
+    private async Task RelayAsync(Socket client, IPEndPoint target, int budget)
     {
         using var upstream = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
@@ -78,7 +91,7 @@ public sealed class CuttingRelay : IDisposable
         }
         try
         {
-            await upstream.ConnectAsync(IPAddress.Loopback, _target, stop.Token);
+            await upstream.ConnectAsync(target, stop.Token);
             async Task ClientToServer()
             {
                 var buffer = new byte[4096];

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Configuration;
+using AkkaPortShare.Contracts.Cluster;
 using Akka.TestKit;
 using AkkaPortShare.Contracts.Registration;
 using AkkaPortShare.Router.Cluster;
@@ -92,6 +93,27 @@ public sealed class ClusterRegistryActorSpec : Akka.TestKit.Xunit2.TestKit
         // Router B leaves the cluster: its remaining address leaves router A.
         Akka.Cluster.Cluster.Get(_other).Leave(Akka.Cluster.Cluster.Get(_other).SelfAddress);
         registryA.FishForMessage(m => m is RemoteUnregistered { BaseAddress: "net.tcp://+:8808/two/" }, TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
+    public void ClusterRegistryActor_must_let_the_same_worker_move_to_another_router_but_refuse_any_other_worker()
+    {
+        var (registryA, a) = Start(Sys);
+        var (registryB, b) = Start(_other);
+        const string address = "net.tcp://+:8808/moving/";
+        a.Tell(new Claim(address, WorkerA));
+        registryA.FishForMessage(m => m is ClaimGranted { BaseAddress: address }, TimeSpan.FromSeconds(10));
+        registryB.FishForMessage(m => m is RemoteRegistered { BaseAddress: address }, TimeSpan.FromSeconds(10));
+
+        // Another worker is refused at once; the same worker (its router leaving) waits for the old owner to go.
+        registryB.Send(b, new Claim(address, WorkerB)); // answered to its sender, the registry
+        Assert.Equal(RegistryProtocol.RefusalReason.AddressAlreadyInUse,
+            registryB.FishForMessage<ClaimRefused>(m => m.BaseAddress == address, TimeSpan.FromSeconds(10)).Reason);
+        b.Tell(new Claim(address, WorkerA with { HandoverPath = "/run/elsewhere.sock" }));
+        registryB.ExpectNoMsg(TimeSpan.FromMilliseconds(500));
+        a.Tell(new Released([address]));
+        registryB.FishForMessage(m => m is ClaimGranted { BaseAddress: address }, TimeSpan.FromSeconds(10));
+        registryA.FishForMessage(m => m is RemoteRegistered { BaseAddress: address } r && r.Worker.ProcessId == WorkerA.ProcessId, TimeSpan.FromSeconds(10));
     }
 
     private (TestProbe Registry, IActorRef ClusterRegistry) Start(ActorSystem system)

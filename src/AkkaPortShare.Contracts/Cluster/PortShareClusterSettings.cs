@@ -1,13 +1,12 @@
 using Akka.Actor;
 using Akka.Configuration;
 using AkkaPortShare.Contracts.Configuration;
-using AkkaPortShare.Router.Configuration;
 
-namespace AkkaPortShare.Router.Cluster;
+namespace AkkaPortShare.Contracts.Cluster;
 
 /// <summary>
-/// <c>akka-port-share.cluster</c>: whether routers form one Akka.Cluster and share their registrations. Defaults live
-/// in the router's reference.conf only.
+/// <c>akka-port-share.cluster</c>: whether routers and their workers form one Akka.Cluster, in which routers share
+/// their registrations. Routers and workers read the same block; its defaults live in cluster.conf only.
 /// </summary>
 public sealed record PortShareClusterSettings
 {
@@ -15,6 +14,9 @@ public sealed record PortShareClusterSettings
 
     /// <summary>The role every router has in the cluster; the split-brain resolver counts only these.</summary>
     public const string RouterRole = "router";
+
+    /// <summary>The role of a worker in the cluster: it registers with a router, and holds no registry.</summary>
+    public const string WorkerRole = "worker";
 
     public required bool Enabled { get; init; }
     public required IReadOnlyList<string> SeedNodes { get; init; }
@@ -24,15 +26,21 @@ public sealed record PortShareClusterSettings
     public required TimeSpan WriteTimeout { get; init; }
     public required TimeSpan ClaimTimeout { get; init; }
     public required TimeSpan WorkerAcceptableHeartbeatPause { get; init; }
+    public required TimeSpan HeartbeatInterval { get; init; }
+    public required TimeSpan AcceptableHeartbeatPause { get; init; }
 
     private PortShareClusterSettings() { }
+
+    /// <summary>The defaults (embedded cluster.conf), with the akka.cluster settings a member of this cluster runs with.</summary>
+    public static Config DefaultConfig() =>
+        ConfigurationFactory.FromResource<PortShareClusterSettings>("AkkaPortShare.Contracts.cluster.conf");
 
     public static PortShareClusterSettings Create(ActorSystem system) => Create(system.Settings.Config);
 
     /// <summary>Reads and checks the block; every problem at once in a <see cref="SettingsException"/> (exit 78).</summary>
     public static PortShareClusterSettings Create(Config root)
     {
-        var c = new SettingsReader(root, RouterSettings.DefaultConfig(), ConfigPath);
+        var c = new SettingsReader(root, DefaultConfig(), ConfigPath);
         var settings = new PortShareClusterSettings
         {
             Enabled = c.Bool("enabled"),
@@ -43,6 +51,8 @@ public sealed record PortShareClusterSettings
             WriteTimeout = c.Duration("write-timeout"),
             ClaimTimeout = c.Duration("claim-timeout"),
             WorkerAcceptableHeartbeatPause = c.Duration("worker-acceptable-heartbeat-pause"),
+            HeartbeatInterval = c.Duration("failure-detection.heartbeat-interval"),
+            AcceptableHeartbeatPause = c.Duration("failure-detection.acceptable-heartbeat-pause"),
         };
         foreach (var seed in settings.SeedNodes)
             if (!Address.TryParse(seed, out _))
