@@ -36,9 +36,9 @@ internal sealed class DirectHandover(RouterSettings settings, RouteSnapshots rou
     /// It reads only what is already there and starts no asynchronous operation on the socket: one that waits for
     /// the client's first bytes belongs to the connection actor, which bounds it (receive-timeout, shedding).
     /// </remarks>
-    public PreambleRead? Take(Socket socket)
+    public PreambleRead? Take(Socket socket, out long acceptedAt)
     {
-        var acceptedAt = Stopwatch.GetTimestamp(); // for the hand-over latency histogram only
+        acceptedAt = Stopwatch.GetTimestamp(); // for the hand-over latency histogram and the preamble wait
         held.Hold(socket, HeldStage.ReadingPreamble);
         metrics.Accepted();
         try
@@ -60,7 +60,11 @@ internal sealed class DirectHandover(RouterSettings settings, RouteSnapshots rou
         held.Release(socket);
     }
 
-    private bool TryHandOver(Socket socket, PreambleRead preamble, long acceptedAt)
+    /// <summary>
+    /// Hands the socket over when <paramref name="preamble"/> decides a gateway in the published routes (true: it is
+    /// no longer the caller's, and the preamble's buffer went back to the pool); else false and nothing changed.
+    /// </summary>
+    public bool TryHandOver(Socket socket, PreambleRead preamble, long acceptedAt)
     {
         var decoder = preamble.Decoder;
         if (decoder.Stage is not (PreambleStage.AfterEncoding or PreambleStage.Complete)) return false;
