@@ -134,7 +134,7 @@ internal sealed class ListenerActor : ReceiveActor
         var self = Self;
         // Never longer than receive-timeout, which counts from the accept.
         var wait = _settings.PreambleWait < _settings.ReceiveTimeout ? _settings.PreambleWait : _settings.ReceiveTimeout;
-        _waits = new PreambleWaits(wait, _settings.MaxPendingConnections, accepted,
+        _waits = new PreambleWaits(wait, PreambleWaits.BoundFor(_settings.MaxPendingConnections), accepted,
             (s, preamble, acceptedAt) => self.Tell(new Accepted(s, preamble, acceptedAt, FromAcceptLoop: false)),
             _log);
         for (var i = 0; i < _settings.MaxPendingAccepts; i++)

@@ -14,7 +14,7 @@ namespace AkkaPortShare.Router.Listening;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Bounded in number (max-pending-connections wait here at once; more go to connection actors at once) and in
+/// Bounded in number (<see cref="BoundFor"/>; more go to connection actors at once) and in
 /// time: every wait takes the cancellation token of the current generation, and a timer cancels the older of two
 /// generations every half preamble-wait, so each wait ends within (preamble-wait / 2, preamble-wait]. One token
 /// per generation, not a timer per connection. The connections stay held (stage ReadingPreamble) meanwhile, so
@@ -52,6 +52,13 @@ internal sealed class PreambleWaits : IDisposable
         var half = TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond, wait.Ticks / 2));
         _generations = new Timer(_ => NextGeneration(), null, half, half);
     }
+
+    /// <summary>
+    /// A quarter of max-pending-connections (at least 1): the listener sheds only its own pending connections (the
+    /// ones here leave within preamble-wait, oldest first, and are shed there if need be), so what the router holds
+    /// for clients that send nothing stays within max-pending-connections plus this.
+    /// </summary>
+    public static int BoundFor(int maxPendingConnections) => maxPendingConnections < 4 ? 1 : maxPendingConnections / 4;
 
     /// <summary>How many connections wait here now.</summary>
     public int Count => Volatile.Read(ref _waiting);
