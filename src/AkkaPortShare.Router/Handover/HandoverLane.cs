@@ -87,7 +87,7 @@ internal sealed class HandoverLane(Socket channel, HeldConnections held, ILoggin
     {
         try
         {
-            UnixHandover.ReleaseAfterHandover(handOver.Socket);
+            UnixHandover.ReleaseAfterHandover(handOver.Socket, handOver.NeverAsync);
         }
         catch (Exception e) when (e is SocketException or IOException)
         {

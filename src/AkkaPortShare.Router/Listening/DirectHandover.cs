@@ -50,7 +50,7 @@ internal sealed class DirectHandover(RouterSettings settings, RouteSnapshots rou
             // Reset already: the read below (or the connection actor's) meets it and closes.
         }
         var preamble = PreambleRead.WhatArrived(socket, settings);
-        return TryHandOver(socket, preamble, acceptedAt) ? null : preamble;
+        return TryHandOver(socket, preamble, acceptedAt, neverAsync: true) ? null : preamble;
     }
 
     /// <summary>Closes a socket <see cref="Take"/> failed on (it is no longer held).</summary>
@@ -64,7 +64,8 @@ internal sealed class DirectHandover(RouterSettings settings, RouteSnapshots rou
     /// Hands the socket over when <paramref name="preamble"/> decides a gateway in the published routes (true: it is
     /// no longer the caller's, and the preamble's buffer went back to the pool); else false and nothing changed.
     /// </summary>
-    public bool TryHandOver(Socket socket, PreambleRead preamble, long acceptedAt)
+    /// <param name="neverAsync">No asynchronous operation was started on the socket (straight from its accept).</param>
+    public bool TryHandOver(Socket socket, PreambleRead preamble, long acceptedAt, bool neverAsync = false)
     {
         var decoder = preamble.Decoder;
         if (decoder.Stage is not (PreambleStage.AfterEncoding or PreambleStage.Complete)) return false;
@@ -73,7 +74,7 @@ internal sealed class DirectHandover(RouterSettings settings, RouteSnapshots rou
         if (!routes.Current.TryMatch(decoder.Via!, local, out var target) || target!.Gateway is not { } gateway) return false;
 
         held.Move(socket, HeldStage.WaitingForHandover); // never shed from here; the gateway releases it once passed
-        var handOver = new HandOver(socket, preamble.ToArray(), decoder.Via!);
+        var handOver = new HandOver(socket, preamble.ToArray(), decoder.Via!) { NeverAsync = neverAsync };
         preamble.Return();
         if (log.IsDebugEnabled) log.Debug("Passing a connection ({0}) to worker pid {1}", handOver.Via, target.Worker.ProcessId);
         // Sent from here when the worker's gateway holds nothing (nearly always); else behind what it holds.
