@@ -134,7 +134,7 @@ internal sealed class ListenerActor : ReceiveActor
         var self = Self;
         // Never longer than receive-timeout, which counts from the accept.
         var wait = _settings.PreambleWait < _settings.ReceiveTimeout ? _settings.PreambleWait : _settings.ReceiveTimeout;
-        _waits = new PreambleWaits(wait, PreambleWaits.BoundFor(_settings.MaxPendingConnections), accepted,
+        _waits = new PreambleWaits(wait, PreambleWaits.BoundFor(_settings.MaxPendingConnections), _settings.MaxPendingConnections, accepted,
             (s, preamble, acceptedAt) => self.Tell(new Accepted(s, preamble, acceptedAt, FromAcceptLoop: false)),
             _log);
         for (var i = 0; i < _settings.MaxPendingAccepts; i++)
@@ -229,7 +229,12 @@ internal sealed class ListenerActor : ReceiveActor
         // Added first, then one shed beyond the bound: a connection that waited for its preamble outside this actor
         // (PreambleWaits) may be older than every one here, and then it is the one to shed.
         _state.Pending.Add(socket, connection, acceptedAt);
-        if (_state.Pending.IsFull(_settings.MaxPendingConnections + 1)) ShedOne();
+        var bound = _settings.MaxPendingConnections;
+        if (_state.Pending.IsFull(bound + 1)) ShedOne();
+        else if (_waits is { Count: > 0 } waits && _state.Pending.CountAtMost + waits.Count > bound
+                 && _state.Pending.Count() + waits.Count > bound)
+            waits.ReleaseAll(); // at the bound with some still waiting: they come here now, to be shed in accept order
+        _waits?.ListenerPending(_state.Pending.CountAtMost);
     }
 
     // Connections that moved on no longer count (IsFull dropped them); if that freed no room, one is shed.

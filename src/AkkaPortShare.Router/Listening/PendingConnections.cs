@@ -39,6 +39,9 @@ internal sealed class PendingConnections(HeldConnections held)
         _bySource[source] = _bySource.GetValueOrDefault(source) + 1;
     }
 
+    /// <summary>An upper bound of <see cref="Count"/> without the walk (it still counts the ones that moved on).</summary>
+    public int CountAtMost => _order.Count;
+
     /// <summary>How many are still pending (those that moved on are dropped first).</summary>
     public int Count()
     {

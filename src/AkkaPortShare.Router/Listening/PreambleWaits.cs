@@ -14,7 +14,8 @@ namespace AkkaPortShare.Router.Listening;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Bounded in number (<see cref="BoundFor"/>; more go to connection actors at once) and in
+/// Bounded in number (<see cref="BoundFor"/>, and none once the listener's pending connections and these reach
+/// max-pending-connections: then the listener sheds as before; more go to connection actors at once) and in
 /// time: every wait takes the cancellation token of the current generation, and a timer cancels the older of two
 /// generations every half preamble-wait, so each wait ends within (preamble-wait / 2, preamble-wait]. One token
 /// per generation, not a timer per connection. The connections stay held (stage ReadingPreamble) meanwhile, so
@@ -33,17 +34,22 @@ internal sealed class PreambleWaits : IDisposable
     private readonly Action<Socket, PreambleRead, long> _toListener;
     private readonly ILoggingAdapter _log;
     private readonly int _bound;
+    private readonly int _maxPending;
     private readonly Lock _lock = new();
     private readonly Timer? _generations;
     private CancellationTokenSource _older = new();
     private CancellationTokenSource _newer = new();
     private int _waiting;
+    private int _listenerPending; // what the listener last counted (at most), see ListenerPending
     private volatile bool _stopped;
 
     /// <param name="toListener">Takes a connection the wait could not hand over, with its accept's timestamp.</param>
-    public PreambleWaits(TimeSpan wait, int bound, DirectHandover direct, Action<Socket, PreambleRead, long> toListener,
+    /// <param name="maxPending">max-pending-connections: no connection waits here once the listener's pending ones
+    /// and these reach it, so what silent clients hold stays within the bound the listener enforces.</param>
+    public PreambleWaits(TimeSpan wait, int bound, int maxPending, DirectHandover direct, Action<Socket, PreambleRead, long> toListener,
         ILoggingAdapter log)
     {
+        _maxPending = maxPending;
         _direct = direct;
         _toListener = toListener;
         _log = log;
@@ -70,6 +76,7 @@ internal sealed class PreambleWaits : IDisposable
     public bool TryTake(Socket socket, PreambleRead preamble, long acceptedAt)
     {
         if (_generations is null || _stopped || preamble.Decided) return false;
+        if (Volatile.Read(ref _listenerPending) + Count >= _maxPending) return false; // at the bound: the listener sheds
         if (Interlocked.Increment(ref _waiting) > _bound)
         {
             Interlocked.Decrement(ref _waiting);
@@ -148,6 +155,22 @@ internal sealed class PreambleWaits : IDisposable
         // Not disposed: a wait may still be about to register with its token; with no timer or wait handle, a
         // cancellation source holds nothing the collector does not free.
         ending.Cancel();
+    }
+
+    /// <summary>Listener: how many pending connections it holds (at most), after each change.</summary>
+    public void ListenerPending(int count) => Volatile.Write(ref _listenerPending, count);
+
+    /// <summary>Listener, at max-pending-connections: every wait ends now and its connection goes to the listener.</summary>
+    public void ReleaseAll()
+    {
+        CancellationTokenSource older, newer;
+        lock (_lock)
+        {
+            (older, newer) = (_older, _newer);
+            (_older, _newer) = (new CancellationTokenSource(), new CancellationTokenSource());
+        }
+        older.Cancel();
+        newer.Cancel();
     }
 
     /// <summary>The listener stops: every wait ends now and closes its connection instead of passing it on.</summary>
