@@ -17,7 +17,9 @@ namespace AkkaPortShare.Router.Listening;
 /// Owns the shared port and every connection actor. A few accept loops (max-pending-accepts) run outside the
 /// mailbox, Kestrel style, and survive per-connection errors. An accepted socket whose first bytes decide its
 /// route (the whole preamble, a via the registry's published routes give a gateway) is handed over by the accept
-/// loop itself (<see cref="DirectHandover"/>): no message to this actor, no connection actor. Every other one, and
+/// loop itself (<see cref="DirectHandover"/>): no message to this actor, no connection actor. One whose preamble
+/// had not all arrived waits for it briefly outside any actor (<see cref="PreambleWaits"/>) and is handed over from
+/// there when its bytes decide it. Every other one, and
 /// each one a worker hands back (through the registry), becomes a <see cref="ConnectionActor"/> child. The
 /// unrouted ones are kept in arrival order and the oldest is shed when max-pending-connections is reached.
 /// </summary>
