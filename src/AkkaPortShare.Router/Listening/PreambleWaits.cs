@@ -145,6 +145,8 @@ internal sealed class PreambleWaits : IDisposable
 
     private void NextGeneration()
     {
+        // Nothing waits: no token in use to end (a wait counts itself before it takes one), so nothing to allocate.
+        if (Count == 0) return;
         CancellationTokenSource ending;
         lock (_lock)
         {
