@@ -23,6 +23,12 @@ internal static class RoutingProtocol
     /// <summary>Connection to gateway: pass this socket, with the bytes already read from it, to the worker.</summary>
     public sealed record HandOver(Socket Socket, byte[] AlreadyRead, string Via) : INoSerializationVerificationNeeded
     {
+        /// <summary>
+        /// No asynchronous operation was ever started on the socket (the accept loop's own hand-over): releasing
+        /// the router's copy is then a plain close (see UnixHandover.ReleaseAfterHandover).
+        /// </summary>
+        public bool NeverAsync { get; init; }
+
         public override string ToString() => $"HandOver({Via}, {AlreadyRead.Length} bytes read)";
     }
 

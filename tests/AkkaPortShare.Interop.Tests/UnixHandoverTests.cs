@@ -187,6 +187,29 @@ public sealed class UnixHandoverTests
     }
 
     [LinuxFact]
+    public void Releasing_a_socket_that_never_saw_an_async_operation_with_a_plain_close_leaves_the_connection_to_the_worker()
+    {
+        // The accept loop's hand-over: read synchronously, passed, released with neverAsync (a plain Dispose).
+        using var channel = new ChannelPair();
+        using var tcp = new TcpPair();
+        tcp.Client.Send(Encoding.ASCII.GetBytes("hi"));
+        Assert.Equal("hi", Encoding.ASCII.GetString(ReceiveExactly(tcp.Accepted, 2)));
+
+        UnixHandover.Send(channel.Router, Preamble, tcp.Accepted, Bounds.Token());
+        UnixHandover.ReleaseAfterHandover(tcp.Accepted, neverAsync: true);
+        Assert.Throws<ObjectDisposedException>(() => tcp.Accepted.Available); // the router's copy is gone
+
+        var buffer = new byte[64];
+        UnixHandover.Receive(channel.Worker, buffer, out Socket? received, Bounds.Token());
+        using Socket worker = Assert.IsType<Socket>(received);
+        worker.ReceiveTimeout = (int)Bounds.Wait.TotalMilliseconds;
+
+        AssertConversationWorks(tcp.Client, worker);
+        Assert.False(worker.LingerState!.Enabled);
+        AssertGracefulClose(tcp.Client, worker);
+    }
+
+    [LinuxFact]
     public void ReleaseAfterHandover_is_a_no_op_on_a_disposed_socket()
     {
         using var tcp = new TcpPair();

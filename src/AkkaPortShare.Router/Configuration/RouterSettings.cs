@@ -36,6 +36,9 @@ public sealed record RouterSettings
     public required int MaxHeldConnections { get; init; }
     public required int MaxRelayedConnections { get; init; }
     public required TimeSpan ReceiveTimeout { get; init; }
+
+    /// <summary>How long an accepted connection waits for its preamble before a connection actor takes it (zero: not at all).</summary>
+    public required TimeSpan PreambleWait { get; init; }
     public required int MaxViaSize { get; init; }
     public required int MaxContentTypeSize { get; init; }
     public required HandoverMode HandoverMode { get; init; }
@@ -110,6 +113,7 @@ public sealed record RouterSettings
             MaxHeldConnections = c.PositiveInt("max-held-connections"),
             MaxRelayedConnections = c.PositiveInt("max-relayed-connections"),
             ReceiveTimeout = c.Duration("receive-timeout"),
+            PreambleWait = c.Duration("preamble-wait", allowZero: true),
             MaxViaSize = c.Int("max-via-size", 16),
             MaxContentTypeSize = c.PositiveInt("max-content-type-size"),
             HandoverMode = c.Enum<HandoverMode>("handover-mode"),

@@ -7,6 +7,7 @@ using AkkaPortShare.Protocol.Framing;
 using AkkaPortShare.Contracts.Registration;
 using AkkaPortShare.Router.Configuration;
 using AkkaPortShare.Router.Diagnostics;
+using AkkaPortShare.Router.Handover;
 using AkkaPortShare.Router.Registration;
 using AkkaPortShare.Router.Relay;
 using AkkaPortShare.Interop;
@@ -65,6 +66,7 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
     private readonly RouterMetrics _metrics = RouterMetrics.Get(Context.System);
     private readonly RouteSnapshots _routes = RouteSnapshots.Get(Context.System);
     private readonly long _acceptedAt = Stopwatch.GetTimestamp(); // for the hand-over latency histogram only
+    private readonly TimeSpan _waited;
     private State _state;
     private SplicedRelay? _splicedRelay; // owns both sockets while it runs (relay-engine = splice)
 
@@ -73,11 +75,16 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
     /// <param name="preamble">What the listener already read and decoded (possibly nothing): this actor goes on
     /// from there and never decodes those bytes again. It returns the buffer to the pool.</param>
     /// <param name="drains">Takes the socket after a fault (see <see cref="FaultDrainActor"/>).</param>
-    public static Props Props(Socket socket, IActorRef registry, IActorRef drains, RouterSettings settings, PreambleRead preamble) =>
-        Akka.Actor.Props.Create(() => new ConnectionActor(socket, registry, drains, settings, preamble));
+    /// <param name="waited">How long it already waited for its preamble since its accept (PreambleWaits): taken
+    /// off receive-timeout.</param>
+    public static Props Props(Socket socket, IActorRef registry, IActorRef drains, RouterSettings settings, PreambleRead preamble,
+        TimeSpan waited = default) =>
+        Akka.Actor.Props.Create(() => new ConnectionActor(socket, registry, drains, settings, preamble, waited));
 
-    public ConnectionActor(Socket socket, IActorRef registry, IActorRef drains, RouterSettings settings, PreambleRead preamble)
+    public ConnectionActor(Socket socket, IActorRef registry, IActorRef drains, RouterSettings settings, PreambleRead preamble,
+        TimeSpan waited)
     {
+        _waited = waited;
         _drains = drains;
         _socket = socket;
         _registry = registry;
@@ -89,7 +96,8 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
-        Timers.StartSingleTimer(PreambleTimeout.Instance, PreambleTimeout.Instance, _settings.ReceiveTimeout);
+        var left = _settings.ReceiveTimeout - _waited;
+        Timers.StartSingleTimer(PreambleTimeout.Instance, PreambleTimeout.Instance, left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1));
         // Bytes read before this actor existed (by the listener, or by a worker that handed the connection back)
         // are decoded already: decide on them, or read on.
         if (_state.Preamble!.Filled > 0) OnDecoded();
@@ -110,7 +118,7 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
             _log.Info("No registration matches via {0} from {1}: EndpointNotFound", r.Via, _peer);
             Fault(FramingFaults.EndpointNotFound);
         });
-        Receive<RouteFound>(OnRouteFound);
+        Receive<RouteFound>(r => OnRouteFound(r, lane: null));
         ReceiveTimeoutAndShed();
     }
 
@@ -181,7 +189,7 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
                 // the rest (relay, unknown, restart-grace parking) are the registry's to answer.
                 if (_routes.Current.TryMatch(decoder.Via!, LocalEndPoint(), out var target) && target!.Gateway is not null)
                 {
-                    OnRouteFound(new RouteFound(target.BaseAddress, target.Worker, target.Gateway));
+                    OnRouteFound(new RouteFound(target.BaseAddress, target.Worker, target.Gateway), target.Lane);
                     break;
                 }
                 Become(Routing);
@@ -194,7 +202,8 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
         }
     }
 
-    private void OnRouteFound(RouteFound route)
+    /// <param name="lane">The gateway's lane (from the published routes): sent from here while the gateway holds nothing.</param>
+    private void OnRouteFound(RouteFound route, HandoverLane? lane)
     {
         var preamble = _state.Preamble!;
         var via = preamble.Decoder.Via!;
@@ -204,7 +213,9 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
             _log.Debug("Passing {0} ({1}) to worker pid {2}", _peer, via, route.Worker.ProcessId);
             _state = _state with { Socket = SocketOwner.Passed };
             _held.Move(_socket, HeldStage.WaitingForHandover); // the gateway releases it once passed
-            gateway.Tell(new HandOver(_socket, alreadyRead, via));
+            var handOver = new HandOver(_socket, alreadyRead, via);
+            if (lane is null) gateway.Tell(handOver);
+            else if (!lane.TrySendOrCount(handOver)) lane.SendThroughGateway(gateway, handOver);
             _metrics.Dispatched(route.BaseAddress, "fd", _acceptedAt);
             Context.Stop(Self);
             return;

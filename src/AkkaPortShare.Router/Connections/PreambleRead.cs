@@ -60,14 +60,28 @@ internal sealed class PreambleRead
     public static PreambleRead WhatArrived(Socket socket, RouterSettings settings)
     {
         var read = Empty(settings);
+        read.TakeWhatArrived(socket);
+        return read;
+    }
+
+    /// <summary>
+    /// Reads and decodes what waits in the socket, without waiting: false when nothing did (the end of the stream,
+    /// an error, or a wake-up without bytes), which the connection actor's own read then meets.
+    /// </summary>
+    public bool TakeWhatArrived(Socket socket)
+    {
         try
         {
-            if (socket.Available > 0) read.Decode(socket.Receive(read.Free, SocketFlags.None));
+            if (socket.Available == 0 || Free.IsEmpty) return false;
+            var count = socket.Receive(Free, SocketFlags.None);
+            if (count == 0) return false;
+            Decode(count);
+            return true;
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
+            return false;
         }
-        return read;
     }
 
     /// <summary>Decodes <paramref name="count"/> bytes just written to <see cref="Free"/>.</summary>

@@ -9,7 +9,7 @@ using static AkkaPortShare.Router.RoutingProtocol;
 namespace AkkaPortShare.Router.Handover;
 
 /// <summary>
-/// A way past one worker's gateway mailbox for the accept loops: while the gateway has nothing waiting, nothing
+/// A way past one worker's gateway mailbox for the accept loops, the preamble waits and connection actors: while the gateway has nothing waiting, nothing
 /// on its sender thread and nothing of this lane's in its mailbox, a hand-over is sent right here with the same
 /// non-blocking sendmsg the gateway would make. Anything else (the channel full, an error, the gateway busy) goes
 /// to the gateway as a <see cref="LanedHandOver"/>, behind what it holds, so its queue, handover-timeout,
@@ -17,9 +17,9 @@ namespace AkkaPortShare.Router.Handover;
 /// </summary>
 /// <remarks>
 /// The gateway reports its state here (<see cref="Received"/>, <see cref="SetBusy"/>, <see cref="Close"/>). The
-/// lock is held for one non-blocking sendmsg at most, never for a wait. Hand-overs that connection actors send the
-/// gateway (the slow path) are not counted: those connections are concurrent with the lane's, with no order
-/// between them to keep.
+/// lock is held for one non-blocking sendmsg at most, never for a wait. Connection actors whose route came from the
+/// published routes use the lane too; those that asked the registry tell the gateway directly (not counted): those
+/// connections are concurrent with the lane's, with no order between them to keep.
 /// </remarks>
 internal sealed class HandoverLane(Socket channel, HeldConnections held, ILoggingAdapter log)
 {
@@ -87,7 +87,7 @@ internal sealed class HandoverLane(Socket channel, HeldConnections held, ILoggin
     {
         try
         {
-            UnixHandover.ReleaseAfterHandover(handOver.Socket);
+            UnixHandover.ReleaseAfterHandover(handOver.Socket, handOver.NeverAsync);
         }
         catch (Exception e) when (e is SocketException or IOException)
         {

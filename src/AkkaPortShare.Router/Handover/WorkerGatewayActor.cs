@@ -198,7 +198,7 @@ internal sealed class WorkerGatewayActor : ReceiveActor, IWithTimers
         }
         try
         {
-            UnixHandover.ReleaseAfterHandover(handOver.Socket);
+            UnixHandover.ReleaseAfterHandover(handOver.Socket, handOver.NeverAsync);
         }
         catch (Exception e) when (e is SocketException or IOException)
         {
@@ -281,7 +281,7 @@ internal sealed class WorkerGatewayActor : ReceiveActor, IWithTimers
                 {
                     var length = HandoverFrame.Write(payload, handOver.AlreadyRead);
                     UnixHandover.Send(_channel, payload.AsSpan(0, length), handOver.Socket, deadline.Token);
-                    UnixHandover.ReleaseAfterHandover(handOver.Socket);
+                    UnixHandover.ReleaseAfterHandover(handOver.Socket, handOver.NeverAsync);
                     _held.Release(handOver.Socket);
                     self.Tell(Sent.Instance);
                 }

@@ -36,9 +36,9 @@ internal sealed class DirectHandover(RouterSettings settings, RouteSnapshots rou
     /// It reads only what is already there and starts no asynchronous operation on the socket: one that waits for
     /// the client's first bytes belongs to the connection actor, which bounds it (receive-timeout, shedding).
     /// </remarks>
-    public PreambleRead? Take(Socket socket)
+    public PreambleRead? Take(Socket socket, out long acceptedAt)
     {
-        var acceptedAt = Stopwatch.GetTimestamp(); // for the hand-over latency histogram only
+        acceptedAt = Stopwatch.GetTimestamp(); // for the hand-over latency histogram and the preamble wait
         held.Hold(socket, HeldStage.ReadingPreamble);
         metrics.Accepted();
         try
@@ -50,7 +50,7 @@ internal sealed class DirectHandover(RouterSettings settings, RouteSnapshots rou
             // Reset already: the read below (or the connection actor's) meets it and closes.
         }
         var preamble = PreambleRead.WhatArrived(socket, settings);
-        return TryHandOver(socket, preamble, acceptedAt) ? null : preamble;
+        return TryHandOver(socket, preamble, acceptedAt, neverAsync: true) ? null : preamble;
     }
 
     /// <summary>Closes a socket <see cref="Take"/> failed on (it is no longer held).</summary>
@@ -60,7 +60,12 @@ internal sealed class DirectHandover(RouterSettings settings, RouteSnapshots rou
         held.Release(socket);
     }
 
-    private bool TryHandOver(Socket socket, PreambleRead preamble, long acceptedAt)
+    /// <summary>
+    /// Hands the socket over when <paramref name="preamble"/> decides a gateway in the published routes (true: it is
+    /// no longer the caller's, and the preamble's buffer went back to the pool); else false and nothing changed.
+    /// </summary>
+    /// <param name="neverAsync">No asynchronous operation was started on the socket (straight from its accept).</param>
+    public bool TryHandOver(Socket socket, PreambleRead preamble, long acceptedAt, bool neverAsync = false)
     {
         var decoder = preamble.Decoder;
         if (decoder.Stage is not (PreambleStage.AfterEncoding or PreambleStage.Complete)) return false;
@@ -69,7 +74,7 @@ internal sealed class DirectHandover(RouterSettings settings, RouteSnapshots rou
         if (!routes.Current.TryMatch(decoder.Via!, local, out var target) || target!.Gateway is not { } gateway) return false;
 
         held.Move(socket, HeldStage.WaitingForHandover); // never shed from here; the gateway releases it once passed
-        var handOver = new HandOver(socket, preamble.ToArray(), decoder.Via!);
+        var handOver = new HandOver(socket, preamble.ToArray(), decoder.Via!) { NeverAsync = neverAsync };
         preamble.Return();
         if (log.IsDebugEnabled) log.Debug("Passing a connection ({0}) to worker pid {1}", handOver.Via, target.Worker.ProcessId);
         // Sent from here when the worker's gateway holds nothing (nearly always); else behind what it holds.

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Akka.Actor;
@@ -16,7 +17,9 @@ namespace AkkaPortShare.Router.Listening;
 /// Owns the shared port and every connection actor. A few accept loops (max-pending-accepts) run outside the
 /// mailbox, Kestrel style, and survive per-connection errors. An accepted socket whose first bytes decide its
 /// route (the whole preamble, a via the registry's published routes give a gateway) is handed over by the accept
-/// loop itself (<see cref="DirectHandover"/>): no message to this actor, no connection actor. Every other one, and
+/// loop itself (<see cref="DirectHandover"/>): no message to this actor, no connection actor. One whose preamble
+/// had not all arrived waits for it briefly outside any actor (<see cref="PreambleWaits"/>) and is handed over from
+/// there when its bytes decide it. Every other one, and
 /// each one a worker hands back (through the registry), becomes a <see cref="ConnectionActor"/> child. The
 /// unrouted ones are kept in arrival order and the oldest is shed when max-pending-connections is reached.
 /// </summary>
@@ -37,8 +40,12 @@ namespace AkkaPortShare.Router.Listening;
 /// </remarks>
 internal sealed class ListenerActor : ReceiveActor
 {
-    /// <param name="Preamble">What the accept loop read of it (it was not enough to hand it over from there).</param>
-    private sealed record Accepted(Socket Socket, PreambleRead Preamble) : INoSerializationVerificationNeeded;
+    /// <param name="Preamble">What the accept loop (or the preamble wait) read of it: not enough to hand it over from there.</param>
+    /// <param name="AcceptedAt">Its accept (Stopwatch timestamp): the shedding order.</param>
+    /// <param name="FromAcceptLoop">The accept loop waits for this actor to take it (the gate). Else it comes from a
+    /// preamble wait, and receive-timeout counts from its accept.</param>
+    private sealed record Accepted(Socket Socket, PreambleRead Preamble, long AcceptedAt, bool FromAcceptLoop)
+        : INoSerializationVerificationNeeded;
 
     /// <param name="ListenSocket">Set once the port is open (PreStart).</param>
     /// <param name="Pending">The connections counted against max-pending-connections.</param>
@@ -53,6 +60,7 @@ internal sealed class ListenerActor : ReceiveActor
     private readonly HeldConnections _held = HeldConnections.Get(Context.System);
     private readonly RouterMetrics _metrics = RouterMetrics.Get(Context.System);
     private readonly SharedPort? _sharedPort;
+    private PreambleWaits? _waits; // set in PreStart
     private State _state;
 
     /// <param name="sharedPort">The listening socket, opened (or inherited) before the actor system started; it
@@ -91,10 +99,10 @@ internal sealed class ListenerActor : ReceiveActor
 
     private void ReceiveConnections(bool accepting)
     {
-        Receive<Accepted>(a => OnAccepted(a.Socket, a.Preamble));
+        Receive<Accepted>(OnAccepted);
         Receive<Reroute>(OnReroute);
         Receive<RouterProtocol.GetListenerStatus>(_ => Sender.Tell(new RouterProtocol.ListenerStatus(
-            (IPEndPoint)_state.ListenSocket!.LocalEndPoint!, _state.Pending.Count())
+            (IPEndPoint)_state.ListenSocket!.LocalEndPoint!, _state.Pending.Count() + (_waits?.Count ?? 0))
         {
             HeldConnections = _held.Count,
             RelayedConnections = _held.Relayed,
@@ -125,12 +133,18 @@ internal sealed class ListenerActor : ReceiveActor
             _settings.MaxHeldConnections);
         var room = new HeldRoom(_held, _settings.MaxHeldConnections, _settings.HeldPollInterval, _log);
         var accepted = new DirectHandover(_settings, RouteSnapshots.Get(Context.System), _held, _metrics, _log);
+        var self = Self;
+        // Never longer than receive-timeout, which counts from the accept.
+        var wait = _settings.PreambleWait < _settings.ReceiveTimeout ? _settings.PreambleWait : _settings.ReceiveTimeout;
+        _waits = new PreambleWaits(wait, PreambleWaits.BoundFor(_settings.MaxPendingConnections), _settings.MaxPendingConnections, accepted,
+            (s, preamble, acceptedAt) => self.Tell(new Accepted(s, preamble, acceptedAt, FromAcceptLoop: false)),
+            _log);
         for (var i = 0; i < _settings.MaxPendingAccepts; i++)
-            _ = AcceptLoop(socket, _acceptGate, room, accepted, Self, _log, _stopping.Token);
+            _ = AcceptLoop(socket, _acceptGate, room, accepted, _waits, Self, _log, _stopping.Token);
     }
 
     private static async Task AcceptLoop(Socket listenSocket, SemaphoreSlim gate, HeldRoom room, DirectHandover accepted,
-        IActorRef self, ILoggingAdapter log, CancellationToken stopping)
+        PreambleWaits waits, IActorRef self, ILoggingAdapter log, CancellationToken stopping)
     {
         while (!stopping.IsCancellationRequested)
         {
@@ -171,9 +185,12 @@ internal sealed class ListenerActor : ReceiveActor
             }
             // Handed over from here when its first bytes decide it (the common case): nothing for this actor then.
             PreambleRead? preamble;
+            long acceptedAt = 0;
             try
             {
-                preamble = accepted.Take(socket);
+                preamble = accepted.Take(socket, out acceptedAt);
+                // Not all there yet: it waits for its bytes outside this loop and any actor, when there is room.
+                if (preamble is not null && waits.TryTake(socket, preamble, acceptedAt)) preamble = null;
             }
             catch (Exception e)
             {
@@ -183,15 +200,18 @@ internal sealed class ListenerActor : ReceiveActor
                 gate.Release();
                 continue;
             }
-            if (preamble is not null) self.Tell(new Accepted(socket, preamble)); // the actor releases the gate as it takes it
+            // The actor releases the gate as it takes it.
+            if (preamble is not null) self.Tell(new Accepted(socket, preamble, acceptedAt, FromAcceptLoop: true));
             else gate.Release();
         }
     }
 
-    private void OnAccepted(Socket socket, PreambleRead preamble)
+    private void OnAccepted(Accepted accepted)
     {
-        _acceptGate.Release(); // held already: the accept loop holds every socket from its accept (DirectHandover.Take)
-        Route(socket, preamble);
+        // Held already: the accept loop holds every socket from its accept (DirectHandover.Take).
+        if (accepted.FromAcceptLoop) _acceptGate.Release();
+        var waited = accepted.FromAcceptLoop ? TimeSpan.Zero : Stopwatch.GetElapsedTime(accepted.AcceptedAt);
+        Route(accepted.Socket, accepted.Preamble, accepted.AcceptedAt, waited);
     }
 
     // Handed back by a worker: the router holds it again (the held bound counts it; it cannot be refused), and it
@@ -199,17 +219,24 @@ internal sealed class ListenerActor : ReceiveActor
     private void OnReroute(Reroute reroute)
     {
         _held.Hold(reroute.Socket, HeldStage.ReadingPreamble);
-        Route(reroute.Socket, PreambleRead.From(reroute.AlreadyRead, _settings));
+        Route(reroute.Socket, PreambleRead.From(reroute.AlreadyRead, _settings), Stopwatch.GetTimestamp(), TimeSpan.Zero);
     }
 
     // A connection whose bytes already decide its routing (a complete preamble up to the encoding, or a broken
     // one) waits for nothing but its turn: it never counts as pending, nor makes room.
-    private void Route(Socket socket, PreambleRead preamble)
+    private void Route(Socket socket, PreambleRead preamble, long acceptedAt, TimeSpan waited)
     {
-        var pending = !preamble.Decided;
-        if (pending && _state.Pending.IsFull(_settings.MaxPendingConnections)) ShedOne();
-        var connection = Context.ActorOf(ConnectionActor.Props(socket, _registry, _drains, _settings, preamble));
-        if (pending) _state.Pending.Add(socket, connection);
+        var connection = Context.ActorOf(ConnectionActor.Props(socket, _registry, _drains, _settings, preamble, waited));
+        if (preamble.Decided) return;
+        // Added first, then one shed beyond the bound: a connection that waited for its preamble outside this actor
+        // (PreambleWaits) may be older than every one here, and then it is the one to shed.
+        _state.Pending.Add(socket, connection, acceptedAt);
+        var bound = _settings.MaxPendingConnections;
+        if (_state.Pending.IsFull(bound + 1)) ShedOne();
+        else if (_waits is { Count: > 0 } waits && _state.Pending.CountAtMost + waits.Count > bound
+                 && _state.Pending.Count() + waits.Count > bound)
+            waits.ReleaseAll(); // at the bound with some still waiting: they come here now, to be shed in accept order
+        _waits?.ListenerPending(_state.Pending.CountAtMost);
     }
 
     // Connections that moved on no longer count (IsFull dropped them); if that freed no room, one is shed.
@@ -222,6 +249,7 @@ internal sealed class ListenerActor : ReceiveActor
     protected override void PostStop()
     {
         _stopping.Cancel();
+        _waits?.Dispose();
         if (_sharedPort is null) _state.ListenSocket?.Dispose(); // a shared port belongs to the host, and stays open
         _stopping.Dispose();
     }

@@ -6,7 +6,7 @@ using AkkaPortShare.Router.Connections;
 namespace AkkaPortShare.Router.Listening;
 
 /// <summary>
-/// The listener's connections that count against max-pending-connections, oldest first, with how many each source
+/// The listener's connections that count against max-pending-connections, oldest accept first, with how many each source
 /// address holds. Whether one is still pending is not recorded here: the <see cref="HeldConnections"/> ledger says
 /// it (stage ReadingPreamble), and every stage that takes a socket on moves it there. Entries that moved on are
 /// dropped when the count matters (at the bound, or when asked), so a connection that is routed costs the listener
@@ -20,17 +20,27 @@ namespace AkkaPortShare.Router.Listening;
 /// </remarks>
 internal sealed class PendingConnections(HeldConnections held)
 {
-    private readonly record struct Entry(Socket Socket, IActorRef Connection, IPAddress Source);
+    private readonly record struct Entry(Socket Socket, IActorRef Connection, IPAddress Source, long AcceptedAt);
 
     private readonly LinkedList<Entry> _order = new();
     private readonly Dictionary<IPAddress, int> _bySource = new();
 
-    public void Add(Socket socket, IActorRef connection)
+    /// <param name="acceptedAt">Its accept (Stopwatch timestamp): the order of shedding. A connection that waited for
+    /// its preamble outside the listener (PreambleWaits) arrives after newer ones and goes in before them; nearly
+    /// every other one is the newest, so this is an append.</param>
+    public void Add(Socket socket, IActorRef connection, long acceptedAt)
     {
         var source = SourceOf(socket);
-        _order.AddLast(new Entry(socket, connection, source));
+        var entry = new Entry(socket, connection, source, acceptedAt);
+        var after = _order.Last;
+        while (after is not null && after.Value.AcceptedAt > acceptedAt) after = after.Previous;
+        if (after is null) _order.AddFirst(entry);
+        else _order.AddAfter(after, entry);
         _bySource[source] = _bySource.GetValueOrDefault(source) + 1;
     }
+
+    /// <summary>An upper bound of <see cref="Count"/> without the walk (it still counts the ones that moved on).</summary>
+    public int CountAtMost => _order.Count;
 
     /// <summary>How many are still pending (those that moved on are dropped first).</summary>
     public int Count()

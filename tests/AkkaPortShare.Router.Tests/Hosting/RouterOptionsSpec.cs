@@ -27,6 +27,7 @@ public sealed class RouterOptionsSpec
         ("max-held-connections", o => o.Set("max-held-connections", 2000), s => s.MaxHeldConnections, 2000),
         ("max-relayed-connections", o => o.Set("max-relayed-connections", 20), s => s.MaxRelayedConnections, 20),
         ("receive-timeout", o => o.Set("receive-timeout", TimeSpan.FromMilliseconds(1500)), s => s.ReceiveTimeout, TimeSpan.FromMilliseconds(1500)),
+        ("preamble-wait", o => o.Set("preamble-wait", TimeSpan.FromMilliseconds(20)), s => s.PreambleWait, TimeSpan.FromMilliseconds(20)),
         ("max-via-size", o => o.Set("max-via-size", 4096), s => s.MaxViaSize, 4096),
         ("max-content-type-size", o => o.Set("max-content-type-size", 512), s => s.MaxContentTypeSize, 512),
         ("handover-mode", o => o.Set("handover-mode", HandoverMode.Relay), s => s.HandoverMode, HandoverMode.Relay),

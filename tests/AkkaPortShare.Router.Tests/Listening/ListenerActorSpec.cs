@@ -351,4 +351,72 @@ public sealed class ListenerActorSpec : Akka.TestKit.Xunit2.TestKit
         await gateway.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
         handOver.Socket.Dispose();
     }
+    private RegisteredWorker PublishGatewayFor(string baseAddress, TestProbe gateway)
+    {
+        var worker = new RegisteredWorker(new WorkerEndpoint(4242, "localhost", "/tmp/w4242.sock", "127.0.0.1", 9000),
+            CreateTestProbe().Ref, gateway.Ref, passSockets: true, channelToken: null, userId: null);
+        RouteSnapshots.Get(Sys).Publish(RouteSnapshot.From([(BaseAddress.Parse(baseAddress), worker)]));
+        return worker;
+    }
+
+    [Fact]
+    public async Task ListenerActor_must_hand_over_a_connection_whose_preamble_arrives_after_its_accept_from_the_preamble_wait()
+    {
+        // The usual client at concurrency 1: connected, then its preamble, in two writes. It waits for it outside
+        // any actor (counted as pending meanwhile) and goes to the gateway without a connection actor.
+        var gateway = CreateTestProbe("gateway");
+        PublishGatewayFor("net.tcp://localhost/svc", gateway);
+        var (listener, endPoint) = await StartListenerAsync("akka-port-share.router.preamble-wait = 20s");
+        var client = await ConnectAsync(endPoint);
+        await AwaitPendingAsync(listener, 1);
+
+        var preamble = FramingWriter.Preamble(FramingMode.Duplex, "net.tcp://localhost/svc/echo");
+        await Loopback.SendAsync(client, preamble[..5]);
+        await gateway.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
+        await Loopback.SendAsync(client, preamble[5..]);
+
+        var handOver = await gateway.ExpectMsgAsync<HandOver>();
+        Assert.Equal(preamble, handOver.AlreadyRead);
+        var status = await StatusAsync(listener);
+        Assert.Equal((0, 1), (status.PendingConnections, status.HeldConnections));
+        // Told from outside any actor: a connection actor (the listener's child) would be the sender.
+        Assert.NotEqual(listener.Path, gateway.LastSender.Path.Parent);
+        _registry.ExpectNoMsg(TimeSpan.Zero);
+        handOver.Socket.Dispose();
+    }
+
+    [Fact]
+    public async Task ListenerActor_must_pass_a_silent_connection_from_the_preamble_wait_to_a_connection_actor_with_receive_timeout_counted_from_its_accept()
+    {
+        // preamble-wait 1.5s, receive-timeout 2s: the wait ends 0.75-1.5s after the accept, and the silent client is
+        // closed by a connection actor about 2s after its accept (2.75-3.5s if the timeout counted from the wait's end).
+        var (listener, endPoint) = await StartListenerAsync("""
+            akka-port-share.router { preamble-wait = 1500ms, receive-timeout = 2s }
+            """);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var client = await ConnectAsync(endPoint);
+        await AwaitPendingAsync(listener, 1);
+
+        Assert.Empty((await Loopback.ReadToEndAsync(client)).Bytes);
+        Assert.InRange(started.Elapsed, TimeSpan.FromSeconds(1.9), TimeSpan.FromSeconds(2.7));
+        await AwaitPendingAsync(listener, 0);
+    }
+
+    [Fact]
+    public async Task ListenerActor_must_pass_a_connection_whose_via_the_routes_do_not_name_from_the_preamble_wait_to_the_registry_with_its_bytes()
+    {
+        var gateway = CreateTestProbe("gateway");
+        PublishGatewayFor("net.tcp://localhost/svc", gateway);
+        var (_, endPoint) = await StartListenerAsync("akka-port-share.router.preamble-wait = 20s");
+        var client = await ConnectAsync(endPoint);
+        await Task.Delay(100); // after its accept
+
+        await Loopback.SendAsync(client, FramingWriter.Preamble(FramingMode.Duplex, "net.tcp://localhost/other"));
+
+        var resolve = await _registry.ExpectMsgAsync<Resolve>(); // a connection actor, with the bytes the wait read
+        Assert.Equal("net.tcp://localhost/other", resolve.Via);
+        _registry.Reply(new RouteNotFound(resolve.Via));
+        Assert.Equal(FramingWriter.Fault(FramingFaults.EndpointNotFound), (await Loopback.ReadToEndAsync(client)).Bytes);
+        await gateway.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
+    }
 }
