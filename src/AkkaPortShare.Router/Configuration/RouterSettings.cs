@@ -38,6 +38,7 @@ public sealed record RouterSettings
     public required int RelayBufferSize { get; init; }
     public required RelayEngine RelayEngine { get; init; }
     public required int RelayThreads { get; init; }
+    public required TimeSpan RelayConnectTimeout { get; init; }
 
     /// <summary>allowed-worker-users as configured (names or uids); empty means the router's own user and root.</summary>
     public required IReadOnlyList<string> AllowedWorkerUsers { get; init; }
@@ -109,6 +110,7 @@ public sealed record RouterSettings
             RelayBufferSize = c.Bytes("relay-buffer-size", 1024),
             RelayEngine = c.Enum<RelayEngine>("relay-engine"),
             RelayThreads = c.Int("relay-threads", 1, 64),
+            RelayConnectTimeout = c.Duration("relay-connect-timeout"),
             AllowedWorkerUsers = users,
             AllowedWorkerUserIds = userIds,
             RegistrationSecret = new SharedSecret(c.String("registration-secret")),

@@ -221,6 +221,15 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
         _log.Debug("Relaying {0} ({1}) to {2}:{3}", _peer, via, route.Worker.DataHost, route.Worker.DataPort);
         Timers.Cancel(PreambleTimeout.Instance);
         preamble.Return(); // the bytes travel in alreadyRead now
+        if (RelayEngines.Get(Context.System, _settings).Handoff(Context.System, _drains) is { } handoff
+            && RelayHandoff.EndPoint(route.Worker) is { } workerEndPoint)
+        {
+            // The splice engine connects, sends the bytes read and relays; nothing here waits for the end.
+            _state = new State(null, SocketOwner.Passed);
+            handoff.Start(_socket, alreadyRead, workerEndPoint);
+            Context.Stop(Self);
+            return;
+        }
         _state = new State(null, SocketOwner.Relayed);
         Become(ConnectingToWorker);
         ConnectToWorker(route.Worker, alreadyRead).PipeTo(Self);
