@@ -177,11 +177,11 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
             case PreambleStage.AfterEncoding or PreambleStage.Complete:
                 // No longer pending: the listener reads this stage and never sheds it.
                 _held.Move(_socket, HeldStage.WaitingForRegistry);
-                // The registry's published table routes most vias to a gateway without asking (see RouteSnapshot);
-                // the rest (relay, unknown, restart-grace parking) are the registry's to answer.
-                if (_routes.Current.TryMatch(decoder.Via!, LocalEndPoint(), out var target) && target!.Gateway is not null)
+                // The registry's published table routes most vias to a gateway or a relay without asking (see
+                // RouteSnapshot); the rest (unknown, restart-grace parking) are the registry's to answer.
+                if (_routes.Current.TryMatch(decoder.Via!, LocalEndPoint(), out var target))
                 {
-                    OnRouteFound(new RouteFound(target.BaseAddress, target.Worker, target.Gateway));
+                    OnRouteFound(new RouteFound(target!.BaseAddress, target.Worker, target.Gateway));
                     break;
                 }
                 Become(Routing);

@@ -17,10 +17,12 @@ internal sealed record RouteTarget(string BaseAddress, WorkerEndpoint Worker, IA
 /// the one authority, after each change and never changed afterwards, so any thread may read it.
 /// </summary>
 /// <remarks>
-/// It only ever answers "routed to this gateway" or "ask the registry": a via it does not match goes the slow way
+/// It only ever answers "routed to this gateway", "relayed to this worker's data endpoint" or "ask the registry":
+/// a via it does not match goes the slow way
 /// (a connection actor that asks the registry), which parks it during restart-grace or answers EndpointNotFound.
 /// A snapshot one change behind is harmless: a hand-over to a gateway stopped meanwhile becomes a dead letter and
-/// its client gets ConnectionDispatchFailed, as when a worker dies between Resolve and the hand-over.
+/// its client gets ConnectionDispatchFailed, as when a worker dies between Resolve and the hand-over (a relay to a
+/// worker gone meanwhile is refused or times out: the same fault).
 /// </remarks>
 internal sealed class RouteSnapshot
 {
