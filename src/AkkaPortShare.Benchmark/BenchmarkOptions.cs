@@ -49,6 +49,9 @@ public sealed record BenchmarkOptions
 
     /// <summary>The router's relay-engine for the relay path (splice, copy); null: the router's default.</summary>
     public string? RelayEngine { get; init; }
+
+    /// <summary>More router settings (HOCON inside akka-port-share.router), e.g. "relay-buffer-size = 256k".</summary>
+    public string? RouterSettings { get; init; }
     public string? WorkerDll { get; init; }
     public string Haproxy { get; init; } = "haproxy";
     public string HaproxyConfig { get; init; } = "config/haproxy.cfg";
@@ -84,6 +87,7 @@ public sealed record BenchmarkOptions
           --scenarios LIST         churn,streaming,held,reliable (default all)
           --out DIR                results folder (default artifacts/benchmark)
           --relay-engine E         the router's relay-engine on the relay path: splice or copy (default: the router's, splice)
+          --router-settings HOCON  more router settings, e.g. "relay-buffer-size = 256k, relay-threads = 2" (to compare)
           --router-dll PATH --worker-dll PATH --haproxy PATH --haproxy-config PATH --repo-root DIR
         """;
 
@@ -131,6 +135,7 @@ public sealed record BenchmarkOptions
                 "--out" => o with { OutputDirectory = Next() },
                 "--router-dll" => o with { RouterDll = Next() },
                 "--relay-engine" => o with { RelayEngine = Next() is var e and ("splice" or "copy") ? e : throw new ArgumentException("--relay-engine: splice or copy") },
+                "--router-settings" => o with { RouterSettings = Next() },
                 "--worker-dll" => o with { WorkerDll = Next() },
                 "--haproxy" => o with { Haproxy = Next() },
                 "--haproxy-config" => o with { HaproxyConfig = Next() },

@@ -25,6 +25,8 @@ internal static unsafe partial class LibC
     public const int ECONNRESET = 104;
     public const int ENOBUFS = 105;
     public const int ENOTCONN = 107;
+    public const int ETIMEDOUT = 110;
+    public const int EINPROGRESS = 115;
     public const int ERANGE = 34;
     public const int ENOENT = 2;
     public const int ESRCH = 3;
@@ -87,6 +89,15 @@ internal static unsafe partial class LibC
     public const int F_SETFL = 4;
     public const int F_DUPFD_CLOEXEC = 1030;
     public const int O_NONBLOCK = 0x800;
+
+    // socket(2), connect(2): the splice relay's own outbound connection
+    public const int AF_INET = 2;
+    public const int AF_INET6 = 10;
+    public const int SOCK_STREAM = 1;
+    public const int SOCK_NONBLOCK = 0x800;
+    public const int SOCK_CLOEXEC = 0x80000;
+    public const int IPPROTO_TCP = 6;
+    public const int TCP_NODELAY = 1;
 
     /// <summary>struct iovec.</summary>
     [StructLayout(LayoutKind.Sequential)]
@@ -266,4 +277,14 @@ internal static unsafe partial class LibC
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int shutdown(int socket, int how);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int socket(int domain, int type, int protocol);
+
+    /// <summary><paramref name="address"/> is a sockaddr_in or sockaddr_in6 (see SocketAddresses).</summary>
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int connect(int socket, byte* address, uint addressLength);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint send(int socket, void* buffer, nuint length, int flags);
 }

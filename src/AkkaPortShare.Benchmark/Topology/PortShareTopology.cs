@@ -244,6 +244,7 @@ public sealed class PortShareTopology : IDisposable
               # The held scenario keeps up to --held relayed sessions open at once.
               max-relayed-connections = {{Math.Max(1000, _options.HeldConnections + 1000)}}
               {{(_options.RelayEngine is { } engine ? $"relay-engine = {engine}" : "")}}
+              {{_options.RouterSettings ?? ""}}
             }
             akka.remote.dot-netty.tcp { hostname = "{{RemotingHost}}", port = {{RemotingPort}} }
             {{(_hosts is null ? "" : $"akka-port-share.router.registration-secret = \"{CrossHostSecret}\"")}}

@@ -27,13 +27,15 @@ internal sealed class SpliceRelayEngine : IDisposable
 
     /// <param name="threads">Threads (each an epoll set); relays are spread over them round-robin.</param>
     /// <param name="pipeSize">Pipe capacity per direction while bytes flow.</param>
-    public SpliceRelayEngine(int threads, int pipeSize)
+    /// <param name="connectTimeout">How long <see cref="Connect"/> waits for the worker (default 5 s).</param>
+    public SpliceRelayEngine(int threads, int pipeSize, TimeSpan connectTimeout = default)
     {
+        if (connectTimeout <= TimeSpan.Zero) connectTimeout = TimeSpan.FromSeconds(5);
         if (!IsSupported) throw new PlatformNotSupportedException($"splice relay unavailable: {UnsupportedReason}");
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
         _loops = new SpliceRelayLoop[threads];
         for (int i = 0; i < threads; i++)
-            _loops[i] = new SpliceRelayLoop($"splice-relay-{i}", pipeSize, MaxIdlePipesPerThread);
+            _loops[i] = new SpliceRelayLoop($"splice-relay-{i}", pipeSize, MaxIdlePipesPerThread, connectTimeout);
     }
 
     /// <summary>
@@ -52,27 +54,112 @@ internal sealed class SpliceRelayEngine : IDisposable
     public int Pipes => _loops.Sum(l => l.Pipes);
 
     /// <summary>
-    /// Relays between two connected TCP sockets until both directions end or one fails. The engine owns both
-    /// sockets from here and closes them; <paramref name="finished"/> runs once, on an engine thread, unless the
-    /// relay is aborted. Never blocks.
+    /// Relays between two connected TCP sockets until both directions end or one fails. The engine takes both
+    /// connections from here (their descriptors: the managed sockets are disposed) and closes them;
+    /// <paramref name="owner"/> hears of the end once, on an engine thread, unless the relay is aborted. Never blocks.
     /// </summary>
-    public SplicedRelay Start(Socket client, Socket worker, Action<SpliceRelayOutcome> finished)
+    public SplicedRelay Start(Socket client, Socket worker, ISpliceRelayOwner owner)
     {
-        var loop = _loops[(int)((uint)Interlocked.Increment(ref _next) % (uint)_loops.Length)];
-        var relay = new SplicedRelay(loop, client, worker, finished);
-        Prepare(relay.Up.From);
-        Prepare(relay.Down.From);
-        loop.Add(relay);
+        var loop = NextLoop();
+        var relay = new SplicedRelay(loop, Detach(client), Detach(worker), owner);
+        loop.Start(relay);
         return relay;
     }
 
-    // .NET put the socket in its own epoll set at its first async operation (edge-triggered: every readiness change
-    // would wake its thread for nothing); the engine's reads and writes are non-blocking at the descriptor.
-    private static void Prepare(int fd)
+    /// <inheritdoc cref="Start(Socket, Socket, ISpliceRelayOwner)"/>
+    public SplicedRelay Start(Socket client, Socket worker, Action<SpliceRelayOutcome> finished) =>
+        Start(client, worker, new CallbackOwner(finished));
+
+    /// <summary>
+    /// Connects to <paramref name="worker"/> (non-blocking, on an engine thread, bounded by the connect timeout),
+    /// sends it <paramref name="preamble"/> (what the router already read of the client) and relays from there. The
+    /// client's managed socket is kept only until the connect succeeds; from then on the relay holds descriptors.
+    /// Null when the connect failed at once (<paramref name="failure"/> says why; the client is the caller's again);
+    /// a connect that fails later is reported to <paramref name="owner"/>'s ConnectFailed with the client. Never
+    /// blocks.
+    /// </summary>
+    public SplicedRelay? Connect(Socket client, byte[] preamble, IPEndPoint worker, ISpliceRelayOwner owner, out string? failure)
     {
+        int workerFd = ConnectNonBlocking(worker, out failure);
+        if (workerFd < 0) return null;
+        var loop = NextLoop();
+        var relay = new SplicedRelay(loop, client, workerFd, preamble,
+            Environment.TickCount64 + (long)loop.ConnectTimeout.TotalMilliseconds, owner);
+        loop.Connect(relay);
+        return relay;
+    }
+
+    private SpliceRelayLoop NextLoop() => _loops[(int)((uint)Interlocked.Increment(ref _next) % (uint)_loops.Length)];
+
+    /// <summary>
+    /// Takes a connected socket's connection out of its managed <see cref="Socket"/>: a duplicate descriptor the
+    /// engine owns (non-blocking), the managed socket disposed. -1 when no descriptor could be had (the connection is
+    /// closed then).
+    /// </summary>
+    /// <remarks>
+    /// .NET put the socket in its own epoll set at its first async operation, edge-triggered; that entry lives as
+    /// long as the connection (not the descriptor number), so it goes first, or every readiness change would wake
+    /// .NET's thread for nothing. Closing .NET's descriptor then leaves the connection open through ours.
+    /// </remarks>
+    internal static unsafe int Detach(Socket socket)
+    {
+        int fd = (int)socket.SafeHandle.DangerousGetHandle();
         EpollSets.Remove(fd);
-        int flags = LibC.fcntl(fd, LibC.F_GETFL, 0);
-        if (flags >= 0 && (flags & LibC.O_NONBLOCK) == 0) LibC.fcntl(fd, LibC.F_SETFL, flags | LibC.O_NONBLOCK);
+        int own = LibC.fcntl(fd, LibC.F_DUPFD_CLOEXEC, 0);
+        socket.Dispose();
+        if (own < 0) return -1;
+        int flags = LibC.fcntl(own, LibC.F_GETFL, 0);
+        if (flags >= 0 && (flags & LibC.O_NONBLOCK) == 0) LibC.fcntl(own, LibC.F_SETFL, flags | LibC.O_NONBLOCK);
+        return own;
+    }
+
+    /// <summary>A non-blocking socket connecting to <paramref name="endPoint"/> (TCP_NODELAY), or -1.</summary>
+    private static unsafe int ConnectNonBlocking(IPEndPoint endPoint, out string? failure)
+    {
+        failure = null;
+        var address = endPoint.Address;
+        if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
+        bool v6 = address.AddressFamily == AddressFamily.InterNetworkV6;
+        int fd = LibC.socket(v6 ? LibC.AF_INET6 : LibC.AF_INET, LibC.SOCK_STREAM | LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC, 0);
+        if (fd < 0)
+        {
+            failure = $"socket: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}";
+            return -1;
+        }
+        int one = 1;
+        LibC.setsockopt(fd, LibC.IPPROTO_TCP, LibC.TCP_NODELAY, &one, sizeof(int));
+        // sockaddr_in (16 bytes) or sockaddr_in6 (28): family (host order), port (network order), address.
+        byte* sockaddr = stackalloc byte[28];
+        new Span<byte>(sockaddr, 28).Clear();
+        *(ushort*)sockaddr = (ushort)(v6 ? LibC.AF_INET6 : LibC.AF_INET);
+        sockaddr[2] = (byte)(endPoint.Port >> 8);
+        sockaddr[3] = (byte)endPoint.Port;
+        if (v6)
+        {
+            address.TryWriteBytes(new Span<byte>(sockaddr + 8, 16), out _);
+            *(uint*)(sockaddr + 24) = (uint)address.ScopeId;
+        }
+        else
+        {
+            address.TryWriteBytes(new Span<byte>(sockaddr + 4, 4), out _);
+        }
+        if (LibC.connect(fd, sockaddr, v6 ? 28u : 16u) == 0) return fd; // the loop's EPOLLOUT says so again
+        int errno = Marshal.GetLastPInvokeError();
+        if (errno == LibC.EINPROGRESS) return fd;
+        LibC.close(fd);
+        failure = Marshal.GetPInvokeErrorMessage(errno);
+        return -1;
+    }
+
+    private sealed class CallbackOwner(Action<SpliceRelayOutcome> finished) : ISpliceRelayOwner
+    {
+        public void Finished(SpliceRelayOutcome outcome) => finished(outcome);
+
+        public void ConnectFailed(Socket client, string reason)
+        {
+            client.Dispose();
+            finished(new SpliceRelayOutcome(0, 0, reason));
+        }
     }
 
     private static unsafe string? Probe()

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
 
 namespace AkkaPortShare.Interop.Relay;
@@ -8,7 +9,9 @@ namespace AkkaPortShare.Interop.Relay;
 /// triggered for reading and writing, so an idle relay costs no system call and no wake-up. When a socket is
 /// readable its bytes are spliced into a pipe and from there into the other socket; when the other socket cannot
 /// take them the bytes stay in the pipe and that side is not read again until the other socket is writable (the
-/// pipe is the only buffer: at most its size per direction, in the kernel).
+/// pipe is the only buffer: at most its size per direction, in the kernel). It also connects to the worker for a
+/// relay started with <see cref="SpliceRelayEngine.Connect"/>: non-blocking, completed by EPOLLOUT, bounded by the
+/// engine's connect timeout (the epoll_wait timeout is the oldest connect's deadline).
 /// </summary>
 internal sealed unsafe class SpliceRelayLoop : IDisposable
 {
@@ -17,15 +20,20 @@ internal sealed unsafe class SpliceRelayLoop : IDisposable
     private const uint SocketEvents = LibC.EPOLLIN | LibC.EPOLLOUT | LibC.EPOLLRDHUP | LibC.EPOLLET;
     private const uint Flags = LibC.SPLICE_F_MOVE | LibC.SPLICE_F_NONBLOCK;
 
-    private enum CommandKind { Fail, Abort }
+    private enum CommandKind { Start, Connect, Abort }
 
     private readonly int _epoll;
     private readonly int _wake;
     private readonly int _pipeSize;
     private readonly int _maxIdlePipes;
+    private readonly TimeSpan _connectTimeout;
     private readonly Thread _thread;
+    // Bounded by the relays started and not yet taken in: the loop drains it at every wake-up.
     private readonly ConcurrentQueue<(CommandKind Kind, SplicedRelay Relay)> _commands = new();
-    private readonly ConcurrentDictionary<SplicedRelay, byte> _live = new(ReferenceEqualityComparer.Instance); // to close at Dispose
+    // The loop's own: every relay it runs (to close at Dispose), and the connects under way, oldest first (one
+    // timeout for all, so insertion order is deadline order).
+    private readonly HashSet<SplicedRelay> _live = new(ReferenceEqualityComparer.Instance);
+    private readonly LinkedList<SplicedRelay> _connecting = new();
     private readonly List<GCHandle> _endedThisBatch = [];
     private readonly Stack<(int Read, int Write)> _idlePipes = new();
     private int _wakePending;
@@ -33,10 +41,12 @@ internal sealed unsafe class SpliceRelayLoop : IDisposable
 
     /// <param name="pipeSize">Requested pipe capacity (F_SETPIPE_SZ; 0 or the kernel's 64 KiB: left as created).</param>
     /// <param name="maxIdlePipes">Empty pipes kept for the next burst instead of closed (each is two descriptors).</param>
-    public SpliceRelayLoop(string name, int pipeSize, int maxIdlePipes)
+    /// <param name="connectTimeout">How long a connect to a worker may take before its client is given back.</param>
+    public SpliceRelayLoop(string name, int pipeSize, int maxIdlePipes, TimeSpan connectTimeout)
     {
         _pipeSize = pipeSize;
         _maxIdlePipes = maxIdlePipes;
+        _connectTimeout = connectTimeout;
         _epoll = LibC.epoll_create1(LibC.O_CLOEXEC);
         if (_epoll < 0) throw Failure("epoll_create1");
         _wake = LibC.eventfd(0, LibC.O_CLOEXEC | LibC.O_NONBLOCK);
@@ -53,39 +63,25 @@ internal sealed unsafe class SpliceRelayLoop : IDisposable
 
     private int _count;
 
-    /// <summary>Relays this loop runs now.</summary>
+    /// <summary>Relays this loop runs now (connecting or connected).</summary>
     public int Count => Volatile.Read(ref _count);
 
     /// <summary>Pipes this loop holds now, in use or idle (each two descriptors).</summary>
     public int Pipes { get; private set; }
 
-    /// <summary>
-    /// Puts both sockets into the epoll set from the caller's thread (epoll_ctl is thread-safe): the loop hears of
-    /// the relay from the sockets' own readiness, without a wake-up of its own. The epoll data is the relay's
-    /// GCHandle (shifted left, the low bit says which socket); the loop frees it after the relay ended.
-    /// </summary>
-    public void Add(SplicedRelay relay)
-    {
-        relay.Handle = GCHandle.Alloc(relay);
-        relay.Adding = true;
-        _live.TryAdd(relay, 0);
-        Interlocked.Increment(ref _count);
-        ulong token = (ulong)GCHandle.ToIntPtr(relay.Handle) << 1;
-        // An ADD of a descriptor that is ready queues its event: bytes that came before are not missed.
-        if (!Register(relay.Up.From, SocketEvents, token) || !Register(relay.Down.From, SocketEvents, token | 1))
-        {
-            relay.AddError = $"epoll_ctl ADD failed: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}";
-            relay.Adding = false;
-            Post(CommandKind.Fail, relay);
-            return;
-        }
-        relay.Adding = false;
-    }
+    public TimeSpan ConnectTimeout => _connectTimeout;
 
-    public void Abort(SplicedRelay relay) => Post(CommandKind.Abort, relay);
+    /// <summary>A relay whose two sockets are connected: the loop puts both into its set.</summary>
+    public void Start(SplicedRelay relay) => Post(CommandKind.Start, relay, counts: true);
 
-    private void Post(CommandKind kind, SplicedRelay relay)
+    /// <summary>A relay whose worker socket is connecting: the loop waits for it (and its deadline).</summary>
+    public void Connect(SplicedRelay relay) => Post(CommandKind.Connect, relay, counts: true);
+
+    public void Abort(SplicedRelay relay) => Post(CommandKind.Abort, relay, counts: false);
+
+    private void Post(CommandKind kind, SplicedRelay relay, bool counts)
     {
+        if (counts) Interlocked.Increment(ref _count);
         _commands.Enqueue((kind, relay));
         // One eventfd write per batch of commands: the loop clears the flag before it drains the queue.
         if (Interlocked.Exchange(ref _wakePending, 1) == 0) Wake();
@@ -104,7 +100,7 @@ internal sealed unsafe class SpliceRelayLoop : IDisposable
         {
             while (!_stopping)
             {
-                int n = LibC.epoll_wait(_epoll, events, MaxEvents, -1);
+                int n = LibC.epoll_wait(_epoll, events, MaxEvents, NextTimeout());
                 if (n < 0)
                 {
                     if (Marshal.GetLastPInvokeError() == LibC.EINTR) continue;
@@ -124,6 +120,7 @@ internal sealed unsafe class SpliceRelayLoop : IDisposable
                     OnEvent(data, mask);
                 }
                 if (commands) RunCommands();
+                ExpireConnects();
                 // Only now: a later event of the same batch may still name a relay that ended earlier in it.
                 foreach (var handle in _endedThisBatch) handle.Free();
                 _endedThisBatch.Clear();
@@ -132,12 +129,29 @@ internal sealed unsafe class SpliceRelayLoop : IDisposable
         finally
         {
             NativeMemory.Free(events);
-            foreach (var relay in _live.Keys) Close(relay, error: null, report: false);
+            RunCommands(); // relays posted but not taken in are closed below with the rest
+            foreach (var relay in _live.ToList()) Close(relay, error: null, report: false);
             foreach (var handle in _endedThisBatch) handle.Free();
             while (_idlePipes.TryPop(out var pipe)) ClosePipe(pipe.Read, pipe.Write);
             LibC.close(_wake);
             LibC.close(_epoll);
         }
+    }
+
+    /// <summary>Milliseconds until the oldest connect's deadline (rounded up), or -1 (none under way).</summary>
+    private int NextTimeout()
+    {
+        if (_connecting.First is not { } oldest) return -1;
+        long left = oldest.Value.ConnectDeadline - Environment.TickCount64;
+        return (int)Math.Clamp(left + 1, 0, int.MaxValue);
+    }
+
+    private void ExpireConnects()
+    {
+        if (_connecting.First is null) return;
+        long now = Environment.TickCount64;
+        while (_connecting.First is { } oldest && oldest.Value.ConnectDeadline <= now)
+            FailConnect(oldest.Value, $"connect timed out after {_connectTimeout.TotalMilliseconds:0} ms");
     }
 
     private void RunCommands()
@@ -148,29 +162,156 @@ internal sealed unsafe class SpliceRelayLoop : IDisposable
         while (_commands.TryDequeue(out var command))
         {
             var relay = command.Relay;
-            if (command.Kind == CommandKind.Abort) Close(relay, error: null, report: false);
-            else Close(relay, relay.AddError, report: true);
+            switch (command.Kind)
+            {
+                case CommandKind.Abort:
+                    Close(relay, error: null, report: false);
+                    break;
+                case CommandKind.Start:
+                    TakeIn(relay);
+                    // An ADD of a descriptor that is ready queues its event: bytes that came before are not missed.
+                    if (!relay.Ended && !Register(relay.ClientFd, SocketEvents, Token(relay, 0)))
+                        Close(relay, ErrnoText("epoll_ctl ADD"), report: true);
+                    break;
+                case CommandKind.Connect:
+                    TakeIn(relay);
+                    if (relay.Ended) break;
+                    relay.ConnectingNode = _connecting.AddLast(relay);
+                    break;
+            }
         }
     }
+
+    /// <summary>Names the relay in the epoll set and registers the worker's socket (the client's follows).</summary>
+    private void TakeIn(SplicedRelay relay)
+    {
+        if (relay.Ended) return; // aborted before the loop saw it: Close has done the rest
+        relay.Handle = GCHandle.Alloc(relay);
+        _live.Add(relay);
+        if (Register(relay.WorkerFd, SocketEvents, Token(relay, 1))) return;
+        if (relay.Connecting) FailConnect(relay, ErrnoText("epoll_ctl ADD"));
+        else Close(relay, ErrnoText("epoll_ctl ADD"), report: true);
+    }
+
+    // The epoll data is the relay's GCHandle shifted left; the low bit says which socket (0 client, 1 worker).
+    private static ulong Token(SplicedRelay relay, int side) => ((ulong)GCHandle.ToIntPtr(relay.Handle) << 1) | (uint)side;
 
     private void OnEvent(ulong data, uint mask)
     {
         if (GCHandle.FromIntPtr((nint)(data >> 1)).Target is not SplicedRelay relay || relay.Ended) return;
+        if (relay.Connecting)
+        {
+            FinishConnect(relay, mask); // only the worker's socket is in the set yet
+            return;
+        }
         // Side 0 is the client's socket: readable moves bytes up, writable lets waiting bytes down; side 1 mirrors.
-        var (reading, writing) = (data & 1) == 0 ? (relay.Up, relay.Down) : (relay.Down, relay.Up);
+        bool workerSide = (data & 1) == 1;
+        var (reading, writing) = workerSide ? (relay.Down, relay.Up) : (relay.Up, relay.Down);
         if ((mask & (LibC.EPOLLIN | LibC.EPOLLRDHUP | LibC.EPOLLHUP | LibC.EPOLLERR)) != 0) Pump(relay, reading);
+        bool writable = (mask & (LibC.EPOLLOUT | LibC.EPOLLHUP | LibC.EPOLLERR)) != 0;
+        if (!relay.Ended && workerSide && writable && relay.Preamble is not null && SendPreamble(relay)) Pump(relay, relay.Up);
         // Writable with nothing waiting in the pipe is no news: the source side's own readiness wakes that direction.
-        if (!relay.Ended && writing.InPipe > 0 && (mask & (LibC.EPOLLOUT | LibC.EPOLLHUP | LibC.EPOLLERR)) != 0) Pump(relay, writing);
+        if (!relay.Ended && writing.InPipe > 0 && writable) Pump(relay, writing);
         if (!relay.Ended && (mask & LibC.EPOLLERR) != 0)
         {
-            int fd = (data & 1) == 0 ? relay.Up.From : relay.Down.From;
+            int fd = workerSide ? relay.WorkerFd : relay.ClientFd;
             Close(relay, SocketError(fd), report: true);
+        }
+    }
+
+    /// <summary>The worker's socket reported: connected (EPOLLOUT, no error) or failed (SO_ERROR).</summary>
+    private void FinishConnect(SplicedRelay relay, uint mask)
+    {
+        int error = SocketErrno(relay.WorkerFd);
+        if (error != 0)
+        {
+            FailConnect(relay, Marshal.GetPInvokeErrorMessage(error));
+            return;
+        }
+        if ((mask & (LibC.EPOLLERR | LibC.EPOLLHUP)) != 0)
+        {
+            FailConnect(relay, "the worker closed the connection while it was being made");
+            return;
+        }
+        if ((mask & LibC.EPOLLOUT) == 0) return; // not yet
+
+        _connecting.Remove(relay.ConnectingNode!);
+        relay.ConnectingNode = null;
+        var client = relay.PendingClient!;
+        int clientFd = SpliceRelayEngine.Detach(client);
+        if (clientFd < 0)
+        {
+            // The client's socket is closed already (its descriptor could not be taken): nothing to answer.
+            relay.PendingClient = null;
+            Close(relay, ErrnoText("taking the client's descriptor"), report: true);
+            return;
+        }
+        relay.Connected(clientFd);
+        if (!Register(clientFd, SocketEvents, Token(relay, 0)))
+        {
+            Close(relay, ErrnoText("epoll_ctl ADD"), report: true);
+            return;
+        }
+        // The preamble first (a fresh socket takes a few KiB at once); the client's later bytes follow it, and those
+        // that came already are announced by the ADD above.
+        SendPreamble(relay);
+    }
+
+    /// <summary>Sends what is left of the preamble; true once all of it is sent (false: wait for EPOLLOUT, or ended).</summary>
+    private bool SendPreamble(SplicedRelay relay)
+    {
+        var preamble = relay.Preamble!;
+        fixed (byte* bytes = preamble)
+        {
+            while (relay.PreambleSent < preamble.Length)
+            {
+                nint sent = LibC.send(relay.WorkerFd, bytes + relay.PreambleSent, (nuint)(preamble.Length - relay.PreambleSent),
+                    LibC.MSG_NOSIGNAL | LibC.MSG_DONTWAIT);
+                if (sent > 0)
+                {
+                    relay.PreambleSent += (int)sent;
+                    continue;
+                }
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno == LibC.EINTR) continue;
+                if (errno == LibC.EAGAIN) return false;
+                Close(relay, $"sending the preamble to the worker: {Marshal.GetPInvokeErrorMessage(errno)}", report: true);
+                return false;
+            }
+        }
+        relay.Up.Moved += preamble.Length;
+        relay.Preamble = null;
+        return true;
+    }
+
+    private void FailConnect(SplicedRelay relay, string reason)
+    {
+        if (relay.Ended) return;
+        relay.Ended = true;
+        if (relay.ConnectingNode is { } node) _connecting.Remove(node);
+        relay.ConnectingNode = null;
+        Forget(relay);
+        LibC.close(relay.WorkerFd);
+        var client = relay.PendingClient!;
+        relay.PendingClient = null;
+        var owner = relay.Owner;
+        relay.Owner = null;
+        if (owner is null) return;
+        try
+        {
+            owner.ConnectFailed(client, reason);
+        }
+        catch (Exception)
+        {
+            // The owner's callback must not take down the loop every other relay depends on.
         }
     }
 
     /// <summary>Moves what one direction can move now, until the source is empty or the destination is full.</summary>
     private void Pump(SplicedRelay relay, SpliceDirection d)
     {
+        // Up waits for the preamble: the client's bytes go to the worker after what the router read of them.
+        if (relay.Preamble is not null && ReferenceEquals(d, relay.Up)) return;
         while (!d.Done)
         {
             if (d.InPipe > 0)
@@ -232,7 +373,7 @@ internal sealed unsafe class SpliceRelayLoop : IDisposable
             int* fds = stackalloc int[2];
             if (LibC.pipe2(fds, LibC.O_CLOEXEC | LibC.O_NONBLOCK) < 0)
             {
-                failure = $"pipe2: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}";
+                failure = ErrnoText("pipe2");
                 return false;
             }
             pipe = (fds[0], fds[1]);
@@ -262,37 +403,39 @@ internal sealed unsafe class SpliceRelayLoop : IDisposable
         Pipes--;
     }
 
+    /// <summary>Ends a relay: closes what it holds (both sockets), and tells its owner when <paramref name="report"/>.</summary>
     private void Close(SplicedRelay relay, string? error, bool report)
     {
         if (relay.Ended) return;
         relay.Ended = true;
-        // The first socket's event can come before Add registered the second: closing now could free that
-        // descriptor number for reuse while Add is about to register it. Add is two system calls away from done.
-        var wait = new SpinWait();
-        while (relay.Adding) wait.SpinOnce();
-        if (_live.TryRemove(relay, out _))
-        {
-            // Closing the descriptors would drop them from the set too; explicit, in case a copy lives elsewhere.
-            LibC.epoll_ctl(_epoll, LibC.EPOLL_CTL_DEL, relay.Up.From, null);
-            LibC.epoll_ctl(_epoll, LibC.EPOLL_CTL_DEL, relay.Down.From, null);
-            _endedThisBatch.Add(relay.Handle);
-            Interlocked.Decrement(ref _count);
-        }
+        if (relay.ConnectingNode is { } node) _connecting.Remove(node);
+        relay.ConnectingNode = null;
+        Forget(relay);
         ReleasePipe(relay.Up);
         ReleasePipe(relay.Down);
-        relay.Client.Dispose();
-        relay.Worker.Dispose();
-        var finished = relay.Finished;
-        relay.Finished = null;
-        if (!report || finished is null) return;
+        // The engine holds the only descriptors of both connections: closing them also takes them out of the set.
+        if (relay.PendingClient is { } client) client.Dispose(); // aborted while connecting
+        else if (relay.ClientFd >= 0) LibC.close(relay.ClientFd);
+        relay.PendingClient = null;
+        LibC.close(relay.WorkerFd);
+        var owner = relay.Owner;
+        relay.Owner = null;
+        if (!report || owner is null) return;
         try
         {
-            finished(new SpliceRelayOutcome(relay.Up.Moved, relay.Down.Moved, error));
+            owner.Finished(new SpliceRelayOutcome(relay.Up.Moved, relay.Down.Moved, error));
         }
         catch (Exception)
         {
-            // The owner's callback (a Tell) must not take down the loop every other relay depends on.
+            // The owner's callback must not take down the loop every other relay depends on.
         }
+    }
+
+    /// <summary>The loop lets go of an ended relay (its handle is freed after the batch of events).</summary>
+    private void Forget(SplicedRelay relay)
+    {
+        if (_live.Remove(relay)) _endedThisBatch.Add(relay.Handle); // else never taken in: counted, not named
+        Interlocked.Decrement(ref _count);
     }
 
     private bool Register(int fd, uint events, ulong data)
@@ -303,16 +446,22 @@ internal sealed unsafe class SpliceRelayLoop : IDisposable
         return LibC.epoll_ctl(_epoll, LibC.EPOLL_CTL_ADD, fd, e) == 0;
     }
 
-    private static string SocketError(int fd)
+    private static int SocketErrno(int fd)
     {
         int error = 0;
         uint length = sizeof(int);
-        LibC.getsockopt(fd, LibC.SOL_SOCKET, LibC.SO_ERROR, &error, &length);
+        return LibC.getsockopt(fd, LibC.SOL_SOCKET, LibC.SO_ERROR, &error, &length) < 0 ? Marshal.GetLastPInvokeError() : error;
+    }
+
+    private static string SocketError(int fd)
+    {
+        int error = SocketErrno(fd);
         return $"socket error: {(error == 0 ? "unknown" : Marshal.GetPInvokeErrorMessage(error))}";
     }
 
-    private static IOException Failure(string call) =>
-        new($"{call} failed: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+    private static string ErrnoText(string call) => $"{call} failed: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}";
+
+    private static IOException Failure(string call) => new(ErrnoText(call));
 
     public void Dispose()
     {

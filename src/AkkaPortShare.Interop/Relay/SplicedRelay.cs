@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 
 namespace AkkaPortShare.Interop.Relay;
 
@@ -6,28 +7,49 @@ namespace AkkaPortShare.Interop.Relay;
 internal readonly record struct SpliceRelayOutcome(long ToWorker, long ToClient, string? Error);
 
 /// <summary>
-/// One relayed connection inside a <see cref="SpliceRelayEngine"/>: the two sockets it owns from
-/// <see cref="SpliceRelayEngine.Start"/> until it ends, and one <see cref="SpliceDirection"/> each way. Only its
-/// loop's thread touches the state; other threads only <see cref="Abort"/>.
+/// Who hears how a relay ended, called on an engine thread (keep it short: every relay of that thread waits). One
+/// owner serves many relays, so a held relay costs no callback object of its own.
+/// </summary>
+internal interface ISpliceRelayOwner
+{
+    /// <summary>A relay that was connected ended (both sides are closed by then).</summary>
+    void Finished(SpliceRelayOutcome outcome);
+
+    /// <summary>
+    /// <see cref="SpliceRelayEngine.Connect"/> could not reach the worker (refused, unreachable, timed out): nothing
+    /// was relayed, and <paramref name="client"/> is the caller's again, untouched (for its fault).
+    /// </summary>
+    void ConnectFailed(Socket client, string reason);
+}
+
+/// <summary>
+/// One relayed connection inside a <see cref="SpliceRelayEngine"/>: the two raw descriptors it owns from its start
+/// until it ends, and one <see cref="SpliceDirection"/> each way. No managed <see cref="Socket"/> is kept once it is
+/// connected (a held relay is this object, its two directions and two descriptors). Only its loop's thread touches
+/// the state after the start; other threads only <see cref="Abort"/>.
 /// </summary>
 internal sealed class SplicedRelay
 {
     private readonly SpliceRelayLoop _loop;
 
-    internal SplicedRelay(SpliceRelayLoop loop, Socket client, Socket worker, Action<SpliceRelayOutcome> finished)
+    /// <summary>Both sockets connected already (<see cref="SpliceRelayEngine.Start"/>).</summary>
+    internal SplicedRelay(SpliceRelayLoop loop, int clientFd, int workerFd, ISpliceRelayOwner owner)
     {
         _loop = loop;
-        Client = client;
-        Worker = worker;
-        Finished = finished;
-        int clientFd = (int)client.SafeHandle.DangerousGetHandle();
-        int workerFd = (int)worker.SafeHandle.DangerousGetHandle();
+        Owner = owner;
         Up = new SpliceDirection(clientFd, workerFd);
         Down = new SpliceDirection(workerFd, clientFd);
     }
 
-    internal Socket Client { get; }
-    internal Socket Worker { get; }
+    /// <summary>The worker's socket still connecting (<see cref="SpliceRelayEngine.Connect"/>).</summary>
+    internal SplicedRelay(SpliceRelayLoop loop, Socket client, int workerFd, byte[] preamble, long connectDeadline,
+        ISpliceRelayOwner owner)
+        : this(loop, -1, workerFd, owner)
+    {
+        PendingClient = client;
+        Preamble = preamble;
+        ConnectDeadline = connectDeadline;
+    }
 
     /// <summary>Client → worker.</summary>
     internal SpliceDirection Up { get; }
@@ -35,19 +57,40 @@ internal sealed class SplicedRelay
     /// <summary>Worker → client.</summary>
     internal SpliceDirection Down { get; }
 
+    internal int ClientFd => Up.From;
+    internal int WorkerFd => Down.From;
+
     /// <summary>Null once reported or aborted: the owner hears of the end at most once.</summary>
-    internal Action<SpliceRelayOutcome>? Finished { get; set; }
+    internal ISpliceRelayOwner? Owner { get; set; }
+
+    /// <summary>The client's socket while the worker's connect is under way (given back if it fails); null after.</summary>
+    internal Socket? PendingClient { get; set; }
+
+    /// <summary>Bytes the router read of the client before the relay (its preamble), not yet sent to the worker.</summary>
+    internal byte[]? Preamble { get; set; }
+
+    internal int PreambleSent { get; set; }
+
+    /// <summary>Environment.TickCount64 by which the connect must complete.</summary>
+    internal long ConnectDeadline { get; }
+
+    internal bool Connecting => PendingClient is not null;
+
+    /// <summary>Its place in the loop's list of connects under way (deadline order), while connecting.</summary>
+    internal LinkedListNode<SplicedRelay>? ConnectingNode { get; set; }
 
     /// <summary>Names the relay in the epoll data; freed by the loop after the relay ended.</summary>
-    internal System.Runtime.InteropServices.GCHandle Handle { get; set; }
-
-    /// <summary>Why it could not be put into the epoll set (the loop closes it and reports this).</summary>
-    internal string? AddError { get; set; }
+    internal GCHandle Handle { get; set; }
 
     internal bool Ended { get; set; }
 
-    /// <summary>True while <see cref="SpliceRelayLoop.Add"/> registers the sockets on the caller's thread.</summary>
-    internal volatile bool Adding;
+    /// <summary>The client's descriptor, taken from its managed socket once the worker is connected.</summary>
+    internal void Connected(int clientFd)
+    {
+        PendingClient = null;
+        Up.From = clientFd;
+        Down.To = clientFd;
+    }
 
     /// <summary>
     /// Ends the relay at once from any thread (its owner stopped): both sockets are closed by the loop, and the
@@ -63,8 +106,9 @@ internal sealed class SplicedRelay
 /// </summary>
 internal sealed class SpliceDirection(int from, int to)
 {
-    public int From { get; } = from;
-    public int To { get; } = to;
+    /// <summary>Set once more only for the client's side, when a relay the engine connected becomes established.</summary>
+    public int From { get; set; } = from;
+    public int To { get; set; } = to;
 
     /// <summary>The pipe's read and write ends, -1 while the direction holds none.</summary>
     public int PipeRead { get; set; } = -1;

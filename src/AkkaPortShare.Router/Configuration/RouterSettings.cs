@@ -54,6 +54,7 @@ public sealed record RouterSettings
     /// <summary>How new connections are spread over the workers of a shared address.</summary>
     public required SharedAddressBalancing SharedAddressBalancing { get; init; }
     public required int RelayThreads { get; init; }
+    public required TimeSpan RelayConnectTimeout { get; init; }
 
     /// <summary>allowed-worker-users as configured (names or uids); empty means the router's own user and root.</summary>
     public required IReadOnlyList<string> AllowedWorkerUsers { get; init; }
@@ -128,6 +129,7 @@ public sealed record RouterSettings
             SharedAddressBalancing = c.OneOf("shared-address-balancing", "least-connections", "round-robin") == "round-robin"
                 ? SharedAddressBalancing.RoundRobin : SharedAddressBalancing.LeastConnections,
             RelayThreads = c.Int("relay-threads", 1, 64),
+            RelayConnectTimeout = c.Duration("relay-connect-timeout"),
             AllowedWorkerUsers = users,
             AllowedWorkerUserIds = userIds,
             RegistrationSecret = new SharedSecret(c.String("registration-secret")),

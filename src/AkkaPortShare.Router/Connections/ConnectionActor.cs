@@ -185,11 +185,11 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
             case PreambleStage.AfterEncoding or PreambleStage.Complete:
                 // No longer pending: the listener reads this stage and never sheds it.
                 _held.Move(_socket, HeldStage.WaitingForRegistry);
-                // The registry's published table routes most vias to a gateway without asking (see RouteSnapshot);
-                // the rest (relay, unknown, restart-grace parking) are the registry's to answer.
-                if (_routes.Current.TryMatch(decoder.Via!, LocalEndPoint(), out var target) && target!.Gateway is not null)
+                // The registry's published table routes most vias to a gateway or a relay without asking (see
+                // RouteSnapshot); the rest (unknown, restart-grace parking) are the registry's to answer.
+                if (_routes.Current.TryMatch(decoder.Via!, LocalEndPoint(), out var target))
                 {
-                    OnRouteFound(new RouteFound(target.BaseAddress, target.Worker, target.Gateway), target.Lane);
+                    OnRouteFound(new RouteFound(target!.BaseAddress, target.Worker, target.Gateway), target.Lane);
                     break;
                 }
                 Become(Routing);
@@ -232,6 +232,15 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
         _log.Debug("Relaying {0} ({1}) to {2}:{3}", _peer, via, route.Worker.DataHost, route.Worker.DataPort);
         Timers.Cancel(PreambleTimeout.Instance);
         preamble.Return(); // the bytes travel in alreadyRead now
+        if (RelayEngines.Get(Context.System, _settings).Handoff(Context.System, _drains) is { } handoff
+            && RelayHandoff.EndPoint(route.Worker) is { } workerEndPoint)
+        {
+            // The splice engine connects, sends the bytes read and relays; nothing here waits for the end.
+            _state = new State(null, SocketOwner.Passed);
+            handoff.Start(_socket, alreadyRead, workerEndPoint);
+            Context.Stop(Self);
+            return;
+        }
         _state = new State(null, SocketOwner.Relayed);
         Become(ConnectingToWorker);
         ConnectToWorker(route.Worker, alreadyRead).PipeTo(Self);

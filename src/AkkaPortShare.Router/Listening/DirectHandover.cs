@@ -8,6 +8,7 @@ using AkkaPortShare.Router.Configuration;
 using AkkaPortShare.Router.Connections;
 using AkkaPortShare.Router.Diagnostics;
 using AkkaPortShare.Router.Registration;
+using AkkaPortShare.Router.Relay;
 using static AkkaPortShare.Router.RoutingProtocol;
 
 namespace AkkaPortShare.Router.Listening;
@@ -16,8 +17,9 @@ namespace AkkaPortShare.Router.Listening;
 /// The common case, decided in the accept loop itself: the whole preamble (up to the encoding) came with the first
 /// read, and the registry's published <see cref="RouteSnapshot"/> routes its via to a worker's gateway. Then the
 /// socket goes to that worker from here (through the gateway's lane, see HandoverLane, else its mailbox): no
-/// connection actor, no Resolve/RouteFound round trip, no listener message. Everything else (a partial preamble, a
-/// bad one, an unknown via, restart-grace parking, relay) goes back to the listener with what was read, and takes
+/// connection actor, no Resolve/RouteFound round trip, no listener message. A via routed to "relay" goes to the
+/// splice engine from here the same way (<see cref="RelayHandoff"/>). Everything else (a partial preamble, a
+/// bad one, an unknown via, restart-grace parking) goes back to the listener with what was read, and takes
 /// the old way through a <see cref="ConnectionActor"/>, which owns every slow and fault path.
 /// </summary>
 /// <remarks>
@@ -26,7 +28,7 @@ namespace AkkaPortShare.Router.Listening;
 /// stage the listener never sheds) until the lane or the gateway releases it, as on the slow path.
 /// </remarks>
 internal sealed class DirectHandover(RouterSettings settings, RouteSnapshots routes, HeldConnections held, RouterMetrics metrics,
-    ILoggingAdapter log)
+    ILoggingAdapter log, RelayHandoff? relays = null)
 {
     /// <summary>
     /// Takes a socket just accepted: null when it was passed to a gateway (it is no longer the caller's); else
@@ -71,7 +73,8 @@ internal sealed class DirectHandover(RouterSettings settings, RouteSnapshots rou
         if (decoder.Stage is not (PreambleStage.AfterEncoding or PreambleStage.Complete)) return false;
         if (decoder.Mode is not (FramingMode.Duplex or FramingMode.Singleton)) return false;
         if (LocalEndPoint(socket) is not { } local) return false;
-        if (!routes.Current.TryMatch(decoder.Via!, local, out var target) || target!.Gateway is not { } gateway) return false;
+        if (!routes.Current.TryMatch(decoder.Via!, local, out var target)) return false;
+        if (target!.Gateway is not { } gateway) return TryRelay(socket, preamble, target, acceptedAt);
 
         held.Move(socket, HeldStage.WaitingForHandover); // never shed from here; the gateway releases it once passed
         var handOver = new HandOver(socket, preamble.ToArray(), decoder.Via!) { NeverAsync = neverAsync };
@@ -81,6 +84,23 @@ internal sealed class DirectHandover(RouterSettings settings, RouteSnapshots rou
         if (target.Lane is not { } lane) gateway.Tell(handOver);
         else if (!lane.TrySendOrCount(handOver)) lane.SendThroughGateway(gateway, handOver);
         metrics.Dispatched(target.BaseAddress, "fd", acceptedAt);
+        return true;
+    }
+
+    /// <summary>
+    /// A relayed route goes to the splice engine from here too (it connects to the worker and relays); the copy
+    /// engine, a worker named by a host name and a full max-relayed-connections (its fault and log line) take the
+    /// connection actor's way.
+    /// </summary>
+    private bool TryRelay(Socket socket, PreambleRead preamble, RouteTarget target, long acceptedAt)
+    {
+        if (relays is null || RelayHandoff.EndPoint(target.Worker) is not { } worker) return false;
+        if (!held.TryStartRelay(socket, settings.MaxRelayedConnections)) return false;
+        if (log.IsDebugEnabled) log.Debug("Relaying a connection ({0}) to {1}", preamble.Decoder.Via, worker);
+        var alreadyRead = preamble.ToArray();
+        preamble.Return();
+        metrics.Dispatched(target.BaseAddress, "relay", acceptedAt);
+        relays.Start(socket, alreadyRead, worker);
         return true;
     }
 

@@ -9,6 +9,7 @@ using AkkaPortShare.Router.Connections;
 using AkkaPortShare.Router.Diagnostics;
 using AkkaPortShare.Router.Hosting;
 using AkkaPortShare.Router.Registration;
+using AkkaPortShare.Router.Relay;
 using static AkkaPortShare.Router.RoutingProtocol;
 
 namespace AkkaPortShare.Router.Listening;
@@ -132,7 +133,8 @@ internal sealed class ListenerActor : ReceiveActor
             socket.LocalEndPoint, _sharedPort?.Origin is { } origin ? $" (socket {origin})" : "", _settings.ListenBacklog, _settings.MaxPendingAccepts, _settings.MaxPendingConnections,
             _settings.MaxHeldConnections);
         var room = new HeldRoom(_held, _settings.MaxHeldConnections, _settings.HeldPollInterval, _log);
-        var accepted = new DirectHandover(_settings, RouteSnapshots.Get(Context.System), _held, _metrics, _log);
+        var accepted = new DirectHandover(_settings, RouteSnapshots.Get(Context.System), _held, _metrics, _log,
+            RelayEngines.Get(Context.System, _settings).Handoff(Context.System, _drains));
         var self = Self;
         // Never longer than receive-timeout, which counts from the accept.
         var wait = _settings.PreambleWait < _settings.ReceiveTimeout ? _settings.PreambleWait : _settings.ReceiveTimeout;

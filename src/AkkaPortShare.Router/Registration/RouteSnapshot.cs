@@ -18,11 +18,8 @@ internal sealed record RouteTarget(string BaseAddress, WorkerEndpoint Worker, IA
 /// </summary>
 internal sealed class RouteHolders(RouteTarget[] targets, WorkerLoad[] loads, HolderPicker picker)
 {
-    // Only relayed workers: every connection asks the registry, which picks (and counts) itself.
-    private readonly bool _registryPicks = targets.All(t => t.Gateway is null);
-
     /// <summary>The holder the next connection goes to (counted as routed there when there is a choice).</summary>
-    public RouteTarget Pick() => targets.Length == 1 || _registryPicks ? targets[0] : targets[picker.Pick(loads)];
+    public RouteTarget Pick() => targets.Length == 1 ? targets[0] : targets[picker.Pick(loads)];
 }
 
 /// <summary>
@@ -31,13 +28,15 @@ internal sealed class RouteHolders(RouteTarget[] targets, WorkerLoad[] loads, Ho
 /// the one authority, after each change and never changed afterwards, so any thread may read it.
 /// </summary>
 /// <remarks>
-/// It only ever answers "routed to this gateway" or "ask the registry": a via it does not match goes the slow way
-/// (a connection actor that asks the registry), which parks it during restart-grace or answers EndpointNotFound.
+/// It only ever answers "routed to this gateway", "relayed to this worker's data endpoint" or "ask the registry":
+/// a via it does not match goes the slow way (a connection actor that asks the registry), which parks it during
+/// restart-grace or answers EndpointNotFound.
 /// A snapshot one change behind is harmless: a hand-over to a gateway stopped meanwhile becomes a dead letter, which
 /// the registry passes to another worker of a shared address, or answers ConnectionDispatchFailed, as when a
-/// worker dies between Resolve and the hand-over.
-/// A shared address's holder is picked here (<see cref="RouteHolders.Pick"/>); when the pick is a relayed worker
-/// the connection asks the registry, which picks again with the same rule (that connection is counted twice).
+/// worker dies between Resolve and the hand-over (a relay to a worker gone meanwhile is refused or times out: the
+/// same fault).
+/// A shared address's holder is picked here (<see cref="RouteHolders.Pick"/>), relayed ones included; a connection
+/// that still asks the registry (the copy relay engine) is picked again there with the same rule (counted twice).
 /// </remarks>
 internal sealed class RouteSnapshot
 {

@@ -16,6 +16,15 @@ internal sealed class RelayEngines : IExtension
 
     public SpliceRelayEngine? Splice { get; }
 
+    // One per fault-drains actor (one per listener): every relay it starts shares it.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<IActorRef, RelayHandoff> _handoffs = new();
+
+    /// <summary>The hand-off to the splice engine whose failed connects go to <paramref name="drains"/>; null: copy.</summary>
+    public RelayHandoff? Handoff(ActorSystem system, IActorRef drains) => Splice is { } engine
+        ? _handoffs.GetOrAdd(drains, d => new RelayHandoff(engine, Connections.HeldConnections.Get(system), d,
+            Logging.GetLogger(system, typeof(RelayHandoff))))
+        : null;
+
     // The first caller's settings decide: every connection actor of a system is given the same RouterSettings.
     public static RelayEngines Get(ActorSystem system, RouterSettings settings) =>
         system.GetExtension<RelayEngines>() ?? (RelayEngines)system.RegisterExtension(new Provider(settings));
@@ -31,7 +40,7 @@ internal sealed class RelayEngines : IExtension
                     SpliceRelayEngine.UnsupportedReason);
                 return new RelayEngines(null);
             }
-            var engine = new SpliceRelayEngine(settings.RelayThreads, settings.RelayBufferSize);
+            var engine = new SpliceRelayEngine(settings.RelayThreads, settings.RelayBufferSize, settings.RelayConnectTimeout);
             system.RegisterOnTermination(engine.Dispose);
             return new RelayEngines(engine);
         }

@@ -40,6 +40,7 @@ public sealed class RouterOptionsSpec
         ("relay-buffer-size", o => o.SetBytes("relay-buffer-size", 128 * 1024), s => s.RelayBufferSize, 128 * 1024),
         ("relay-engine", o => o.Set("relay-engine", RelayEngine.Copy), s => s.RelayEngine, RelayEngine.Copy),
         ("relay-threads", o => o.Set("relay-threads", 3), s => s.RelayThreads, 3),
+        ("relay-connect-timeout", o => o.Set("relay-connect-timeout", TimeSpan.FromSeconds(2)), s => s.RelayConnectTimeout, TimeSpan.FromSeconds(2)),
         ("restart-grace", o => o.Set("restart-grace", TimeSpan.Zero), s => s.RestartGrace, TimeSpan.Zero),
         ("shared-address-balancing", o => o.Set("shared-address-balancing", "round-robin"), s => s.SharedAddressBalancing,
             SharedAddressBalancing.RoundRobin),

@@ -351,6 +351,7 @@ public sealed class ListenerActorSpec : Akka.TestKit.Xunit2.TestKit
         await gateway.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
         handOver.Socket.Dispose();
     }
+
     private RegisteredWorker PublishGatewayFor(string baseAddress, TestProbe gateway)
     {
         var worker = new RegisteredWorker(new WorkerEndpoint(4242, "localhost", "/tmp/w4242.sock", "127.0.0.1", 9000),
@@ -418,5 +419,66 @@ public sealed class ListenerActorSpec : Akka.TestKit.Xunit2.TestKit
         _registry.Reply(new RouteNotFound(resolve.Via));
         Assert.Equal(FramingWriter.Fault(FramingFaults.EndpointNotFound), (await Loopback.ReadToEndAsync(client)).Bytes);
         await gateway.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
+    }
+
+    [Fact]
+    public async Task ListenerActor_must_give_a_connection_the_published_routes_relay_to_the_splice_engine_without_asking_the_registry()
+    {
+        // A worker registered for relay (no socket passing): its data endpoint is the test's listener.
+        using var workerListener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        workerListener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        workerListener.Listen(1);
+        var dataPort = ((IPEndPoint)workerListener.LocalEndPoint!).Port;
+        var worker = new RegisteredWorker(new WorkerEndpoint(4243, "localhost", "/tmp/w4243.sock", "127.0.0.1", dataPort),
+            CreateTestProbe().Ref, null, passSockets: false, channelToken: null, userId: null);
+        RouteSnapshots.Get(Sys).Publish(RouteSnapshot.From([(BaseAddress.Parse("net.tcp://localhost/svc"), worker)]));
+        var (listener, endPoint) = await StartListenerAsync();
+
+        var client = await ConnectAsync(endPoint);
+        var preamble = FramingWriter.Preamble(FramingMode.Duplex, "net.tcp://localhost/svc/echo");
+        await Loopback.SendAsync(client, preamble);
+
+        using var accepting = new CancellationTokenSource(Loopback.IoTimeout);
+        using var relayed = await workerListener.AcceptAsync(accepting.Token);
+        Assert.Equal(preamble, await Loopback.ReadExactlyAsync(relayed, preamble.Length));
+        await Loopback.SendAsync(relayed, "ack"u8.ToArray());
+        Assert.Equal("ack"u8.ToArray(), await Loopback.ReadExactlyAsync(client, 3));
+        var status = await StatusAsync(listener);
+        Assert.Equal((0, 0, 1), (status.PendingConnections, status.HeldConnections, status.RelayedConnections));
+        await _registry.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
+
+        client.Shutdown(SocketShutdown.Send);
+        Assert.Equal(StreamEnd.Eof, (await Loopback.ReadToEndAsync(relayed)).End);
+        relayed.Shutdown(SocketShutdown.Send);
+        Assert.Equal(StreamEnd.Eof, (await Loopback.ReadToEndAsync(client)).End);
+        await AwaitAssertAsync(async () => Assert.Equal(0, (await StatusAsync(listener)).RelayedConnections),
+            TimeSpan.FromSeconds(3), TimeSpan.FromMilliseconds(20));
+    }
+
+    [Fact]
+    public async Task ListenerActor_must_answer_ConnectionDispatchFailed_when_the_relayed_worker_refuses_the_connection()
+    {
+        int closedPort;
+        using (var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+        {
+            probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            closedPort = ((IPEndPoint)probe.LocalEndPoint!).Port; // bound, never listening: refused
+        }
+        var worker = new RegisteredWorker(new WorkerEndpoint(4244, "localhost", "/tmp/w4244.sock", "127.0.0.1", closedPort),
+            CreateTestProbe().Ref, null, passSockets: false, channelToken: null, userId: null);
+        RouteSnapshots.Get(Sys).Publish(RouteSnapshot.From([(BaseAddress.Parse("net.tcp://localhost/svc"), worker)]));
+        var (listener, endPoint) = await StartListenerAsync();
+
+        var client = await ConnectAsync(endPoint);
+        await Loopback.SendAsync(client, FramingWriter.Preamble(FramingMode.Duplex, "net.tcp://localhost/svc/echo"));
+
+        var read = await Loopback.ReadToEndAsync(client);
+        Assert.Equal(Convert.ToHexString(FramingWriter.Fault(FramingFaults.ConnectionDispatchFailed)), Convert.ToHexString(read.Bytes));
+        Assert.Equal(StreamEnd.Eof, read.End);
+        await AwaitAssertAsync(async () =>
+        {
+            var status = await StatusAsync(listener);
+            Assert.Equal((0, 0), (status.HeldConnections, status.RelayedConnections));
+        }, TimeSpan.FromSeconds(3), TimeSpan.FromMilliseconds(20));
     }
 }

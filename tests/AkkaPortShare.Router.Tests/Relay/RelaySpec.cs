@@ -265,3 +265,165 @@ public sealed class RelaySpec : IDisposable
         Assert.Equal(0, _splice!.Count);
     }
 }
+
+/// <summary>
+/// <see cref="SpliceRelayEngine.Connect"/>: the engine makes the connection to the worker itself (non-blocking,
+/// bounded by its connect timeout), sends what was read of the client first, then splices; a connect that fails
+/// gives the client's socket back untouched. Real loopback connections; the test's listener is the worker.
+/// </summary>
+public sealed class SpliceConnectSpec : IDisposable
+{
+    private readonly SpliceRelayEngine? _splice =
+        SpliceRelayEngine.IsSupported ? new SpliceRelayEngine(1, 64 * 1024, TimeSpan.FromMilliseconds(300)) : null;
+    private readonly Socket _workerListener = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+
+    public SpliceConnectSpec()
+    {
+        _workerListener.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        _workerListener.Listen(16);
+    }
+
+    public void Dispose()
+    {
+        _splice?.Dispose();
+        _workerListener.Dispose();
+    }
+
+    private System.Net.IPEndPoint Worker => (System.Net.IPEndPoint)_workerListener.LocalEndPoint!;
+
+    private sealed class Owner : ISpliceRelayOwner
+    {
+        public TaskCompletionSource<SpliceRelayOutcome> Ended { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource<(Socket Client, string Reason)> Failed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public void Finished(SpliceRelayOutcome outcome) => Ended.TrySetResult(outcome);
+        public void ConnectFailed(Socket client, string reason) => Failed.TrySetResult((client, reason));
+    }
+
+    private SpliceRelayEngine Engine => _splice ?? throw new InvalidOperationException($"splice unavailable: {SpliceRelayEngine.UnsupportedReason}");
+
+    [Fact]
+    public async Task Connect_must_send_the_bytes_already_read_before_the_clients_later_bytes_and_relay_both_ways()
+    {
+        var (clientNear, client) = await Loopback.ConnectedPairAsync();
+        using var clientFar = client;
+        var owner = new Owner();
+        // Bytes the client sent after the router's read, before the relay exists: they must follow the preamble.
+        await Loopback.SendAsync(client, "-later"u8.ToArray());
+
+        Assert.NotNull(Engine.Connect(clientNear, "preamble"u8.ToArray(), Worker, owner, out var failure));
+        Assert.Null(failure);
+
+        using var accepting = new CancellationTokenSource(Loopback.IoTimeout);
+        using var worker = await _workerListener.AcceptAsync(accepting.Token);
+        Assert.Equal("preamble-later"u8.ToArray(), await Loopback.ReadExactlyAsync(worker, 14));
+        await Loopback.SendAsync(worker, "reply"u8.ToArray());
+        Assert.Equal("reply"u8.ToArray(), await Loopback.ReadExactlyAsync(client, 5));
+        Assert.Equal(1, Engine.Count);
+
+        client.Shutdown(SocketShutdown.Send);
+        Assert.Equal(StreamEnd.Eof, (await Loopback.ReadToEndAsync(worker)).End);
+        worker.Shutdown(SocketShutdown.Send);
+        Assert.Equal(StreamEnd.Eof, (await Loopback.ReadToEndAsync(client)).End);
+        var outcome = await owner.Ended.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(new SpliceRelayOutcome(14, 5, null), outcome);
+        Assert.False(owner.Failed.Task.IsCompleted);
+        Assert.Equal(0, Engine.Count);
+    }
+
+    [Fact]
+    public async Task Connect_must_give_the_client_back_untouched_when_the_worker_refuses()
+    {
+        var (clientNear, client) = await Loopback.ConnectedPairAsync();
+        using var clientFar = client;
+        int closedPort;
+        using (var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+        {
+            probe.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+            closedPort = ((System.Net.IPEndPoint)probe.LocalEndPoint!).Port; // bound, never listening: refused
+        }
+        var owner = new Owner();
+
+        var relay = Engine.Connect(clientNear, "preamble"u8.ToArray(), new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, closedPort),
+            owner, out var failure);
+
+        // Refused at once or from the loop: either way the caller gets the client's socket back, still open.
+        Socket returned;
+        if (relay is null)
+        {
+            Assert.NotNull(failure);
+            returned = clientNear;
+        }
+        else
+        {
+            var (socket, reason) = await owner.Failed.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Contains("refused", reason, StringComparison.OrdinalIgnoreCase);
+            Assert.Same(clientNear, socket);
+            returned = socket;
+        }
+        using (returned)
+        {
+            await Loopback.SendAsync(returned, "fault"u8.ToArray());
+            Assert.Equal("fault"u8.ToArray(), await Loopback.ReadExactlyAsync(client, 5));
+        }
+        Assert.False(owner.Ended.Task.IsCompleted);
+        Assert.Equal(0, Engine.Count);
+    }
+
+    [Fact]
+    public async Task Connect_must_give_the_client_back_when_the_worker_does_not_answer_within_the_connect_timeout()
+    {
+        // A listener whose accept queue is full drops further SYNs: the connect neither succeeds nor fails.
+        using var silent = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        silent.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        silent.Listen(0);
+        var fillers = new List<Socket>();
+        try
+        {
+            for (int i = 0; i < 4; i++)
+            {
+                var filler = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { Blocking = false };
+                fillers.Add(filler);
+                try { filler.Connect(silent.LocalEndPoint!); } catch (SocketException) { }
+            }
+            await Task.Delay(100);
+            var (clientNear, client) = await Loopback.ConnectedPairAsync();
+            using var clientFar = client;
+            var owner = new Owner();
+            var started = System.Diagnostics.Stopwatch.StartNew();
+
+            Assert.NotNull(Engine.Connect(clientNear, "preamble"u8.ToArray(), (System.Net.IPEndPoint)silent.LocalEndPoint!, owner, out _));
+
+            var (socket, reason) = await owner.Failed.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Contains("timed out", reason);
+            Assert.InRange(started.ElapsedMilliseconds, 250, 9000); // not before the timeout (300 ms)
+            Assert.Same(clientNear, socket);
+            socket.Dispose();
+            Assert.Equal(0, Engine.Count);
+        }
+        finally
+        {
+            foreach (var filler in fillers) filler.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task Connect_must_close_the_client_without_reporting_when_aborted_while_connecting_or_relaying()
+    {
+        var (clientNear, client) = await Loopback.ConnectedPairAsync();
+        using var clientFar = client;
+        var owner = new Owner();
+        var relay = Engine.Connect(clientNear, "p"u8.ToArray(), Worker, owner, out _)!;
+        using var accepting = new CancellationTokenSource(Loopback.IoTimeout);
+        using var worker = await _workerListener.AcceptAsync(accepting.Token);
+        Assert.Equal("p"u8.ToArray(), await Loopback.ReadExactlyAsync(worker, 1));
+
+        relay.Abort();
+
+        await Loopback.ReadToEndAsync(client);
+        await Loopback.ReadToEndAsync(worker);
+        await Task.Delay(100);
+        Assert.False(owner.Ended.Task.IsCompleted);
+        Assert.False(owner.Failed.Task.IsCompleted);
+        Assert.Equal(0, Engine.Count);
+    }
+}
