@@ -72,7 +72,8 @@ public sealed class ReportWriter(BenchmarkOptions options, MachineInfo machine, 
             (options.CrossHost ? " Cross-host (--cross-host): the worker runs in a network namespace of its own, joined to the " +
                 "router's by a bridge (veth pairs), registered by secret with its hand-over socket out of the router's reach, so the " +
                 "router relays to it as to another machine and HAProxy forwards to it over the same link; direct clients cross " +
-                "the link too. The link is the kernel's, on the same cores: it adds the hops, not a network's latency." : ""));
+                "the link too. The link is the kernel's, on the same cores: it adds the hops, not a network's latency. " +
+                "net.ipv4.tcp_tw_reuse = 1 for the run (the relays close first towards the worker: see README, Cluster)." : ""));
         md.AppendLine();
         md.AppendLine($"Reproduce: `{command}`");
         return md.ToString();

@@ -32,6 +32,8 @@ public sealed class PortShareTopology : IDisposable
     // --cross-host: the worker's host (host 1; the router, HAProxy and the clients stay in this namespace).
     private readonly SimulatedHosts? _hosts;
     private const string CrossHostSecret = "benchmark-cross-host";
+    private const string TwReuse = "/proc/sys/net/ipv4/tcp_tw_reuse";
+    private readonly string? _twReuseBefore;
 
     public int RouterPort { get; } = FreePort.BelowEphemeralRange();
     public int RemotingPort { get; } = FreePort.BelowEphemeralRange();
@@ -71,7 +73,7 @@ public sealed class PortShareTopology : IDisposable
 
     /// <summary>Where the worker is, for the report.</summary>
     public string Placement => _hosts is null ? "loopback" : _hosts.Isolated
-        ? $"worker on {_hosts[0]}; router, HAProxy and clients in the root namespace ({BridgeAddress(_hosts[0].Address)})"
+        ? $"worker on {_hosts[0]}; router, HAProxy and clients in the root namespace ({BridgeAddress(_hosts[0].Address)}); net.ipv4.tcp_tw_reuse = 1 for the run"
         : $"worker on {_hosts[0]} (no namespaces: {_hosts.FallbackReason})";
 
     public PortShareTopology(BenchmarkOptions options, string routerDll, string workerDll, string logDirectory)
@@ -84,6 +86,16 @@ public sealed class PortShareTopology : IDisposable
         _workerConfig = Path.Combine(logDirectory, "worker.conf");
         _certificates = options.Tls ? new TestCertificates() : null;
         _hosts = options.CrossHost ? SimulatedHosts.Create(1) : null;
+        // A relay (the router's or HAProxy's) closes first towards the worker when the client does, so each churned
+        // connection leaves a TIME_WAIT on the relay's side, and one destination (the worker's ip:port) then runs out
+        // of source ports at about 28,000 per minute: connects fail (EADDRNOTAVAIL) and clients get
+        // ConnectionDispatchFailed. Linux reuses TIME_WAIT ports for new connections only on loopback by default
+        // (tcp_tw_reuse = 2); a relay to other hosts needs 1 (see README, Cluster). Set for the run, restored after.
+        if (_hosts is { Isolated: true } && File.Exists(TwReuse))
+        {
+            _twReuseBefore = File.ReadAllText(TwReuse).Trim();
+            File.WriteAllText(TwReuse, "1");
+        }
         var crossHostBlock = _hosts is null ? "" : $$"""
             # --cross-host: another host; admitted by secret, relayed.
             akka-port-share.worker { registration-secret = "{{CrossHostSecret}}", handover-directory = "{{Path.Combine(logDirectory, "handover")}}" }
@@ -316,5 +328,6 @@ public sealed class PortShareTopology : IDisposable
         _router?.Dispose();
         _certificates?.Dispose();
         _hosts?.Dispose();
+        if (_twReuseBefore is not null) File.WriteAllText(TwReuse, _twReuseBefore);
     }
 }
