@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.ServiceModel;
-using AkkaPortShare.IntegrationTests.ServiceModel;
 using AkkaPortShare.IntegrationTests.Harness;
 using AkkaPortShare.Protocol.Framing;
 using Xunit.Abstractions;
@@ -242,21 +240,8 @@ public sealed class RouterClusterSpec(RouterClusterFixture cluster, ITestOutputH
             await cluster.RouterB.WaitForLineAsync($"Registered {PortShareHost.Regex(Address("rm/echo/"))} for worker pid \\d+ at", Visible);
             using var relay = new CuttingRelay([new(cluster.HostA.Address, Port), new(cluster.HostB.Address, Port)],
                 seed: 20261202, minBytes: 2_000, maxBytes: 15_000);
-            var binding = new NetTcpBinding(SecurityMode.None, reliableSessionEnabled: true)
-            {
-                OpenTimeout = TimeSpan.FromSeconds(60), SendTimeout = TimeSpan.FromSeconds(60), CloseTimeout = TimeSpan.FromSeconds(60),
-            };
-            var factory = new ChannelFactory<IEchoService>(binding, new EndpointAddress($"net.tcp://localhost:{relay.Port}/rm/echo/"));
-            var echo = factory.CreateChannel();
             const int messages = 300;
-            for (var i = 1; i <= messages; i++)
-            {
-                echo.PostNumber(i);
-                if (i % 10 == 0) Assert.Equal($"checkpoint {i}", echo.Echo($"checkpoint {i}"));
-            }
-            var summary = echo.NumbersReceived();
-            ((IClientChannel)echo).Close();
-            factory.Close();
+            var summary = ReliableEchoLoop.Run($"net.tcp://localhost:{relay.Port}/rm/echo/", messages);
             output.WriteLine($"{messages} one-way + {messages / 10} request/reply messages, {relay.Cuts} cuts, connections " +
                 $"through A / B: {string.Join(" / ", relay.ConnectionsPerTarget)}; service saw: {summary}");
             // Nothing lost, duplicated or reordered, and the session did cross routers.

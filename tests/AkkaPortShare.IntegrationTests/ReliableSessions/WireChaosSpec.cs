@@ -1,7 +1,5 @@
 using System.Diagnostics;
-using System.ServiceModel;
 using AkkaPortShare.IntegrationTests.Harness;
-using AkkaPortShare.IntegrationTests.ServiceModel;
 using Xunit.Abstractions;
 
 namespace AkkaPortShare.IntegrationTests.ReliableSessions;
@@ -24,25 +22,10 @@ public sealed class WireChaosSpec(ITestOutputHelper output)
         await host.StartWorkerAsync("worker-C", ["--wcf-address", host.Address("c/echo/")], "c/echo/");
         using var relay = new CuttingRelay(host.Port, seed: 20261124, minBytes: 2_000, maxBytes: 30_000);
 
-        var binding = new NetTcpBinding(SecurityMode.None, reliableSessionEnabled: true)
-        {
-            OpenTimeout = TimeSpan.FromSeconds(60),
-            SendTimeout = TimeSpan.FromSeconds(60),
-            CloseTimeout = TimeSpan.FromSeconds(60),
-        };
-        // The router routes by its own port, so the client can address the relay's.
-        var factory = new ChannelFactory<IEchoService>(binding, new EndpointAddress($"net.tcp://localhost:{relay.Port}/c/echo/"));
-        var echo = factory.CreateChannel();
         var elapsed = Stopwatch.StartNew();
         const int messages = 300;
-        for (var i = 1; i <= messages; i++)
-        {
-            echo.PostNumber(i);
-            if (i % 10 == 0) Assert.Equal($"checkpoint {i}", echo.Echo($"checkpoint {i}"));
-        }
-        var summary = echo.NumbersReceived();
-        ((IClientChannel)echo).Close();
-        factory.Close();
+        // The router routes by its own port, so the client can address the relay's.
+        var summary = ReliableEchoLoop.Run($"net.tcp://localhost:{relay.Port}/c/echo/", messages);
 
         output.WriteLine($"{messages} one-way + {messages / 10} request/reply messages, {relay.Connections} connections, " +
                          $"{relay.Cuts} cuts, {elapsed.Elapsed.TotalSeconds:F1} s; service saw: {summary}");

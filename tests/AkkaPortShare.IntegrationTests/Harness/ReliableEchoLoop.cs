@@ -1,0 +1,31 @@
+using System.ServiceModel;
+using AkkaPortShare.IntegrationTests.ServiceModel;
+
+namespace AkkaPortShare.IntegrationTests.Harness;
+
+/// <summary>
+/// One reliable session of the real WCF client (NetTcpBinding, reliable session on, generous timeouts) against the
+/// sample's IEchoService: numbers 1..N posted one-way with an Echo checkpoint every tenth, then what the service saw
+/// (<c>received=N outOfOrder=0</c> when nothing was lost, duplicated or reordered).
+/// </summary>
+internal static class ReliableEchoLoop
+{
+    public static string Run(string address, int messages)
+    {
+        var binding = new NetTcpBinding(SecurityMode.None, reliableSessionEnabled: true)
+        {
+            OpenTimeout = TimeSpan.FromSeconds(60), SendTimeout = TimeSpan.FromSeconds(60), CloseTimeout = TimeSpan.FromSeconds(60),
+        };
+        var factory = new ChannelFactory<IEchoService>(binding, new EndpointAddress(address));
+        var echo = factory.CreateChannel();
+        for (var i = 1; i <= messages; i++)
+        {
+            echo.PostNumber(i);
+            if (i % 10 == 0) Assert.Equal($"checkpoint {i}", echo.Echo($"checkpoint {i}"));
+        }
+        var summary = echo.NumbersReceived();
+        ((IClientChannel)echo).Close();
+        factory.Close();
+        return summary;
+    }
+}
