@@ -172,6 +172,7 @@ public sealed class RouterClusterSpec(RouterClusterFixture cluster, ITestOutputH
             Assert.True(moved.IsCompletedSuccessfully, "N registers with another router once C left the cluster");
             Assert.Contains("left the cluster: registering 1 address(es) with router " + RemotingAddress(cluster.HostA), n.Output);
             Assert.Empty(failures);
+            await StopMemberAsync(n);
         });
     }
 
@@ -247,6 +248,7 @@ public sealed class RouterClusterSpec(RouterClusterFixture cluster, ITestOutputH
             // Nothing lost, duplicated or reordered, and the session did cross routers.
             Assert.Equal($"received={messages} outOfOrder=0", summary);
             Assert.All(relay.ConnectionsPerTarget, n => Assert.True(n >= 2, $"connections per router: {string.Join(", ", relay.ConnectionsPerTarget)}"));
+            await StopMemberAsync(s);
         });
     }
 
