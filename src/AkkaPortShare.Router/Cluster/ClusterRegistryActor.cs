@@ -310,9 +310,11 @@ internal sealed class ClusterRegistryActor : ReceiveActor, IWithTimers
         _state = _state with { Routed = _state.Routed.RemoveRange(lost) };
     }
 
+    // Joining and WeaklyUp count: a worker that joined just before its router became unreachable stays Joining until
+    // the cluster converges again, which needs that router removed first.
     private bool IsReachableWorker(string node) => node.Length > 0 && _cluster.State.Members.Any(m =>
-        m.HasRole(PortShareClusterSettings.WorkerRole) && m.Status == MemberStatus.Up && m.Address.ToString() == node &&
-        !_cluster.State.Unreachable.Contains(m));
+        m.HasRole(PortShareClusterSettings.WorkerRole) && m.Status is (MemberStatus.Up or MemberStatus.WeaklyUp or MemberStatus.Joining) &&
+        m.Address.ToString() == node && !_cluster.State.Unreachable.Contains(m));
 
     // The moving worker did not register with another router in time (or it did, and its new owner replaced this
     // entry already: then the claim ids differ and nothing is left to do).
