@@ -96,4 +96,12 @@ internal static class RegistryProtocol
 /// <param name="HandoverPath">Unix-domain socket where the worker takes passed sockets; null where it cannot.</param>
 /// <param name="DataHost">Host of the worker's own net.tcp listener, used by the relay fallback.</param>
 /// <param name="DataPort">Port of that listener.</param>
-internal sealed record WorkerEndpoint(int ProcessId, string HostName, string? HandoverPath, string DataHost, int DataPort);
+internal sealed record WorkerEndpoint(int ProcessId, string HostName, string? HandoverPath, string DataHost, int DataPort)
+{
+    /// <summary>
+    /// The same worker process seen through another router: pid, host and data endpoint (the hand-over path is not
+    /// compared: a router on another host does not keep it).
+    /// </summary>
+    public bool SameProcessAs(WorkerEndpoint other) => ProcessId == other.ProcessId && HostName == other.HostName &&
+        DataHost == other.DataHost && DataPort == other.DataPort;
+}

@@ -46,9 +46,6 @@ internal sealed class ClusterRegistryActor : ReceiveActor, IWithTimers
             return new Entry(f[0], f[1], f[2], new WorkerEndpoint(pid, f[4], null, f[5], port), f[7]);
         }
 
-        /// <summary>The same worker process (it moved to another router): pid, host and data endpoint.</summary>
-        public bool SameWorker(WorkerEndpoint other) => Worker.ProcessId == other.ProcessId &&
-            Worker.HostName == other.HostName && Worker.DataHost == other.DataHost && Worker.DataPort == other.DataPort;
 
         public string Describe() => $"worker pid {Worker.ProcessId} on {Worker.HostName} ({Worker.DataHost}:{Worker.DataPort}) via router {Router}";
     }
@@ -129,7 +126,7 @@ internal sealed class ClusterRegistryActor : ReceiveActor, IWithTimers
     {
         // Another router's owner, unless it is this very worker moving here (its router left or is leaving the
         // cluster): that claim waits until the old owner is gone, and is then granted like any other.
-        if (_state.Owners.TryGetValue(claim.BaseAddress, out var owner) && owner.Router != _self && !owner.SameWorker(claim.Worker))
+        if (_state.Owners.TryGetValue(claim.BaseAddress, out var owner) && owner.Router != _self && !owner.Worker.SameProcessAs(claim.Worker))
         {
             Sender.Tell(new ClaimRefused(claim.BaseAddress, RegistryProtocol.RefusalReason.AddressAlreadyInUse,
                 $"Address already in use: {claim.BaseAddress} is already registered in the cluster by {owner.Describe()}."));
@@ -182,7 +179,7 @@ internal sealed class ClusterRegistryActor : ReceiveActor, IWithTimers
         {
             if (!seen.TryGetValue(pending.BaseAddress, out var owner)) continue;
             // This worker moving here from another router: its old entry is not an answer; it waits for it to go.
-            if (owner.ClaimId != pending.ClaimId && owner.Router != _self && owner.SameWorker(pending.Worker)) continue;
+            if (owner.ClaimId != pending.ClaimId && owner.Router != _self && owner.Worker.SameProcessAs(pending.Worker)) continue;
             Decided(pending);
             if (owner.ClaimId == pending.ClaimId)
             {
@@ -243,7 +240,7 @@ internal sealed class ClusterRegistryActor : ReceiveActor, IWithTimers
     // claim id, so a decision taken again after a restart of the arbiter picks the same one).
     private void Decide()
     {
-        var members = _cluster.State.Members.Where(m => m.Status is MemberStatus.Up or MemberStatus.Joining or MemberStatus.WeaklyUp)
+        var members = _cluster.State.Members.Where(m => IsMember(m.Status))
             .Select(m => NodeName(m.UniqueAddress)).ToHashSet();
         var winners = _state.Claims
             .Where(c => !_state.Owners.ContainsKey(c.BaseAddress) && members.Contains(c.Router) && !_state.Granted.Contains(c.ClaimId))
@@ -295,9 +292,13 @@ internal sealed class ClusterRegistryActor : ReceiveActor, IWithTimers
         return true;
     }
 
-    private bool IsServingRouter(string node) => _cluster.State.Members.Any(m =>
-        NodeName(m.UniqueAddress) == node && m.Status is (MemberStatus.Up or MemberStatus.WeaklyUp or MemberStatus.Joining) &&
-        !_cluster.State.Unreachable.Contains(m));
+    private bool IsServingRouter(string node) => _cluster.State.Members.Any(m => NodeName(m.UniqueAddress) == node && IsReachableMember(m));
+
+    // Joining and WeaklyUp count: a member that joined just before another became unreachable stays Joining until
+    // the cluster converges again, which needs that one removed first.
+    private static bool IsMember(MemberStatus status) => status is MemberStatus.Up or MemberStatus.WeaklyUp or MemberStatus.Joining;
+
+    private bool IsReachableMember(Member m) => IsMember(m.Status) && !_cluster.State.Unreachable.Contains(m);
 
     // A worker member unreachable: its registrations here (if any) go at once (the registry downs it), and every
     // other router's registration of it stops being routed here now rather than when its router's removal arrives.
@@ -310,11 +311,8 @@ internal sealed class ClusterRegistryActor : ReceiveActor, IWithTimers
         _state = _state with { Routed = _state.Routed.RemoveRange(lost) };
     }
 
-    // Joining and WeaklyUp count: a worker that joined just before its router became unreachable stays Joining until
-    // the cluster converges again, which needs that router removed first.
     private bool IsReachableWorker(string node) => node.Length > 0 && _cluster.State.Members.Any(m =>
-        m.HasRole(PortShareClusterSettings.WorkerRole) && m.Status is (MemberStatus.Up or MemberStatus.WeaklyUp or MemberStatus.Joining) &&
-        m.Address.ToString() == node && !_cluster.State.Unreachable.Contains(m));
+        m.HasRole(PortShareClusterSettings.WorkerRole) && m.Address.ToString() == node && IsReachableMember(m));
 
     // The moving worker did not register with another router in time (or it did, and its new owner replaced this
     // entry already: then the claim ids differ and nothing is left to do).

@@ -80,8 +80,7 @@ internal sealed partial class RegistryActor
     private void TakeOverFromRouterGone(BaseAddress address, RegisteredWorker worker)
     {
         if (!_remote.TryGetValue(address, out var placeholder)) return;
-        var (was, now) = (placeholder.Endpoint, worker.Endpoint);
-        if (was.ProcessId != now.ProcessId || was.HostName != now.HostName || was.DataHost != now.DataHost || was.DataPort != now.DataPort) return;
+        if (!placeholder.Endpoint.SameProcessAs(worker.Endpoint)) return;
         _remote.Remove(address);
         _state.Workers.Remove(address, placeholder);
         _log.Info("Worker {0} moves {1} here from router it registered with", worker.Describe(), address);
