@@ -29,6 +29,9 @@ internal static class RoutingProtocol
         /// </summary>
         public bool NeverAsync { get; init; }
 
+        /// <summary>The client already has this session's PreambleAck: a worker passed it on to the holder of its reliable session.</summary>
+        public bool Resumed { get; init; }
+
         public override string ToString() => $"HandOver({Via}, {AlreadyRead.Length} bytes read)";
     }
 
@@ -54,6 +57,16 @@ internal static class RoutingProtocol
     public sealed record Reroute(Socket Socket, byte[] AlreadyRead) : INoSerializationVerificationNeeded
     {
         public override string ToString() => $"Reroute({AlreadyRead.Length} bytes read)";
+    }
+
+    /// <summary>
+    /// Gateway to registry: a worker passed back a connection whose reliable session the worker <paramref name="Holder"/>
+    /// holds (HandoverFrame.SessionMove), with the bytes from its preamble's start.
+    /// </summary>
+    public sealed record MoveToSessionHolder(Socket Socket, AkkaPortShare.Protocol.Handover.SessionRouteKey Holder, byte[] AlreadyRead)
+        : INoSerializationVerificationNeeded
+    {
+        public override string ToString() => $"MoveToSessionHolder({Holder}, {AlreadyRead.Length} bytes read)";
     }
 
     /// <summary>Gateway to registry (the sender is the gateway): the worker's hand-over channel closed, so the worker process is gone.</summary>

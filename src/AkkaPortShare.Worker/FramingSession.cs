@@ -57,6 +57,12 @@ public static class FramingSession
     /// <summary>One message (the payload of a sized envelope, or of the unsized envelope in streamed mode).</summary>
     public sealed record MessageReceived(IActorRef Session, byte[] Payload)
     {
+        /// <summary>
+        /// The connection can still go to another worker of its address (see Sessions.MoveSession): it came from the
+        /// router, is not secured, and nothing but its PreambleAck has been written on it.
+        /// </summary>
+        internal bool Movable { get; init; }
+
         public override string ToString() => $"MessageReceived({Payload.Length} bytes)";
     }
 

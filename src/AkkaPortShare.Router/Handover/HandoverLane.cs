@@ -74,7 +74,7 @@ internal sealed class HandoverLane(Socket channel, HeldConnections held, ILoggin
     {
         try
         {
-            var length = HandoverFrame.Write(_payload, handOver.AlreadyRead);
+            var length = HandoverFrame.Write(_payload, handOver.AlreadyRead, handOver.Resumed);
             return UnixHandover.TrySend(channel, _payload.AsSpan(0, length), handOver.Socket);
         }
         catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)

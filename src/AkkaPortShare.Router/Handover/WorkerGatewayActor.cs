@@ -186,7 +186,7 @@ internal sealed class WorkerGatewayActor : ReceiveActor, IWithTimers
         var handOver = outgoing.HandOver;
         try
         {
-            var length = HandoverFrame.Write(_payload, handOver.AlreadyRead);
+            var length = HandoverFrame.Write(_payload, handOver.AlreadyRead, handOver.Resumed);
             if (!UnixHandover.TrySend(_channel, _payload.AsSpan(0, length), handOver.Socket)) return false;
         }
         catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
@@ -279,7 +279,7 @@ internal sealed class WorkerGatewayActor : ReceiveActor, IWithTimers
                 using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, expired.Token);
                 try
                 {
-                    var length = HandoverFrame.Write(payload, handOver.AlreadyRead);
+                    var length = HandoverFrame.Write(payload, handOver.AlreadyRead, handOver.Resumed);
                     UnixHandover.Send(_channel, payload.AsSpan(0, length), handOver.Socket, deadline.Token);
                     UnixHandover.ReleaseAfterHandover(handOver.Socket, handOver.NeverAsync);
                     _held.Release(handOver.Socket);
@@ -329,6 +329,10 @@ internal sealed class WorkerGatewayActor : ReceiveActor, IWithTimers
                 if (socket is not null && HandoverFrame.TryRead(buffer.AsSpan(0, length), out var alreadyRead))
                 {
                     registry.Tell(new Reroute(socket, alreadyRead.ToArray()));
+                }
+                else if (socket is not null && HandoverFrame.TryReadSessionMove(buffer.AsSpan(0, length), out var holder, out var fromPreamble))
+                {
+                    registry.Tell(new MoveToSessionHolder(socket, holder, fromPreamble.ToArray()));
                 }
                 else
                 {

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using AkkaPortShare.Contracts.Registration;
 using AkkaPortShare.Interop;
+using AkkaPortShare.Protocol.Handover;
 using AkkaPortShare.Router.Handover;
 
 namespace AkkaPortShare.Router.Registration;
@@ -26,6 +27,9 @@ internal sealed class RegisteredWorker(WorkerEndpoint endpoint, IActorRef replyT
     public SharedSecret? ChannelToken { get; } = channelToken;
 
     public string HandoverMode => PassSockets ? "fd" : "relay";
+
+    /// <summary>What the identifiers of the reliable sessions it holds carry (null: no hand-over socket, so no key).</summary>
+    public SessionRouteKey? SessionKey { get; } = endpoint.HandoverPath is { } path ? SessionRouteKey.ForWorker(path) : null;
 
     /// <summary>Its connections as the router estimates them, for spreading a shared address's connections.</summary>
     public WorkerLoad Load { get; } = new();

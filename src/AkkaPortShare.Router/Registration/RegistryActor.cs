@@ -135,6 +135,7 @@ internal sealed partial class RegistryActor : ReceiveActor, IWithTimers
         });
         Receive<ListenerReady>(_ => _state = _state with { Listener = Sender });
         Receive<Reroute>(OnReroute);
+        Receive<MoveToSessionHolder>(OnMoveToSessionHolder);
         Receive<RouterProtocol.GetRegistrations>(_ => Sender.Tell(new RouterProtocol.Registrations(
             _state.Workers.Entries.Select(e => new RouterProtocol.RegisteredAddress(
                 e.Address.ToString(), e.Owner.Endpoint.ProcessId, e.Owner.HandoverMode)
@@ -401,6 +402,12 @@ internal sealed partial class RegistryActor : ReceiveActor, IWithTimers
     private void OnUndelivered(Undelivered undelivered)
     {
         var handOver = undelivered.HandOver;
+        if (handOver.Resumed)
+        {
+            // Its client has had a PreambleAck: it cannot be read from its preamble again like a new connection.
+            PassResumed(handOver.Socket, handOver.AlreadyRead, handOver.Via, holder: null, undelivered.Reason);
+            return;
+        }
         if (_state.Listener is { } listener && LocalEndPointOf(handOver.Socket) is { } local
             && _state.Workers.TryMatch(handOver.Via, local, out var matched, out _))
         {

@@ -7,6 +7,7 @@ using AkkaPortShare.ServiceModel.Contracts;
 using AkkaPortShare.ServiceModel.Diagnostics;
 using AkkaPortShare.ServiceModel.Wsrm;
 using AkkaPortShare.Worker;
+using AkkaPortShare.Worker.Sessions;
 using static AkkaPortShare.ServiceModel.ServiceOperations;
 
 namespace AkkaPortShare.ServiceModel.Dispatch;
@@ -52,6 +53,7 @@ internal sealed class SoapSessionActor : ReceiveActor, IWithTimers
     private readonly int? _maxReceivedMessageSize;
     private readonly Caller? _caller; // who the client proved to be (TLS certificate or Windows identity), if it did
     private bool _announced; // SessionStarted told: SessionEnded is due when this session ends
+    private bool _moving;    // the connection is being passed to the worker of its reliable session: nothing more is read here
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -86,8 +88,9 @@ internal sealed class SoapSessionActor : ReceiveActor, IWithTimers
 
         Receive<FramingSession.MessageReceived>(m =>
         {
+            if (_moving) return; // it goes with the connection to the session's worker, and is read there
             StartReceiveTimer();
-            OnMessage(m.Payload);
+            OnMessage(m.Payload, m.Movable);
         });
         Receive<ReceiveTimedOut>(_ =>
         {
@@ -120,6 +123,12 @@ internal sealed class SoapSessionActor : ReceiveActor, IWithTimers
         Receive<WsrmProtocol.RmHandled>(_ => Done());
         Receive<WsrmProtocol.SendSoap>(s => Send(s.Message.CreateMessage()));
         Receive<WsrmProtocol.CloseConnection>(_ => _framing.Tell(FramingSession.Close.Instance));
+        // The reliable session is another worker's: the connection goes there, and this session ends with it here.
+        Receive<MoveSession>(move =>
+        {
+            _moving = true;
+            _framing.Tell(move);
+        });
     }
 
     /// <summary>
@@ -146,7 +155,7 @@ internal sealed class SoapSessionActor : ReceiveActor, IWithTimers
         if (!_streamed) Timers.StartSingleTimer(ReceiveTimedOut.Instance, ReceiveTimedOut.Instance, _settings.ReceiveTimeout);
     }
 
-    private void OnMessage(byte[] payload)
+    private void OnMessage(byte[] payload, bool movable)
     {
         Message message;
         try
@@ -167,7 +176,10 @@ internal sealed class SoapSessionActor : ReceiveActor, IWithTimers
             // A reliable session's messages belong to its session actor, which outlives this connection.
             if (!_reliable.IsNobody() && ReliableVersionOf(message) is { } rm)
             {
-                _reliable.Tell(new WsrmProtocol.RmReceived(message.CreateBufferedCopy(int.MaxValue), rm, Self) { Caller = _caller });
+                _reliable.Tell(new WsrmProtocol.RmReceived(message.CreateBufferedCopy(int.MaxValue), rm, Self)
+                {
+                    Caller = _caller, Movable = movable,
+                });
                 return;
             }
             if (_callbacks.TryAnswer(message))

@@ -6,6 +6,7 @@ using Akka.Event;
 using AkkaPortShare.ReliableSessions;
 using AkkaPortShare.ServiceModel.Contracts;
 using AkkaPortShare.ServiceModel.Diagnostics;
+using AkkaPortShare.Worker.Sessions;
 using static AkkaPortShare.ServiceModel.Wsrm.WsrmProtocol;
 
 namespace AkkaPortShare.ServiceModel.Wsrm;
@@ -29,6 +30,7 @@ internal sealed class WsrmEndpointActor : ReceiveActor
     private readonly ServiceModelSettings _serviceSettings;
     private readonly WsrmEndpointSettings _endpointSettings;
     private readonly EndpointMetrics _metrics;
+    private readonly SessionRouting _routing = SessionRouting.For(Context.System);
 
     /// <param name="SessionsById">Every live session under both its identifiers (the service's and the client's offer).</param>
     /// <param name="Ids">A live session's two identifiers, to forget it by.</param>
@@ -151,6 +153,21 @@ internal sealed class WsrmEndpointActor : ReceiveActor
             ForwardToSession(received, session);
             return;
         }
+        if (received.Movable && id is not null && _routing.HeldElsewhere(id, out var holder))
+        {
+            _log.Info("Reliable message for sequence {0}, held by another worker of this address ({1}): the connection goes there", id, holder);
+            received.Connection.Tell(new MoveSession(holder));
+            return;
+        }
+        if (received.Movable && NeedsNoAnswer(message, version))
+        {
+            // A reconnected client may first acknowledge (or answer) the service's own sequence, whose identifier is
+            // the client's and names no worker. Nothing is owed: the connection stays as it is, and the client's
+            // next message names its session (these bytes go along if the connection moves).
+            _log.Debug("Reliable {0} for unknown sequence {1} on a new connection: nothing to answer", message.Headers.Action, id ?? "(none)");
+            received.Connection.Tell(RmHandled.Instance);
+            return;
+        }
         _log.Info("Reliable message for unknown sequence {0}: UnknownSequence", id ?? "(none)");
         Refuse(received, message, WsrmFaults.UnknownSequence(message.Version, version, id ?? ""));
     }
@@ -215,7 +232,8 @@ internal sealed class WsrmEndpointActor : ReceiveActor
             return;
         }
 
-        var inputId = $"urn:uuid:{Guid.NewGuid()}";
+        // The identifier names this worker, so that a reconnection to another worker of the address finds it.
+        var inputId = _routing.NewSequenceId();
         var session = Context.ActorOf(WsrmSessionActor.Props(inputId, offerId, version, _contract, _implementation,
             _serviceSettings, _endpointSettings.Session, _metrics, received.Caller), $"rm-{Guid.NewGuid():N}");
         Context.Watch(session);
@@ -281,6 +299,12 @@ internal sealed class WsrmEndpointActor : ReceiveActor
         }
         AcceptWhatFits();
     }
+
+    // Messages that answer or acknowledge the service's own sequence: the client expects no reply to them.
+    private static bool NeedsNoAnswer(Message message, WsrmVersion version) =>
+        message.Headers.Action == version.SequenceAcknowledgementAction
+        || message.Headers.Action == version.TerminateSequenceResponseAction
+        || message.Headers.Action == version.CloseSequenceResponseAction;
 
     private static string? IdentifierOf(Message message, WsrmVersion version)
     {

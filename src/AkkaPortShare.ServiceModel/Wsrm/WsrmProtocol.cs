@@ -13,6 +13,9 @@ internal static class WsrmProtocol
     {
         /// <summary>The client certificate of the TLS connection it came on; a session keeps its CreateSequence's.</summary>
         public AkkaPortShare.ServiceModel.Dispatch.Caller? Caller { get; init; }
+
+        /// <summary>The connection can still be passed to another worker of the address (FramingSession.MessageReceived.Movable).</summary>
+        public bool Movable { get; init; }
     }
 
     /// <summary>

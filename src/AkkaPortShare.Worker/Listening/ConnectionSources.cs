@@ -9,8 +9,11 @@ namespace AkkaPortShare.Worker.Listening;
 /// <summary>Where a worker's connections come from: passed sockets from the router, and its own listener.</summary>
 internal static class ConnectionSources
 {
-    /// <summary>An arrived connection; Channel is null for direct (or relayed) connections.</summary>
-    public sealed record Arrived(Socket Socket, byte[] AlreadyRead, RouterChannel? Channel);
+    /// <summary>
+    /// An arrived connection; Channel is null for direct (or relayed) connections. Resumed: its client already has the
+    /// PreambleAck of its session, which another worker of the address passed here (see HandoverFrame.ResumedConnection).
+    /// </summary>
+    public sealed record Arrived(Socket Socket, byte[] AlreadyRead, RouterChannel? Channel, bool Resumed = false);
 
     /// <summary>Accepts on the worker's own net.tcp listener until cancelled.</summary>
     public static async Task AcceptDataConnections(Socket listener, Action<Arrived> onArrived, CancellationToken stopping)
@@ -97,8 +100,8 @@ internal static class ConnectionSources
                     socket?.Dispose();
                     return;
                 }
-                if (socket is not null && HandoverFrame.TryRead(buffer.AsSpan(0, length), out var alreadyRead))
-                    onArrived(new Arrived(socket, alreadyRead.ToArray(), channel));
+                if (socket is not null && HandoverFrame.TryRead(buffer.AsSpan(0, length), out var alreadyRead, out var resumed))
+                    onArrived(new Arrived(socket, alreadyRead.ToArray(), channel, resumed));
                 else if (socket is null && HandoverFrame.TryReadToken(buffer.AsSpan(0, length), out var token))
                     onToken(new TokenArrived(channel, token!));
                 else

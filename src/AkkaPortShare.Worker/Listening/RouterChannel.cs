@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using AkkaPortShare.Protocol.Handover;
 using AkkaPortShare.Interop;
+using AkkaPortShare.Worker.Sessions;
 
 namespace AkkaPortShare.Worker.Listening;
 
@@ -19,6 +20,21 @@ internal sealed class RouterChannel(Socket socket) : IDisposable
     {
         var payload = new byte[alreadyRead.Length + 1];
         var length = HandoverFrame.Write(payload, alreadyRead);
+        lock (_sendLock) UnixHandover.Send(Socket, payload.AsSpan(0, length), connection);
+        UnixHandover.ReleaseAfterHandover(connection);
+    }
+
+    /// <summary>Room for the bytes from a preamble's start in a <see cref="MoveSession"/>.</summary>
+    public static int MaxMovedBytes => HandoverFrame.MaxMovedBytes(UnixHandover.MaxMessageSize);
+
+    /// <summary>
+    /// Passes a connection whose reliable session <paramref name="holder"/> holds back to the router (with every byte
+    /// from its preamble's start, at most <see cref="MaxMovedBytes"/>) and releases this process's copy.
+    /// </summary>
+    public void MoveSession(Socket connection, SessionRouteKey holder, ReadOnlySpan<byte> fromPreambleStart)
+    {
+        var payload = new byte[fromPreambleStart.Length + UnixHandover.MaxMessageSize - MaxMovedBytes];
+        var length = HandoverFrame.WriteSessionMove(payload, holder, fromPreambleStart);
         lock (_sendLock) UnixHandover.Send(Socket, payload.AsSpan(0, length), connection);
         UnixHandover.ReleaseAfterHandover(connection);
     }

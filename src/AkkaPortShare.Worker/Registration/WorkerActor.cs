@@ -6,6 +6,7 @@ using Akka.Event;
 using Akka.Remote;
 using AkkaPortShare.Contracts.Hosting;
 using AkkaPortShare.Protocol.Addressing;
+using AkkaPortShare.Protocol.Handover;
 using AkkaPortShare.Interop;
 using AkkaPortShare.Contracts.Registration;
 using AkkaPortShare.Worker.Configuration;
@@ -145,7 +146,7 @@ internal sealed partial class WorkerActor : ReceiveActor, IWithTimers
     private void ReceiveConnections()
     {
         Receive<ConnectionSources.Arrived>(a =>
-            Context.ActorOf(SessionConnectionActor.Props(a.Socket, a.AlreadyRead, a.Channel, _routes, _settings)));
+            Context.ActorOf(SessionConnectionActor.Props(a.Socket, a.AlreadyRead, a.Channel, _routes, _settings, a.Resumed)));
         Receive<ConnectionSources.ChannelAccepted>(a =>
         {
             if (_gate.Accepted(a)) Timers.StartSingleTimer(a.Channel, new VerifyTimedOut(a.Channel), _settings.HandoverVerifyTimeout);
@@ -177,6 +178,7 @@ internal sealed partial class WorkerActor : ReceiveActor, IWithTimers
             HandoverDirectory.Prepare(_settings, _log);
             _handoverPath = HandoverDirectory.NewSocketPath(_settings.HandoverDirectory);
             _handoverListener = UnixHandover.Listen(_handoverPath, mode: _settings.HandoverSocketMode);
+            SessionRouting.For(Context.System).Set(SessionRouteKey.ForWorker(_handoverPath));
             _ = ConnectionSources.AcceptRouterChannels(_handoverListener, a => self.Tell(a), _stopping.Token);
         }
 

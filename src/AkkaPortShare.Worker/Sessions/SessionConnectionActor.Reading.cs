@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.Event;
 using AkkaPortShare.Protocol.Framing;
 using AkkaPortShare.Interop;
+using AkkaPortShare.Worker.Listening;
 using static AkkaPortShare.Worker.FramingSession;
 
 namespace AkkaPortShare.Worker.Sessions;
@@ -34,14 +35,22 @@ internal sealed partial class SessionConnectionActor
             if (step == Step.Finished) return false;
             if (step == Step.NeedMoreData) break;
         }
+        // A session that may still move to another worker goes with every byte since its preamble; past what one
+        // hand-over message carries it stays here.
+        if (_movable && _buffer.FromPreambleStart.Length > RouterChannel.MaxMovedBytes) _movable = false;
         // A later preamble on a pooled connection may have to be handed back whole.
-        _buffer.Compact(keepPreamble: _state.LastVia is not null && _preamble.Stage != PreambleStage.Complete);
+        _buffer.Compact(keepPreamble: _movable || (_state.LastVia is not null && _preamble.Stage != PreambleStage.Complete));
         return true;
     }
 
     private void ReadMore()
     {
         if (_buffer.Lent) return;
+        if (_buffer.IsFull && _movable)
+        {
+            _movable = false; // the kept bytes fill the buffer: reading on matters more than a possible move
+            _buffer.Compact(keepPreamble: false);
+        }
         if (_buffer.IsFull)
         {
             Abort("a preamble does not fit the read buffer");
@@ -93,6 +102,9 @@ internal sealed partial class SessionConnectionActor
         }
 
         _state = _state with { BaseAddress = route.BaseAddress, LastVia = via, Credit = null, Unanswered = 0 };
+        // Until something is written (beyond the PreambleAck) the session can be replayed to another worker of the
+        // address whole: decoded there from its preamble, with the same binary dictionary, as if it had gone there.
+        _movable = !_resumedSession && _secured is null && _routerChannel is not null && _preamble.Mode == FramingMode.Duplex;
         _records.Reset(_preamble.Mode);
         // No PreambleAck yet: WCF acknowledges a session only once its channel is accepted (FramingSession.Accept).
         route.Service.Tell(new SessionOpened(Self, via, _preamble.ContentType!, _peer, Streamed: _preamble.Mode == FramingMode.Singleton)
@@ -161,7 +173,7 @@ internal sealed partial class SessionConnectionActor
                     return Fault(FramingFaults.MaxMessageSizeExceeded, "an envelope overran its announced size");
                 return true;
             case SessionEventKind.EnvelopeEnd:
-                _state.Handler!.Tell(new MessageReceived(Self, _message!.ToArray()));
+                _state.Handler!.Tell(new MessageReceived(Self, _message!.ToArray()) { Movable = _movable });
                 _metrics.MessageReceived(_state.BaseAddress!);
                 _message = null;
                 _state = _state with
@@ -227,6 +239,7 @@ internal sealed partial class SessionConnectionActor
         if (record.Kind != SessionEventKind.PreambleStart) return OnOtherRecord(record);
         // Connection reuse: the same socket now carries a new preamble, possibly for another address.
         _preamble.Reset();
+        _resumedSession = false;
         _buffer.MarkPreambleStart();
         // From here the preamble deadline applies, not the idle one.
         Timers.Cancel(IdleTimeout.Instance);

@@ -1,4 +1,6 @@
+using System.Net.Sockets;
 using Akka.Actor;
+using Akka.Event;
 using AkkaPortShare.Protocol.Framing;
 using static AkkaPortShare.Worker.FramingSession;
 
@@ -15,7 +17,8 @@ internal sealed partial class SessionConnectionActor
         _state = _state with { Handler = accept.Handler, MaxMessageSize = accept.MaxMessageSize };
         var streamed = _preamble.Mode == FramingMode.Singleton;
         _metrics.SessionStarted(_state.BaseAddress!, streamed ? "singleton" : "duplex");
-        EnvelopeWriter.Record(_outbox, FramingWriter.PreambleAck);
+        // A resumed session's client has its PreambleAck from the worker that passed the connection here.
+        if (!_resumedSession) EnvelopeWriter.Record(_outbox, FramingWriter.PreambleAck);
         Flush();
         if (streamed) EnterStreamedAwaitingMessage();
         else Enter(Duplex, () => DecodeRecord(OnDuplexRecord));
@@ -28,18 +31,22 @@ internal sealed partial class SessionConnectionActor
         Receive<Send>(s =>
         {
             Answered();
+            _movable = false;
             EnvelopeWriter.Sized(_outbox, s.Payload);
             Flush();
         });
         Receive<SendStream>(s =>
         {
             Answered();
+            _movable = false;
             _outbox.Add(s.Body);
             Flush();
         });
         Receive<NoReply>(_ => Answered());
+        Receive<MoveSession>(OnMoveSession);
         Receive<Close>(_ =>
         {
+            _movable = false;
             EnvelopeWriter.Record(_outbox, FramingWriter.End);
             Flush();
             // Nothing is delivered any more, so the service's flow control no longer holds the reading back.
@@ -50,6 +57,35 @@ internal sealed partial class SessionConnectionActor
             Pump(); // reading may have waited for credit: the client's End must still be seen
         });
         ReceiveSession();
+    }
+
+    /// <summary>
+    /// The session's reliable session is held by another worker of the address: the connection goes there through the
+    /// router with every byte since its preamble, and is decoded there from the start. Only while nothing but the
+    /// PreambleAck has been written (else the client's view of the connection could not be replayed); otherwise it
+    /// is closed, and the client's reliable session reconnects.
+    /// </summary>
+    private void OnMoveSession(MoveSession move)
+    {
+        if (!_movable)
+        {
+            Abort($"its reliable session is held by another worker of its address ({move.Holder}), and the connection " +
+                  "can no longer move there (something was written on it, it is secured, or it was moved here already)");
+            return;
+        }
+        _log.Info("Connection from {0}: its reliable session belongs to another worker of its address ({1}); passing it there through the router",
+            _peer, move.Holder);
+        _socketGivenAway = true;
+        try
+        {
+            _routerChannel!.MoveSession(_socket, move.Holder, _buffer.FromPreambleStart);
+        }
+        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException or ArgumentException)
+        {
+            _socketGivenAway = false; // still ours: closed as the actor stops, and the client reconnects
+            _log.Warning("Could not pass {0}'s connection to the router ({1}); closing it", _peer, e.Message);
+        }
+        Abort(null);
     }
 
     /// <summary>The service sent End (Close): the client's End or close is awaited; nothing more goes either way.</summary>

@@ -71,16 +71,20 @@ internal sealed partial class SessionConnectionActor : ReceiveActor, IWithTimers
     private InboundStream? _inbound;    // the streamed message being received (singleton mode)
     private bool _admitted;             // counted against max-connections (released in PostStop)
     private bool _socketGivenAway;      // handed back to the router or to the fault sender: not ours to close
+    private bool _resumedSession;       // this session's PreambleAck came from the worker that passed it here: never moved again
+    private bool _movable;              // the session may still go to another worker (see MoveSession): every byte since its preamble is kept
 
     public ITimerScheduler Timers { get; set; } = null!;
 
+    /// <param name="resumed">The client already has this session's PreambleAck: another worker sent it, then passed the connection here.</param>
     public static Props Props(Socket socket, byte[] alreadyRead, RouterChannel? routerChannel, ServiceRoutes routes,
-        WorkerSettings settings) =>
-        Akka.Actor.Props.Create(() => new SessionConnectionActor(socket, alreadyRead, routerChannel, routes, settings));
+        WorkerSettings settings, bool resumed = false) =>
+        Akka.Actor.Props.Create(() => new SessionConnectionActor(socket, alreadyRead, routerChannel, routes, settings, resumed));
 
     public SessionConnectionActor(Socket socket, byte[] alreadyRead, RouterChannel? routerChannel, ServiceRoutes routes,
-        WorkerSettings settings)
+        WorkerSettings settings, bool resumed)
     {
+        _resumedSession = resumed;
         _socket = socket;
         _plain = new SocketIo(socket);
         _io = _plain;

@@ -1,0 +1,58 @@
+using System.Net.Sockets;
+using Akka.Actor;
+using Akka.Event;
+using AkkaPortShare.Protocol.Framing;
+using AkkaPortShare.Protocol.Handover;
+using AkkaPortShare.Router.Connections;
+using static AkkaPortShare.Router.RoutingProtocol;
+
+namespace AkkaPortShare.Router.Registration;
+
+/// <summary>
+/// Reliable sessions of a shared address: a connection that reached a worker which does not hold its session goes to
+/// the one that does (the session's identifier names it, see <see cref="SessionRouteKey"/>).
+/// </summary>
+internal sealed partial class RegistryActor
+{
+    // The worker passed the connection back with every byte since its preamble; the session's worker gets it, told
+    // that the client has its PreambleAck. Only a holder of the connection's own via can get it: a client that names
+    // another worker's key reaches nothing it could not reach anyway.
+    private void OnMoveToSessionHolder(MoveToSessionHolder move)
+    {
+        var preamble = new PreambleDecoder(_settings.MaxViaSize, _settings.MaxContentTypeSize);
+        preamble.Decode(move.AlreadyRead);
+        if (preamble is not { Stage: PreambleStage.Complete, Via: { } via })
+        {
+            _log.Warning("A worker passed on a connection for session holder {0} without a complete preamble ({1}); closing it",
+                move.Holder, preamble.Stage == PreambleStage.Failed ? preamble.Error.ToString() : "incomplete");
+            move.Socket.Dispose();
+            return;
+        }
+        PassResumed(move.Socket, move.AlreadyRead, via, move.Holder, reason: null);
+    }
+
+    /// <summary>
+    /// To the worker <paramref name="holder"/> names when it holds the via, else to any holder of the via that takes
+    /// sockets: there the session is unknown, and the client gets WS-RM's UnknownSequence. With no such worker the
+    /// client gets ConnectionDispatchFailed.
+    /// </summary>
+    private void PassResumed(Socket socket, byte[] fromPreambleStart, string via, SessionRouteKey? holder, string? reason)
+    {
+        RegisteredWorker? target = null;
+        if (LocalEndPointOf(socket) is { } local && _state.Workers.TryMatch(via, local, out _, out var holders))
+            target = holders!.FirstOrDefault(h => h.PassSockets && h.SessionKey == holder)
+                     ?? holders!.FirstOrDefault(h => h.PassSockets);
+        if (target?.Gateway is not { } gateway)
+        {
+            _log.Warning("Could not pass a moved reliable session's connection for {0} to a worker{1}: ConnectionDispatchFailed",
+                via, reason is null ? "" : $" ({reason})");
+            _drains.Tell(new DrainAfterFault(socket, FramingFaults.ConnectionDispatchFailed, via));
+            return;
+        }
+        if (holder is { } wanted && target.SessionKey != wanted)
+            _log.Info("The worker holding reliable session key {0} of {1} is not here any more: {2} answers for it", wanted, via, target.Describe());
+        else _log.Debug("Passing a reliable session's connection for {0} to its worker {1}", via, target.Describe());
+        HeldConnections.Get(Context.System).Hold(socket, HeldStage.WaitingForHandover);
+        gateway.Tell(new HandOver(socket, fromPreambleStart, via) { Resumed = true });
+    }
+}

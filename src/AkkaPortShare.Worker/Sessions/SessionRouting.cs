@@ -1,0 +1,39 @@
+using System.Runtime.CompilerServices;
+using Akka.Actor;
+using AkkaPortShare.Protocol.Handover;
+
+namespace AkkaPortShare.Worker.Sessions;
+
+/// <summary>
+/// This worker's <see cref="SessionRouteKey"/>, once its hand-over socket exists: the reliable sessions it creates carry
+/// it in their identifiers, so that a connection of theirs that another worker of the address receives comes back
+/// here (see <see cref="MoveSession"/>). A worker without a hand-over socket (relay only) has none and makes plain
+/// random identifiers, as before.
+/// </summary>
+internal sealed class SessionRouting : IExtension
+{
+    private volatile StrongBox<SessionRouteKey>? _key;
+
+    public static SessionRouting For(ActorSystem system) => system.WithExtension<SessionRouting, SessionRoutingProvider>();
+
+    public SessionRouteKey? Key => _key?.Value;
+
+    public void Set(SessionRouteKey key) => _key = new StrongBox<SessionRouteKey>(key);
+
+    public string NewSequenceId() => _key is { } key ? key.Value.NewSequenceId() : $"urn:uuid:{Guid.NewGuid()}";
+
+    /// <summary>The worker that holds <paramref name="sequenceId"/>'s session, when it is another one than this.</summary>
+    public bool HeldElsewhere(string sequenceId, out SessionRouteKey holder) =>
+        SessionRouteKey.TryReadFrom(sequenceId, out holder) && _key is { } own && own.Value != holder;
+}
+
+internal sealed class SessionRoutingProvider : ExtensionIdProvider<SessionRouting>
+{
+    public override SessionRouting CreateExtension(ExtendedActorSystem system) => new();
+}
+
+/// <summary>
+/// To a connection (through its session's handler): the reliable session its messages belong to is held by the
+/// worker <paramref name="Holder"/>; pass the connection there through the router, if it can still move.
+/// </summary>
+internal sealed record MoveSession(SessionRouteKey Holder);
