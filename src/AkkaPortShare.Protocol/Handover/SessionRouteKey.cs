@@ -14,32 +14,44 @@ namespace AkkaPortShare.Protocol.Handover;
 internal readonly record struct SessionRouteKey(ulong Value)
 {
     private const string UuidPrefix = "urn:uuid:";
+    private const ulong KeyMask = 0x00FF_FFFF_FFFF_FFFFUL; // 56 bits: the last seven bytes of the UUID
+    private const int Version = 8;                        // RFC 9562's custom UUID: WCF's own identifiers are version 4
 
     public static SessionRouteKey ForWorker(string handoverPath)
     {
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
         SHA256.HashData(Encoding.UTF8.GetBytes($"akkaportshare-session-route:{handoverPath}"), hash);
-        return new SessionRouteKey(BinaryPrimitives.ReadUInt64LittleEndian(hash));
+        return new SessionRouteKey(BinaryPrimitives.ReadUInt64LittleEndian(hash) & KeyMask);
     }
 
-    /// <summary>A new sequence identifier (<c>urn:uuid:</c>, as WCF's own) whose first eight bytes are this key.</summary>
+    /// <summary>
+    /// A new sequence identifier (<c>urn:uuid:</c>, as WCF's own): a version-8 UUID whose last seven bytes are this key
+    /// and whose other bits are random, so that a client's own identifiers (version 4) are never read as naming a worker.
+    /// </summary>
     public string NewSequenceId()
     {
         Span<byte> bytes = stackalloc byte[16];
-        BinaryPrimitives.WriteUInt64LittleEndian(bytes, Value);
-        RandomNumberGenerator.Fill(bytes[8..]);
-        return UuidPrefix + new Guid(bytes).ToString("D");
+        RandomNumberGenerator.Fill(bytes[..9]);
+        bytes[6] = (byte)((Version << 4) | (bytes[6] & 0x0F)); // version: the high nibble of octet 6 (big-endian layout)
+        bytes[8] = (byte)(0x80 | (bytes[8] & 0x3F));           // variant 10xx: octet 8
+        Span<byte> key = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64BigEndian(key, Value & KeyMask);
+        key[1..].CopyTo(bytes[9..]);
+        return UuidPrefix + new Guid(bytes, bigEndian: true).ToString("D");
     }
 
-    /// <summary>The key a sequence identifier carries if it has the <c>urn:uuid:</c> form (any other identifier: false).</summary>
+    /// <summary>The key a sequence identifier carries if this software made it (any other identifier: false).</summary>
     public static bool TryReadFrom(string sequenceId, out SessionRouteKey key)
     {
         key = default;
         if (!sequenceId.StartsWith(UuidPrefix, StringComparison.OrdinalIgnoreCase)
             || !Guid.TryParseExact(sequenceId.AsSpan(UuidPrefix.Length), "D", out var guid)) return false;
         Span<byte> bytes = stackalloc byte[16];
-        guid.TryWriteBytes(bytes);
-        key = new SessionRouteKey(BinaryPrimitives.ReadUInt64LittleEndian(bytes));
+        guid.TryWriteBytes(bytes, bigEndian: true, out _);
+        if (bytes[6] >> 4 != Version || (bytes[8] & 0xC0) != 0x80) return false;
+        Span<byte> value = stackalloc byte[8];
+        bytes[9..].CopyTo(value[1..]);
+        key = new SessionRouteKey(BinaryPrimitives.ReadUInt64BigEndian(value));
         return true;
     }
 
@@ -47,5 +59,5 @@ internal readonly record struct SessionRouteKey(ulong Value)
 
     public static SessionRouteKey ReadFrom(ReadOnlySpan<byte> source) => new(BinaryPrimitives.ReadUInt64LittleEndian(source));
 
-    public override string ToString() => Value.ToString("x16");
+    public override string ToString() => Value.ToString("x14");
 }

@@ -153,12 +153,6 @@ internal sealed class WsrmEndpointActor : ReceiveActor
             ForwardToSession(received, session);
             return;
         }
-        if (received.Movable && id is not null && _routing.HeldElsewhere(id, out var holder))
-        {
-            _log.Info("Reliable message for sequence {0}, held by another worker of this address ({1}): the connection goes there", id, holder);
-            received.Connection.Tell(new MoveSession(holder));
-            return;
-        }
         if (received.Movable && NeedsNoAnswer(message, version))
         {
             // A reconnected client may first acknowledge (or answer) the service's own sequence, whose identifier is
@@ -166,6 +160,12 @@ internal sealed class WsrmEndpointActor : ReceiveActor
             // next message names its session (these bytes go along if the connection moves).
             _log.Debug("Reliable {0} for unknown sequence {1} on a new connection: nothing to answer", message.Headers.Action, id ?? "(none)");
             received.Connection.Tell(RmHandled.Instance);
+            return;
+        }
+        if (received.Movable && id is not null && _routing.HeldElsewhere(id, out var holder))
+        {
+            _log.Info("Reliable message for sequence {0}, held by another worker of this address ({1}): the connection goes there", id, holder);
+            received.Connection.Tell(new MoveSession(holder));
             return;
         }
         _log.Info("Reliable message for unknown sequence {0}: UnknownSequence", id ?? "(none)");

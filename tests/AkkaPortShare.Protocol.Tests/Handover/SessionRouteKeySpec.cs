@@ -14,7 +14,14 @@ public sealed class SessionRouteKeySpec
         Assert.True(Guid.TryParse(id["urn:uuid:".Length..], out _));
         Assert.True(SessionRouteKey.TryReadFrom(id, out var read));
         Assert.Equal(key, read);
-        Assert.NotEqual(id, key.NewSequenceId()); // the other eight bytes are random
+        Assert.NotEqual(id, key.NewSequenceId()); // the other bits are random
+        Assert.Equal('8', id["urn:uuid:".Length + 14]); // version 8 (custom), not WCF's version 4
+    }
+
+    [Fact]
+    public void A_clients_own_random_identifier_names_no_worker()
+    {
+        for (var i = 0; i < 100; i++) Assert.False(SessionRouteKey.TryReadFrom($"urn:uuid:{Guid.NewGuid()}", out _));
     }
 
     [Fact]
@@ -36,7 +43,7 @@ public sealed class SessionRouteKeySpec
     [Fact]
     public void A_session_move_frame_carries_the_key_and_the_bytes_and_is_not_read_as_a_connection()
     {
-        var key = new SessionRouteKey(0x0123456789abcdefUL);
+        var key = new SessionRouteKey(0x0023456789abcdefUL);
         var buffer = new byte[64];
         var length = HandoverFrame.WriteSessionMove(buffer, key, [1, 2, 3]);
 

@@ -1,0 +1,113 @@
+using System.Net.Sockets;
+using Akka.Actor;
+using AkkaPortShare.Interop;
+using AkkaPortShare.Protocol.Framing;
+using AkkaPortShare.Protocol.Handover;
+using AkkaPortShare.Router.Tests.TestSupport;
+using static AkkaPortShare.Contracts.Registration.RegistryProtocol;
+using static AkkaPortShare.Router.RoutingProtocol;
+
+namespace AkkaPortShare.Router.Tests.Registration;
+
+/// <summary>
+/// A reliable session's connection that reached a worker which does not hold the session: the registry passes it to
+/// the worker the session's identifier names, as a resumed connection (its client has the PreambleAck).
+/// </summary>
+public sealed partial class RegistryActorSpec
+{
+    // An Exact host: the via's host and port decide, whatever the loopback pair's local port is.
+    private const string SharedExact = "net.tcp://localhost:8808/shared/";
+    private const string SharedVia = "net.tcp://localhost:8808/shared/svc";
+
+    private async Task<(Socket Server, Socket Client)> ClientPairAsync()
+    {
+        var (server, client) = await Loopback.ConnectedPairAsync();
+        _disposables.Add(server);
+        _disposables.Add(client);
+        return (server, client);
+    }
+
+    private async Task<(byte[] Payload, Socket? Passed)> PassedToAsync(FakeWorkerChannel worker)
+    {
+        using var cts = new CancellationTokenSource(Loopback.IoTimeout);
+        var buffer = new byte[UnixHandover.MaxMessageSize];
+        var (length, passed) = await Task.Factory.StartNew(() =>
+        {
+            var n = UnixHandover.Receive(worker.Channel!, buffer, out var socket, cts.Token);
+            return (n, socket);
+        }, TaskCreationOptions.LongRunning);
+        if (passed is not null) _disposables.Add(passed);
+        return (buffer[..length], passed);
+    }
+
+    [Fact]
+    public async Task RegistryActor_must_pass_a_moved_session_to_the_worker_its_key_names_as_a_resumed_connection()
+    {
+        var registry = StartRegistry();
+        var (a, b) = (WorkerChannel(), WorkerChannel());
+        await RegisterSharedWithChannelAsync(registry, CreateTestProbe(), a, SharedExact);
+        await RegisterSharedWithChannelAsync(registry, CreateTestProbe(), b, SharedExact);
+        var (server, client) = await ClientPairAsync();
+        byte[] bytes = [.. FramingWriter.Preamble(FramingMode.Duplex, SharedVia), 0x06, 0x02, 0xAA, 0xBB];
+
+        registry.Tell(new MoveToSessionHolder(server, SessionRouteKey.ForWorker(b.Path), bytes));
+
+        var (payload, passed) = await PassedToAsync(b);
+        Assert.NotNull(passed);
+        Assert.True(HandoverFrame.TryRead(payload, out var replay, out var resumed));
+        Assert.True(resumed);
+        Assert.Equal(bytes, replay.ToArray());
+        Assert.True(Loopback.IsOpenAndSilent(a.Channel!), "the other holder gets nothing");
+        Assert.True(Loopback.IsOpenAndSilent(client));
+    }
+
+    [Fact]
+    public async Task RegistryActor_must_give_a_moved_session_whose_worker_is_gone_to_a_holder_of_its_via_to_answer_for_it()
+    {
+        var registry = StartRegistry();
+        var holder = WorkerChannel();
+        await RegisterSharedWithChannelAsync(registry, CreateTestProbe(), holder, SharedExact);
+        var (server, _) = await ClientPairAsync();
+        var bytes = FramingWriter.Preamble(FramingMode.Duplex, SharedVia);
+
+        registry.Tell(new MoveToSessionHolder(server, SessionRouteKey.ForWorker("/gone/worker-1.sock"), bytes));
+
+        var (payload, passed) = await PassedToAsync(holder);
+        Assert.NotNull(passed);
+        Assert.True(HandoverFrame.TryRead(payload, out _, out var resumed));
+        Assert.True(resumed, "still resumed: the holder answers UnknownSequence, it does not acknowledge the preamble again");
+    }
+
+    [Fact]
+    public async Task RegistryActor_must_answer_ConnectionDispatchFailed_for_a_moved_session_whose_via_no_worker_holds()
+    {
+        var registry = StartRegistry();
+        var (server, client) = await ClientPairAsync();
+        var bytes = FramingWriter.Preamble(FramingMode.Duplex, "net.tcp://localhost:8808/nobody/svc");
+
+        registry.Tell(new MoveToSessionHolder(server, SessionRouteKey.ForWorker("/any.sock"), bytes));
+
+        var fault = FramingWriter.Fault(FramingFaults.ConnectionDispatchFailed);
+        Assert.Equal(fault, await Loopback.ReadExactlyAsync(client, fault.Length));
+    }
+
+    [Fact]
+    public async Task RegistryActor_must_keep_a_resumed_connection_undelivered_to_a_dead_worker_resumed_and_off_the_listener()
+    {
+        var registry = StartRegistry();
+        var listener = CreateTestProbe("listener");
+        registry.Tell(ListenerReady.Instance, listener.Ref);
+        var holder = WorkerChannel();
+        await RegisterSharedWithChannelAsync(registry, CreateTestProbe(), holder, SharedExact);
+        var (server, _) = await ClientPairAsync();
+        var bytes = FramingWriter.Preamble(FramingMode.Duplex, SharedVia);
+
+        registry.Tell(new Undelivered(new HandOver(server, bytes, SharedVia) { Resumed = true }, "its channel closed"));
+
+        var (payload, passed) = await PassedToAsync(holder);
+        Assert.NotNull(passed);
+        Assert.True(HandoverFrame.TryRead(payload, out _, out var resumed));
+        Assert.True(resumed);
+        await listener.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100)); // read from its preamble again, it would get a second PreambleAck
+    }
+}
