@@ -187,7 +187,12 @@ internal sealed class WorkerGatewayActor : ReceiveActor, IWithTimers
         try
         {
             var length = HandoverFrame.Write(_payload, handOver.AlreadyRead, handOver.Resumed);
-            if (!UnixHandover.TrySend(_channel, _payload.AsSpan(0, length), handOver.Socket)) return false;
+            if (!WithRoomFor(length, () => UnixHandover.TrySend(_channel, _payload.AsSpan(0, length), handOver.Socket))) return false;
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.MessageSize)
+        {
+            Refuse(handOver, e.Message); // this message only: the channel is fine
+            return true;
         }
         catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
         {
@@ -280,7 +285,7 @@ internal sealed class WorkerGatewayActor : ReceiveActor, IWithTimers
                 try
                 {
                     var length = HandoverFrame.Write(payload, handOver.AlreadyRead, handOver.Resumed);
-                    UnixHandover.Send(_channel, payload.AsSpan(0, length), handOver.Socket, deadline.Token);
+                    WithRoomFor(length, () => UnixHandover.Send(_channel, payload.AsSpan(0, length), handOver.Socket, deadline.Token));
                     UnixHandover.ReleaseAfterHandover(handOver.Socket, handOver.NeverAsync);
                     _held.Release(handOver.Socket);
                     self.Tell(Sent.Instance);
@@ -296,6 +301,10 @@ internal sealed class WorkerGatewayActor : ReceiveActor, IWithTimers
                     // Nothing was sent: the worker did not make room in its channel in time.
                     self.Tell(new NotSent(handOver, TimedOut, false));
                 }
+                catch (SocketException e) when (e.SocketErrorCode == SocketError.MessageSize)
+                {
+                    self.Tell(new NotSent(handOver, e.Message, false)); // this message only: the channel is fine
+                }
                 catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
                 {
                     self.Tell(new NotSent(handOver, e.Message, true));
@@ -309,6 +318,29 @@ internal sealed class WorkerGatewayActor : ReceiveActor, IWithTimers
         // Whatever the actor gave this thread and it did not send never reached the worker: tell those clients.
         while (_toSender.TryTake(out var left)) GiveBack(left.Outgoing.HandOver, "the worker's hand-over channel closed");
     }
+
+    // A SOCK_SEQPACKET message goes whole or not at all, and Linux takes one only if it fits the send buffer
+    // (SO_SNDBUF, which the kernel doubles, less 32 bytes). handover-send-buffer keeps that small on purpose; a
+    // resumed connection (a moved reliable session) carries up to 64 KiB, so the buffer grows for that one message.
+    private T WithRoomFor<T>(int length, Func<T> send)
+    {
+        if (_settings.HandoverSendBuffer <= 0 || length <= 2 * _settings.HandoverSendBuffer - 64) return send();
+        _channel.SendBufferSize = length + 64;
+        try
+        {
+            return send();
+        }
+        finally
+        {
+            TrySetSendBuffer();
+        }
+    }
+
+    private void WithRoomFor(int length, Action send) => WithRoomFor(length, () =>
+    {
+        send();
+        return true;
+    });
 
     private string TimedOut => $"not taken within handover-timeout {_settings.HandoverTimeout}; is the worker stopped?";
 

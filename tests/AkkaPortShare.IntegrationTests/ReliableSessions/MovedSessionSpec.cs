@@ -26,11 +26,15 @@ public sealed class MovedSessionSpec(ITestOutputHelper output)
 
         var elapsed = Stopwatch.StartNew();
         const int messages = 300;
-        var summary = ReliableEchoLoop.Run($"net.tcp://localhost:{relay.Port}/m/echo/", messages);
+        var summary = "";
+        host.WithLogsOnFailure(() => summary = ReliableEchoLoop.Run($"net.tcp://localhost:{relay.Port}/m/echo/", messages));
 
         var moved = Moves(a) + Moves(b);
         output.WriteLine($"{messages} one-way + {messages / 10} request/reply messages, {relay.Connections} connections, " +
                          $"{relay.Cuts} cuts, {moved} moved to the session's worker, {elapsed.Elapsed.TotalSeconds:F1} s; service saw: {summary}");
+        foreach (var worker in new[] { a, b })
+            foreach (var line in worker.Output.Split('\n').Where(l => l.Contains("UnknownSequence") || l.Contains("Lost the router")))
+                output.WriteLine($"{worker.Name}: {line}");
         Assert.Equal($"received={messages} outOfOrder=0", summary);
         Assert.True(relay.Cuts >= 3, $"only {relay.Cuts} cuts: the test did not exercise reconnection");
         Assert.True(moved >= 1, "no connection landed on the other worker: the test did not exercise a move");

@@ -25,7 +25,8 @@ public sealed class WireChaosSpec(ITestOutputHelper output)
         var elapsed = Stopwatch.StartNew();
         const int messages = 300;
         // The router routes by its own port, so the client can address the relay's.
-        var summary = ReliableEchoLoop.Run($"net.tcp://localhost:{relay.Port}/c/echo/", messages);
+        var summary = "";
+        host.WithLogsOnFailure(() => summary = ReliableEchoLoop.Run($"net.tcp://localhost:{relay.Port}/c/echo/", messages));
 
         output.WriteLine($"{messages} one-way + {messages / 10} request/reply messages, {relay.Connections} connections, " +
                          $"{relay.Cuts} cuts, {elapsed.Elapsed.TotalSeconds:F1} s; service saw: {summary}");

@@ -106,6 +106,37 @@ public sealed class WorkerGatewayActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public async Task WorkerGatewayActor_must_pass_a_resumed_connection_larger_than_its_small_send_buffer_whole_and_keep_the_channel()
+    {
+        var (routerEnd, workerEnd) = Channel();
+        var registry = CreateTestProbe();
+        var parent = Sys.ActorOf(ProbeParent.Props(
+            WorkerGatewayActor.Props(routerEnd, 4242, _settings, Sys.ActorOf(FaultDrainActor.Props(_settings))), registry.Ref));
+        var gateway = await parent.Ask<IActorRef>(ProbeParent.GetChild.Instance, TimeSpan.FromSeconds(3));
+        var (small, _) = await HandOverAsync(1);
+        // A moved reliable session: 40 KiB since its preamble, five times what a 4k send buffer takes in one message.
+        var bytes = new byte[40 * 1024];
+        Random.Shared.NextBytes(bytes);
+        var resumed = small with { AlreadyRead = bytes, Resumed = true };
+
+        gateway.Tell(resumed);
+        var (big, _) = await HandOverAsync(2);
+        gateway.Tell(big);
+
+        var buffer = new byte[UnixHandover.MaxMessageSize];
+        using var cts = new CancellationTokenSource(Loopback.IoTimeout);
+        var first = await Task.Run(() => UnixHandover.Receive(workerEnd, buffer, out var s, cts.Token) is var n && s is not null ? buffer[..n] : null);
+        Assert.NotNull(first);
+        Assert.True(HandoverFrame.TryRead(first, out var replay, out var isResumed));
+        Assert.True(isResumed);
+        Assert.Equal(bytes, replay.ToArray());
+        var second = await Task.Run(() => UnixHandover.Receive(workerEnd, buffer, out var s, cts.Token) is var n && s is not null ? buffer[..n] : null);
+        Assert.NotNull(second); // the channel is still the worker's
+        await registry.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
+        Assert.Equal(4096, routerEnd.SendBufferSize / 2); // and small again (Linux reports the doubled value)
+    }
+
+    [Fact]
     public async Task WorkerGatewayActor_must_fault_what_a_worker_that_stopped_reading_cannot_take_and_pass_again_when_it_reads()
     {
         var (routerEnd, workerEnd) = Channel();
