@@ -123,15 +123,13 @@ public sealed class WorkerGatewayActorSpec : Akka.TestKit.Xunit2.TestKit
         var (big, _) = await HandOverAsync(2);
         gateway.Tell(big);
 
-        var buffer = new byte[UnixHandover.MaxMessageSize];
-        using var cts = new CancellationTokenSource(Loopback.IoTimeout);
-        var first = await Task.Run(() => UnixHandover.Receive(workerEnd, buffer, out var s, cts.Token) is var n && s is not null ? buffer[..n] : null);
-        Assert.NotNull(first);
+        var (first, firstSocket) = await HandoverMessages.ReceiveAsync(workerEnd);
+        Assert.NotNull(firstSocket);
         Assert.True(HandoverFrame.TryRead(first, out var replay, out var isResumed));
         Assert.True(isResumed);
         Assert.Equal(bytes, replay.ToArray());
-        var second = await Task.Run(() => UnixHandover.Receive(workerEnd, buffer, out var s, cts.Token) is var n && s is not null ? buffer[..n] : null);
-        Assert.NotNull(second); // the channel is still the worker's
+        var (_, secondSocket) = await HandoverMessages.ReceiveAsync(workerEnd);
+        Assert.NotNull(secondSocket); // the channel is still the worker's
         await registry.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
         Assert.Equal(4096, routerEnd.SendBufferSize / 2); // and small again (Linux reports the doubled value)
     }

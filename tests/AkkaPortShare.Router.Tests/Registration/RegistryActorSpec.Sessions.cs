@@ -4,6 +4,7 @@ using AkkaPortShare.Interop;
 using AkkaPortShare.Protocol.Framing;
 using AkkaPortShare.Protocol.Handover;
 using AkkaPortShare.Router.Tests.TestSupport;
+using AkkaPortShare.TestSupport.Sockets;
 using static AkkaPortShare.Contracts.Registration.RegistryProtocol;
 using static AkkaPortShare.Router.RoutingProtocol;
 
@@ -29,15 +30,9 @@ public sealed partial class RegistryActorSpec
 
     private async Task<(byte[] Payload, Socket? Passed)> PassedToAsync(FakeWorkerChannel worker)
     {
-        using var cts = new CancellationTokenSource(Loopback.IoTimeout);
-        var buffer = new byte[UnixHandover.MaxMessageSize];
-        var (length, passed) = await Task.Factory.StartNew(() =>
-        {
-            var n = UnixHandover.Receive(worker.Channel!, buffer, out var socket, cts.Token);
-            return (n, socket);
-        }, TaskCreationOptions.LongRunning);
+        var (payload, passed) = await HandoverMessages.ReceiveAsync(worker.Channel!);
         if (passed is not null) _disposables.Add(passed);
-        return (buffer[..length], passed);
+        return (payload, passed);
     }
 
     [Fact]

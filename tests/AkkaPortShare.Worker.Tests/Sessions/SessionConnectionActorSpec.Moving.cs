@@ -33,16 +33,9 @@ public sealed partial class SessionConnectionActorSpec
 
     private async Task<(byte[] Payload, Socket? Passed)> ReceiveFromWorkerAsync(Socket routerEnd)
     {
-        var buffer = new byte[UnixHandover.MaxMessageSize];
-        using var cts = new CancellationTokenSource(Loopback.IoTimeout);
-        // A blocking call: on its own thread, not a pool thread the actors need.
-        var (length, passed) = await Task.Factory.StartNew(() =>
-        {
-            var n = UnixHandover.Receive(routerEnd, buffer, out var socket, cts.Token);
-            return (n, socket);
-        }, TaskCreationOptions.LongRunning);
+        var (payload, passed) = await HandoverMessages.ReceiveAsync(routerEnd);
         if (passed is not null) _disposables.Add(passed);
-        return (buffer[..length], passed);
+        return (payload, passed);
     }
 
     [Fact]

@@ -7,6 +7,7 @@ using AkkaPortShare.Protocol.Handover;
 using AkkaPortShare.Interop;
 using AkkaPortShare.Worker.Configuration;
 using AkkaPortShare.Worker.Listening;
+using AkkaPortShare.TestSupport.Sockets;
 using AkkaPortShare.Worker.Sessions;
 using static AkkaPortShare.Worker.FramingSession;
 
@@ -579,14 +580,7 @@ public sealed partial class SessionConnectionActorSpec : Akka.TestKit.Xunit2.Tes
     public async Task SessionConnectionActor_must_hand_a_pooled_connection_back_to_the_router_when_the_next_via_differs()
     {
         Assert.True(UnixHandover.IsSupported, "these specs run on Linux");
-        var path = Path.Combine(Path.GetTempPath(), $"aps-session-spec-{Guid.NewGuid():N}.sock");
-        var listener = UnixHandover.Listen(path);
-        _disposables.Add(listener);
-        var routerEnd = UnixHandover.Connect(path);
-        _disposables.Add(routerEnd);
-        var workerEnd = listener.Accept();
-        var channel = new RouterChannel(workerEnd);
-        _disposables.Add(channel);
+        var (routerEnd, channel) = RouterChannelPair();
 
         var (session, client, _) = await OpenDuplexSessionAsync(channel);
         await Loopback.SendAsync(client, End);
@@ -599,17 +593,10 @@ public sealed partial class SessionConnectionActorSpec : Akka.TestKit.Xunit2.Tes
         await _service.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(50));
         await Loopback.SendAsync(client, next.AsMemory(9));
 
-        var buffer = new byte[UnixHandover.MaxMessageSize];
-        using var cts = new CancellationTokenSource(Loopback.IoTimeout);
-        // A blocking call: on its own thread, not a pool thread the actors need.
-        var (length, passed) = await Task.Factory.StartNew(() =>
-        {
-            var n = UnixHandover.Receive(routerEnd, buffer, out var socket, cts.Token);
-            return (n, socket);
-        }, TaskCreationOptions.LongRunning);
+        var (payload, passed) = await HandoverMessages.ReceiveAsync(routerEnd);
         Assert.NotNull(passed);
         _disposables.Add(passed);
-        Assert.True(HandoverFrame.TryRead(buffer.AsSpan(0, length), out var frame));
+        Assert.True(HandoverFrame.TryRead(payload, out var frame));
         var alreadyRead = frame.ToArray();
         Assert.Equal(next, alreadyRead);
         await ExpectTerminatedAsync(session);
@@ -624,13 +611,7 @@ public sealed partial class SessionConnectionActorSpec : Akka.TestKit.Xunit2.Tes
     [Fact]
     public async Task SessionConnectionActor_must_keep_a_pooled_connection_whose_next_via_is_the_same()
     {
-        var path = Path.Combine(Path.GetTempPath(), $"aps-session-spec-{Guid.NewGuid():N}.sock");
-        var listener = UnixHandover.Listen(path);
-        _disposables.Add(listener);
-        var routerEnd = UnixHandover.Connect(path);
-        _disposables.Add(routerEnd);
-        var channel = new RouterChannel(listener.Accept());
-        _disposables.Add(channel);
+        var (routerEnd, channel) = RouterChannelPair();
 
         var (_, client, _) = await OpenDuplexSessionAsync(channel);
         await Loopback.SendAsync(client, End);
@@ -646,13 +627,7 @@ public sealed partial class SessionConnectionActorSpec : Akka.TestKit.Xunit2.Tes
     [Fact]
     public async Task SessionConnectionActor_must_hand_a_pooled_connection_back_even_for_the_same_via_once_the_worker_gave_its_shared_addresses_back()
     {
-        var path = Path.Combine(Path.GetTempPath(), $"aps-session-spec-{Guid.NewGuid():N}.sock");
-        var listener = UnixHandover.Listen(path);
-        _disposables.Add(listener);
-        var routerEnd = UnixHandover.Connect(path);
-        _disposables.Add(routerEnd);
-        var channel = new RouterChannel(listener.Accept());
-        _disposables.Add(channel);
+        var (routerEnd, channel) = RouterChannelPair();
         var (session, client, _) = await OpenDuplexSessionAsync(channel);
         await Loopback.SendAsync(client, End);
         await _service.ExpectMsgAsync<SessionClosed>();
@@ -662,16 +637,10 @@ public sealed partial class SessionConnectionActorSpec : Akka.TestKit.Xunit2.Tes
         _routes.HandBackNewSessions();
         await Loopback.SendAsync(client, Preamble());
 
-        var buffer = new byte[UnixHandover.MaxMessageSize];
-        using var cts = new CancellationTokenSource(Loopback.IoTimeout);
-        var (length, passed) = await Task.Factory.StartNew(() =>
-        {
-            var n = UnixHandover.Receive(routerEnd, buffer, out var socket, cts.Token);
-            return (n, socket);
-        }, TaskCreationOptions.LongRunning);
+        var (payload, passed) = await HandoverMessages.ReceiveAsync(routerEnd);
         Assert.NotNull(passed);
         _disposables.Add(passed);
-        Assert.True(HandoverFrame.TryRead(buffer.AsSpan(0, length), out var frame));
+        Assert.True(HandoverFrame.TryRead(payload, out var frame));
         Assert.Equal(Preamble(), frame.ToArray());
         await ExpectTerminatedAsync(session);
         await _service.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
