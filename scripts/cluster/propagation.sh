@@ -10,17 +10,24 @@
 # REGISTER_WITH=2: the worker registers with B instead (not the arbiter: its claims cross the network twice), and
 # the figures read "B -> A".
 # STOP=kill: the worker is killed (SIGKILL) instead of stopped: its death, from the kill (the script's clock, the same
-#   machine's) to its addresses gone on its router and on the other router.
+#   machine's) to its addresses out of the routes of its router and of the other router (removed, or, for a worker
+#   member, no longer routed to once its association closed and its data endpoint refused: "Not routing to worker
+#   node"), and to its registrations removed (the failure detector's verdict).
 # LOCAL=1: the worker runs on its router's host with its hand-over channel (the router knows of a death at once);
 #   otherwise on a third host, relayed. MEMBER=1: the worker joins the cluster (role worker), so a remote worker's
 #   death is found by Akka.Cluster's failure detector (akka-port-share.cluster.failure-detection) rather than by
 #   Akka.Remote's watch (worker-acceptable-heartbeat-pause).
+# SETTLE (seconds, default 2 with MEMBER=1, else 0): how long a worker member runs registered before it is stopped.
+#   A router heartbeats a member only once it has seen it Up (gossip, up to a second or two after it joined), and
+#   only a router associated with it sees its connections close; a worker killed before then is noticed by that
+#   router at its next message to it (up to about 1 s). Real workers live longer than that.
 # PORT (default 18808): the routers' net.tcp port; their remoting port is PORT + 1.
 # Usage (root): [REGISTER_WITH=1|2] [STOP=term|kill] [LOCAL=1] [MEMBER=1] scripts/cluster/propagation.sh [ROUNDS=10] [ADDRESSES=10] [Debug|Release]
 set -euo pipefail
 rounds=${1:-10}; per=${2:-10}; conf=${3:-Debug}
 via=${REGISTER_WITH:-1}; other=$((3 - via)); stop=${STOP:-term}; local=${LOCAL:-0}; member=${MEMBER:-0}
 port=${PORT:-18808}; rport=$((port + 1)); whost=3; [[ $local == 1 ]] && whost=$via
+settle=${SETTLE:-$([[ $member == 1 ]] && echo 2 || echo 0)}
 here=$(cd "$(dirname "$0")" && pwd); repo=$(cd "$here/../.." && pwd)
 router="$repo/src/AkkaPortShare.Host/bin/$conf/net10.0/akkaportshare.dll"
 worker="$repo/src/AkkaPortShare.Samples.Echo/bin/$conf/net10.0/echo-worker.dll"
@@ -64,6 +71,7 @@ for r in $(seq 1 "$rounds"); do
   wpid=$!
   timeout 60 bash -c "until [ \$(grep -c 'Registered net.tcp://+:$port/r$r/.* with the router' '$dir/w$r.log') -ge $per ]; do sleep 0.2; done"
   timeout 30 bash -c "until [ \$(grep -c 'Registered net.tcp://+:$port/r$r/.* of router' '$dir/r$other.log') -ge $per ]; do sleep 0.2; done"
+  sleep "$settle"
   if [[ $stop == kill ]]; then
     # The dotnet process itself (the subshell execs it, possibly under ip netns exec / unshare / sh, which exec too).
     echo "r$r $(date +%H:%M:%S.%3N)" >> "$dir/kills.log"; kill -KILL "$wpid"
@@ -104,8 +112,14 @@ pairs = {}
 if killed:
     a_gone = gone(a, r"is gone")
     b_gone = gone(b, r"Unregistered \S+ \(a worker of another router\)")
-    pairs["death (killed -> gone on A)"] = (at_kill(a_gone), a_gone)
-    pairs["death (killed -> gone on B)"] = (at_kill(b_gone), b_gone)
+    # Out of the routes: removed, or earlier, not routed to once its association closed and it did not answer.
+    silent = r"Not routing to worker node"
+    a_out = gone(a, r"is gone|" + silent)
+    b_out = gone(b, r"Unregistered \S+ \(a worker of another router\)|" + silent)
+    pairs["death (killed -> out of A's routes)"] = (at_kill(a_out), a_out)
+    pairs["death (killed -> out of B's routes)"] = (at_kill(b_out), b_out)
+    pairs["death (killed -> registrations removed on A)"] = (at_kill(a_gone), a_gone)
+    pairs["death (killed -> registrations removed on B)"] = (at_kill(b_gone), b_gone)
 pairs |= {
     "registration (claim on A -> visible on B)": (times(a, r"Claiming (\S+) in the cluster"), times(b, r"Registered (\S+) for worker pid \d+ at .* of router")),
     "registration (claim on A -> granted on A)": (times(a, r"Claiming (\S+) in the cluster"), times(a, r"Registered (\S+) for worker .*granted by the cluster")),

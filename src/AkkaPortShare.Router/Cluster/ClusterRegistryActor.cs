@@ -28,7 +28,7 @@ namespace AkkaPortShare.Router.Cluster;
 /// separated by newlines, which no base address or host name contains.
 /// </para>
 /// </remarks>
-internal sealed class ClusterRegistryActor : ReceiveActor, IWithTimers
+internal sealed partial class ClusterRegistryActor : ReceiveActor, IWithTimers
 {
     internal static readonly ORSetKey<string> ClaimsKey = new("aps-claims");
     internal static readonly LWWDictionaryKey<string, string> OwnersKey = new("aps-owners");
@@ -62,10 +62,13 @@ internal sealed class ClusterRegistryActor : ReceiveActor, IWithTimers
     /// <paramref name="Claims"/>: every router's claims as last seen. <paramref name="Routed"/>: other routers'
     /// owners as told to the registry. <paramref name="Granted"/>: claims this arbiter granted that are still in the
     /// claims (their routers remove them once they saw the answer): never granted twice, even after a release.
+    /// <paramref name="Probing"/>: worker members whose data endpoint is being probed after their association
+    /// closed; <paramref name="Silent"/>: those the registry does not route to meanwhile (see AssociationLoss).
     /// </summary>
     private sealed record State(ImmutableDictionary<string, Entry> Pending, ImmutableHashSet<string> Owned,
         ImmutableDictionary<string, Entry> Owners, ImmutableDictionary<string, Entry> Decisions,
-        ImmutableList<Entry> Claims, ImmutableDictionary<string, Entry> Routed, bool Arbiter, ImmutableHashSet<string> Granted);
+        ImmutableList<Entry> Claims, ImmutableDictionary<string, Entry> Routed, bool Arbiter, ImmutableHashSet<string> Granted,
+        ImmutableHashSet<Address> Probing, ImmutableHashSet<Address> Silent);
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly PortShareClusterSettings _settings;
@@ -75,7 +78,8 @@ internal sealed class ClusterRegistryActor : ReceiveActor, IWithTimers
     private readonly string _self;
     private State _state = new(ImmutableDictionary<string, Entry>.Empty, ImmutableHashSet<string>.Empty,
         ImmutableDictionary<string, Entry>.Empty, ImmutableDictionary<string, Entry>.Empty, ImmutableList<Entry>.Empty,
-        ImmutableDictionary<string, Entry>.Empty, false, ImmutableHashSet<string>.Empty);
+        ImmutableDictionary<string, Entry>.Empty, false, ImmutableHashSet<string>.Empty, ImmutableHashSet<Address>.Empty,
+        ImmutableHashSet<Address>.Empty);
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -93,7 +97,12 @@ internal sealed class ClusterRegistryActor : ReceiveActor, IWithTimers
         Receive<ClaimExpired>(OnClaimExpired);
         Receive<Changed>(c => c.Key.Equals(ClaimsKey), c => OnClaimsChanged(c.Get(ClaimsKey)));
         Receive<Changed>(c => c.Key.Equals(OwnersKey), c => OnOwnersChanged(c.Get(OwnersKey)));
-        Receive<ClusterEvent.MemberRemoved>(m => OnRouterGone(m.Member));
+        Receive<ClusterEvent.MemberRemoved>(m =>
+        {
+            if (m.Member.HasRole(PortShareClusterSettings.WorkerRole)) ForgetSilence(m.Member.Address, "it left the cluster");
+            OnRouterGone(m.Member);
+        });
+        WatchAssociations();
         Receive<ClusterEvent.UnreachableMember>(u =>
         {
             if (u.Member.HasRole(PortShareClusterSettings.WorkerRole)) OnWorkerUnreachable(u.Member);
@@ -116,9 +125,14 @@ internal sealed class ClusterRegistryActor : ReceiveActor, IWithTimers
         _replicator.Tell(Dsl.Subscribe(OwnersKey, Self));
         _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot, typeof(ClusterEvent.IMemberEvent),
             typeof(ClusterEvent.UnreachableMember));
+        SubscribeAssociations();
     }
 
-    protected override void PostStop() => _cluster.Unsubscribe(Self);
+    protected override void PostStop()
+    {
+        _cluster.Unsubscribe(Self);
+        Context.System.EventStream.Unsubscribe(Self);
+    }
 
     private IWriteConsistency Majority => new WriteMajority(_settings.WriteTimeout);
 
@@ -191,7 +205,7 @@ internal sealed class ClusterRegistryActor : ReceiveActor, IWithTimers
                 _registry.Tell(new ClaimRefused(pending.BaseAddress, RegistryProtocol.RefusalReason.AddressAlreadyInUse,
                     $"Address already in use: {pending.BaseAddress} is already registered in the cluster by {owner.Describe()}."));
                 // The registry routed the address to its own worker meanwhile: route it to the winner now.
-                if (_state.Routed.ContainsKey(owner.BaseAddress)) _registry.Tell(new RemoteRegistered(owner.BaseAddress, owner.Worker, owner.Router));
+                if (_state.Routed.ContainsKey(owner.BaseAddress)) _registry.Tell(new RemoteRegistered(owner.BaseAddress, owner.Worker, owner.Router, owner.WorkerNode));
             }
         }
 
@@ -224,7 +238,7 @@ internal sealed class ClusterRegistryActor : ReceiveActor, IWithTimers
         }
         foreach (var (address, now) in remote)
             if (!_state.Routed.TryGetValue(address, out var old) || old.ClaimId != now.ClaimId)
-                _registry.Tell(new RemoteRegistered(address, now.Worker, now.Router));
+                _registry.Tell(new RemoteRegistered(address, now.Worker, now.Router, now.WorkerNode));
         _state = _state with { Routed = remote };
     }
 
@@ -305,6 +319,7 @@ internal sealed class ClusterRegistryActor : ReceiveActor, IWithTimers
     private void OnWorkerUnreachable(Member worker)
     {
         _registry.Tell(new WorkerNodeUnreachable(worker.Address));
+        ForgetSilence(worker.Address, null); // the registry forgets it too: its registrations go now
         var node = worker.Address.ToString();
         var lost = _state.Routed.Values.Where(e => e.WorkerNode == node).Select(e => e.BaseAddress).ToList();
         foreach (var address in lost) _registry.Tell(new RemoteUnregistered(address));

@@ -24,7 +24,8 @@ internal static class ClusterRegistryProtocol
 
     /// <summary>A worker registered with another router: route its clients there by relay.</summary>
     /// <param name="Router">The router it registered with (for log lines and status).</param>
-    public sealed record RemoteRegistered(string BaseAddress, WorkerEndpoint Worker, string Router);
+    /// <param name="WorkerNode">The worker's actor system address when it is a cluster member, else empty.</param>
+    public sealed record RemoteRegistered(string BaseAddress, WorkerEndpoint Worker, string Router, string WorkerNode = "");
 
     /// <summary>That registration is gone (unregistered, its worker died, or its router left the cluster).</summary>
     public sealed record RemoteUnregistered(string BaseAddress);
@@ -35,4 +36,14 @@ internal static class ClusterRegistryProtocol
     /// <see cref="Released"/>).
     /// </summary>
     public sealed record WorkerNodeUnreachable(Akka.Actor.Address Node);
+
+    /// <summary>
+    /// This router's association with a worker member closed and the worker's data endpoint does not accept
+    /// connections: the registry routes no new connection to that node's workers (its own and other routers'
+    /// relayed ones) until <see cref="WorkerNodeAnswers"/>, or until the failure detector removes it.
+    /// </summary>
+    public sealed record WorkerNodeSilent(Akka.Actor.Address Node, string Reason);
+
+    /// <summary>The node answers again (or left the cluster): routing to it is as its registrations say.</summary>
+    public sealed record WorkerNodeAnswers(Akka.Actor.Address Node, string Reason);
 }

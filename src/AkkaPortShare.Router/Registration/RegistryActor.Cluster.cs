@@ -21,6 +21,12 @@ internal sealed partial class RegistryActor
     /// <summary>Other routers' registrations in the table: their placeholder owners (no actor, no channel: relayed).</summary>
     private readonly Dictionary<BaseAddress, RegisteredWorker> _remote = new();
 
+    /// <summary>The cluster node of each placeholder whose worker is a cluster member.</summary>
+    private readonly Dictionary<RegisteredWorker, Address> _remoteNodes = new();
+
+    /// <summary>Worker members whose association closed and whose data endpoint does not answer: not routed to.</summary>
+    private readonly HashSet<Address> _silentNodes = new();
+
     // A child, so that it exists before any Register is handled; watched, since the registry cannot go on without it
     // (its Terminated ends the registry, and the watchdog ends the router with 70).
     private void StartCluster()
@@ -41,10 +47,13 @@ internal sealed partial class RegistryActor
         Receive<ClaimRefused>(OnClaimRefused);
         Receive<RemoteRegistered>(OnRemoteRegistered);
         Receive<WorkerNodeUnreachable>(OnWorkerNodeUnreachable);
+        Receive<WorkerNodeSilent>(OnWorkerNodeSilent);
+        Receive<WorkerNodeAnswers>(OnWorkerNodeAnswers);
         Receive<RemoteUnregistered>(r =>
         {
             var address = BaseAddress.Parse(r.BaseAddress);
             if (!_remote.Remove(address, out var placeholder)) return;
+            _remoteNodes.Remove(placeholder);
             _state.Workers.Remove(address, placeholder);
             PublishRoutes();
             _log.Info("Unregistered {0} (a worker of another router)", address);
@@ -92,6 +101,7 @@ internal sealed partial class RegistryActor
     // exits, and its service manager starts it again: it registers afresh).
     private void OnWorkerNodeUnreachable(WorkerNodeUnreachable unreachable)
     {
+        if (_silentNodes.Remove(unreachable.Node)) PublishRoutes();
         var workers = _state.Workers.Entries.Select(e => e.Owner).Distinct()
             .Where(w => w.Gateway is null && !_remote.ContainsValue(w) && w.ReplyTo.Path.Address.Equals(unreachable.Node)).ToList();
         if (workers.Count == 0) return;
@@ -131,6 +141,7 @@ internal sealed partial class RegistryActor
         var address = BaseAddress.Parse(registered.BaseAddress);
         if (_remote.Remove(address, out var previous))
         {
+            _remoteNodes.Remove(previous);
             _state.Workers.Remove(address, previous);
             PublishRoutes();
         }
@@ -142,9 +153,42 @@ internal sealed partial class RegistryActor
             return;
         }
         _remote[address] = placeholder;
+        if (registered.WorkerNode.Length > 0 && Address.TryParse(registered.WorkerNode, out var node)) _remoteNodes[placeholder] = node;
         _log.Info("Registered {0} for worker pid {1} at {2}:{3} of router {4} (relayed)", address, registered.Worker.ProcessId,
             registered.Worker.DataHost, registered.Worker.DataPort, registered.Router);
         PublishRoutes();
         RouteParked();
+    }
+
+    // The cluster node a worker answers from, when it is relayed (a worker with a hand-over channel is known dead
+    // by its channel's end of file, and fd-passed connections need no data endpoint).
+    private Address? RelayedNodeOf(RegisteredWorker worker) =>
+        _remoteNodes.TryGetValue(worker, out var node) ? node
+        : worker.Gateway is null && !_remote.ContainsValue(worker) ? worker.ReplyTo.Path.Address : null;
+
+    /// <summary>False for a worker on a node that went silent (WorkerNodeSilent): no new connection goes there.</summary>
+    private bool IsRoutable(RegisteredWorker worker) =>
+        _silentNodes.Count == 0 || RelayedNodeOf(worker) is not { } node || !_silentNodes.Contains(node);
+
+    private List<BaseAddress> AddressesOn(Address node) =>
+        _state.Workers.Entries.Where(e => RelayedNodeOf(e.Owner) is { } n && n.Equals(node)).Select(e => e.Address).Distinct().ToList();
+
+    private void OnWorkerNodeSilent(WorkerNodeSilent silent)
+    {
+        if (!_silentNodes.Add(silent.Node)) return;
+        PublishRoutes();
+        var addresses = AddressesOn(silent.Node);
+        _log.Warning("Not routing to worker node {0} while it does not answer ({1}): {2} address(es) {3}", silent.Node,
+            silent.Reason, addresses.Count, string.Join(", ", addresses));
+    }
+
+    private void OnWorkerNodeAnswers(WorkerNodeAnswers answers)
+    {
+        if (!_silentNodes.Remove(answers.Node)) return;
+        PublishRoutes();
+        RouteParked();
+        var addresses = AddressesOn(answers.Node);
+        _log.Info("Routing to worker node {0} again ({1}): {2} address(es) {3}", answers.Node, answers.Reason,
+            addresses.Count, string.Join(", ", addresses));
     }
 }

@@ -374,8 +374,21 @@ internal sealed partial class RegistryActor : ReceiveActor, IWithTimers
     private bool TryRoute(Resolve resolve, IActorRef replyTo)
     {
         if (!_state.Workers.TryMatch(resolve.Via, resolve.LocalEndPoint, out var matched, out var holders)) return false;
+        if (_silentNodes.Count > 0)
+        {
+            holders = holders!.Where(IsRoutable).ToList();
+            // Every holder is on a silent node: a shorter registration may match, as in the published routes.
+            if (holders.Count == 0) return TryRouteSnapshot(resolve, replyTo);
+        }
         var owner = holders!.Count == 1 ? holders[0] : holders[_picker.Pick(holders.Select(h => h.Load).ToArray())];
         replyTo.Tell(new RouteFound(matched!.ToString(), owner.Endpoint, owner.PassSockets ? owner.Gateway : null));
+        return true;
+    }
+
+    private bool TryRouteSnapshot(Resolve resolve, IActorRef replyTo)
+    {
+        if (!_routes.Current.TryMatch(resolve.Via, resolve.LocalEndPoint, out var target)) return false;
+        replyTo.Tell(new RouteFound(target!.BaseAddress, target.Worker, target.Gateway));
         return true;
     }
 
@@ -432,8 +445,11 @@ internal sealed partial class RegistryActor : ReceiveActor, IWithTimers
     // Every change of the address table is published at once, before anyone is told of it: the accept loops route
     // on the published copy (RouteSnapshot) without asking, and this actor stays the one that decides.
     // An address still waiting for the cluster's grant is not published: its connections ask (TryRoute decides).
+    // Nor is a worker on a cluster node that went silent (its association closed and it does not answer).
     private void PublishRoutes() => _routes.Publish(RouteSnapshot.From(
-        _claims.Count == 0 ? _state.Workers.Entries : _state.Workers.Entries.Where(e => !_claims.ContainsKey(e.Address)),
+        _claims.Count == 0 && _silentNodes.Count == 0
+            ? _state.Workers.Entries
+            : _state.Workers.Entries.Where(e => !_claims.ContainsKey(e.Address) && IsRoutable(e.Owner)),
         _settings.SharedAddressBalancing));
 
     // A registration arrived during the restart grace: the connections waiting for it go now.

@@ -1,5 +1,8 @@
+using System.Net;
+using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Cluster;
+using Akka.Remote;
 using Akka.Configuration;
 using AkkaPortShare.Contracts.Cluster;
 using Akka.TestKit;
@@ -23,6 +26,7 @@ public sealed class ClusterRegistryActorSpec : Akka.TestKit.Xunit2.TestKit
         akka.cluster.distributed-data.notify-subscribers-interval = 50ms
         akka.loglevel = WARNING
         akka.cluster.roles = [router]
+        akka.cluster.distributed-data.role = router
         """;
 
     private static readonly WorkerEndpoint WorkerA = new(101, "host-a", null, "10.0.0.1", 9001);
@@ -114,6 +118,62 @@ public sealed class ClusterRegistryActorSpec : Akka.TestKit.Xunit2.TestKit
         a.Tell(new Released([address]));
         registryB.FishForMessage(m => m is ClaimGranted { BaseAddress: address }, TimeSpan.FromSeconds(10));
         registryA.FishForMessage(m => m is RemoteRegistered { BaseAddress: address } r && r.Worker.ProcessId == WorkerA.ProcessId, TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public void ClusterRegistryActor_must_stop_routing_to_a_worker_member_whose_association_closed_only_while_its_data_endpoint_does_not_answer()
+    {
+        // A worker member (role worker) whose data endpoint is a real listener here.
+        using var worker = ActorSystem.Create("ClusterRegistryActorSpec", ConfigurationFactory.ParseString(
+            "akka.cluster.roles = [worker]").WithFallback(ConfigurationFactory.ParseString(Config)));
+        var node = Akka.Cluster.Cluster.Get(worker).SelfAddress;
+        Akka.Cluster.Cluster.Get(worker).Join(Akka.Cluster.Cluster.Get(Sys).SelfAddress);
+        AwaitCondition(() => new[] { Sys, _other }.All(s =>
+            Akka.Cluster.Cluster.Get(s).State.Members.Count(m => m.Status == MemberStatus.Up) == 3), TimeSpan.FromSeconds(20));
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var endpoint = new WorkerEndpoint(303, "host-w", null, "127.0.0.1", port);
+
+        var (registryA, a) = Start(Sys);
+        var (registryB, _) = Start(_other);
+        const string address = "net.tcp://+:8808/member/";
+        a.Tell(new Claim(address, endpoint, node.ToString()));
+        registryA.FishForMessage(m => m is ClaimGranted { BaseAddress: address }, TimeSpan.FromSeconds(10));
+        registryB.FishForMessage(m => m is RemoteRegistered { BaseAddress: address } r && r.WorkerNode == node.ToString(), TimeSpan.FromSeconds(10));
+
+        // The association closes but the worker answers (Akka.Remote replaced it, or a link dropped and came back):
+        // nothing changes.
+        Disassociated(node, Sys, _other);
+        registryA.ExpectNoMsg(TimeSpan.FromMilliseconds(500));
+        registryB.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+
+        // Its process is gone (nothing listens): every router that lost the association stops routing to it.
+        listener.Stop();
+        Disassociated(node, Sys, _other);
+        Assert.Equal(node, registryA.FishForMessage<WorkerNodeSilent>(_ => true, TimeSpan.FromSeconds(5)).Node);
+        Assert.Equal(node, registryB.FishForMessage<WorkerNodeSilent>(_ => true, TimeSpan.FromSeconds(5)).Node);
+
+        // It answers again while still a reachable member: routed again on both, without being told.
+        var again = new TcpListener(IPAddress.Loopback, port);
+        again.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        again.Start();
+        try
+        {
+            Assert.Equal(node, registryA.FishForMessage<WorkerNodeAnswers>(_ => true, TimeSpan.FromSeconds(5)).Node);
+            Assert.Equal(node, registryB.FishForMessage<WorkerNodeAnswers>(_ => true, TimeSpan.FromSeconds(5)).Node);
+        }
+        finally
+        {
+            again.Stop();
+        }
+    }
+
+    // What Akka.Remote publishes when an association with the node closes (here without closing one).
+    private static void Disassociated(Address node, params ActorSystem[] routers)
+    {
+        foreach (var router in routers)
+            router.EventStream.Publish(new DisassociatedEvent(Akka.Cluster.Cluster.Get(router).SelfAddress, node, inbound: false));
     }
 
     private (TestProbe Registry, IActorRef ClusterRegistry) Start(ActorSystem system)
