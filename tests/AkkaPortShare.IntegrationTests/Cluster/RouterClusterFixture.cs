@@ -45,7 +45,7 @@ public sealed class RouterClusterFixture : IAsyncLifetime
         }
         """;
 
-    public SimulatedHosts Hosts { get; } = SimulatedHosts.Create(14);
+    public SimulatedHosts Hosts { get; } = SimulatedHosts.Create(16);
 
     // Any member's failure detector can mark any other unreachable, and an unreachable worker member is downed: under
     // the whole suite's load on 2 cores the default pause (750 ms) gave a false one, so the specs allow 2 s (the

@@ -124,6 +124,15 @@ public sealed class RouterClusterSpec(RouterClusterFixture cluster, ITestOutputH
             var linesB = cluster.RouterB.LineCount;
             var watch = Stopwatch.StartNew();
             host.KillAll();
+            // Both routers lose their association with it at once and find its data endpoint closed: no new
+            // connection goes there from then on (the failure detector's verdict follows).
+            var silent = $"Not routing to worker node .*{PortShareHost.Regex(host.Address.ToString())}.*{PortShareHost.Regex(Address("member/"))}";
+            await cluster.RouterA.WaitForLineAsync(silent, TimeSpan.FromSeconds(30), linesA);
+            var silentA = watch.ElapsedMilliseconds;
+            // B sees it too when it was associated with the worker (it heartbeats it once it saw it Up); else at its
+            // next message to it, or through the failure detector.
+            await cluster.RouterB.WaitForLineAsync($"{silent}|Unregistered {PortShareHost.Regex(Address("member/"))} \\(a worker of another router\\)", TimeSpan.FromSeconds(30), linesB);
+            output.WriteLine($"not routed by A {silentA} ms, by B {watch.ElapsedMilliseconds} ms after the kill");
             // A (its router) sees the member unreachable, removes its registrations and downs it; B follows A.
             await cluster.RouterA.WaitForLineAsync($"Worker .* is gone \\(its cluster node is unreachable.*{PortShareHost.Regex(Address("member/"))}", TimeSpan.FromSeconds(30), linesA);
             var atA = watch.ElapsedMilliseconds;
@@ -132,6 +141,50 @@ public sealed class RouterClusterSpec(RouterClusterFixture cluster, ITestOutputH
             await cluster.RouterA.WaitForLineAsync("Downing worker node", TimeSpan.FromSeconds(5), linesA);
             foreach (var router in new[] { cluster.HostA, cluster.HostB })
                 Assert.Equal((FramingFaults.EndpointNotFound, null), await CallAsync(router, "member/"));
+        });
+    }
+
+    [Fact]
+    public async Task A_worker_member_whose_connections_with_the_routers_are_reset_stays_routed_and_is_not_downed()
+    {
+        await WithLogs(async () =>
+        {
+            if (!cluster.Hosts.Isolated) return; // resetting connections needs network namespaces
+            var host = cluster.Hosts[14];
+            var t = cluster.StartWorker(host, "t", cluster.HostA, member: true, "transient/");
+            await t.WaitForLineAsync($"Registered {PortShareHost.Regex(Address("transient/"))} with the router", StartTimeout);
+            foreach (var router in new[] { cluster.HostA, cluster.HostB })
+                Assert.Equal((null, "t"), await Eventually(() => CallAsync(router, "transient/"), r => r.Identity == "t"));
+            await Task.Delay(TimeSpan.FromSeconds(3)); // both routers heartbeat it (they saw it Up)
+
+            // Every TCP connection between the routers' hosts and the worker's is reset, as a middlebox or a link
+            // flap would: the associations close, the processes live on.
+            var linesA = cluster.RouterA.LineCount;
+            cluster.HostA.ResetConnectionsTo(host);
+            cluster.HostB.ResetConnectionsTo(host);
+            await cluster.RouterA.WaitForLineAsync($"Association with worker node .*{PortShareHost.Regex(host.Address.ToString())}.* closed, and its data endpoint .* accepts connections: still routed",
+                TimeSpan.FromSeconds(10), linesA);
+
+            // Clients of both routers call it all along, through the reconnection and past the failure detector's pause.
+            var failures = new List<string>();
+            var calls = 0;
+            var until = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            while (DateTime.UtcNow < until && calls < 2_000)
+            {
+                foreach (var router in new[] { cluster.HostA, cluster.HostB })
+                {
+                    calls++;
+                    var result = await CallAsync(router, "transient/");
+                    if (result != (null, "t")) failures.Add($"{DateTime.UtcNow:HH:mm:ss.fff} via {router.Name}: {result}");
+                }
+                await Task.Delay(50);
+            }
+            output.WriteLine($"{calls} calls after the reset, {failures.Count} failed\n{string.Join("\n", failures.Take(20))}");
+            Assert.Empty(failures);
+            Assert.False(t.HasExited, "the worker stays a member (not downed)");
+            var silentT = $"Not routing to worker node .*{PortShareHost.Regex(host.Address.ToString())}";
+            Assert.Equal(0, cluster.RouterA.CountLines(silentT) + cluster.RouterB.CountLines(silentT));
+            await StopMemberAsync(t);
         });
     }
 
