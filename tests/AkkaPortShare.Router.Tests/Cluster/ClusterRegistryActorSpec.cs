@@ -121,6 +121,52 @@ public sealed class ClusterRegistryActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void ClusterRegistryActor_must_let_workers_of_two_routers_share_an_address_when_both_ask_and_refuse_one_that_does_not()
+    {
+        var (registryA, a) = Start(Sys);
+        var (registryB, b) = Start(_other);
+        const string address = "net.tcp://+:8808/shared/";
+        var workerC = new WorkerEndpoint(303, "host-c", null, "10.0.0.3", 9003);
+
+        // Both share, racing: both granted, and each router relays to the other's holder.
+        a.Tell(new Claim(address, WorkerA, Shared: true));
+        b.Tell(new Claim(address, WorkerB, Shared: true));
+        var atA = GrantedAndRelayed(registryA, address);
+        var atB = GrantedAndRelayed(registryB, address);
+        Assert.Equal((WorkerB, true), (atA.Worker, atA.Shared));
+        Assert.Equal((WorkerA, true), (atB.Worker, atB.Shared));
+
+        // A third worker that does not share is refused, through either router.
+        registryA.Send(a, new Claim(address, workerC));
+        Assert.Equal(RegistryProtocol.RefusalReason.AddressAlreadyInUse,
+            registryA.FishForMessage<ClaimRefused>(m => m.BaseAddress == address, TimeSpan.FromSeconds(10)).Reason);
+
+        // Another worker of B joins (no claim: B holds the address): A relays to it too.
+        b.Tell(new LocalHolders(address, [new LocalHolder(WorkerB, ""), new LocalHolder(workerC, "")]));
+        Assert.Equal(workerC, registryA.FishForMessage<RemoteRegistered>(m => m.BaseAddress == address, TimeSpan.FromSeconds(10)).Worker);
+
+        // B lets go (its workers drained and left): both of its holders leave A, whose own worker keeps the address.
+        b.Tell(new Released([address]));
+        var gone = new HashSet<string?>();
+        registryA.FishForMessage(m => m is RemoteUnregistered { BaseAddress: address } r && gone.Add(r.Key) && gone.Count == 2, TimeSpan.FromSeconds(10));
+        registryA.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+    }
+
+    [Fact]
+    public void ClusterRegistryActor_must_refuse_a_worker_that_shares_an_address_held_by_one_that_does_not()
+    {
+        var (registryA, a) = Start(Sys);
+        var (registryB, b) = Start(_other);
+        const string address = "net.tcp://+:8808/sole/";
+        a.Tell(new Claim(address, WorkerA));
+        registryA.FishForMessage(m => m is ClaimGranted { BaseAddress: address }, TimeSpan.FromSeconds(10));
+        registryB.FishForMessage(m => m is RemoteRegistered { BaseAddress: address }, TimeSpan.FromSeconds(10));
+        registryB.Send(b, new Claim(address, WorkerB, Shared: true));
+        Assert.Equal(RegistryProtocol.RefusalReason.AddressAlreadyInUse,
+            registryB.FishForMessage<ClaimRefused>(m => m.BaseAddress == address, TimeSpan.FromSeconds(10)).Reason);
+    }
+
+    [Fact]
     public void ClusterRegistryActor_must_stop_routing_to_a_worker_member_whose_association_closed_only_while_its_data_endpoint_does_not_answer()
     {
         // A worker member (role worker) whose data endpoint is a real listener here.
@@ -167,6 +213,20 @@ public sealed class ClusterRegistryActorSpec : Akka.TestKit.Xunit2.TestKit
         {
             again.Stop();
         }
+    }
+
+    // Both arrive, in either order: the grant of this router's claim, and the other router's holder to relay to.
+    private static RemoteRegistered GrantedAndRelayed(TestProbe registry, string address)
+    {
+        var granted = false;
+        RemoteRegistered? relayed = null;
+        registry.FishForMessage(m =>
+        {
+            if (m is ClaimGranted g && g.BaseAddress == address) granted = true;
+            if (m is RemoteRegistered r && r.BaseAddress == address) relayed = r;
+            return granted && relayed is not null;
+        }, TimeSpan.FromSeconds(10));
+        return relayed!;
     }
 
     // What Akka.Remote publishes when an association with the node closes (here without closing one).
