@@ -189,6 +189,85 @@ public sealed class RouterClusterSpec(RouterClusterFixture cluster, ITestOutputH
     }
 
     [Fact]
+    public async Task A_rolling_upgrade_across_routers_moves_a_shared_address_to_another_routers_worker_and_no_call_fails()
+    {
+        await WithLogs(async () =>
+        {
+            // v1 (registered with A) and then v2 (registered with B) share the address; v1 then drains and exits,
+            // while a client calls through A and B in turn all along.
+            const string sharing = "share-addresses = on, drain-timeout = 20s";
+            var v1 = cluster.StartWorker(cluster.Hosts[15], "v1", cluster.HostA, member: false, sharing, "rolling/");
+            var registered = $"Registered {PortShareHost.Regex(Address("rolling/"))} with the router";
+            await v1.WaitForLineAsync(registered, StartTimeout);
+            foreach (var router in new[] { cluster.HostA, cluster.HostB })
+                Assert.Equal((null, "v1"), await Eventually(() => CallAsync(router, "rolling/"), r => r.Identity == "v1"));
+
+            var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
+            var served = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
+            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+            var loop = Task.Run(async () =>
+            {
+                for (var i = 0; i < 20_000 && !stop.IsCancellationRequested; i++)
+                {
+                    var router = i % 2 == 0 ? cluster.HostA : cluster.HostB;
+                    try
+                    {
+                        var (fault, identity) = await CallAsync(router, "rolling/");
+                        if (fault is not null) failures.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} via {router.Name}: {fault}");
+                        else served.AddOrUpdate($"{identity} via {router.Name}", 1, (_, n) => n + 1);
+                    }
+                    catch (Exception e)
+                    {
+                        failures.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} via {router.Name}: {e.GetType().Name} {e.Message}");
+                    }
+                    await Task.Delay(10);
+                }
+            });
+            int Served(string key) => served.GetValueOrDefault(key);
+            var v2 = cluster.StartWorker(cluster.Hosts[16], "v2", cluster.HostB, member: false, sharing, "rolling/");
+            try
+            {
+                await v2.WaitForLineAsync(registered, StartTimeout);
+                // B's own worker takes B's connections; A relays to its own v1 while it has it.
+                await cluster.RouterA.WaitForLineAsync($"Registered {PortShareHost.Regex(Address("rolling/"))} for worker pid \\d+ at {PortShareHost.Regex(cluster.Hosts[16].Address.ToString())}", Visible);
+                await WaitUntil(() => Served($"v2 via {cluster.HostB.Name}") >= 20, "v2 serves B's clients");
+
+                v1.Signal("TERM");
+                Assert.True(await v1.WaitForExitAsync(TimeSpan.FromSeconds(60)), "v1 drains and exits");
+                Assert.Equal(0, v1.ExitCode);
+                var atExit = Served($"v2 via {cluster.HostA.Name}");
+                await WaitUntil(() => Served($"v2 via {cluster.HostA.Name}") >= atExit + 50, "A relays to B's v2 once its own v1 left");
+            }
+            finally
+            {
+                await stop.CancelAsync();
+                await loop;
+                await FixtureStop(v2);
+                output.WriteLine($"served: {string.Join(", ", served.OrderBy(p => p.Key).Select(p => $"{p.Key}: {p.Value}"))}; " +
+                    $"{failures.Count} failed\n{string.Join("\n", failures.Take(20))}");
+            }
+            Assert.Empty(failures);
+            Assert.True(Served($"v1 via {cluster.HostA.Name}") > 0 && Served($"v1 via {cluster.HostB.Name}") > 0, "v1 served both routers' clients first");
+        });
+    }
+
+    private static async Task FixtureStop(ManagedProcess worker)
+    {
+        worker.Signal("TERM");
+        if (!await worker.WaitForExitAsync(TimeSpan.FromSeconds(30))) worker.Kill();
+    }
+
+    private static async Task WaitUntil(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException(what);
+            await Task.Delay(50);
+        }
+    }
+
+    [Fact]
     public async Task A_worker_member_whose_router_is_killed_moves_to_another_router_and_its_clients_see_no_failure()
     {
         await WithLogs(async () =>
