@@ -121,10 +121,10 @@ public sealed class RouterClusterFixture : IAsyncLifetime
     /// so it moves to another router when its own leaves, and the routers' failure detector watches it.
     /// </summary>
     public ManagedProcess StartWorker(SimulatedHost host, string identity, SimulatedHost router, bool member, params string[] paths) =>
-        StartWorker(host, identity, router, member, "", paths);
+        StartWorkerWith(host, identity, router, member, "", paths);
 
     /// <summary>As above, with more of the worker's settings (HOCON inside <c>akka-port-share.worker</c>).</summary>
-    public ManagedProcess StartWorker(SimulatedHost host, string identity, SimulatedHost router, bool member, string workerSettings,
+    public ManagedProcess StartWorkerWith(SimulatedHost host, string identity, SimulatedHost router, bool member, string workerSettings,
         params string[] paths)
     {
         var cluster = member ? $$"""
