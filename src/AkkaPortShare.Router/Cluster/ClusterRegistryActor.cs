@@ -224,6 +224,11 @@ internal sealed partial class ClusterRegistryActor : ReceiveActor, IWithTimers
         // This arbiter's decisions stay in the view until seen, while their claims are still waiting for them.
         var claimIds = _state.Claims.Select(c => c.ClaimId).ToHashSet();
         var decisions = _state.Decisions.Where(d => !seen.ContainsKey(d.Key) && claimIds.Contains(d.Value.ClaimId)).ToImmutableDictionary();
+        // This router's worker registered with another router, which took its address over (it went back to its
+        // own router, or left this one): the address is not this router's any more, and nothing of it is released.
+        // Told before the new holder is, so that the registry routes to it at once.
+        foreach (var (key, mine) in _state.Owners.Where(kv => kv.Value.Router == _self && _state.Owned.Contains(kv.Value.BaseAddress)).ToList())
+            if (seen.TryGetValue(key, out var now) && now.Router != _self && now.Worker.SameProcessAs(mine.Worker)) MovedAwayFrom(mine, now);
         _state = _state with { Owners = seen.SetItems(decisions), Decisions = decisions };
         RouteRemoteOwners(seen);
 
@@ -283,6 +288,13 @@ internal sealed partial class ClusterRegistryActor : ReceiveActor, IWithTimers
         _state = _state with { Routed = remote };
     }
 
+    private void MovedAwayFrom(Entry mine, Entry now)
+    {
+        if (!_state.Owned.Contains(mine.BaseAddress)) return;
+        _state = _state with { Owned = _state.Owned.Remove(mine.BaseAddress) };
+        _registry.Tell(new MovedAway(mine.BaseAddress, mine.Worker, now.Router));
+    }
+
     private static RemoteRegistered Registered(string key, Entry e) => new(e.BaseAddress, e.Worker, e.Router, e.WorkerNode, e.Shared, key);
 
     // A claim of this router was answered (or expired): it leaves the replicated claims.
@@ -295,7 +307,8 @@ internal sealed partial class ClusterRegistryActor : ReceiveActor, IWithTimers
 
     // The arbiter: each address without a holder goes to one claim of a router that is still a member (the smallest
     // claim id, so a decision taken again after a restart of the arbiter picks the same one); a shared claim also
-    // joins holders that all share (share-addresses on every worker of every router holding it).
+    // joins holders that all share (share-addresses on every worker of every router holding it); a worker holding it
+    // through another router takes it with it.
     private void Decide()
     {
         var members = _cluster.State.Members.Where(m => IsMember(m.Status))
@@ -306,8 +319,14 @@ internal sealed partial class ClusterRegistryActor : ReceiveActor, IWithTimers
             var holders = HoldersOf(claims.Key).ToList();
             foreach (var claim in claims.OrderBy(c => c.ClaimId, StringComparer.Ordinal))
             {
-                if (holders.Count > 0 && !(claim.Shared && holders.All(h => h.Shared))) continue;
+                // The same worker process registering through another router moves there: its entry is taken over
+                // in one write (the same key), so that it is routed all along.
+                var others = holders.Where(h => !(h.Router != claim.Router && h.Worker.SameProcessAs(claim.Worker))).ToList();
+                if (others.Count > 0 && !(claim.Shared && others.All(h => h.Shared))) continue;
                 winners.Add(claim);
+                // This arbiter's own worker moving away: its view changes here, before any notification shows it.
+                foreach (var mine in holders.Where(h => h.Key == claim.Key && h.Router == _self && claim.Router != _self)) MovedAwayFrom(mine, claim);
+                holders.RemoveAll(h => h.Key == claim.Key);
                 holders.Add(claim);
             }
         }

@@ -37,6 +37,13 @@ internal static class ClusterRegistryProtocol
     public sealed record RemoteRegistered(string BaseAddress, WorkerEndpoint Worker, string Router, string WorkerNode = "",
         bool Shared = false, string? Key = null);
 
+    /// <summary>
+    /// This router's worker of <paramref name="BaseAddress"/> registered it through router <paramref name="Router"/>,
+    /// which has it now (the cluster moved it there): the registry forgets its own registration of it, releasing
+    /// nothing, and routes to the worker through the new holder (<see cref="RemoteRegistered"/> follows).
+    /// </summary>
+    public sealed record MovedAway(string BaseAddress, WorkerEndpoint Worker, string Router);
+
     /// <summary>That registration is gone (unregistered, its worker died, or its router left the cluster).</summary>
     public sealed record RemoteUnregistered(string BaseAddress, string? Key = null);
 

@@ -54,6 +54,7 @@ internal sealed partial class RegistryActor
         Receive<RemoteRegistered>(OnRemoteRegistered);
         Receive<WorkerNodeUnreachable>(OnWorkerNodeUnreachable);
         Receive<WorkerNodeSilent>(OnWorkerNodeSilent);
+        Receive<MovedAway>(OnMovedAway);
         Receive<WorkerNodeAnswers>(OnWorkerNodeAnswers);
         Receive<RemoteUnregistered>(r =>
         {
@@ -123,6 +124,16 @@ internal sealed partial class RegistryActor
             .Select(kv => kv.Key).ToList();
         foreach (var key in keys) ForgetRemote(key, out _);
         if (keys.Count > 0) _log.Info("Worker {0} moves {1} here from router it registered with", worker.Describe(), address);
+    }
+
+    private void OnMovedAway(MovedAway moved)
+    {
+        var address = BaseAddress.Parse(moved.BaseAddress);
+        var mine = _state.Workers.Holders(address).Where(h => !IsPlaceholder(h) && h.Endpoint.SameProcessAs(moved.Worker)).ToList();
+        foreach (var worker in mine) _state.Workers.Remove(address, worker);
+        if (mine.Count == 0) return;
+        PublishRoutes();
+        _log.Info("Worker pid {0} moved {1} to router {2}: relayed there from now on", moved.Worker.ProcessId, address, moved.Router);
     }
 
     // Akka.Cluster's failure detector lost a worker member: its workers registered here (relayed: a worker with a

@@ -100,7 +100,7 @@ public sealed class ClusterRegistryActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
-    public void ClusterRegistryActor_must_let_the_same_worker_move_to_another_router_but_refuse_any_other_worker()
+    public void ClusterRegistryActor_must_let_the_same_worker_move_to_another_router_in_one_step_but_refuse_any_other_worker()
     {
         var (registryA, a) = Start(Sys);
         var (registryB, b) = Start(_other);
@@ -109,15 +109,19 @@ public sealed class ClusterRegistryActorSpec : Akka.TestKit.Xunit2.TestKit
         registryA.FishForMessage(m => m is ClaimGranted { BaseAddress: address }, TimeSpan.FromSeconds(10));
         registryB.FishForMessage(m => m is RemoteRegistered { BaseAddress: address }, TimeSpan.FromSeconds(10));
 
-        // Another worker is refused at once; the same worker (its router leaving) waits for the old owner to go.
+        // Another worker is refused at once; the same worker (its router leaving, or it going back to its own
+        // router) takes its address over in one step: router A forgets its registration and relays to B's.
         registryB.Send(b, new Claim(address, WorkerB)); // answered to its sender, the registry
         Assert.Equal(RegistryProtocol.RefusalReason.AddressAlreadyInUse,
             registryB.FishForMessage<ClaimRefused>(m => m.BaseAddress == address, TimeSpan.FromSeconds(10)).Reason);
         b.Tell(new Claim(address, WorkerA with { HandoverPath = "/run/elsewhere.sock" }));
-        registryB.ExpectNoMsg(TimeSpan.FromMilliseconds(500));
-        a.Tell(new Released([address]));
         registryB.FishForMessage(m => m is ClaimGranted { BaseAddress: address }, TimeSpan.FromSeconds(10));
-        registryA.FishForMessage(m => m is RemoteRegistered { BaseAddress: address } r && r.Worker.ProcessId == WorkerA.ProcessId, TimeSpan.FromSeconds(10));
+        var moved = registryA.FishForMessage<MovedAway>(m => m.BaseAddress == address, TimeSpan.FromSeconds(10));
+        Assert.True(moved.Worker.SameProcessAs(WorkerA));
+        var relayed = registryA.ExpectMsg<RemoteRegistered>(TimeSpan.FromSeconds(10)); // told right after MovedAway
+        Assert.Equal((address, WorkerA.ProcessId), (relayed.BaseAddress, relayed.Worker.ProcessId));
+        // Nothing was released: the address stays B's worker's on A.
+        registryA.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
     }
 
     [Fact]
