@@ -272,7 +272,7 @@ public sealed class RouterClusterSpec(RouterClusterFixture cluster, ITestOutputH
     }
 
     [Fact]
-    public async Task A_worker_member_whose_router_is_killed_moves_to_another_router_and_its_clients_see_no_failure()
+    public async Task A_worker_member_whose_router_is_killed_moves_to_another_router_and_back_when_it_returns_and_its_clients_see_no_failure()
     {
         await WithLogs(async () =>
         {
@@ -308,7 +308,35 @@ public sealed class RouterClusterSpec(RouterClusterFixture cluster, ITestOutputH
             Assert.True(moved.IsCompletedSuccessfully, "N registers with another router once C left the cluster");
             Assert.Contains("left the cluster: registering 1 address(es) with router " + RemotingAddress(cluster.HostA), n.Output);
             Assert.Empty(failures);
+
+            // C comes back (its service manager restarted it): N goes home, moved by the cluster in one step, while
+            // clients of A and B go on calling; then C serves it too.
+            linesN = n.LineCount;
+            var routerC2 = await cluster.StartRouterAsync(hostC, cluster.HostA);
+            var home = n.WaitForLineAsync(registered, TimeSpan.FromSeconds(60), linesN);
+            after = 0;
+            deadline = DateTime.UtcNow + TimeSpan.FromSeconds(75);
+            while (after < 20 && calls < 10_000 && DateTime.UtcNow < deadline)
+            {
+                foreach (var router in new[] { cluster.HostA, cluster.HostB })
+                {
+                    calls++;
+                    var result = await CallAsync(router, "moving/");
+                    if (result != (null, "n")) failures.Add($"{DateTime.UtcNow:HH:mm:ss.fff} via {router.Name}: {result}");
+                }
+                if (home.IsCompleted) after++;
+                await Task.Delay(50);
+            }
+            output.WriteLine($"{calls} calls in all, {failures.Count} failed; N back home: {home.IsCompletedSuccessfully}\n{string.Join("\n", failures.Take(20))}");
+            Assert.True(home.IsCompletedSuccessfully, "N registers with its own router again once it is back");
+            Assert.Contains("is back in the cluster: registering 1 address(es) with it again", n.Output);
+            Assert.Empty(failures);
+            Assert.Equal((null, "n"), await Eventually(() => CallAsync(hostC, "moving/"), r => r.Identity == "n"));
+            await routerC2.WaitForLineAsync($"Registered {PortShareHost.Regex(Address("moving/"))} for worker .*granted by the cluster", Visible);
+            await cluster.RouterA.WaitForLineAsync($"moved {PortShareHost.Regex(Address("moving/"))} to router", Visible);
             await StopMemberAsync(n);
+            routerC2.Signal("TERM");
+            await routerC2.WaitForExitAsync(TimeSpan.FromSeconds(30));
         });
     }
 
