@@ -288,11 +288,14 @@ internal sealed partial class ClusterRegistryActor : ReceiveActor, IWithTimers
         _state = _state with { Routed = remote };
     }
 
+    // The registry forgets its own registration and routes to the new holder in one go: the arbiter sees its own
+    // decision back only with the next notification (tens of milliseconds), which would leave the address unrouted.
     private void MovedAwayFrom(Entry mine, Entry now)
     {
         if (!_state.Owned.Contains(mine.BaseAddress)) return;
-        _state = _state with { Owned = _state.Owned.Remove(mine.BaseAddress) };
+        _state = _state with { Owned = _state.Owned.Remove(mine.BaseAddress), Routed = _state.Routed.SetItem(now.Key, now) };
         _registry.Tell(new MovedAway(mine.BaseAddress, mine.Worker, now.Router));
+        _registry.Tell(Registered(now.Key, now));
     }
 
     private static RemoteRegistered Registered(string key, Entry e) => new(e.BaseAddress, e.Worker, e.Router, e.WorkerNode, e.Shared, key);

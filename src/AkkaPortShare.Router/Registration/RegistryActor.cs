@@ -379,7 +379,8 @@ internal sealed partial class RegistryActor : ReceiveActor, IWithTimers
         if (_silentNodes.Count > 0 || _placeholders.Count > 0)
         {
             holders = holders!.Where(h => IsRoutable(matched!, h)).ToList();
-            // Every holder is on a silent node: a shorter registration may match, as in the published routes.
+            // No holder may take it (every one is on a silent node): a shorter registration may match, as in the
+            // published routes. (Other routers' holders held back for this router's own never empty the list.)
             if (holders.Count == 0) return TryRouteSnapshot(resolve, replyTo);
         }
         var owner = holders!.Count == 1 ? holders[0] : holders[_picker.Pick(holders.Select(h => h.Load).ToArray())];
@@ -450,7 +451,8 @@ internal sealed partial class RegistryActor : ReceiveActor, IWithTimers
     // Every change of the address table is published at once, before anyone is told of it: the accept loops route
     // on the published copy (RouteSnapshot) without asking, and this actor stays the one that decides.
     // An address still waiting for the cluster's grant is not published: its connections ask (TryRoute decides).
-    // Nor is a worker on a cluster node that went silent (its association closed and it does not answer).
+    // Nor is a worker on a cluster node that went silent (its association closed and it does not answer), nor
+    // another router's holder of a shared address one of this router's own workers holds (IsRoutable).
     private void PublishRoutes() => _routes.Publish(RouteSnapshot.From(
         _claims.Count == 0 && _silentNodes.Count == 0 && _placeholders.Count == 0
             ? _state.Workers.Entries
