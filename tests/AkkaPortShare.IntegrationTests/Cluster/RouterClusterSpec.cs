@@ -131,8 +131,9 @@ public sealed class RouterClusterSpec(RouterClusterFixture cluster, ITestOutputH
             // Both routers lose their association with it at once and find its data endpoint closed: no new
             // connection goes there from then on (the failure detector's verdict follows).
             var silent = $"Not routing to worker node .*{PortShareHost.Regex(host.Address.ToString())}.*{PortShareHost.Regex(Address("member/"))}";
-            await cluster.RouterA.WaitForLineAsync(silent, TimeSpan.FromSeconds(30), linesA);
+            var silentLine = await cluster.RouterA.WaitForLineAsync(silent, TimeSpan.FromSeconds(30), linesA);
             var silentA = watch.ElapsedMilliseconds;
+            output.WriteLine(silentLine);
             // B sees it too when it was associated with the worker (it heartbeats it once it saw it Up); else at its
             // next message to it, or through the failure detector.
             await cluster.RouterB.WaitForLineAsync($"{silent}|Unregistered {PortShareHost.Regex(Address("member/"))} \\(a worker of another router\\)", TimeSpan.FromSeconds(30), linesB);
