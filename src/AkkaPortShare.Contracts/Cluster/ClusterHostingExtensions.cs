@@ -47,6 +47,11 @@ public static class ClusterHostingExtensions
             .AddHocon($$"""
                 akka.remote.trusted-selection-paths = [{{trusted}}]
                 akka.remote.watch-failure-detector.acceptable-heartbeat-pause = {{Ms(settings.WorkerAcceptableHeartbeatPause)}}
+                # An association that closed (a reset, a link flap) is retried after this gate; while gated, heartbeats
+                # are dropped. Akka's 5 s outlasts the failure detector's pause, so any reset of a live worker
+                # member's connection made it unreachable, downed and restarted; one heartbeat interval lets the
+                # association come back within the pause (a dead member gets a refused connect per interval).
+                akka.remote.retry-gate-closed-for = {{Ms(settings.HeartbeatInterval)}}
                 akka.cluster.failure-detector {
                   heartbeat-interval = {{Ms(settings.HeartbeatInterval)}}
                   acceptable-heartbeat-pause = {{Ms(settings.AcceptableHeartbeatPause)}}

@@ -17,33 +17,43 @@ namespace AkkaPortShare.Router.Cluster;
 /// <remarks>
 /// <para>
 /// Two replicated keys (Akka.DistributedData): <c>aps-claims</c>, an ORSet of claims (one per address a router wants
-/// for a worker of its own), and <c>aps-owners</c>, an LWW map from base address to the winning claim. Only the
-/// arbiter, the oldest router that is Up, writes a new owner, and only for an address without one, so two routers
-/// racing for an address get exactly one winner: majority writes alone cannot give that (two writers can each
-/// complete a majority write and read back only their own value). Owners remove their own entries when their
-/// worker goes; the arbiter removes those of routers that left the cluster (downed by the split-brain resolver).
+/// for a worker of its own), and <c>aps-owners</c>, an LWW map of holders: the base address itself for an address
+/// one worker holds, base address and claim id for each holder of a shared one (share-addresses: several workers,
+/// possibly of several routers, when every one of them asked to share). Only the arbiter, the oldest router that
+/// is Up, grants a claim, and only for an address without a holder, or a shared claim when every holder shares,
+/// so two routers racing for an address get exactly one winner unless both share: majority writes alone cannot
+/// give that (two writers can each complete a majority write and read back only their own value). Each router
+/// writes only its own holders afterwards (another of its workers joins a shared address it holds, or one goes),
+/// so no two routers write one key; the arbiter removes those of routers that left the cluster (downed by the
+/// split-brain resolver).
 /// </para>
 /// <para>
 /// Records are plain strings (Akka's primitive serializer; the router's guards refuse every typed payload), fields
 /// separated by newlines, which no base address or host name contains.
 /// </para>
 /// </remarks>
-internal sealed class ClusterRegistryActor : ReceiveActor, IWithTimers
+internal sealed partial class ClusterRegistryActor : ReceiveActor, IWithTimers
 {
     internal static readonly ORSetKey<string> ClaimsKey = new("aps-claims");
     internal static readonly LWWDictionaryKey<string, string> OwnersKey = new("aps-owners");
 
     /// <summary>A claim or an owner: which router wants (or has) which address for which worker.</summary>
     /// <param name="WorkerNode">The worker's actor system address when it is a cluster member (role worker), else empty.</param>
-    internal sealed record Entry(string ClaimId, string BaseAddress, string Router, WorkerEndpoint Worker, string WorkerNode = "")
+    /// <param name="Shared">The worker asked to share the address (share-addresses).</param>
+    internal sealed record Entry(string ClaimId, string BaseAddress, string Router, WorkerEndpoint Worker, string WorkerNode = "", bool Shared = false)
     {
-        public string Encode() => string.Join('\n', ClaimId, BaseAddress, Router, Worker.ProcessId, Worker.HostName, Worker.DataHost, Worker.DataPort, WorkerNode);
+        /// <summary>Its key in the owners map: the address for a sole holder, one key per holder of a shared one.</summary>
+        public string Key => Shared ? $"{BaseAddress}\n{ClaimId}" : BaseAddress;
 
+        public string Encode() => string.Join('\n', ClaimId, BaseAddress, Router, Worker.ProcessId, Worker.HostName, Worker.DataHost,
+            Worker.DataPort, WorkerNode, Shared ? "shared" : "");
+
+        // Eight fields: written by a router of the version before shared addresses (never shared).
         public static Entry? Decode(string text)
         {
             var f = text.Split('\n');
-            if (f.Length != 8 || !int.TryParse(f[3], out var pid) || !int.TryParse(f[6], out var port)) return null;
-            return new Entry(f[0], f[1], f[2], new WorkerEndpoint(pid, f[4], null, f[5], port), f[7]);
+            if (f.Length is not (8 or 9) || !int.TryParse(f[3], out var pid) || !int.TryParse(f[6], out var port)) return null;
+            return new Entry(f[0], f[1], f[2], new WorkerEndpoint(pid, f[4], null, f[5], port), f[7], f.Length == 9 && f[8] == "shared");
         }
 
 
@@ -53,19 +63,22 @@ internal sealed class ClusterRegistryActor : ReceiveActor, IWithTimers
     private sealed record ClaimExpired(string ClaimId);
 
     /// <summary>A router left while its worker was still a reachable member: the worker had this long to move.</summary>
-    private sealed record RouterGoneGraceEnded(string BaseAddress, string ClaimId);
+    private sealed record RouterGoneGraceEnded(string Key, string ClaimId);
 
     /// <summary>
     /// <paramref name="Pending"/>: this router's undecided claims by id. <paramref name="Owned"/>: addresses granted
-    /// to this router. <paramref name="Owners"/>: the owners as last seen, plus <paramref name="Decisions"/>, this
-    /// arbiter's own decisions not seen back yet (a change notification may predate them).
-    /// <paramref name="Claims"/>: every router's claims as last seen. <paramref name="Routed"/>: other routers'
-    /// owners as told to the registry. <paramref name="Granted"/>: claims this arbiter granted that are still in the
+    /// to this router. <paramref name="Owners"/>: the holders as last seen (by key, <see cref="Entry.Key"/>), plus
+    /// <paramref name="Decisions"/>, this arbiter's own decisions not seen back yet (a change notification may
+    /// predate them). <paramref name="Claims"/>: every router's claims as last seen. <paramref name="Routed"/>: other
+    /// routers' holders as told to the registry (by key). <paramref name="Granted"/>: claims this arbiter granted that are still in the
     /// claims (their routers remove them once they saw the answer): never granted twice, even after a release.
+    /// <paramref name="Probing"/>: worker members whose data endpoint is being probed after their association
+    /// closed; <paramref name="Silent"/>: those the registry does not route to meanwhile (see AssociationLoss).
     /// </summary>
     private sealed record State(ImmutableDictionary<string, Entry> Pending, ImmutableHashSet<string> Owned,
         ImmutableDictionary<string, Entry> Owners, ImmutableDictionary<string, Entry> Decisions,
-        ImmutableList<Entry> Claims, ImmutableDictionary<string, Entry> Routed, bool Arbiter, ImmutableHashSet<string> Granted);
+        ImmutableList<Entry> Claims, ImmutableDictionary<string, Entry> Routed, bool Arbiter, ImmutableHashSet<string> Granted,
+        ImmutableHashSet<Address> Probing, ImmutableHashSet<Address> Silent);
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly PortShareClusterSettings _settings;
@@ -75,7 +88,8 @@ internal sealed class ClusterRegistryActor : ReceiveActor, IWithTimers
     private readonly string _self;
     private State _state = new(ImmutableDictionary<string, Entry>.Empty, ImmutableHashSet<string>.Empty,
         ImmutableDictionary<string, Entry>.Empty, ImmutableDictionary<string, Entry>.Empty, ImmutableList<Entry>.Empty,
-        ImmutableDictionary<string, Entry>.Empty, false, ImmutableHashSet<string>.Empty);
+        ImmutableDictionary<string, Entry>.Empty, false, ImmutableHashSet<string>.Empty, ImmutableHashSet<Address>.Empty,
+        ImmutableHashSet<Address>.Empty);
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -90,10 +104,16 @@ internal sealed class ClusterRegistryActor : ReceiveActor, IWithTimers
 
         Receive<Claim>(OnClaim);
         Receive<Released>(OnReleased);
+        Receive<LocalHolders>(OnLocalHolders);
         Receive<ClaimExpired>(OnClaimExpired);
         Receive<Changed>(c => c.Key.Equals(ClaimsKey), c => OnClaimsChanged(c.Get(ClaimsKey)));
         Receive<Changed>(c => c.Key.Equals(OwnersKey), c => OnOwnersChanged(c.Get(OwnersKey)));
-        Receive<ClusterEvent.MemberRemoved>(m => OnRouterGone(m.Member));
+        Receive<ClusterEvent.MemberRemoved>(m =>
+        {
+            if (m.Member.HasRole(PortShareClusterSettings.WorkerRole)) ForgetSilence(m.Member.Address, "it left the cluster");
+            OnRouterGone(m.Member);
+        });
+        WatchAssociations();
         Receive<ClusterEvent.UnreachableMember>(u =>
         {
             if (u.Member.HasRole(PortShareClusterSettings.WorkerRole)) OnWorkerUnreachable(u.Member);
@@ -116,23 +136,28 @@ internal sealed class ClusterRegistryActor : ReceiveActor, IWithTimers
         _replicator.Tell(Dsl.Subscribe(OwnersKey, Self));
         _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot, typeof(ClusterEvent.IMemberEvent),
             typeof(ClusterEvent.UnreachableMember));
+        SubscribeAssociations();
     }
 
-    protected override void PostStop() => _cluster.Unsubscribe(Self);
+    protected override void PostStop()
+    {
+        _cluster.Unsubscribe(Self);
+        Context.System.EventStream.Unsubscribe(Self);
+    }
 
     private IWriteConsistency Majority => new WriteMajority(_settings.WriteTimeout);
 
     private void OnClaim(Claim claim)
     {
-        // Another router's owner, unless it is this very worker moving here (its router left or is leaving the
-        // cluster): that claim waits until the old owner is gone, and is then granted like any other.
-        if (_state.Owners.TryGetValue(claim.BaseAddress, out var owner) && owner.Router != _self && !owner.Worker.SameProcessAs(claim.Worker))
+        // Another router's holder, unless both share the address, or it is this very worker moving here (its router
+        // left or is leaving the cluster): that claim waits until the old holder is gone, and is then granted.
+        var others = HoldersOf(claim.BaseAddress).Where(o => o.Router != _self && !o.Worker.SameProcessAs(claim.Worker)).ToList();
+        if (others.Count > 0 && !(claim.Shared && others.All(o => o.Shared)))
         {
-            Sender.Tell(new ClaimRefused(claim.BaseAddress, RegistryProtocol.RefusalReason.AddressAlreadyInUse,
-                $"Address already in use: {claim.BaseAddress} is already registered in the cluster by {owner.Describe()}."));
+            Sender.Tell(new ClaimRefused(claim.BaseAddress, RegistryProtocol.RefusalReason.AddressAlreadyInUse, InUse(claim.BaseAddress, others[0], claim.Shared)));
             return;
         }
-        var entry = new Entry(Guid.NewGuid().ToString("N"), claim.BaseAddress, _self, claim.Worker, claim.WorkerNode ?? "");
+        var entry = new Entry(Guid.NewGuid().ToString("N"), claim.BaseAddress, _self, claim.Worker, claim.WorkerNode ?? "", claim.Shared);
         _state = _state with { Pending = _state.Pending.SetItem(entry.ClaimId, entry) };
         Timers.StartSingleTimer(entry.ClaimId, new ClaimExpired(entry.ClaimId), _settings.ClaimTimeout);
         _replicator.Tell(Dsl.Update(ClaimsKey, ORSet<string>.Empty, Majority, s => s.Add(_cluster.SelfUniqueAddress, entry.Encode())));
@@ -142,10 +167,38 @@ internal sealed class ClusterRegistryActor : ReceiveActor, IWithTimers
     {
         var mine = released.BaseAddresses.Where(a => _state.Owned.Contains(a)).ToList();
         if (mine.Count == 0) return;
-        _state = _state with { Owned = _state.Owned.Except(mine), Owners = _state.Owners.RemoveRange(mine) };
+        // Its holders of a shared address by their keys; a sole holder's key is the address.
+        var keys = _state.Owners.Where(kv => kv.Value.Router == _self && mine.Contains(kv.Value.BaseAddress)).Select(kv => kv.Key)
+            .Union(mine).ToList();
+        _state = _state with { Owned = _state.Owned.Except(mine), Owners = _state.Owners.RemoveRange(keys) };
         _replicator.Tell(Dsl.Update(OwnersKey, LWWDictionary<string, string>.Empty, Majority,
-            d => mine.Aggregate(d, (acc, a) => acc.Remove(_cluster.SelfUniqueAddress, a))));
+            d => keys.Aggregate(d, (acc, k) => acc.Remove(_cluster.SelfUniqueAddress, k))));
     }
+
+    // Another worker of this router joined a shared address the router holds (no claim: the address is the router's
+    // already), or one of several left: the router's holders in the cluster follow, so that other routers relay to
+    // any of them. Only this router writes these keys.
+    private void OnLocalHolders(LocalHolders local)
+    {
+        if (!_state.Owned.Contains(local.BaseAddress)) return;
+        var own = _state.Owners.Where(kv => kv.Value.Router == _self && kv.Value.BaseAddress == local.BaseAddress).ToList();
+        if (own.Count == 0 || own.Any(kv => !kv.Value.Shared)) return;
+        var gone = own.Where(kv => !local.Holders.Any(h => h.Worker.SameProcessAs(kv.Value.Worker))).Select(kv => kv.Key).ToList();
+        var added = local.Holders.Where(h => !own.Any(kv => kv.Value.Worker.SameProcessAs(h.Worker)))
+            .Select(h => new Entry(Guid.NewGuid().ToString("N"), local.BaseAddress, _self, h.Worker, h.WorkerNode, Shared: true)).ToList();
+        if (gone.Count == 0 && added.Count == 0) return;
+        _state = _state with { Owners = _state.Owners.RemoveRange(gone).SetItems(added.Select(e => KeyValuePair.Create(e.Key, e))) };
+        _replicator.Tell(Dsl.Update(OwnersKey, LWWDictionary<string, string>.Empty, Majority,
+            d => added.Aggregate(gone.Aggregate(d, (acc, k) => acc.Remove(_cluster.SelfUniqueAddress, k)),
+                (acc, e) => acc.SetItem(_cluster.SelfUniqueAddress, e.Key, e.Encode()))));
+    }
+
+    private IEnumerable<Entry> HoldersOf(string address) => _state.Owners.Values.Where(e => e.BaseAddress == address);
+
+    private static string InUse(string address, Entry holder, bool shared) =>
+        $"Address already in use: {address} is already registered in the cluster by {holder.Describe()}" + (shared
+            ? " without share-addresses (an address is shared only when every worker holding it asks to share it)."
+            : ".");
 
     private void OnClaimExpired(ClaimExpired expired)
     {
@@ -166,43 +219,50 @@ internal sealed class ClusterRegistryActor : ReceiveActor, IWithTimers
 
     private void OnOwnersChanged(LWWDictionary<string, string> owners)
     {
-        var seen = owners.Entries.Select(kv => Entry.Decode(kv.Value)).OfType<Entry>()
-            .ToImmutableDictionary(e => e.BaseAddress);
+        var seen = owners.Entries.Select(kv => (kv.Key, Entry: Entry.Decode(kv.Value))).Where(kv => kv.Entry is not null)
+            .ToImmutableDictionary(kv => kv.Key, kv => kv.Entry!);
         // This arbiter's decisions stay in the view until seen, while their claims are still waiting for them.
         var claimIds = _state.Claims.Select(c => c.ClaimId).ToHashSet();
         var decisions = _state.Decisions.Where(d => !seen.ContainsKey(d.Key) && claimIds.Contains(d.Value.ClaimId)).ToImmutableDictionary();
+        // This router's worker registered with another router, which took its address over (it went back to its
+        // own router, or left this one): the address is not this router's any more, and nothing of it is released.
+        // Told before the new holder is, so that the registry routes to it at once.
+        foreach (var (key, mine) in _state.Owners.Where(kv => kv.Value.Router == _self && _state.Owned.Contains(kv.Value.BaseAddress)).ToList())
+            if (seen.TryGetValue(key, out var now) && now.Router != _self && now.Worker.SameProcessAs(mine.Worker)) MovedAwayFrom(mine, now);
         _state = _state with { Owners = seen.SetItems(decisions), Decisions = decisions };
         RouteRemoteOwners(seen);
 
         // This router's claims that are decided now.
         foreach (var pending in _state.Pending.Values.ToList())
         {
-            if (!seen.TryGetValue(pending.BaseAddress, out var owner)) continue;
-            // This worker moving here from another router: its old entry is not an answer; it waits for it to go.
-            if (owner.ClaimId != pending.ClaimId && owner.Router != _self && owner.Worker.SameProcessAs(pending.Worker)) continue;
-            Decided(pending);
-            if (owner.ClaimId == pending.ClaimId)
+            var holders = seen.Values.Where(e => e.BaseAddress == pending.BaseAddress).ToList();
+            if (holders.Any(h => h.ClaimId == pending.ClaimId))
             {
+                Decided(pending);
                 _state = _state with { Owned = _state.Owned.Add(pending.BaseAddress) };
                 _registry.Tell(new ClaimGranted(pending.BaseAddress));
+                continue;
             }
-            else
-            {
-                _registry.Tell(new ClaimRefused(pending.BaseAddress, RegistryProtocol.RefusalReason.AddressAlreadyInUse,
-                    $"Address already in use: {pending.BaseAddress} is already registered in the cluster by {owner.Describe()}."));
-                // The registry routed the address to its own worker meanwhile: route it to the winner now.
-                if (_state.Routed.ContainsKey(owner.BaseAddress)) _registry.Tell(new RemoteRegistered(owner.BaseAddress, owner.Worker, owner.Router));
-            }
+            // This worker moving here from another router: its old entry is not an answer; it waits for it to go.
+            var blocking = holders.Where(h => !(h.Router != _self && h.Worker.SameProcessAs(pending.Worker))).ToList();
+            // None, or holders that all share with a claim that shares: the arbiter grants it.
+            if (blocking.Count == 0 || pending.Shared && blocking.All(h => h.Shared)) continue;
+            Decided(pending);
+            _registry.Tell(new ClaimRefused(pending.BaseAddress, RegistryProtocol.RefusalReason.AddressAlreadyInUse,
+                InUse(pending.BaseAddress, blocking[0], pending.Shared)));
+            // The registry routed the address to its own worker meanwhile: route it to the winner now.
+            foreach (var (key, routed) in _state.Routed.Where(kv => kv.Value.BaseAddress == pending.BaseAddress))
+                _registry.Tell(Registered(key, routed));
         }
 
         // An owner entry of this router that it no longer holds (its claim expired before the arbiter decided, or
         // the worker went meanwhile): let it go, so the address is not held by nobody.
-        var stale = seen.Values.Where(e => e.Router == _self && !_state.Owned.Contains(e.BaseAddress)).Select(e => e.BaseAddress).ToList();
+        var stale = seen.Where(kv => kv.Value.Router == _self && !_state.Owned.Contains(kv.Value.BaseAddress)).Select(kv => kv.Key).ToList();
         if (stale.Count > 0)
         {
             _state = _state with { Owners = _state.Owners.RemoveRange(stale) };
             _replicator.Tell(Dsl.Update(OwnersKey, LWWDictionary<string, string>.Empty, Majority,
-                d => stale.Aggregate(d, (acc, a) => acc.Remove(_cluster.SelfUniqueAddress, a))));
+                d => stale.Aggregate(d, (acc, k) => acc.Remove(_cluster.SelfUniqueAddress, k))));
         }
         if (_state.Arbiter) Decide();
     }
@@ -211,22 +271,34 @@ internal sealed class ClusterRegistryActor : ReceiveActor, IWithTimers
     private void RouteRemoteOwners(ImmutableDictionary<string, Entry> seen)
     {
         var remote = seen.Where(kv => kv.Value.Router != _self).ToImmutableDictionary();
-        foreach (var (address, old) in _state.Routed)
+        foreach (var (key, old) in _state.Routed)
         {
-            if (remote.TryGetValue(address, out var now) && now.ClaimId == old.ClaimId) continue;
+            if (remote.TryGetValue(key, out var now) && now.ClaimId == old.ClaimId) continue;
             // A worker moving from a router that left: routed until it has a new owner or its grace ends.
-            if (!seen.ContainsKey(address) && (Timers.IsTimerActive(("gone", address)) || StartMoveGrace(old)))
+            if (!seen.ContainsKey(key) && (Timers.IsTimerActive(("gone", key)) || StartMoveGrace(key, old)))
             {
-                remote = remote.SetItem(address, old);
+                remote = remote.SetItem(key, old);
                 continue;
             }
-            _registry.Tell(new RemoteUnregistered(address));
+            _registry.Tell(new RemoteUnregistered(old.BaseAddress, key));
         }
-        foreach (var (address, now) in remote)
-            if (!_state.Routed.TryGetValue(address, out var old) || old.ClaimId != now.ClaimId)
-                _registry.Tell(new RemoteRegistered(address, now.Worker, now.Router));
+        foreach (var (key, now) in remote)
+            if (!_state.Routed.TryGetValue(key, out var old) || old.ClaimId != now.ClaimId)
+                _registry.Tell(Registered(key, now));
         _state = _state with { Routed = remote };
     }
+
+    // The registry forgets its own registration and routes to the new holder in one go: the arbiter sees its own
+    // decision back only with the next notification (tens of milliseconds), which would leave the address unrouted.
+    private void MovedAwayFrom(Entry mine, Entry now)
+    {
+        if (!_state.Owned.Contains(mine.BaseAddress)) return;
+        _state = _state with { Owned = _state.Owned.Remove(mine.BaseAddress), Routed = _state.Routed.SetItem(now.Key, now) };
+        _registry.Tell(new MovedAway(mine.BaseAddress, mine.Worker, now.Router));
+        _registry.Tell(Registered(now.Key, now));
+    }
+
+    private static RemoteRegistered Registered(string key, Entry e) => new(e.BaseAddress, e.Worker, e.Router, e.WorkerNode, e.Shared, key);
 
     // A claim of this router was answered (or expired): it leaves the replicated claims.
     private void Decided(Entry claim)
@@ -236,19 +308,33 @@ internal sealed class ClusterRegistryActor : ReceiveActor, IWithTimers
         _replicator.Tell(Dsl.Update(ClaimsKey, ORSet<string>.Empty, WriteLocal.Instance, s => s.Remove(_cluster.SelfUniqueAddress, claim.Encode())));
     }
 
-    // The arbiter: each address without an owner goes to one claim of a router that is still a member (the smallest
-    // claim id, so a decision taken again after a restart of the arbiter picks the same one).
+    // The arbiter: each address without a holder goes to one claim of a router that is still a member (the smallest
+    // claim id, so a decision taken again after a restart of the arbiter picks the same one); a shared claim also
+    // joins holders that all share (share-addresses on every worker of every router holding it); a worker holding it
+    // through another router takes it with it.
     private void Decide()
     {
         var members = _cluster.State.Members.Where(m => IsMember(m.Status))
             .Select(m => NodeName(m.UniqueAddress)).ToHashSet();
-        var winners = _state.Claims
-            .Where(c => !_state.Owners.ContainsKey(c.BaseAddress) && members.Contains(c.Router) && !_state.Granted.Contains(c.ClaimId))
-            .GroupBy(c => c.BaseAddress)
-            .Select(g => g.MinBy(c => c.ClaimId, StringComparer.Ordinal)!)
-            .ToList();
+        var winners = new List<Entry>();
+        foreach (var claims in _state.Claims.Where(c => members.Contains(c.Router) && !_state.Granted.Contains(c.ClaimId)).GroupBy(c => c.BaseAddress))
+        {
+            var holders = HoldersOf(claims.Key).ToList();
+            foreach (var claim in claims.OrderBy(c => c.ClaimId, StringComparer.Ordinal))
+            {
+                // The same worker process registering through another router moves there: its entry is taken over
+                // in one write (the same key), so that it is routed all along.
+                var others = holders.Where(h => !(h.Router != claim.Router && h.Worker.SameProcessAs(claim.Worker))).ToList();
+                if (others.Count > 0 && !(claim.Shared && others.All(h => h.Shared))) continue;
+                winners.Add(claim);
+                // This arbiter's own worker moving away: its view changes here, before any notification shows it.
+                foreach (var mine in holders.Where(h => h.Key == claim.Key && h.Router == _self && claim.Router != _self)) MovedAwayFrom(mine, claim);
+                holders.RemoveAll(h => h.Key == claim.Key);
+                holders.Add(claim);
+            }
+        }
         if (winners.Count == 0) return;
-        var decided = winners.Select(w => KeyValuePair.Create(w.BaseAddress, w)).ToList();
+        var decided = winners.Select(w => KeyValuePair.Create(w.Key, w)).ToList();
         _state = _state with
         {
             Owners = _state.Owners.SetItems(decided), Decisions = _state.Decisions.SetItems(decided),
@@ -256,7 +342,7 @@ internal sealed class ClusterRegistryActor : ReceiveActor, IWithTimers
         };
         foreach (var w in winners) _log.Debug("Arbiter: {0} goes to {1}", w.BaseAddress, w.Describe());
         _replicator.Tell(Dsl.Update(OwnersKey, LWWDictionary<string, string>.Empty, Majority,
-            d => winners.Aggregate(d, (acc, w) => acc.SetItem(_cluster.SelfUniqueAddress, w.BaseAddress, w.Encode()))));
+            d => winners.Aggregate(d, (acc, w) => acc.SetItem(_cluster.SelfUniqueAddress, w.Key, w.Encode()))));
     }
 
     // A router left the cluster (it left, or the split-brain resolver downed it): its registrations are gone from
@@ -264,19 +350,20 @@ internal sealed class ClusterRegistryActor : ReceiveActor, IWithTimers
     private void OnRouterGone(Member member)
     {
         var node = NodeName(member.UniqueAddress);
-        var entries = _state.Owners.Values.Where(e => e.Router == node).ToList();
-        var gone = entries.Select(e => e.BaseAddress).ToList();
+        var entries = _state.Owners.Where(kv => kv.Value.Router == node).ToList();
+        var gone = entries.Select(kv => kv.Key).ToList();
         // A worker that is a member of the cluster and still reachable registers with another router (it saw its
         // router go too): keep routing to it meanwhile, for up to claim-timeout, so its clients see no gap.
-        var moving = entries.Where(e => _state.Routed.ContainsKey(e.BaseAddress) && StartMoveGrace(e)).ToList();
-        var removed = gone.Except(moving.Select(e => e.BaseAddress)).ToList();
-        foreach (var address in removed) _registry.Tell(new RemoteUnregistered(address));
-        _state = _state with { Routed = _state.Routed.RemoveRange(removed) };
+        var moving = entries.Where(kv => _state.Routed.ContainsKey(kv.Key) && StartMoveGrace(kv.Key, kv.Value)).ToList();
+        var removed = entries.Where(kv => !moving.Contains(kv)).ToList();
+        foreach (var (key, entry) in removed) _registry.Tell(new RemoteUnregistered(entry.BaseAddress, key));
+        _state = _state with { Routed = _state.Routed.RemoveRange(removed.Select(kv => kv.Key)) };
         if (removed.Count > 0)
-            _log.Warning("Router {0} left the cluster: removed its {1} address(es) {2}", member.Address, removed.Count, string.Join(", ", removed));
+            _log.Warning("Router {0} left the cluster: removed its {1} address(es) {2}", member.Address, removed.Count,
+                string.Join(", ", removed.Select(kv => kv.Value.BaseAddress)));
         if (moving.Count > 0)
             _log.Info("Router {0} left the cluster: its workers that are cluster members register with another router; " +
-                "routed to them meanwhile: {1}", member.Address, string.Join(", ", moving.Select(e => e.BaseAddress)));
+                "routed to them meanwhile: {1}", member.Address, string.Join(", ", moving.Select(kv => kv.Value.BaseAddress)));
         _state = _state with { Owners = _state.Owners.RemoveRange(gone) };
         UpdateArbiter();
         if (_state.Arbiter) RemoveRouter(node, gone);
@@ -285,10 +372,10 @@ internal sealed class ClusterRegistryActor : ReceiveActor, IWithTimers
     // An owner entry left because its router is leaving or gone (not because its worker unregistered: then the
     // router is up) while its worker is a reachable member, which registers with another router now: this router
     // keeps routing to the worker for up to claim-timeout, so that its clients see no gap.
-    private bool StartMoveGrace(Entry entry)
+    private bool StartMoveGrace(string key, Entry entry)
     {
         if (!IsReachableWorker(entry.WorkerNode) || IsServingRouter(entry.Router)) return false;
-        Timers.StartSingleTimer(("gone", entry.BaseAddress), new RouterGoneGraceEnded(entry.BaseAddress, entry.ClaimId), _settings.ClaimTimeout);
+        Timers.StartSingleTimer(("gone", key), new RouterGoneGraceEnded(key, entry.ClaimId), _settings.ClaimTimeout);
         return true;
     }
 
@@ -305,10 +392,11 @@ internal sealed class ClusterRegistryActor : ReceiveActor, IWithTimers
     private void OnWorkerUnreachable(Member worker)
     {
         _registry.Tell(new WorkerNodeUnreachable(worker.Address));
+        ForgetSilence(worker.Address, null); // the registry forgets it too: its registrations go now
         var node = worker.Address.ToString();
-        var lost = _state.Routed.Values.Where(e => e.WorkerNode == node).Select(e => e.BaseAddress).ToList();
-        foreach (var address in lost) _registry.Tell(new RemoteUnregistered(address));
-        _state = _state with { Routed = _state.Routed.RemoveRange(lost) };
+        var lost = _state.Routed.Where(kv => kv.Value.WorkerNode == node).ToList();
+        foreach (var (key, entry) in lost) _registry.Tell(new RemoteUnregistered(entry.BaseAddress, key));
+        _state = _state with { Routed = _state.Routed.RemoveRange(lost.Select(kv => kv.Key)) };
     }
 
     private bool IsReachableWorker(string node) => node.Length > 0 && _cluster.State.Members.Any(m =>
@@ -318,18 +406,18 @@ internal sealed class ClusterRegistryActor : ReceiveActor, IWithTimers
     // entry already: then the claim ids differ and nothing is left to do).
     private void OnRouterGoneGraceEnded(RouterGoneGraceEnded ended)
     {
-        if (!_state.Routed.TryGetValue(ended.BaseAddress, out var routed) || routed.ClaimId != ended.ClaimId) return;
-        if (_state.Owners.TryGetValue(ended.BaseAddress, out var owner) && owner.ClaimId == ended.ClaimId) return;
-        _state = _state with { Routed = _state.Routed.Remove(ended.BaseAddress) };
-        _registry.Tell(new RemoteUnregistered(ended.BaseAddress));
+        if (!_state.Routed.TryGetValue(ended.Key, out var routed) || routed.ClaimId != ended.ClaimId) return;
+        if (_state.Owners.TryGetValue(ended.Key, out var owner) && owner.ClaimId == ended.ClaimId) return;
+        _state = _state with { Routed = _state.Routed.Remove(ended.Key) };
+        _registry.Tell(new RemoteUnregistered(routed.BaseAddress, ended.Key));
     }
 
-    private void RemoveRouter(string node, IReadOnlyList<string> addresses)
+    private void RemoveRouter(string node, IReadOnlyList<string> keys)
     {
         var claims = _state.Claims.Where(c => c.Router == node).Select(c => c.Encode()).ToList();
-        if (addresses.Count > 0)
+        if (keys.Count > 0)
             _replicator.Tell(Dsl.Update(OwnersKey, LWWDictionary<string, string>.Empty, Majority,
-                d => addresses.Aggregate(d, (acc, a) => acc.Remove(_cluster.SelfUniqueAddress, a))));
+                d => keys.Aggregate(d, (acc, k) => acc.Remove(_cluster.SelfUniqueAddress, k))));
         if (claims.Count > 0)
             _replicator.Tell(Dsl.Update(ClaimsKey, ORSet<string>.Empty, WriteLocal.Instance,
                 s => claims.Aggregate(s, (acc, c) => acc.Remove(_cluster.SelfUniqueAddress, c))));
@@ -349,10 +437,11 @@ internal sealed class ClusterRegistryActor : ReceiveActor, IWithTimers
         var members = _cluster.State.Members.Select(m => NodeName(m.UniqueAddress)).ToHashSet();
         foreach (var node in _state.Owners.Values.Select(e => e.Router).Concat(_state.Claims.Select(c => c.Router)).Distinct().Where(n => !members.Contains(n)).ToList())
         {
-            var addresses = _state.Owners.Values.Where(e => e.Router == node).Select(e => e.BaseAddress).ToList();
-            foreach (var address in addresses.Where(_state.Routed.ContainsKey)) _registry.Tell(new RemoteUnregistered(address));
-            _state = _state with { Owners = _state.Owners.RemoveRange(addresses), Routed = _state.Routed.RemoveRange(addresses) };
-            RemoveRouter(node, addresses);
+            var entries = _state.Owners.Where(kv => kv.Value.Router == node).ToList();
+            var keys = entries.Select(kv => kv.Key).ToList();
+            foreach (var (key, entry) in entries.Where(kv => _state.Routed.ContainsKey(kv.Key))) _registry.Tell(new RemoteUnregistered(entry.BaseAddress, key));
+            _state = _state with { Owners = _state.Owners.RemoveRange(keys), Routed = _state.Routed.RemoveRange(keys) };
+            RemoveRouter(node, keys);
         }
         Decide();
     }

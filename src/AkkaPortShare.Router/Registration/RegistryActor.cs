@@ -201,7 +201,7 @@ internal sealed partial class RegistryActor : ReceiveActor, IWithTimers
 
         // A worker resends registrations until answered; only the first one is news. A worker joining a shared
         // address this router holds already needs no claim in the cluster: the address is this router's.
-        var holders = _state.Workers.Holders(address).Count;
+        var holders = LocalHolderCount(address);
         if (result == WorkerRegistrations.AddResult.Added && holders > 1 && IsClaimPending(address))
         {
             // The cluster has not granted the address to this router yet: the worker joins once it has (its
@@ -209,13 +209,14 @@ internal sealed partial class RegistryActor : ReceiveActor, IWithTimers
             _state.Workers.Remove(address, worker);
             return;
         }
-        if (result == WorkerRegistrations.AddResult.Added && holders == 1 && ClaimInCluster(requested, address, worker)) return;
+        if (result == WorkerRegistrations.AddResult.Added && holders == 1 && ClaimInCluster(requested, address, worker, shared)) return;
         if (result == WorkerRegistrations.AddResult.AlreadyTheirs && IsClaimPending(address)) return;
         if (result == WorkerRegistrations.AddResult.Added)
         {
             if (holders == 1) _log.Info("Registered {0} for worker {1} ({2})", address, worker.Describe(), worker.HandoverMode);
             else _log.Info("Registered {0} for worker {1} ({2}), shared: {3} workers hold it now", address, worker.Describe(),
                 worker.HandoverMode, holders);
+            if (holders > 1) LocalHoldersChanged([address]);
             _metrics.UriRegistered();
             PublishRoutes();
             RouteParked();
@@ -364,6 +365,7 @@ internal sealed partial class RegistryActor : ReceiveActor, IWithTimers
             _metrics.UrisUnregistered(1);
             PublishRoutes();
             ReleaseInCluster(NoLongerHeld([address!]));
+            LocalHoldersChanged(StillHeld([address!]));
             Sender.Tell(new Unregistered(requested));
         }
         else
@@ -375,8 +377,22 @@ internal sealed partial class RegistryActor : ReceiveActor, IWithTimers
     private bool TryRoute(Resolve resolve, IActorRef replyTo)
     {
         if (!_state.Workers.TryMatch(resolve.Via, resolve.LocalEndPoint, out var matched, out var holders)) return false;
+        if (_silentNodes.Count > 0 || _placeholders.Count > 0)
+        {
+            holders = holders!.Where(h => IsRoutable(matched!, h)).ToList();
+            // No holder may take it (every one is on a silent node): a shorter registration may match, as in the
+            // published routes. (Other routers' holders held back for this router's own never empty the list.)
+            if (holders.Count == 0) return TryRouteSnapshot(resolve, replyTo);
+        }
         var owner = holders!.Count == 1 ? holders[0] : holders[_picker.Pick(holders.Select(h => h.Load).ToArray())];
         replyTo.Tell(new RouteFound(matched!.ToString(), owner.Endpoint, owner.PassSockets ? owner.Gateway : null));
+        return true;
+    }
+
+    private bool TryRouteSnapshot(Resolve resolve, IActorRef replyTo)
+    {
+        if (!_routes.Current.TryMatch(resolve.Via, resolve.LocalEndPoint, out var target)) return false;
+        replyTo.Tell(new RouteFound(target!.BaseAddress, target.Worker, target.Gateway));
         return true;
     }
 
@@ -434,13 +450,20 @@ internal sealed partial class RegistryActor : ReceiveActor, IWithTimers
 
     // Of the addresses a worker let go, those no worker of this router holds any more (a shared one may still be).
     private IReadOnlyList<BaseAddress> NoLongerHeld(IReadOnlyList<BaseAddress> addresses) =>
-        addresses.Where(a => _state.Workers.Holders(a).Count == 0).ToList();
+        addresses.Where(a => LocalHolderCount(a) == 0).ToList();
+
+    private IEnumerable<BaseAddress> StillHeld(IReadOnlyList<BaseAddress> addresses) =>
+        addresses.Where(a => LocalHolderCount(a) > 0);
 
     // Every change of the address table is published at once, before anyone is told of it: the accept loops route
     // on the published copy (RouteSnapshot) without asking, and this actor stays the one that decides.
     // An address still waiting for the cluster's grant is not published: its connections ask (TryRoute decides).
+    // Nor is a worker on a cluster node that went silent (its association closed and it does not answer), nor
+    // another router's holder of a shared address one of this router's own workers holds (IsRoutable).
     private void PublishRoutes() => _routes.Publish(RouteSnapshot.From(
-        _claims.Count == 0 ? _state.Workers.Entries : _state.Workers.Entries.Where(e => !_claims.ContainsKey(e.Address)),
+        _claims.Count == 0 && _silentNodes.Count == 0 && _placeholders.Count == 0
+            ? _state.Workers.Entries
+            : _state.Workers.Entries.Where(e => !_claims.ContainsKey(e.Address) && IsRoutable(e.Address, e.Owner)),
         _settings.SharedAddressBalancing));
 
     // A registration arrived during the restart grace: the connections waiting for it go now.
@@ -480,6 +503,7 @@ internal sealed partial class RegistryActor : ReceiveActor, IWithTimers
         else Context.Unwatch(worker.ReplyTo);
         _metrics.UrisUnregistered(removed.Count);
         ReleaseInCluster(NoLongerHeld(removed));
+        LocalHoldersChanged(StillHeld(removed));
         if (reason is not null)
             _log.Warning("Worker {0} is gone ({1}): removed {2} address(es) {3}", worker.Describe(), reason,
                 removed.Count, string.Join(", ", removed));

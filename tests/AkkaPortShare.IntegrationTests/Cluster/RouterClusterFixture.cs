@@ -45,7 +45,7 @@ public sealed class RouterClusterFixture : IAsyncLifetime
         }
         """;
 
-    public SimulatedHosts Hosts { get; } = SimulatedHosts.Create(14);
+    public SimulatedHosts Hosts { get; } = SimulatedHosts.Create(17);
 
     // Any member's failure detector can mark any other unreachable, and an unreachable worker member is downed: under
     // the whole suite's load on 2 cores the default pause (750 ms) gave a false one, so the specs allow 2 s (the
@@ -120,7 +120,12 @@ public sealed class RouterClusterFixture : IAsyncLifetime
     /// As above; with <paramref name="member"/> the worker joins the cluster itself (role worker, seeds A and B),
     /// so it moves to another router when its own leaves, and the routers' failure detector watches it.
     /// </summary>
-    public ManagedProcess StartWorker(SimulatedHost host, string identity, SimulatedHost router, bool member, params string[] paths)
+    public ManagedProcess StartWorker(SimulatedHost host, string identity, SimulatedHost router, bool member, params string[] paths) =>
+        StartWorkerWith(host, identity, router, member, "", paths);
+
+    /// <summary>As above, with more of the worker's settings (HOCON inside <c>akka-port-share.worker</c>).</summary>
+    public ManagedProcess StartWorkerWith(SimulatedHost host, string identity, SimulatedHost router, bool member, string workerSettings,
+        params string[] paths)
     {
         var cluster = member ? $$"""
             akka-port-share.cluster {
@@ -136,6 +141,7 @@ public sealed class RouterClusterFixture : IAsyncLifetime
               registration-secret = "{{Secret}}"
               data-endpoint.hostname = "{{host.Address}}"
               handover-directory = "{{handover}}"
+              {{workerSettings}}
             }
             akka.remote.dot-netty.tcp { hostname = "{{host.Address}}", port = 0 }
             {{Tls}}

@@ -120,10 +120,24 @@ public sealed class RouterClusterSpec(RouterClusterFixture cluster, ITestOutputH
             foreach (var router in new[] { cluster.HostA, cluster.HostB })
                 Assert.Equal((null, "m"), await Eventually(() => CallAsync(router, "member/"), r => r.Identity == "m"));
 
+            // Akka.Remote often replaces an association while a member joins (two connects racing), and gates the
+            // address for 5 s (retry-gate-closed-for) when it does: a worker killed within that window closes no
+            // association of the router's, and the failure detector alone finds it. Real workers live longer.
+            await Task.Delay(TimeSpan.FromSeconds(6));
             var linesA = cluster.RouterA.LineCount;
             var linesB = cluster.RouterB.LineCount;
             var watch = Stopwatch.StartNew();
             host.KillAll();
+            // Both routers lose their association with it at once and find its data endpoint closed: no new
+            // connection goes there from then on (the failure detector's verdict follows).
+            var silent = $"Not routing to worker node .*{PortShareHost.Regex(host.Address.ToString())}.*{PortShareHost.Regex(Address("member/"))}";
+            var silentLine = await cluster.RouterA.WaitForLineAsync(silent, TimeSpan.FromSeconds(30), linesA);
+            var silentA = watch.ElapsedMilliseconds;
+            output.WriteLine(silentLine);
+            // B sees it too when it was associated with the worker (it heartbeats it once it saw it Up); else at its
+            // next message to it, or through the failure detector.
+            await cluster.RouterB.WaitForLineAsync($"{silent}|Unregistered {PortShareHost.Regex(Address("member/"))} \\(a worker of another router\\)", TimeSpan.FromSeconds(30), linesB);
+            output.WriteLine($"not routed by A {silentA} ms, by B {watch.ElapsedMilliseconds} ms after the kill");
             // A (its router) sees the member unreachable, removes its registrations and downs it; B follows A.
             await cluster.RouterA.WaitForLineAsync($"Worker .* is gone \\(its cluster node is unreachable.*{PortShareHost.Regex(Address("member/"))}", TimeSpan.FromSeconds(30), linesA);
             var atA = watch.ElapsedMilliseconds;
@@ -136,7 +150,130 @@ public sealed class RouterClusterSpec(RouterClusterFixture cluster, ITestOutputH
     }
 
     [Fact]
-    public async Task A_worker_member_whose_router_is_killed_moves_to_another_router_and_its_clients_see_no_failure()
+    public async Task A_worker_member_whose_connections_with_the_routers_are_reset_stays_routed_and_is_not_downed()
+    {
+        await WithLogs(async () =>
+        {
+            if (!cluster.Hosts.Isolated) return; // resetting connections needs network namespaces
+            var host = cluster.Hosts[14];
+            var t = cluster.StartWorker(host, "t", cluster.HostA, member: true, "transient/");
+            await t.WaitForLineAsync($"Registered {PortShareHost.Regex(Address("transient/"))} with the router", StartTimeout);
+            foreach (var router in new[] { cluster.HostA, cluster.HostB })
+                Assert.Equal((null, "t"), await Eventually(() => CallAsync(router, "transient/"), r => r.Identity == "t"));
+            await Task.Delay(TimeSpan.FromSeconds(3)); // both routers heartbeat it (they saw it Up)
+
+            // Every TCP connection between the routers' hosts and the worker's is reset, as a middlebox or a link
+            // flap would: the associations close, the processes live on.
+            var linesA = cluster.RouterA.LineCount;
+            cluster.HostA.ResetConnectionsTo(host);
+            cluster.HostB.ResetConnectionsTo(host);
+            await cluster.RouterA.WaitForLineAsync($"Association with worker node .*{PortShareHost.Regex(host.Address.ToString())}.* closed, and its data endpoint .* accepts connections: still routed",
+                TimeSpan.FromSeconds(10), linesA);
+
+            // Clients of both routers call it all along, through the reconnection and past the failure detector's pause.
+            var failures = new List<string>();
+            var calls = 0;
+            var until = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            while (DateTime.UtcNow < until && calls < 2_000)
+            {
+                foreach (var router in new[] { cluster.HostA, cluster.HostB })
+                {
+                    calls++;
+                    var result = await CallAsync(router, "transient/");
+                    if (result != (null, "t")) failures.Add($"{DateTime.UtcNow:HH:mm:ss.fff} via {router.Name}: {result}");
+                }
+                await Task.Delay(50);
+            }
+            output.WriteLine($"{calls} calls after the reset, {failures.Count} failed\n{string.Join("\n", failures.Take(20))}");
+            Assert.Empty(failures);
+            Assert.False(t.HasExited, "the worker stays a member (not downed)");
+            var silentT = $"Not routing to worker node .*{PortShareHost.Regex(host.Address.ToString())}";
+            Assert.Equal(0, cluster.RouterA.CountLines(silentT) + cluster.RouterB.CountLines(silentT));
+            await StopMemberAsync(t);
+        });
+    }
+
+    [Fact]
+    public async Task A_rolling_upgrade_across_routers_moves_a_shared_address_to_another_routers_worker_and_no_call_fails()
+    {
+        await WithLogs(async () =>
+        {
+            // v1 (registered with A) and then v2 (registered with B) share the address; v1 then drains and exits,
+            // while a client calls through A and B in turn all along.
+            const string sharing = "share-addresses = on, drain-timeout = 20s";
+            var v1 = cluster.StartWorkerWith(cluster.Hosts[15], "v1", cluster.HostA, member: false, sharing, "rolling/");
+            var registered = $"Registered {PortShareHost.Regex(Address("rolling/"))} with the router";
+            await v1.WaitForLineAsync(registered, StartTimeout);
+            foreach (var router in new[] { cluster.HostA, cluster.HostB })
+                Assert.Equal((null, "v1"), await Eventually(() => CallAsync(router, "rolling/"), r => r.Identity == "v1"));
+
+            var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
+            var served = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
+            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+            var loop = Task.Run(async () =>
+            {
+                for (var i = 0; i < 20_000 && !stop.IsCancellationRequested; i++)
+                {
+                    var router = i % 2 == 0 ? cluster.HostA : cluster.HostB;
+                    try
+                    {
+                        var (fault, identity) = await CallAsync(router, "rolling/");
+                        if (fault is not null) failures.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} via {router.Name}: {fault}");
+                        else served.AddOrUpdate($"{identity} via {router.Name}", 1, (_, n) => n + 1);
+                    }
+                    catch (Exception e)
+                    {
+                        failures.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} via {router.Name}: {e.GetType().Name} {e.Message}");
+                    }
+                    await Task.Delay(10);
+                }
+            });
+            int Served(string key) => served.GetValueOrDefault(key);
+            var v2 = cluster.StartWorkerWith(cluster.Hosts[16], "v2", cluster.HostB, member: false, sharing, "rolling/");
+            try
+            {
+                await v2.WaitForLineAsync(registered, StartTimeout);
+                // B's own worker takes B's connections; A relays to its own v1 while it has it.
+                await cluster.RouterA.WaitForLineAsync($"Registered {PortShareHost.Regex(Address("rolling/"))} for worker pid \\d+ at {PortShareHost.Regex(cluster.Hosts[16].Address.ToString())}", Visible);
+                await WaitUntil(() => Served($"v2 via {cluster.HostB.Name}") >= 20, "v2 serves B's clients");
+
+                v1.Signal("TERM");
+                Assert.True(await v1.WaitForExitAsync(TimeSpan.FromSeconds(60)), "v1 drains and exits");
+                Assert.Equal(0, v1.ExitCode);
+                var atExit = Served($"v2 via {cluster.HostA.Name}");
+                await WaitUntil(() => Served($"v2 via {cluster.HostA.Name}") >= atExit + 50, "A relays to B's v2 once its own v1 left");
+            }
+            finally
+            {
+                await stop.CancelAsync();
+                await loop;
+                await FixtureStop(v2);
+                output.WriteLine($"served: {string.Join(", ", served.OrderBy(p => p.Key).Select(p => $"{p.Key}: {p.Value}"))}; " +
+                    $"{failures.Count} failed\n{string.Join("\n", failures.Take(20))}");
+            }
+            Assert.Empty(failures);
+            Assert.True(Served($"v1 via {cluster.HostA.Name}") > 0 && Served($"v1 via {cluster.HostB.Name}") > 0, "v1 served both routers' clients first");
+        });
+    }
+
+    private static async Task FixtureStop(ManagedProcess worker)
+    {
+        worker.Signal("TERM");
+        if (!await worker.WaitForExitAsync(TimeSpan.FromSeconds(30))) worker.Kill();
+    }
+
+    private static async Task WaitUntil(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException(what);
+            await Task.Delay(50);
+        }
+    }
+
+    [Fact]
+    public async Task A_worker_member_whose_router_is_killed_moves_to_another_router_and_back_when_it_returns_and_its_clients_see_no_failure()
     {
         await WithLogs(async () =>
         {
@@ -172,7 +309,35 @@ public sealed class RouterClusterSpec(RouterClusterFixture cluster, ITestOutputH
             Assert.True(moved.IsCompletedSuccessfully, "N registers with another router once C left the cluster");
             Assert.Contains("left the cluster: registering 1 address(es) with router " + RemotingAddress(cluster.HostA), n.Output);
             Assert.Empty(failures);
+
+            // C comes back (its service manager restarted it): N goes home, moved by the cluster in one step, while
+            // clients of A and B go on calling; then C serves it too.
+            linesN = n.LineCount;
+            var routerC2 = await cluster.StartRouterAsync(hostC, cluster.HostA);
+            var home = n.WaitForLineAsync(registered, TimeSpan.FromSeconds(60), linesN);
+            after = 0;
+            deadline = DateTime.UtcNow + TimeSpan.FromSeconds(75);
+            while (after < 20 && calls < 10_000 && DateTime.UtcNow < deadline)
+            {
+                foreach (var router in new[] { cluster.HostA, cluster.HostB })
+                {
+                    calls++;
+                    var result = await CallAsync(router, "moving/");
+                    if (result != (null, "n")) failures.Add($"{DateTime.UtcNow:HH:mm:ss.fff} via {router.Name}: {result}");
+                }
+                if (home.IsCompleted) after++;
+                await Task.Delay(50);
+            }
+            output.WriteLine($"{calls} calls in all, {failures.Count} failed; N back home: {home.IsCompletedSuccessfully}\n{string.Join("\n", failures.Take(20))}");
+            Assert.True(home.IsCompletedSuccessfully, "N registers with its own router again once it is back");
+            Assert.Contains("is back in the cluster: registering 1 address(es) with it again", n.Output);
+            Assert.Empty(failures);
+            Assert.Equal((null, "n"), await Eventually(() => CallAsync(hostC, "moving/"), r => r.Identity == "n"));
+            await routerC2.WaitForLineAsync($"Registered {PortShareHost.Regex(Address("moving/"))} for worker .*granted by the cluster", Visible);
+            await cluster.RouterA.WaitForLineAsync($"moved {PortShareHost.Regex(Address("moving/"))} to router", Visible);
             await StopMemberAsync(n);
+            routerC2.Signal("TERM");
+            await routerC2.WaitForExitAsync(TimeSpan.FromSeconds(30));
         });
     }
 

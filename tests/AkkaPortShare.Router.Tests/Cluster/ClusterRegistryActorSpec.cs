@@ -1,5 +1,8 @@
+using System.Net;
+using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Cluster;
+using Akka.Remote;
 using Akka.Configuration;
 using AkkaPortShare.Contracts.Cluster;
 using Akka.TestKit;
@@ -23,6 +26,7 @@ public sealed class ClusterRegistryActorSpec : Akka.TestKit.Xunit2.TestKit
         akka.cluster.distributed-data.notify-subscribers-interval = 50ms
         akka.loglevel = WARNING
         akka.cluster.roles = [router]
+        akka.cluster.distributed-data.role = router
         """;
 
     private static readonly WorkerEndpoint WorkerA = new(101, "host-a", null, "10.0.0.1", 9001);
@@ -96,7 +100,7 @@ public sealed class ClusterRegistryActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
-    public void ClusterRegistryActor_must_let_the_same_worker_move_to_another_router_but_refuse_any_other_worker()
+    public void ClusterRegistryActor_must_let_the_same_worker_move_to_another_router_in_one_step_but_refuse_any_other_worker()
     {
         var (registryA, a) = Start(Sys);
         var (registryB, b) = Start(_other);
@@ -105,15 +109,135 @@ public sealed class ClusterRegistryActorSpec : Akka.TestKit.Xunit2.TestKit
         registryA.FishForMessage(m => m is ClaimGranted { BaseAddress: address }, TimeSpan.FromSeconds(10));
         registryB.FishForMessage(m => m is RemoteRegistered { BaseAddress: address }, TimeSpan.FromSeconds(10));
 
-        // Another worker is refused at once; the same worker (its router leaving) waits for the old owner to go.
+        // Another worker is refused at once; the same worker (its router leaving, or it going back to its own
+        // router) takes its address over in one step: router A forgets its registration and relays to B's.
         registryB.Send(b, new Claim(address, WorkerB)); // answered to its sender, the registry
         Assert.Equal(RegistryProtocol.RefusalReason.AddressAlreadyInUse,
             registryB.FishForMessage<ClaimRefused>(m => m.BaseAddress == address, TimeSpan.FromSeconds(10)).Reason);
         b.Tell(new Claim(address, WorkerA with { HandoverPath = "/run/elsewhere.sock" }));
-        registryB.ExpectNoMsg(TimeSpan.FromMilliseconds(500));
-        a.Tell(new Released([address]));
         registryB.FishForMessage(m => m is ClaimGranted { BaseAddress: address }, TimeSpan.FromSeconds(10));
-        registryA.FishForMessage(m => m is RemoteRegistered { BaseAddress: address } r && r.Worker.ProcessId == WorkerA.ProcessId, TimeSpan.FromSeconds(10));
+        var moved = registryA.FishForMessage<MovedAway>(m => m.BaseAddress == address, TimeSpan.FromSeconds(10));
+        Assert.True(moved.Worker.SameProcessAs(WorkerA));
+        var relayed = registryA.ExpectMsg<RemoteRegistered>(TimeSpan.FromSeconds(10)); // told right after MovedAway
+        Assert.Equal((address, WorkerA.ProcessId), (relayed.BaseAddress, relayed.Worker.ProcessId));
+        // Nothing was released: the address stays B's worker's on A.
+        registryA.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+    }
+
+    [Fact]
+    public void ClusterRegistryActor_must_let_workers_of_two_routers_share_an_address_when_both_ask_and_refuse_one_that_does_not()
+    {
+        var (registryA, a) = Start(Sys);
+        var (registryB, b) = Start(_other);
+        const string address = "net.tcp://+:8808/shared/";
+        var workerC = new WorkerEndpoint(303, "host-c", null, "10.0.0.3", 9003);
+
+        // Both share, racing: both granted, and each router relays to the other's holder.
+        a.Tell(new Claim(address, WorkerA, Shared: true));
+        b.Tell(new Claim(address, WorkerB, Shared: true));
+        var atA = GrantedAndRelayed(registryA, address);
+        var atB = GrantedAndRelayed(registryB, address);
+        Assert.Equal((WorkerB, true), (atA.Worker, atA.Shared));
+        Assert.Equal((WorkerA, true), (atB.Worker, atB.Shared));
+
+        // A third worker that does not share is refused, through either router.
+        registryA.Send(a, new Claim(address, workerC));
+        Assert.Equal(RegistryProtocol.RefusalReason.AddressAlreadyInUse,
+            registryA.FishForMessage<ClaimRefused>(m => m.BaseAddress == address, TimeSpan.FromSeconds(10)).Reason);
+
+        // Another worker of B joins (no claim: B holds the address): A relays to it too.
+        b.Tell(new LocalHolders(address, [new LocalHolder(WorkerB, ""), new LocalHolder(workerC, "")]));
+        Assert.Equal(workerC, registryA.FishForMessage<RemoteRegistered>(m => m.BaseAddress == address, TimeSpan.FromSeconds(10)).Worker);
+
+        // B lets go (its workers drained and left): both of its holders leave A, whose own worker keeps the address.
+        b.Tell(new Released([address]));
+        var gone = new HashSet<string?>();
+        registryA.FishForMessage(m => m is RemoteUnregistered { BaseAddress: address } r && gone.Add(r.Key) && gone.Count == 2, TimeSpan.FromSeconds(10));
+        registryA.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+    }
+
+    [Fact]
+    public void ClusterRegistryActor_must_refuse_a_worker_that_shares_an_address_held_by_one_that_does_not()
+    {
+        var (registryA, a) = Start(Sys);
+        var (registryB, b) = Start(_other);
+        const string address = "net.tcp://+:8808/sole/";
+        a.Tell(new Claim(address, WorkerA));
+        registryA.FishForMessage(m => m is ClaimGranted { BaseAddress: address }, TimeSpan.FromSeconds(10));
+        registryB.FishForMessage(m => m is RemoteRegistered { BaseAddress: address }, TimeSpan.FromSeconds(10));
+        registryB.Send(b, new Claim(address, WorkerB, Shared: true));
+        Assert.Equal(RegistryProtocol.RefusalReason.AddressAlreadyInUse,
+            registryB.FishForMessage<ClaimRefused>(m => m.BaseAddress == address, TimeSpan.FromSeconds(10)).Reason);
+    }
+
+    [Fact]
+    public void ClusterRegistryActor_must_stop_routing_to_a_worker_member_whose_association_closed_only_while_its_data_endpoint_does_not_answer()
+    {
+        // A worker member (role worker) whose data endpoint is a real listener here.
+        using var worker = ActorSystem.Create("ClusterRegistryActorSpec", ConfigurationFactory.ParseString(
+            "akka.cluster.roles = [worker]").WithFallback(ConfigurationFactory.ParseString(Config)));
+        var node = Akka.Cluster.Cluster.Get(worker).SelfAddress;
+        Akka.Cluster.Cluster.Get(worker).Join(Akka.Cluster.Cluster.Get(Sys).SelfAddress);
+        AwaitCondition(() => new[] { Sys, _other }.All(s =>
+            Akka.Cluster.Cluster.Get(s).State.Members.Count(m => m.Status == MemberStatus.Up) == 3), TimeSpan.FromSeconds(20));
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var endpoint = new WorkerEndpoint(303, "host-w", null, "127.0.0.1", port);
+
+        var (registryA, a) = Start(Sys);
+        var (registryB, _) = Start(_other);
+        const string address = "net.tcp://+:8808/member/";
+        a.Tell(new Claim(address, endpoint, node.ToString()));
+        registryA.FishForMessage(m => m is ClaimGranted { BaseAddress: address }, TimeSpan.FromSeconds(10));
+        registryB.FishForMessage(m => m is RemoteRegistered { BaseAddress: address } r && r.WorkerNode == node.ToString(), TimeSpan.FromSeconds(10));
+
+        // The association closes but the worker answers (Akka.Remote replaced it, or a link dropped and came back):
+        // nothing changes.
+        Disassociated(node, Sys, _other);
+        registryA.ExpectNoMsg(TimeSpan.FromMilliseconds(500));
+        registryB.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+
+        // Its process is gone (nothing listens): every router that lost the association stops routing to it.
+        listener.Stop();
+        Disassociated(node, Sys, _other);
+        Assert.Equal(node, registryA.FishForMessage<WorkerNodeSilent>(_ => true, TimeSpan.FromSeconds(5)).Node);
+        Assert.Equal(node, registryB.FishForMessage<WorkerNodeSilent>(_ => true, TimeSpan.FromSeconds(5)).Node);
+
+        // It answers again while still a reachable member: routed again on both, without being told.
+        var again = new TcpListener(IPAddress.Loopback, port);
+        again.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        again.Start();
+        try
+        {
+            Assert.Equal(node, registryA.FishForMessage<WorkerNodeAnswers>(_ => true, TimeSpan.FromSeconds(5)).Node);
+            Assert.Equal(node, registryB.FishForMessage<WorkerNodeAnswers>(_ => true, TimeSpan.FromSeconds(5)).Node);
+        }
+        finally
+        {
+            again.Stop();
+        }
+    }
+
+    // Both arrive, in either order: the grant of this router's claim, and the other router's holder to relay to.
+    private static RemoteRegistered GrantedAndRelayed(TestProbe registry, string address)
+    {
+        var granted = false;
+        RemoteRegistered? relayed = null;
+        registry.FishForMessage(m =>
+        {
+            if (m is ClaimGranted g && g.BaseAddress == address) granted = true;
+            if (m is RemoteRegistered r && r.BaseAddress == address) relayed = r;
+            return granted && relayed is not null;
+        }, TimeSpan.FromSeconds(10));
+        return relayed!;
+    }
+
+    // What Akka.Remote publishes when an association with the node closes (here without closing one).
+    private static void Disassociated(Address node, params ActorSystem[] routers)
+    {
+        foreach (var router in routers)
+            router.EventStream.Publish(new DisassociatedEvent(Akka.Cluster.Cluster.Get(router).SelfAddress, node, inbound: false));
     }
 
     private (TestProbe Registry, IActorRef ClusterRegistry) Start(ActorSystem system)

@@ -197,12 +197,16 @@ public sealed partial class RegistryActorSpec
         registry.Tell(new ClusterRegistryProtocol.ClaimGranted(Shared));
         await first.ExpectMsgAsync<Registered>();
         await RegisterSharedAsync<Registered>(registry, second, Shared, RelayOnly(202));
-        await cluster.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100)); // the router holds the address already
+        // No claim (the router holds the address already): the cluster learns this router's holders.
+        Assert.Equal(2, (await cluster.ExpectMsgAsync<ClusterRegistryProtocol.LocalHolders>()).Holders.Count);
+        await cluster.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
         Assert.Equal(2, (await RegistrationsAsync(registry)).Count);
 
         second.Send(registry, new Unregister(Shared, Secret));
         await second.ExpectMsgAsync<Unregistered>();
-        await cluster.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100)); // still held by the first
+        // Still held by the first: not released, its holders follow.
+        Assert.Single((await cluster.ExpectMsgAsync<ClusterRegistryProtocol.LocalHolders>()).Holders);
+        await cluster.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
         first.Send(registry, new Unregister(Shared, Secret));
         await first.ExpectMsgAsync<Unregistered>();
         Assert.Equal([Shared], (await cluster.ExpectMsgAsync<ClusterRegistryProtocol.Released>()).BaseAddresses);

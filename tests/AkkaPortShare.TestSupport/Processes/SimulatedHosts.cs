@@ -125,6 +125,12 @@ public sealed class SimulatedHosts : IDisposable
         Ip("link", "set", host.Veth, up ? "up" : "down");
     }
 
+    internal void ResetConnections(SimulatedHost host, SimulatedHost peer)
+    {
+        var (code, output) = RunWithCode("ip", "netns", "exec", host.Namespace!, "ss", "-K", "dst", peer.Address.ToString());
+        if (code != 0) throw new InvalidOperationException($"ss -K in {host.Namespace}: {output.Trim()}");
+    }
+
     public void Dispose()
     {
         List<ManagedProcess> all;
@@ -214,6 +220,16 @@ public sealed class SimulatedHost(string name, IPAddress address, string? @names
 
     /// <summary>Cuts this host off the others (link down) or joins it again.</summary>
     public void Partition(bool cut = true) => Owner.SetLink(this, up: !cut);
+
+    /// <summary>
+    /// Resets every TCP connection of this host with <paramref name="peer"/> (<c>ss -K</c>, in this host's namespace),
+    /// as a middlebox or a link flap would; the processes on both keep running.
+    /// </summary>
+    public void ResetConnectionsTo(SimulatedHost peer)
+    {
+        if (Namespace is null) throw new InvalidOperationException("resetting connections needs network namespaces");
+        Owner.ResetConnections(this, peer);
+    }
 
     public override string ToString() => $"{Name} ({Address}{(Namespace is null ? ", loopback" : $", netns {Namespace}")})";
 }
