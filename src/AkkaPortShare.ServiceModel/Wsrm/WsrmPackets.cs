@@ -12,19 +12,27 @@ namespace AkkaPortShare.ServiceModel.Wsrm;
 internal static class WsrmPackets
 {
     /// <summary>The packets one incoming message carries (a message may hold a Sequence, an ack and an ack request at once).</summary>
-    public static List<IPacket> Read(Message message, WsrmVersion version)
+    public static List<IPacket> Read(Message message, WsrmVersion version) =>
+        Read(message, version, WsrmHeaders.ReadSequence(message.Headers, version), source: null);
+
+    /// <summary>
+    /// The same, for a message whose Sequence header the caller has read already (<paramref name="sequence"/>; null:
+    /// it has none) and which was created from <paramref name="source"/>: the payload is that buffer, not a copy.
+    /// Reading a header means parsing the buffered envelope again up to it, and copying a message writes it out
+    /// again: at a window of hundreds of small one-way messages each was a measurable share of the worker's time.
+    /// </summary>
+    public static List<IPacket> Read(Message message, WsrmVersion version, SequenceHeader? sequence, MessageBuffer? source)
     {
         var packets = new List<IPacket>(2);
         var headers = message.Headers;
         var ack = WsrmHeaders.ReadAcknowledgement(headers, version);
         var ackRequested = WsrmHeaders.ReadAckRequested(headers, version);
-        var sequence = WsrmHeaders.ReadSequence(headers, version);
         AckPacket? ackPacket = ack is null ? null : new AckPacket(ack.Identifier, ack.Ranges, ack.BufferRemaining, ack.Final);
         if (sequence is not null)
         {
             // Feb 2005's LastMessage is a sequence message with nothing to deliver.
             var isEndMarker = headers.Action == version.LastMessageAction;
-            var payload = isEndMarker ? null : message.CreateBufferedCopy(int.MaxValue);
+            var payload = isEndMarker ? null : source ?? message.CreateBufferedCopy(int.MaxValue);
             packets.Add(new SequencePacket(sequence.Identifier, sequence.MessageNumber, sequence.LastMessage || isEndMarker,
                 ackRequested == sequence.Identifier, payload, ackPacket));
             if (ackRequested is not null && ackRequested != sequence.Identifier) packets.Add(new AckRequestPacket(ackRequested));

@@ -38,39 +38,56 @@ internal sealed partial class WsrmSessionActor
     {
         _state = _state with { Delivery = _state.Delivery with { Asked = false } };
         var buffer = (MessageBuffer)deliver.Payload;
-        using (var message = buffer.CreateMessage())
+        // One message for the answer check and the dispatch: making one from the buffer parses the envelope again.
+        var message = buffer.CreateMessage();
+        if (_callbacks.TryAnswer(message))
         {
-            if (_callbacks.TryAnswer(message))
-            {
-                AskWhenDue();
-                return;
-            }
+            message.Close();
+            AskWhenDue();
+            return;
         }
         var delivery = _state.Delivery;
         if (delivery.InFlight > 0 && !(_callbacks.HasPending && delivery.Held.IsEmpty))
         {
+            message.Close();
             _state = _state with { Delivery = _state.Delivery with { Held = _state.Delivery.Held.Add(buffer) } };
             AskWhenDue();
             return;
         }
-        Dispatch(buffer);
+        Dispatch(message);
     }
 
-    private void Dispatch(MessageBuffer buffer)
+    private void Dispatch(MessageBuffer buffer) => Dispatch(buffer.CreateMessage());
+
+    /// <param name="message">The call, made from its delivered buffer; disposed here.</param>
+    private void Dispatch(Message message)
     {
         _state = _state with { Delivery = _state.Delivery with { InFlight = _state.Delivery.InFlight + 1 } };
+        Task<Message?> call;
+        var terminating = false;
         // The dispatcher reads the request before its first await, so it may be disposed on return.
-        using (var message = buffer.CreateMessage())
+        using (message)
         {
             // WCF's session rules (Dispatch.SessionRules): after a terminating operation, calls get its fault.
-            if (!_rules.Admit(message, out var terminating, out var refusal))
+            if (!_rules.Admit(message, out terminating, out var refusal))
+            {
                 Self.Tell(new ReplyReady(refusal));
-            else
-                // The dispatcher answers every failure with a fault of its own; should it throw all the same, the
-                // call still counts as done, or the session would take nothing more.
-                _dispatcher.DispatchAsync(message, Self).PipeTo(Self,
-                    success: reply => new ReplyReady(reply, terminating), failure: _ => new ReplyReady(null, terminating));
+                AskWhenDue();
+                return;
+            }
+            call = _dispatcher.DispatchAsync(message, Self);
         }
+        if (call.IsCompletedSuccessfully && _state.Delivery.Held.IsEmpty)
+        {
+            // A one-way call is done once the implementation has it (a Tell): taken here rather than through the
+            // mailbox, so the next message is asked for at once instead of one more hop per message later. With
+            // calls held, the answer goes through the mailbox, so that dispatching them never nests.
+            OnReplyReady(new ReplyReady(call.Result, terminating));
+            return;
+        }
+        // The dispatcher answers every failure with a fault of its own; should it throw all the same, the
+        // call still counts as done, or the session would take nothing more.
+        call.PipeTo(Self, success: reply => new ReplyReady(reply, terminating), failure: _ => new ReplyReady(null, terminating));
         AskWhenDue();
     }
 

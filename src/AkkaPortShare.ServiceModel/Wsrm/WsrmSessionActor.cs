@@ -246,33 +246,7 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
     private void Serving()
     {
         Receive<Deliver>(OnDeliver);
-        Receive<ReplyReady>(r =>
-        {
-            if (r.Reply is not null && _outputId is null)
-            {
-                // Only a client that broke its own contract asks for a reply it offered no sequence for.
-                _log.Warning("Reliable session {0} is input only (no Offer): a reply to {1} is dropped", _inputId, r.Reply.Headers.Action);
-                r.Reply.Close();
-            }
-            else if (r.Reply is not null)
-            {
-                var reply = r.Reply;
-                // WCF closes the session after an internal-error fault (the client faults and aborts its own side),
-                // and aborts it if that close has not finished within CloseAfterFaultTimeout (10 s, WCF's constant).
-                if (AkkaPortShare.ServiceModel.Dispatch.SessionRules.IsUnhandled(ref reply))
-                    Context.System.Scheduler.ScheduleTellOnce(CloseAfterFaultTimeout, Self, new CloseAfterFault(), Self);
-                SendReliably(reply);
-            }
-            OnCallDone();
-            // WCF's session rules (Dispatch.SessionRules): the service is done with the session once its terminating
-            // operation has answered; the client then closes the reliable session.
-            if (r.Terminating && !_state.EndedForService)
-            {
-                _state = _state with { EndedForService = true };
-                _callbacks.FailAll(_inputId);
-                _implementation.Tell(new SessionEnded(_inputId));
-            }
-        });
+        Receive<ReplyReady>(OnReplyReady);
         Receive<CloseAfterFault>(_ =>
         {
             _log.Info("Reliable session {0}: ended after an internal-error fault, as WCF ends a session after an unhandled exception", _inputId);
@@ -298,6 +272,35 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
             SendReliably(request);
             AskWhenDue(); // a call waiting on this callback: its answer must get past the calls behind it
         });
+    }
+
+    /// <summary>A call is answered (a reply to send, or none for a one-way call or a failure): the next one may go.</summary>
+    private void OnReplyReady(ReplyReady r)
+    {
+        if (r.Reply is not null && _outputId is null)
+        {
+            // Only a client that broke its own contract asks for a reply it offered no sequence for.
+            _log.Warning("Reliable session {0} is input only (no Offer): a reply to {1} is dropped", _inputId, r.Reply.Headers.Action);
+            r.Reply.Close();
+        }
+        else if (r.Reply is not null)
+        {
+            var reply = r.Reply;
+            // WCF closes the session after an internal-error fault (the client faults and aborts its own side),
+            // and aborts it if that close has not finished within CloseAfterFaultTimeout (10 s, WCF's constant).
+            if (AkkaPortShare.ServiceModel.Dispatch.SessionRules.IsUnhandled(ref reply))
+                Context.System.Scheduler.ScheduleTellOnce(CloseAfterFaultTimeout, Self, new CloseAfterFault(), Self);
+            SendReliably(reply);
+        }
+        OnCallDone();
+        // WCF's session rules (Dispatch.SessionRules): the service is done with the session once its terminating
+        // operation has answered; the client then closes the reliable session.
+        if (r.Terminating && !_state.EndedForService)
+        {
+            _state = _state with { EndedForService = true };
+            _callbacks.FailAll(_inputId);
+            _implementation.Tell(new SessionEnded(_inputId));
+        }
     }
 
     // ---------------------------------------------------------------- the client's messages
@@ -347,13 +350,15 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
             if (stage == Stage.EndingOutput) OnOutputEnded();
             return;
         }
-        if (WsrmHeaders.ReadSequence(message.Headers, _version) is { NumberOverflow: true } overflow)
+        var sequenceHeader = WsrmHeaders.ReadSequence(message.Headers, _version);
+        if (sequenceHeader is { NumberOverflow: true } overflow)
         {
             _log.Warning("Reliable session {0}: a message number beyond Int64 on sequence {1}: MessageNumberRollover", _inputId, overflow.Identifier);
             Self.Tell(new SessionFaulted(FaultKind.MessageNumberRollover, "The message number is beyond Int64.MaxValue.", overflow.Identifier));
             return;
         }
-        var packets = WsrmPackets.Read(message, _version);
+        // The received buffer is immutable and this message was made from it unchanged: it is the payload as it is.
+        var packets = WsrmPackets.Read(message, _version, sequenceHeader, received.Message);
         if (packets.FirstOrDefault() is SequencePacket sequence && IsAfterClose(sequence))
         {
             RefuseAfterClose(sequence);
