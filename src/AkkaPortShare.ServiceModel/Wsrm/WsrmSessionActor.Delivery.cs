@@ -29,7 +29,7 @@ internal sealed partial class WsrmSessionActor
     /// <param name="Asked">A RequestNext is outstanding: the sequence delivers one message for it.</param>
     /// <param name="Held">Calls taken while a callback's answer was looked for, oldest first.</param>
     /// <param name="InputCompleted">The client's sequence completed while calls were still to answer.</param>
-    private sealed record DeliveryState(int InFlight, bool Asked, ImmutableList<MessageBuffer> Held, bool InputCompleted)
+    private sealed record DeliveryState(int InFlight, bool Asked, ImmutableList<Message> Held, bool InputCompleted)
     {
         public static readonly DeliveryState Idle = new(InFlight: 0, Asked: false, Held: [], InputCompleted: false);
     }
@@ -37,9 +37,8 @@ internal sealed partial class WsrmSessionActor
     private void OnDeliver(Deliver deliver)
     {
         _state = _state with { Delivery = _state.Delivery with { Asked = false } };
-        var buffer = (MessageBuffer)deliver.Payload;
-        // One message for the answer check and the dispatch: making one from the buffer parses the envelope again.
-        var message = buffer.CreateMessage();
+        // The message the session received (unread; see OnReceived), or a buffer of it.
+        var message = deliver.Payload as Message ?? ((MessageBuffer)deliver.Payload).CreateMessage();
         if (_callbacks.TryAnswer(message))
         {
             message.Close();
@@ -49,17 +48,14 @@ internal sealed partial class WsrmSessionActor
         var delivery = _state.Delivery;
         if (delivery.InFlight > 0 && !(_callbacks.HasPending && delivery.Held.IsEmpty))
         {
-            message.Close();
-            _state = _state with { Delivery = _state.Delivery with { Held = _state.Delivery.Held.Add(buffer) } };
+            _state = _state with { Delivery = _state.Delivery with { Held = _state.Delivery.Held.Add(message) } };
             AskWhenDue();
             return;
         }
         Dispatch(message);
     }
 
-    private void Dispatch(MessageBuffer buffer) => Dispatch(buffer.CreateMessage());
-
-    /// <param name="message">The call, made from its delivered buffer; disposed here.</param>
+    /// <param name="message">The call, as delivered; disposed here.</param>
     private void Dispatch(Message message)
     {
         _state = _state with { Delivery = _state.Delivery with { InFlight = _state.Delivery.InFlight + 1 } };

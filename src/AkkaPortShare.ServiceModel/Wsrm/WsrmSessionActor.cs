@@ -125,6 +125,7 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
     protected override void PostStop()
     {
         _callbacks.FailAll(_inputId);
+        foreach (var held in _state.Delivery.Held) held.Close();
         if (_state.Accepted && !_state.EndedForService) _implementation.Tell(new SessionEnded(_inputId));
     }
 
@@ -309,7 +310,21 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
     {
         var reconnected = !_state.Connection.IsNobody() && !_state.Connection.Equals(received.Connection);
         _state = _state with { Connection = received.Connection };
-        using var message = received.Message.CreateMessage();
+        var message = received.Message.CreateMessage();
+        try
+        {
+            if (!OnReceived(received, message, stage, reconnected)) message.Close();
+        }
+        catch
+        {
+            message.Close();
+            throw;
+        }
+    }
+
+    /// <returns>True when <paramref name="message"/> went to the sequence as a payload (unread, to be dispatched); else it is closed by the caller.</returns>
+    private bool OnReceived(RmReceived received, Message message, Stage stage, bool reconnected)
+    {
         if (reconnected)
         {
             _log.Debug("Reliable session {0} continues on a new connection", _inputId);
@@ -323,42 +338,43 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
         {
             _state = _state with { EndpointAddress = message.Headers.To?.ToString() };
             SendToClient(_messages.CreateSequenceResponse(message, _settings.Ordered));
-            return;
+            return false;
         }
         if (action == _version.TerminateSequenceAction)
         {
             OnTerminateSequence(message, stage);
-            return;
+            return false;
         }
         if (action == _version.CloseSequenceAction)
         {
             var (id, last) = WsrmBodies.ReadSequenceReference(message.GetReaderAtBodyContents(), _version);
-            if (id != _inputId) return;
+            if (id != _inputId) return false;
             _state = _state with { ClosedAt = _state.ClosedAt ?? last ?? 0 };
             _core.Tell(new Inbound(new EndOfSequencePacket(_inputId, last ?? 0), Self));
             ReportAcknowledgement(new AnswerCloseSequence(message.Headers.MessageId));
-            return;
+            return false;
         }
         if (action == _version.CloseSequenceResponseAction)
         {
             foreach (var packet in WsrmPackets.Read(message, _version)) _core.Tell(new Inbound(packet, Self));
             if (stage == Stage.EndingOutput) EndOutput("TerminateSequence", _version.TerminateSequenceAction);
-            return;
+            return false;
         }
         if (action == _version.TerminateSequenceResponseAction)
         {
             if (stage == Stage.EndingOutput) OnOutputEnded();
-            return;
+            return false;
         }
         var sequenceHeader = WsrmHeaders.ReadSequence(message.Headers, _version);
         if (sequenceHeader is { NumberOverflow: true } overflow)
         {
             _log.Warning("Reliable session {0}: a message number beyond Int64 on sequence {1}: MessageNumberRollover", _inputId, overflow.Identifier);
             Self.Tell(new SessionFaulted(FaultKind.MessageNumberRollover, "The message number is beyond Int64.MaxValue.", overflow.Identifier));
-            return;
+            return false;
         }
-        // The received buffer is immutable and this message was made from it unchanged: it is the payload as it is.
-        var packets = WsrmPackets.Read(message, _version, sequenceHeader, received.Message);
+        // The message is the payload itself: only this actor reads it (the sequence holds it unread), once, when it
+        // is delivered; its headers read here stay readable then.
+        var packets = WsrmPackets.Read(message, _version, sequenceHeader, asPayload: true);
         if (packets.FirstOrDefault() is SequencePacket sequence && IsAfterClose(sequence))
         {
             RefuseAfterClose(sequence);
@@ -367,6 +383,7 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
             else packets.RemoveAt(0);
         }
         foreach (var packet in packets) _core.Tell(new Inbound(packet, Self));
+        return packets.Any(p => p is SequencePacket { Payload: var payload } && ReferenceEquals(payload, message));
     }
 
     private void OnOutbound(Outbound outbound)
