@@ -154,6 +154,9 @@ public sealed class AcknowledgementPolicyTests
     [InlineData(16, 4, 12, AckAction.SendNow)]
     [InlineData(512, 300, 427, AckAction.None)] // above: a quarter (the ack batch)
     [InlineData(512, 300, 428, AckAction.SendNow)]
+    [InlineData(512, 413, 511, AckAction.None)]   // above 16: once everything is taken after an ack that told of less
+    [InlineData(512, 413, 512, AckAction.SendNow)]
+    [InlineData(16, 13, 16, AckAction.None)]      // up to 16: WCF's rules only
     public void OnTaken_RoomGrownByHalfTheWindow_FreshAck(int window, int advertised, int remainingAfter, AckAction expected)
     {
         var policy = new AcknowledgementPolicy(window, flowControl: true);
