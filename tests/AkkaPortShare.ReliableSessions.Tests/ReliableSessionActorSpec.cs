@@ -256,6 +256,54 @@ public sealed class ReliableSessionActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public async Task ReliableSessionActor_must_acknowledge_a_large_window_every_quarter_and_announce_when_all_is_taken()
+    {
+        // Window 64: WCF's sender asks only with the message that fills its window; the session acknowledges every
+        // 16 on its own, so the sender's window slides while it sends.
+        var session = Start(_settings with { MaxTransferWindowSize = 64 });
+        for (var n = 1; n <= 15; n++) Receive(session, Message(n));
+        await NothingSentAsync();
+        Receive(session, Message(16));
+        var quarter = await AckSentAsync();
+        AssertRanges(quarter, (1, 16));
+        Assert.Equal(48, quarter.BufferRemaining);
+
+        for (var n = 17; n <= 31; n++) Receive(session, Message(n));
+        await NothingSentAsync();
+        Receive(session, Message(32));
+        var half = await AckSentAsync();
+        AssertRanges(half, (1, 32));
+        Assert.Equal(32, half.BufferRemaining);
+
+        // The owner takes 15: the room grew by less than a quarter since the last ack; nothing yet.
+        for (var n = 1; n <= 15; n++)
+        {
+            session.Tell(RequestNext.Instance, _owner.Ref);
+            Assert.Equal(n, (await _owner.ExpectMsgAsync<Deliver>()).Number);
+        }
+        await NothingSentAsync();
+        // The 16th: grown by a quarter, announced.
+        session.Tell(RequestNext.Instance, _owner.Ref);
+        await _owner.ExpectMsgAsync<Deliver>();
+        Assert.Equal(48, (await AckSentAsync()).BufferRemaining);
+
+        // An ack that told of less than the whole window (the sender's AckRequested came with 4 untaken), then
+        // everything taken: announced although the room grew by less than a quarter.
+        var other = Start(_settings with { MaxTransferWindowSize = 64 });
+        for (var n = 1; n <= 4; n++) Receive(other, Message(n, ackRequested: n == 4));
+        Assert.Equal(60, (await AckSentAsync()).BufferRemaining);
+        for (var n = 1; n <= 3; n++) other.Tell(RequestNext.Instance, _owner.Ref);
+        for (var n = 1; n <= 3; n++) await _owner.ExpectMsgAsync<Deliver>();
+        await NothingSentAsync();
+        other.Tell(RequestNext.Instance, _owner.Ref);
+        Assert.Equal(4, (await _owner.ExpectMsgAsync<Deliver>()).Number);
+        var empty = await AckSentAsync();
+        AssertRanges(empty, (1, 4));
+        Assert.Equal(64, empty.BufferRemaining);
+        await NothingSentAsync();
+    }
+
+    [Fact]
     public async Task ReliableSessionActor_must_batch_other_arrivals_into_one_ack_after_the_acknowledgement_interval()
     {
         var interval = TimeSpan.FromMilliseconds(250);

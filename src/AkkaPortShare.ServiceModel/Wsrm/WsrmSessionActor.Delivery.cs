@@ -29,7 +29,7 @@ internal sealed partial class WsrmSessionActor
     /// <param name="Asked">A RequestNext is outstanding: the sequence delivers one message for it.</param>
     /// <param name="Held">Calls taken while a callback's answer was looked for, oldest first.</param>
     /// <param name="InputCompleted">The client's sequence completed while calls were still to answer.</param>
-    private sealed record DeliveryState(int InFlight, bool Asked, ImmutableList<MessageBuffer> Held, bool InputCompleted)
+    private sealed record DeliveryState(int InFlight, bool Asked, ImmutableList<Message> Held, bool InputCompleted)
     {
         public static readonly DeliveryState Idle = new(InFlight: 0, Asked: false, Held: [], InputCompleted: false);
     }
@@ -37,40 +37,53 @@ internal sealed partial class WsrmSessionActor
     private void OnDeliver(Deliver deliver)
     {
         _state = _state with { Delivery = _state.Delivery with { Asked = false } };
-        var buffer = (MessageBuffer)deliver.Payload;
-        using (var message = buffer.CreateMessage())
+        // The message the session received (unread; see OnReceived), or a buffer of it.
+        var message = deliver.Payload as Message ?? ((MessageBuffer)deliver.Payload).CreateMessage();
+        if (_callbacks.TryAnswer(message))
         {
-            if (_callbacks.TryAnswer(message))
-            {
-                AskWhenDue();
-                return;
-            }
+            message.Close();
+            AskWhenDue();
+            return;
         }
         var delivery = _state.Delivery;
         if (delivery.InFlight > 0 && !(_callbacks.HasPending && delivery.Held.IsEmpty))
         {
-            _state = _state with { Delivery = _state.Delivery with { Held = _state.Delivery.Held.Add(buffer) } };
+            _state = _state with { Delivery = _state.Delivery with { Held = _state.Delivery.Held.Add(message) } };
             AskWhenDue();
             return;
         }
-        Dispatch(buffer);
+        Dispatch(message);
     }
 
-    private void Dispatch(MessageBuffer buffer)
+    /// <param name="message">The call, as delivered; disposed here.</param>
+    private void Dispatch(Message message)
     {
         _state = _state with { Delivery = _state.Delivery with { InFlight = _state.Delivery.InFlight + 1 } };
+        Task<Message?> call;
+        var terminating = false;
         // The dispatcher reads the request before its first await, so it may be disposed on return.
-        using (var message = buffer.CreateMessage())
+        using (message)
         {
             // WCF's session rules (Dispatch.SessionRules): after a terminating operation, calls get its fault.
-            if (!_rules.Admit(message, out var terminating, out var refusal))
+            if (!_rules.Admit(message, out terminating, out var refusal))
+            {
                 Self.Tell(new ReplyReady(refusal));
-            else
-                // The dispatcher answers every failure with a fault of its own; should it throw all the same, the
-                // call still counts as done, or the session would take nothing more.
-                _dispatcher.DispatchAsync(message, Self).PipeTo(Self,
-                    success: reply => new ReplyReady(reply, terminating), failure: _ => new ReplyReady(null, terminating));
+                AskWhenDue();
+                return;
+            }
+            call = _dispatcher.DispatchAsync(message, Self);
         }
+        if (call.IsCompletedSuccessfully && _state.Delivery.Held.IsEmpty)
+        {
+            // A one-way call is done once the implementation has it (a Tell): taken here rather than through the
+            // mailbox, so the next message is asked for at once instead of one more hop per message later. With
+            // calls held, the answer goes through the mailbox, so that dispatching them never nests.
+            OnReplyReady(new ReplyReady(call.Result, terminating));
+            return;
+        }
+        // The dispatcher answers every failure with a fault of its own; should it throw all the same, the
+        // call still counts as done, or the session would take nothing more.
+        call.PipeTo(Self, success: reply => new ReplyReady(reply, terminating), failure: _ => new ReplyReady(null, terminating));
         AskWhenDue();
     }
 

@@ -125,6 +125,7 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
     protected override void PostStop()
     {
         _callbacks.FailAll(_inputId);
+        foreach (var held in _state.Delivery.Held) held.Close();
         if (_state.Accepted && !_state.EndedForService) _implementation.Tell(new SessionEnded(_inputId));
     }
 
@@ -246,33 +247,7 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
     private void Serving()
     {
         Receive<Deliver>(OnDeliver);
-        Receive<ReplyReady>(r =>
-        {
-            if (r.Reply is not null && _outputId is null)
-            {
-                // Only a client that broke its own contract asks for a reply it offered no sequence for.
-                _log.Warning("Reliable session {0} is input only (no Offer): a reply to {1} is dropped", _inputId, r.Reply.Headers.Action);
-                r.Reply.Close();
-            }
-            else if (r.Reply is not null)
-            {
-                var reply = r.Reply;
-                // WCF closes the session after an internal-error fault (the client faults and aborts its own side),
-                // and aborts it if that close has not finished within CloseAfterFaultTimeout (10 s, WCF's constant).
-                if (AkkaPortShare.ServiceModel.Dispatch.SessionRules.IsUnhandled(ref reply))
-                    Context.System.Scheduler.ScheduleTellOnce(CloseAfterFaultTimeout, Self, new CloseAfterFault(), Self);
-                SendReliably(reply);
-            }
-            OnCallDone();
-            // WCF's session rules (Dispatch.SessionRules): the service is done with the session once its terminating
-            // operation has answered; the client then closes the reliable session.
-            if (r.Terminating && !_state.EndedForService)
-            {
-                _state = _state with { EndedForService = true };
-                _callbacks.FailAll(_inputId);
-                _implementation.Tell(new SessionEnded(_inputId));
-            }
-        });
+        Receive<ReplyReady>(OnReplyReady);
         Receive<CloseAfterFault>(_ =>
         {
             _log.Info("Reliable session {0}: ended after an internal-error fault, as WCF ends a session after an unhandled exception", _inputId);
@@ -300,13 +275,56 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
         });
     }
 
+    /// <summary>A call is answered (a reply to send, or none for a one-way call or a failure): the next one may go.</summary>
+    private void OnReplyReady(ReplyReady r)
+    {
+        if (r.Reply is not null && _outputId is null)
+        {
+            // Only a client that broke its own contract asks for a reply it offered no sequence for.
+            _log.Warning("Reliable session {0} is input only (no Offer): a reply to {1} is dropped", _inputId, r.Reply.Headers.Action);
+            r.Reply.Close();
+        }
+        else if (r.Reply is not null)
+        {
+            var reply = r.Reply;
+            // WCF closes the session after an internal-error fault (the client faults and aborts its own side),
+            // and aborts it if that close has not finished within CloseAfterFaultTimeout (10 s, WCF's constant).
+            if (AkkaPortShare.ServiceModel.Dispatch.SessionRules.IsUnhandled(ref reply))
+                Context.System.Scheduler.ScheduleTellOnce(CloseAfterFaultTimeout, Self, new CloseAfterFault(), Self);
+            SendReliably(reply);
+        }
+        OnCallDone();
+        // WCF's session rules (Dispatch.SessionRules): the service is done with the session once its terminating
+        // operation has answered; the client then closes the reliable session.
+        if (r.Terminating && !_state.EndedForService)
+        {
+            _state = _state with { EndedForService = true };
+            _callbacks.FailAll(_inputId);
+            _implementation.Tell(new SessionEnded(_inputId));
+        }
+    }
+
     // ---------------------------------------------------------------- the client's messages
 
     private void OnReceived(RmReceived received, Stage stage)
     {
         var reconnected = !_state.Connection.IsNobody() && !_state.Connection.Equals(received.Connection);
         _state = _state with { Connection = received.Connection };
-        using var message = received.Message.CreateMessage();
+        var message = received.Message.CreateMessage();
+        try
+        {
+            if (!OnReceived(received, message, stage, reconnected)) message.Close();
+        }
+        catch
+        {
+            message.Close();
+            throw;
+        }
+    }
+
+    /// <returns>True when <paramref name="message"/> went to the sequence as a payload (unread, to be dispatched); else it is closed by the caller.</returns>
+    private bool OnReceived(RmReceived received, Message message, Stage stage, bool reconnected)
+    {
         if (reconnected)
         {
             _log.Debug("Reliable session {0} continues on a new connection", _inputId);
@@ -320,40 +338,43 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
         {
             _state = _state with { EndpointAddress = message.Headers.To?.ToString() };
             SendToClient(_messages.CreateSequenceResponse(message, _settings.Ordered));
-            return;
+            return false;
         }
         if (action == _version.TerminateSequenceAction)
         {
             OnTerminateSequence(message, stage);
-            return;
+            return false;
         }
         if (action == _version.CloseSequenceAction)
         {
             var (id, last) = WsrmBodies.ReadSequenceReference(message.GetReaderAtBodyContents(), _version);
-            if (id != _inputId) return;
+            if (id != _inputId) return false;
             _state = _state with { ClosedAt = _state.ClosedAt ?? last ?? 0 };
             _core.Tell(new Inbound(new EndOfSequencePacket(_inputId, last ?? 0), Self));
             ReportAcknowledgement(new AnswerCloseSequence(message.Headers.MessageId));
-            return;
+            return false;
         }
         if (action == _version.CloseSequenceResponseAction)
         {
             foreach (var packet in WsrmPackets.Read(message, _version)) _core.Tell(new Inbound(packet, Self));
             if (stage == Stage.EndingOutput) EndOutput("TerminateSequence", _version.TerminateSequenceAction);
-            return;
+            return false;
         }
         if (action == _version.TerminateSequenceResponseAction)
         {
             if (stage == Stage.EndingOutput) OnOutputEnded();
-            return;
+            return false;
         }
-        if (WsrmHeaders.ReadSequence(message.Headers, _version) is { NumberOverflow: true } overflow)
+        var sequenceHeader = WsrmHeaders.ReadSequence(message.Headers, _version);
+        if (sequenceHeader is { NumberOverflow: true } overflow)
         {
             _log.Warning("Reliable session {0}: a message number beyond Int64 on sequence {1}: MessageNumberRollover", _inputId, overflow.Identifier);
             Self.Tell(new SessionFaulted(FaultKind.MessageNumberRollover, "The message number is beyond Int64.MaxValue.", overflow.Identifier));
-            return;
+            return false;
         }
-        var packets = WsrmPackets.Read(message, _version);
+        // The message is the payload itself: only this actor reads it (the sequence holds it unread), once, when it
+        // is delivered; its headers read here stay readable then.
+        var packets = WsrmPackets.Read(message, _version, sequenceHeader, asPayload: true);
         if (packets.FirstOrDefault() is SequencePacket sequence && IsAfterClose(sequence))
         {
             RefuseAfterClose(sequence);
@@ -362,6 +383,7 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
             else packets.RemoveAt(0);
         }
         foreach (var packet in packets) _core.Tell(new Inbound(packet, Self));
+        return packets.Any(p => p is SequencePacket { Payload: var payload } && ReferenceEquals(payload, message));
     }
 
     private void OnOutbound(Outbound outbound)

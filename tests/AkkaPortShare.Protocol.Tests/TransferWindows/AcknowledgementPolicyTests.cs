@@ -52,6 +52,29 @@ public sealed class AcknowledgementPolicyTests
         Assert.Equal(AckAction.SendNow, policy.OnReceived(ReceiveOutcome.Accepted, false, false));
     }
 
+    [Theory]
+    [InlineData(16, 16)]   // up to 16: when the window is full, as WCF's receiver
+    [InlineData(17, 16)]   // above: a quarter of the window, 16 at least
+    [InlineData(64, 16)]
+    [InlineData(512, 128)]
+    [InlineData(4096, 1024)]
+    public void OnReceived_LargeWindow_SendsNowEveryQuarter(int windowSize, int batch)
+    {
+        var policy = new AcknowledgementPolicy(windowSize, flowControl: true);
+        Assert.Equal(batch, policy.BatchSize);
+
+        for (var round = 0; round < 3; round++)
+        {
+            for (var i = 1; i < batch; i++)
+            {
+                Assert.NotEqual(AckAction.SendNow, policy.OnReceived(ReceiveOutcome.Accepted, false, false));
+            }
+
+            Assert.Equal(AckAction.SendNow, policy.OnReceived(ReceiveOutcome.Accepted, false, false));
+            policy.OnAckSent(windowSize);
+        }
+    }
+
     [Fact]
     public void OnAckSent_ResetsTheCount_NextArrivalSchedulesAgain()
     {
@@ -127,6 +150,13 @@ public sealed class AcknowledgementPolicyTests
     [InlineData(8, 1, 5, AckAction.SendNow)]   // grew by half the window since the last ack
     [InlineData(8, 3, 8, AckAction.SendNow)]
     [InlineData(1, 0, 1, AckAction.SendNow)]
+    [InlineData(16, 4, 11, AckAction.None)]     // up to 16: half the window
+    [InlineData(16, 4, 12, AckAction.SendNow)]
+    [InlineData(512, 300, 427, AckAction.None)] // above: a quarter (the ack batch)
+    [InlineData(512, 300, 428, AckAction.SendNow)]
+    [InlineData(512, 413, 511, AckAction.None)]   // above 16: once everything is taken after an ack that told of less
+    [InlineData(512, 413, 512, AckAction.SendNow)]
+    [InlineData(16, 13, 16, AckAction.None)]      // up to 16: WCF's rules only
     public void OnTaken_RoomGrownByHalfTheWindow_FreshAck(int window, int advertised, int remainingAfter, AckAction expected)
     {
         var policy = new AcknowledgementPolicy(window, flowControl: true);
