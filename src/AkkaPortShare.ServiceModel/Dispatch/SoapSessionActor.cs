@@ -176,9 +176,10 @@ internal sealed class SoapSessionActor : ReceiveActor, IWithTimers
             // A reliable session's messages belong to its session actor, which outlives this connection.
             if (!_reliable.IsNobody() && ReliableVersionOf(message) is { } rm)
             {
+                var sequenceId = SequenceIdOf(message, rm);
                 _reliable.Tell(new WsrmProtocol.RmReceived(message.CreateBufferedCopy(int.MaxValue), rm, Self)
                 {
-                    Caller = _caller, Movable = movable,
+                    Caller = _caller, Movable = movable, SequenceId = sequenceId,
                 });
                 return;
             }
@@ -258,6 +259,18 @@ internal sealed class SoapSessionActor : ReceiveActor, IWithTimers
     private void OnInvokeCallback(InvokeCallback callback)
     {
         if (_callbacks.CreateRequest(callback, Sender) is { } request) Send(request);
+    }
+
+    private static string? SequenceIdOf(Message message, WsrmVersion version)
+    {
+        try
+        {
+            return WsrmHeaders.ReadSequence(message.Headers, version)?.Identifier;
+        }
+        catch (XmlException)
+        {
+            return null; // the endpoint reads it again, and answers what it finds
+        }
     }
 
     private static WsrmVersion? ReliableVersionOf(Message message) =>

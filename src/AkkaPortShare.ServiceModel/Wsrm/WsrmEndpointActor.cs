@@ -135,8 +135,15 @@ internal sealed class WsrmEndpointActor : ReceiveActor
 
     private void OnReceived(RmReceived received, bool accepting)
     {
-        using var message = received.Message.CreateMessage();
         var version = received.Version;
+        // Nearly every message belongs to a live session whose identifier the connection read already.
+        if (received.SequenceId is { } sequenceId && _endpointSettings.Accepts(version)
+            && _state.SessionsById.TryGetValue(sequenceId, out var live))
+        {
+            ForwardToSession(received, live);
+            return;
+        }
+        using var message = received.Message.CreateMessage();
         if (!_endpointSettings.Accepts(version))
         {
             RefuseVersion(received, message);

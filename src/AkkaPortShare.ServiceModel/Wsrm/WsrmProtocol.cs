@@ -16,6 +16,12 @@ internal static class WsrmProtocol
 
         /// <summary>The connection can still be passed to another worker of the address (FramingSession.MessageReceived.Movable).</summary>
         public bool Movable { get; init; }
+
+        /// <summary>
+        /// The identifier of the message's Sequence header, read once by the connection's SOAP actor (null: none, or
+        /// unreadable): the endpoint routes a live session's message by it without building the message again.
+        /// </summary>
+        public string? SequenceId { get; init; }
     }
 
     /// <summary>

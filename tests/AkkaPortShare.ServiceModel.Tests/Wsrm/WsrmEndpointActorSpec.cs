@@ -317,6 +317,25 @@ public sealed partial class WsrmEndpointActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public async Task WsrmEndpointActor_must_route_by_the_identifier_the_connection_read_and_answer_an_unknown_one_as_before()
+    {
+        var version = WsrmVersion.February2005;
+        var endpoint = StartEndpoint();
+        var connection = ConnectionProbe();
+        var (created, _) = await OpenAsync(endpoint, version, connection);
+
+        using (var request = EchoRequest(version, created.Identifier, 1, new UniqueId(), "read once"))
+            endpoint.Tell(new RmReceived(request.CreateBufferedCopy(int.MaxValue), version, connection.Ref) { SequenceId = created.Identifier });
+        Assert.Equal("read once", (await _implementation.ExpectMsgAsync<OperationInvoked>()).Arguments[0]);
+
+        var unknown = NewId();
+        var other = ConnectionProbe();
+        using (var stale = EchoRequest(version, unknown, 1, new UniqueId(), "nobody's"))
+            endpoint.Tell(new RmReceived(stale.CreateBufferedCopy(int.MaxValue), version, other.Ref) { SequenceId = unknown });
+        Assert.Equal(("UnknownSequence", version.Namespace), Codes((await FaultAsync(other)).Fault)[1]);
+    }
+
+    [Fact]
     public async Task WsrmEndpointActor_must_route_by_either_identifier_through_whichever_connection_is_used()
     {
         var version = WsrmVersion.February2005;
