@@ -60,4 +60,13 @@ internal readonly record struct SessionRouteKey(ulong Value)
     public static SessionRouteKey ReadFrom(ReadOnlySpan<byte> source) => new(BinaryPrimitives.ReadUInt64LittleEndian(source));
 
     public override string ToString() => Value.ToString("x14");
+
+    /// <summary>Reads <see cref="ToString"/>'s form (fourteen hexadecimal digits), as routers share it in a cluster.</summary>
+    public static bool TryParse(ReadOnlySpan<char> text, out SessionRouteKey key)
+    {
+        key = default;
+        if (text.Length != 14 || !ulong.TryParse(text, System.Globalization.NumberStyles.AllowHexSpecifier, null, out var value)) return false;
+        key = new SessionRouteKey(value);
+        return true;
+    }
 }

@@ -5,6 +5,7 @@ using Akka.DistributedData;
 using Akka.Event;
 using AkkaPortShare.Contracts.Cluster;
 using AkkaPortShare.Contracts.Registration;
+using AkkaPortShare.Protocol.Handover;
 using static AkkaPortShare.Router.Cluster.ClusterRegistryProtocol;
 
 namespace AkkaPortShare.Router.Cluster;
@@ -56,6 +57,18 @@ internal sealed partial class ClusterRegistryActor : ReceiveActor, IWithTimers
             return new Entry(f[0], f[1], f[2], new WorkerEndpoint(pid, f[4], null, f[5], port), f[7], f.Length == 9 && f[8] == "shared");
         }
 
+
+        /// <summary>
+        /// A new claim id for <paramref name="worker"/>: random, then its reliable sessions' key when it has one
+        /// (<see cref="SessionRouteKey"/>, from its hand-over socket's path, which stays on its host). The key rides in
+        /// the id rather than in a field of its own because routers of the previous version read ids opaquely but
+        /// drop entries with more fields than they know.
+        /// </summary>
+        public static string NewClaimId(WorkerEndpoint worker) =>
+            Guid.NewGuid().ToString("N") + (worker.HandoverPath is { } path ? "." + SessionRouteKey.ForWorker(path) : "");
+
+        public SessionRouteKey? SessionKey =>
+            ClaimId.IndexOf('.') is var dot and >= 0 && SessionRouteKey.TryParse(ClaimId.AsSpan(dot + 1), out var key) ? key : null;
 
         public string Describe() => $"worker pid {Worker.ProcessId} on {Worker.HostName} ({Worker.DataHost}:{Worker.DataPort}) via router {Router}";
     }
@@ -157,7 +170,7 @@ internal sealed partial class ClusterRegistryActor : ReceiveActor, IWithTimers
             Sender.Tell(new ClaimRefused(claim.BaseAddress, RegistryProtocol.RefusalReason.AddressAlreadyInUse, InUse(claim.BaseAddress, others[0], claim.Shared)));
             return;
         }
-        var entry = new Entry(Guid.NewGuid().ToString("N"), claim.BaseAddress, _self, claim.Worker, claim.WorkerNode ?? "", claim.Shared);
+        var entry = new Entry(Entry.NewClaimId(claim.Worker), claim.BaseAddress, _self, claim.Worker, claim.WorkerNode ?? "", claim.Shared);
         _state = _state with { Pending = _state.Pending.SetItem(entry.ClaimId, entry) };
         Timers.StartSingleTimer(entry.ClaimId, new ClaimExpired(entry.ClaimId), _settings.ClaimTimeout);
         _replicator.Tell(Dsl.Update(ClaimsKey, ORSet<string>.Empty, Majority, s => s.Add(_cluster.SelfUniqueAddress, entry.Encode())));
@@ -185,7 +198,7 @@ internal sealed partial class ClusterRegistryActor : ReceiveActor, IWithTimers
         if (own.Count == 0 || own.Any(kv => !kv.Value.Shared)) return;
         var gone = own.Where(kv => !local.Holders.Any(h => h.Worker.SameProcessAs(kv.Value.Worker))).Select(kv => kv.Key).ToList();
         var added = local.Holders.Where(h => !own.Any(kv => kv.Value.Worker.SameProcessAs(h.Worker)))
-            .Select(h => new Entry(Guid.NewGuid().ToString("N"), local.BaseAddress, _self, h.Worker, h.WorkerNode, Shared: true)).ToList();
+            .Select(h => new Entry(Entry.NewClaimId(h.Worker), local.BaseAddress, _self, h.Worker, h.WorkerNode, Shared: true)).ToList();
         if (gone.Count == 0 && added.Count == 0) return;
         _state = _state with { Owners = _state.Owners.RemoveRange(gone).SetItems(added.Select(e => KeyValuePair.Create(e.Key, e))) };
         _replicator.Tell(Dsl.Update(OwnersKey, LWWDictionary<string, string>.Empty, Majority,
@@ -298,7 +311,7 @@ internal sealed partial class ClusterRegistryActor : ReceiveActor, IWithTimers
         _registry.Tell(Registered(now.Key, now));
     }
 
-    private static RemoteRegistered Registered(string key, Entry e) => new(e.BaseAddress, e.Worker, e.Router, e.WorkerNode, e.Shared, key);
+    private static RemoteRegistered Registered(string key, Entry e) => new(e.BaseAddress, e.Worker, e.Router, e.WorkerNode, e.Shared, key, e.SessionKey);
 
     // A claim of this router was answered (or expired): it leaves the replicated claims.
     private void Decided(Entry claim)

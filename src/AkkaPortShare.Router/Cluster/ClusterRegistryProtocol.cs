@@ -34,8 +34,10 @@ internal static class ClusterRegistryProtocol
     /// <param name="WorkerNode">The worker's actor system address when it is a cluster member, else empty.</param>
     /// <param name="Shared">It shares the address: other holders (of any router) may hold it too.</param>
     /// <param name="Key">Which holder (several for a shared address); null: the address itself (its only holder).</param>
+    /// <param name="SessionKey">What its reliable sessions' identifiers carry (null: none), so that a session's
+    /// connection that reaches another holder can be relayed to it.</param>
     public sealed record RemoteRegistered(string BaseAddress, WorkerEndpoint Worker, string Router, string WorkerNode = "",
-        bool Shared = false, string? Key = null);
+        bool Shared = false, string? Key = null, Protocol.Handover.SessionRouteKey? SessionKey = null);
 
     /// <summary>
     /// This router's worker of <paramref name="BaseAddress"/> registered it through router <paramref name="Router"/>,

@@ -28,8 +28,11 @@ internal sealed class RegisteredWorker(WorkerEndpoint endpoint, IActorRef replyT
 
     public string HandoverMode => PassSockets ? "fd" : "relay";
 
-    /// <summary>What the identifiers of the reliable sessions it holds carry (null: no hand-over socket, so no key).</summary>
-    public SessionRouteKey? SessionKey { get; } = endpoint.HandoverPath is { } path ? SessionRouteKey.ForWorker(path) : null;
+    /// <summary>
+    /// What the identifiers of the reliable sessions it holds carry (null: no hand-over socket, so no key). Another
+    /// router's worker has no path here: its key comes with its registration (see ClusterRegistryActor.Entry).
+    /// </summary>
+    public SessionRouteKey? SessionKey { get; init; } = endpoint.HandoverPath is { } path ? SessionRouteKey.ForWorker(path) : null;
 
     /// <summary>Its connections as the router estimates them, for spreading a shared address's connections.</summary>
     public WorkerLoad Load { get; } = new();

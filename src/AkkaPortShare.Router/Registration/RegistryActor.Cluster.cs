@@ -182,7 +182,7 @@ internal sealed partial class RegistryActor
         var address = BaseAddress.Parse(registered.BaseAddress);
         var key = registered.Key ?? registered.BaseAddress;
         if (ForgetRemote(key, out _)) PublishRoutes();
-        var placeholder = new RegisteredWorker(registered.Worker, ActorRefs.Nobody, null, false, null, null);
+        var placeholder = new RegisteredWorker(registered.Worker, ActorRefs.Nobody, null, false, null, null) { SessionKey = registered.SessionKey };
         if (_state.Workers.Add(address, placeholder, out var owner, registered.Shared) != WorkerRegistrations.AddResult.Added)
         {
             // One of this router's workers has it until the cluster's refusal arrives; the winner is routed then.

@@ -4,6 +4,7 @@ using Akka.Event;
 using AkkaPortShare.Protocol.Framing;
 using AkkaPortShare.Protocol.Handover;
 using AkkaPortShare.Router.Connections;
+using AkkaPortShare.Router.Relay;
 using static AkkaPortShare.Router.RoutingProtocol;
 
 namespace AkkaPortShare.Router.Registration;
@@ -32,17 +33,18 @@ internal sealed partial class RegistryActor
     }
 
     /// <summary>
-    /// To the worker <paramref name="holder"/> names when it holds the via, else to any holder of the via that takes
-    /// sockets: there the session is unknown, and the client gets WS-RM's UnknownSequence. With no such worker the
-    /// client gets ConnectionDispatchFailed.
+    /// To the worker <paramref name="holder"/> names when it holds the via: handed over when it takes sockets from
+    /// here, else relayed (another router's worker, or one admitted for relay: see <see cref="ResumedRelay"/>). With
+    /// no such worker, to any holder of the via that takes sockets: there the session is unknown, and the client gets
+    /// WS-RM's UnknownSequence. With none of those either, the client gets ConnectionDispatchFailed.
     /// </summary>
     private void PassResumed(Socket socket, byte[] fromPreambleStart, string via, SessionRouteKey? holder, string? reason)
     {
         RegisteredWorker? target = null;
         if (LocalEndPointOf(socket) is { } local && _state.Workers.TryMatch(via, local, out _, out var holders))
-            target = holders!.FirstOrDefault(h => h.PassSockets && h.SessionKey == holder)
+            target = holders!.FirstOrDefault(h => holder is not null && h.SessionKey == holder && IsAnswering(h))
                      ?? holders!.FirstOrDefault(h => h.PassSockets);
-        if (target?.Gateway is not { } gateway)
+        if (target is null)
         {
             _log.Warning("Could not pass a moved reliable session's connection for {0} to a worker{1}: ConnectionDispatchFailed",
                 via, reason is null ? "" : $" ({reason})");
@@ -52,7 +54,18 @@ internal sealed partial class RegistryActor
         if (holder is { } wanted && target.SessionKey != wanted)
             _log.Info("The worker holding reliable session key {0} of {1} is not here any more: {2} answers for it", wanted, via, target.Describe());
         else _log.Debug("Passing a reliable session's connection for {0} to its worker {1}", via, target.Describe());
-        HeldConnections.Get(Context.System).Hold(socket, HeldStage.WaitingForHandover);
-        gateway.Tell(new HandOver(socket, fromPreambleStart, via) { Resumed = true });
+        if (target is { PassSockets: true, Gateway: { } gateway })
+        {
+            HeldConnections.Get(Context.System).Hold(socket, HeldStage.WaitingForHandover);
+            gateway.Tell(new HandOver(socket, fromPreambleStart, via) { Resumed = true });
+            return;
+        }
+        _resumedRelay ??= new ResumedRelay(_settings, HeldConnections.Get(Context.System), _drains, _log, RelayEngines.Get(Context.System, _settings));
+        if (_resumedRelay.TryStart(socket, fromPreambleStart, target.Endpoint, via)) return;
+        _log.Warning("Cannot relay a moved reliable session's connection for {0}: max-relayed-connections {1} reached: ConnectionDispatchFailed",
+            via, _settings.MaxRelayedConnections);
+        _drains.Tell(new DrainAfterFault(socket, FramingFaults.ConnectionDispatchFailed, via));
     }
+
+    private ResumedRelay? _resumedRelay;
 }

@@ -7,6 +7,7 @@ using Akka.Configuration;
 using AkkaPortShare.Contracts.Cluster;
 using Akka.TestKit;
 using AkkaPortShare.Contracts.Registration;
+using AkkaPortShare.Protocol.Handover;
 using AkkaPortShare.Router.Cluster;
 using AkkaPortShare.Router.Configuration;
 using static AkkaPortShare.Router.Cluster.ClusterRegistryProtocol;
@@ -97,6 +98,24 @@ public sealed class ClusterRegistryActorSpec : Akka.TestKit.Xunit2.TestKit
         // Router B leaves the cluster: its remaining address leaves router A.
         Akka.Cluster.Cluster.Get(_other).Leave(Akka.Cluster.Cluster.Get(_other).SelfAddress);
         registryA.FishForMessage(m => m is RemoteUnregistered { BaseAddress: "net.tcp://+:8808/two/" }, TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
+    public void ClusterRegistryActor_must_give_the_other_router_a_holders_reliable_session_key_but_not_its_handover_path()
+    {
+        var (registryA, a) = Start(Sys);
+        var (registryB, _) = Start(_other);
+        const string address = "net.tcp://+:8808/keyed/";
+        const string path = "/run/a/worker-101-00000000000000000000000000000101.sock";
+        a.Tell(new Claim(address, WorkerA with { HandoverPath = path }, Shared: true));
+        registryA.FishForMessage(m => m is ClaimGranted { BaseAddress: address }, TimeSpan.FromSeconds(10));
+
+        var relayed = registryB.FishForMessage<RemoteRegistered>(m => m.BaseAddress == address, TimeSpan.FromSeconds(10));
+        Assert.Equal(SessionRouteKey.ForWorker(path), relayed.SessionKey);
+        Assert.Null(relayed.Worker.HandoverPath); // the path stays on its host
+        // A holder without a hand-over socket has no key.
+        a.Tell(new Claim("net.tcp://+:8808/unkeyed/", WorkerA));
+        Assert.Null(registryB.FishForMessage<RemoteRegistered>(m => m.BaseAddress == "net.tcp://+:8808/unkeyed/", TimeSpan.FromSeconds(10)).SessionKey);
     }
 
     [Fact]

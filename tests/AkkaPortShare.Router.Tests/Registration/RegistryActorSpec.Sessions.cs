@@ -1,11 +1,15 @@
+using System.Net;
 using System.Net.Sockets;
 using Akka.Actor;
 using AkkaPortShare.Interop;
 using AkkaPortShare.Protocol.Framing;
 using AkkaPortShare.Protocol.Handover;
+using AkkaPortShare.Router.Connections;
+using AkkaPortShare.Router.Registration;
 using AkkaPortShare.Router.Tests.TestSupport;
 using AkkaPortShare.TestSupport.Sockets;
 using static AkkaPortShare.Contracts.Registration.RegistryProtocol;
+using static AkkaPortShare.Router.Cluster.ClusterRegistryProtocol;
 using static AkkaPortShare.Router.RoutingProtocol;
 
 namespace AkkaPortShare.Router.Tests.Registration;
@@ -104,5 +108,37 @@ public sealed partial class RegistryActorSpec
         Assert.True(HandoverFrame.TryRead(payload, out _, out var resumed));
         Assert.True(resumed);
         await listener.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100)); // read from its preamble again, it would get a second PreambleAck
+    }
+
+    [Fact]
+    public async Task RegistryActor_in_a_cluster_must_relay_a_moved_session_held_by_another_routers_worker_without_its_second_PreambleAck()
+    {
+        var registry = Sys.ActorOf(RegistryActor.Props(_settings, Sys.ActorOf(FaultDrainActor.Props(_settings)),
+            cluster: _ => Props.Create(() => new ClusterStandIn(CreateTestProbe("cluster").Ref))));
+        // Two holders of router B: the session's (its key came with its registration) and another, both relayed.
+        using var holder = new TcpListener(IPAddress.Loopback, 0);
+        using var other = new TcpListener(IPAddress.Loopback, 0);
+        holder.Start();
+        other.Start();
+        var key = SessionRouteKey.ForWorker("/run/b/worker-77-00000000000000000000000000000077.sock");
+        registry.Tell(new RemoteRegistered(SharedExact, RelayOnly(902) with { DataPort = ((IPEndPoint)other.LocalEndpoint).Port }, "router-b", "",
+            Shared: true, Key: SharedExact + "\nb2"));
+        registry.Tell(new RemoteRegistered(SharedExact, RelayOnly(901) with { DataPort = ((IPEndPoint)holder.LocalEndpoint).Port }, "router-b", "",
+            Shared: true, Key: SharedExact + "\nb1", SessionKey: key));
+        await AwaitRoutedPidAsync(registry, SharedVia, 901);
+        var (server, client) = await ClientPairAsync();
+        byte[] bytes = [.. FramingWriter.Preamble(FramingMode.Duplex, SharedVia), 0x06, 0x02, 0xAA, 0xBB];
+
+        registry.Tell(new MoveToSessionHolder(server, key, bytes));
+
+        using var worker = await holder.AcceptSocketAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(bytes, await Loopback.ReadExactlyAsync(worker, bytes.Length));
+        // The worker acknowledges the preamble as for any new connection; the client, which has its PreambleAck from
+        // the first worker, sees only what follows.
+        await worker.SendAsync(new byte[] { 0x0B, 0x06, 0x01, 0xCC });
+        Assert.Equal(new byte[] { 0x06, 0x01, 0xCC }, await Loopback.ReadExactlyAsync(client, 3));
+        await client.SendAsync(new byte[] { 0xDD });
+        Assert.Equal(new byte[] { 0xDD }, await Loopback.ReadExactlyAsync(worker, 1));
+        Assert.False(other.Pending(), "the other holder gets nothing");
     }
 }
