@@ -125,7 +125,17 @@ public sealed class RouterClusterFixture : IAsyncLifetime
 
     /// <summary>As above, with more of the worker's settings (HOCON inside <c>akka-port-share.worker</c>).</summary>
     public ManagedProcess StartWorkerWith(SimulatedHost host, string identity, SimulatedHost router, bool member, string workerSettings,
-        params string[] paths)
+        params string[] paths) => StartWorkerCore(host, identity, router, member, workerSettings, sameHostAsRouter: false, paths);
+
+    /// <summary>
+    /// A worker on <paramref name="router"/>'s own host, registered with it: its hand-over socket is reachable, so the
+    /// router passes it connections (SCM_RIGHTS) and other routers relay to its data endpoint.
+    /// </summary>
+    public ManagedProcess StartWorkerBesideRouter(SimulatedHost router, string identity, string workerSettings, params string[] paths) =>
+        StartWorkerCore(router, identity, router, member: false, workerSettings, sameHostAsRouter: true, paths);
+
+    private ManagedProcess StartWorkerCore(SimulatedHost host, string identity, SimulatedHost router, bool member, string workerSettings,
+        bool sameHostAsRouter, string[] paths)
     {
         var cluster = member ? $$"""
             akka-port-share.cluster {
@@ -151,7 +161,8 @@ public sealed class RouterClusterFixture : IAsyncLifetime
         foreach (var path in paths)
             args.AddRange(path.StartsWith("wcf:", StringComparison.Ordinal) ? ["--wcf-address", Address(path[4..])] : ["--address", Address(path)]);
         // Isolated hosts: the hand-over socket is on a private mount, so the router cannot reach it (another machine).
-        return Started(host.StartDll($"worker-{identity}", Binaries.EchoWorker, args, _trustCa, Hosts.Isolated ? handover : null));
+        return Started(host.StartDll($"worker-{identity}", Binaries.EchoWorker, args, _trustCa,
+            Hosts.Isolated && !sameHostAsRouter ? handover : null));
     }
 
     /// <summary>Opens a session for <paramref name="path"/> through the router on <paramref name="router"/>; null when answered, else the fault.</summary>

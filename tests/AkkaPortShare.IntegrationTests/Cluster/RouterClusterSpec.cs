@@ -417,6 +417,38 @@ public sealed class RouterClusterSpec(RouterClusterFixture cluster, ITestOutputH
         });
     }
 
+    [Fact]
+    public async Task A_reliable_session_reaches_its_worker_when_its_connection_lands_on_another_routers_worker_of_its_shared_address()
+    {
+        await WithLogs(async () =>
+        {
+            // One worker beside each router shares the address (hand-over channels; each router prefers its own).
+            // Every new connection of the client goes to the next router, so half of them reach the worker that does
+            // not hold the session: it passes them back to its router, which relays them to the holder on the other
+            // host, the session's key naming it (carried in the cluster's registration).
+            const string sharing = "share-addresses = on";
+            var wa = cluster.StartWorkerBesideRouter(cluster.HostA, "rm-a", sharing, "wcf:rm/shared/");
+            var wb = cluster.StartWorkerBesideRouter(cluster.HostB, "rm-b", sharing, "wcf:rm/shared/");
+            var registered = $"Registered {PortShareHost.Regex(Address("rm/shared/"))} with the router";
+            await wa.WaitForLineAsync(registered, StartTimeout);
+            await wb.WaitForLineAsync(registered, StartTimeout);
+            await cluster.RouterA.WaitForLineAsync($"Registered {PortShareHost.Regex(Address("rm/shared/"))} for worker pid \\d+ at {PortShareHost.Regex(cluster.HostB.Address.ToString())}", Visible);
+            await cluster.RouterB.WaitForLineAsync($"Registered {PortShareHost.Regex(Address("rm/shared/"))} for worker pid \\d+ at {PortShareHost.Regex(cluster.HostA.Address.ToString())}", Visible);
+            using var relay = new CuttingRelay([new(cluster.HostA.Address, Port), new(cluster.HostB.Address, Port)],
+                seed: 20261203, minBytes: 2_000, maxBytes: 15_000);
+            const int messages = 300;
+            var summary = ReliableEchoLoop.Run($"net.tcp://localhost:{relay.Port}/rm/shared/", messages);
+            int Moves(ManagedProcess w) => System.Text.RegularExpressions.Regex.Matches(w.Output, "belongs to another worker of its address").Count;
+            output.WriteLine($"{messages} one-way + {messages / 10} request/reply messages, {relay.Cuts} cuts, connections " +
+                $"through A / B: {string.Join(" / ", relay.ConnectionsPerTarget)}, passed back by A's / B's worker: {Moves(wa)} / {Moves(wb)}; " +
+                $"service saw: {summary}");
+            Assert.Equal($"received={messages} outOfOrder=0", summary);
+            Assert.True(Moves(wa) + Moves(wb) >= 2, "no connection reached the other router's worker: the test did not exercise a move");
+            await FixtureStop(wa);
+            await FixtureStop(wb);
+        });
+    }
+
     private static async Task<T> Eventually<T>(Func<Task<T>> attempt, Func<T, bool> done)
     {
         var deadline = DateTime.UtcNow + Visible;
