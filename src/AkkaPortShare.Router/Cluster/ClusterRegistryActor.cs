@@ -57,7 +57,6 @@ internal sealed partial class ClusterRegistryActor : ReceiveActor, IWithTimers
             return new Entry(f[0], f[1], f[2], new WorkerEndpoint(pid, f[4], null, f[5], port), f[7], f.Length == 9 && f[8] == "shared");
         }
 
-
         /// <summary>
         /// A new claim id for <paramref name="worker"/>: random, then its reliable sessions' key when it has one
         /// (<see cref="SessionRouteKey"/>, from its hand-over socket's path, which stays on its host). The key rides in

@@ -282,11 +282,7 @@ internal sealed class ConnectionActor : ReceiveActor, IWithTimers
     private void Fault(string faultUri)
     {
         // A relay that could not start gives its slot back: the socket is a held one again, for its fault.
-        if (_state.Socket == SocketOwner.Relayed)
-        {
-            _held.EndRelay();
-            _held.Hold(_socket, HeldStage.Draining);
-        }
+        if (_state.Socket == SocketOwner.Relayed) _held.RelayNotStarted(_socket);
         // No longer pending from here (the listener reads the stage); the drains take it on (see FaultDrainActor).
         _held.Move(_socket, HeldStage.Draining);
         _state = _state with { Socket = SocketOwner.Passed };

@@ -98,6 +98,16 @@ internal sealed class HeldConnections : IExtension
 
     public void EndRelay() => Interlocked.Decrement(ref _relayed);
 
+    /// <summary>
+    /// <see cref="TryStartRelay"/> undone: the relay could not start, so its slot is given back and the socket is a
+    /// held one again, for its fault (see FaultDrainActor).
+    /// </summary>
+    public void RelayNotStarted(Socket socket)
+    {
+        EndRelay();
+        Hold(socket, HeldStage.Draining);
+    }
+
     /// <summary>Drops entries whose socket is disposed; returns how many. Walks the ledger: call it rarely.</summary>
     public int ReleaseClosed()
     {

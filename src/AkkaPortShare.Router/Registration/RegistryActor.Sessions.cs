@@ -15,6 +15,8 @@ namespace AkkaPortShare.Router.Registration;
 /// </summary>
 internal sealed partial class RegistryActor
 {
+    private ResumedRelay? _resumedRelay; // made at the first relayed move
+
     // The worker passed the connection back with every byte since its preamble; the session's worker gets it, told
     // that the client has its PreambleAck. Only a holder of the connection's own via can get it: a client that names
     // another worker's key reaches nothing it could not reach anyway.
@@ -66,6 +68,4 @@ internal sealed partial class RegistryActor
             via, _settings.MaxRelayedConnections);
         _drains.Tell(new DrainAfterFault(socket, FramingFaults.ConnectionDispatchFailed, via));
     }
-
-    private ResumedRelay? _resumedRelay;
 }

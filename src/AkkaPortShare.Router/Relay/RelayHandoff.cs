@@ -50,9 +50,7 @@ internal sealed class RelayHandoff(SpliceRelayEngine engine, HeldConnections hel
     {
         string peer = Peer(client);
         log.Warning("Relay to worker failed for {0}: {1}", peer, reason);
-        // Its relay slot back; a held socket again, for its fault (see FaultDrainActor).
-        held.EndRelay();
-        held.Hold(client, HeldStage.Draining);
+        held.RelayNotStarted(client);
         drains.Tell(new DrainAfterFault(client, FramingFaults.ConnectionDispatchFailed, peer));
     }
 

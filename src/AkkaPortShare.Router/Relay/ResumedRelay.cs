@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Event;
@@ -43,8 +42,8 @@ internal sealed class ResumedRelay(RouterSettings settings, HeldConnections held
         try
         {
             using var deadline = new CancellationTokenSource(settings.RelayConnectTimeout);
-            if (IPAddress.TryParse(worker.DataHost, out var address))
-                await socket.ConnectAsync(new IPEndPoint(address, worker.DataPort), deadline.Token).ConfigureAwait(false);
+            if (RelayHandoff.EndPoint(worker) is { } endPoint)
+                await socket.ConnectAsync(endPoint, deadline.Token).ConfigureAwait(false);
             else
                 await socket.ConnectAsync(worker.DataHost, worker.DataPort, deadline.Token).ConfigureAwait(false);
             await socket.SendAsync(fromPreambleStart, SocketFlags.None, deadline.Token).ConfigureAwait(false);
@@ -57,8 +56,7 @@ internal sealed class ResumedRelay(RouterSettings settings, HeldConnections held
             var reason = e is OperationCanceledException ? $"no PreambleAck within {settings.RelayConnectTimeout.TotalSeconds:0.#} s" : e.Message;
             log.Warning("Could not relay a moved reliable session's connection for {0} to worker pid {1} at {2}:{3}: {4}; ConnectionDispatchFailed",
                 via, worker.ProcessId, worker.DataHost, worker.DataPort, reason);
-            held.EndRelay();
-            held.Hold(client, HeldStage.Draining);
+            held.RelayNotStarted(client);
             drains.Tell(new DrainAfterFault(client, FramingFaults.ConnectionDispatchFailed, via));
             return;
         }
