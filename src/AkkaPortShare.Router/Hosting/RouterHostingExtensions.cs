@@ -48,6 +48,7 @@ public static class RouterHostingExtensions
             .WithRouterHealthChecks(() => started)
             .WithActors((system, registry, resolver) =>
             {
+                OutboundTlsFailureGuard.InstallIfTls(system);
                 RouterSettings settings;
                 try
                 {

@@ -142,6 +142,7 @@ public static class WorkerHostingExtensions
             .AddHocon(RegistryProtocolConfig.Default(), HoconAddMode.Append)
             .WithActors((system, registry) =>
             {
+                OutboundTlsFailureGuard.InstallIfTls(system);
                 var problems = options.Problems(system.Settings.Config, out var settings).ToList();
                 // Certificates are read now: a worker that cannot serve its secured addresses must not start.
                 var tls = problems.Count > 0 ? null
