@@ -61,6 +61,22 @@ internal static class RegistryProtocol
             $"Unregister {{ BaseAddress = {BaseAddress}, Secret = {Redacted(Secret)}, ChannelToken = {Redacted(ChannelToken)} }}";
     }
 
+    /// <summary>
+    /// A worker of a shared address asks which worker holds a reliable session's key: the session's connection came to
+    /// it through a relay, so no router can pass it on, and the worker carries it there itself. Answered with
+    /// <see cref="SessionHolder"/>, only to a holder of <paramref name="BaseAddress"/> that proves itself as for
+    /// Register. <paramref name="SessionKey"/> is SessionRouteKey's text (fourteen hexadecimal digits).
+    /// </summary>
+    public sealed record FindSessionHolder(long RequestId, string BaseAddress, string SessionKey, string? Secret = null,
+        string? ChannelToken = null) : IRegistryCommand
+    {
+        public override string ToString() =>
+            $"FindSessionHolder {{ RequestId = {RequestId}, BaseAddress = {BaseAddress}, SessionKey = {SessionKey}, Secret = {Redacted(Secret)}, ChannelToken = {Redacted(ChannelToken)} }}";
+    }
+
+    /// <summary>The data endpoint of the worker holding the key asked for; <paramref name="DataHost"/> null: no worker of the address answers for it.</summary>
+    public sealed record SessionHolder(long RequestId, string? DataHost, int DataPort);
+
     private static string Redacted(string? value) => value is null ? "(none)" : "(redacted)";
 
     public sealed record Registered(string BaseAddress, string HandoverMode);

@@ -32,11 +32,13 @@ internal sealed class RegistryProtocolSerializer(ExtendedActorSystem system) : S
     private const string UnregisteredManifest = "UD";
     private const string RefusedManifest = "RF";
     private const string ConnectionLoadManifest = "CL";
+    private const string FindSessionHolderManifest = "FH";
+    private const string SessionHolderManifest = "SH";
 
     /// <summary>Every manifest this serializer reads, for the router's list of what it lets in.</summary>
     public static IReadOnlyCollection<string> Manifests { get; } =
         [RegisterManifest, UnregisterManifest, RegisteredManifest, AdmissionStartedManifest, UnregisteredManifest, RefusedManifest,
-            ConnectionLoadManifest];
+            ConnectionLoadManifest, FindSessionHolderManifest, SessionHolderManifest];
 
     public override int Identifier => SerializerId;
 
@@ -49,6 +51,8 @@ internal sealed class RegistryProtocolSerializer(ExtendedActorSystem system) : S
         Unregistered => UnregisteredManifest,
         RegistrationRefused => RefusedManifest,
         ConnectionLoad => ConnectionLoadManifest,
+        FindSessionHolder => FindSessionHolderManifest,
+        SessionHolder => SessionHolderManifest,
         _ => throw new SerializationException($"{nameof(RegistryProtocolSerializer)} cannot write {o.GetType()}"),
     };
 
@@ -72,6 +76,18 @@ internal sealed class RegistryProtocolSerializer(ExtendedActorSystem system) : S
                     w.Write(l.OpenConnections);
                     WriteString(w, l.Secret);
                     WriteString(w, l.ChannelToken);
+                    break;
+                case FindSessionHolder f:
+                    w.Write(f.RequestId);
+                    WriteString(w, f.BaseAddress);
+                    WriteString(w, f.SessionKey);
+                    WriteString(w, f.Secret);
+                    WriteString(w, f.ChannelToken);
+                    break;
+                case SessionHolder h:
+                    w.Write(h.RequestId);
+                    WriteString(w, h.DataHost);
+                    w.Write(h.DataPort);
                     break;
                 case Unregister u:
                     WriteString(w, u.BaseAddress);
@@ -112,6 +128,8 @@ internal sealed class RegistryProtocolSerializer(ExtendedActorSystem system) : S
             {
                 RegisterManifest => new Register(ReadRequired(r), ReadEndpoint(r), ReadString(r), ReadString(r), ReadOptionalFlag(r)),
                 ConnectionLoadManifest => new ConnectionLoad(ReadCount(r), ReadString(r), ReadString(r)),
+                FindSessionHolderManifest => new FindSessionHolder(r.ReadInt64(), ReadRequired(r), ReadRequired(r), ReadString(r), ReadString(r)),
+                SessionHolderManifest => new SessionHolder(r.ReadInt64(), ReadString(r), r.ReadInt32()),
                 UnregisterManifest => new Unregister(ReadRequired(r), ReadString(r), ReadString(r)),
                 RegisteredManifest => new Registered(ReadRequired(r), ReadRequired(r)),
                 AdmissionStartedManifest => new AdmissionStarted(ReadRequired(r), r.ReadInt32(), r.ReadUInt32()),

@@ -9,11 +9,12 @@ namespace AkkaPortShare.Interop;
 /// </summary>
 internal static class SocketTasks
 {
-    public static Task<int> Receive(Socket socket, Memory<byte> buffer)
+    /// <param name="cancel">Ends a waiting receive (OperationCanceledException); bytes not yet taken stay in the socket.</param>
+    public static Task<int> Receive(Socket socket, Memory<byte> buffer, CancellationToken cancel = default)
     {
         try
         {
-            return socket.ReceiveAsync(buffer, SocketFlags.None).AsTask();
+            return socket.ReceiveAsync(buffer, SocketFlags.None, cancel).AsTask();
         }
         catch (Exception e)
         {

@@ -1,17 +1,21 @@
 using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Event;
+using AkkaPortShare.Protocol.Addressing;
 using AkkaPortShare.Protocol.Framing;
 using AkkaPortShare.Protocol.Handover;
 using AkkaPortShare.Router.Connections;
 using AkkaPortShare.Router.Relay;
+using static AkkaPortShare.Contracts.Registration.RegistryProtocol;
 using static AkkaPortShare.Router.RoutingProtocol;
 
 namespace AkkaPortShare.Router.Registration;
 
 /// <summary>
 /// Reliable sessions of a shared address: a connection that reached a worker which does not hold its session goes to
-/// the one that does (the session's identifier names it, see <see cref="SessionRouteKey"/>).
+/// the one that does (the session's identifier names it, see <see cref="SessionRouteKey"/>): passed back by the worker
+/// when it came through a hand-over, or carried there by the worker itself, which asks here where that is, when it
+/// came through a relay.
 /// </summary>
 internal sealed partial class RegistryActor
 {
@@ -32,6 +36,32 @@ internal sealed partial class RegistryActor
             return;
         }
         PassResumed(move.Socket, move.AlreadyRead, via, move.Holder, reason: null);
+    }
+
+    // Another router, or this one, relayed a reliable session's connection to a worker that does not hold the session;
+    // it asks for the holder's data endpoint to carry the connection there. Answered only to a proven worker that holds
+    // the address itself (anyone else is ignored, as for ConnectionLoad), and only with a holder of that address:
+    // its own workers and other routers' alike, one that answers (not on a silent node), never the asker.
+    private void OnFindSessionHolder(FindSessionHolder find)
+    {
+        if (!_settings.RegistrationSecret.Matches(find.Secret)) return;
+        var asker = find.ChannelToken is { } token ? _state.Workers.ByToken(token) : _state.Workers.ByActor(Sender);
+        if (asker is null || !BaseAddress.TryParse(find.BaseAddress, out var address, out _) || !SessionRouteKey.TryParse(find.SessionKey, out var key))
+        {
+            _log.Debug("Ignored a session holder question from {0}: not an admitted worker, or not an address and key", Sender.Path.Address);
+            return;
+        }
+        var holders = _state.Workers.Holders(address);
+        if (!holders.Contains(asker))
+        {
+            _log.Debug("Ignored a session holder question for {0} from {1}: it does not hold that address", address, asker.Describe());
+            return;
+        }
+        var holder = holders.FirstOrDefault(h => h != asker && h.SessionKey == key && IsAnswering(h));
+        if (holder is null) _log.Info("No worker of {0} holds reliable session key {1} now ({2} asked)", address, key, asker.Describe());
+        Sender.Tell(holder is null
+            ? new SessionHolder(find.RequestId, null, 0)
+            : new SessionHolder(find.RequestId, holder.Endpoint.DataHost, holder.Endpoint.DataPort));
     }
 
     /// <summary>

@@ -136,6 +136,7 @@ internal sealed partial class RegistryActor : ReceiveActor, IWithTimers
         Receive<ListenerReady>(_ => _state = _state with { Listener = Sender });
         Receive<Reroute>(OnReroute);
         Receive<MoveToSessionHolder>(OnMoveToSessionHolder);
+        Receive<FindSessionHolder>(OnFindSessionHolder);
         Receive<RouterProtocol.GetRegistrations>(_ => Sender.Tell(new RouterProtocol.Registrations(
             _state.Workers.Entries.Select(e => new RouterProtocol.RegisteredAddress(
                 e.Address.ToString(), e.Owner.Endpoint.ProcessId, e.Owner.HandoverMode)

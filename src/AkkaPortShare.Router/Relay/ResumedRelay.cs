@@ -1,3 +1,4 @@
+using AkkaPortShare.Interop.Relay;
 using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Event;

@@ -129,6 +129,8 @@ internal sealed class SoapSessionActor : ReceiveActor, IWithTimers
             _moving = true;
             _framing.Tell(move);
         });
+        // It could not move (its worker was not found): read on here; the client sends again what was set aside.
+        Receive<SessionStays>(_ => _moving = false);
     }
 
     /// <summary>

@@ -56,6 +56,9 @@ public sealed record WorkerSettings
     /// <summary>With <see cref="ShareAddresses"/>: how often at most the worker tells the router its connection count.</summary>
     public required TimeSpan LoadReportInterval { get; init; }
 
+    /// <summary>With <see cref="ShareAddresses"/>: how long a relayed reliable session's move to its worker may take at each step.</summary>
+    public required TimeSpan SessionForwardTimeout { get; init; }
+
     private WorkerSettings() { }
 
     public static Config DefaultConfig() =>
@@ -116,6 +119,7 @@ public sealed record WorkerSettings
             ExitOnRefusal = c.Bool("exit-on-refusal"),
             ShareAddresses = c.Bool("share-addresses"),
             LoadReportInterval = c.Duration("load-report-interval"),
+            SessionForwardTimeout = c.Duration("session-forward-timeout"),
         };
         if (settings.RetryMaxBackoff < settings.RetryMinBackoff)
             c.Problem("registration-retry.max-backoff", $"{settings.RetryMaxBackoff} must not be below registration-retry.min-backoff ({settings.RetryMinBackoff})");

@@ -145,6 +145,7 @@ internal sealed partial class WorkerActor : ReceiveActor, IWithTimers
     // What the worker does in every state: serve the connections that arrive, and answer the router's channel.
     private void ReceiveConnections()
     {
+        ReceiveSessionHolderLookups();
         Receive<ConnectionSources.Arrived>(a =>
             Context.ActorOf(SessionConnectionActor.Props(a.Socket, a.AlreadyRead, a.Channel, _routes, _settings, a.Resumed)));
         Receive<ConnectionSources.ChannelAccepted>(a =>

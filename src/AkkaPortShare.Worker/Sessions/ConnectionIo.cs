@@ -12,7 +12,8 @@ namespace AkkaPortShare.Worker.Sessions;
 /// </summary>
 internal abstract class ConnectionIo
 {
-    public abstract Task<int> Receive(Memory<byte> buffer);
+    /// <param name="cancel">Ends a waiting read (OperationCanceledException) without taking any byte from the connection.</param>
+    public abstract Task<int> Receive(Memory<byte> buffer, CancellationToken cancel = default);
 
     /// <summary>Writes every segment, in order (gathered into one write where the transport allows).</summary>
     public abstract Task<int> Send(IList<ArraySegment<byte>> buffers);
@@ -23,7 +24,7 @@ internal abstract class ConnectionIo
 /// <summary>Plain net.tcp: straight to the socket.</summary>
 internal sealed class SocketIo(Socket socket) : ConnectionIo
 {
-    public override Task<int> Receive(Memory<byte> buffer) => SocketTasks.Receive(socket, buffer);
+    public override Task<int> Receive(Memory<byte> buffer, CancellationToken cancel = default) => SocketTasks.Receive(socket, buffer, cancel);
 
     public override Task<int> Send(IList<ArraySegment<byte>> buffers) => SocketTasks.Send(socket, buffers);
 
@@ -46,11 +47,11 @@ internal sealed class SecuredIo(Stream ssl) : ConnectionIo
 
     public Stream Stream => ssl;
 
-    public override Task<int> Receive(Memory<byte> buffer)
+    public override Task<int> Receive(Memory<byte> buffer, CancellationToken cancel = default)
     {
         try
         {
-            return ssl.ReadAsync(buffer).AsTask();
+            return ssl.ReadAsync(buffer, cancel).AsTask();
         }
         catch (Exception e)
         {

@@ -48,11 +48,14 @@ internal sealed class ReadBuffer
         _filled += count;
     }
 
-    /// <summary>Moves the undecoded tail (and a preamble being read, when it may be handed back) to the front.</summary>
+    /// <summary>
+    /// Moves the undecoded tail (and a preamble being read, when it may be handed back) to the front. Not while a read
+    /// holds the buffer: it writes after the old end, so moving the tail under it would splice its bytes in wrongly.
+    /// </summary>
     public void Compact(bool keepPreamble)
     {
         var keepFrom = keepPreamble ? Math.Min(_preambleStart, _offset) : _offset;
-        if (keepFrom == 0) return;
+        if (keepFrom == 0 || Lent) return;
         _bytes.AsSpan(keepFrom, _filled - keepFrom).CopyTo(_bytes);
         _filled -= keepFrom;
         _offset -= keepFrom;

@@ -73,6 +73,11 @@ internal sealed partial class SessionConnectionActor
                   "can no longer move there (something was written on it, it is secured, or it was moved here already)");
             return;
         }
+        if (_routerChannel is null)
+        {
+            LocateHolder(move);
+            return;
+        }
         _log.Info("Connection from {0}: its reliable session belongs to another worker of its address ({1}); passing it there through the router",
             _peer, move.Holder);
         _socketGivenAway = true;
@@ -167,6 +172,7 @@ internal sealed partial class SessionConnectionActor
             Abort("the service's session handler stopped");
         }, t => t.ActorRef.Equals(_state.Handler));
         Receive<RequestMessages>(OnRequestMessages);
+        Receive<SessionHolderLocated>(OnHolderLocated);
         Receive<FramingSession.Abort>(a => Abort($"the service aborted the session: {a.Reason}"));
         Receive<FramingSession.Fault>(f => Fault(f.FaultUri, "the service faulted the session"));
         ReceiveIo(onEndOfStream ?? (() => Abort("the client closed the connection inside a session")));

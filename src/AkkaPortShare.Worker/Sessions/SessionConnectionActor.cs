@@ -126,6 +126,7 @@ internal sealed partial class SessionConnectionActor : ReceiveActor, IWithTimers
             _secured?.Stream.Dispose();
         }
         _buffer.Release();
+        _readCancel?.Dispose();
     }
 
     private void Enter(Action behaviour, Func<Step>? decode)
@@ -179,12 +180,14 @@ internal sealed partial class SessionConnectionActor : ReceiveActor, IWithTimers
         Receive<BytesRead>(r =>
         {
             _buffer.Returned(r.Count);
+            if (ForwardAfterRead(r.Count)) return;
             if (r.Count == 0) onEndOfStream();
             else Pump();
         });
         Receive<ReadFailed>(f =>
         {
             _buffer.Returned(0);
+            if (f.Cause is OperationCanceledException && ForwardAfterRead(-1)) return;
             Abort($"read failed: {f.Cause.Message}");
         });
         Receive<InboundDrained>(d =>

@@ -37,3 +37,22 @@ internal sealed class SessionRoutingProvider : ExtensionIdProvider<SessionRoutin
 /// worker <paramref name="Holder"/>; pass the connection there through the router, if it can still move.
 /// </summary>
 internal sealed record MoveSession(SessionRouteKey Holder);
+
+/// <summary>
+/// A connection to its worker (the WorkerActor): where is the worker of <paramref name="BaseAddress"/> that holds
+/// <paramref name="Holder"/>'s sessions? The router is asked; answered with <see cref="SessionHolderLocated"/>.
+/// </summary>
+internal sealed record LocateSessionHolder(string BaseAddress, SessionRouteKey Holder);
+
+/// <summary>That worker's data endpoint; <paramref name="DataHost"/> null: none, for <paramref name="Reason"/>.</summary>
+internal sealed record SessionHolderLocated(string? DataHost, int DataPort, string? Reason = null);
+
+/// <summary>
+/// To a connection's handler after <see cref="MoveSession"/>: the connection could not move and stays here, read on
+/// as any other. What the handler set aside meanwhile is gone; the client sends again what was not acknowledged.
+/// </summary>
+internal sealed class SessionStays
+{
+    public static readonly SessionStays Instance = new();
+    private SessionStays() { }
+}

@@ -449,6 +449,41 @@ public sealed class RouterClusterSpec(RouterClusterFixture cluster, ITestOutputH
         });
     }
 
+    [Fact]
+    public async Task A_reliable_session_reaches_its_worker_when_its_relayed_connection_lands_on_another_worker_of_its_shared_address()
+    {
+        if (!cluster.Hosts.Isolated) return; // on loopback addresses the routers reach the hand-over sockets: nothing is relayed
+        await WithLogs(async () =>
+        {
+            // Workers on hosts of their own (relayed to, as on other machines), one registered with each router, share
+            // the address; each router relays to its own. Every new connection of the client goes to the next router,
+            // so half of them reach the worker that does not hold the session through a relay no router can take
+            // back: that worker asks its router where the session's worker is (the cluster's registrations carry its
+            // key and data endpoint) and carries the connection there itself.
+            const string sharing = "share-addresses = on";
+            var w1 = cluster.StartWorkerWith(cluster.Hosts[15], "rr-1", cluster.HostA, member: false, sharing, "wcf:rr/shared/");
+            var w2 = cluster.StartWorkerWith(cluster.Hosts[16], "rr-2", cluster.HostB, member: false, sharing, "wcf:rr/shared/");
+            var registered = $"Registered {PortShareHost.Regex(Address("rr/shared/"))} with the router";
+            await w1.WaitForLineAsync(registered, StartTimeout);
+            await w2.WaitForLineAsync(registered, StartTimeout);
+            await cluster.RouterA.WaitForLineAsync($"Registered {PortShareHost.Regex(Address("rr/shared/"))} for worker pid \\d+ at {PortShareHost.Regex(cluster.Hosts[16].Address.ToString())}", Visible);
+            await cluster.RouterB.WaitForLineAsync($"Registered {PortShareHost.Regex(Address("rr/shared/"))} for worker pid \\d+ at {PortShareHost.Regex(cluster.Hosts[15].Address.ToString())}", Visible);
+            using var relay = new CuttingRelay([new(cluster.HostA.Address, Port), new(cluster.HostB.Address, Port)],
+                seed: 20261204, minBytes: 2_000, maxBytes: 15_000);
+            const int messages = 300;
+            var summary = ReliableEchoLoop.Run($"net.tcp://localhost:{relay.Port}/rr/shared/", messages);
+            int Count(ManagedProcess w, string line) => System.Text.RegularExpressions.Regex.Matches(w.Output, line).Count;
+            const string asked = "asking the router where it is", carried = "carried to .*, the worker that holds its reliable session";
+            output.WriteLine($"{messages} one-way + {messages / 10} request/reply messages, {relay.Cuts} cuts, connections " +
+                $"through A / B: {string.Join(" / ", relay.ConnectionsPerTarget)}, carried on by w1 / w2: {Count(w1, carried)} / " +
+                $"{Count(w2, carried)} (asked {Count(w1, asked)} / {Count(w2, asked)}); service saw: {summary}");
+            Assert.Equal($"received={messages} outOfOrder=0", summary);
+            Assert.True(Count(w1, carried) + Count(w2, carried) >= 2, "no connection was carried to its session's worker: the test did not exercise it");
+            await FixtureStop(w1);
+            await FixtureStop(w2);
+        });
+    }
+
     private static async Task<T> Eventually<T>(Func<Task<T>> attempt, Func<T, bool> done)
     {
         var deadline = DateTime.UtcNow + Visible;

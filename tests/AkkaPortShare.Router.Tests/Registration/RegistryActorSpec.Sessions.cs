@@ -61,6 +61,34 @@ public sealed partial class RegistryActorSpec
     }
 
     [Fact]
+    public async Task RegistryActor_must_tell_a_holder_of_a_shared_address_where_a_session_keys_worker_is_and_nobody_else()
+    {
+        var registry = StartRegistry();
+        var (a, b) = (WorkerChannel(), WorkerChannel());
+        var asker = CreateTestProbe();
+        await RegisterSharedWithChannelAsync(registry, asker, a, SharedExact);
+        await RegisterSharedWithChannelAsync(registry, CreateTestProbe(), b, SharedExact, dataPort: 9777);
+        var key = SessionRouteKey.ForWorker(b.Path).ToString();
+
+        registry.Tell(new FindSessionHolder(1, SharedExact, key, Secret, a.Token), asker.Ref);
+        Assert.Equal(new SessionHolder(1, "127.0.0.1", 9777), await asker.ExpectMsgAsync<SessionHolder>());
+        // No holder of that key, or the asker's own key: nobody to carry the connection to.
+        registry.Tell(new FindSessionHolder(2, SharedExact, SessionRouteKey.ForWorker("/gone/w.sock").ToString(), Secret, a.Token), asker.Ref);
+        Assert.Equal(new SessionHolder(2, null, 0), await asker.ExpectMsgAsync<SessionHolder>());
+        registry.Tell(new FindSessionHolder(3, SharedExact, SessionRouteKey.ForWorker(a.Path).ToString(), Secret, a.Token), asker.Ref);
+        Assert.Equal(new SessionHolder(3, null, 0), await asker.ExpectMsgAsync<SessionHolder>());
+
+        // Unanswered: a wrong secret, a stranger, an address the asker does not hold, a key that is not one.
+        var stranger = CreateTestProbe();
+        registry.Tell(new FindSessionHolder(4, SharedExact, key, "wrong secret", a.Token), asker.Ref);
+        registry.Tell(new FindSessionHolder(5, SharedExact, key, Secret), stranger.Ref);
+        registry.Tell(new FindSessionHolder(6, "net.tcp://localhost:8808/other/", key, Secret, a.Token), asker.Ref);
+        registry.Tell(new FindSessionHolder(7, SharedExact, "not-a-key", Secret, a.Token), asker.Ref);
+        await asker.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
+        await stranger.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(50));
+    }
+
+    [Fact]
     public async Task RegistryActor_must_give_a_moved_session_whose_worker_is_gone_to_a_holder_of_its_via_to_answer_for_it()
     {
         var registry = StartRegistry();

@@ -212,9 +212,10 @@ public sealed partial class RegistryActorSpec
         Assert.Equal([Shared], (await cluster.ExpectMsgAsync<ClusterRegistryProtocol.Released>()).BaseAddresses);
     }
 
-    private async Task RegisterSharedWithChannelAsync(IActorRef registry, TestProbe worker, FakeWorkerChannel channel, string address)
+    private async Task RegisterSharedWithChannelAsync(IActorRef registry, TestProbe worker, FakeWorkerChannel channel, string address,
+        int? dataPort = null)
     {
-        var endpoint = WithHandover(channel.Path);
+        var endpoint = WithHandover(channel.Path) is var e && dataPort is { } port ? e with { DataPort = port } : WithHandover(channel.Path);
         registry.Tell(new Register(address, endpoint, Secret, Shared: true), worker.Ref);
         await worker.ExpectMsgAsync<AdmissionStarted>();
         await channel.AcceptTokenAsync();

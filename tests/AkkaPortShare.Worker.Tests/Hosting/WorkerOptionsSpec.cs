@@ -48,6 +48,7 @@ public sealed class WorkerOptionsSpec
         ("exit-on-refusal", o => o.Set("exit-on-refusal", false), s => s.ExitOnRefusal, false),
         ("share-addresses", o => o.Set("share-addresses", true), s => s.ShareAddresses, true),
         ("load-report-interval", o => o.Set("load-report-interval", TimeSpan.FromSeconds(1)), s => s.LoadReportInterval, TimeSpan.FromSeconds(1)),
+        ("session-forward-timeout", o => o.Set("session-forward-timeout", TimeSpan.FromSeconds(2)), s => s.SessionForwardTimeout, TimeSpan.FromSeconds(2)),
         ("drain-timeout", o => o.Set("drain-timeout", TimeSpan.FromSeconds(3)), s => s.DrainTimeout, TimeSpan.FromSeconds(3)),
     ];
 

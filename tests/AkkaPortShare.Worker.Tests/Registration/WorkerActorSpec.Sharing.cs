@@ -30,6 +30,28 @@ public sealed partial class WorkerActorSpec
         Assert.Equal(0, (await NextLoadAsync()).OpenConnections);
     }
 
+    [Fact]
+    public async Task WorkerActor_must_ask_the_router_where_a_sessions_worker_is_and_answer_only_from_its_answer_or_its_silence()
+    {
+        var worker = StartWorker([EchoAddress], settings: Settings("""
+            akka-port-share.worker { share-addresses = on, session-forward-timeout = 300ms }
+            """));
+        worker.Tell(new Registered(EchoAddress, "relay"), _registryForwarder);
+        var connection = CreateTestProbe();
+        var key = new Protocol.Handover.SessionRouteKey(0x00AB_CDEF_0123_4567UL);
+
+        worker.Tell(new LocateSessionHolder(EchoAddress, key), connection.Ref);
+        var find = (FindSessionHolder)await _registry.FishForMessageAsync(m => m is FindSessionHolder, TimeSpan.FromSeconds(3));
+        Assert.Equal((EchoAddress, "abcdef01234567"), (find.BaseAddress, find.SessionKey));
+        worker.Tell(new SessionHolder(find.RequestId + 1, "10.9.9.9", 1), _registryForwarder); // not the question asked
+        worker.Tell(new SessionHolder(find.RequestId, "10.0.0.8", 40123), _registryForwarder);
+        Assert.Equal(new SessionHolderLocated("10.0.0.8", 40123), await connection.ExpectMsgAsync<SessionHolderLocated>());
+        await connection.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(500)); // answered once: its timer was cancelled
+
+        worker.Tell(new LocateSessionHolder(EchoAddress, key), connection.Ref);
+        Assert.Null((await connection.ExpectMsgAsync<SessionHolderLocated>(TimeSpan.FromSeconds(3))).DataHost); // the router said nothing
+    }
+
     // Past a Register retry that was on its way when Registered arrived.
     private async Task<ConnectionLoad> NextLoadAsync() =>
         (ConnectionLoad)await _registry.FishForMessageAsync(m => m is ConnectionLoad, TimeSpan.FromSeconds(3));

@@ -1,11 +1,12 @@
 using System.Buffers;
 using System.Net.Sockets;
 
-namespace AkkaPortShare.Router.Relay;
+namespace AkkaPortShare.Interop.Relay;
 
 /// <summary>
-/// The relay fallback: copies bytes both ways between the client and the worker's own listener until both
-/// directions end. Used only where a socket cannot be passed (another host, another OS, handover-mode = relay).
+/// The copying relay: copies bytes both ways between two connected sockets until both directions end. The router's
+/// fallback where the splice engine is unavailable (a client and a worker's own listener), and how a worker carries a
+/// reliable session's relayed connection to the worker that holds the session.
 /// </summary>
 internal static class SocketRelay
 {
