@@ -50,18 +50,47 @@ public sealed partial class SessionConnectionActorSpec
         await Loopback.SendAsync(client, third);
         session.Tell(new SessionHolderLocated("127.0.0.1", ((IPEndPoint)holder.LocalEndpoint).Port));
         using var atHolder = await holder.AcceptSocketAsync().WaitAsync(TimeSpan.FromSeconds(10));
-        byte[] all = [.. Preamble(), .. first, .. second, .. third];
-        Assert.Equal(Convert.ToHexString(all), Convert.ToHexString(await Loopback.ReadExactlyAsync(atHolder, all.Length)));
+        byte[] replayed = [.. Preamble(), .. first, .. second];
+        Assert.Equal(Convert.ToHexString(replayed), Convert.ToHexString(await Loopback.ReadExactlyAsync(atHolder, replayed.Length)));
         await ExpectTerminatedAsync(session);
         Assert.False((await _service.ExpectMsgAsync<SessionClosed>()).Graceful);
         await _service.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100)); // the third message was not delivered here
 
-        // The holder acknowledges the preamble as for any connection; the client, which has this worker's ack, sees the rest.
+        // The holder acknowledges the preamble as for any connection; the client, which has this worker's ack, sees the
+        // rest. The third message comes right after the replay: in it (the read that took it ended before the move),
+        // or copied once the holder answered (it was still in the socket).
         byte[] reply = [.. Ack, .. SizedEnvelope(Payload(5, seed: 9))];
         await Loopback.SendAsync(atHolder, reply);
+        Assert.Equal(Convert.ToHexString(third), Convert.ToHexString(await Loopback.ReadExactlyAsync(atHolder, third.Length)));
         Assert.Equal(SizedEnvelope(Payload(5, seed: 9)), await Loopback.ReadExactlyAsync(client, reply.Length - 1));
         await Loopback.SendAsync(client, End);
         Assert.Equal(End, await Loopback.ReadExactlyAsync(atHolder, 1));
+    }
+
+    [Fact]
+    public async Task SessionConnectionActor_must_end_its_waiting_read_without_losing_a_byte_before_it_carries_a_relayed_session_on()
+    {
+        var (session, client) = await OpenRelayedSharedSessionAsync();
+        var first = SizedEnvelope(Payload(40));
+        await Loopback.SendAsync(client, first);
+        Assert.True((await _service.ExpectMsgAsync<MessageReceived>()).Movable);
+        using var holder = new TcpListener(IPAddress.Loopback, 0);
+        holder.Start();
+
+        // The client waits for an answer: the connection's next read is outstanding when the holder is located.
+        session.Tell(new MoveSession(Holder));
+        await ExpectMsgAsync<LocateSessionHolder>();
+        session.Tell(new SessionHolderLocated("127.0.0.1", ((IPEndPoint)holder.LocalEndpoint).Port));
+
+        using var atHolder = await holder.AcceptSocketAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        byte[] replayed = [.. Preamble(), .. first];
+        Assert.Equal(Convert.ToHexString(replayed), Convert.ToHexString(await Loopback.ReadExactlyAsync(atHolder, replayed.Length)));
+        await ExpectTerminatedAsync(session);
+        await Loopback.SendAsync(atHolder, Ack);
+        var later = SizedEnvelope(Payload(64, seed: 5));
+        await Loopback.SendAsync(client, later); // read by the forward now, not by the cancelled read
+        Assert.Equal(Convert.ToHexString(later), Convert.ToHexString(await Loopback.ReadExactlyAsync(atHolder, later.Length)));
+        Assert.True(Loopback.IsOpenAndSilent(client)); // the holder's PreambleAck did not reach the client
     }
 
     [Fact]
