@@ -137,6 +137,7 @@ internal sealed partial class RegistryActor : ReceiveActor, IWithTimers
         Receive<Reroute>(OnReroute);
         Receive<MoveToSessionHolder>(OnMoveToSessionHolder);
         Receive<FindSessionHolder>(OnFindSessionHolder);
+        ReceiveAssociationLoss();
         Receive<RouterProtocol.GetRegistrations>(_ => Sender.Tell(new RouterProtocol.Registrations(
             _state.Workers.Entries.Select(e => new RouterProtocol.RegisteredAddress(
                 e.Address.ToString(), e.Owner.Endpoint.ProcessId, e.Owner.HandoverMode)
@@ -160,6 +161,7 @@ internal sealed partial class RegistryActor : ReceiveActor, IWithTimers
         _routes.Publish(RouteSnapshot.Empty); // a restarted registry starts with no registrations
         Context.ActorOf(UndeliveredHandoversActor.Props(_drains), "undelivered-handovers");
         StartCluster();
+        SubscribeAssociations();
         if (_restartGrace > TimeSpan.Zero)
         {
             Timers.StartSingleTimer(RestartGraceEnded.Instance, RestartGraceEnded.Instance, _restartGrace);
