@@ -125,6 +125,7 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
         });
         Receive<AckDue>(_ => SendAck());
         Receive<RetransmitDue>(_ => OnRetransmitDue());
+        Receive<PeerReconnected>(_ => OnPeerReconnected());
         Receive<PollDue>(_ =>
         {
             if (!BlockedByPeer) return;
@@ -296,6 +297,19 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
         _send.TryGetUnacknowledged(retry.Number, out var payload);
         var last = retry.Number == _state.EndMarkerNumber;
         Transmit(new SequencePacket(_outgoingId, retry.Number, last, AckRequested: true, payload, CurrentAck()));
+        ScheduleRetransmission();
+    }
+
+    private void OnPeerReconnected()
+    {
+        var numbers = _send.ResendAfterReconnect(Now);
+        foreach (var number in numbers)
+        {
+            _send.TryGetUnacknowledged(number, out var payload);
+            // One ack request, on the last: the peer answers with one acknowledgement of all of them.
+            Transmit(new SequencePacket(_outgoingId, number, number == _state.EndMarkerNumber, AckRequested: number == numbers[^1],
+                payload, CurrentAck()));
+        }
         ScheduleRetransmission();
     }
 

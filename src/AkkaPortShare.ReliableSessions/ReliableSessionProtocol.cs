@@ -50,6 +50,16 @@ public static class ReliableSessionProtocol
     }
 
     /// <summary>
+    /// Owner to session: the peer came back on a new connection. Whatever was in flight probably went down with the
+    /// old one, so every unacknowledged message is resent now, and the retry timeout starts again from the estimate.
+    /// </summary>
+    public sealed class PeerReconnected
+    {
+        public static readonly PeerReconnected Instance = new();
+        private PeerReconnected() { }
+    }
+
+    /// <summary>
     /// Owner to session: nothing more to send; end the outgoing sequence once all is acknowledged.
     /// <paramref name="EndMarker"/>: send a bare last message first (WS-RM Feb 2005's LastMessage); without it the
     /// owner announces the end itself (WS-RM 1.1's CloseSequence, using <see cref="OutputClosed.LastNumber"/>).

@@ -730,6 +730,35 @@ public sealed class ReliableSessionActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public async Task ReliableSessionActor_must_resend_what_is_unacknowledged_at_once_when_the_peer_reconnects_and_retry_from_the_estimate()
+    {
+        var session = Start(_settings with { MaxRetryCount = 3 }, measuredRoundTrip: TimeSpan.FromMilliseconds(10));
+        Send(session, "p1", "p2", "p3");
+        await MessageSentAsync(1, "p1", ackRequested: true);
+        Receive(session, Ack(null, (1, 1)));
+        await MessageSentAsync(2, "p2", ackRequested: false);
+        await MessageSentAsync(3, "p3", ackRequested: true);
+        // Two retries into a dead connection: the timeout is four times the estimate now (about 1.6 s).
+        await AdvanceUntilAsync(session, _transport, TimeSpan.FromSeconds(5));
+        await MessageSentAsync(2, "p2", ackRequested: true);
+        await AdvanceUntilAsync(session, _transport, TimeSpan.FromSeconds(5));
+        await MessageSentAsync(2, "p2", ackRequested: true);
+
+        session.Tell(PeerReconnected.Instance);
+
+        // Everything unacknowledged goes again at once, one ack request on the last.
+        var resent2 = await MessageSentAsync(2, "p2", ackRequested: false);
+        Assert.NotNull(resent2.Ack);
+        await MessageSentAsync(3, "p3", ackRequested: true);
+        // The next retry comes after the estimate (about 410 ms), not after the grown timeout.
+        var next = await AdvanceUntilAsync(session, _transport, TimeSpan.FromSeconds(5));
+        Assert.True(next <= TimeSpan.FromMilliseconds(600), $"the next retry came {next.TotalMilliseconds} ms after the reconnection");
+        await MessageSentAsync(2, "p2", ackRequested: true);
+        // The reconnection used no retry of 2's: its third timer retry (max-retry-count 3) was still allowed.
+        await _owner.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
+    }
+
+    [Fact]
     public async Task ReliableSessionActor_must_restart_the_retry_timeout_once_the_retried_message_is_acknowledged()
     {
         var session = Start(_settings with { MaxRetryCount = 1 }, measuredRoundTrip: TimeSpan.FromMilliseconds(10));

@@ -143,6 +143,38 @@ public sealed partial class SendWindow<T>
         return new RetransmitResult(Exhausted: false, _windowStart, attempt);
     }
 
+    /// <summary>
+    /// The peer came back on a new connection, so what was in flight probably went down with the old one: returns the
+    /// numbers of every unacknowledged message, for the caller to resend now. The retry timer restarts from
+    /// <paramref name="now"/> at the estimate (a backoff grown while transmissions went to a dead connection would
+    /// otherwise hold the next retry back for tens of seconds). Each message resent counts as retried once at most
+    /// (no RTT sample from it, Karn's rule), so reconnections alone do not use up MaxRetryCount.
+    /// </summary>
+    public IReadOnlyList<long> ResendAfterReconnect(TimeSpan now)
+    {
+        if (_count == 0)
+        {
+            return [];
+        }
+
+        var numbers = new List<long>(_unacknowledged);
+        for (long number = _windowStart; number <= LastNumberSent; number++)
+        {
+            ref Entry entry = ref At(number);
+            if (entry.AckedStamp != 0)
+            {
+                continue;
+            }
+
+            entry.Retries = Math.Max(entry.Retries, 1);
+            numbers.Add(number);
+        }
+
+        _rtt.EndBackoff();
+        _timerStartTicks = now.Ticks;
+        return numbers;
+    }
+
     /// <summary>The message with <paramref name="number"/> if it was sent and is not yet acknowledged (for resending).</summary>
     public bool TryGetUnacknowledged(long number, out T message)
     {

@@ -429,23 +429,8 @@ public sealed class RouterClusterSpec(RouterClusterFixture cluster, ITestOutputH
             const string sharing = "share-addresses = on";
             var wa = cluster.StartWorkerBesideRouter(cluster.HostA, "rm-a", sharing, "wcf:rm/shared/");
             var wb = cluster.StartWorkerBesideRouter(cluster.HostB, "rm-b", sharing, "wcf:rm/shared/");
-            var registered = $"Registered {PortShareHost.Regex(Address("rm/shared/"))} with the router";
-            await wa.WaitForLineAsync(registered, StartTimeout);
-            await wb.WaitForLineAsync(registered, StartTimeout);
-            await cluster.RouterA.WaitForLineAsync($"Registered {PortShareHost.Regex(Address("rm/shared/"))} for worker pid \\d+ at {PortShareHost.Regex(cluster.HostB.Address.ToString())}", Visible);
-            await cluster.RouterB.WaitForLineAsync($"Registered {PortShareHost.Regex(Address("rm/shared/"))} for worker pid \\d+ at {PortShareHost.Regex(cluster.HostA.Address.ToString())}", Visible);
-            using var relay = new CuttingRelay([new(cluster.HostA.Address, Port), new(cluster.HostB.Address, Port)],
-                seed: 20261203, minBytes: 2_000, maxBytes: 15_000);
-            const int messages = 300;
-            var summary = ReliableEchoLoop.Run($"net.tcp://localhost:{relay.Port}/rm/shared/", messages);
-            int Moves(ManagedProcess w) => System.Text.RegularExpressions.Regex.Matches(w.Output, "belongs to another worker of its address").Count;
-            output.WriteLine($"{messages} one-way + {messages / 10} request/reply messages, {relay.Cuts} cuts, connections " +
-                $"through A / B: {string.Join(" / ", relay.ConnectionsPerTarget)}, passed back by A's / B's worker: {Moves(wa)} / {Moves(wb)}; " +
-                $"service saw: {summary}");
-            Assert.Equal($"received={messages} outOfOrder=0", summary);
-            Assert.True(Moves(wa) + Moves(wb) >= 2, "no connection reached the other router's worker: the test did not exercise a move");
-            await FixtureStop(wa);
-            await FixtureStop(wb);
+            await ReliableSessionAcrossRoutersAsync("rm/shared/", (wa, cluster.HostA), (wb, cluster.HostB), seed: 20261203,
+                moved: "belongs to another worker of its address", what: "passed back");
         });
     }
 
@@ -463,25 +448,38 @@ public sealed class RouterClusterSpec(RouterClusterFixture cluster, ITestOutputH
             const string sharing = "share-addresses = on";
             var w1 = cluster.StartWorkerWith(cluster.Hosts[15], "rr-1", cluster.HostA, member: false, sharing, "wcf:rr/shared/");
             var w2 = cluster.StartWorkerWith(cluster.Hosts[16], "rr-2", cluster.HostB, member: false, sharing, "wcf:rr/shared/");
-            var registered = $"Registered {PortShareHost.Regex(Address("rr/shared/"))} with the router";
-            await w1.WaitForLineAsync(registered, StartTimeout);
-            await w2.WaitForLineAsync(registered, StartTimeout);
-            await cluster.RouterA.WaitForLineAsync($"Registered {PortShareHost.Regex(Address("rr/shared/"))} for worker pid \\d+ at {PortShareHost.Regex(cluster.Hosts[16].Address.ToString())}", Visible);
-            await cluster.RouterB.WaitForLineAsync($"Registered {PortShareHost.Regex(Address("rr/shared/"))} for worker pid \\d+ at {PortShareHost.Regex(cluster.Hosts[15].Address.ToString())}", Visible);
-            using var relay = new CuttingRelay([new(cluster.HostA.Address, Port), new(cluster.HostB.Address, Port)],
-                seed: 20261204, minBytes: 2_000, maxBytes: 15_000);
-            const int messages = 300;
-            var summary = ReliableEchoLoop.Run($"net.tcp://localhost:{relay.Port}/rr/shared/", messages);
-            int Count(ManagedProcess w, string line) => System.Text.RegularExpressions.Regex.Matches(w.Output, line).Count;
-            const string asked = "asking the router where it is", carried = "carried to .*, the worker that holds its reliable session";
-            output.WriteLine($"{messages} one-way + {messages / 10} request/reply messages, {relay.Cuts} cuts, connections " +
-                $"through A / B: {string.Join(" / ", relay.ConnectionsPerTarget)}, carried on by w1 / w2: {Count(w1, carried)} / " +
-                $"{Count(w2, carried)} (asked {Count(w1, asked)} / {Count(w2, asked)}); service saw: {summary}");
-            Assert.Equal($"received={messages} outOfOrder=0", summary);
-            Assert.True(Count(w1, carried) + Count(w2, carried) >= 2, "no connection was carried to its session's worker: the test did not exercise it");
-            await FixtureStop(w1);
-            await FixtureStop(w2);
+            await ReliableSessionAcrossRoutersAsync("rr/shared/", (w1, cluster.Hosts[15]), (w2, cluster.Hosts[16]), seed: 20261204,
+                moved: "carried to .*, the worker that holds its reliable session", what: "carried on");
         });
+    }
+
+    /// <summary>
+    /// The real WCF client with a reliable session through a relay that cuts its connection at random points and sends
+    /// each new connection to the next router; <paramref name="ofA"/> and <paramref name="ofB"/> share
+    /// <paramref name="path"/>, registered with router A and B. Nothing may be lost, duplicated or reordered, and the
+    /// workers' logs must show at least two connections <paramref name="moved"/> (else the case was not exercised).
+    /// </summary>
+    private async Task ReliableSessionAcrossRoutersAsync(string path, (ManagedProcess Worker, SimulatedHost Host) ofA,
+        (ManagedProcess Worker, SimulatedHost Host) ofB, int seed, string moved, string what)
+    {
+        var registered = $"Registered {PortShareHost.Regex(Address(path))} with the router";
+        await ofA.Worker.WaitForLineAsync(registered, StartTimeout);
+        await ofB.Worker.WaitForLineAsync(registered, StartTimeout);
+        var known = $"Registered {PortShareHost.Regex(Address(path))} for worker pid \\d+ at ";
+        await cluster.RouterA.WaitForLineAsync(known + PortShareHost.Regex(ofB.Host.Address.ToString()), Visible);
+        await cluster.RouterB.WaitForLineAsync(known + PortShareHost.Regex(ofA.Host.Address.ToString()), Visible);
+        using var relay = new CuttingRelay([new(cluster.HostA.Address, Port), new(cluster.HostB.Address, Port)],
+            seed: seed, minBytes: 2_000, maxBytes: 15_000);
+        const int messages = 300;
+        var summary = ReliableEchoLoop.Run($"net.tcp://localhost:{relay.Port}/{path}", messages);
+        int Moved(ManagedProcess w) => System.Text.RegularExpressions.Regex.Matches(w.Output, moved).Count;
+        output.WriteLine($"{messages} one-way + {messages / 10} request/reply messages, {relay.Cuts} cuts, connections " +
+            $"through A / B: {string.Join(" / ", relay.ConnectionsPerTarget)}, {what} by A's / B's worker: " +
+            $"{Moved(ofA.Worker)} / {Moved(ofB.Worker)}; service saw: {summary}");
+        Assert.Equal($"received={messages} outOfOrder=0", summary);
+        Assert.True(Moved(ofA.Worker) + Moved(ofB.Worker) >= 2, $"no connection was {what}: the test did not exercise it");
+        await FixtureStop(ofA.Worker);
+        await FixtureStop(ofB.Worker);
     }
 
     private static async Task<T> Eventually<T>(Func<Task<T>> attempt, Func<T, bool> done)
