@@ -44,6 +44,7 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
     private readonly List<long> _acked = [];
     private readonly Action<ReceiveOutcome>? _dropped;
     private State _state;
+    private TimeSpan? _lastReconnectResend; // when the peer last reconnected and what was in flight was resent
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -302,6 +303,10 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
 
     private void OnPeerReconnected()
     {
+        // At most once per retransmission timeout: a client that reconnects again and again gets no more than the
+        // retry timer would send it.
+        if (_lastReconnectResend is { } last && Now - last < _send.RetransmissionTimeout) return;
+        _lastReconnectResend = Now;
         var numbers = _send.ResendAfterReconnect(Now);
         foreach (var number in numbers)
         {

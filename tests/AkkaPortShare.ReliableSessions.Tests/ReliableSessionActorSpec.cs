@@ -750,6 +750,9 @@ public sealed class ReliableSessionActorSpec : Akka.TestKit.Xunit2.TestKit
         var resent2 = await MessageSentAsync(2, "p2", ackRequested: false);
         Assert.NotNull(resent2.Ack);
         await MessageSentAsync(3, "p3", ackRequested: true);
+        // Reconnecting again at once resends nothing more (at most once per retry timeout).
+        session.Tell(PeerReconnected.Instance);
+        await NothingSentAsync();
         // The next retry comes after the estimate (about 410 ms), not after the grown timeout.
         var next = await AdvanceUntilAsync(session, _transport, TimeSpan.FromSeconds(5));
         Assert.True(next <= TimeSpan.FromMilliseconds(600), $"the next retry came {next.TotalMilliseconds} ms after the reconnection");

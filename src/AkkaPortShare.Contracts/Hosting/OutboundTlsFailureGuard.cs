@@ -79,16 +79,19 @@ internal static class OutboundTlsFailureGuard
 
         // The run's promise completes (faulted) in a continuation of the phases; replacing it earlier would let that
         // continuation complete the new one. Continuations of the promise run synchronously (it was made without
-        // RunContinuationsAsynchronously), so the not-run state returns at once: a genuine shutdown requested in the
-        // few microseconds between would be answered with the stopped run and must be requested again.
+        // RunContinuationsAsynchronously), so the not-run state returns as soon as the stopped run has ended: a
+        // genuine shutdown requested before that (the few continuations of the phase loop, microseconds to a
+        // thread-pool hop) is answered with the stopped run and must be requested again (see README, Cluster).
+        // The run is cleared before the promise is replaced: a Run landing between the two then starts for real
+        // (its completion finds the new promise); the other order would leave it waiting on a promise nobody completes.
         public void AfterThisRun()
         {
             var stopped = (TaskCompletionSource<Done>)runPromise.GetValue(shutdown)!;
             stopped.Task.ContinueWith(t =>
             {
                 _ = t.Exception; // observed: the stopped run is no failure
-                runPromise.SetValue(shutdown, new TaskCompletionSource<Done>());
                 ((AtomicReference<CoordinatedShutdown.Reason>)runStarted.GetValue(shutdown)!).Value = null!;
+                runPromise.SetValue(shutdown, new TaskCompletionSource<Done>());
             }, TaskContinuationOptions.ExecuteSynchronously);
         }
     }

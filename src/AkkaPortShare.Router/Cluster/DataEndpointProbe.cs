@@ -26,11 +26,13 @@ internal static class DataEndpointProbe
         {
             using (var connecting = new CancellationTokenSource(timeout))
                 await socket.ConnectAsync(host, port, connecting.Token).ConfigureAwait(false);
-            // A read that ends (end of file) or fails (reset) within the window: a dying listener's connection.
+            // A read that ends (end of file) or fails (reset) within the window: a dying listener's connection. A byte
+            // is an answer: a live worker at max-connections faults a new connection at once (ServerTooBusy).
             using var window = new CancellationTokenSource(ResetWindow);
             try
             {
-                await socket.ReceiveAsync(new byte[1], SocketFlags.None, window.Token).ConfigureAwait(false);
+                if (await socket.ReceiveAsync(new byte[1], SocketFlags.None, window.Token).ConfigureAwait(false) > 0)
+                    return new Outcome(true, $"its data endpoint {host}:{port} answers (a busy worker's fault, say)");
                 return new Outcome(false, $"its data endpoint {host}:{port} closed the probe connection");
             }
             catch (OperationCanceledException) when (window.IsCancellationRequested)

@@ -16,7 +16,7 @@ namespace AkkaPortShare.Router.Registration;
 // failure detector decides their death).
 internal sealed partial class RegistryActor
 {
-    private sealed record AssociationProbed(Address Node, DataEndpointProbe.Outcome Outcome);
+    private sealed record AssociationProbed(Address Node, string DataHost, int DataPort, DataEndpointProbe.Outcome Outcome);
 
     private readonly HashSet<Address> _probingNodes = [];
 
@@ -37,15 +37,18 @@ internal sealed partial class RegistryActor
     {
         if (_probingNodes.Contains(node) || IsClusterMember(node) || SecretWorkersOn(node) is not [var worker, ..]) return;
         _probingNodes.Add(node);
-        DataEndpointProbe.RunAsync(worker.Endpoint.DataHost, worker.Endpoint.DataPort, _settings.RelayConnectTimeout)
-            .PipeTo(Self, success: o => new AssociationProbed(node, o),
-                failure: e => new AssociationProbed(node, new DataEndpointProbe.Outcome(false, $"the probe failed: {e.Message}")));
+        var (host, port) = (worker.Endpoint.DataHost, worker.Endpoint.DataPort);
+        DataEndpointProbe.RunAsync(host, port, _settings.RelayConnectTimeout)
+            .PipeTo(Self, success: o => new AssociationProbed(node, host, port, o),
+                failure: e => new AssociationProbed(node, host, port, new DataEndpointProbe.Outcome(false, $"the probe failed: {e.Message}")));
     }
 
     private void OnAssociationProbed(AssociationProbed probed)
     {
         _probingNodes.Remove(probed.Node);
-        var workers = SecretWorkersOn(probed.Node);
+        // Only the workers behind the endpoint probed (one registering meanwhile from a new process is not judged).
+        var workers = SecretWorkersOn(probed.Node)
+            .Where(w => w.Endpoint.DataHost == probed.DataHost && w.Endpoint.DataPort == probed.DataPort).ToList();
         if (workers.Count == 0) return; // gone meanwhile (unregistered, or its remote watch fired)
         if (probed.Outcome.Accepts)
         {

@@ -320,6 +320,12 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
             message.Close();
             throw;
         }
+        // Resend at once what went out on the old connection and is not acknowledged (after this message's own
+        // acknowledgement reached the core): transmissions into a dead connection doubled the retry timeout each
+        // time, so after a few quick breaks the next retry of a reply the client waits for could come after the
+        // client's OperationTimeout (found in RouterClusterSpec: a call timed out 60 s after its connection was cut,
+        // the new connection idle all along).
+        if (reconnected) _core.Tell(PeerReconnected.Instance);
     }
 
     /// <returns>True when <paramref name="message"/> went to the sequence as a payload (unread, to be dispatched); else it is closed by the caller.</returns>
@@ -332,11 +338,6 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
             // break and resends only the rest, and its framing decoder gets past the state in which an early end
             // of this connection (Linux may report a reset that way) would fault the whole session.
             Self.Tell(new AcknowledgeNow());
-            // And resend at once what went out on the old connection and is not acknowledged: transmissions to a dead
-            // connection doubled the retry timeout each time, so after a few quick breaks the next retry of a reply
-            // the client waits for could come after the client's own OperationTimeout (found in RouterClusterSpec:
-            // a call timed out 60 s after its connection was cut, the new connection idle all along).
-            _core.Tell(PeerReconnected.Instance);
         }
         var action = message.Headers.Action;
         if (action == _version.CreateSequenceAction)

@@ -34,14 +34,9 @@ internal sealed partial class SessionConnectionActor
     private void OnHolderLocated(SessionHolderLocated located)
     {
         if (!_locating || _forwardTo is not null) return;
-        if (located.DataHost is null || !_movable)
+        if (located.DataHost is null || IsOwnDataEndpoint(located))
         {
-            _locating = false;
-            _movable = false;
-            _log.Info("Connection from {0}: its reliable session's worker cannot be reached from here ({1}); the connection stays, " +
-                "and the client's next try of its message is answered UnknownSequence", _peer, located.Reason ?? "something was written on it meanwhile");
-            _state.Handler?.Tell(SessionStays.Instance);
-            Pump();
+            Stay(located.Reason ?? $"{located.DataHost}:{located.DataPort} is this worker's own data endpoint");
             return;
         }
         _forwardTo = located;
@@ -58,8 +53,45 @@ internal sealed partial class SessionConnectionActor
         return true;
     }
 
+    /// <summary>
+    /// Not moving after all: the handler reads on (the client sends again what it set aside), and a retry of the
+    /// message finds the connection unmovable and is answered UnknownSequence.
+    /// </summary>
+    private void Stay(string reason)
+    {
+        _locating = false;
+        _forwardTo = null;
+        _movable = false;
+        if (_readCancel is { IsCancellationRequested: true } cancelled)
+        {
+            cancelled.Dispose(); // its read has ended; the next ones need a token that is not cancelled already
+            _readCancel = new CancellationTokenSource();
+        }
+        _log.Info("Connection from {0}: its reliable session's worker cannot be reached from here ({1}); the connection stays, " +
+            "and the client's next try of its message is answered UnknownSequence", _peer, reason);
+        _state.Handler?.Tell(SessionStays.Instance);
+        Pump();
+    }
+
+    // A worker whose data endpoint the router names with an address that leads back here (a loopback data-endpoint
+    // hostname on another host, say) would otherwise forward to itself, and on again, until max-connections.
+    private bool IsOwnDataEndpoint(SessionHolderLocated located)
+    {
+        if (_socket.LocalEndPoint is not System.Net.IPEndPoint local || local.Port != located.DataPort) return false;
+        // A host name is not resolved here (that would block): only an address can be told for certain.
+        return System.Net.IPAddress.TryParse(located.DataHost, out var host) && (System.Net.IPAddress.IsLoopback(host)
+            || host.Equals(local.Address) || (local.Address.IsIPv4MappedToIPv6 && host.Equals(local.Address.MapToIPv4())));
+    }
+
     private void Forward()
     {
+        // Something was written meanwhile (the service answered, or closed the session while the read ended): the
+        // client's view of the connection can no longer be replayed elsewhere.
+        if (!_movable || !_outbox.IsIdle)
+        {
+            Stay("something was written on it meanwhile");
+            return;
+        }
         var to = _forwardTo!;
         _socketGivenAway = true;
         _admitted = false; // the forward keeps this connection's place in max-connections until it ends

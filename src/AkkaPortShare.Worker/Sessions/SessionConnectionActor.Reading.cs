@@ -105,7 +105,6 @@ internal sealed partial class SessionConnectionActor
         // Until something is written (beyond the PreambleAck) the session can be replayed to another worker of the
         // address whole: decoded there from its preamble, with the same binary dictionary, as if it had gone there.
         _movable = !_resumedSession && _secured is null && (_routerChannel is not null || MayForward) && _preamble.Mode == FramingMode.Duplex;
-        if (_movable && _routerChannel is null) _readCancel ??= new CancellationTokenSource();
         _records.Reset(_preamble.Mode);
         // No PreambleAck yet: WCF acknowledges a session only once its channel is accepted (FramingSession.Accept).
         route.Service.Tell(new SessionOpened(Self, via, _preamble.ContentType!, _peer, Streamed: _preamble.Mode == FramingMode.Singleton)

@@ -67,6 +67,12 @@ internal sealed partial class SessionConnectionActor
     /// </summary>
     private void OnMoveSession(MoveSession move)
     {
+        if (!_movable && _routerChannel is null)
+        {
+            // Asked for before it stayed (a second message's): the handler set its messages aside again, so it is told again.
+            _state.Handler?.Tell(SessionStays.Instance);
+            return;
+        }
         if (!_movable)
         {
             Abort($"its reliable session is held by another worker of its address ({move.Holder}), and the connection " +

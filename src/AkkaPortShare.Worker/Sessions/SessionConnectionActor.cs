@@ -89,6 +89,8 @@ internal sealed partial class SessionConnectionActor : ReceiveActor, IWithTimers
         _plain = new SocketIo(socket);
         _io = _plain;
         _routerChannel = routerChannel;
+        // A relayed connection of a sharing worker may be carried on (Forward): its reads must be cancellable, every one.
+        if (routerChannel is null && settings.ShareAddresses) _readCancel = new CancellationTokenSource();
         _routes = routes;
         _settings = settings;
         _peer = socket.RemoteEndPoint?.ToString() ?? "unknown peer";

@@ -26,9 +26,10 @@ internal static class SessionForward
     private static async Task RunAsync(Socket client, byte[] fromPreambleStart, string host, int port, string via,
         WorkerSettings settings, ConnectionBudget budget, ILoggingAdapter log, string peer)
     {
-        var holder = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        Socket? holder = null;
         try
         {
+            holder = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             var first = new byte[1];
             using (var deadline = new CancellationTokenSource(settings.SessionForwardTimeout))
             {
@@ -43,12 +44,12 @@ internal static class SessionForward
             log.Debug("Connection from {0} for {1}, carried to {2}:{3}, ended ({4} bytes there, {5} back{6})",
                 new object[] { peer, via, host, port, copied.ToWorker, copied.ToClient, copied.Error is null ? "" : $"; {copied.Error.Message}" });
         }
-        catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception e) // off any actor, and the client's socket is this task's alone: whatever failed, both close
         {
             var reason = e is OperationCanceledException ? $"no PreambleAck within {settings.SessionForwardTimeout.TotalSeconds:0.#} s" : e.Message;
             log.Warning("Could not carry the connection from {0} for {1} to {2}:{3}, the worker that holds its reliable session: {4}; " +
                 "closing it (the client's reliable session connects again)", new object[] { peer, via, host, port, reason });
-            holder.Dispose();
+            holder?.Dispose();
             client.Dispose();
         }
         finally

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Akka.Remote;
+using AkkaPortShare.Protocol.Framing;
 using static AkkaPortShare.Contracts.Registration.RegistryProtocol;
 using static AkkaPortShare.Router.RoutingProtocol;
 
@@ -35,6 +36,24 @@ public sealed partial class RegistryActorSpec
 
         await AwaitAssertAsync(async () => Assert.IsType<RouteNotFound>(await ResolveAsync(registry, LostVia)),
             TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(50));
+    }
+
+    [Fact]
+    public async Task RegistryActor_must_keep_a_secret_worker_whose_association_closed_and_whose_data_endpoint_answers_too_busy()
+    {
+        var registry = StartRegistry();
+        using var busy = new TcpListener(IPAddress.Loopback, 0);
+        busy.Start();
+        await RegisterAsync<Registered>(registry, CreateTestProbe(), Lost,
+            RelayOnly(406) with { DataPort = ((IPEndPoint)busy.LocalEndpoint).Port });
+
+        AssociationClosedWithThisSystem();
+
+        // A worker at max-connections answers a new connection with a fault at once: alive.
+        using var probed = await busy.AcceptSocketAsync().WaitAsync(TimeSpan.FromSeconds(5));
+        await probed.SendAsync(FramingWriter.Fault(FramingFaults.ServerTooBusy));
+        await Task.Delay(200);
+        Assert.IsType<RouteFound>(await ResolveAsync(registry, LostVia));
     }
 
     [Fact]

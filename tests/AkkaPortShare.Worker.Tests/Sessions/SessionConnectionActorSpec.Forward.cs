@@ -113,6 +113,27 @@ public sealed partial class SessionConnectionActorSpec
     }
 
     [Fact]
+    public async Task SessionConnectionActor_must_keep_a_relayed_session_the_service_wrote_on_while_its_worker_was_located()
+    {
+        var (session, client) = await OpenRelayedSharedSessionAsync();
+        await Loopback.SendAsync(client, SizedEnvelope(Payload(20)));
+        Assert.True((await _service.ExpectMsgAsync<MessageReceived>()).Movable);
+        session.Tell(new MoveSession(Holder));
+        await ExpectMsgAsync<LocateSessionHolder>();
+
+        session.Tell(new Send(Payload(5)));
+        Assert.Equal(SizedEnvelope(Payload(5)), await Loopback.ReadExactlyAsync(client, SizedEnvelope(Payload(5)).Length));
+        session.Tell(new SessionHolderLocated("127.0.0.1", 9)); // too late: the client has this worker's answer
+
+        await _service.ExpectMsgAsync<SessionStays>();
+        // A second message's move, asked for before it stayed, changes nothing: it is told again that it stays.
+        session.Tell(new MoveSession(Holder));
+        await _service.ExpectMsgAsync<SessionStays>();
+        await Loopback.SendAsync(client, SizedEnvelope(Payload(20, seed: 4)));
+        Assert.False((await _service.ExpectMsgAsync<MessageReceived>()).Movable);
+    }
+
+    [Fact]
     public async Task SessionConnectionActor_must_not_offer_a_relayed_session_a_move_without_share_addresses()
     {
         SessionRouting.For(Sys).Set(new SessionRouteKey(0x0012_3456_789A_BCDEUL));
