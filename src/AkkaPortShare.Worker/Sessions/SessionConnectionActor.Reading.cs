@@ -17,7 +17,7 @@ internal sealed partial class SessionConnectionActor
     // Until the service has said anything, at most max-messages-before-answer are delivered: a busy service shared by
     // many sessions may take its time over SessionOpened, and its first RequestMessages must not find thousands of
     // messages already in its mailbox (found under load: a non-reading flood grew the worker by 500 MB).
-    private bool Paused => _decode is null || _locating || _state.DrainPending || _state.WriteBlocked || _state.Credit == 0
+    private bool Paused => _decode is null || _moving || _state.DrainPending || _state.WriteBlocked || _state.Credit == 0
         || (_state.Credit is null && _state.Unanswered >= _settings.MaxMessagesBeforeAnswer);
 
     /// <summary>Decodes what is buffered, then reads on unless the connection is finished or paused.</summary>
@@ -105,6 +105,7 @@ internal sealed partial class SessionConnectionActor
         // Until something is written (beyond the PreambleAck) the session can be replayed to another worker of the
         // address whole: decoded there from its preamble, with the same binary dictionary, as if it had gone there.
         _movable = !_resumedSession && _secured is null && (_routerChannel is not null || MayForward) && _preamble.Mode == FramingMode.Duplex;
+        if (_movable) _readCancel ??= new CancellationTokenSource();
         _records.Reset(_preamble.Mode);
         // No PreambleAck yet: WCF acknowledges a session only once its channel is accepted (FramingSession.Accept).
         route.Service.Tell(new SessionOpened(Self, via, _preamble.ContentType!, _peer, Streamed: _preamble.Mode == FramingMode.Singleton)

@@ -59,46 +59,6 @@ internal sealed partial class SessionConnectionActor
         ReceiveSession();
     }
 
-    /// <summary>
-    /// The session's reliable session is held by another worker of the address: the connection goes there through the
-    /// router with every byte since its preamble, and is decoded there from the start. Only while nothing but the
-    /// PreambleAck has been written (else the client's view of the connection could not be replayed); otherwise it
-    /// is closed, and the client's reliable session reconnects.
-    /// </summary>
-    private void OnMoveSession(MoveSession move)
-    {
-        if (!_movable && _routerChannel is null)
-        {
-            // Asked for before it stayed (a second message's): the handler set its messages aside again, so it is told again.
-            _state.Handler?.Tell(SessionStays.Instance);
-            return;
-        }
-        if (!_movable)
-        {
-            Abort($"its reliable session is held by another worker of its address ({move.Holder}), and the connection " +
-                  "can no longer move there (something was written on it, it is secured, or it was moved here already)");
-            return;
-        }
-        if (_routerChannel is null)
-        {
-            LocateHolder(move);
-            return;
-        }
-        _log.Info("Connection from {0}: its reliable session belongs to another worker of its address ({1}); passing it there through the router",
-            _peer, move.Holder);
-        _socketGivenAway = true;
-        try
-        {
-            _routerChannel!.MoveSession(_socket, move.Holder, _buffer.FromPreambleStart);
-        }
-        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException or ArgumentException)
-        {
-            _socketGivenAway = false; // still ours: closed as the actor stops, and the client reconnects
-            _log.Warning("Could not pass {0}'s connection to the router ({1}); closing it", _peer, e.Message);
-        }
-        Abort(null);
-    }
-
     /// <summary>The service sent End (Close): the client's End or close is awaited; nothing more goes either way.</summary>
     private void ServiceEnded()
     {

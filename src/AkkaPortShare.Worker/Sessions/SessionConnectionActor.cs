@@ -89,8 +89,6 @@ internal sealed partial class SessionConnectionActor : ReceiveActor, IWithTimers
         _plain = new SocketIo(socket);
         _io = _plain;
         _routerChannel = routerChannel;
-        // A relayed connection of a sharing worker may be carried on (Forward): its reads must be cancellable, every one.
-        if (routerChannel is null && settings.ShareAddresses) _readCancel = new CancellationTokenSource();
         _routes = routes;
         _settings = settings;
         _peer = socket.RemoteEndPoint?.ToString() ?? "unknown peer";
@@ -182,14 +180,14 @@ internal sealed partial class SessionConnectionActor : ReceiveActor, IWithTimers
         Receive<BytesRead>(r =>
         {
             _buffer.Returned(r.Count);
-            if (ForwardAfterRead(r.Count)) return;
+            if (ReadEnded(r.Count)) return;
             if (r.Count == 0) onEndOfStream();
             else Pump();
         });
         Receive<ReadFailed>(f =>
         {
             _buffer.Returned(0);
-            if (f.Cause is OperationCanceledException && ForwardAfterRead(-1)) return;
+            if (f.Cause is OperationCanceledException && ReadEnded(-1)) return;
             Abort($"read failed: {f.Cause.Message}");
         });
         Receive<InboundDrained>(d =>

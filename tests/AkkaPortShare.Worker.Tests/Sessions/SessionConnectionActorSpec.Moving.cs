@@ -65,6 +65,35 @@ public sealed partial class SessionConnectionActorSpec
     }
 
     [Fact]
+    public async Task SessionConnectionActor_must_lose_no_byte_the_client_sends_while_its_session_moves_back_to_the_router()
+    {
+        // The client pipelines one-way messages: one may arrive just as the move starts. It must reach the router
+        // either in the bytes passed back or still unread in the socket, never swallowed by a read nobody sees.
+        for (var round = 0; round < 10; round++)
+        {
+            var (routerEnd, channel) = RouterChannelPair();
+            var (session, client, _) = await OpenDuplexSessionAsync(channel);
+            byte[] first = SizedEnvelope(Payload(40)), racing = SizedEnvelope(Payload(25, seed: (byte)(round + 1)));
+            await Loopback.SendAsync(client, first);
+            Assert.True((await _service.ExpectMsgAsync<MessageReceived>()).Movable);
+
+            session.Tell(new MoveSession(Holder));
+            await Loopback.SendAsync(client, racing);
+
+            var (payload, passed) = await ReceiveFromWorkerAsync(routerEnd);
+            Assert.True(HandoverFrame.TryReadSessionMove(payload, out _, out var bytes));
+            byte[] replayed = [.. bytes];
+            byte[] expected = [.. Preamble(), .. first, .. racing];
+            var rest = expected.Length - replayed.Length;
+            byte[] stream = rest > 0 ? [.. replayed, .. await Loopback.ReadExactlyAsync(passed!, rest)] : replayed;
+            Assert.Equal(Convert.ToHexString(expected), Convert.ToHexString(stream));
+            await ExpectTerminatedAsync(session);
+            await _service.FishForMessageAsync(m => m is SessionClosed, TimeSpan.FromSeconds(3));
+            await _service.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(50)); // drop a racing MessageReceived, if any
+        }
+    }
+
+    [Fact]
     public async Task SessionConnectionActor_must_close_rather_than_move_a_session_the_service_has_written_on()
     {
         var (routerEnd, channel) = RouterChannelPair();
