@@ -45,6 +45,7 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
     private readonly Action<ReceiveOutcome>? _dropped;
     private State _state;
     private TimeSpan? _lastReconnectResend; // when the peer last reconnected and what was in flight was resent
+    private static readonly TimeSpan MinReconnectResendInterval = TimeSpan.FromMilliseconds(10);
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -303,9 +304,10 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
 
     private void OnPeerReconnected()
     {
-        // At most once per retransmission timeout: a client that reconnects again and again gets no more than the
-        // retry timer would send it.
-        if (_lastReconnectResend is { } last && Now - last < _send.RetransmissionTimeout) return;
+        // At most once per round trip (the estimate, not the backed-off timeout: that one grows with every retry into
+        // a dead connection, and quick cuts would then skip the very resend that ends the wait): a client that
+        // reconnects again and again gets at most a window per round trip.
+        if (_lastReconnectResend is { } last && Now - last < Max(_send.SmoothedRoundTrip, MinReconnectResendInterval)) return;
         _lastReconnectResend = Now;
         var numbers = _send.ResendAfterReconnect(Now);
         foreach (var number in numbers)
