@@ -38,22 +38,17 @@ internal sealed class ResumedRelay(RouterSettings settings, HeldConnections held
 
     private async Task RunAsync(Socket client, byte[] fromPreambleStart, WorkerEndpoint worker, string via)
     {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        byte[] first = new byte[1];
+        Socket socket;
+        byte? forClient;
         try
         {
             using var deadline = new CancellationTokenSource(settings.RelayConnectTimeout);
-            if (RelayHandoff.EndPoint(worker) is { } endPoint)
-                await socket.ConnectAsync(endPoint, deadline.Token).ConfigureAwait(false);
-            else
-                await socket.ConnectAsync(worker.DataHost, worker.DataPort, deadline.Token).ConfigureAwait(false);
-            await socket.SendAsync(fromPreambleStart, SocketFlags.None, deadline.Token).ConfigureAwait(false);
-            if (await socket.ReceiveAsync(first, SocketFlags.None, deadline.Token).ConfigureAwait(false) == 0)
-                throw new SocketException((int)SocketError.ConnectionReset);
+            (socket, forClient) = await ReplayedConnection.OpenAsync(
+                RelayHandoff.EndPoint(worker) ?? ReplayedConnection.EndPointOf(worker.DataHost, worker.DataPort),
+                fromPreambleStart, deadline.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException)
         {
-            socket.Dispose();
             var reason = e is OperationCanceledException ? $"no PreambleAck within {settings.RelayConnectTimeout.TotalSeconds:0.#} s" : e.Message;
             log.Warning("Could not relay a moved reliable session's connection for {0} to worker pid {1} at {2}:{3}: {4}; ConnectionDispatchFailed",
                 via, worker.ProcessId, worker.DataHost, worker.DataPort, reason);
@@ -63,8 +58,7 @@ internal sealed class ResumedRelay(RouterSettings settings, HeldConnections held
         }
         log.Debug("Relaying a moved reliable session's connection for {0} to worker pid {1} at {2}:{3}", via, worker.ProcessId,
             worker.DataHost, worker.DataPort);
-        // Anything but the worker's PreambleAck (its fault, say) is the client's to read.
-        if (first[0] != (byte)FramingRecordType.PreambleAck && !await TrySendAsync(client, first).ConfigureAwait(false))
+        if (forClient is { } first && !await TrySendAsync(client, [first]).ConfigureAwait(false))
         {
             socket.Dispose();
             client.Dispose();

@@ -1,16 +1,15 @@
 using System.Net.Sockets;
 using Akka.Event;
 using AkkaPortShare.Interop.Relay;
-using AkkaPortShare.Protocol.Framing;
 using AkkaPortShare.Worker.Configuration;
 
 namespace AkkaPortShare.Worker.Sessions;
 
 /// <summary>
 /// Carries a reliable session's relayed connection to the worker of its address that holds the session (see
-/// SessionConnectionActor.Forward): connects to that worker's data endpoint, sends the client's bytes from the
-/// preamble on, takes that worker's PreambleAck out of the stream (the client has this worker's; anything else, a
-/// fault, is the client's to read), then copies both ways until both directions end, as a router's relay would.
+/// SessionConnectionActor.Moving): replays it there (<see cref="ReplayedConnection"/>: the client has this worker's
+/// PreambleAck, so that worker's is taken out), then copies both ways until both directions end, as a router's relay
+/// would.
 /// </summary>
 /// <remarks>
 /// Off the actor. The connect, the send and the first byte share session-forward-timeout; a failure closes the
@@ -29,16 +28,11 @@ internal static class SessionForward
         Socket? holder = null;
         try
         {
-            holder = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            var first = new byte[1];
+            byte? forClient;
             using (var deadline = new CancellationTokenSource(settings.SessionForwardTimeout))
-            {
-                await holder.ConnectAsync(host, port, deadline.Token).ConfigureAwait(false);
-                await holder.SendAsync(fromPreambleStart, SocketFlags.None, deadline.Token).ConfigureAwait(false);
-                if (await holder.ReceiveAsync(first, SocketFlags.None, deadline.Token).ConfigureAwait(false) == 0)
-                    throw new SocketException((int)SocketError.ConnectionReset);
-            }
-            if (first[0] != (byte)FramingRecordType.PreambleAck) await client.SendAsync(first, SocketFlags.None).ConfigureAwait(false);
+                (holder, forClient) = await ReplayedConnection.OpenAsync(ReplayedConnection.EndPointOf(host, port), fromPreambleStart,
+                    deadline.Token).ConfigureAwait(false);
+            if (forClient is { } first) await client.SendAsync(new[] { first }, SocketFlags.None).ConfigureAwait(false);
             log.Info("Connection from {0} for {1}: carried to {2}:{3}, the worker that holds its reliable session", peer, via, host, port);
             var copied = await SocketRelay.RunAsync(client, holder, settings.ReadBufferSize).ConfigureAwait(false);
             log.Debug("Connection from {0} for {1}, carried to {2}:{3}, ended ({4} bytes there, {5} back{6})",
