@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Event;
 using AkkaPortShare.Protocol.Framing;
