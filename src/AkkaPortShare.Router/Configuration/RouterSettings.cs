@@ -31,6 +31,9 @@ public sealed record RouterSettings
     public required IPAddress ListenAddress { get; init; }
     public required int ListenBacklog { get; init; }
     public required int TcpMaxSegmentSize { get; init; }
+
+    /// <summary>How long the kernel holds a new connection until its first bytes arrive (TCP_DEFER_ACCEPT; zero: off).</summary>
+    public required TimeSpan DeferAccept { get; init; }
     public required int MaxPendingAccepts { get; init; }
     public required int MaxPendingConnections { get; init; }
     public required int MaxHeldConnections { get; init; }
@@ -109,6 +112,7 @@ public sealed record RouterSettings
             ListenAddress = c.IPAddress("listen-address"),
             ListenBacklog = c.PositiveInt("listen-backlog"),
             TcpMaxSegmentSize = c.Bytes("tcp-max-segment-size", 0, 65535),
+            DeferAccept = c.Duration("defer-accept", allowZero: true),
             MaxPendingAccepts = c.PositiveInt("max-pending-accepts"),
             MaxPendingConnections = c.PositiveInt("max-pending-connections"),
             MaxHeldConnections = c.PositiveInt("max-held-connections"),

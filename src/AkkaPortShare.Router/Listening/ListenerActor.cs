@@ -127,6 +127,7 @@ internal sealed class ListenerActor : ReceiveActor
             throw;
         }
         TcpSegmentSize.Cap(socket, _settings.TcpMaxSegmentSize);
+        TcpDeferAccept.Set(socket, _settings.DeferAccept); // also on an inherited port: the option applies at once
         _state = _state with { ListenSocket = socket };
         _registry.Tell(ListenerReady.Instance); // hand-backs come here, so every connection actor is a child
         _log.Info("Listening on {0}{1} (backlog {2}, {3} pending accepts, at most {4} unrouted and {5} held connections)",

@@ -21,6 +21,7 @@ public sealed class RouterOptionsSpec
         ("port", o => o.Set("port", 9123), s => s.Port, 9123),
         ("listen-address", o => o.Set("listen-address", IPAddress.Loopback), s => s.ListenAddress, IPAddress.Loopback),
         ("tcp-max-segment-size", o => o.SetBytes("tcp-max-segment-size", 4096), s => s.TcpMaxSegmentSize, 4096),
+        ("defer-accept", o => o.Set("defer-accept", TimeSpan.Zero), s => s.DeferAccept, TimeSpan.Zero),
         ("listen-backlog", o => o.Set("listen-backlog", 1024), s => s.ListenBacklog, 1024),
         ("max-pending-accepts", o => o.Set("max-pending-accepts", 7), s => s.MaxPendingAccepts, 7),
         ("max-pending-connections", o => o.Set("max-pending-connections", 50), s => s.MaxPendingConnections, 50),

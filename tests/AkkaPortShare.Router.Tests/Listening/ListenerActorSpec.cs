@@ -22,11 +22,14 @@ namespace AkkaPortShare.Router.Tests.Listening;
 /// </summary>
 public sealed class ListenerActorSpec : Akka.TestKit.Xunit2.TestKit
 {
-    // receive-timeout is long on purpose: only shedding (or routing) may end a silent connection here.
+    // receive-timeout is long on purpose: only shedding (or routing) may end a silent connection here. defer-accept
+    // is off so that a silent client is accepted at once: these specs are about what the router does with connections
+    // whose bytes have not come (a client that sends one byte meets the same), except the one spec of defer-accept.
     private const string Config = """
         akka.actor.provider = local
         akka-port-share.router {
           port = 0
+          defer-accept = 0s
           listen-address = "127.0.0.1"
           max-pending-accepts = 1
           max-pending-connections = 2
@@ -384,6 +387,31 @@ public sealed class ListenerActorSpec : Akka.TestKit.Xunit2.TestKit
         Assert.NotEqual(listener.Path, gateway.LastSender.Path.Parent);
         _registry.ExpectNoMsg(TimeSpan.Zero);
         handOver.Socket.Dispose();
+    }
+
+    [Fact]
+    public async Task ListenerActor_must_leave_a_silent_connection_in_the_kernel_until_defer_accept_ends()
+    {
+        var (listener, endPoint) = await StartListenerAsync("akka-port-share.router.defer-accept = 1s");
+        var silent = await ConnectAsync(endPoint); // connected on the client's side: the handshake is done
+        var gateway = CreateTestProbe("gateway");
+        PublishGatewayFor("net.tcp://localhost/svc", gateway);
+
+        await Task.Delay(400);
+        Assert.Equal(0, (await StatusAsync(listener)).PendingConnections); // not accepted: nothing of it in the router
+
+        // One that speaks at once is accepted with its preamble and handed over without a connection actor.
+        var speaking = await ConnectAsync(endPoint);
+        await Loopback.SendAsync(speaking, FramingWriter.Preamble(FramingMode.Duplex, "net.tcp://localhost/svc"));
+        var handOver = await gateway.ExpectMsgAsync<HandOver>();
+        Assert.Equal("net.tcp://localhost/svc", handOver.Via);
+        Assert.NotEqual(listener.Path, gateway.LastSender.Path.Parent);
+        handOver.Socket.Dispose();
+
+        // The deferral ends (the kernel's next SYN-ACK, about a second after the connect): then it is accepted.
+        await AwaitAssertAsync(async () => Assert.Equal(1, (await StatusAsync(listener)).PendingConnections),
+            TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(50));
+        Assert.True(Loopback.IsOpenAndSilent(silent));
     }
 
     [Fact]
