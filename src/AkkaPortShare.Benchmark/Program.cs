@@ -88,7 +88,9 @@ try
         {
             if (group.FirstOrDefault(p => p.RequiresRouter is not null)?.RequiresRouter is { } mode)
                 await PrepareAsync($"switch the router to {mode}", mode, () => topology.EnsureRouterModeAsync(mode));
-            foreach (var scenario in scenarios.Where(s => !s.NeedsFreshProcesses))
+            var measured = scenarios.Where(s => !s.NeedsFreshProcesses).ToList();
+            if (!options.Quick && measured.Count > 0) await WarmUpAsync(measured[0], group);
+            foreach (var scenario in measured)
             foreach (var path in group.Where(scenario.AppliesTo))
                 await RunOneAsync(scenario, path, rep);
         }
@@ -174,6 +176,25 @@ async Task RunOneAsync(IScenario scenario, BenchPath path, int rep)
             (result.Errors > 0 ? $"  ERRORS {result.Errors}: {string.Join(" | ", result.ErrorSamples.Take(2))}" : "") +
             $"  (other processes {other:P0} of the CPU, machine {machineBusy:P0} busy)");
         return;
+    }
+}
+
+// The group's first scenario once on each of its paths, not recorded, before the group is measured: the processes
+// may have just been started (the run's start, a router mode switch, fresh processes for the memory figures), and the
+// figure measured first on a cold load generator, worker or router came out at half its later value at churn
+// concurrency 1, whatever the path (a per-figure warm-up of a second is not enough for the JIT's tiers to settle).
+async Task WarmUpAsync(IScenario scenario, IReadOnlyList<BenchPath> group)
+{
+    foreach (var path in group.Where(scenario.AppliesTo))
+    {
+        try
+        {
+            await scenario.RunAsync(new ScenarioContext(options, topology, _ => { }), path, cancel.Token);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancel.IsCancellationRequested)
+        {
+            Console.WriteLine($"WARNING: warm-up of {scenario.Name} on {path.Label} failed: {e.Message}");
+        }
     }
 }
 
