@@ -43,8 +43,7 @@ internal sealed class ResumedRelay(RouterSettings settings, HeldConnections held
         try
         {
             using var deadline = new CancellationTokenSource(settings.RelayConnectTimeout);
-            (socket, forClient) = await ReplayedConnection.OpenAsync(
-                RelayHandoff.EndPoint(worker) ?? ReplayedConnection.EndPointOf(worker.DataHost, worker.DataPort),
+            (socket, forClient) = await ReplayedConnection.OpenAsync(ReplayedConnection.EndPointOf(worker.DataHost, worker.DataPort),
                 fromPreambleStart, deadline.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException)
