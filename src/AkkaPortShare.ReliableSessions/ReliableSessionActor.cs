@@ -289,6 +289,7 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
             return;
         }
         var retry = _send.Retransmit(Now);
+        _log.Debug("Session {0}: retransmitting message {1}", _outgoingId, retry.Number);
         if (retry.Exhausted)
         {
             Fault(FaultKind.SequenceTerminated,
@@ -307,9 +308,14 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
         // At most once per round trip (the estimate, not the backed-off timeout: that one grows with every retry into
         // a dead connection, and quick cuts would then skip the very resend that ends the wait): a client that
         // reconnects again and again gets at most a window per round trip.
-        if (_lastReconnectResend is { } last && Now - last < Max(_send.SmoothedRoundTrip, MinReconnectResendInterval)) return;
+        if (_lastReconnectResend is { } last && Now - last < Max(_send.SmoothedRoundTrip, MinReconnectResendInterval))
+        {
+            _log.Debug("Session {0}: the peer reconnected {1:F0} ms after the last resend: not resent", _outgoingId, (Now - last).TotalMilliseconds);
+            return;
+        }
         _lastReconnectResend = Now;
         var numbers = _send.ResendAfterReconnect(Now);
+        _log.Debug("Session {0}: the peer reconnected: resending {1}", _outgoingId, numbers.Count == 0 ? "nothing" : string.Join(",", numbers));
         foreach (var number in numbers)
         {
             _send.TryGetUnacknowledged(number, out var payload);

@@ -333,7 +333,7 @@ internal sealed partial class WsrmSessionActor : ReceiveActor, IWithUnboundedSta
     {
         if (reconnected)
         {
-            _log.Debug("Reliable session {0} continues on a new connection", _inputId);
+            _log.Debug("Reliable session {0} continues on a new connection ({1})", _inputId, received.Connection.Path.Name);
             // Acknowledge at once rather than after the interval: the client learns what got through before the
             // break and resends only the rest, and its framing decoder gets past the state in which an early end
             // of this connection (Linux may report a reset that way) would fault the whole session.

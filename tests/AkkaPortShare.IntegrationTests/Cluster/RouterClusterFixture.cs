@@ -179,6 +179,14 @@ public sealed class RouterClusterFixture : IAsyncLifetime
         $"hosts: {string.Join(", ", Hosts.Hosts)} {Hosts.FallbackReason}\n" +
         string.Join("\n", new[] { RouterA, RouterB, WorkerW }.Concat(_started).Where(p => p is not null).Select(p => $"--- {p.Name} ---\n{p.Tail(30)}"));
 
+    /// <summary>Keeps every process's whole output for a failure (see <see cref="FailureLogs"/>); returns the line naming it.</summary>
+    public string SaveLogs(IReadOnlyDictionary<string, string>? extra = null)
+    {
+        List<ManagedProcess> all;
+        lock (_started) all = [.. new[] { RouterA, RouterB, WorkerW }.Where(p => p is not null).Cast<ManagedProcess>(), .. _started];
+        return FailureLogs.Save(all, extra);
+    }
+
     private readonly List<ManagedProcess> _started = [];
 
     private ManagedProcess Started(ManagedProcess process)

@@ -406,6 +406,7 @@ public sealed class RouterClusterSpec(RouterClusterFixture cluster, ITestOutputH
             await cluster.RouterB.WaitForLineAsync($"Registered {PortShareHost.Regex(Address("rm/echo/"))} for worker pid \\d+ at", Visible);
             using var relay = new CuttingRelay([new(cluster.HostA.Address, Port), new(cluster.HostB.Address, Port)],
                 seed: 20261202, minBytes: 2_000, maxBytes: 15_000);
+            _relay = relay;
             const int messages = 300;
             var summary = ReliableEchoLoop.Run($"net.tcp://localhost:{relay.Port}/rm/echo/", messages);
             output.WriteLine($"{messages} one-way + {messages / 10} request/reply messages, {relay.Cuts} cuts, connections " +
@@ -470,6 +471,7 @@ public sealed class RouterClusterSpec(RouterClusterFixture cluster, ITestOutputH
         await cluster.RouterB.WaitForLineAsync(known + PortShareHost.Regex(ofA.Host.Address.ToString()), Visible);
         using var relay = new CuttingRelay([new(cluster.HostA.Address, Port), new(cluster.HostB.Address, Port)],
             seed: seed, minBytes: 2_000, maxBytes: 15_000);
+        _relay = relay;
         const int messages = 300;
         var summary = ReliableEchoLoop.Run($"net.tcp://localhost:{relay.Port}/{path}", messages);
         int Moved(ManagedProcess w) => System.Text.RegularExpressions.Regex.Matches(w.Output, moved).Count;
@@ -502,7 +504,11 @@ public sealed class RouterClusterSpec(RouterClusterFixture cluster, ITestOutputH
         }
         catch (Exception e)
         {
-            throw new Xunit.Sdk.XunitException($"{e.Message}\n{cluster.Tails()}\n{e}");
+            var saved = cluster.SaveLogs(_relay is { } relay ? new Dictionary<string, string> { ["relay"] = relay.Journal } : null);
+            throw new Xunit.Sdk.XunitException($"{e.Message}\n{saved}\n{cluster.Tails()}\n{e}");
         }
     }
+
+    // The spec's cutting relay, if it has one: its journal goes with the logs of a failure.
+    private CuttingRelay? _relay;
 }

@@ -25,6 +25,7 @@ public sealed class CuttingRelay : IDisposable
     private readonly int[] _perTarget;
     private readonly int _minBytes;
     private readonly int _maxBytes;
+    private readonly RelayJournal _journal = new();
     private int _connections;
     private int _cuts;
 
@@ -48,6 +49,9 @@ public sealed class CuttingRelay : IDisposable
     public int Connections => Volatile.Read(ref _connections);
     public int Cuts => Volatile.Read(ref _cuts);
 
+    /// <summary>What happened to each connection, timestamped (for a failure's logs).</summary>
+    public string Journal => _journal.ToString();
+
     /// <summary>Connections sent to each target, in the order the targets were given.</summary>
     public IReadOnlyList<int> ConnectionsPerTarget => Enumerable.Range(0, _perTarget.Length).Select(i => Volatile.Read(ref _perTarget[i])).ToList();
 
@@ -58,15 +62,17 @@ public sealed class CuttingRelay : IDisposable
             Socket client;
             try { client = await _listener.AcceptSocketAsync(_stopping.Token); }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException) { return; }
-            var index = (Interlocked.Increment(ref _connections) - 1) % _targets.Count;
+            var number = Interlocked.Increment(ref _connections);
+            var index = (number - 1) % _targets.Count;
             Interlocked.Increment(ref _perTarget[index]);
             int budget;
             lock (_random) budget = _random.Next(_minBytes, _maxBytes);
-            _ = RelayAsync(client, _targets[index], budget);
+            _journal.Add(number, $"accepted from {client.RemoteEndPoint}, to {_targets[index]}, budget {budget} bytes");
+            _ = RelayAsync(number, client, _targets[index], budget);
         }
     }
 
-    private async Task RelayAsync(Socket client, IPEndPoint target, int budget)
+    private async Task RelayAsync(int number, Socket client, IPEndPoint target, int budget)
     {
         using var upstream = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
@@ -76,6 +82,7 @@ public sealed class CuttingRelay : IDisposable
         var used = 0;
         var cutDue = false; // the budget is spent: cut at the first point the client survives
         var wasCut = false;
+        long up = 0, down = 0;
         bool Spend(int n) => Interlocked.Add(ref used, n) > budget;
         void Reset()
         {
@@ -83,8 +90,9 @@ public sealed class CuttingRelay : IDisposable
             client.LingerState = new LingerOption(true, 0);
             client.Dispose();
         }
-        void CutNow()
+        void CutNow(string where)
         {
+            _journal.Add(number, $"cut {where} after {Interlocked.Read(ref up)} bytes up, {Interlocked.Read(ref down)} down");
             wasCut = true;
             Interlocked.Increment(ref _cuts);
             Reset();
@@ -92,25 +100,27 @@ public sealed class CuttingRelay : IDisposable
         try
         {
             await upstream.ConnectAsync(target, stop.Token);
+            _journal.Add(number, $"connected from {upstream.LocalEndPoint}");
             async Task ClientToServer()
             {
                 var buffer = new byte[4096];
                 while (true)
                 {
                     var n = await client.ReceiveAsync(buffer, SocketFlags.None, stop.Token);
-                    if (n == 0) return;
+                    if (n == 0) { _journal.Add(number, "client ended"); return; }
                     if (Spend(n))
                     {
                         await toClient.WaitAsync(stop.Token);
                         try
                         {
                             // Drop this chunk (likely part of an envelope) and cut, if the client survives it now.
-                            if (downstream.SafeToCut) { CutNow(); return; }
+                            if (downstream.SafeToCut) { CutNow($"client-to-server, dropping {n} bytes"); return; }
                             Volatile.Write(ref cutDue, true);
                         }
                         finally { toClient.Release(); }
                     }
                     await upstream.SendAsync(buffer.AsMemory(0, n), SocketFlags.None, stop.Token);
+                    Interlocked.Add(ref up, n);
                 }
             }
             async Task ServerToClient()
@@ -119,7 +129,7 @@ public sealed class CuttingRelay : IDisposable
                 while (true)
                 {
                     var n = await upstream.ReceiveAsync(buffer, SocketFlags.None, stop.Token);
-                    if (n == 0) return;
+                    if (n == 0) { _journal.Add(number, "server ended"); return; }
                     await toClient.WaitAsync(stop.Token);
                     try
                     {
@@ -130,10 +140,12 @@ public sealed class CuttingRelay : IDisposable
                         {
                             // Forward up to the first safe record boundary, then cut.
                             await client.SendAsync(buffer.AsMemory(0, safeAt), SocketFlags.None, stop.Token);
-                            CutNow();
+                            Interlocked.Add(ref down, safeAt);
+                            CutNow($"server-to-client, dropping {n - safeAt} of {n} bytes");
                             return;
                         }
                         await client.SendAsync(buffer.AsMemory(0, n), SocketFlags.None, stop.Token);
+                        Interlocked.Add(ref down, n);
                     }
                     finally { toClient.Release(); }
                 }
@@ -142,9 +154,11 @@ public sealed class CuttingRelay : IDisposable
         }
         catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
         {
+            if (!wasCut) _journal.Add(number, $"{e.GetType().Name}: {e.Message}");
         }
         finally
         {
+            _journal.Add(number, $"closed ({Interlocked.Read(ref up)} bytes up, {Interlocked.Read(ref down)} down)");
             stop.Cancel();
             // Either side ended on its own: pass it on as a reset too.
             if (!wasCut) Reset();

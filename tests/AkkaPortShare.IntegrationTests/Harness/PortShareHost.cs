@@ -74,13 +74,17 @@ public sealed class PortShareHost : IDisposable
     public string Tails(int lines = 40) =>
         string.Join("\n", _processes.Select(p => $"--- {p.Name} (last {lines} lines) ---\n{p.Tail(lines)}"));
 
-    /// <summary>Runs <paramref name="test"/>; if it throws, the failure carries every process's last lines.</summary>
-    public void WithLogsOnFailure(Action test)
+    /// <summary>
+    /// Runs <paramref name="test"/>; if it throws, the failure carries every process's last lines and names the
+    /// directory that keeps their whole output (with <paramref name="extra"/>'s texts, read then).
+    /// </summary>
+    public void WithLogsOnFailure(Action test, Func<IReadOnlyDictionary<string, string>>? extra = null)
     {
         try { test(); }
         catch (Exception e) when (e is not Xunit.Sdk.XunitException)
         {
-            throw new Xunit.Sdk.XunitException($"{e.GetType().Name}: {e.Message}\n{Tails()}\n{e}");
+            var saved = FailureLogs.Save(_processes, extra?.Invoke());
+            throw new Xunit.Sdk.XunitException($"{e.GetType().Name}: {e.Message}\n{saved}\n{Tails()}\n{e}");
         }
     }
 

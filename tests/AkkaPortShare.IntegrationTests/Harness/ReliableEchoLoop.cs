@@ -20,12 +20,28 @@ internal static class ReliableEchoLoop
         var echo = factory.CreateChannel();
         for (var i = 1; i <= messages; i++)
         {
-            echo.PostNumber(i);
-            if (i % 10 == 0) Assert.Equal($"checkpoint {i}", echo.Echo($"checkpoint {i}"));
+            Call($"PostNumber({i})", () => echo.PostNumber(i));
+            if (i % 10 == 0) Assert.Equal($"checkpoint {i}", Call($"Echo(checkpoint {i})", () => echo.Echo($"checkpoint {i}")));
         }
         var summary = echo.NumbersReceived();
         ((IClientChannel)echo).Close();
         factory.Close();
         return summary;
+    }
+
+    // A failed call says which it was and when it started, to be found in the relay's journal and the processes' logs.
+    private static void Call(string what, Action call) => Call(what, () => { call(); return 0; });
+
+    private static T Call<T>(string what, Func<T> call)
+    {
+        var started = DateTime.UtcNow;
+        try
+        {
+            return call();
+        }
+        catch (Exception e) when (e is CommunicationException or TimeoutException)
+        {
+            throw new CommunicationException($"{what}, called at {started:HH:mm:ss.fff} UTC, failed at {DateTime.UtcNow:HH:mm:ss.fff}: {e.Message}", e);
+        }
     }
 }

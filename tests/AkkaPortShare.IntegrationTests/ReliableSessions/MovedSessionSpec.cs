@@ -27,7 +27,8 @@ public sealed class MovedSessionSpec(ITestOutputHelper output)
         var elapsed = Stopwatch.StartNew();
         const int messages = 300;
         var summary = "";
-        host.WithLogsOnFailure(() => summary = ReliableEchoLoop.Run($"net.tcp://localhost:{relay.Port}/m/echo/", messages));
+        host.WithLogsOnFailure(() => summary = ReliableEchoLoop.Run($"net.tcp://localhost:{relay.Port}/m/echo/", messages),
+            () => new Dictionary<string, string> { ["relay"] = relay.Journal });
 
         var moved = Moves(a) + Moves(b);
         output.WriteLine($"{messages} one-way + {messages / 10} request/reply messages, {relay.Connections} connections, " +

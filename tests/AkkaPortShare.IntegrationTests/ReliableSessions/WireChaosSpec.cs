@@ -26,7 +26,8 @@ public sealed class WireChaosSpec(ITestOutputHelper output)
         const int messages = 300;
         // The router routes by its own port, so the client can address the relay's.
         var summary = "";
-        host.WithLogsOnFailure(() => summary = ReliableEchoLoop.Run($"net.tcp://localhost:{relay.Port}/c/echo/", messages));
+        host.WithLogsOnFailure(() => summary = ReliableEchoLoop.Run($"net.tcp://localhost:{relay.Port}/c/echo/", messages),
+            () => new Dictionary<string, string> { ["relay"] = relay.Journal });
 
         output.WriteLine($"{messages} one-way + {messages / 10} request/reply messages, {relay.Connections} connections, " +
                          $"{relay.Cuts} cuts, {elapsed.Elapsed.TotalSeconds:F1} s; service saw: {summary}");
