@@ -15,6 +15,8 @@ namespace AkkaPortShare.IntegrationTests.Harness;
 /// sometimes reads a reset as a plain end of stream (when its writer took the ECONNRESET first), its framing decoder
 /// accepts an end of stream only after a whole envelope, and its ReliableChannelBinder treats the resulting
 /// ProtocolException as fatal to the session. That is the client's limit, not the server's, whatever the server.
+/// A plain end of stream does not fault the client's channel either, so it reconnects only when it next sends: a
+/// client with nothing left to send waits for its keep-alive poll (<see cref="ReliableEchoLoop"/> shortens it).
 /// </remarks>
 public sealed class CuttingRelay : IDisposable
 {
@@ -108,6 +110,7 @@ public sealed class CuttingRelay : IDisposable
                 {
                     var n = await client.ReceiveAsync(buffer, SocketFlags.None, stop.Token);
                     if (n == 0) { _journal.Add(number, "client ended"); return; }
+                    if (Volatile.Read(ref up) == 0) _journal.Add(number, $"first {n} bytes from the client");
                     if (Spend(n))
                     {
                         await toClient.WaitAsync(stop.Token);
@@ -130,6 +133,7 @@ public sealed class CuttingRelay : IDisposable
                 {
                     var n = await upstream.ReceiveAsync(buffer, SocketFlags.None, stop.Token);
                     if (n == 0) { _journal.Add(number, "server ended"); return; }
+                    if (Volatile.Read(ref down) == 0) _journal.Add(number, $"first {n} bytes from the server");
                     await toClient.WaitAsync(stop.Token);
                     try
                     {
