@@ -31,6 +31,8 @@ internal sealed class WsrmEndpointActor : ReceiveActor
     private readonly WsrmEndpointSettings _endpointSettings;
     private readonly EndpointMetrics _metrics;
     private readonly SessionRouting _routing = SessionRouting.For(Context.System);
+    private readonly FinishedSessions _finished = new();
+    private readonly ITimeProvider _time = Context.System.Scheduler;
 
     /// <param name="SessionsById">Every live session under both its identifiers (the service's and the client's offer).</param>
     /// <param name="Ids">A live session's two identifiers, to forget it by.</param>
@@ -69,6 +71,7 @@ internal sealed class WsrmEndpointActor : ReceiveActor
     private void Accepting()
     {
         Receive<RmReceived>(received => OnReceived(received, accepting: true));
+        Receive<SessionFinished>(finished => _finished.Add(finished, _time.Now));
         Receive<StopAccepting>(_ =>
         {
             _log.Info("Reliable endpoint stops accepting sessions ({0} live; the shutdown waits up to {1} for them)",
@@ -83,6 +86,7 @@ internal sealed class WsrmEndpointActor : ReceiveActor
     private void Draining()
     {
         Receive<RmReceived>(received => OnReceived(received, accepting: false));
+        Receive<SessionFinished>(finished => _finished.Add(finished, _time.Now));
         Receive<StopAccepting>(_ => { });
         Receive<Terminated>(t =>
         {
@@ -158,6 +162,11 @@ internal sealed class WsrmEndpointActor : ReceiveActor
         if (id is not null && _state.SessionsById.TryGetValue(id, out var session))
         {
             ForwardToSession(received, session);
+            return;
+        }
+        if (id is not null && _finished.TryGet(id, _time.Now, out var finished))
+        {
+            RepeatLastWord(received, message, finished);
             return;
         }
         if (received.Movable && NeedsNoAnswer(message, version))
@@ -308,6 +317,30 @@ internal sealed class WsrmEndpointActor : ReceiveActor
     }
 
     // Messages that answer or acknowledge the service's own sequence: the client expects no reply to them.
+    /// <summary>
+    /// A message for a session that closed normally a moment ago (see <see cref="FinishedSessions"/>): the client did
+    /// not hear the session's last word, so it gets it again: the final acknowledgement of its sequence, and February
+    /// 2005's TerminateSequence of the service's (1.1: the TerminateSequenceResponse it asks for again).
+    /// </summary>
+    private void RepeatLastWord(RmReceived received, Message message, SessionFinished finished)
+    {
+        var version = finished.Version;
+        var messageVersion = MessageVersion.Soap12WSAddressing10;
+        var messages = new WsrmSessionMessages(version, messageVersion, finished.InputId, finished.OutputId, long.MaxValue);
+        var ack = finished.FinalAck ?? new ReliableSessions.ReliableSessionProtocol.AckPacket(finished.InputId, [], null, Final: true);
+        _log.Info("Reliable {0} for session {1}, which has closed: its final acknowledgement{2} again", message.Headers.Action,
+            finished.InputId, version.Is11 ? "" : " and TerminateSequence");
+        if (version.Is11 && message.Headers.Action == version.TerminateSequenceAction)
+            Reply(received, messages.WithFinalAck("TerminateSequenceResponse", version.TerminateSequenceResponseAction, ack, message.Headers.MessageId), null);
+        else
+        {
+            Reply(received, WsrmPackets.Write(ack, version, messageVersion), null);
+            if (!version.Is11 && finished.OutputId is not null)
+                Reply(received, messages.EndOutput("TerminateSequence", version.TerminateSequenceAction, finished.LastNumberSent, finished.EndpointAddress), null);
+        }
+        received.Connection.Tell(RmHandled.Instance);
+    }
+
     private static bool NeedsNoAnswer(Message message, WsrmVersion version) =>
         message.Headers.Action == version.SequenceAcknowledgementAction
         || message.Headers.Action == version.TerminateSequenceResponseAction

@@ -51,6 +51,15 @@ internal static class WsrmProtocol
         private CloseConnection() { }
     }
 
+    /// <summary>
+    /// Session to endpoint, as it stops after closing normally: what it said last, for a client that did not hear it
+    /// (see <see cref="FinishedSessions"/>).
+    /// </summary>
+    /// <param name="FinalAck">The last acknowledgement of the client's (complete) sequence.</param>
+    /// <param name="LastNumberSent">The last number of the service's own sequence, which its TerminateSequence names.</param>
+    public sealed record SessionFinished(string InputId, string? OutputId, WsrmVersion Version,
+        ReliableSessions.ReliableSessionProtocol.AckPacket? FinalAck, long LastNumberSent, string? EndpointAddress);
+
     /// <summary>To an endpoint: the service is shutting down; new sessions get EndpointUnavailable, live ones go on.</summary>
     public sealed class StopAccepting : IDeadLetterSuppression
     {

@@ -120,6 +120,11 @@ internal sealed partial class WsrmSessionActor
     private void Finish()
     {
         _log.Info("Reliable session {0} closed", _inputId);
+        // Its TerminateSequence (February 2005) or the answer to the client's (1.1) is the one message nothing
+        // resends: a connection cut just then leaves the client's Close() waiting, and its next try reaches the
+        // endpoint, which answers it from this.
+        Context.Parent.Tell(new WsrmProtocol.SessionFinished(_inputId, _outputId, _version, _state.LastInputAck ?? _state.ClosedAck,
+            _state.LastNumberSent, _state.EndpointAddress));
         Context.Stop(Self);
     }
 }

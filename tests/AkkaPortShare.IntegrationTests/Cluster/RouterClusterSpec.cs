@@ -504,7 +504,9 @@ public sealed class RouterClusterSpec(RouterClusterFixture cluster, ITestOutputH
         }
         catch (Exception e)
         {
-            var saved = cluster.SaveLogs(_relay is { } relay ? new Dictionary<string, string> { ["relay"] = relay.Journal } : null);
+            var texts = new Dictionary<string, string> { ["failure"] = e.ToString() };
+            if (_relay is { } relay) texts["relay"] = relay.Journal;
+            var saved = cluster.SaveLogs(texts);
             throw new Xunit.Sdk.XunitException($"{e.Message}\n{saved}\n{cluster.Tails()}\n{e}");
         }
     }

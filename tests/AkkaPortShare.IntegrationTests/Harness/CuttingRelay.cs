@@ -110,7 +110,7 @@ public sealed class CuttingRelay : IDisposable
                 {
                     var n = await client.ReceiveAsync(buffer, SocketFlags.None, stop.Token);
                     if (n == 0) { _journal.Add(number, "client ended"); return; }
-                    if (Volatile.Read(ref up) == 0) _journal.Add(number, $"first {n} bytes from the client");
+                    _journal.Add(number, $"{n} bytes from the client");
                     if (Spend(n))
                     {
                         await toClient.WaitAsync(stop.Token);
@@ -133,7 +133,7 @@ public sealed class CuttingRelay : IDisposable
                 {
                     var n = await upstream.ReceiveAsync(buffer, SocketFlags.None, stop.Token);
                     if (n == 0) { _journal.Add(number, "server ended"); return; }
-                    if (Volatile.Read(ref down) == 0) _journal.Add(number, $"first {n} bytes from the server");
+                    _journal.Add(number, $"{n} bytes from the server");
                     await toClient.WaitAsync(stop.Token);
                     try
                     {

@@ -83,7 +83,8 @@ public sealed class PortShareHost : IDisposable
         try { test(); }
         catch (Exception e) when (e is not Xunit.Sdk.XunitException)
         {
-            var saved = FailureLogs.Save(_processes, extra?.Invoke());
+            var texts = new Dictionary<string, string>(extra?.Invoke() ?? new Dictionary<string, string>()) { ["failure"] = e.ToString() };
+            var saved = FailureLogs.Save(_processes, texts);
             throw new Xunit.Sdk.XunitException($"{e.GetType().Name}: {e.Message}\n{saved}\n{Tails()}\n{e}");
         }
     }

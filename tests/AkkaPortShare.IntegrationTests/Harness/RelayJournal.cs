@@ -4,7 +4,7 @@ using System.Text;
 namespace AkkaPortShare.IntegrationTests.Harness;
 
 /// <summary>
-/// A test relay's timestamped events per connection, bounded (the oldest go first), so a failure shows when each
+/// A test relay's timestamped events per connection (every chunk relayed, each cut and close), bounded (the oldest go first), so a failure shows when each
 /// connection came, what crossed it and how it ended, beside the processes' own logs.
 /// </summary>
 internal sealed class RelayJournal

@@ -52,4 +52,56 @@ public sealed partial class WsrmEndpointActorSpec
         using var close = (await SentAsync(connection, version.CloseSequenceAction)).CreateMessage();
         Assert.Equal((offerId, (long?)2), WsrmBodies.ReadSequenceReference(close.GetReaderAtBodyContents(), version));
     }
+
+    /// <summary>
+    /// The service's TerminateSequence (February 2005) is not acknowledged, and nothing resends it: when the connection
+    /// carrying it is cut, the client's Close() waits for it, reconnects and asks again. The session has closed by then;
+    /// its last word is repeated rather than answered UnknownSequence (seen in WireChaosSpec under load: the client's
+    /// Close() failed although every message had arrived). A sequence never seen is still UnknownSequence.
+    /// </summary>
+    [Fact]
+    public async Task WsrmEndpointActor_must_repeat_a_closed_sessions_final_acknowledgement_and_TerminateSequence_to_a_client_that_asks_again()
+    {
+        _implementation.IgnoreNoMessages();
+        var version = WsrmVersion.February2005;
+        var endpoint = StartEndpoint();
+        var first = ConnectionProbe("first-connection");
+        var (created, offerId) = await OpenAsync(endpoint, version, first);
+        Watch(created.Session);
+
+        // The client closes: LastMessage (1), the service ends its own sequence, both TerminateSequences.
+        Send(endpoint, version, new SequencePacket(created.Identifier, 1, Last: true, AckRequested: true, Payload: null), first);
+        long serviceLast;
+        using (var last = (await SentAsync(first, version.LastMessageAction)).CreateMessage())
+            serviceLast = WsrmHeaders.ReadSequence(last.Headers, version)!.MessageNumber;
+        Send(endpoint, version, new AckPacket(offerId, [new SequenceRange(1, serviceLast)], 8), first);
+        await SentAsync(first, version.TerminateSequenceAction); // the one the cut takes
+        Send(endpoint, version, TerminateSequence(version, created.Identifier), first);
+        await ExpectTerminatedAsync(created.Session);
+
+        // On a new connection the client acknowledges the service's sequence again, then asks for its own's state.
+        var second = ConnectionProbe("second-connection");
+        foreach (IPacket asked in new IPacket[] { new AckPacket(offerId, [new SequenceRange(1, serviceLast)], 8), new AckRequestPacket(created.Identifier) })
+        {
+            Send(endpoint, version, asked, second);
+            using (var ack = (await SentAsync(second)).CreateMessage())
+            {
+                Assert.False(ack.IsFault);
+                var read = WsrmHeaders.ReadAcknowledgement(ack.Headers, version)!;
+                Assert.Equal(created.Identifier, read.Identifier);
+                Assert.Equal(new[] { new SequenceRange(1, 1) }, read.Ranges);
+            }
+            using (var terminate = (await SentAsync(second)).CreateMessage())
+            {
+                Assert.Equal(version.TerminateSequenceAction, terminate.Headers.Action);
+                var (id, _) = WsrmBodies.ReadSequenceReference(terminate.GetReaderAtBodyContents(), version);
+                Assert.Equal(offerId, id);
+            }
+        }
+        await second.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300)); // the connection stays
+
+        var unknown = ConnectionProbe("unknown-connection");
+        Send(endpoint, version, new AckRequestPacket(NewId()), unknown);
+        await FaultAsync(unknown);
+    }
 }
