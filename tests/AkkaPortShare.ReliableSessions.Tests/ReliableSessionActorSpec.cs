@@ -750,9 +750,14 @@ public sealed class ReliableSessionActorSpec : Akka.TestKit.Xunit2.TestKit
         var resent2 = await MessageSentAsync(2, "p2", ackRequested: false);
         Assert.NotNull(resent2.Ack);
         await MessageSentAsync(3, "p3", ackRequested: true);
-        // Reconnecting again at once resends nothing more (at most once per retry timeout).
+        // Reconnecting again at once resends nothing at once (at most once per round trip), but the resend is not
+        // dropped: it comes when the round trip has passed (what the first put on a connection cut again is lost).
         session.Tell(PeerReconnected.Instance);
         await NothingSentAsync();
+        var deferred = await AdvanceUntilAsync(session, _transport, TimeSpan.FromSeconds(5));
+        Assert.True(deferred <= TimeSpan.FromMilliseconds(100), $"the deferred resend came {deferred.TotalMilliseconds} ms after the reconnection");
+        await MessageSentAsync(2, "p2", ackRequested: false);
+        await MessageSentAsync(3, "p3", ackRequested: true);
         // The next retry comes after the estimate (about 410 ms), not after the grown timeout.
         var next = await AdvanceUntilAsync(session, _transport, TimeSpan.FromSeconds(5));
         Assert.True(next <= TimeSpan.FromMilliseconds(600), $"the next retry came {next.TotalMilliseconds} ms after the reconnection");
