@@ -69,15 +69,8 @@ public sealed partial class WsrmEndpointActorSpec
         var (created, offerId) = await OpenAsync(endpoint, version, first);
         Watch(created.Session);
 
-        // The client closes: LastMessage (1), the service ends its own sequence, both TerminateSequences.
-        Send(endpoint, version, new SequencePacket(created.Identifier, 1, Last: true, AckRequested: true, Payload: null), first);
-        long serviceLast;
-        using (var last = (await SentAsync(first, version.LastMessageAction)).CreateMessage())
-            serviceLast = WsrmHeaders.ReadSequence(last.Headers, version)!.MessageNumber;
-        Send(endpoint, version, new AckPacket(offerId, [new SequenceRange(1, serviceLast)], 8), first);
-        await SentAsync(first, version.TerminateSequenceAction); // the one the cut takes
-        Send(endpoint, version, TerminateSequence(version, created.Identifier), first);
-        await ExpectTerminatedAsync(created.Session);
+        // The client closes; the service's TerminateSequence is the one a cut takes.
+        var serviceLast = await CloseFebruary2005Async(endpoint, (created, offerId), lastNumber: 1, first);
 
         // On a new connection the client acknowledges the service's sequence again, then asks for its own's state.
         var second = ConnectionProbe("second-connection");

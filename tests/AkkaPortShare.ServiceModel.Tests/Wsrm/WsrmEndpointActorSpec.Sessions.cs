@@ -33,15 +33,7 @@ public sealed partial class WsrmEndpointActorSpec
         var second = ConnectionProbe("second-connection");
         await CallAsync(endpoint, version, (created.Identifier, offerId), 2, "after", second, started.SessionId);
 
-        // The client closes (February 2005): LastMessage, the service ends its own sequence, TerminateSequence.
-        Send(endpoint, version, new SequencePacket(created.Identifier, 3, Last: true, AckRequested: true, Payload: null), second);
-        long serviceLast;
-        using (var last = (await SentAsync(second, version.LastMessageAction)).CreateMessage())
-            serviceLast = WsrmHeaders.ReadSequence(last.Headers, version)!.MessageNumber;
-        Send(endpoint, version, new AckPacket(offerId, [new SequenceRange(1, serviceLast)], 8), second);
-        await SentAsync(second, version.TerminateSequenceAction);
-        Send(endpoint, version, TerminateSequence(version, created.Identifier), second);
-        await ExpectTerminatedAsync(created.Session);
+        await CloseFebruary2005Async(endpoint, (created, offerId), lastNumber: 3, second);
 
         Assert.Equal(started.SessionId, (await _implementation.ExpectMsgAsync<SessionEnded>()).SessionId);
         await _implementation.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300)); // once

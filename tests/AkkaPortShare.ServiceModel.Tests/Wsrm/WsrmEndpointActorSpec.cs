@@ -183,6 +183,26 @@ public sealed partial class WsrmEndpointActorSpec : Akka.TestKit.Xunit2.TestKit
         return (await CreatedAsync(connection, version), offerId);
     }
 
+    /// <summary>
+    /// The client closes a February 2005 session (watched) as WCF's does: LastMessage, the service ends its own sequence
+    /// (LastMessage, acknowledged, TerminateSequence), the client's TerminateSequence; returns the service's last number.
+    /// </summary>
+    private async Task<long> CloseFebruary2005Async(IActorRef endpoint, (SessionCreated Created, string OfferId) session,
+        long lastNumber, TestProbe connection)
+    {
+        var version = WsrmVersion.February2005;
+        var (created, offerId) = session;
+        Send(endpoint, version, new SequencePacket(created.Identifier, lastNumber, Last: true, AckRequested: true, Payload: null), connection);
+        long serviceLast;
+        using (var last = (await SentAsync(connection, version.LastMessageAction)).CreateMessage())
+            serviceLast = WsrmHeaders.ReadSequence(last.Headers, version)!.MessageNumber;
+        Send(endpoint, version, new AckPacket(offerId, [new SequenceRange(1, serviceLast)], 8), connection);
+        await SentAsync(connection, version.TerminateSequenceAction);
+        Send(endpoint, version, TerminateSequence(version, created.Identifier), connection);
+        await ExpectTerminatedAsync(created.Session);
+        return serviceLast;
+    }
+
     // ---------------------------------------------------------------- CreateSequence
 
     [Theory]
