@@ -20,7 +20,9 @@ namespace AkkaPortShare.ServiceModel.Wsrm;
 /// A message of a WS-RM version the endpoint does not accept is answered as WCF's listener answers it, and once the
 /// service shuts down (CoordinatedShutdown's service-unbind phase) new sessions get EndpointUnavailable while
 /// existing ones go on, and the shutdown waits for them (service-requests-done, up to shutdown-drain-timeout). Like WCF's listener, which closes a connection not yet bound to a session after each such
-/// answer, a connection that carries no live session is closed after a refusal or an UnknownSequence fault.
+/// answer, a connection that carries no live session is closed after a refusal or an UnknownSequence fault. A session
+/// that closed a moment ago is not unknown: a client that asks about it again gets its last word again
+/// (<see cref="FinishedSessions"/>).
 /// </summary>
 internal sealed class WsrmEndpointActor : ReceiveActor
 {
@@ -316,7 +318,6 @@ internal sealed class WsrmEndpointActor : ReceiveActor
         AcceptWhatFits();
     }
 
-    // Messages that answer or acknowledge the service's own sequence: the client expects no reply to them.
     /// <summary>
     /// A message for a session that closed normally a moment ago (see <see cref="FinishedSessions"/>): the client did
     /// not hear the session's last word, so it gets it again: the final acknowledgement of its sequence, and February
@@ -341,6 +342,7 @@ internal sealed class WsrmEndpointActor : ReceiveActor
         received.Connection.Tell(RmHandled.Instance);
     }
 
+    // Messages that answer or acknowledge the service's own sequence: the client expects no reply to them.
     private static bool NeedsNoAnswer(Message message, WsrmVersion version) =>
         message.Headers.Action == version.SequenceAcknowledgementAction
         || message.Headers.Action == version.TerminateSequenceResponseAction
