@@ -331,7 +331,8 @@ public sealed class ReliableSessionActor : ReceiveActor, IWithTimers
         Timers.Cancel(ReconnectResendDue.Instance);
         _lastReconnectResend = Now;
         var numbers = _send.ResendAfterReconnect(Now);
-        _log.Debug("Session {0}: the peer reconnected: resending {1}", _outgoingId, numbers.Count == 0 ? "nothing" : string.Join(",", numbers));
+        if (_log.IsDebugEnabled)
+            _log.Debug("Session {0}: the peer reconnected: resending {1}", _outgoingId, numbers.Count == 0 ? "nothing" : string.Join(",", numbers));
         foreach (var number in numbers)
         {
             _send.TryGetUnacknowledged(number, out var payload);

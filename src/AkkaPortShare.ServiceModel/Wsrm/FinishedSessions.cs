@@ -21,8 +21,6 @@ internal sealed class FinishedSessions
     private readonly Dictionary<string, SessionFinished> _byId = new(StringComparer.Ordinal);
     private readonly Queue<(SessionFinished Session, DateTimeOffset At)> _order = new();
 
-    public int Count => _order.Count;
-
     public void Add(SessionFinished session, DateTimeOffset now)
     {
         Prune(now);

@@ -105,14 +105,16 @@ internal sealed partial class SessionConnectionActor : ReceiveActor, IWithTimers
             Fault(FramingFaults.ServerTooBusy, $"max-connections ({_settings.MaxConnections}) reached");
             return;
         }
-        _log.Debug("Connection from {0} ({1}){2}", _peer, Self.Path.Name, _resumedSession ? ", a session passed on by another worker" : "");
+        // Guarded: once per connection, and the arguments would be boxed into an array even with Debug off.
+        if (_log.IsDebugEnabled)
+            _log.Debug("Connection from {0} ({1}){2}", _peer, Self.Path.Name, _resumedSession ? ", a session passed on by another worker" : "");
         Timers.StartSingleTimer(PreambleTimeout.Instance, PreambleTimeout.Instance, _settings.ReceiveTimeout);
         Pump();
     }
 
     protected override void PostStop()
     {
-        _log.Debug("Connection from {0} ({1}) closed", _peer, Self.Path.Name);
+        if (_log.IsDebugEnabled) _log.Debug("Connection from {0} ({1}) closed", _peer, Self.Path.Name);
         _inbound?.Complete(new IOException("The connection closed before the streamed message was complete."));
         _outbox.Discard();
         _backPressure.Release();
