@@ -27,10 +27,10 @@ internal enum HeldStage
 /// <remarks>
 /// <para>
 /// Why a lock-free ledger and not messages to the listener: a socket passes through four owners (connection actor,
-/// registry, a gateway and its sender thread, the fault drains), two of which are not actors; and the accept loops,
-/// which must decide whether to accept, run outside the listener's mailbox. A message per stage change would make
-/// the listener's mailbox the bottleneck of every hand-over and still leave the accept loops asking it. Here a
-/// stage change is one dictionary write, and the accept loops read one counter.
+/// registry, a gateway and its sender thread, the fault drains), two of which are not actors; and the accept thread,
+/// which must decide whether to accept, runs outside the listener's mailbox. A message per stage change would make
+/// the listener's mailbox the bottleneck of every hand-over and still leave the accept thread asking it. Here a
+/// stage change is one dictionary write, and the accept thread reads one counter.
 /// </para>
 /// <para>
 /// A socket is held from the moment the listener takes it until the router lets it go: handed to a worker

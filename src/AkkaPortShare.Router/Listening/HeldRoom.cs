@@ -4,16 +4,17 @@ using AkkaPortShare.Router.Connections;
 namespace AkkaPortShare.Router.Listening;
 
 /// <summary>
-/// What the accept loops wait on while max-held-connections are held: like the Windows service, the router then
+/// What the accept thread waits on while max-held-connections are held: like the Windows service, the router then
 /// stops accepting, and new clients wait in the kernel's backlog until a held connection is let go (handed over,
 /// answered, timed out: every stage ends within its own bound). Logged once when the bound is reached and once
-/// when accepting resumes, however many accept loops wait.
+/// when accepting resumes.
 /// </summary>
 internal sealed class HeldRoom(HeldConnections held, int bound, TimeSpan pollInterval, ILoggingAdapter log)
 {
     private int _full;
 
-    public async Task WaitAsync(CancellationToken stopping)
+    /// <exception cref="OperationCanceledException"><paramref name="stopping"/> was cancelled while it waited.</exception>
+    public void Wait(CancellationToken stopping)
     {
         if (held.Count < bound) return;
         // A stage that forgot to report (a bug) must not stop accepting for good: closed sockets are not held.
@@ -24,7 +25,8 @@ internal sealed class HeldRoom(HeldConnections held, int bound, TimeSpan pollInt
             log.Warning("max-held-connections {0} reached ({1}): not accepting until one is let go; new clients wait in the kernel backlog",
                 bound, held.Describe());
         // Held connections end on other threads and actors without telling anyone: look again every held-poll-interval.
-        while (held.Count >= bound) await Task.Delay(pollInterval, stopping).ConfigureAwait(false);
+        while (held.Count >= bound)
+            if (stopping.WaitHandle.WaitOne(pollInterval)) stopping.ThrowIfCancellationRequested();
         if (Interlocked.Exchange(ref _full, 0) == 1)
             log.Info("Accepting again: {0} connection(s) held (max-held-connections {1})", held.Count, bound);
     }

@@ -15,10 +15,9 @@ using static AkkaPortShare.Router.RoutingProtocol;
 namespace AkkaPortShare.Router.Listening;
 
 /// <summary>
-/// Owns the shared port and every connection actor. A few accept loops (max-pending-accepts) run outside the
-/// mailbox, Kestrel style, and survive per-connection errors. An accepted socket whose first bytes decide its
-/// route (the whole preamble, a via the registry's published routes give a gateway) is handed over by the accept
-/// loop itself (<see cref="DirectHandover"/>): no message to this actor, no connection actor. One whose preamble
+/// Owns the shared port and every connection actor. One accept thread (<see cref="AcceptThread"/>) runs outside the
+/// mailbox and survives per-connection errors. An accepted socket whose first bytes decide its route (the whole
+/// preamble, a via the registry's published routes give a gateway) is handed over by the accept thread itself (<see cref="DirectHandover"/>): no message to this actor, no connection actor. One whose preamble
 /// had not all arrived waits for it briefly outside any actor (<see cref="PreambleWaits"/>) and is handed over from
 /// there when its bytes decide it. Every other one, and
 /// each one a worker hands back (through the registry), becomes a <see cref="ConnectionActor"/> child. The
@@ -26,9 +25,9 @@ namespace AkkaPortShare.Router.Listening;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Under attack three things keep this bounded and fair. The accept loops wait for this actor to take each socket
-/// (at most max-pending-accepts are accepted and not yet taken), so a flood of connections waits in the kernel's
-/// backlog rather than as open sockets in a mailbox. A connection whose preamble has arrived, whether or not the
+/// Under attack three things keep this bounded and fair. The accept thread waits for this actor to take each socket
+/// it could not hand over (at most max-pending-accepts are accepted and not yet taken), so a flood of connections
+/// waits in the kernel's backlog rather than as open sockets in a mailbox. A connection whose preamble has arrived, whether or not the
 /// router has got round to it, is never shed: only connections waiting for their client are (see
 /// <see cref="PendingConnections"/>). And the one shed comes from the source address holding the most unrouted
 /// connections, so one address trickling thousands of connections pushes out its own, not other clients'.
@@ -85,7 +84,7 @@ internal sealed class ListenerActor : ReceiveActor
         Receive<StopAccepting>(_ =>
         {
             _log.Info("Stopped accepting on {0}; routing the {1} connection(s) already accepted", _state.ListenSocket?.LocalEndPoint, _held.Count);
-            _stopping.Cancel(); // the accept loops end; a socket accepted meanwhile still arrives and is routed
+            _stopping.Cancel(); // the accept thread ends; a socket accepted meanwhile still arrives and is routed
             Become(NotAccepting);
             Sender.Tell(Akka.Done.Instance);
         });
@@ -142,71 +141,36 @@ internal sealed class ListenerActor : ReceiveActor
         _waits = new PreambleWaits(wait, PreambleWaits.BoundFor(_settings.MaxPendingConnections), _settings.MaxPendingConnections, accepted,
             (s, preamble, acceptedAt) => self.Tell(new Accepted(s, preamble, acceptedAt, FromAcceptLoop: false)),
             _log);
-        for (var i = 0; i < _settings.MaxPendingAccepts; i++)
-            _ = AcceptLoop(socket, _acceptGate, room, accepted, _waits, Self, _log, _stopping.Token);
+        var (gate, waits, log) = (_acceptGate, _waits, _log);
+        // The thread never closes the port; cancelling _stopping ends it within a poll slice (AcceptThread).
+        socket.Blocking = true;
+        AcceptThread.Start(socket, gate, room, s => Take(s, gate, accepted, waits, self, log), log, _stopping.Token);
     }
 
-    private static async Task AcceptLoop(Socket listenSocket, SemaphoreSlim gate, HeldRoom room, DirectHandover accepted,
-        PreambleWaits waits, IActorRef self, ILoggingAdapter log, CancellationToken stopping)
+    // On the accept thread, for each socket it accepted (it holds one gate permit for it).
+    private static void Take(Socket socket, SemaphoreSlim gate, DirectHandover accepted, PreambleWaits waits, IActorRef self,
+        ILoggingAdapter log)
     {
-        while (!stopping.IsCancellationRequested)
+        // Handed over from here when its first bytes decide it (the common case): nothing for this actor then.
+        PreambleRead? preamble;
+        long acceptedAt = 0;
+        try
         {
-            try
-            {
-                // Released when the actor takes the socket: accepted-but-not-taken sockets stay few under any load.
-                await gate.WaitAsync(stopping).ConfigureAwait(false);
-                // At max-held-connections nothing is accepted: new clients wait in the kernel backlog.
-                await room.WaitAsync(stopping).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-            Socket socket;
-            try
-            {
-                socket = await listenSocket.AcceptAsync(stopping).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
-            {
-                return;
-            }
-            catch (SocketException e) when (e.SocketErrorCode is SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable)
-            {
-                // Out of descriptors or memory: back off instead of spinning; the kernel backlog holds clients meanwhile.
-                log.Error("Accept failed ({0}); retrying in 100 ms", e.SocketErrorCode);
-                await Task.Delay(100, CancellationToken.None).ConfigureAwait(false);
-                gate.Release();
-                continue;
-            }
-            catch (SocketException e)
-            {
-                // A connection reset while still in the backlog, and the like: that connection is gone, not the port.
-                log.Debug("Accept failed for one connection: {0}", e.SocketErrorCode);
-                gate.Release();
-                continue;
-            }
-            // Handed over from here when its first bytes decide it (the common case): nothing for this actor then.
-            PreambleRead? preamble;
-            long acceptedAt = 0;
-            try
-            {
-                preamble = accepted.Take(socket, out acceptedAt);
-                // Not all there yet: it waits for its bytes outside this loop and any actor, when there is room.
-                if (preamble is not null && waits.TryTake(socket, preamble, acceptedAt)) preamble = null;
-            }
-            catch (Exception e)
-            {
-                // A bug, not the client's doing: that connection is lost, never the accept loop.
-                log.Error(e, "Taking an accepted connection failed; closing it");
-                accepted.Abandon(socket);
-                gate.Release();
-                continue;
-            }
-            // The actor releases the gate as it takes it.
-            if (preamble is not null) self.Tell(new Accepted(socket, preamble, acceptedAt, FromAcceptLoop: true));
-            else gate.Release();
+            preamble = accepted.Take(socket, out acceptedAt);
+            // Not all there yet: it waits for its bytes outside this thread and any actor, when there is room.
+            if (preamble is not null && waits.TryTake(socket, preamble, acceptedAt)) preamble = null;
         }
+        catch (Exception e)
+        {
+            // A bug, not the client's doing: that connection is lost, never the accept thread.
+            log.Error(e, "Taking an accepted connection failed; closing it");
+            accepted.Abandon(socket);
+            gate.Release();
+            return;
+        }
+        // The actor releases the gate as it takes it.
+        if (preamble is not null) self.Tell(new Accepted(socket, preamble, acceptedAt, FromAcceptLoop: true));
+        else gate.Release();
     }
 
     private void OnAccepted(Accepted accepted)
