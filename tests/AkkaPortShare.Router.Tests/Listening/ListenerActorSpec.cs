@@ -233,6 +233,27 @@ public sealed class ListenerActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public async Task ListenerActor_must_leave_a_connection_made_after_StopAccepting_in_the_shared_ports_backlog()
+    {
+        // A restart's next router takes it from there (socket activation, --takeover): the stopped one's accept
+        // thread, still in its poll, must not take it.
+        using var port = AkkaPortShare.Router.Hosting.SharedPort.Open(_settings);
+        var listener = Sys.ActorOf(ListenerActor.Props(_settings, _registry.Ref, Sys.ActorOf(FaultDrainActor.Props(_settings)), port));
+        var endPoint = (await StatusAsync(listener)).LocalEndPoint;
+        await _registry.ExpectMsgAsync<ListenerReady>();
+        await listener.Ask<Akka.Done>(StopAccepting.Instance, TimeSpan.FromSeconds(3));
+
+        var client = await ConnectAsync(endPoint);
+        await Loopback.SendAsync(client, FramingWriter.Preamble(FramingMode.Duplex, "net.tcp://localhost/after-stop"));
+
+        await _registry.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(2 * AcceptThread.SliceMilliseconds));
+        Assert.Equal(0, (await StatusAsync(listener)).HeldConnections);
+        Assert.True(port.Socket.Poll(TimeSpan.FromSeconds(3), SelectMode.SelectRead), "the connection is not in the backlog");
+        using var taken = port.Socket.Accept();
+        Assert.Equal(client.LocalEndPoint, taken.RemoteEndPoint);
+    }
+
+    [Fact]
     public async Task ListenerActor_must_stop_accepting_at_max_held_connections_whatever_their_stage_and_resume_when_one_is_let_go()
     {
         // Three connections whose preambles are in wait for a registry that does not answer: they are no longer
