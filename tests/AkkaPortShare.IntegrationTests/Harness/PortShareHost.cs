@@ -45,9 +45,15 @@ public sealed class PortShareHost : IDisposable
         StartWorkerProcess(identity, paths.SelectMany(p => new[] { "--address", Address(p) }));
 
     /// <summary>Starts an echo worker with any sample arguments (e.g. --wcf-address) and waits for its registrations.</summary>
-    public async Task<ManagedProcess> StartWorkerAsync(string identity, IEnumerable<string> args, params string[] registeredPaths)
+    public Task<ManagedProcess> StartWorkerAsync(string identity, IEnumerable<string> args, params string[] registeredPaths) =>
+        StartWorkerAsync(identity, args, null, registeredPaths);
+
+    /// <inheritdoc cref="StartWorkerAsync(string, IEnumerable{string}, string[])"/>
+    /// <param name="environment">Variables set for the worker on top of this process's.</param>
+    public async Task<ManagedProcess> StartWorkerAsync(string identity, IEnumerable<string> args,
+        IReadOnlyDictionary<string, string>? environment, params string[] registeredPaths)
     {
-        var worker = StartWorkerProcess(identity, args);
+        var worker = StartWorkerAs(identity, null, args, environment);
         foreach (var path in registeredPaths)
             await worker.WaitForLineAsync($"Registered {Regex(Address(path))} with the router", StartTimeout);
         return worker;
