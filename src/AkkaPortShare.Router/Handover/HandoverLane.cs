@@ -9,7 +9,7 @@ using static AkkaPortShare.Router.RoutingProtocol;
 namespace AkkaPortShare.Router.Handover;
 
 /// <summary>
-/// A way past one worker's gateway mailbox for the accept loops, the preamble waits and connection actors: while the gateway has nothing waiting, nothing
+/// A way past one worker's gateway mailbox for the accept thread, the preamble waits and connection actors: while the gateway has nothing waiting, nothing
 /// on its sender thread and nothing of this lane's in its mailbox, a hand-over is sent right here with the same
 /// non-blocking sendmsg the gateway would make. Anything else (the channel full, an error, the gateway busy) goes
 /// to the gateway as a <see cref="LanedHandOver"/>, behind what it holds, so its queue, handover-timeout,

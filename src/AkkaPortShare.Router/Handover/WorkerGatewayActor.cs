@@ -75,7 +75,7 @@ internal sealed class WorkerGatewayActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    /// <param name="lane">Shared with the accept loops (see <see cref="HandoverLane"/>); null: this gateway's own, unshared.</param>
+    /// <param name="lane">Shared with the accept thread (see <see cref="HandoverLane"/>); null: this gateway's own, unshared.</param>
     public static Props Props(Socket channel, int workerPid, RouterSettings settings, IActorRef drains, HandoverLane? lane = null) =>
         Akka.Actor.Props.Create(() => new WorkerGatewayActor(channel, workerPid, settings, drains, lane));
 
@@ -224,7 +224,7 @@ internal sealed class WorkerGatewayActor : ReceiveActor, IWithTimers
             return;
         }
         _state = _state with { Sending = inFlight };
-        _lane.SetBusy(true); // the accept loops' hand-overs now queue behind this one
+        _lane.SetBusy(true); // the accept thread's hand-overs now queue behind this one
         // While one is in flight, ticks expire the waiting ones and cut the one in flight short at its deadline.
         if (!Timers.IsTimerActive(ExpireQueued.Instance))
             Timers.StartPeriodicTimer(ExpireQueued.Instance, ExpireQueued.Instance, ExpiryTick);

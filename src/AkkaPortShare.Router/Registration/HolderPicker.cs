@@ -3,7 +3,7 @@ using AkkaPortShare.Router.Configuration;
 namespace AkkaPortShare.Router.Registration;
 
 /// <summary>
-/// The one choice among a shared address's holders, made the same way by every routing path (the accept loops'
+/// The one choice among a shared address's holders, made the same way by every routing path (the accept thread's
 /// direct hand-over and connection actors through <see cref="RouteSnapshot"/>, the registry's Resolve). No
 /// allocation: a turn counter and one pass over the holders.
 /// </summary>

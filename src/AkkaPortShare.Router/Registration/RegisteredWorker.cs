@@ -20,7 +20,7 @@ internal sealed class RegisteredWorker(WorkerEndpoint endpoint, IActorRef replyT
 
     public bool PassSockets { get; } = passSockets;
 
-    /// <summary>The accept loops' way past the gateway's mailbox (null when the worker has no channel).</summary>
+    /// <summary>The accept thread's way past the gateway's mailbox (null when the worker has no channel).</summary>
     public HandoverLane? Lane { get; init; }
 
     /// <summary>Sent through the hand-over socket; null for a worker without one (known by its actor reference).</summary>

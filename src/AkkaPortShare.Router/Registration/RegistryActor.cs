@@ -334,7 +334,7 @@ internal sealed partial class RegistryActor : ReceiveActor, IWithTimers
     private IEnumerable<BaseAddress> StillHeld(IReadOnlyList<BaseAddress> addresses) =>
         addresses.Where(a => LocalHolderCount(a) > 0);
 
-    // Every change of the address table is published at once, before anyone is told of it: the accept loops route
+    // Every change of the address table is published at once, before anyone is told of it: the accept thread routes
     // on the published copy (RouteSnapshot) without asking, and this actor stays the one that decides.
     // An address still waiting for the cluster's grant is not published: its connections ask (TryRoute decides).
     // Nor is a worker on a cluster node that went silent (its association closed and it does not answer), nor

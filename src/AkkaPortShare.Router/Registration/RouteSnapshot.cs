@@ -23,7 +23,7 @@ internal sealed class RouteHolders(RouteTarget[] targets, WorkerLoad[] loads, Ho
 }
 
 /// <summary>
-/// A read-only copy of the registry's address table at one moment, which the accept loops match a via against
+/// A read-only copy of the registry's address table at one moment, which the accept thread matches a via against
 /// without asking the registry (and without a message per connection). Built by the <see cref="RegistryActor"/>,
 /// the one authority, after each change and never changed afterwards, so any thread may read it.
 /// </summary>

@@ -3,7 +3,7 @@ namespace AkkaPortShare.Router.Registration;
 /// <summary>
 /// How many connections one worker holds, as far as the router can tell without keeping anything per connection:
 /// the count the worker last reported (ConnectionLoad, coalesced by the worker) plus the
-/// connections passed to it since. Read and counted by the accept loops and connection actors; reported by the
+/// connections passed to it since. Read and counted by the accept thread and connection actors; reported by the
 /// registry. Lock-free: a pick reads two ints and adds one.
 /// </summary>
 /// <remarks>
