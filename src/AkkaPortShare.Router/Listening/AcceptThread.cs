@@ -23,6 +23,8 @@ namespace AkkaPortShare.Router.Listening;
 /// in <paramref name="room"/> (max-held-connections), so a flood waits in the kernel's backlog. The poll sleeps in
 /// slices of <see cref="SliceMilliseconds"/> so that <paramref name="stopping"/> ends the thread without closing
 /// the port (a shared port outlives the listener); a connection ready when it is cancelled is left to the kernel.
+/// The accept itself blocks only if another process takes the connection between the poll and the accept (two
+/// routers accepting on one inherited socket at once, which restarts never do): then until the next connection.
 /// </para>
 /// </remarks>
 internal static class AcceptThread
@@ -30,7 +32,7 @@ internal static class AcceptThread
     internal const int SliceMilliseconds = 200;
 
     /// <param name="take">Takes an accepted socket; it owns the permit from then on (see the remarks).</param>
-    public static Thread Start(Socket listenSocket, SemaphoreSlim gate, HeldRoom room, Action<Socket> take,
+    public static void Start(Socket listenSocket, SemaphoreSlim gate, HeldRoom room, Action<Socket> take,
         ILoggingAdapter log, CancellationToken stopping)
     {
         var thread = new Thread(() => Run(listenSocket, gate, room, take, log, stopping))
@@ -39,7 +41,6 @@ internal static class AcceptThread
             Name = "router-accept",
         };
         thread.Start();
-        return thread;
     }
 
     private static void Run(Socket listenSocket, SemaphoreSlim gate, HeldRoom room, Action<Socket> take,
@@ -49,22 +50,45 @@ internal static class AcceptThread
         {
             try
             {
-                // Released when the listener takes the socket: accepted-but-not-taken sockets stay few under any load.
-                gate.Wait(stopping);
-                // At max-held-connections nothing is accepted: new clients wait in the kernel backlog.
-                room.Wait(stopping);
+                AcceptOne(listenSocket, gate, room, take, log, stopping);
             }
-            catch (OperationCanceledException)
+            catch (Exception e)
             {
-                return;
+                // A bug, never the client's doing: an exception escaping a thread would end the process, and the port
+                // must stay served. take owns its socket and its permit, so nothing is lost here but the pause.
+                log.Error(e, "The accept thread failed; accepting again in 100 ms");
+                stopping.WaitHandle.WaitOne(100);
             }
-            if (Accept(listenSocket, log, stopping) is not { } socket)
-            {
-                gate.Release();
-                continue;
-            }
-            take(socket);
         }
+    }
+
+    private static void AcceptOne(Socket listenSocket, SemaphoreSlim gate, HeldRoom room, Action<Socket> take,
+        ILoggingAdapter log, CancellationToken stopping)
+    {
+        try
+        {
+            // Released when the listener takes the socket: accepted-but-not-taken sockets stay few under any load.
+            gate.Wait(stopping);
+        }
+        catch (OperationCanceledException)
+        {
+            return; // the loop sees the cancellation
+        }
+        Socket? socket = null;
+        try
+        {
+            // At max-held-connections nothing is accepted: new clients wait in the kernel backlog.
+            room.Wait(stopping);
+            socket = Accept(listenSocket, log, stopping);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        finally
+        {
+            if (socket is null) gate.Release();
+        }
+        if (socket is not null) take(socket); // it owns the permit from here
     }
 
     // Null when nothing was accepted (stopping, or a failure the next round retries).

@@ -17,18 +17,19 @@ namespace AkkaPortShare.Router.Listening;
 /// <summary>
 /// Owns the shared port and every connection actor. One accept thread (<see cref="AcceptThread"/>) runs outside the
 /// mailbox and survives per-connection errors. An accepted socket whose first bytes decide its route (the whole
-/// preamble, a via the registry's published routes give a gateway) is handed over by the accept thread itself (<see cref="DirectHandover"/>): no message to this actor, no connection actor. One whose preamble
-/// had not all arrived waits for it briefly outside any actor (<see cref="PreambleWaits"/>) and is handed over from
-/// there when its bytes decide it. Every other one, and
-/// each one a worker hands back (through the registry), becomes a <see cref="ConnectionActor"/> child. The
-/// unrouted ones are kept in arrival order and the oldest is shed when max-pending-connections is reached.
+/// preamble, a via the registry's published routes give a gateway) is handed over by the accept thread itself
+/// (<see cref="DirectHandover"/>): no message to this actor, no connection actor. One whose preamble had not all
+/// arrived waits for it briefly outside any actor (<see cref="PreambleWaits"/>) and is handed over from there when
+/// its bytes decide it. Every other one, and each one a worker hands back (through the registry), becomes a
+/// <see cref="ConnectionActor"/> child. The unrouted ones are kept in arrival order and the oldest is shed when
+/// max-pending-connections is reached.
 /// </summary>
 /// <remarks>
 /// <para>
 /// Under attack three things keep this bounded and fair. The accept thread waits for this actor to take each socket
 /// it could not hand over (at most max-pending-accepts are accepted and not yet taken), so a flood of connections
-/// waits in the kernel's backlog rather than as open sockets in a mailbox. A connection whose preamble has arrived, whether or not the
-/// router has got round to it, is never shed: only connections waiting for their client are (see
+/// waits in the kernel's backlog rather than as open sockets in a mailbox. A connection whose preamble has arrived,
+/// whether or not the router has got round to it, is never shed: only connections waiting for their client are (see
 /// <see cref="PendingConnections"/>). And the one shed comes from the source address holding the most unrouted
 /// connections, so one address trickling thousands of connections pushes out its own, not other clients'.
 /// </para>
@@ -142,7 +143,9 @@ internal sealed class ListenerActor : ReceiveActor
             (s, preamble, acceptedAt) => self.Tell(new Accepted(s, preamble, acceptedAt, FromAcceptLoop: false)),
             _log);
         var (gate, waits, log) = (_acceptGate, _waits, _log);
-        // The thread never closes the port; cancelling _stopping ends it within a poll slice (AcceptThread).
+        // Blocking, and never used asynchronously: the accept thread's accept is then the plain system call (an
+        // inherited port may come non-blocking). Cancelling _stopping ends the thread within a poll slice; it never
+        // closes the port.
         socket.Blocking = true;
         AcceptThread.Start(socket, gate, room, s => Take(s, gate, accepted, waits, self, log), log, _stopping.Token);
     }
