@@ -11,8 +11,6 @@ namespace AkkaPortShare.Router.Listening;
 /// </summary>
 internal sealed class HeldRoom(HeldConnections held, int bound, TimeSpan pollInterval, ILoggingAdapter log)
 {
-    private int _full;
-
     /// <exception cref="OperationCanceledException"><paramref name="stopping"/> was cancelled while it waited.</exception>
     public void Wait(CancellationToken stopping)
     {
@@ -21,13 +19,12 @@ internal sealed class HeldRoom(HeldConnections held, int bound, TimeSpan pollInt
         if (held.ReleaseClosed() is > 0 and var dropped)
             log.Warning("{0} closed connection(s) were still counted as held; dropped from the count", dropped);
         if (held.Count < bound) return;
-        if (Interlocked.Exchange(ref _full, 1) == 0)
-            log.Warning("max-held-connections {0} reached ({1}): not accepting until one is let go; new clients wait in the kernel backlog",
-                bound, held.Describe());
+        // One waiter (the accept thread): one line when it starts waiting, one when it stops.
+        log.Warning("max-held-connections {0} reached ({1}): not accepting until one is let go; new clients wait in the kernel backlog",
+            bound, held.Describe());
         // Held connections end on other threads and actors without telling anyone: look again every held-poll-interval.
         while (held.Count >= bound)
             if (stopping.WaitHandle.WaitOne(pollInterval)) stopping.ThrowIfCancellationRequested();
-        if (Interlocked.Exchange(ref _full, 0) == 1)
-            log.Info("Accepting again: {0} connection(s) held (max-held-connections {1})", held.Count, bound);
+        log.Info("Accepting again: {0} connection(s) held (max-held-connections {1})", held.Count, bound);
     }
 }
