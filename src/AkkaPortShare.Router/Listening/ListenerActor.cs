@@ -48,6 +48,9 @@ internal sealed class ListenerActor : ReceiveActor
     private sealed record Accepted(Socket Socket, PreambleRead Preamble, long AcceptedAt, bool FromAcceptLoop)
         : INoSerializationVerificationNeeded;
 
+    /// <summary>A shed connection's actor stopped: the accept permit its shed held goes back.</summary>
+    private sealed record ShedClosed;
+
     /// <param name="ListenSocket">Set once the port is open (PreStart).</param>
     /// <param name="Pending">The connections counted against max-pending-connections.</param>
     private sealed record State(Socket? ListenSocket, PendingConnections Pending);
@@ -101,6 +104,7 @@ internal sealed class ListenerActor : ReceiveActor
     private void ReceiveConnections(bool accepting)
     {
         Receive<Accepted>(OnAccepted);
+        Receive<ShedClosed>(_ => OnShedClosed());
         Receive<Reroute>(OnReroute);
         Receive<RouterProtocol.GetListenerStatus>(_ => Sender.Tell(new RouterProtocol.ListenerStatus(
             (IPEndPoint)_state.ListenSocket!.LocalEndPoint!, _state.Pending.Count() + (_waits?.Count ?? 0))
@@ -210,11 +214,18 @@ internal sealed class ListenerActor : ReceiveActor
     }
 
     // Connections that moved on no longer count (IsFull dropped them); if that freed no room, one is shed.
+    // Its socket stays open until its actor has stopped: while it closes, the shed holds an accept permit when one
+    // is free (given back at its Terminated), so a flood is not accepted faster than shed connections let go of their
+    // descriptors (at most max-pending-accepts of them closing at once while the accept thread waits).
     private void ShedOne()
     {
-        _state.Pending.TakeVictim().Tell(Shed.Instance);
+        var victim = _state.Pending.TakeVictim();
+        victim.Tell(Shed.Instance);
         _metrics.Shed();
+        if (_acceptGate.Wait(0)) Context.WatchWith(victim, new ShedClosed());
     }
+
+    private void OnShedClosed() => _acceptGate.Release();
 
     protected override void PostStop()
     {
