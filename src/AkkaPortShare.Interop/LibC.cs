@@ -287,4 +287,7 @@ internal static unsafe partial class LibC
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial nint send(int socket, void* buffer, nuint length, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint recv(int socket, void* buffer, nuint length, int flags);
 }

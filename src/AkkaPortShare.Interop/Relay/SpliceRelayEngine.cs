@@ -61,7 +61,7 @@ internal sealed class SpliceRelayEngine : IDisposable
     public SplicedRelay Start(Socket client, Socket worker, ISpliceRelayOwner owner)
     {
         var loop = NextLoop();
-        var relay = new SplicedRelay(loop, Detach(client), Detach(worker), owner);
+        var relay = new SplicedRelay(loop, Detach(client, neverAsync: false), Detach(worker, neverAsync: false), owner);
         loop.Start(relay);
         return relay;
     }
@@ -76,15 +76,16 @@ internal sealed class SpliceRelayEngine : IDisposable
     /// client's managed socket is kept only until the connect succeeds; from then on the relay holds descriptors.
     /// Null when the connect failed at once (<paramref name="failure"/> says why; the client is the caller's again);
     /// a connect that fails later is reported to <paramref name="owner"/>'s ConnectFailed with the client. Never
-    /// blocks.
+    /// blocks. <paramref name="clientNeverAsync"/>: no asynchronous operation was ever started on the client's socket.
     /// </summary>
-    public SplicedRelay? Connect(Socket client, byte[] preamble, IPEndPoint worker, ISpliceRelayOwner owner, out string? failure)
+    public SplicedRelay? Connect(Socket client, byte[] preamble, IPEndPoint worker, ISpliceRelayOwner owner,
+        bool clientNeverAsync, out string? failure)
     {
         int workerFd = ConnectNonBlocking(worker, out failure);
         if (workerFd < 0) return null;
         var loop = NextLoop();
         var relay = new SplicedRelay(loop, client, workerFd, preamble,
-            Environment.TickCount64 + (long)loop.ConnectTimeout.TotalMilliseconds, owner);
+            Environment.TickCount64 + (long)loop.ConnectTimeout.TotalMilliseconds, owner) { ClientNeverAsync = clientNeverAsync };
         loop.Connect(relay);
         return relay;
     }
@@ -99,17 +100,19 @@ internal sealed class SpliceRelayEngine : IDisposable
     /// <remarks>
     /// .NET put the socket in its own epoll set at its first async operation, edge-triggered; that entry lives as
     /// long as the connection (not the descriptor number), so it goes first, or every readiness change would wake
-    /// .NET's thread for nothing. Closing .NET's descriptor then leaves the connection open through ours.
+    /// .NET's thread for nothing (<paramref name="neverAsync"/>: there was none, so there is nothing to take out).
+    /// Closing .NET's descriptor then leaves the connection open through ours. The duplicate stays: a managed
+    /// Socket cannot be disposed without closing the descriptor it owns.
     /// </remarks>
-    internal static unsafe int Detach(Socket socket)
+    internal static unsafe int Detach(Socket socket, bool neverAsync)
     {
         int fd = (int)socket.SafeHandle.DangerousGetHandle();
-        EpollSets.Remove(fd);
+        if (!neverAsync) EpollSets.Remove(fd);
         int own = LibC.fcntl(fd, LibC.F_DUPFD_CLOEXEC, 0);
         socket.Dispose();
         if (own < 0) return -1;
-        int flags = LibC.fcntl(own, LibC.F_GETFL, 0);
-        if (flags >= 0 && (flags & LibC.O_NONBLOCK) == 0) LibC.fcntl(own, LibC.F_SETFL, flags | LibC.O_NONBLOCK);
+        // A socket's only other status flag is its access mode, which F_SETFL ignores: no F_GETFL first.
+        LibC.fcntl(own, LibC.F_SETFL, LibC.O_NONBLOCK);
         return own;
     }
 

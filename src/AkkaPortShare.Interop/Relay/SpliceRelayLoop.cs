@@ -222,23 +222,20 @@ internal sealed unsafe class SpliceRelayLoop : IDisposable
     /// <summary>The worker's socket reported: connected (EPOLLOUT, no error) or failed (SO_ERROR).</summary>
     private void FinishConnect(SplicedRelay relay, uint mask)
     {
-        int error = SocketErrno(relay.WorkerFd);
-        if (error != 0)
+        // Writable without an error is a connect that succeeded (a failed one sets the socket's error, which epoll
+        // reports as EPOLLERR): SO_ERROR is asked only otherwise.
+        if ((mask & (LibC.EPOLLERR | LibC.EPOLLHUP)) != 0 || (mask & LibC.EPOLLOUT) == 0)
         {
-            FailConnect(relay, Marshal.GetPInvokeErrorMessage(error));
-            return;
+            int error = SocketErrno(relay.WorkerFd);
+            if (error != 0) FailConnect(relay, Marshal.GetPInvokeErrorMessage(error));
+            else if ((mask & (LibC.EPOLLERR | LibC.EPOLLHUP)) != 0) FailConnect(relay, "the worker closed the connection while it was being made");
+            return; // else not yet
         }
-        if ((mask & (LibC.EPOLLERR | LibC.EPOLLHUP)) != 0)
-        {
-            FailConnect(relay, "the worker closed the connection while it was being made");
-            return;
-        }
-        if ((mask & LibC.EPOLLOUT) == 0) return; // not yet
 
         _connecting.Remove(relay.ConnectingNode!);
         relay.ConnectingNode = null;
         var client = relay.PendingClient!;
-        int clientFd = SpliceRelayEngine.Detach(client);
+        int clientFd = SpliceRelayEngine.Detach(client, relay.ClientNeverAsync);
         if (clientFd < 0)
         {
             // The client's socket is closed already (its descriptor could not be taken): nothing to answer.
@@ -332,9 +329,11 @@ internal sealed unsafe class SpliceRelayLoop : IDisposable
             if (d.SourceEnded)
             {
                 ReleasePipe(d);
-                LibC.shutdown(d.To, LibC.SHUT_WR); // ENOTCONN after a peer reset is found by the other direction
                 d.Done = true;
-                if (relay.Up.Done && relay.Down.Done) Close(relay, error: null, report: true);
+                var other = ReferenceEquals(d, relay.Up) ? relay.Down : relay.Up;
+                // The other way ended first, so nothing waits unread in d.To: closing it sends the same FIN.
+                if (other.Done) Close(relay, error: null, report: true);
+                else LibC.shutdown(d.To, LibC.SHUT_WR); // ENOTCONN after a peer reset is found by the other direction
                 return;
             }
             if (d.PipeRead < 0 && !TakePipe(d, out string? failure))

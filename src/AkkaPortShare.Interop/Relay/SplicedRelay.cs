@@ -76,6 +76,9 @@ internal sealed class SplicedRelay
 
     internal bool Connecting => PendingClient is not null;
 
+    /// <summary>No asynchronous operation was ever started on the client's socket (see SpliceRelayEngine.Detach).</summary>
+    internal bool ClientNeverAsync { get; init; }
+
     /// <summary>Its place in the loop's list of connects under way (deadline order), while connecting.</summary>
     internal LinkedListNode<SplicedRelay>? ConnectingNode { get; set; }
 

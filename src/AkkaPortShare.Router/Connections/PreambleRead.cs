@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net.Sockets;
+using AkkaPortShare.Interop.Sockets;
 using AkkaPortShare.Protocol.Framing;
 using AkkaPortShare.Router.Configuration;
 
@@ -54,8 +55,8 @@ internal sealed class PreambleRead
     }
 
     /// <summary>
-    /// What the client sent before its socket was taken, read without waiting (the bytes are already there, so
-    /// Receive does not block). A socket error leaves it empty: the connection actor's own read meets it and closes.
+    /// What the client sent before its socket was taken, read without waiting. A socket error leaves it empty: the
+    /// connection actor's own read meets it and closes.
     /// </summary>
     public static PreambleRead WhatArrived(Socket socket, RouterSettings settings)
     {
@@ -70,18 +71,10 @@ internal sealed class PreambleRead
     /// </summary>
     public bool TakeWhatArrived(Socket socket)
     {
-        try
-        {
-            if (socket.Available == 0 || Free.IsEmpty) return false;
-            var count = socket.Receive(Free, SocketFlags.None);
-            if (count == 0) return false;
-            Decode(count);
-            return true;
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            return false;
-        }
+        var count = WaitingBytes.Take(socket, Free);
+        if (count <= 0) return false;
+        Decode(count);
+        return true;
     }
 
     /// <summary>Decodes <paramref name="count"/> bytes just written to <see cref="Free"/>.</summary>

@@ -74,7 +74,7 @@ internal sealed class DirectHandover(RouterSettings settings, RouteSnapshots rou
         if (decoder.Mode is not (FramingMode.Duplex or FramingMode.Singleton)) return false;
         if (LocalEndPoint(socket) is not { } local) return false;
         if (!routes.Current.TryMatch(decoder.Via!, local, out var target)) return false;
-        if (target!.Gateway is not { } gateway) return TryRelay(socket, preamble, target, acceptedAt);
+        if (target!.Gateway is not { } gateway) return TryRelay(socket, preamble, target, acceptedAt, neverAsync);
 
         held.Move(socket, HeldStage.WaitingForHandover); // never shed from here; the gateway releases it once passed
         var handOver = new HandOver(socket, preamble.ToArray(), decoder.Via!) { NeverAsync = neverAsync };
@@ -92,7 +92,7 @@ internal sealed class DirectHandover(RouterSettings settings, RouteSnapshots rou
     /// engine, a worker named by a host name and a full max-relayed-connections (its fault and log line) take the
     /// connection actor's way.
     /// </summary>
-    private bool TryRelay(Socket socket, PreambleRead preamble, RouteTarget target, long acceptedAt)
+    private bool TryRelay(Socket socket, PreambleRead preamble, RouteTarget target, long acceptedAt, bool neverAsync)
     {
         if (relays is null || RelayHandoff.EndPoint(target.Worker) is not { } worker) return false;
         if (!held.TryStartRelay(socket, settings.MaxRelayedConnections)) return false;
@@ -100,7 +100,7 @@ internal sealed class DirectHandover(RouterSettings settings, RouteSnapshots rou
         var alreadyRead = preamble.ToArray();
         preamble.Return();
         metrics.Dispatched(target.BaseAddress, "relay", acceptedAt);
-        relays.Start(socket, alreadyRead, worker);
+        relays.Start(socket, alreadyRead, worker, neverAsync);
         return true;
     }
 

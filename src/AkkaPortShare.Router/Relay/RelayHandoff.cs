@@ -33,11 +33,12 @@ internal sealed class RelayHandoff(SpliceRelayEngine engine, HeldConnections hel
 
     /// <summary>
     /// Relays <paramref name="client"/> (already counted by HeldConnections.TryStartRelay) to <paramref name="worker"/>.
-    /// The socket is no longer the caller's.
+    /// The socket is no longer the caller's. <paramref name="neverAsync"/>: no asynchronous operation was ever started
+    /// on it (straight from the accept thread), so .NET's epoll sets never held it.
     /// </summary>
-    public void Start(Socket client, byte[] alreadyRead, IPEndPoint worker)
+    public void Start(Socket client, byte[] alreadyRead, IPEndPoint worker, bool neverAsync = false)
     {
-        if (engine.Connect(client, alreadyRead, worker, this, out var failure) is null) ConnectFailed(client, failure!);
+        if (engine.Connect(client, alreadyRead, worker, this, neverAsync, out var failure) is null) ConnectFailed(client, failure!);
     }
 
     public void Finished(SpliceRelayOutcome outcome)
