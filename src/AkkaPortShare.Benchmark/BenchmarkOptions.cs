@@ -52,6 +52,9 @@ public sealed record BenchmarkOptions
 
     /// <summary>More router settings (HOCON inside akka-port-share.router), e.g. "relay-buffer-size = 256k".</summary>
     public string? RouterSettings { get; init; }
+
+    /// <summary>More worker configuration (whole HOCON paths), e.g. "akka.actor.default-dispatcher.throughput = 10".</summary>
+    public string? WorkerSettings { get; init; }
     public string? WorkerDll { get; init; }
     public string Haproxy { get; init; } = "haproxy";
     public string HaproxyConfig { get; init; } = "config/haproxy.cfg";
@@ -88,6 +91,7 @@ public sealed record BenchmarkOptions
           --out DIR                results folder (default artifacts/benchmark)
           --relay-engine E         the router's relay-engine on the relay path: splice or copy (default: the router's, splice)
           --router-settings HOCON  more router settings, e.g. "relay-buffer-size = 256k, relay-threads = 2" (to compare)
+          --worker-settings HOCON  more worker configuration, whole paths, e.g. "akka.actor.default-dispatcher.executor = fork-join-executor"
           --router-dll PATH --worker-dll PATH --haproxy PATH --haproxy-config PATH --repo-root DIR
         """;
 
@@ -136,6 +140,7 @@ public sealed record BenchmarkOptions
                 "--router-dll" => o with { RouterDll = Next() },
                 "--relay-engine" => o with { RelayEngine = Next() is var e and ("splice" or "copy") ? e : throw new ArgumentException("--relay-engine: splice or copy") },
                 "--router-settings" => o with { RouterSettings = Next() },
+                "--worker-settings" => o with { WorkerSettings = Next() },
                 "--worker-dll" => o with { WorkerDll = Next() },
                 "--haproxy" => o with { Haproxy = Next() },
                 "--haproxy-config" => o with { HaproxyConfig = Next() },

@@ -119,6 +119,7 @@ public sealed class PortShareTopology : IDisposable
             {{reliableBlocks}}
             {{tlsBlock}}
             {{crossHostBlock}}
+            {{options.WorkerSettings ?? ""}}
             """);
     }
 
