@@ -95,9 +95,10 @@ public sealed class RouterClusterSpec(RouterClusterFixture cluster, ITestOutputH
             foreach (var router in new[] { cluster.HostA, cluster.HostB })
                 Assert.Equal((null, "w"), await CallAsync(router, "echo/"));
             // The split-brain resolver (keep-majority among routers: 2 of 3) downs C; its registrations go everywhere.
-            // Each router drops them when it sees C removed, or sooner when the arbiter's removal reaches it.
-            var left = $"Router {PortShareHost.Regex(RemotingAddress(hostC))} left the cluster: removed its 1 address" +
-                $"|Unregistered {PortShareHost.Regex(Address("via-c/"))} \\(a worker of another router\\)";
+            // Each router drops them when it sees C removed, or sooner when the arbiter's removal reaches it. Either
+            // way the registry logs this line once the routes without them are published; the cluster registry's
+            // "Router ... left the cluster" comes just before that, so a call made on it could still be relayed to V.
+            var left = $"Unregistered {PortShareHost.Regex(Address("via-c/"))} \\(a worker of another router\\)";
             await cluster.RouterA.WaitForLineAsync(left, TimeSpan.FromSeconds(60), linesA);
             await cluster.RouterB.WaitForLineAsync(left, TimeSpan.FromSeconds(60), linesB);
             output.WriteLine($"C's registrations removed on A and B {watch.ElapsedMilliseconds} ms after the kill");
