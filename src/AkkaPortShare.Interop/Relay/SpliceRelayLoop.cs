@@ -224,11 +224,12 @@ internal sealed unsafe class SpliceRelayLoop : IDisposable
     {
         // Writable without an error is a connect that succeeded (a failed one sets the socket's error, which epoll
         // reports as EPOLLERR): SO_ERROR is asked only otherwise.
-        if ((mask & (LibC.EPOLLERR | LibC.EPOLLHUP)) != 0 || (mask & LibC.EPOLLOUT) == 0)
+        bool failed = (mask & (LibC.EPOLLERR | LibC.EPOLLHUP)) != 0;
+        if (failed || (mask & LibC.EPOLLOUT) == 0)
         {
             int error = SocketErrno(relay.WorkerFd);
             if (error != 0) FailConnect(relay, Marshal.GetPInvokeErrorMessage(error));
-            else if ((mask & (LibC.EPOLLERR | LibC.EPOLLHUP)) != 0) FailConnect(relay, "the worker closed the connection while it was being made");
+            else if (failed) FailConnect(relay, "the worker closed the connection while it was being made");
             return; // else not yet
         }
 
