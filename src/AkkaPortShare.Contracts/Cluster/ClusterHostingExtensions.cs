@@ -58,7 +58,7 @@ public static class ClusterHostingExtensions
                 }
                 akka.cluster.split-brain-resolver {
                   stable-after = {{Ms(settings.StableAfter)}}
-                  down-all-when-unstable = {{(settings.DownAllWhenUnstable ? "on" : "off")}}
+                  down-all-when-unstable = {{(settings.DownAllWhenUnstable > TimeSpan.Zero ? Ms(settings.DownAllWhenUnstable) : "off")}}
                 }
                 """, HoconAddMode.Prepend)
             .AddStartup((system, _) =>

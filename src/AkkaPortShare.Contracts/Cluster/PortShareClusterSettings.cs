@@ -22,7 +22,11 @@ public sealed record PortShareClusterSettings
     public required IReadOnlyList<string> SeedNodes { get; init; }
     public required bool RequireTls { get; init; }
     public required TimeSpan StableAfter { get; init; }
-    public required bool DownAllWhenUnstable { get; init; }
+    /// <summary>
+    /// How long past <see cref="StableAfter"/> the cluster's reachability may keep changing before the split-brain
+    /// resolver downs every member; zero: never (off).
+    /// </summary>
+    public required TimeSpan DownAllWhenUnstable { get; init; }
     public required TimeSpan WriteTimeout { get; init; }
     public required TimeSpan ClaimTimeout { get; init; }
     public required TimeSpan WorkerAcceptableHeartbeatPause { get; init; }
@@ -41,13 +45,16 @@ public sealed record PortShareClusterSettings
     public static PortShareClusterSettings Create(Config root)
     {
         var c = new SettingsReader(root, DefaultConfig(), ConfigPath);
+        var stableAfter = c.Duration("split-brain-resolver.stable-after");
         var settings = new PortShareClusterSettings
         {
             Enabled = c.Bool("enabled"),
             SeedNodes = c.StringList("seed-nodes").Select(s => s.Trim()).ToList(),
             RequireTls = c.Bool("require-tls"),
-            StableAfter = c.Duration("split-brain-resolver.stable-after"),
-            DownAllWhenUnstable = c.Bool("split-brain-resolver.down-all-when-unstable"),
+            StableAfter = stableAfter,
+            // "on" is Akka's own rule: three quarters of stable-after, at least 4 s.
+            DownAllWhenUnstable = c.DurationOrSwitch("split-brain-resolver.down-all-when-unstable",
+                TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(4).Ticks, stableAfter.Ticks * 3 / 4))),
             WriteTimeout = c.Duration("write-timeout"),
             ClaimTimeout = c.Duration("claim-timeout"),
             WorkerAcceptableHeartbeatPause = c.Duration("worker-acceptable-heartbeat-pause"),

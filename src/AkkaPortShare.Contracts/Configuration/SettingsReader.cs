@@ -96,6 +96,16 @@ public sealed class SettingsReader
 
     public bool Bool(string key) => Read(key, "on or off (true or false)", v => ParseBool(v.GetString()), _ => true);
 
+    /// <summary>A positive duration, or a switch: <c>on</c> is <paramref name="whenOn"/>, <c>off</c> is zero.</summary>
+    public TimeSpan DurationOrSwitch(string key, TimeSpan whenOn) =>
+        Read(key, "on, off or a positive duration, e.g. 15s",
+            v => v.GetString().ToLowerInvariant() switch
+            {
+                "on" or "true" or "yes" => whenOn,
+                "off" or "false" or "no" => TimeSpan.Zero,
+                _ => v.GetTimeSpan(allowInfinite: false) is var t && t > TimeSpan.Zero ? t : throw new FormatException(),
+            }, _ => true);
+
     public string String(string key) => Read(key, "a string", v => v.GetString() ?? "", _ => true);
 
     public IReadOnlyList<string> StringList(string key) =>

@@ -21,7 +21,10 @@ public sealed class ClusterHostingSpec(ITestOutputHelper output)
             """, HoconAddMode.Prepend)
         .WithPortShareRouter(router => router.Port = 0)
         .WithPortShareCluster(PortShareClusterSettings.Create(ConfigurationFactory.ParseString("""
-            akka-port-share.cluster { enabled = on, require-tls = off, failure-detection.acceptable-heartbeat-pause = 900ms }
+            akka-port-share.cluster {
+              enabled = on, require-tls = off, failure-detection.acceptable-heartbeat-pause = 900ms
+              split-brain-resolver.down-all-when-unstable = 12s
+            }
             """)), PortShareClusterSettings.RouterRole);
 
     [Fact]
@@ -33,6 +36,10 @@ public sealed class ClusterHostingSpec(ITestOutputHelper output)
         Assert.Equal(TimeSpan.FromMilliseconds(250), config.GetTimeSpan("akka.cluster.unreachable-nodes-reaper-interval"));
         Assert.Equal(TimeSpan.FromMilliseconds(900), config.GetTimeSpan("akka.cluster.failure-detector.acceptable-heartbeat-pause"));
         Assert.Equal(TimeSpan.FromMilliseconds(500), config.GetTimeSpan("akka.cluster.failure-detector.heartbeat-interval"));
+        // As Akka's split-brain resolver reads them.
+        var resolver = new Akka.Cluster.SBR.SplitBrainResolverSettings(config);
+        Assert.Equal(TimeSpan.FromSeconds(20), resolver.DowningStableAfter);
+        Assert.Equal(TimeSpan.FromSeconds(12), resolver.DownAllWhenUnstable);
         // No seed nodes: the router forms a cluster of its own.
         var cluster = Akka.Cluster.Cluster.Get(Sys);
         AwaitCondition(() => cluster.State.Members.Any(m => m.Address.Equals(cluster.SelfAddress) && m.Status == MemberStatus.Up),
