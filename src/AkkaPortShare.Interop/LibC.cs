@@ -69,6 +69,7 @@ internal static unsafe partial class LibC
     // epoll
     public const int EPOLL_CTL_ADD = 1;
     public const int EPOLL_CTL_DEL = 2;
+    public const int EPOLL_CTL_MOD = 3;
     public const uint EPOLLIN = 0x1;
     public const uint EPOLLOUT = 0x4;
     public const uint EPOLLERR = 0x8;

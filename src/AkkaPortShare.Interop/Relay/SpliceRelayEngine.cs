@@ -83,11 +83,51 @@ internal sealed class SpliceRelayEngine : IDisposable
     {
         int workerFd = ConnectNonBlocking(worker, out failure);
         if (workerFd < 0) return null;
+        // A worker on this host has completed the handshake by the time connect() returns (the kernel runs it inside
+        // the call): the preamble goes from here, and the relay joins its loop's set without a wake-up of the loop
+        // thread on the connection's path. Elsewhere the connect is still under way (the send finds EAGAIN), and the
+        // loop completes it.
+        int sent = SendAtOnce(workerFd, preamble, out failure);
+        if (sent < 0)
+        {
+            LibC.close(workerFd); // refused (or reset) already: the client is the caller's again
+            return null;
+        }
         var loop = NextLoop();
+        if (preamble.Length > 0 && sent == preamble.Length) return loop.Adopt(client, clientNeverAsync, workerFd, sent, owner);
         var relay = new SplicedRelay(loop, client, workerFd, preamble,
-            Environment.TickCount64 + (long)loop.ConnectTimeout.TotalMilliseconds, owner) { ClientNeverAsync = clientNeverAsync };
+            Environment.TickCount64 + (long)loop.ConnectTimeout.TotalMilliseconds, owner)
+        {
+            ClientNeverAsync = clientNeverAsync,
+            PreambleSent = sent,
+        };
         loop.Connect(relay);
         return relay;
+    }
+
+    /// <summary>Sends what a non-blocking socket takes of <paramref name="bytes"/> now: the count (0 while it connects), or -1.</summary>
+    private static unsafe int SendAtOnce(int fd, byte[] bytes, out string? failure)
+    {
+        failure = null;
+        int sent = 0;
+        fixed (byte* start = bytes)
+        {
+            while (sent < bytes.Length)
+            {
+                nint n = LibC.send(fd, start + sent, (nuint)(bytes.Length - sent), LibC.MSG_NOSIGNAL | LibC.MSG_DONTWAIT);
+                if (n > 0)
+                {
+                    sent += (int)n;
+                    continue;
+                }
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno == LibC.EINTR) continue;
+                if (errno == LibC.EAGAIN) return sent;
+                failure = Marshal.GetPInvokeErrorMessage(errno);
+                return -1;
+            }
+        }
+        return sent;
     }
 
     private SpliceRelayLoop NextLoop() => _loops[(int)((uint)Interlocked.Increment(ref _next) % (uint)_loops.Length)];

@@ -6,21 +6,25 @@ namespace AkkaPortShare.Interop.Relay;
 
 /// <summary>
 /// One thread of a <see cref="SpliceRelayEngine"/>: an epoll set with both sockets of each of its relays, edge
-/// triggered for reading and writing, so an idle relay costs no system call and no wake-up. When a socket is
-/// readable its bytes are spliced into a pipe and from there into the other socket; when the other socket cannot
-/// take them the bytes stay in the pipe and that side is not read again until the other socket is writable (the
-/// pipe is the only buffer: at most its size per direction, in the kernel). It also connects to the worker for a
-/// relay started with <see cref="SpliceRelayEngine.Connect"/>: non-blocking, completed by EPOLLOUT, bounded by the
-/// engine's connect timeout (the epoll_wait timeout is the oldest connect's deadline).
+/// triggered, so an idle relay costs no system call and no wake-up. When a socket is readable its bytes are spliced
+/// into a pipe and from there into the other socket; when the other socket cannot take them the bytes stay in the
+/// pipe and that side is not read again until the other socket is writable (the pipe is the only buffer: at most its
+/// size per direction, in the kernel). Sockets are registered for reading only, and for writing from the first time
+/// one is full (<see cref="WaitWritable"/>): a fresh socket is writable, and an ADD that asked for it would wake the
+/// loop for nothing at every relay's start. It also connects to the worker for a relay started with
+/// <see cref="SpliceRelayEngine.Connect"/> whose connect was still under way: non-blocking, completed by EPOLLOUT,
+/// bounded by the engine's connect timeout (the epoll_wait timeout is the oldest connect's deadline). A relay whose
+/// connect completed at once is registered by the starting thread (<see cref="Adopt"/>).
 /// </summary>
 internal sealed unsafe class SpliceRelayLoop : IDisposable
 {
     private const int MaxEvents = 256;
     private const ulong WakeToken = ulong.MaxValue;
-    private const uint SocketEvents = LibC.EPOLLIN | LibC.EPOLLOUT | LibC.EPOLLRDHUP | LibC.EPOLLET;
+    private const uint ReadEvents = LibC.EPOLLIN | LibC.EPOLLRDHUP | LibC.EPOLLET;
+    private const uint ReadWriteEvents = ReadEvents | LibC.EPOLLOUT;
     private const uint Flags = LibC.SPLICE_F_MOVE | LibC.SPLICE_F_NONBLOCK;
 
-    private enum CommandKind { Start, Connect, Abort }
+    private enum CommandKind { Start, Connect, Abort, Fail }
 
     private readonly int _epoll;
     private readonly int _wake;
@@ -30,6 +34,9 @@ internal sealed unsafe class SpliceRelayLoop : IDisposable
     private readonly Thread _thread;
     // Bounded by the relays started and not yet taken in: the loop drains it at every wake-up.
     private readonly ConcurrentQueue<(CommandKind Kind, SplicedRelay Relay)> _commands = new();
+    // Relays another thread put into the set itself (Adopt), not yet known to the loop: taken in after every
+    // epoll_wait, before its events (an event of a relay's socket follows its ADD, which follows its enqueue).
+    private readonly ConcurrentQueue<SplicedRelay> _adopted = new();
     // The loop's own: every relay it runs (to close at Dispose), and the connects under way, oldest first (one
     // timeout for all, so insertion order is deadline order).
     private readonly HashSet<SplicedRelay> _live = new(ReferenceEqualityComparer.Instance);
@@ -79,6 +86,38 @@ internal sealed unsafe class SpliceRelayLoop : IDisposable
 
     public void Abort(SplicedRelay relay) => Post(CommandKind.Abort, relay, counts: false);
 
+    /// <summary>
+    /// On the caller's thread: a relay whose worker socket is connected and has its preamble. The client's
+    /// descriptor is taken from its socket and both go into the set from here, for reading only (nothing has
+    /// arrived to move yet, or the ADD announces it); the loop learns of the relay at its next wake-up, which is
+    /// the first event of its sockets at the latest. So starting a relay wakes no other thread.
+    /// </summary>
+    public SplicedRelay Adopt(Socket client, bool clientNeverAsync, int workerFd, int preambleSent, ISpliceRelayOwner owner)
+    {
+        int clientFd = SpliceRelayEngine.Detach(client, clientNeverAsync);
+        var relay = new SplicedRelay(this, clientFd, workerFd, owner);
+        relay.Up.Moved = preambleSent;
+        if (clientFd < 0)
+        {
+            // The client's socket is closed already (its descriptor could not be taken): as FinishConnect does.
+            string failure = ErrnoText("taking the client's descriptor");
+            relay.Ended = true;
+            relay.Owner = null;
+            LibC.close(workerFd);
+            owner.Finished(new SpliceRelayOutcome(preambleSent, 0, failure));
+            return relay;
+        }
+        Interlocked.Increment(ref _count);
+        relay.Handle = GCHandle.Alloc(relay);
+        _adopted.Enqueue(relay);
+        if (!Register(workerFd, ReadEvents, Token(relay, 1)) || !Register(clientFd, ReadEvents, Token(relay, 0)))
+        {
+            relay.Failure = ErrnoText("epoll_ctl ADD");
+            Post(CommandKind.Fail, relay, counts: false);
+        }
+        return relay;
+    }
+
     private void Post(CommandKind kind, SplicedRelay relay, bool counts)
     {
         if (counts) Interlocked.Increment(ref _count);
@@ -106,6 +145,7 @@ internal sealed unsafe class SpliceRelayLoop : IDisposable
                     if (Marshal.GetLastPInvokeError() == LibC.EINTR) continue;
                     break; // EBADF/EINVAL: the set is gone (disposed)
                 }
+                TakeInAdopted();
                 bool commands = false;
                 for (int i = 0; i < n; i++)
                 {
@@ -129,6 +169,7 @@ internal sealed unsafe class SpliceRelayLoop : IDisposable
         finally
         {
             NativeMemory.Free(events);
+            TakeInAdopted();
             RunCommands(); // relays posted but not taken in are closed below with the rest
             foreach (var relay in _live.ToList()) Close(relay, error: null, report: false);
             foreach (var handle in _endedThisBatch) handle.Free();
@@ -154,6 +195,11 @@ internal sealed unsafe class SpliceRelayLoop : IDisposable
             FailConnect(oldest.Value, $"connect timed out after {_connectTimeout.TotalMilliseconds:0} ms");
     }
 
+    private void TakeInAdopted()
+    {
+        while (_adopted.TryDequeue(out var relay)) _live.Add(relay);
+    }
+
     private void RunCommands()
     {
         ulong ignored;
@@ -167,14 +213,19 @@ internal sealed unsafe class SpliceRelayLoop : IDisposable
                 case CommandKind.Abort:
                     Close(relay, error: null, report: false);
                     break;
+                case CommandKind.Fail:
+                    Close(relay, relay.Failure, report: true);
+                    break;
                 case CommandKind.Start:
-                    TakeIn(relay);
+                    TakeIn(relay, ReadEvents);
                     // An ADD of a descriptor that is ready queues its event: bytes that came before are not missed.
-                    if (!relay.Ended && !Register(relay.ClientFd, SocketEvents, Token(relay, 0)))
+                    if (!relay.Ended && !Register(relay.ClientFd, ReadEvents, Token(relay, 0)))
                         Close(relay, ErrnoText("epoll_ctl ADD"), report: true);
                     break;
                 case CommandKind.Connect:
-                    TakeIn(relay);
+                    // Writable is how a connect reports that it completed.
+                    relay.WorkerWritableAsked = true;
+                    TakeIn(relay, ReadWriteEvents);
                     if (relay.Ended) break;
                     relay.ConnectingNode = _connecting.AddLast(relay);
                     break;
@@ -183,12 +234,12 @@ internal sealed unsafe class SpliceRelayLoop : IDisposable
     }
 
     /// <summary>Names the relay in the epoll set and registers the worker's socket (the client's follows).</summary>
-    private void TakeIn(SplicedRelay relay)
+    private void TakeIn(SplicedRelay relay, uint workerEvents)
     {
         if (relay.Ended) return; // aborted before the loop saw it: Close has done the rest
         relay.Handle = GCHandle.Alloc(relay);
         _live.Add(relay);
-        if (Register(relay.WorkerFd, SocketEvents, Token(relay, 1))) return;
+        if (Register(relay.WorkerFd, workerEvents, Token(relay, 1))) return;
         if (relay.Connecting) FailConnect(relay, ErrnoText("epoll_ctl ADD"));
         else Close(relay, ErrnoText("epoll_ctl ADD"), report: true);
     }
@@ -245,7 +296,7 @@ internal sealed unsafe class SpliceRelayLoop : IDisposable
             return;
         }
         relay.Connected(clientFd);
-        if (!Register(clientFd, SocketEvents, Token(relay, 0)))
+        if (!Register(clientFd, ReadEvents, Token(relay, 0)))
         {
             Close(relay, ErrnoText("epoll_ctl ADD"), report: true);
             return;
@@ -323,7 +374,11 @@ internal sealed unsafe class SpliceRelayLoop : IDisposable
                 }
                 int errno = Marshal.GetLastPInvokeError();
                 if (errno == LibC.EINTR) continue;
-                if (errno == LibC.EAGAIN) return; // the destination is full: wait for its EPOLLOUT, read nothing more
+                if (errno == LibC.EAGAIN)
+                {
+                    WaitWritable(relay, d); // the destination is full: wait for its EPOLLOUT, read nothing more
+                    return;
+                }
                 Close(relay, $"splice to socket: {Marshal.GetPInvokeErrorMessage(errno)}", report: true);
                 return;
             }
@@ -363,6 +418,23 @@ internal sealed unsafe class SpliceRelayLoop : IDisposable
             Close(relay, $"splice from socket: {Marshal.GetPInvokeErrorMessage(readErrno)}", report: true);
             return;
         }
+    }
+
+    /// <summary>
+    /// Asks for the destination's EPOLLOUT from the first time it is full, and keeps asking (a MOD reads the socket's
+    /// readiness again, so one that drained in between still reports; later edges are cheap next to a MOD each time).
+    /// </summary>
+    private void WaitWritable(SplicedRelay relay, SpliceDirection d)
+    {
+        bool toClient = d.To == relay.ClientFd;
+        if (toClient ? relay.ClientWritableAsked : relay.WorkerWritableAsked) return;
+        if (!Control(LibC.EPOLL_CTL_MOD, d.To, ReadWriteEvents, Token(relay, toClient ? 0 : 1)))
+        {
+            Close(relay, ErrnoText("epoll_ctl MOD"), report: true);
+            return;
+        }
+        if (toClient) relay.ClientWritableAsked = true;
+        else relay.WorkerWritableAsked = true;
     }
 
     private bool TakePipe(SpliceDirection d, out string? failure)
@@ -438,12 +510,14 @@ internal sealed unsafe class SpliceRelayLoop : IDisposable
         Interlocked.Decrement(ref _count);
     }
 
-    private bool Register(int fd, uint events, ulong data)
+    private bool Register(int fd, uint events, ulong data) => Control(LibC.EPOLL_CTL_ADD, fd, events, data);
+
+    private bool Control(int operation, int fd, uint events, ulong data)
     {
         byte* e = stackalloc byte[16];
         *(uint*)e = events;
         *(ulong*)(e + LibC.EpollEventDataOffset) = data;
-        return LibC.epoll_ctl(_epoll, LibC.EPOLL_CTL_ADD, fd, e) == 0;
+        return LibC.epoll_ctl(_epoll, operation, fd, e) == 0;
     }
 
     private static int SocketErrno(int fd)

@@ -87,6 +87,18 @@ internal sealed class SplicedRelay
 
     internal bool Ended { get; set; }
 
+    /// <summary>
+    /// The socket's entry in the loop's set asks for writability too (see SpliceRelayLoop.WaitWritable): from its
+    /// connect, or since a write to it found it full.
+    /// </summary>
+    internal bool ClientWritableAsked { get; set; }
+
+    /// <inheritdoc cref="ClientWritableAsked"/>
+    internal bool WorkerWritableAsked { get; set; }
+
+    /// <summary>Why the loop must end a relay it was given by another thread (set before CommandKind.Fail).</summary>
+    internal string? Failure { get; set; }
+
     /// <summary>The client's descriptor, taken from its managed socket once the worker is connected.</summary>
     internal void Connected(int clientFd)
     {

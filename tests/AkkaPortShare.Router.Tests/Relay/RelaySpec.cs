@@ -409,6 +409,60 @@ public sealed class SpliceConnectSpec : IDisposable
     }
 
     [Fact]
+    public async Task Connect_must_relay_once_a_connect_still_under_way_completes()
+    {
+        // A connect to this host completes inside connect() and the relay starts from the caller's thread; one to
+        // another host is still under way when the engine sends the preamble (EAGAIN), and the loop completes it.
+        // The same here: a listener whose accept queue is full drops the SYN, and the kernel sends it again after a
+        // second, by when the queue has room.
+        using var busy = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        busy.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        busy.Listen(0);
+        var fillers = new List<Socket>();
+        using var engine = new SpliceRelayEngine(1, 64 * 1024, TimeSpan.FromSeconds(10));
+        try
+        {
+            for (int i = 0; i < 4; i++)
+            {
+                var filler = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { Blocking = false };
+                fillers.Add(filler);
+                try { filler.Connect(busy.LocalEndPoint!); } catch (SocketException) { }
+            }
+            await Task.Delay(100);
+            var (clientNear, client) = await Loopback.ConnectedPairAsync();
+            using var clientFar = client;
+            var owner = new Owner();
+
+            var relay = engine.Connect(clientNear, "preamble"u8.ToArray(), (System.Net.IPEndPoint)busy.LocalEndPoint!, owner, false, out var failure);
+            Assert.Null(failure);
+            Assert.True(relay!.Connecting, "the SYN was dropped: the connect is the loop's to complete");
+
+            // Room in the queue: the fillers end (those still connecting send no more SYNs), and those queued are taken.
+            foreach (var filler in fillers) filler.Dispose();
+            busy.Blocking = false;
+            while (true)
+            {
+                try { busy.Accept().Dispose(); }
+                catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock) { break; }
+            }
+            busy.Blocking = true;
+            using var accepting = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            using var worker = await busy.AcceptAsync(accepting.Token);
+            Assert.Equal("preamble"u8.ToArray(), await Loopback.ReadExactlyAsync(worker, 8));
+            await Loopback.SendAsync(client, "-more"u8.ToArray());
+            Assert.Equal("-more"u8.ToArray(), await Loopback.ReadExactlyAsync(worker, 5));
+            await Loopback.SendAsync(worker, "reply"u8.ToArray());
+            Assert.Equal("reply"u8.ToArray(), await Loopback.ReadExactlyAsync(client, 5));
+            Assert.False(owner.Failed.Task.IsCompleted);
+            Assert.Equal(1, engine.Count);
+        }
+        finally
+        {
+            foreach (var filler in fillers) filler.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task Connect_must_close_the_client_without_reporting_when_aborted_while_connecting_or_relaying()
     {
         var (clientNear, client) = await Loopback.ConnectedPairAsync();
