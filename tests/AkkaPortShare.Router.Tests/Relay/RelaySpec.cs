@@ -374,38 +374,20 @@ public sealed class SpliceConnectSpec : IDisposable
     [Fact]
     public async Task Connect_must_give_the_client_back_when_the_worker_does_not_answer_within_the_connect_timeout()
     {
-        // A listener whose accept queue is full drops further SYNs: the connect neither succeeds nor fails.
-        using var silent = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        silent.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
-        silent.Listen(0);
-        var fillers = new List<Socket>();
-        try
-        {
-            for (int i = 0; i < 4; i++)
-            {
-                var filler = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { Blocking = false };
-                fillers.Add(filler);
-                try { filler.Connect(silent.LocalEndPoint!); } catch (SocketException) { }
-            }
-            await Task.Delay(100);
-            var (clientNear, client) = await Loopback.ConnectedPairAsync();
-            using var clientFar = client;
-            var owner = new Owner();
-            var started = System.Diagnostics.Stopwatch.StartNew();
+        using var silent = await FullListener.CreateAsync();
+        var (clientNear, client) = await Loopback.ConnectedPairAsync();
+        using var clientFar = client;
+        var owner = new Owner();
+        var started = System.Diagnostics.Stopwatch.StartNew();
 
-            Assert.NotNull(Engine.Connect(clientNear, "preamble"u8.ToArray(), (System.Net.IPEndPoint)silent.LocalEndPoint!, owner, false, out _));
+        Assert.NotNull(Engine.Connect(clientNear, "preamble"u8.ToArray(), silent.EndPoint, owner, false, out _));
 
-            var (socket, reason) = await owner.Failed.Task.WaitAsync(TimeSpan.FromSeconds(10));
-            Assert.Contains("timed out", reason);
-            Assert.InRange(started.ElapsedMilliseconds, 250, 9000); // not before the timeout (300 ms)
-            Assert.Same(clientNear, socket);
-            socket.Dispose();
-            Assert.Equal(0, Engine.Count);
-        }
-        finally
-        {
-            foreach (var filler in fillers) filler.Dispose();
-        }
+        var (socket, reason) = await owner.Failed.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Contains("timed out", reason);
+        Assert.InRange(started.ElapsedMilliseconds, 250, 9000); // not before the timeout (300 ms)
+        Assert.Same(clientNear, socket);
+        socket.Dispose();
+        Assert.Equal(0, Engine.Count);
     }
 
     [Fact]
@@ -413,52 +395,74 @@ public sealed class SpliceConnectSpec : IDisposable
     {
         // A connect to this host completes inside connect() and the relay starts from the caller's thread; one to
         // another host is still under way when the engine sends the preamble (EAGAIN), and the loop completes it.
-        // The same here: a listener whose accept queue is full drops the SYN, and the kernel sends it again after a
-        // second, by when the queue has room.
-        using var busy = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        busy.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
-        busy.Listen(0);
-        var fillers = new List<Socket>();
+        // The same here: the SYN is dropped by a full accept queue, and the kernel sends it again after a second, by
+        // when the queue has room.
+        using var busy = await FullListener.CreateAsync();
         using var engine = new SpliceRelayEngine(1, 64 * 1024, TimeSpan.FromSeconds(10));
-        try
+        var (clientNear, client) = await Loopback.ConnectedPairAsync();
+        using var clientFar = client;
+        var owner = new Owner();
+
+        var relay = engine.Connect(clientNear, "preamble"u8.ToArray(), busy.EndPoint, owner, false, out var failure);
+        Assert.Null(failure);
+        Assert.True(relay!.Connecting, "the SYN was dropped: the connect is the loop's to complete");
+
+        busy.MakeRoom();
+        using var accepting = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        using var worker = await busy.Listener.AcceptAsync(accepting.Token);
+        Assert.Equal("preamble"u8.ToArray(), await Loopback.ReadExactlyAsync(worker, 8));
+        await Loopback.SendAsync(client, "-more"u8.ToArray());
+        Assert.Equal("-more"u8.ToArray(), await Loopback.ReadExactlyAsync(worker, 5));
+        await Loopback.SendAsync(worker, "reply"u8.ToArray());
+        Assert.Equal("reply"u8.ToArray(), await Loopback.ReadExactlyAsync(client, 5));
+        Assert.False(owner.Failed.Task.IsCompleted);
+        Assert.Equal(1, engine.Count);
+    }
+
+    /// <summary>
+    /// A loopback listener whose accept queue is full: it drops further SYNs, so a connect to it neither succeeds nor
+    /// fails until <see cref="MakeRoom"/>.
+    /// </summary>
+    private sealed class FullListener : IDisposable
+    {
+        private readonly List<Socket> _fillers = [];
+
+        public Socket Listener { get; } = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+
+        public System.Net.IPEndPoint EndPoint => (System.Net.IPEndPoint)Listener.LocalEndPoint!;
+
+        public static async Task<FullListener> CreateAsync()
         {
+            var full = new FullListener();
+            full.Listener.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+            full.Listener.Listen(0);
             for (int i = 0; i < 4; i++)
             {
                 var filler = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { Blocking = false };
-                fillers.Add(filler);
-                try { filler.Connect(busy.LocalEndPoint!); } catch (SocketException) { }
+                full._fillers.Add(filler);
+                try { filler.Connect(full.EndPoint); } catch (SocketException) { }
             }
             await Task.Delay(100);
-            var (clientNear, client) = await Loopback.ConnectedPairAsync();
-            using var clientFar = client;
-            var owner = new Owner();
+            return full;
+        }
 
-            var relay = engine.Connect(clientNear, "preamble"u8.ToArray(), (System.Net.IPEndPoint)busy.LocalEndPoint!, owner, false, out var failure);
-            Assert.Null(failure);
-            Assert.True(relay!.Connecting, "the SYN was dropped: the connect is the loop's to complete");
-
-            // Room in the queue: the fillers end (those still connecting send no more SYNs), and those queued are taken.
-            foreach (var filler in fillers) filler.Dispose();
-            busy.Blocking = false;
+        /// <summary>The fillers end (those still connecting send no more SYNs), and those queued are taken.</summary>
+        public void MakeRoom()
+        {
+            foreach (var filler in _fillers) filler.Dispose();
+            Listener.Blocking = false;
             while (true)
             {
-                try { busy.Accept().Dispose(); }
+                try { Listener.Accept().Dispose(); }
                 catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock) { break; }
             }
-            busy.Blocking = true;
-            using var accepting = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            using var worker = await busy.AcceptAsync(accepting.Token);
-            Assert.Equal("preamble"u8.ToArray(), await Loopback.ReadExactlyAsync(worker, 8));
-            await Loopback.SendAsync(client, "-more"u8.ToArray());
-            Assert.Equal("-more"u8.ToArray(), await Loopback.ReadExactlyAsync(worker, 5));
-            await Loopback.SendAsync(worker, "reply"u8.ToArray());
-            Assert.Equal("reply"u8.ToArray(), await Loopback.ReadExactlyAsync(client, 5));
-            Assert.False(owner.Failed.Task.IsCompleted);
-            Assert.Equal(1, engine.Count);
+            Listener.Blocking = true;
         }
-        finally
+
+        public void Dispose()
         {
-            foreach (var filler in fillers) filler.Dispose();
+            foreach (var filler in _fillers) filler.Dispose();
+            Listener.Dispose();
         }
     }
 
