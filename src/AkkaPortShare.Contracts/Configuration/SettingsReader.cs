@@ -99,11 +99,11 @@ public sealed class SettingsReader
     /// <summary>A positive duration, or a switch: <c>on</c> is <paramref name="whenOn"/>, <c>off</c> is zero.</summary>
     public TimeSpan DurationOrSwitch(string key, TimeSpan whenOn) =>
         Read(key, "on, off or a positive duration, e.g. 15s",
-            v => v.GetString().ToLowerInvariant() switch
+            v => ParseSwitch(v.GetString()) switch
             {
-                "on" or "true" or "yes" => whenOn,
-                "off" or "false" or "no" => TimeSpan.Zero,
-                _ => v.GetTimeSpan(allowInfinite: false) is var t && t > TimeSpan.Zero ? t : throw new FormatException(),
+                true => whenOn,
+                false => TimeSpan.Zero,
+                null => v.GetTimeSpan(allowInfinite: false) is var t && t > TimeSpan.Zero ? t : throw new FormatException(),
             }, _ => true);
 
     public string String(string key) => Read(key, "a string", v => v.GetString() ?? "", _ => true);
@@ -177,11 +177,14 @@ public sealed class SettingsReader
         return text.Length > 80 ? text[..80] + "…" : text;
     }
 
-    private static bool ParseBool(string text) => text.ToLowerInvariant() switch
+    private static bool ParseBool(string text) => ParseSwitch(text) ?? throw new FormatException(text);
+
+    /// <summary>on/true/yes or off/false/no; null for anything else.</summary>
+    private static bool? ParseSwitch(string text) => text.ToLowerInvariant() switch
     {
         "on" or "true" or "yes" => true,
         "off" or "false" or "no" => false,
-        _ => throw new FormatException(text),
+        _ => null,
     };
 
     // Every key with a value below the block, dotted ("data-endpoint.port"), across the fallback chain.

@@ -36,10 +36,14 @@ public sealed class NonReadingClientSpec(ITestOutputHelper output)
         var quotas = host.WriteConfig("akka-port-share.service-model.max-string-content-length = 65536");
         // The RSS bound is about what the worker holds, not garbage it has not collected yet: .NET sizes the gen0
         // budget from the L3 cache (260 MiB on this machine), and the reliable flood's garbage alone once took the
-        // growth past the bound (CI, 2026-12-03: +203 MB). A fixed 16 MB budget, as WcfFixture's streaming worker has.
+        // growth past the bound (CI, 2026-12-03: +203 MB). A fixed 16 MB gen0 budget, as WcfFixture's streaming worker
+        // has, was not enough (+127 to +214: the flood's 60 KB messages decode into strings on the large-object heap,
+        // collected only with gen2). A 128 MB hard limit on the GC heap makes the GC collect that garbage, and turns
+        // the bound into a real one: a worker that held more would fail for want of memory (+109 to +123 with it).
         var worker = await host.StartWorkerAsync("worker",
             ["--address", host.Address("raw/"), "--wcf-address", host.Address("wcf/"), "--config", quotas],
-            new Dictionary<string, string> { ["DOTNET_GCgen0size"] = "0x1000000" }, "raw/", "wcf/");
+            new Dictionary<string, string> { ["DOTNET_GCgen0size"] = "0x1000000", ["DOTNET_GCHeapHardLimit"] = "0x8000000" },
+            "raw/", "wcf/");
         var path = endpoint == Endpoint.RawFraming ? "raw/" : "wcf/";
         var via = host.Via(path);
 
