@@ -105,8 +105,11 @@ internal sealed class SpliceRelayEngine : IDisposable
         return relay;
     }
 
-    /// <summary>Sends what a non-blocking socket takes of <paramref name="bytes"/> now: the count (0 while it connects), or -1.</summary>
-    private static unsafe int SendAtOnce(int fd, byte[] bytes, out string? failure)
+    /// <summary>
+    /// Sends what a non-blocking socket takes of <paramref name="bytes"/> now, never waiting: the count (less than
+    /// all when it is full, 0 while it connects), or -1 with <paramref name="failure"/>.
+    /// </summary>
+    internal static unsafe int SendAtOnce(int fd, ReadOnlySpan<byte> bytes, out string? failure)
     {
         failure = null;
         int sent = 0;

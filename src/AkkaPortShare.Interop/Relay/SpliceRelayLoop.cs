@@ -310,24 +310,14 @@ internal sealed unsafe class SpliceRelayLoop : IDisposable
     private bool SendPreamble(SplicedRelay relay)
     {
         var preamble = relay.Preamble!;
-        fixed (byte* bytes = preamble)
+        int sent = SpliceRelayEngine.SendAtOnce(relay.WorkerFd, preamble.AsSpan(relay.PreambleSent), out string? failure);
+        if (sent < 0)
         {
-            while (relay.PreambleSent < preamble.Length)
-            {
-                nint sent = LibC.send(relay.WorkerFd, bytes + relay.PreambleSent, (nuint)(preamble.Length - relay.PreambleSent),
-                    LibC.MSG_NOSIGNAL | LibC.MSG_DONTWAIT);
-                if (sent > 0)
-                {
-                    relay.PreambleSent += (int)sent;
-                    continue;
-                }
-                int errno = Marshal.GetLastPInvokeError();
-                if (errno == LibC.EINTR) continue;
-                if (errno == LibC.EAGAIN) return false;
-                Close(relay, $"sending the preamble to the worker: {Marshal.GetPInvokeErrorMessage(errno)}", report: true);
-                return false;
-            }
+            Close(relay, $"sending the preamble to the worker: {failure}", report: true);
+            return false;
         }
+        relay.PreambleSent += sent;
+        if (relay.PreambleSent < preamble.Length) return false; // full: the rest on EPOLLOUT
         relay.Up.Moved += preamble.Length;
         relay.Preamble = null;
         return true;
