@@ -7,7 +7,9 @@ namespace AkkaPortShare.Worker.Sessions;
 /// </summary>
 internal sealed class MessageAssembly(int size)
 {
-    private readonly byte[] _bytes = new byte[size];
+    // Not zeroed: every byte is written before the array is handed out (ToArray refuses an incomplete one), so
+    // clearing it first would be a second pass over every received message for nothing.
+    private readonly byte[] _bytes = GC.AllocateUninitializedArray<byte>(size);
     private int _length;
 
     /// <summary>False when the data would overrun the announced size (the decoder never does that).</summary>
@@ -19,5 +21,8 @@ internal sealed class MessageAssembly(int size)
         return true;
     }
 
-    public byte[] ToArray() => _bytes;
+    /// <summary>The payload, once every announced byte has arrived (the decoder reports the end only then).</summary>
+    public byte[] ToArray() => _length == _bytes.Length
+        ? _bytes
+        : throw new InvalidOperationException($"an envelope of {_bytes.Length} bytes ended after {_length}");
 }

@@ -88,5 +88,8 @@ public sealed class FramingClient : IDisposable
         }
     }
 
+    /// <summary>This client's end of the connection (its port names the connection in the worker's log).</summary>
+    public IPEndPoint LocalEndPoint => (IPEndPoint)_socket.LocalEndPoint!;
+
     public void Dispose() => _socket.Dispose();
 }

@@ -133,6 +133,13 @@ public sealed class ManagedProcess : IDisposable
         lock (_lines) return string.Join('\n', _lines.Skip(Math.Max(0, _lines.Count - lines)));
     }
 
+    /// <summary>The first <paramref name="max"/> lines printed so far that match <paramref name="pattern"/>.</summary>
+    public string Matching(string pattern, int max = 40)
+    {
+        var regex = new Regex(pattern);
+        lock (_lines) return string.Join('\n', _lines.Where(line => regex.IsMatch(line)).Take(max));
+    }
+
     /// <summary>Lines printed so far: pass it to <see cref="WaitForLineAsync"/> to wait only for lines printed after now.</summary>
     public int LineCount
     {
