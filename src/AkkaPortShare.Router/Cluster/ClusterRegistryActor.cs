@@ -86,11 +86,14 @@ internal sealed partial class ClusterRegistryActor : ReceiveActor, IWithTimers
     /// claims (their routers remove them once they saw the answer): never granted twice, even after a release.
     /// <paramref name="Probing"/>: worker members whose data endpoint is being probed after their association
     /// closed; <paramref name="Silent"/>: those the registry does not route to meanwhile (see AssociationLoss).
+    /// <paramref name="Unreachable"/>: worker members the failure detector marks unreachable now (their addresses, as
+    /// <see cref="Entry.WorkerNode"/> names them), kept from the cluster's events rather than read from its state, which
+    /// may not have seen an event yet when this actor handles it.
     /// </summary>
     private sealed record State(ImmutableDictionary<string, Entry> Pending, ImmutableHashSet<string> Owned,
         ImmutableDictionary<string, Entry> Owners, ImmutableDictionary<string, Entry> Decisions,
         ImmutableList<Entry> Claims, ImmutableDictionary<string, Entry> Routed, bool Arbiter, ImmutableHashSet<string> Granted,
-        ImmutableHashSet<Address> Probing, ImmutableHashSet<Address> Silent);
+        ImmutableHashSet<Address> Probing, ImmutableHashSet<Address> Silent, ImmutableHashSet<string> Unreachable);
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly PortShareClusterSettings _settings;
@@ -101,7 +104,7 @@ internal sealed partial class ClusterRegistryActor : ReceiveActor, IWithTimers
     private State _state = new(ImmutableDictionary<string, Entry>.Empty, ImmutableHashSet<string>.Empty,
         ImmutableDictionary<string, Entry>.Empty, ImmutableDictionary<string, Entry>.Empty, ImmutableList<Entry>.Empty,
         ImmutableDictionary<string, Entry>.Empty, false, ImmutableHashSet<string>.Empty, ImmutableHashSet<Address>.Empty,
-        ImmutableHashSet<Address>.Empty);
+        ImmutableHashSet<Address>.Empty, ImmutableHashSet<string>.Empty);
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -122,7 +125,11 @@ internal sealed partial class ClusterRegistryActor : ReceiveActor, IWithTimers
         Receive<Changed>(c => c.Key.Equals(OwnersKey), c => OnOwnersChanged(c.Get(OwnersKey)));
         Receive<ClusterEvent.MemberRemoved>(m =>
         {
-            if (m.Member.HasRole(PortShareClusterSettings.WorkerRole)) ForgetSilence(m.Member.Address, "it left the cluster");
+            if (m.Member.HasRole(PortShareClusterSettings.WorkerRole))
+            {
+                ForgetSilence(m.Member.Address, "it left the cluster");
+                _state = _state with { Unreachable = _state.Unreachable.Remove(m.Member.Address.ToString()) };
+            }
             OnRouterGone(m.Member);
         });
         WatchAssociations();
@@ -130,9 +137,18 @@ internal sealed partial class ClusterRegistryActor : ReceiveActor, IWithTimers
         {
             if (u.Member.HasRole(PortShareClusterSettings.WorkerRole)) OnWorkerUnreachable(u.Member);
         });
+        Receive<ClusterEvent.ReachableMember>(r =>
+        {
+            if (r.Member.HasRole(PortShareClusterSettings.WorkerRole)) OnWorkerReachable(r.Member);
+        });
         Receive<RouterGoneGraceEnded>(OnRouterGoneGraceEnded);
         Receive<ClusterEvent.IMemberEvent>(_ => UpdateArbiter());
-        Receive<ClusterEvent.CurrentClusterState>(_ => UpdateArbiter());
+        Receive<ClusterEvent.CurrentClusterState>(state =>
+        {
+            var unreachable = state.Unreachable.Where(m => m.HasRole(PortShareClusterSettings.WorkerRole)).Select(m => m.Address.ToString());
+            _state = _state with { Unreachable = _state.Unreachable.Union(unreachable) };
+            UpdateArbiter();
+        });
         Receive<IUpdateResponse>(r =>
         {
             // A majority write that timed out is not rolled back: it is applied here and spreads by gossip.
@@ -147,7 +163,7 @@ internal sealed partial class ClusterRegistryActor : ReceiveActor, IWithTimers
         _replicator.Tell(Dsl.Subscribe(ClaimsKey, Self));
         _replicator.Tell(Dsl.Subscribe(OwnersKey, Self));
         _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot, typeof(ClusterEvent.IMemberEvent),
-            typeof(ClusterEvent.UnreachableMember));
+            typeof(ClusterEvent.UnreachableMember), typeof(ClusterEvent.ReachableMember));
         SubscribeAssociations();
     }
 
@@ -282,7 +298,8 @@ internal sealed partial class ClusterRegistryActor : ReceiveActor, IWithTimers
     // Other routers' registrations: into (or out of) this router's registry.
     private void RouteRemoteOwners(ImmutableDictionary<string, Entry> seen)
     {
-        var remote = seen.Where(kv => kv.Value.Router != _self).ToImmutableDictionary();
+        // A worker member the failure detector marks unreachable is not routed to until it is reachable again.
+        var remote = seen.Where(kv => kv.Value.Router != _self && !_state.Unreachable.Contains(kv.Value.WorkerNode)).ToImmutableDictionary();
         foreach (var (key, old) in _state.Routed)
         {
             if (remote.TryGetValue(key, out var now) && now.ClaimId == old.ClaimId) continue;
@@ -406,9 +423,24 @@ internal sealed partial class ClusterRegistryActor : ReceiveActor, IWithTimers
         _registry.Tell(new WorkerNodeUnreachable(worker.Address));
         ForgetSilence(worker.Address, null); // the registry forgets it too: its registrations go now
         var node = worker.Address.ToString();
+        _state = _state with { Unreachable = _state.Unreachable.Add(node) };
         var lost = _state.Routed.Where(kv => kv.Value.WorkerNode == node).ToList();
         foreach (var (key, entry) in lost) _registry.Tell(new RemoteUnregistered(entry.BaseAddress, key));
         _state = _state with { Routed = _state.Routed.RemoveRange(lost.Select(kv => kv.Key)) };
+    }
+
+    // Reachable again (a pause of its heartbeats, not its end): other routers' registrations of it are routed here
+    // again. Without this they stayed unrouted until the holders' next change, though nothing had changed (found in
+    // RouterClusterSpec: connections reset between the hosts, the failure detector of the router that was not the
+    // worker's marked it unreachable for 250 ms, and its clients got EndpointNotFound for 5 s).
+    private void OnWorkerReachable(Member worker)
+    {
+        var node = worker.Address.ToString();
+        if (!_state.Unreachable.Contains(node)) return;
+        _state = _state with { Unreachable = _state.Unreachable.Remove(node) };
+        var before = _state.Routed.Count;
+        RouteRemoteOwners(_state.Owners.RemoveRange(_state.Decisions.Keys));
+        _log.Info("Worker node {0} is reachable again: {1} registration(s) of other routers routed to it again", node, _state.Routed.Count - before);
     }
 
     private bool IsReachableWorker(string node) => node.Length > 0 && _cluster.State.Members.Any(m =>

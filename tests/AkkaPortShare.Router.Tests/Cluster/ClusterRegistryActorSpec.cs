@@ -238,6 +238,33 @@ public sealed class ClusterRegistryActorSpec : Akka.TestKit.Xunit2.TestKit
         }
     }
 
+    [Fact]
+    public void ClusterRegistryActor_must_route_another_routers_worker_member_again_once_it_is_reachable_again()
+    {
+        using var worker = ActorSystem.Create("ClusterRegistryActorSpec", ConfigurationFactory.ParseString(
+            "akka.cluster.roles = [worker]").WithFallback(ConfigurationFactory.ParseString(Config)));
+        var node = Akka.Cluster.Cluster.Get(worker).SelfAddress;
+        Akka.Cluster.Cluster.Get(worker).Join(Akka.Cluster.Cluster.Get(Sys).SelfAddress);
+        AwaitCondition(() => new[] { Sys, _other }.All(s =>
+            Akka.Cluster.Cluster.Get(s).State.Members.Count(m => m.Status == MemberStatus.Up) == 3), TimeSpan.FromSeconds(20));
+        var endpoint = new WorkerEndpoint(404, "host-w", null, "127.0.0.1", 9004);
+        var (registryA, a) = Start(Sys);
+        var (registryB, b) = Start(_other);
+        const string address = "net.tcp://+:8808/flapping/";
+        a.Tell(new Claim(address, endpoint, node.ToString()));
+        registryA.FishForMessage(m => m is ClaimGranted { BaseAddress: address }, TimeSpan.FromSeconds(10));
+        registryB.FishForMessage(m => m is RemoteRegistered { BaseAddress: address }, TimeSpan.FromSeconds(10));
+
+        // B's failure detector marks the worker unreachable for a moment (the events as the cluster publishes them;
+        // A, its worker's router, still sees it): B stops routing to it, and routes to it again once it is back.
+        var member = Akka.Cluster.Cluster.Get(_other).State.Members.Single(m => m.Address.Equals(node));
+        b.Tell(new ClusterEvent.UnreachableMember(member));
+        registryB.FishForMessage(m => m is RemoteUnregistered { BaseAddress: address }, TimeSpan.FromSeconds(5));
+        b.Tell(new ClusterEvent.ReachableMember(member));
+        var again = registryB.FishForMessage<RemoteRegistered>(r => r.BaseAddress == address, TimeSpan.FromSeconds(5));
+        Assert.Equal((endpoint, node.ToString()), (again.Worker, again.WorkerNode));
+    }
+
     // Both arrive, in either order: the grant of this router's claim, and the other router's holder to relay to.
     private static RemoteRegistered GrantedAndRelayed(TestProbe registry, string address)
     {
