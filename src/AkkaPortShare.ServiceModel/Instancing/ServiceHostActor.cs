@@ -61,6 +61,14 @@ internal sealed class ServiceHostActor : ReceiveActor
                     break;
                 }
         });
+        // An instance that ends after an unhandled exception: forgotten before its caller hears, so that the session's
+        // next call gets a new instance; calls it was already sent come back here (ServiceInstanceActor).
+        Receive<ServiceInstanceActor.Ending>(_ =>
+        {
+            Forget(Sender);
+            Context.Unwatch(Sender);
+            Sender.Tell(ServiceInstanceActor.Forgotten.Instance);
+        });
         Receive<Terminated>(t =>
         {
             // A session actor: its sessions end (a late call's instance included).
@@ -69,10 +77,19 @@ internal sealed class ServiceHostActor : ReceiveActor
                 foreach (var id in ids) End(id);
                 return;
             }
-            // An instance (it failed, or ended itself after an unhandled exception): its session's next call gets a new one.
-            foreach (var (id, instance) in _sessions)
-                if (instance.Equals(t.ActorRef)) { _sessions.Remove(id); break; }
+            // An instance that failed (a fault of ours, see SupervisorStrategy): its session's next call gets a new one.
+            Forget(t.ActorRef);
         });
+    }
+
+    private void Forget(IActorRef instance)
+    {
+        foreach (var (id, held) in _sessions)
+            if (held.Equals(instance))
+            {
+                _sessions.Remove(id);
+                return;
+            }
     }
 
     private void WatchSession(IActorRef session, string sessionId)

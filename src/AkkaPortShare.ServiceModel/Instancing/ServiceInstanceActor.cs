@@ -14,7 +14,9 @@ namespace AkkaPortShare.ServiceModel.Instancing;
 /// instance go (the next call runs) and takes it back, ahead of waiting calls, when the callback has answered
 /// (<see cref="ServiceCallScope"/>). Multiple: every call runs as it comes.
 /// An exception that is not a FaultException ends the instance (WCF aborts its InstanceContext, unless it is the
-/// service's Single one) and, for a one-way call, the session (<see cref="AbortSession"/>).
+/// service's Single one) and, for a one-way call, the session (<see cref="AbortSession"/>). An ending instance tells
+/// its host (<see cref="Ending"/>) before the caller hears of the failure, and gives back to the host every call that
+/// reaches it until the host has let it go (<see cref="Forgotten"/>): those calls get a new instance, none is lost.
 /// </summary>
 internal sealed class ServiceInstanceActor : ReceiveActor, IWithStash
 {
@@ -43,6 +45,20 @@ internal sealed class ServiceInstanceActor : ReceiveActor, IWithStash
     {
         public static readonly Resumed Instance = new();
         private Resumed() { }
+    }
+
+    /// <summary>To the host: this instance ends (an unhandled exception); its session's next call needs a new one.</summary>
+    internal sealed class Ending
+    {
+        public static readonly Ending Instance = new();
+        private Ending() { }
+    }
+
+    /// <summary>From the host: no call will be sent here any more; the instance stops.</summary>
+    internal sealed class Forgotten
+    {
+        public static readonly Forgotten Instance = new();
+        private Forgotten() { }
     }
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -96,21 +112,46 @@ internal sealed class ServiceInstanceActor : ReceiveActor, IWithStash
     private void Answer(CallDone done)
     {
         var failure = done.Answer as ServiceFailure;
+        // WCF aborts the InstanceContext after an unhandled exception (a FaultException is handled). The host hears it
+        // before the caller does: a call the caller makes next then reaches the host after the host has let this
+        // instance go, instead of reaching an instance that has stopped (found in ServiceHostActorSpec: that call
+        // was lost, and its caller waited out its timeout).
+        var ends = !_perCall && failure is not null && _behavior.InstanceMode != InstanceContextMode.Single;
+        if (ends) Context.Parent.Tell(Ending.Instance);
+        Reply(done, failure);
+        if (_perCall)
+        {
+            Context.Stop(Self);
+            return;
+        }
+        if (ends)
+        {
+            Become(EndingInstance);
+            Stash.UnstashAll(); // the calls that waited for this instance go back to the host
+            return;
+        }
+        if (_behavior.Concurrency != ConcurrencyMode.Multiple) Release();
+    }
+
+    /// <summary>Until the host has let this instance go: calls go back to it, answers still go out.</summary>
+    private void EndingInstance()
+    {
+        Receive<OperationInvoked>(invoked => Context.Parent.Forward(invoked));
+        Receive<CallDone>(done => Reply(done, done.Answer as ServiceFailure));
+        // A call waiting to take the instance back after its callback is cancelled when the instance stops.
+        Receive<CalloutStarted>(_ => { });
+        Receive<CalloutEnded>(_ => { });
+        Receive<Forgotten>(_ => Context.Stop(Self));
+    }
+
+    private void Reply(CallDone done, ServiceFailure? failure)
+    {
         if (!done.ReplyTo.IsNobody()) done.ReplyTo.Tell(failure is null ? done.Answer : new Status.Failure(failure));
         else if (failure is not null)
         {
             _log.Warning("One-way operation failed: {0}; aborting its session, as WCF does", failure.InnerException?.Message ?? failure.Message);
             done.Session.Tell(new AbortSession(done.SessionId, $"a one-way operation threw {failure.InnerException?.GetType().Name}"));
         }
-
-        if (_perCall || (failure is not null && _behavior.InstanceMode != InstanceContextMode.Single))
-        {
-            // WCF aborts the InstanceContext after an unhandled exception (a FaultException is handled); the session
-            // it served is closed too, so nothing waits for this instance.
-            Context.Stop(Self);
-            return;
-        }
-        if (_behavior.Concurrency != ConcurrencyMode.Multiple) Release();
     }
 
     // The instance is free: a call whose callback answered goes on first, then the next new call.

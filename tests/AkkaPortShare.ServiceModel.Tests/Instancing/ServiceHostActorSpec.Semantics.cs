@@ -53,6 +53,23 @@ public sealed partial class ServiceHostActorSpec
     }
 
     [Fact]
+    public async Task Calls_waiting_for_an_instance_that_an_unhandled_exception_ends_get_a_new_one()
+    {
+        var host = Host<Counter>();
+        var hold = host.Ask<OperationResult>(new OperationInvoked("Hold", [], TestActor, "s1"), RemainingOrDefault);
+        await AwaitConditionAsync(() => Task.FromResult(Counter.Holding == 1));
+        // Both wait for the held instance (ConcurrencyMode Single): the first ends it, the second must not be lost.
+        var crash = host.Ask<object>(new OperationInvoked("Crash", [], TestActor, "s1"), RemainingOrDefault);
+        var next = host.Ask<OperationResult>(new OperationInvoked("Increment", [], TestActor, "s1"), RemainingOrDefault);
+        Counter.Gate.Release();
+
+        Assert.Equal(1, (await hold).ReturnValue);
+        await Assert.ThrowsAsync<ServiceFailure>(() => crash);
+        Assert.Equal(1, (await next).ReturnValue); // a new instance: its count starts again
+        Assert.Equal(2, Counter.Created);
+    }
+
+    [Fact]
     public async Task A_FaultException_keeps_the_instance()
     {
         var host = Host<Counter>();
