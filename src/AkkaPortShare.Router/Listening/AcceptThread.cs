@@ -32,7 +32,7 @@ internal static class AcceptThread
     internal const int SliceMilliseconds = 200;
 
     /// <param name="take">Takes an accepted socket; it owns the permit from then on (see the remarks).</param>
-    public static void Start(Socket listenSocket, SemaphoreSlim gate, HeldRoom room, Action<Socket> take,
+    public static void Start(Socket listenSocket, AcceptPermits gate, HeldRoom room, Action<Socket> take,
         ILoggingAdapter log, CancellationToken stopping)
     {
         var thread = new Thread(() => Run(listenSocket, gate, room, take, log, stopping))
@@ -43,7 +43,7 @@ internal static class AcceptThread
         thread.Start();
     }
 
-    private static void Run(Socket listenSocket, SemaphoreSlim gate, HeldRoom room, Action<Socket> take,
+    private static void Run(Socket listenSocket, AcceptPermits gate, HeldRoom room, Action<Socket> take,
         ILoggingAdapter log, CancellationToken stopping)
     {
         while (!stopping.IsCancellationRequested)
@@ -62,7 +62,7 @@ internal static class AcceptThread
         }
     }
 
-    private static void AcceptOne(Socket listenSocket, SemaphoreSlim gate, HeldRoom room, Action<Socket> take,
+    private static void AcceptOne(Socket listenSocket, AcceptPermits gate, HeldRoom room, Action<Socket> take,
         ILoggingAdapter log, CancellationToken stopping)
     {
         try

@@ -60,7 +60,7 @@ internal sealed class ListenerActor : ReceiveActor
     private readonly IActorRef _registry;
     private readonly IActorRef _drains;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly SemaphoreSlim _acceptGate;
+    private readonly AcceptPermits _acceptGate;
     private readonly HeldConnections _held = HeldConnections.Get(Context.System);
     private readonly RouterMetrics _metrics = RouterMetrics.Get(Context.System);
     private readonly SharedPort? _sharedPort;
@@ -78,7 +78,7 @@ internal sealed class ListenerActor : ReceiveActor
         _settings = settings;
         _registry = registry;
         _drains = drains;
-        _acceptGate = new SemaphoreSlim(settings.MaxPendingAccepts);
+        _acceptGate = new AcceptPermits(settings.MaxPendingAccepts);
         _state = new State(null, new PendingConnections(_held));
         Accepting();
     }
@@ -155,7 +155,7 @@ internal sealed class ListenerActor : ReceiveActor
     }
 
     // On the accept thread, for each socket it accepted (it holds one gate permit for it).
-    private static void Take(Socket socket, SemaphoreSlim gate, DirectHandover accepted, PreambleWaits waits, IActorRef self,
+    private static void Take(Socket socket, AcceptPermits gate, DirectHandover accepted, PreambleWaits waits, IActorRef self,
         ILoggingAdapter log)
     {
         // Handed over from here when its first bytes decide it (the common case): nothing for this actor then.
@@ -214,15 +214,16 @@ internal sealed class ListenerActor : ReceiveActor
     }
 
     // Connections that moved on no longer count (IsFull dropped them); if that freed no room, one is shed.
-    // Its socket stays open until its actor has stopped: while it closes, the shed holds an accept permit when one
-    // is free (given back at its Terminated), so a flood is not accepted faster than shed connections let go of their
-    // descriptors (at most max-pending-accepts of them closing at once while the accept thread waits).
+    // Its socket stays open until its actor has stopped: while it closes, the shed holds an accept permit (a free
+    // one, or the next given back; returned at its Terminated), so a flood is not accepted faster than shed
+    // connections let go of their descriptors.
     private void ShedOne()
     {
         var victim = _state.Pending.TakeVictim();
         victim.Tell(Shed.Instance);
         _metrics.Shed();
-        if (_acceptGate.Wait(0)) Context.WatchWith(victim, new ShedClosed());
+        _acceptGate.TakeForShed();
+        Context.WatchWith(victim, new ShedClosed());
     }
 
     private void OnShedClosed() => _acceptGate.Release();
