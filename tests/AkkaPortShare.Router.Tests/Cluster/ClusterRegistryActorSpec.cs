@@ -193,12 +193,8 @@ public sealed class ClusterRegistryActorSpec : Akka.TestKit.Xunit2.TestKit
     public void ClusterRegistryActor_must_stop_routing_to_a_worker_member_whose_association_closed_only_while_its_data_endpoint_does_not_answer()
     {
         // A worker member (role worker) whose data endpoint is a real listener here.
-        using var worker = ActorSystem.Create("ClusterRegistryActorSpec", ConfigurationFactory.ParseString(
-            "akka.cluster.roles = [worker]").WithFallback(ConfigurationFactory.ParseString(Config)));
+        using var worker = JoinWorkerMember();
         var node = Akka.Cluster.Cluster.Get(worker).SelfAddress;
-        Akka.Cluster.Cluster.Get(worker).Join(Akka.Cluster.Cluster.Get(Sys).SelfAddress);
-        AwaitCondition(() => new[] { Sys, _other }.All(s =>
-            Akka.Cluster.Cluster.Get(s).State.Members.Count(m => m.Status == MemberStatus.Up) == 3), TimeSpan.FromSeconds(20));
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
@@ -241,12 +237,8 @@ public sealed class ClusterRegistryActorSpec : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void ClusterRegistryActor_must_route_another_routers_worker_member_again_once_it_is_reachable_again()
     {
-        using var worker = ActorSystem.Create("ClusterRegistryActorSpec", ConfigurationFactory.ParseString(
-            "akka.cluster.roles = [worker]").WithFallback(ConfigurationFactory.ParseString(Config)));
+        using var worker = JoinWorkerMember();
         var node = Akka.Cluster.Cluster.Get(worker).SelfAddress;
-        Akka.Cluster.Cluster.Get(worker).Join(Akka.Cluster.Cluster.Get(Sys).SelfAddress);
-        AwaitCondition(() => new[] { Sys, _other }.All(s =>
-            Akka.Cluster.Cluster.Get(s).State.Members.Count(m => m.Status == MemberStatus.Up) == 3), TimeSpan.FromSeconds(20));
         var endpoint = new WorkerEndpoint(404, "host-w", null, "127.0.0.1", 9004);
         var (registryA, a) = Start(Sys);
         var (registryB, b) = Start(_other);
@@ -263,6 +255,17 @@ public sealed class ClusterRegistryActorSpec : Akka.TestKit.Xunit2.TestKit
         b.Tell(new ClusterEvent.ReachableMember(member));
         var again = registryB.FishForMessage<RemoteRegistered>(r => r.BaseAddress == address, TimeSpan.FromSeconds(5));
         Assert.Equal((endpoint, node.ToString()), (again.Worker, again.WorkerNode));
+    }
+
+    // A third actor system, role worker, Up in the routers' cluster.
+    private ActorSystem JoinWorkerMember()
+    {
+        var worker = ActorSystem.Create("ClusterRegistryActorSpec", ConfigurationFactory.ParseString(
+            "akka.cluster.roles = [worker]").WithFallback(ConfigurationFactory.ParseString(Config)));
+        Akka.Cluster.Cluster.Get(worker).Join(Akka.Cluster.Cluster.Get(Sys).SelfAddress);
+        AwaitCondition(() => new[] { Sys, _other }.All(s =>
+            Akka.Cluster.Cluster.Get(s).State.Members.Count(m => m.Status == MemberStatus.Up) == 3), TimeSpan.FromSeconds(20));
+        return worker;
     }
 
     // Both arrive, in either order: the grant of this router's claim, and the other router's holder to relay to.
