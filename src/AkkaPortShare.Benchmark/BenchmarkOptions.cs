@@ -86,7 +86,8 @@ public sealed record BenchmarkOptions
           --cross-host             the worker on another host (a network namespace on a bridge; root): direct, relay and
                                    HAProxy each cross that link (the hand-over path is left out: no socket crosses hosts);
                                    churn and streaming only
-          --paths LIST             direct,handover,relay,haproxy (default all)
+          --paths LIST             direct,handover,relay,haproxy,floor-direct,floor-handover (default all; the
+                                   floor paths: the least any hand-over costs here, churn only, see README)
           --scenarios LIST         churn,streaming,held,reliable (default all)
           --out DIR                results folder (default artifacts/benchmark)
           --relay-engine E         the router's relay-engine on the relay path: splice or copy (default: the router's, splice)

@@ -8,6 +8,7 @@ using AkkaPortShare.Benchmark.Topology;
 // The benchmark: the same sample echo worker reached four ways (direct, router hand-over, router relay, HAProxy),
 // every scenario on every path in every repetition, results as Markdown and JSON. Exit code 0 when every path
 // worked (no errors, a figure for every scenario), 1 otherwise, 2 when the set-up failed.
+if (AkkaPortShare.Benchmark.Floor.FloorServers.RunIfAsked(args) is { } floorExit) return floorExit;
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 
@@ -73,6 +74,7 @@ var exitCode = 0;
 try
 {
     await PrepareAsync("start", RouterMode.Fd, () => topology.StartAsync(RouterMode.Fd, withHaproxy));
+    if (paths.Any(p => p.IsFloor)) await PrepareAsync("start the floor", RouterMode.Fd, topology.StartFloorAsync);
     Console.WriteLine($"Router :{topology.RouterPort} (remoting :{topology.RemotingPort}), worker's own listener :{topology.WorkerDataPort}" +
         (withHaproxy ? $", HAProxy :{topology.HaproxyPort}" : "") + $"; {topology.Placement}");
     for (var rep = 1; rep <= options.Repetitions; rep++)

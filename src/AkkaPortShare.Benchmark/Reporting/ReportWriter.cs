@@ -99,7 +99,7 @@ public sealed class ReportWriter(BenchmarkOptions options, MachineInfo machine, 
         foreach (var path in paths.Where(scenario.AppliesTo))
         {
             var s = results.Summarize(scenario, metric, path, options.Repetitions);
-            if (s.Median is null && path.IsDirect && !metric.HasDirectRatio) continue; // e.g. router CPU on the direct path
+            if (s.Median is null && !path.HasFront && !metric.HasDirectRatio) continue; // e.g. router CPU on the direct path
             if (s.Median is null && !path.IsDirect && metric.DirectOnly) continue;
             var comma = scenario.Title.IndexOf(", ", StringComparison.Ordinal);
             var (name, parameter) = comma < 0 ? (scenario.Title, "") : (scenario.Title[..comma], scenario.Title[(comma + 2)..]);
@@ -160,6 +160,17 @@ public sealed class ReportWriter(BenchmarkOptions options, MachineInfo machine, 
                 var r = results.PairedRatio(churn.Name, "conn_per_s", BenchPath.Handover.Name, BenchPath.Haproxy.Name, reps);
                 yield return $"Churn through hand-over ahead of HAProxy ({churn.Title}): hand-over ÷ HAProxy = {Ratio(r)} — " +
                     $"{Verdict(r > 1)}.";
+            }
+        }
+        if (Has(BenchPath.FloorDirect) && Has(BenchPath.FloorHandover) && Has(BenchPath.Handover))
+        {
+            foreach (var churn in scenarios.Where(s => s.Group == "churn"))
+            {
+                var floor = results.PairedRatio(churn.Name, "conn_per_s", BenchPath.FloorHandover.Name, BenchPath.FloorDirect.Name, reps);
+                var ours = results.Summarize(churn, churn.Metrics[0], BenchPath.Handover, reps).RatioMedian;
+                yield return $"The floor of hand-over ({churn.Title}): a minimal accept-read-sendmsg router in front of a minimal " +
+                    $"server, ÷ that server alone = {Ratio(floor)}; with only the floor's added time per connection our worker " +
+                    $"would reach {Ratio(results.FloorBound(churn.Name, reps))} direct; our hand-over ÷ direct = {Ratio(ours)}.";
             }
         }
         var held = scenarios.FirstOrDefault(s => s.Group == "held");
@@ -248,7 +259,7 @@ public sealed class ReportWriter(BenchmarkOptions options, MachineInfo machine, 
 
     private string Cell(Summary s, Metric metric, BenchPath path)
     {
-        if (s.Median is null) return (path.IsDirect && !metric.HasDirectRatio) || (!path.IsDirect && metric.DirectOnly) ? "—" : "**failed**";
+        if (s.Median is null) return (!path.HasFront && !metric.HasDirectRatio) || (!path.IsDirect && metric.DirectOnly) ? "—" : "**failed**";
         var text = Format(s.Median, metric.Format);
         if (options.Repetitions > 1) text += $" [{Format(s.Min, metric.Format)}–{Format(s.Max, metric.Format)}]";
         if (!path.IsDirect && metric.HasDirectRatio) text += $" ({Ratio(s.RatioMedian)})";

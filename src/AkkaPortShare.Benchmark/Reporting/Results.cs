@@ -99,6 +99,24 @@ public sealed class ResultSet
         return Median(ratios);
     }
 
+    /// <summary>
+    /// Median over repetitions of what hand-over ÷ direct would be if our router and worker added to a connection
+    /// only what the floor's do: 1 / (1/direct + 1/floor hand-over − 1/floor direct), from connections per second
+    /// (each loop's time per connection; the concurrency cancels out).
+    /// </summary>
+    public double? FloorBound(string churnScenario, int repetitions)
+    {
+        var bounds = new List<double>();
+        for (var rep = 1; rep <= repetitions; rep++)
+        {
+            if (ValueOf(churnScenario, BenchPath.Direct.Name, "conn_per_s", rep) is not { } direct
+                || ValueOf(churnScenario, BenchPath.FloorDirect.Name, "conn_per_s", rep) is not { } floorDirect
+                || ValueOf(churnScenario, BenchPath.FloorHandover.Name, "conn_per_s", rep) is not { } floorHandover) continue;
+            bounds.Add(1 / (1 / direct + 1 / floorHandover - 1 / floorDirect) / direct);
+        }
+        return Median(bounds);
+    }
+
     public static double? Median(IReadOnlyCollection<double> values)
     {
         if (values.Count == 0) return null;

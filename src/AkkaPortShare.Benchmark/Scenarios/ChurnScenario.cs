@@ -38,7 +38,7 @@ public sealed class ChurnScenario(int concurrency, bool showCpu, bool tls = fals
 
     public IReadOnlyList<Metric> Metrics => showCpu ? [.. Figures, .. CpuFigures] : Figures;
 
-    public bool AppliesTo(BenchPath path) => true;
+    public bool AppliesTo(BenchPath path) => !(tls && path.IsFloor); // the floor speaks no TLS
 
     public async Task<ScenarioResult> RunAsync(ScenarioContext context, BenchPath path, CancellationToken ct)
     {
@@ -59,7 +59,7 @@ public sealed class ChurnScenario(int concurrency, bool showCpu, bool tls = fals
         await RunLoopsAsync(connection, records, concurrency, options.Warmup, durations, untilAck, errors, ct);
 
         var front = context.Topology.FrontOf(path);
-        var worker = context.Topology.Worker;
+        var worker = context.Topology.WorkerOf(path);
         var (frontCpu0, workerCpu0) = (front?.CpuTime(), worker.CpuTime());
         var (completed, elapsed) = await RunLoopsAsync(connection, records, concurrency, options.ChurnDuration, durations,
             untilAck, errors, ct);

@@ -29,7 +29,7 @@ public sealed class HeldConnectionsScenario : IScenario
             HasDirectRatio: false, Format: "N2"),
     ];
 
-    public bool AppliesTo(BenchPath path) => true;
+    public bool AppliesTo(BenchPath path) => !path.IsFloor; // the floor is a yardstick for churn only
 
     public async Task<ScenarioResult> RunAsync(ScenarioContext context, BenchPath path, CancellationToken ct)
     {

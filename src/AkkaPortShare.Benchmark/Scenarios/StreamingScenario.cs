@@ -25,7 +25,7 @@ public sealed class StreamingScenario : IScenario
         new("front_cpu_pct", "router / HAProxy CPU", "% of a core", HigherIsBetter: false, HasDirectRatio: false),
     ];
 
-    public bool AppliesTo(BenchPath path) => true;
+    public bool AppliesTo(BenchPath path) => !path.IsFloor; // the floor is a yardstick for churn only
 
     public async Task<ScenarioResult> RunAsync(ScenarioContext context, BenchPath path, CancellationToken ct)
     {

@@ -26,6 +26,7 @@ public sealed class PortShareTopology : IDisposable
     private ManagedProcess? _router;
     private ManagedProcess? _worker;
     private ManagedProcess? _haproxy;
+    private Floor.FloorPair? _floor; // the floor paths' own two processes, when they are measured
     private int _starts;
     // --tls: the server certificate (made at start, files in a temporary directory removed with Dispose).
     private readonly TestCertificates? _certificates;
@@ -150,6 +151,8 @@ public sealed class PortShareTopology : IDisposable
         "direct" => new(WorkerHost, WorkerDataPort),
         "handover" or "relay" => new(IPAddress.Loopback, RouterPort),
         "haproxy" => new(IPAddress.Loopback, HaproxyPort),
+        "floor-direct" => new(IPAddress.Loopback, Floor.WorkerPort),
+        "floor-handover" => new(IPAddress.Loopback, Floor.RouterPort),
         _ => throw new ArgumentException($"unknown path {path.Name}"),
     };
 
@@ -158,12 +161,21 @@ public sealed class PortShareTopology : IDisposable
     {
         "handover" or "relay" => _router,
         "haproxy" => _haproxy,
+        "floor-handover" => Floor.Router,
         _ => null,
     };
 
+    /// <summary>The process that serves this path's connections: the sample worker, or the floor's own.</summary>
+    public ManagedProcess WorkerOf(BenchPath path) => path.IsFloor ? Floor.Worker : Worker;
+
+    private Floor.FloorPair Floor => _floor ?? throw new InvalidOperationException("the floor paths are not running");
+
+    /// <summary>Starts the floor paths' processes (see Floor.FloorServers); they run until the topology is disposed.</summary>
+    public async Task StartFloorAsync() => _floor ??= await Benchmark.Floor.FloorPair.StartAsync(_logDirectory);
+
     /// <summary>Process ids of the router, the worker and HAProxy that are running now.</summary>
     public IEnumerable<int> ProcessIds() =>
-        new[] { _router, _worker, _haproxy }.Where(p => p is { HasExited: false }).Select(p => p!.Id).ToList();
+        new[] { _router, _worker, _haproxy, _floor?.Router, _floor?.Worker }.Where(p => p is { HasExited: false }).Select(p => p!.Id).ToList();
 
     /// <summary>Names of the topology's processes that are no longer running, or null when all run.</summary>
     public string? Exited()
@@ -324,6 +336,7 @@ public sealed class PortShareTopology : IDisposable
 
     public void Dispose()
     {
+        _floor?.Dispose();
         _haproxy?.Dispose();
         _worker?.Dispose();
         _router?.Dispose();
