@@ -51,6 +51,9 @@ public sealed record RouterSettings
     public required TimeSpan HandoverTimeout { get; init; }
     public required int HandoverQueueLimit { get; init; }
     public required int HandoverSendBuffer { get; init; }
+
+    /// <summary>How long the accept thread waits for room in a worker's full hand-over channel (zero: not at all).</summary>
+    public required TimeSpan HandoverChannelWait { get; init; }
     public required int RelayBufferSize { get; init; }
     public required RelayEngine RelayEngine { get; init; }
 
@@ -128,6 +131,7 @@ public sealed record RouterSettings
             HandoverTimeout = c.Duration("handover-timeout"),
             HandoverQueueLimit = c.PositiveInt("handover-queue-limit"),
             HandoverSendBuffer = c.Bytes("handover-send-buffer"),
+            HandoverChannelWait = c.Duration("handover-channel-wait", allowZero: true),
             RelayBufferSize = c.Bytes("relay-buffer-size", 1024),
             RelayEngine = c.Enum<RelayEngine>("relay-engine"),
             SharedAddressBalancing = c.OneOf("shared-address-balancing", "least-connections", "round-robin") == "round-robin"

@@ -31,21 +31,64 @@ internal sealed class HandoverLane(Socket channel, HeldConnections held, ILoggin
 
     /// <summary>
     /// Sends the hand-over now when nothing is ahead of it and the channel has room (true: the socket is gone);
-    /// otherwise false, counted as on its way to the gateway: the caller must then tell
-    /// <paramref name="gateway"/> a <see cref="LanedHandOver"/>.
+    /// otherwise false, counted as on its way to the gateway: the caller must then tell the gateway a
+    /// <see cref="LanedHandOver"/> (<see cref="SendThroughGateway"/>).
     /// </summary>
-    public bool TrySendOrCount(HandOver handOver)
+    /// <param name="patience">
+    /// How long to wait for room when the channel is full and nothing else is ahead (handover-channel-wait; only
+    /// the accept thread waits, never an actor). A burst can outrun the worker's hand-over thread for a moment on a
+    /// busy machine; the gateway's way (a message to the actor, then its sender thread) costs the router several
+    /// thread wake-ups per hand-over for as long as the burst lasts, while a wait here costs one and holds new
+    /// clients in the kernel's backlog meanwhile. Waited outside the lock: the gateway and connection actors never
+    /// wait behind it.
+    /// </param>
+    public bool TrySendOrCount(HandOver handOver, TimeSpan patience = default)
     {
+        bool full;
         lock (_lock)
         {
-            if (_closed || _inMailbox > 0 || _busy || !TrySend(handOver))
+            if (CountIfBlocked()) return false;
+            if (!TrySend(handOver, out full) && (!full || patience <= TimeSpan.Zero))
             {
                 _inMailbox++;
                 return false;
             }
         }
+        if (full && !SendAfterWait(handOver, WaitForRoom(patience))) return false;
         Release(handOver); // our copy of a passed socket: nothing of the channel's, so outside the lock
         return true;
+    }
+
+    // True (and counted) when something is ahead of a new hand-over: it must go behind it, through the gateway.
+    private bool CountIfBlocked()
+    {
+        if (!_closed && _inMailbox == 0 && !_busy) return false;
+        _inMailbox++;
+        return true;
+    }
+
+    // After the wait: sent unless something went ahead meanwhile or there is still no room (then counted).
+    private bool SendAfterWait(HandOver handOver, bool room)
+    {
+        lock (_lock)
+        {
+            if (CountIfBlocked()) return false;
+            if (room && TrySend(handOver, out _)) return true;
+            _inMailbox++;
+            return false;
+        }
+    }
+
+    private bool WaitForRoom(TimeSpan patience)
+    {
+        try
+        {
+            return channel.Poll(patience, SelectMode.SelectWrite);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return false; // the gateway meets the same error and answers for it
+        }
     }
 
     /// <summary>Tells the gateway a hand-over the lane could not send, behind whatever it holds.</summary>
@@ -69,13 +112,17 @@ internal sealed class HandoverLane(Socket channel, HeldConnections held, ILoggin
         lock (_lock) _closed = true;
     }
 
-    // Any failure leaves the hand-over to the gateway, which meets the same error and answers for it.
-    private bool TrySend(HandOver handOver)
+    // Any failure leaves the hand-over to the gateway, which meets the same error and answers for it. Full: the
+    // channel had no room (nothing failed).
+    private bool TrySend(HandOver handOver, out bool full)
     {
+        full = false;
         try
         {
             var length = HandoverFrame.Write(_payload, handOver.AlreadyRead, handOver.Resumed);
-            return UnixHandover.TrySend(channel, _payload.AsSpan(0, length), handOver.Socket);
+            if (UnixHandover.TrySend(channel, _payload.AsSpan(0, length), handOver.Socket)) return true;
+            full = true;
+            return false;
         }
         catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
         {

@@ -52,7 +52,7 @@ internal sealed class DirectHandover(RouterSettings settings, RouteSnapshots rou
             // Reset already: the read below (or the connection actor's) meets it and closes.
         }
         var preamble = PreambleRead.WhatArrived(socket, settings);
-        return TryHandOver(socket, preamble, acceptedAt, neverAsync: true) ? null : preamble;
+        return TryHandOver(socket, preamble, acceptedAt, neverAsync: true, settings.HandoverChannelWait) ? null : preamble;
     }
 
     /// <summary>Closes a socket <see cref="Take"/> failed on (it is no longer held).</summary>
@@ -67,7 +67,10 @@ internal sealed class DirectHandover(RouterSettings settings, RouteSnapshots rou
     /// no longer the caller's, and the preamble's buffer went back to the pool); else false and nothing changed.
     /// </summary>
     /// <param name="neverAsync">No asynchronous operation was started on the socket (straight from its accept).</param>
-    public bool TryHandOver(Socket socket, PreambleRead preamble, long acceptedAt, bool neverAsync = false)
+    /// <param name="channelWait">How long the caller may wait for room in a full hand-over channel (the accept thread's
+    /// handover-channel-wait; see HandoverLane.TrySendOrCount); zero for any other caller.</param>
+    public bool TryHandOver(Socket socket, PreambleRead preamble, long acceptedAt, bool neverAsync = false,
+        TimeSpan channelWait = default)
     {
         var decoder = preamble.Decoder;
         if (decoder.Stage is not (PreambleStage.AfterEncoding or PreambleStage.Complete)) return false;
@@ -82,7 +85,7 @@ internal sealed class DirectHandover(RouterSettings settings, RouteSnapshots rou
         if (log.IsDebugEnabled) log.Debug("Passing a connection ({0}) to worker pid {1}", handOver.Via, target.Worker.ProcessId);
         // Sent from here when the worker's gateway holds nothing (nearly always); else behind what it holds.
         if (target.Lane is not { } lane) gateway.Tell(handOver);
-        else if (!lane.TrySendOrCount(handOver)) lane.SendThroughGateway(gateway, handOver);
+        else if (!lane.TrySendOrCount(handOver, channelWait)) lane.SendThroughGateway(gateway, handOver);
         metrics.Dispatched(target.BaseAddress, "fd", acceptedAt);
         return true;
     }

@@ -38,6 +38,7 @@ public sealed class RouterOptionsSpec
         ("handover-timeout", o => o.Set("handover-timeout", TimeSpan.FromSeconds(3)), s => s.HandoverTimeout, TimeSpan.FromSeconds(3)),
         ("handover-queue-limit", o => o.Set("handover-queue-limit", 16), s => s.HandoverQueueLimit, 16),
         ("handover-send-buffer", o => o.SetBytes("handover-send-buffer", 8192), s => s.HandoverSendBuffer, 8192),
+        ("handover-channel-wait", o => o.Set("handover-channel-wait", TimeSpan.FromMilliseconds(20)), s => s.HandoverChannelWait, TimeSpan.FromMilliseconds(20)),
         ("relay-buffer-size", o => o.SetBytes("relay-buffer-size", 128 * 1024), s => s.RelayBufferSize, 128 * 1024),
         ("relay-engine", o => o.Set("relay-engine", RelayEngine.Copy), s => s.RelayEngine, RelayEngine.Copy),
         ("relay-threads", o => o.Set("relay-threads", 3), s => s.RelayThreads, 3),
