@@ -83,10 +83,7 @@ public sealed class HandoverLaneSpec : Akka.TestKit.Xunit2.TestKit
     /// <summary>A lane on a channel whose 4k send buffer (handover-send-buffer) is full of messages the worker has not read.</summary>
     private (HandoverLane Lane, Socket WorkerEnd) FullChannel(out int messages)
     {
-        var path = Path.Combine(_directory, $"{Guid.NewGuid():N}.sock");
-        using var listener = UnixHandover.Listen(path);
-        var routerEnd = UnixHandover.Connect(path);
-        var workerEnd = listener.Accept();
+        var (routerEnd, workerEnd) = HandoverMessages.OpenChannel(_directory);
         _sockets.Add(routerEnd);
         _sockets.Add(workerEnd);
         routerEnd.SendBufferSize = 4096;

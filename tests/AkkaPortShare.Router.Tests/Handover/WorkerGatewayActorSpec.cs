@@ -48,10 +48,7 @@ public sealed class WorkerGatewayActorSpec : Akka.TestKit.Xunit2.TestKit
     /// <summary>A hand-over channel: the router's end for the gateway, the worker's end for the test (unread until it says so).</summary>
     private (Socket Router, Socket Worker) Channel()
     {
-        var path = Path.Combine(_directory, $"{Guid.NewGuid():N}.sock");
-        using var listener = UnixHandover.Listen(path);
-        var router = UnixHandover.Connect(path);
-        var worker = listener.Accept();
+        var (router, worker) = HandoverMessages.OpenChannel(_directory);
         _sockets.Add(router);
         _sockets.Add(worker);
         return (router, worker);

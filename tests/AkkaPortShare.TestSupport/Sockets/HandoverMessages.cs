@@ -7,6 +7,18 @@ namespace AkkaPortShare.TestSupport.Sockets;
 public static class HandoverMessages
 {
     /// <summary>
+    /// A connected hand-over channel on a socket file in <paramref name="directory"/>: the router's end and the
+    /// worker's (the caller disposes both; the listener is gone once they are connected).
+    /// </summary>
+    public static (Socket Router, Socket Worker) OpenChannel(string directory)
+    {
+        var path = Path.Combine(directory, $"{Guid.NewGuid():N}.sock");
+        using var listener = UnixHandover.Listen(path);
+        var router = UnixHandover.Connect(path);
+        return (router, listener.Accept());
+    }
+
+    /// <summary>
     /// One message and the socket it passed (null if none), within <see cref="Loopback.IoTimeout"/>. The receive
     /// blocks, so it runs on its own thread, not on a pool thread the actors under test need.
     /// </summary>
