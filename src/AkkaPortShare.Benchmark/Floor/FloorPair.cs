@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using AkkaPortShare.TestSupport.Sockets;
 
 namespace AkkaPortShare.Benchmark.Floor;
@@ -26,7 +25,7 @@ internal sealed class FloorPair : IDisposable
         await worker.WaitForLineAsync($"floor-worker listening on {workerPort}", StartTimeout);
         var router = ManagedProcess.StartDllLogged("floor router", self, ["floor-router", $"{routerPort}", socketPath],
             Path.Combine(logDirectory, "floor-router.log"));
-        await router.WaitForLineAsync($"floor-router listening on {Regex.Escape(routerPort.ToString())}", StartTimeout);
+        await router.WaitForLineAsync($"floor-router listening on {routerPort}", StartTimeout);
         return new FloorPair(router, worker, routerPort, workerPort);
     }
 

@@ -7,7 +7,7 @@ namespace AkkaPortShare.Benchmark.Floor;
 
 /// <summary>
 /// The floor of socket hand-over on this machine: the least a router and a worker can do, with no actor, no
-/// registry, no bookkeeping, measured with the same churn client as the real paths (<c>run.sh --floor</c>).
+/// registry, no bookkeeping, measured with the same churn client as the real paths (the benchmark's floor-direct and floor-handover paths).
 /// </summary>
 /// <remarks>
 /// <para>
@@ -84,7 +84,7 @@ internal static class FloorServers
         {
             var socket = await listener.AcceptAsync().ConfigureAwait(false);
             socket.NoDelay = true;
-            _ = ServeAsync(socket, [], 0);
+            _ = ServeAsync(socket, new byte[4096], 0);
         }
     }
 
@@ -102,13 +102,13 @@ internal static class FloorServers
         }
     }
 
-    // The churn client's session, and nothing else: a bad byte closes the connection.
+    // The churn client's session, and nothing else: a bad byte closes the connection. buffer: 4 KiB, its first
+    // count bytes already read.
     private static async Task ServeAsync(Socket socket, byte[] buffer, int count)
     {
         using var _ = socket;
         try
         {
-            if (buffer.Length == 0) buffer = new byte[4096];
             var offset = 0;
             var preamble = new PreambleDecoder();
             while (!preamble.IsFinished)

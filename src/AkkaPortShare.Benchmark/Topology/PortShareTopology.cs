@@ -151,8 +151,8 @@ public sealed class PortShareTopology : IDisposable
         "direct" => new(WorkerHost, WorkerDataPort),
         "handover" or "relay" => new(IPAddress.Loopback, RouterPort),
         "haproxy" => new(IPAddress.Loopback, HaproxyPort),
-        "floor-direct" => new(IPAddress.Loopback, Floor.WorkerPort),
-        "floor-handover" => new(IPAddress.Loopback, Floor.RouterPort),
+        "floor-direct" => new(IPAddress.Loopback, FloorProcesses.WorkerPort),
+        "floor-handover" => new(IPAddress.Loopback, FloorProcesses.RouterPort),
         _ => throw new ArgumentException($"unknown path {path.Name}"),
     };
 
@@ -161,17 +161,17 @@ public sealed class PortShareTopology : IDisposable
     {
         "handover" or "relay" => _router,
         "haproxy" => _haproxy,
-        "floor-handover" => Floor.Router,
+        "floor-handover" => FloorProcesses.Router,
         _ => null,
     };
 
     /// <summary>The process that serves this path's connections: the sample worker, or the floor's own.</summary>
-    public ManagedProcess WorkerOf(BenchPath path) => path.IsFloor ? Floor.Worker : Worker;
+    public ManagedProcess WorkerOf(BenchPath path) => path.IsFloor ? FloorProcesses.Worker : Worker;
 
-    private Floor.FloorPair Floor => _floor ?? throw new InvalidOperationException("the floor paths are not running");
+    private Floor.FloorPair FloorProcesses => _floor ?? throw new InvalidOperationException("the floor paths are not running");
 
     /// <summary>Starts the floor paths' processes (see Floor.FloorServers); they run until the topology is disposed.</summary>
-    public async Task StartFloorAsync() => _floor ??= await Benchmark.Floor.FloorPair.StartAsync(_logDirectory);
+    public async Task StartFloorAsync() => _floor ??= await Floor.FloorPair.StartAsync(_logDirectory);
 
     /// <summary>Process ids of the router, the worker and HAProxy that are running now.</summary>
     public IEnumerable<int> ProcessIds() =>
